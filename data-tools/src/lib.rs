@@ -1,0 +1,1 @@
+//! Readers for Keras' `imdb.npz` and the notebook's preprocessing semantics.

@@ -1,0 +1,1 @@
+//! Kernel choice and the kernels (see the module files).
