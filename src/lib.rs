@@ -2,8 +2,10 @@
 //!
 //! (Crate documentation grows with the modules; see DESIGN in the repository.)
 
+pub mod atomic;
 pub mod infer;
 pub mod kernels;
 pub mod model;
+pub mod plot;
 pub mod shape;
 pub mod tokfile;

@@ -1,1 +1,35 @@
-//! Readers for Keras' `imdb.npz` and the notebook's preprocessing semantics.
+//! `fusedrnn-data-tools`: Keras' `imdb.npz` into fusedrnn's packed token file, with exactly the
+//! notebook's preprocessing — `keras.datasets.imdb.load_data`, sklearn's `train_test_split` and
+//! `keras.utils.pad_sequences`.
+//!
+//! The pieces, bottom up: [`npz`] (zip members, stored or deflated), [`npy`] (the `.npy` header
+//! and integer arrays), [`pickle`] (the object arrays of int lists), [`numpy_random`] (numpy's
+//! legacy MT19937 `RandomState`), [`keras`] (the notebook's semantics) and [`pack`] (the whole
+//! pipeline, as `imdb-pack` runs it). This crate is the only place that parses pickle.
+
+pub mod keras;
+pub mod npy;
+pub mod npz;
+pub mod numpy_random;
+pub mod pack;
+pub mod pickle;
+
+use std::path::PathBuf;
+
+pub use pack::{ImdbArrays, PackConfig, Packed, pack};
+
+/// Any failure of the data tools, naming the file it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {problem}", path.display())]
+    Input { path: PathBuf, problem: String },
+    #[error("invalid settings: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Tok(#[from] fusedrnn::tokfile::TokFileError),
+}

@@ -1,1 +1,66 @@
-//! The packed token file.
+//! The packed token file (`.tok`): the notebook's preprocessed splits, ready for the kernels.
+//!
+//! `imdb-pack` writes it once; everything else maps it read-only and borrows typed, zero-copy
+//! views of it. Opening a file validates every invariant the kernels rely on, so that after
+//! [`TokFile::open`] succeeds a kernel may index an embedding table by any token without a
+//! bounds check of its own.
+//!
+//! # Layout (version 1), byte by byte
+//!
+//! All integers little-endian. Offsets are from the start of the file.
+//!
+//! **Header**, 128 bytes at offset 0:
+//!
+//! | offset | size | field          | meaning                                                         |
+//! |-------:|-----:|----------------|-----------------------------------------------------------------|
+//! |      0 |    8 | `magic`        | `b"FRNNTOK\0"`                                                  |
+//! |      8 |    4 | `version`      | `1`                                                             |
+//! |     12 |    4 | `header_bytes` | `128`, the size of this header                                  |
+//! |     16 |    4 | `section_count`| `9`: three sections for each of the splits train, val, test     |
+//! |     20 |    4 | `num_words`    | every token id is `< num_words` (1..=65536)                     |
+//! |     24 |    4 | `seq_len`      | tokens per row after padding (`pad_sequences(maxlen)`)          |
+//! |     28 |    4 | `skip_top`     | `load_data(skip_top)`                                           |
+//! |     32 |    4 | `index_from`   | `load_data(index_from)`                                         |
+//! |     36 |    4 | `start_char`   | `load_data(start_char)`, `0xFFFF_FFFF` for `None`               |
+//! |     40 |    4 | `oov_char`     | `load_data(oov_char)`, `0xFFFF_FFFF` for `None`                 |
+//! |     44 |    1 | `padding`      | `0` = `'pre'`, `1` = `'post'`                                   |
+//! |     45 |    1 | `truncating`   | `0` = `'pre'`, `1` = `'post'`                                   |
+//! |     46 |    2 | reserved       | zero                                                            |
+//! |     48 |    8 | `seed`         | `load_data(seed)`, the `RandomState` of the shuffle             |
+//! |     56 |    8 | `split_seed`   | `train_test_split(random_state)`                                |
+//! |     64 |    8 | `val_split`    | `train_test_split(test_size)` as an IEEE-754 f64; `0` = no split|
+//! |     72 |    8 | `file_bytes`   | the length of the whole file                                    |
+//! |     80 |   44 | reserved       | zero                                                            |
+//! |    124 |    4 | `header_crc32` | CRC-32 (IEEE) of bytes 0..124 followed by the section table     |
+//!
+//! **Section table**, `section_count` entries of 32 bytes at offset 128, in this fixed order:
+//! train tokens, train labels, train lengths, val tokens, …, test lengths.
+//!
+//! | offset | size | field       | meaning                                                  |
+//! |-------:|-----:|-------------|----------------------------------------------------------|
+//! |      0 |    2 | `split`     | `0` train, `1` val, `2` test                             |
+//! |      2 |    2 | `kind`      | `0` tokens, `1` labels, `2` lengths                      |
+//! |      4 |    4 | `rows`      | reviews in the split (the same for its three sections)   |
+//! |      8 |    8 | `offset`    | start of the payload, a multiple of 64                   |
+//! |     16 |    8 | `len_bytes` | payload length: `rows·seq_len·2`, `rows`, `rows·4`       |
+//! |     24 |    4 | `crc32`     | CRC-32 (IEEE) of the payload                             |
+//! |     28 |    4 | reserved    | zero                                                     |
+//!
+//! **Payloads**, each starting on a 64-byte boundary (a cache line; enough for any SIMD load),
+//! in table order, zero bytes between them:
+//! - tokens: `u16[rows][seq_len]`, row-major, the padded sequences (0 is the pad value);
+//! - labels: `u8[rows]`, 0 or 1;
+//! - lengths: `u32[rows]`, each review's length before padding and truncation (start char
+//!   included), as `len(x)` after `load_data`.
+//!
+//! A split with no rows (e.g. `val` when `val_split` is 0) has three empty payloads.
+
+mod format;
+mod reader;
+mod stats;
+mod writer;
+
+pub use format::{FormatError, PackParams, Side, SplitName};
+pub use reader::{Batch, Batches, Split, TokFile, TokFileError};
+pub use stats::SplitStats;
+pub use writer::{SplitData, encode, write_atomic};

@@ -1,0 +1,194 @@
+//! The notebook's preprocessing, rule by rule, as Keras 3 and scikit-learn implement it.
+//!
+//! - `keras.datasets.imdb.load_data`: one `RandomState(seed)` shuffles the training rows, then
+//!   (continuing) the test rows; each review becomes `[start_char] + [w + index_from ...]`
+//!   (no start char when it is `None`); then every id `w` outside `skip_top <= w < num_words`
+//!   becomes `oov_char`, or is dropped when that is `None`. The start char goes through the
+//!   same filter. With `num_words=None`, Keras uses the largest id of all reviews (train and
+//!   test) — and, since the filter is `w < num_words`, that largest id itself becomes OOV.
+//! - `train_test_split(x, test_size=f, random_state=s)`: `n_test = ceil(f·n)` (in f64, as
+//!   Python computes it), `n_train = n - n_test`; `perm = RandomState(s).permutation(n)`; the
+//!   first `n_test` indices are the validation rows and the rest the training rows, in
+//!   permutation order.
+//! - `pad_sequences(maxlen, padding, truncating, value=0)`: keep the last (`'pre'`) or first
+//!   (`'post'`) `maxlen` ids; put them at the end (`'pre'`) or start (`'post'`) of a zero row.
+
+use fusedrnn::tokfile::Side;
+
+use crate::numpy_random::RandomState;
+use crate::pickle::RaggedInts;
+
+/// `load_data`'s two shuffles: the row order of the training set and of the test set.
+pub fn load_data_order(n_train: usize, n_test: usize, seed: u32) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = RandomState::new(seed);
+    let train = rng.permutation(n_train);
+    let test = rng.permutation(n_test);
+    (train, test)
+}
+
+/// `load_data`'s id filter, for one setting of its parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct WordFilter {
+    pub start_char: Option<u32>,
+    pub index_from: u32,
+    pub skip_top: u32,
+    /// The effective `num_words` (see [`effective_num_words`]).
+    pub num_words: u32,
+    pub oov_char: Option<u32>,
+}
+
+impl WordFilter {
+    /// One id after `load_data`: `Some(id)` kept or replaced by OOV, `None` dropped.
+    #[inline]
+    fn map(&self, shifted: i64) -> Option<u16> {
+        if (i64::from(self.skip_top)..i64::from(self.num_words)).contains(&shifted) {
+            // `num_words <= 65536` (checked by the caller), so a kept id fits.
+            Some(shifted as u16)
+        } else {
+            self.oov_char.map(|oov| oov as u16)
+        }
+    }
+
+    /// Appends review `raw` (word ranks as stored) to `out` as `load_data` returns it.
+    pub fn apply(&self, raw: &[i32], out: &mut Vec<u16>) {
+        if let Some(s) = self.start_char {
+            out.extend(self.map(i64::from(s)));
+        }
+        let shift = i64::from(self.index_from);
+        out.extend(raw.iter().filter_map(|&w| self.map(i64::from(w) + shift)));
+    }
+}
+
+/// The `num_words` Keras ends up using: the given one, or for `None` the largest id of any
+/// review after the start char and `index_from` are applied. Keras raises on an empty review
+/// in that case (`max()` of an empty list), and so do we.
+pub fn effective_num_words(
+    num_words: Option<u32>,
+    start_char: Option<u32>,
+    index_from: u32,
+    sets: &[&RaggedInts],
+) -> Result<i64, String> {
+    if let Some(n) = num_words {
+        return Ok(i64::from(n));
+    }
+    let mut max = i64::MIN;
+    for set in sets {
+        for r in 0..set.rows() {
+            let row = set.row(r);
+            if row.is_empty() && start_char.is_none() {
+                return Err("num_words=None with an empty review: Keras' max() raises here".into());
+            }
+            if let Some(&m) = row.iter().max() {
+                max = max.max(i64::from(m) + i64::from(index_from));
+            }
+        }
+    }
+    if let Some(s) = start_char {
+        max = max.max(i64::from(s));
+    }
+    if max == i64::MIN {
+        return Err("num_words=None with no words at all".into());
+    }
+    Ok(max)
+}
+
+/// `(n_train, n_test)` as sklearn's `train_test_split(test_size=f)` computes them for `n` rows.
+pub fn split_sizes(n: usize, test_size: f64) -> Result<(usize, usize), String> {
+    if !(test_size > 0.0 && test_size < 1.0) {
+        return Err(format!("test_size {test_size} must be in (0, 1)"));
+    }
+    let n_test = (test_size * n as f64).ceil() as usize;
+    let n_train = n - n_test.min(n);
+    if n_train == 0 || n_test == 0 {
+        return Err(format!(
+            "with n_samples={n}, test_size={test_size}, the resulting {} set would be empty (sklearn raises ValueError)",
+            if n_train == 0 { "train" } else { "test" }
+        ));
+    }
+    Ok((n_train, n_test))
+}
+
+/// `train_test_split`'s row choice: `(train indices, validation indices)`, in permutation order.
+pub fn train_test_split(
+    n: usize,
+    test_size: f64,
+    seed: u32,
+) -> Result<(Vec<usize>, Vec<usize>), String> {
+    let (_, n_test) = split_sizes(n, test_size)?;
+    let mut perm = RandomState::new(seed).permutation(n);
+    let train = perm.split_off(n_test);
+    Ok((train, perm))
+}
+
+/// `pad_sequences` for one row: writes `seq` into `out` (`maxlen` long), padded with 0.
+pub fn pad_row(seq: &[u16], out: &mut [u16], padding: Side, truncating: Side) {
+    let maxlen = out.len();
+    let kept = if seq.len() <= maxlen {
+        seq
+    } else {
+        match truncating {
+            Side::Pre => &seq[seq.len() - maxlen..],
+            Side::Post => &seq[..maxlen],
+        }
+    };
+    out.fill(0);
+    match padding {
+        Side::Pre => out[maxlen - kept.len()..].copy_from_slice(kept),
+        Side::Post => out[..kept.len()].copy_from_slice(kept),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pad_row_matches_keras_rules() {
+        let seq = [5u16, 6, 7, 8];
+        let mut out = [9u16; 3];
+        pad_row(&seq, &mut out, Side::Pre, Side::Pre);
+        assert_eq!(out, [6, 7, 8]);
+        pad_row(&seq, &mut out, Side::Pre, Side::Post);
+        assert_eq!(out, [5, 6, 7]);
+        let mut wide = [9u16; 6];
+        pad_row(&seq, &mut wide, Side::Pre, Side::Pre);
+        assert_eq!(wide, [0, 0, 5, 6, 7, 8]);
+        pad_row(&seq, &mut wide, Side::Post, Side::Pre);
+        assert_eq!(wide, [5, 6, 7, 8, 0, 0]);
+        pad_row(&[], &mut wide, Side::Post, Side::Pre);
+        assert_eq!(wide, [0; 6]);
+    }
+
+    #[test]
+    fn filter_applies_start_char_shift_skip_top_and_oov() {
+        let f = WordFilter {
+            start_char: Some(1),
+            index_from: 3,
+            skip_top: 0,
+            num_words: 10,
+            oov_char: Some(2),
+        };
+        let mut out = Vec::new();
+        f.apply(&[1, 6, 7, 100, -5], &mut out);
+        assert_eq!(out, [1, 4, 9, 2, 2, 2]);
+        // skip_top also catches the start char; no OOV char drops words.
+        let f = WordFilter {
+            start_char: Some(1),
+            index_from: 3,
+            skip_top: 5,
+            num_words: 10,
+            oov_char: None,
+        };
+        out.clear();
+        f.apply(&[1, 2, 6], &mut out);
+        assert_eq!(out, [5]);
+    }
+
+    #[test]
+    fn split_sizes_refuse_empty_sides() {
+        assert_eq!(split_sizes(25000, 0.2), Ok((20000, 5000)));
+        assert_eq!(split_sizes(7, 0.2), Ok((5, 2)));
+        assert!(split_sizes(1, 0.2).is_err());
+        assert!(split_sizes(10, 0.0).is_err());
+    }
+}
