@@ -181,7 +181,7 @@ mod tests {
         };
         out.clear();
         f.apply(&[1, 2, 6], &mut out);
-        assert_eq!(out, [5]);
+        assert_eq!(out, [5, 9]);
     }
 
     #[test]
