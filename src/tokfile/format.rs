@@ -259,7 +259,7 @@ impl PackParams {
 }
 
 /// What can be wrong with the bytes of a token file.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
 pub enum FormatError {
     #[error("too short for a token file: {len} bytes, the header alone is {need}")]
     TooShort { len: usize, need: usize },

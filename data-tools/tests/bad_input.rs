@@ -1,0 +1,321 @@
+//! Bad input to `imdb-pack`: every broken file or flag gets one clear error naming the file
+//! and the problem, a non-zero exit, no panic and no output file (an existing one is kept).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use fusedrnn_data_tools::ImdbArrays;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn imdb_pack(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imdb-pack"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs imdb-pack on `npz` into a fresh directory and checks that it failed cleanly.
+/// Returns stderr.
+fn assert_refused(npz: &Path, extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.tok");
+    let mut args = vec![
+        "--npz",
+        npz.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = imdb_pack(&args);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        !o.status.success(),
+        "{} {extra:?} was accepted",
+        npz.display()
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "panic on {}: {stderr}",
+        npz.display()
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line of error: {stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "output left behind for {}: {left:?}",
+        npz.display()
+    );
+    stderr
+}
+
+#[test]
+fn every_bad_fixture_is_refused_with_a_clear_message() {
+    // (file, words the message must contain)
+    let cases: &[(&str, &[&str])] = &[
+        ("missing_y_test.npz", &["no array \"y_test\""]),
+        (
+            "x_train_2d_int64.npz",
+            &["x_train", "expected an object array"],
+        ),
+        ("x_train_float_lists.npz", &["x_train", "BINFLOAT"]),
+        (
+            "x_train_string_element.npz",
+            &["x_train", "is a str, not a list of ints"],
+        ),
+        (
+            "x_train_nested_lists.npz",
+            &["x_train", "a list mixes ints with other values"],
+        ),
+        (
+            "x_train_huge_rank.npz",
+            &["x_train", "does not fit in 32 bits"],
+        ),
+        (
+            "x_train_numpy_int_scalars.npz",
+            &["x_train", "is not allowed"],
+        ),
+        ("y_train_label2.npz", &["y_train", "label 2", "not 0 or 1"]),
+        ("y_train_float64.npz", &["y_train", "floating-point"]),
+        ("y_train_length_mismatch.npz", &["reviews but y_train has"]),
+        ("y_train_2d.npz", &["y_train", "1-D"]),
+        ("y_train_fortran_2d.npz", &["y_train", "1-D"]),
+        (
+            "pickle_global_ordereddict.npz",
+            &["collections.OrderedDict is not allowed"],
+        ),
+        ("pickle_global_os_system.npz", &["os.system is not allowed"]),
+        ("pickle_protocol0.npz", &["protocols 0 and 1 are not read"]),
+        ("pickle_protocol1.npz", &["protocols 0 and 1 are not read"]),
+        ("x_train_truncated_pickle.npz", &["x_train", "truncated"]),
+        ("bad_npy_magic.npz", &["not a .npy stream"]),
+        (
+            "zip_bzip2_member.npz",
+            &["compression method", "not supported"],
+        ),
+        (
+            "zip_lzma_member.npz",
+            &["compression method", "not supported"],
+        ),
+        ("empty_zip.npz", &["no array"]),
+        ("not_a_zip.npz", &["not a readable zip archive"]),
+        ("truncated_zip.npz", &["zip"]),
+    ];
+    for (file, words) in cases {
+        let path = fixtures().join("bad").join(file);
+        let stderr = assert_refused(&path, &[]);
+        assert!(
+            stderr.contains(path.to_str().unwrap()),
+            "{file}: message does not name the file: {stderr}"
+        );
+        for w in *words {
+            assert!(stderr.contains(w), "{file}: expected {w:?} in: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn negative_ranks_follow_keras_and_become_oov() {
+    // Keras' filter `skip_top <= w < num_words` sends any negative id to the OOV char.
+    let arrays = ImdbArrays::read(&fixtures().join("bad/x_train_negative_rank.npz")).unwrap();
+    let packed = fusedrnn_data_tools::pack(&arrays, &Default::default()).unwrap();
+    assert!(
+        packed
+            .splits
+            .iter()
+            .all(|s| s.tokens.iter().all(|&t| t < 500))
+    );
+}
+
+#[test]
+fn every_truncation_of_a_good_archive_is_refused_without_panic() {
+    let good = std::fs::read(fixtures().join("many_short_p3_stored.npz")).unwrap();
+    assert!(ImdbArrays::from_bytes(&good).is_ok());
+    for cut in (0..good.len()).step_by(7) {
+        assert!(
+            ImdbArrays::from_bytes(&good[..cut]).is_err(),
+            "cut at {cut} accepted"
+        );
+    }
+}
+
+#[test]
+fn bit_flips_never_panic() {
+    // Stored members: a flipped payload bit fails the member CRC; a flipped header bit fails
+    // somewhere else. Some flips (timestamps, comments) are harmless, and that is fine.
+    let good = std::fs::read(fixtures().join("many_short_p3_stored.npz")).unwrap();
+    let reference = ImdbArrays::from_bytes(&good).unwrap();
+    let mut rejected = 0;
+    for i in (0..good.len()).step_by(3) {
+        let mut bad = good.clone();
+        bad[i] ^= 1 << (i % 8);
+        match ImdbArrays::from_bytes(&bad) {
+            Err(_) => rejected += 1,
+            // A flip that is accepted must not change the data silently.
+            Ok(arrays) => assert_eq!(
+                arrays, reference,
+                "flip at byte {i} changed the data silently"
+            ),
+        }
+    }
+    assert!(rejected > good.len() / 6, "only {rejected} flips rejected");
+}
+
+#[test]
+fn zip_bomb_member_is_refused() {
+    // A stored member whose header claims more than it holds, and a deflated member whose
+    // stated size is far below what it inflates to.
+    let mut zip = Vec::new();
+    {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("x_train.npy", opts).unwrap();
+        w.write_all(&vec![0u8; 1 << 20]).unwrap();
+        w.finish().unwrap();
+    }
+    // Patch the stated uncompressed size (local header offset 22, central directory +24) to 100.
+    let cd = zip.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+    zip[22..26].copy_from_slice(&100u32.to_le_bytes());
+    zip[cd + 24..cd + 28].copy_from_slice(&100u32.to_le_bytes());
+    let mut npz = fusedrnn_data_tools::npz::Npz::new(&zip).unwrap();
+    let err = npz.read("x_train").unwrap_err().to_string();
+    // The zip reader stops at the declared size itself; our own `take(size + 1)` check is the
+    // second line of defence.
+    assert!(
+        err.contains("x_train.npy")
+            && (err.contains("larger than its declared") || err.contains("but says 100")),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_flags_are_refused() {
+    let good = fixtures().join("small_p4_deflated.npz");
+    for (flags, words) in [
+        (&["--val-split", "1.5"][..], "--val-split 1.5"),
+        (&["--num-words", "70000"], "does not fit u16"),
+        (
+            &["--oov-char", "600"],
+            "oov_char 600 is not below num_words 500",
+        ),
+        (&["--maxlen", "0"], "maxlen"),
+        (&["--padding", "middle"], "expected 'pre' or 'post'"),
+        (&["--seed", "-1"], "unexpected argument '-1'"),
+        (&["--seed", "4294967296"], "--seed"),
+        (&["--num-words", "many"], "\"none\""),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.tok");
+        let mut args = vec![
+            "--npz",
+            good.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(flags);
+        let o = imdb_pack(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{flags:?} accepted");
+        assert!(stderr.contains(words), "{flags:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn missing_input_and_output_directory_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.npz");
+    let stderr = assert_refused(&missing, &[]);
+    assert!(
+        stderr.contains("nope.npz") && stderr.contains("No such file"),
+        "{stderr}"
+    );
+
+    let good = fixtures().join("small_p4_deflated.npz");
+    let out = dir.path().join("no/such/dir/out.tok");
+    let o = imdb_pack(&[
+        "--npz",
+        good.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && stderr.contains("no/such/dir"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failed_run_keeps_the_existing_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imdb.tok");
+    let good = fixtures().join("small_p4_deflated.npz");
+    let o = imdb_pack(&[
+        "--npz",
+        good.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let before = std::fs::read(&out).unwrap();
+    let bad = fixtures().join("bad/y_train_label2.npz");
+    let o = imdb_pack(&[
+        "--npz",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temporary file left behind"
+    );
+}
+
+#[test]
+fn summary_reports_the_splits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imdb.tok");
+    let good = fixtures().join("small_p4_deflated.npz");
+    let o = imdb_pack(&[
+        "--npz",
+        good.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    for w in [
+        "load_data(num_words=500",
+        "train_test_split(test_size=0.2, random_state=42)",
+        "pad_sequences(maxlen=100",
+    ] {
+        assert!(stdout.contains(w), "{stdout}");
+    }
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            ["train ", "val ", "test "]
+                .iter()
+                .any(|s| l.trim_start().starts_with(s))
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    assert!(
+        rows[0].contains(" 120 ") && rows[1].contains(" 30 ") && rows[2].contains(" 90 "),
+        "{stdout}"
+    );
+}
