@@ -116,14 +116,6 @@ pub enum ModelError {
         key: String,
         problem: String,
     },
-
-    /// The safetensors writer refused the tensors (should not happen for a valid `Model`).
-    #[error("{file}: cannot serialize: {source}")]
-    Serialize {
-        file: String,
-        #[source]
-        source: SafeTensorError,
-    },
 }
 
 impl ModelError {
@@ -142,8 +134,7 @@ impl ModelError {
             | ModelError::Shape { file, .. }
             | ModelError::Vocab { file, .. }
             | ModelError::NonFinite { file, .. }
-            | ModelError::Metadata { file, .. }
-            | ModelError::Serialize { file, .. } => file,
+            | ModelError::Metadata { file, .. } => file,
         }
     }
 }

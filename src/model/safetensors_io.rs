@@ -17,13 +17,12 @@
 //! naming the file and the tensor for the first problem. No input makes this code panic, and the only
 //! allocations are proportional to the input's size, which [`Model::load`] bounds by [`MAX_FILE_BYTES`].
 
-use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors, View};
+use safetensors::{Dtype, SafeTensors};
 
 use super::names::{Naming, keras, torch};
 use super::{Arch, LstmWeights, Model, ModelError, RnnInput, RnnWeights};
@@ -109,7 +108,7 @@ impl Model {
         Ok((model, naming))
     }
 
-    /// The file bytes with Keras' names and our metadata.
+    /// The file bytes with Keras' names and our metadata; the same model always gives the same bytes.
     ///
     /// Fails only for a `Model` that could not be loaded back: a vocabulary outside
     /// `1..=MAX_VOCAB` or a non-finite weight.
@@ -130,20 +129,17 @@ impl Model {
             Naming::Keras => self.keras_tensors(),
             Naming::Torch => self.torch_tensors(),
         };
-        let meta = HashMap::from([
-            (META_ARCH.to_owned(), self.arch().name().to_owned()),
-            (META_SEQ_LEN.to_owned(), SEQ_LEN.to_string()),
-            (META_NUM_WORDS.to_owned(), self.vocab().to_string()),
-            (META_NAMES.to_owned(), naming.name().to_owned()),
+        let meta = BTreeMap::from([
+            (META_ARCH, self.arch().name().to_owned()),
+            (META_SEQ_LEN, SEQ_LEN.to_string()),
+            (META_NUM_WORDS, self.vocab().to_string()),
+            (META_NAMES, naming.name().to_owned()),
             (
-                META_PRODUCER.to_owned(),
+                META_PRODUCER,
                 concat!("fusedrnn ", env!("CARGO_PKG_VERSION")).to_owned(),
             ),
         ]);
-        safetensors::serialize(tensors, Some(meta)).map_err(|source| ModelError::Serialize {
-            file: IN_MEMORY.to_owned(),
-            source,
-        })
+        Ok(encode(tensors, &meta))
     }
 
     /// Writes the file with Keras' names, atomically (see [`write_atomically`]).
@@ -353,7 +349,6 @@ fn relabel(e: ModelError, path: &Path) -> ModelError {
             index,
             value,
         },
-        ModelError::Serialize { source, .. } => ModelError::Serialize { file, source },
         other => other,
     }
 }
@@ -391,19 +386,42 @@ impl F32Tensor {
     }
 }
 
-impl View for F32Tensor {
-    fn dtype(&self) -> Dtype {
-        Dtype::F32
+/// The safetensors bytes of `tensors` with `meta`: an 8-byte little-endian header length, the JSON
+/// header padded with spaces to a multiple of 8 bytes, then the tensors' data in name order.
+///
+/// We write the file ourselves rather than through `safetensors::serialize` because that takes the
+/// metadata as a `HashMap`, whose iteration order (and so the file's bytes) changes from run to run;
+/// here every JSON object is a sorted `serde_json::Map`, so the same model always gives the same
+/// bytes. Tests read the result back with the `safetensors` crate.
+fn encode(mut tensors: Vec<(&'static str, F32Tensor)>, meta: &BTreeMap<&str, String>) -> Vec<u8> {
+    use serde_json::{Map, Value, json};
+
+    tensors.sort_by_key(|(name, _)| *name);
+    let mut header = Map::new();
+    let meta: Map<String, Value> = meta
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::from(v.as_str())))
+        .collect();
+    header.insert("__metadata__".to_owned(), Value::Object(meta));
+    let mut offset = 0usize;
+    for (name, t) in &tensors {
+        let end = offset + t.bytes.len();
+        header.insert(
+            (*name).to_owned(),
+            json!({ "dtype": "F32", "shape": t.shape, "data_offsets": [offset, end] }),
+        );
+        offset = end;
     }
-    fn shape(&self) -> &[usize] {
-        &self.shape
+    let mut header = Value::Object(header).to_string().into_bytes();
+    header.resize(header.len().next_multiple_of(8), b' ');
+
+    let mut out = Vec::with_capacity(8 + header.len() + offset);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    for (_, t) in &tensors {
+        out.extend_from_slice(&t.bytes);
     }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.bytes)
-    }
-    fn data_len(&self) -> usize {
-        self.bytes.len()
-    }
+    out
 }
 
 /// One dimension of an expected shape.
