@@ -88,21 +88,26 @@ impl Model {
             file: file.to_owned(),
             source,
         };
+        // `SafeTensors` does not expose the metadata, so the (small) header is parsed twice.
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
         let st = SafeTensors::deserialize(bytes).map_err(format)?;
         let empty = HashMap::new();
         let meta = header.metadata().as_ref().unwrap_or(&empty);
-        let reader = Reader { file, st: &st };
 
         let mut names = st.names();
         names.sort_unstable();
         let naming = detect_naming(file, &names)?;
         let arch = detect_arch(file, &names, naming, meta)?;
-        reader.check_names(&names, naming, arch)?;
-
-        let model = match (naming, arch) {
-            (Naming::Keras, _) => reader.keras_model(arch)?,
-            (Naming::Torch, _) => reader.torch_model(arch)?,
+        let reader = Reader {
+            file,
+            st: &st,
+            naming,
+            arch,
+        };
+        reader.check_names(&names)?;
+        let model = match naming {
+            Naming::Keras => reader.keras_model()?,
+            Naming::Torch => reader.torch_model()?,
         };
         check_metadata(file, meta, &model, naming)?;
         Ok((model, naming))
@@ -185,7 +190,6 @@ impl Model {
 
     /// The tensors under Keras' names and shapes.
     fn keras_tensors(&self) -> Vec<(&'static str, F32Tensor)> {
-        let v = self.vocab();
         let (dense_kernel, dense_bias) = self.dense();
         let mut out = match self {
             Model::Lstm(w) => vec![
@@ -221,7 +225,6 @@ impl Model {
                 out
             }
         };
-        debug_assert_eq!(out[0].1.shape[0], v);
         out.push((
             keras::DENSE_KERNEL,
             F32Tensor::new(vec![HIDDEN, 1], dense_kernel.to_vec()),
@@ -608,27 +611,29 @@ fn check_finite(file: &str, tensor: &str, values: &[f32]) -> Result<(), ModelErr
 struct Reader<'a> {
     file: &'a str,
     st: &'a SafeTensors<'a>,
+    naming: Naming,
+    arch: Arch,
 }
 
 impl Reader<'_> {
     /// Exactly the names of `arch` under `naming`: the first missing one, else the first extra one,
     /// is an error.
-    fn check_names(&self, names: &[&str], naming: Naming, arch: Arch) -> Result<(), ModelError> {
-        let expected = naming.names_for(arch);
+    fn check_names(&self, names: &[&str]) -> Result<(), ModelError> {
+        let expected = self.naming.names_for(self.arch);
         if let Some(missing) = expected.iter().find(|n| !names.contains(n)) {
             return Err(ModelError::MissingTensor {
                 file: self.file.to_owned(),
                 tensor: (*missing).to_owned(),
-                arch: arch.name(),
-                naming: naming.name(),
+                arch: self.arch.name(),
+                naming: self.naming.name(),
             });
         }
         if let Some(extra) = names.iter().find(|n| !expected.contains(n)) {
             return Err(ModelError::UnexpectedTensor {
                 file: self.file.to_owned(),
                 tensor: (*extra).to_owned(),
-                arch: arch.name(),
-                naming: naming.name(),
+                arch: self.arch.name(),
+                naming: self.naming.name(),
             });
         }
         Ok(())
@@ -643,8 +648,8 @@ impl Reader<'_> {
             .map_err(|_| ModelError::MissingTensor {
                 file: file.clone(),
                 tensor: name.to_owned(),
-                arch: "",
-                naming: "",
+                arch: self.arch.name(),
+                naming: self.naming.name(),
             })?;
         if view.dtype() != Dtype::F32 {
             return Err(ModelError::Dtype {
@@ -712,7 +717,8 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn keras_model(&self, arch: Arch) -> Result<Model, ModelError> {
+    fn keras_model(&self) -> Result<Model, ModelError> {
+        let arch = self.arch;
         let dense_kernel = array(&self.fixed(keras::DENSE_KERNEL, &[HIDDEN, 1])?);
         let dense_bias = self.fixed(keras::DENSE_BIAS, &[1])?[0];
         Ok(match arch {
@@ -752,7 +758,8 @@ impl Reader<'_> {
         })
     }
 
-    fn torch_model(&self, arch: Arch) -> Result<Model, ModelError> {
+    fn torch_model(&self) -> Result<Model, ModelError> {
+        let arch = self.arch;
         let dense_kernel = array(&self.fixed(torch::FC_WEIGHT, &[1, HIDDEN])?);
         let dense_bias = self.fixed(torch::FC_BIAS, &[1])?[0];
         Ok(match arch {
