@@ -775,3 +775,28 @@ fn writers_refuse_models_that_could_not_be_loaded() {
     ));
     assert_eq!(empty.arch(), Arch::RnnOneHot);
 }
+
+#[test]
+fn summary_number_formats_follow_python() {
+    use fusedrnn::model::summary::{readable_bytes, thousands};
+    // Python: f"{n:,}"
+    for (n, want) in [
+        (0, "0"),
+        (9, "9"),
+        (800, "800"),
+        (8_000, "8,000"),
+        (1_234_567, "1,234,567"),
+    ] {
+        assert_eq!(thousands(n), want);
+    }
+    // keras.src.utils.summary_utils.readable_memory_size
+    for (bytes, want) in [
+        (0, "0.00 B"),
+        (1023, "1023.00 B"),
+        (1024, "1.00 KB"),
+        (8_809 * 4, "34.41 KB"),
+        (3 << 20, "3.00 MB"),
+    ] {
+        assert_eq!(readable_bytes(bytes), want);
+    }
+}

@@ -24,6 +24,7 @@ impl Arch {
         }
     }
 
+    /// The inverse of [`Arch::name`].
     pub fn from_name(name: &str) -> Option<Arch> {
         match name {
             "lstm" => Some(Arch::Lstm),
@@ -31,6 +32,12 @@ impl Arch {
             "rnn-onehot" => Some(Arch::RnnOneHot),
             _ => None,
         }
+    }
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
