@@ -1,5 +1,14 @@
-//! The notebook's three architectures and their weights.
+//! The notebook's three architectures and their weights: the plain weight types, safetensors I/O
+//! under Keras' and PyTorch's names, and the Keras-style summary.
 
+pub mod error;
+pub mod names;
+pub mod safetensors_io;
+pub mod summary;
 pub mod weights;
 
+pub use error::ModelError;
+pub use names::Naming;
+pub use safetensors_io::{MAX_FILE_BYTES, MAX_VOCAB, write_atomically};
+pub use summary::LayerSummary;
 pub use weights::{Arch, LstmWeights, Model, RnnInput, RnnWeights};

@@ -24,6 +24,7 @@ impl Arch {
         }
     }
 
+    /// The inverse of [`Arch::name`].
     pub fn from_name(name: &str) -> Option<Arch> {
         match name {
             "lstm" => Some(Arch::Lstm),
@@ -31,6 +32,12 @@ impl Arch {
             "rnn-onehot" => Some(Arch::RnnOneHot),
             _ => None,
         }
+    }
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -53,6 +60,9 @@ pub struct LstmWeights {
 
 /// What feeds a SimpleRNN: an embedding and an input kernel, or one-hot input
 /// (whose input kernel, `[vocab, HIDDEN]`, is itself the lookup table).
+// A model is built once and then only borrowed, so the size difference between variants costs
+// nothing, and inline arrays keep the fixed shapes in the types.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum RnnInput {
     /// `embedding.embeddings [vocab, EMBED]` and `simple_rnn.kernel [EMBED, HIDDEN]`.
@@ -79,6 +89,8 @@ pub struct RnnWeights {
 }
 
 /// A complete model: one of the notebook's architectures with its weights.
+// Same reasoning as `RnnInput`: built once, then borrowed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Model {
     Lstm(LstmWeights),
