@@ -572,8 +572,12 @@ impl Decoder<'_> {
         match (callable, args.as_slice()) {
             (
                 Value::Global(Global::Reconstruct),
-                [Value::Global(Global::Ndarray), Value::Tuple(_), tag],
-            ) if matches!(tag, Value::Bytes(_) | Value::Str(_)) => Ok(Value::Array(Box::default())),
+                [
+                    Value::Global(Global::Ndarray),
+                    Value::Tuple(_),
+                    Value::Bytes(_) | Value::Str(_),
+                ],
+            ) => Ok(Value::Array(Box::default())),
             (
                 Value::Global(Global::Dtype),
                 [

@@ -73,7 +73,7 @@ fn check_case(npz: &str, expected: &Value) {
             .as_array()
             .unwrap()
             .iter()
-            .flat_map(|row| ints::<u16>(row))
+            .flat_map(ints::<u16>)
             .collect();
         assert_eq!(
             split.len(),

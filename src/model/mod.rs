@@ -9,6 +9,6 @@ pub mod weights;
 
 pub use error::ModelError;
 pub use names::Naming;
-pub use safetensors_io::{MAX_FILE_BYTES, MAX_VOCAB, write_atomically};
+pub use safetensors_io::{MAX_FILE_BYTES, MAX_VOCAB};
 pub use summary::LayerSummary;
 pub use weights::{Arch, LstmWeights, Model, RnnInput, RnnWeights};

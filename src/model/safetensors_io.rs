@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors};
@@ -147,7 +147,7 @@ impl Model {
         Ok(encode(tensors, &meta))
     }
 
-    /// Writes the file with Keras' names, atomically (see [`write_atomically`]).
+    /// Writes the file with Keras' names, atomically (see [`crate::atomic`]).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
         self.save_named(path, Naming::Keras)
     }
@@ -160,7 +160,7 @@ impl Model {
     fn save_named(&self, path: impl AsRef<Path>, naming: Naming) -> Result<(), ModelError> {
         let path = path.as_ref();
         let bytes = self.to_bytes_named(naming).map_err(|e| relabel(e, path))?;
-        write_atomically(path, &bytes).map_err(|source| ModelError::Io {
+        crate::atomic::write_bytes(path, &bytes).map_err(|source| ModelError::Io {
             file: path.display().to_string(),
             source,
         })
@@ -293,40 +293,6 @@ impl Model {
             Model::Rnn(w) => (w.dense_kernel, w.dense_bias),
         }
     }
-}
-
-/// Writes `bytes` to `path` so that `path` is always either the old file or the complete new one:
-/// write a temporary file in the same directory, fsync it, rename it over `path`, then fsync the
-/// directory (best effort) so the rename itself survives a crash. The temporary is removed on failure.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let file_name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "path has no file name")
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return result;
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Directories cannot be opened as files on every platform; the data is already safe in `path`.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Puts the real path into an error raised before the path was known.

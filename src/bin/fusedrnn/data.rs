@@ -1,6 +1,6 @@
 //! `fusedrnn data info|hist`: what is in a token file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use fusedrnn::tokfile::{SplitName, TokFile};
@@ -46,7 +46,7 @@ pub fn run(cmd: DataCommand) -> CliResult {
     }
 }
 
-fn info(file: &PathBuf, as_json: bool) -> CliResult {
+fn info(file: &Path, as_json: bool) -> CliResult {
     let tok = TokFile::open(file)?;
     let p = *tok.params();
     let stats: Vec<_> = tok.splits().map(|s| (s.name, s.stats())).collect();
@@ -125,7 +125,7 @@ fn info(file: &PathBuf, as_json: bool) -> CliResult {
     Ok(())
 }
 
-fn hist(file: &PathBuf, out: &PathBuf, split: SplitName, bins: usize) -> CliResult {
+fn hist(file: &Path, out: &Path, split: SplitName, bins: usize) -> CliResult {
     let tok = TokFile::open(file)?;
     let s = tok.split(split);
     if s.is_empty() {
