@@ -13,6 +13,7 @@ pub mod npz;
 pub mod numpy_random;
 pub mod pack;
 pub mod pickle;
+pub mod synth;
 
 use std::path::PathBuf;
 

@@ -26,6 +26,13 @@ impl RandomState {
         self.mt.next_u32()
     }
 
+    /// A uniform double in `[0, 1)` with 53 random bits (`random_sample()`).
+    pub fn random_sample(&mut self) -> f64 {
+        let a = f64::from(self.next_u32() >> 5);
+        let b = f64::from(self.next_u32() >> 6);
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+
     /// A uniform integer in `0..=max` by masked rejection, exactly as numpy draws it.
     pub fn random_interval(&mut self, max: u32) -> u32 {
         if max == 0 {

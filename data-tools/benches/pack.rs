@@ -1,0 +1,60 @@
+//! imdb-pack's stages on the 50,000-review data set: `../shared/data/imdb.npz` when it is
+//! beside the checkout (or `$FUSEDRNN_IMDB_NPZ`), else a synthetic corpus of the same shape.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
+use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
+
+fn npz() -> (Vec<u8>, &'static str) {
+    let path = std::env::var_os("FUSEDRNN_IMDB_NPZ")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/imdb.npz")
+        });
+    match std::fs::read(&path) {
+        Ok(b) => (b, "shared imdb.npz"),
+        Err(_) => {
+            let (a, b, c, d) = generate(&SynthConfig::default());
+            (npz_bytes(&a, &b, &c, &d).unwrap(), "synthetic corpus")
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let (bytes, source) = npz();
+    eprintln!("pack benches on the {source} ({} bytes)", bytes.len());
+    let mut g = c.benchmark_group("pack");
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(8))
+        .throughput(Throughput::Elements(50_000));
+    g.bench_function("read_npz", |b| {
+        b.iter(|| ImdbArrays::from_bytes(&bytes).unwrap())
+    });
+    let arrays = ImdbArrays::from_bytes(&bytes).unwrap();
+    g.bench_function("load_data_split_pad", |b| {
+        b.iter(|| pack(&arrays, &PackConfig::default()).unwrap())
+    });
+    let packed = pack(&arrays, &PackConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imdb.tok");
+    g.bench_function("write_tok", |b| b.iter(|| packed.write(&out).unwrap()));
+    g.bench_function("open_tok_validated", |b| {
+        b.iter(|| fusedrnn::tokfile::TokFile::open(&out).unwrap())
+    });
+    g.bench_function("end_to_end", |b| {
+        b.iter(|| {
+            let arrays = ImdbArrays::from_bytes(&bytes).unwrap();
+            pack(&arrays, &PackConfig::default())
+                .unwrap()
+                .write(&out)
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

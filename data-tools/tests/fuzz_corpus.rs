@@ -1,0 +1,50 @@
+//! Replays the cargo-fuzz seed corpora (and any crash inputs added to them) through the
+//! parsers as ordinary tests: each must return, with an answer or an error, never panic.
+
+use std::path::Path;
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "empty corpus {}", dir.display());
+    files
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+#[test]
+fn npz_corpus() {
+    let mut ok = 0;
+    for (_, bytes) in corpus("npz") {
+        ok += usize::from(fusedrnn_data_tools::ImdbArrays::from_bytes(&bytes).is_ok());
+    }
+    assert!(ok >= 2, "the good archives in the corpus must still parse");
+}
+
+#[test]
+fn npy_header_corpus() {
+    for (name, bytes) in corpus("npy_header") {
+        let header = fusedrnn_data_tools::npy::parse_header(&bytes);
+        assert!(header.is_ok(), "{name}: {header:?}");
+        let _ = fusedrnn_data_tools::npy::read_int_vector(&bytes);
+    }
+}
+
+#[test]
+fn pickle_corpus() {
+    let mut ok = 0;
+    for (_, bytes) in corpus("pickle") {
+        ok += usize::from(fusedrnn_data_tools::pickle::decode_object_array(&bytes).is_ok());
+    }
+    assert!(
+        ok >= 4,
+        "the numpy-written pickles in the corpus must still decode"
+    );
+}

@@ -1,0 +1,14 @@
+#![no_main]
+//! The token-file opener; on success, touch every view it lends.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(tok) = fusedrnn::tokfile::TokFile::from_bytes(data) {
+        for split in tok.splits() {
+            let _ = split.stats();
+            for batch in split.batches(7) {
+                assert!(batch.tokens.iter().all(|&t| usize::from(t) < tok.num_words()));
+            }
+        }
+    }
+});

@@ -1,0 +1,43 @@
+//! Replays the cargo-fuzz seed corpora of the library's parsers (token file, weights) as
+//! ordinary tests: each input gets an answer or an error, never a panic.
+
+use std::path::Path;
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "empty corpus {}", dir.display());
+    files
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+#[test]
+fn tok_corpus() {
+    let mut ok = 0;
+    for (_, bytes) in corpus("tok") {
+        if let Ok(tok) = fusedrnn::tokfile::TokFile::from_bytes(&bytes) {
+            ok += 1;
+            for split in tok.splits() {
+                let _ = split.stats();
+            }
+        }
+    }
+    assert!(ok >= 2);
+}
+
+#[test]
+fn safetensors_corpus() {
+    let mut ok = 0;
+    for (_, bytes) in corpus("safetensors") {
+        ok += usize::from(fusedrnn::model::Model::from_bytes(&bytes, "corpus.safetensors").is_ok());
+    }
+    assert!(ok >= 3);
+}
