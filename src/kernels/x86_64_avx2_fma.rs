@@ -14,8 +14,7 @@
 use core::arch::x86_64::*;
 
 use super::Avx2Fma;
-use super::activations;
-use super::portable::map_lanes;
+use super::portable::activation_in_place;
 use super::simd::{self, Isa};
 use super::tables::{LstmState, LstmTables, RnnState, RnnTables};
 use crate::shape::{HIDDEN, SEQ_LEN};
@@ -281,7 +280,7 @@ pub fn rnn_review_hidden(cpu: Avx2Fma, t: &RnnTables, tokens: &[u16; SEQ_LEN]) -
 /// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sigmoid_in_place_avx2_fma(cpu: Avx2Fma, xs: &mut [f32]) {
-    map_lanes(cpu, xs, activations::sigmoid);
+    activation_in_place::<_, false>(cpu, xs);
 }
 
 /// The sigmoid approximation over a slice, in place.
@@ -294,7 +293,7 @@ pub fn sigmoid_in_place(cpu: Avx2Fma, xs: &mut [f32]) {
 /// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn tanh_in_place_avx2_fma(cpu: Avx2Fma, xs: &mut [f32]) {
-    map_lanes(cpu, xs, activations::tanh);
+    activation_in_place::<_, true>(cpu, xs);
 }
 
 /// The tanh approximation over a slice, in place.
