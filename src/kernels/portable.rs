@@ -55,28 +55,15 @@ impl Isa for Portable {
         c - a * b
     }
     #[inline(always)]
-    fn neg_abs(self, a: f32x8) -> f32x8 {
-        a | f32x8::splat(-0.0)
-    }
-    #[inline(always)]
-    fn max_keep_nan(self, lo: f32x8, x: f32x8) -> f32x8 {
-        // `fast_max(a, b)` is `maxps a, b`, which returns `b` when either is NaN.
-        lo.fast_max(x)
+    fn clamp_keep_nan(self, x: f32x8, lo: f32, hi: f32) -> f32x8 {
+        // `fast_max(a, b)` / `fast_min(a, b)` are `maxps a, b` / `minps a, b`, which return `b`
+        // when either is NaN.
+        f32x8::splat(hi).fast_min(f32x8::splat(lo).fast_max(x))
     }
     #[inline(always)]
     fn shl23_add(self, v: f32x8, add: i32) -> f32x8 {
         let bits: i32x8 = bytemuck::cast(v);
         bytemuck::cast((bits << 23) + i32x8::splat(add))
-    }
-    #[inline(always)]
-    fn select_sign(self, x: f32x8, if_neg: f32x8, otherwise: f32x8) -> f32x8 {
-        let bits: i32x8 = bytemuck::cast(x);
-        let mask: f32x8 = bytemuck::cast(bits >> 31);
-        mask.bitselect(if_neg, otherwise)
-    }
-    #[inline(always)]
-    fn copy_sign(self, mag: f32x8, sign: f32x8) -> f32x8 {
-        mag | (sign & f32x8::splat(-0.0))
     }
     #[inline(always)]
     fn lane_splat<const J: i32>(self, v: f32x8) -> f32x8 {

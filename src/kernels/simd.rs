@@ -48,16 +48,10 @@ pub(crate) trait Isa: Copy {
     fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `c − a · b` (fused where the instruction set has FMA).
     fn neg_mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    /// `−|a|`.
-    fn neg_abs(self, a: Self::V) -> Self::V;
-    /// `max(lo, x)`, and `x` itself where `x` is NaN.
-    fn max_keep_nan(self, lo: Self::V, x: Self::V) -> Self::V;
+    /// `min(max(x, lo), hi)`, and `x` itself where `x` is NaN.
+    fn clamp_keep_nan(self, x: Self::V, lo: f32, hi: f32) -> Self::V;
     /// Reinterpret `(bits(v) << 23) + add` as f32 (builds `2^n` in [`super::activations`]).
     fn shl23_add(self, v: Self::V, add: i32) -> Self::V;
-    /// Per lane: `if_neg` where the sign bit of `x` is set, else `otherwise`.
-    fn select_sign(self, x: Self::V, if_neg: Self::V, otherwise: Self::V) -> Self::V;
-    /// `mag` (non-negative or NaN) with the sign bit of `sign` or-ed in.
-    fn copy_sign(self, mag: Self::V, sign: Self::V) -> Self::V;
     /// Lane `J` of `v` in every lane.
     fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
     /// Load 8 rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
@@ -90,27 +84,28 @@ pub(crate) fn lstm_block<I: Isa>(
             std::array::from_fn(|l| &table[seqs[l][step] as usize].0);
         let zx: [[I::V; HIDDEN]; 4] =
             std::array::from_fn(|g| isa.gather_rows(std::array::from_fn(|l| &rows[l][g])));
-        let mut h_new = h;
+        // Three phases, each a wide set of independent chains, so the out-of-order window
+        // (not the ~150-cycle dependency chain of one unit) sets the pace:
+        // 1. the 32 pre-activations (32 chains of 8 FMAs),
+        let z: [[I::V; HIDDEN]; 4] = std::array::from_fn(|g| {
+            std::array::from_fn(|u| {
+                let mut acc = zx[g][u];
+                for j in 0..HIDDEN {
+                    acc = isa.mul_add(h[j], isa.splat(rec[j][g][u]), acc);
+                }
+                acc
+            })
+        });
+        // 2. the 32 gate activations,
+        let i: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_I][u]));
+        let f: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_F][u]));
+        let g: [I::V; HIDDEN] = std::array::from_fn(|u| tanh(isa, z[GATE_C][u]));
+        let o: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_O][u]));
+        // 3. the cell update and the 8 tanh(c').
         for u in 0..HIDDEN {
-            let mut zi = zx[GATE_I][u];
-            let mut zf = zx[GATE_F][u];
-            let mut zc = zx[GATE_C][u];
-            let mut zo = zx[GATE_O][u];
-            for j in 0..HIDDEN {
-                let uj = &rec[j];
-                zi = isa.mul_add(h[j], isa.splat(uj[GATE_I][u]), zi);
-                zf = isa.mul_add(h[j], isa.splat(uj[GATE_F][u]), zf);
-                zc = isa.mul_add(h[j], isa.splat(uj[GATE_C][u]), zc);
-                zo = isa.mul_add(h[j], isa.splat(uj[GATE_O][u]), zo);
-            }
-            let i = sigmoid(isa, zi);
-            let f = sigmoid(isa, zf);
-            let g = tanh(isa, zc);
-            let o = sigmoid(isa, zo);
-            c[u] = isa.mul_add(f, c[u], isa.mul(i, g));
-            h_new[u] = isa.mul(o, tanh(isa, c[u]));
+            c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
+            h[u] = isa.mul(o[u], tanh(isa, c[u]));
         }
-        h = h_new;
     }
     h
 }
@@ -246,15 +241,15 @@ pub(crate) fn rnn_block<I: Isa>(
     let rec = t.recurrent();
     for step in start..SEQ_LEN {
         let zx = isa.gather_rows(std::array::from_fn(|l| &table[seqs[l][step] as usize].0));
-        let mut h_new = h;
-        for u in 0..HIDDEN {
-            let mut z = zx[u];
+        // All 8 pre-activations first, then all 8 tanh: independent chains (see `lstm_block`).
+        let z: [I::V; HIDDEN] = std::array::from_fn(|u| {
+            let mut acc = zx[u];
             for j in 0..HIDDEN {
-                z = isa.mul_add(h[j], isa.splat(rec[j][u]), z);
+                acc = isa.mul_add(h[j], isa.splat(rec[j][u]), acc);
             }
-            h_new[u] = tanh(isa, z);
-        }
-        h = h_new;
+            acc
+        });
+        h = z.map(|z| tanh(isa, z));
     }
     h
 }

@@ -70,15 +70,10 @@ impl Isa for Avx2Fma {
         unsafe { _mm256_fnmadd_ps(a, b, c) }
     }
     #[inline(always)]
-    fn neg_abs(self, a: __m256) -> __m256 {
+    fn clamp_keep_nan(self, x: __m256, lo: f32, hi: f32) -> __m256 {
+        // `vmaxps a, x` / `vminps a, x` return their second operand when either is NaN.
         // SAFETY: AVX proven by `self`.
-        unsafe { _mm256_or_ps(a, _mm256_set1_ps(-0.0)) }
-    }
-    #[inline(always)]
-    fn max_keep_nan(self, lo: __m256, x: __m256) -> __m256 {
-        // `vmaxps lo, x` returns its second operand when either is NaN.
-        // SAFETY: AVX proven by `self`.
-        unsafe { _mm256_max_ps(lo, x) }
+        unsafe { _mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), x)) }
     }
     #[inline(always)]
     fn shl23_add(self, v: __m256, add: i32) -> __m256 {
@@ -87,16 +82,6 @@ impl Isa for Avx2Fma {
             let bits = _mm256_slli_epi32::<23>(_mm256_castps_si256(v));
             _mm256_castsi256_ps(_mm256_add_epi32(bits, _mm256_set1_epi32(add)))
         }
-    }
-    #[inline(always)]
-    fn select_sign(self, x: __m256, if_neg: __m256, otherwise: __m256) -> __m256 {
-        // SAFETY: AVX proven by `self`.
-        unsafe { _mm256_blendv_ps(otherwise, if_neg, x) }
-    }
-    #[inline(always)]
-    fn copy_sign(self, mag: __m256, sign: __m256) -> __m256 {
-        // SAFETY: AVX proven by `self`.
-        unsafe { _mm256_or_ps(mag, _mm256_and_ps(sign, _mm256_set1_ps(-0.0))) }
     }
     #[inline(always)]
     fn lane_splat<const J: i32>(self, v: __m256) -> __m256 {
