@@ -1,0 +1,331 @@
+//! The 8-lane kernel bodies, written once over a tiny instruction-set trait ([`Isa`]) and
+//! instantiated twice: with `wide::f32x8` in `portable.rs` and with AVX2+FMA intrinsics in
+//! `x86_64_avx2_fma.rs` (inside a `#[target_feature]` function, where everything here inlines).
+//!
+//! # Two layouts
+//!
+//! **Throughput** (`*_block`): 8 *sequences* in the 8 lanes. The state is `h[u]`, `c[u]`: one
+//! vector per hidden unit `u`, lane `l` belonging to sequence `l`. A step gathers the 8 table rows
+//! of the 8 tokens and transposes them gate by gate (`Isa::gather_rows`), so `zx[g][u]` is again a
+//! vector over sequences. The recurrent product is then 256 broadcast-scalar FMAs per LSTM step:
+//!
+//! ```text
+//!   z[g][u] = zx[g][u] + Σ_j h[j] · splat(U[j][g][u])        (j, u < HIDDEN; g < 4)
+//! ```
+//!
+//! `splat(U[..])` is a `vbroadcastss` from L1 (a load-port µop on Zen 3, no shuffle), so the FMA
+//! ports see nothing but the 256 FMAs and the activations' polynomials.
+//!
+//! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
+//! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
+//! of four registers and the cell update needs no shuffle:
+//!
+//! ```text
+//!   z[g] = table[tok][g] + Σ_j splat(h[j]) · U[j][g]          (8 lane-broadcasts × 4 FMAs)
+//! ```
+//!
+//! The sum runs as two interleaved chains (even and odd `j`) to halve the FMA dependency chain.
+
+use super::activations::{sigmoid, tanh};
+use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
+use crate::shape::{HIDDEN, SEQ_LEN};
+
+/// The handful of 8 × f32 operations the kernels need. An implementing value is a proof that the
+/// CPU can run the instructions (for AVX2 it is the `Avx2Fma` detection token), so every method
+/// is safe.
+pub(crate) trait Isa: Copy {
+    /// Eight f32 lanes.
+    type V: Copy;
+
+    fn splat(self, x: f32) -> Self::V;
+    fn load(self, a: &[f32; 8]) -> Self::V;
+    fn store(self, v: Self::V) -> [f32; 8];
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+    fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a · b + c` (fused where the instruction set has FMA).
+    fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `c − a · b` (fused where the instruction set has FMA).
+    fn neg_mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `min(max(x, lo), hi)`, and `x` itself where `x` is NaN.
+    fn clamp_keep_nan(self, x: Self::V, lo: f32, hi: f32) -> Self::V;
+    /// Reinterpret `(bits(v) << 23) + add` as f32 (builds `2^n` in [`super::activations`]).
+    fn shl23_add(self, v: Self::V, add: i32) -> Self::V;
+    /// Lane `J` of `v` in every lane.
+    fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
+    /// Load 8 rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
+    fn gather_rows(self, rows: [&[f32; 8]; 8]) -> [Self::V; 8];
+}
+
+// ---------------------------------------------------------------------------------------------
+// LSTM
+// ---------------------------------------------------------------------------------------------
+
+/// Final `h` of 8 sequences (lane `l` of `h[u]` is unit `u` of sequence `l`).
+///
+/// All 8 sequences start from the padding-cache state after `m` pads, `m` the fewest leading pads
+/// in the block: every sequence has at least `m`, so this is exact. Panics if a token is not a
+/// row of the table.
+#[inline(always)]
+pub(crate) fn lstm_block<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    seqs: [&[u16; SEQ_LEN]; 8],
+) -> [I::V; HIDDEN] {
+    let start = seqs.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+    let s0 = t.pad_state(start);
+    let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
+    let mut c: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.c[u]));
+    let table = t.table();
+    let rec = t.recurrent();
+    for step in start..SEQ_LEN {
+        let rows: [&[[f32; HIDDEN]; 4]; 8] =
+            std::array::from_fn(|l| &table[seqs[l][step] as usize].0);
+        let zx: [[I::V; HIDDEN]; 4] =
+            std::array::from_fn(|g| isa.gather_rows(std::array::from_fn(|l| &rows[l][g])));
+        // Three phases, each a wide set of independent chains, so the out-of-order window
+        // (not the ~150-cycle dependency chain of one unit) sets the pace:
+        // 1. the 32 pre-activations (32 chains of 8 FMAs),
+        let z: [[I::V; HIDDEN]; 4] = std::array::from_fn(|g| {
+            std::array::from_fn(|u| {
+                let mut acc = zx[g][u];
+                for j in 0..HIDDEN {
+                    acc = isa.mul_add(h[j], isa.splat(rec[j][g][u]), acc);
+                }
+                acc
+            })
+        });
+        // 2. the 32 gate activations,
+        let i: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_I][u]));
+        let f: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_F][u]));
+        let g: [I::V; HIDDEN] = std::array::from_fn(|u| tanh(isa, z[GATE_C][u]));
+        let o: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_O][u]));
+        // 3. the cell update and the 8 tanh(c').
+        for u in 0..HIDDEN {
+            c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
+            h[u] = isa.mul(o[u], tanh(isa, c[u]));
+        }
+    }
+    h
+}
+
+/// `σ(h · dense_kernel + dense_bias)` for 8 sequences in lanes.
+#[inline(always)]
+fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias: f32) -> I::V {
+    let mut acc = isa.splat(bias);
+    for j in 0..HIDDEN {
+        acc = isa.mul_add(h[j], isa.splat(kernel[j]), acc);
+    }
+    sigmoid(isa, acc)
+}
+
+/// The 8 lanes of a block: sequence `base + l`, or the batch's last sequence for lanes past the
+/// end (a dummy whose result is dropped; it cannot lower the block's leading-pad minimum below
+/// that of a real sequence because it is one).
+#[inline(always)]
+fn block_lanes(seqs: &[[u16; SEQ_LEN]], base: usize) -> [&[u16; SEQ_LEN]; 8] {
+    let last = seqs.len() - 1;
+    std::array::from_fn(|l| &seqs[(base + l).min(last)])
+}
+
+/// Probabilities of a batch, 8 sequences at a time; allocation-free.
+#[inline(always)]
+pub(crate) fn lstm_forward<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    seqs: &[[u16; SEQ_LEN]],
+    probs: &mut [f32],
+) {
+    assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
+    for (b, out) in probs.chunks_mut(8).enumerate() {
+        let h = lstm_block(isa, t, block_lanes(seqs, 8 * b));
+        let p = isa.store(dense_lanes(isa, &h, t.dense_kernel(), t.dense_bias()));
+        out.copy_from_slice(&p[..out.len()]);
+    }
+}
+
+/// Final hidden states of a batch (for tests and for heads other than the dense layer).
+#[inline(always)]
+pub(crate) fn lstm_forward_hidden<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    seqs: &[[u16; SEQ_LEN]],
+    hidden: &mut [[f32; HIDDEN]],
+) {
+    assert_eq!(seqs.len(), hidden.len(), "one hidden state per sequence");
+    for (b, out) in hidden.chunks_mut(8).enumerate() {
+        let h = lstm_block(isa, t, block_lanes(seqs, 8 * b));
+        let per_seq = transpose_to_rows(isa, &h);
+        out.copy_from_slice(&per_seq[..out.len()]);
+    }
+}
+
+/// `[unit][lane]` → `[lane][unit]`.
+#[inline(always)]
+fn transpose_to_rows<I: Isa>(isa: I, h: &[I::V; HIDDEN]) -> [[f32; HIDDEN]; 8] {
+    let by_unit: [[f32; 8]; HIDDEN] = std::array::from_fn(|u| isa.store(h[u]));
+    std::array::from_fn(|l| std::array::from_fn(|u| by_unit[u][l]))
+}
+
+/// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
+#[inline(always)]
+pub(crate) fn lstm_cell_lanes<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    h: I::V,
+    c: I::V,
+    token: u16,
+) -> (I::V, I::V) {
+    let row = &t.table()[token as usize].0;
+    let rec = t.recurrent();
+    let mut even: [I::V; 4] = std::array::from_fn(|g| isa.load(&row[g]));
+    let mut odd: [I::V; 4] = [isa.splat(0.0); 4];
+    macro_rules! accumulate {
+        ($acc:ident, $j:literal) => {{
+            let hj = isa.lane_splat::<$j>(h);
+            for g in 0..4 {
+                $acc[g] = isa.mul_add(hj, isa.load(&rec[$j][g]), $acc[g]);
+            }
+        }};
+    }
+    accumulate!(even, 0);
+    accumulate!(odd, 1);
+    accumulate!(even, 2);
+    accumulate!(odd, 3);
+    accumulate!(even, 4);
+    accumulate!(odd, 5);
+    accumulate!(even, 6);
+    accumulate!(odd, 7);
+    let z: [I::V; 4] = std::array::from_fn(|g| isa.add(even[g], odd[g]));
+    let i = sigmoid(isa, z[GATE_I]);
+    let f = sigmoid(isa, z[GATE_F]);
+    let g = tanh(isa, z[GATE_C]);
+    let o = sigmoid(isa, z[GATE_O]);
+    let c = isa.mul_add(f, c, isa.mul(i, g));
+    (isa.mul(o, tanh(isa, c)), c)
+}
+
+/// One review, latency-style: start from the padding cache, then step the state in registers.
+#[inline(always)]
+pub(crate) fn lstm_review_hidden<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    tokens: &[u16; SEQ_LEN],
+) -> [f32; HIDDEN] {
+    let pads = leading_pads(tokens);
+    let s0 = t.pad_state(pads);
+    let mut h = isa.load(&s0.h);
+    let mut c = isa.load(&s0.c);
+    for &tok in &tokens[pads..] {
+        (h, c) = lstm_cell_lanes(isa, t, h, c, tok);
+    }
+    isa.store(h)
+}
+
+// ---------------------------------------------------------------------------------------------
+// SimpleRNN
+// ---------------------------------------------------------------------------------------------
+
+/// Final `h` of 8 sequences in lanes (see [`lstm_block`]): `h'[u] = tanh(zx[u] + Σ_j h[j]·U[j][u])`.
+#[inline(always)]
+pub(crate) fn rnn_block<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    seqs: [&[u16; SEQ_LEN]; 8],
+) -> [I::V; HIDDEN] {
+    let start = seqs.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+    let s0 = t.pad_state(start);
+    let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
+    let table = t.table();
+    let rec = t.recurrent();
+    for step in start..SEQ_LEN {
+        let zx = isa.gather_rows(std::array::from_fn(|l| &table[seqs[l][step] as usize].0));
+        // All 8 pre-activations first, then all 8 tanh: independent chains (see `lstm_block`).
+        let z: [I::V; HIDDEN] = std::array::from_fn(|u| {
+            let mut acc = zx[u];
+            for j in 0..HIDDEN {
+                acc = isa.mul_add(h[j], isa.splat(rec[j][u]), acc);
+            }
+            acc
+        });
+        h = z.map(|z| tanh(isa, z));
+    }
+    h
+}
+
+/// Probabilities of a batch, 8 sequences at a time; allocation-free.
+#[inline(always)]
+pub(crate) fn rnn_forward<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    seqs: &[[u16; SEQ_LEN]],
+    probs: &mut [f32],
+) {
+    assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
+    for (b, out) in probs.chunks_mut(8).enumerate() {
+        let h = rnn_block(isa, t, block_lanes(seqs, 8 * b));
+        let p = isa.store(dense_lanes(isa, &h, t.dense_kernel(), t.dense_bias()));
+        out.copy_from_slice(&p[..out.len()]);
+    }
+}
+
+/// Final hidden states of a batch.
+#[inline(always)]
+pub(crate) fn rnn_forward_hidden<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    seqs: &[[u16; SEQ_LEN]],
+    hidden: &mut [[f32; HIDDEN]],
+) {
+    assert_eq!(seqs.len(), hidden.len(), "one hidden state per sequence");
+    for (b, out) in hidden.chunks_mut(8).enumerate() {
+        let h = rnn_block(isa, t, block_lanes(seqs, 8 * b));
+        let per_seq = transpose_to_rows(isa, &h);
+        out.copy_from_slice(&per_seq[..out.len()]);
+    }
+}
+
+/// One SimpleRNN step of one sequence, units in lanes. `U` is 8 vectors: they stay in registers
+/// across the steps of [`rnn_review_hidden`].
+#[inline(always)]
+pub(crate) fn rnn_cell_lanes<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    u: &[I::V; HIDDEN],
+    h: I::V,
+    token: u16,
+) -> I::V {
+    let mut even = isa.load(&t.table()[token as usize].0);
+    let mut odd = isa.mul(isa.lane_splat::<1>(h), u[1]);
+    even = isa.mul_add(isa.lane_splat::<0>(h), u[0], even);
+    even = isa.mul_add(isa.lane_splat::<2>(h), u[2], even);
+    odd = isa.mul_add(isa.lane_splat::<3>(h), u[3], odd);
+    even = isa.mul_add(isa.lane_splat::<4>(h), u[4], even);
+    odd = isa.mul_add(isa.lane_splat::<5>(h), u[5], odd);
+    even = isa.mul_add(isa.lane_splat::<6>(h), u[6], even);
+    odd = isa.mul_add(isa.lane_splat::<7>(h), u[7], odd);
+    tanh(isa, isa.add(even, odd))
+}
+
+/// The recurrent kernel as 8 row vectors.
+#[inline(always)]
+pub(crate) fn rnn_recurrent_lanes<I: Isa>(isa: I, t: &RnnTables) -> [I::V; HIDDEN] {
+    std::array::from_fn(|j| isa.load(&t.recurrent()[j]))
+}
+
+/// One review, latency-style (padding cache, then the state in registers).
+#[inline(always)]
+pub(crate) fn rnn_review_hidden<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    tokens: &[u16; SEQ_LEN],
+) -> [f32; HIDDEN] {
+    let pads = leading_pads(tokens);
+    let u = rnn_recurrent_lanes(isa, t);
+    let mut h = isa.load(&t.pad_state(pads).h);
+    for &tok in &tokens[pads..] {
+        h = rnn_cell_lanes(isa, t, &u, h, tok);
+    }
+    isa.store(h)
+}

@@ -1,0 +1,228 @@
+//! Folded weights: what every kernel actually reads.
+//!
+//! # Folding
+//!
+//! The input projection of a token does not depend on the state, so it is computed once per
+//! vocabulary entry (one `sgemm`, see [`super::gemm`]):
+//!
+//! ```text
+//! LSTM       table[v] = E[v]·W + b      [vocab, GATES]    E: [vocab, EMBED], W: [EMBED, GATES]
+//! SimpleRNN  table[v] = E[v]·W + b      [vocab, HIDDEN]   W: [EMBED, HIDDEN]
+//! one-hot    table[v] = K[v] + b        [vocab, HIDDEN]   K: [vocab, HIDDEN] (one-hot · K is a row)
+//! ```
+//!
+//! A step is then a row lookup, the recurrent product and the activations.
+//!
+//! # Layout
+//!
+//! Keras' own column order is already the fast one. An LSTM row is `[[f32; HIDDEN]; 4]`, gate
+//! blocks `i, f, c, o`, unit-minor: gate `g` of all 8 units is one aligned 32-byte vector, which
+//! is what both the latency kernels (gates in lanes) and the transposing gather of the
+//! throughput kernels (sequences in lanes) load. Rows are 64-byte aligned so a gathered row never
+//! straddles more cache lines than it must. The recurrent kernel keeps Keras' `[HIDDEN, GATES]`
+//! layout viewed as `U[j][g][u]`: the latency kernel loads `U[j][g]` as a vector, the throughput
+//! kernel broadcasts the scalar `U[j][g][u]`.
+//!
+//! # Padding cache
+//!
+//! `pad_sequences` pads at the front with token 0, and Keras does not mask it, so the state after
+//! `k` leading pads is the same for every review. `pad_state(k)` for `k = 0..=SEQ_LEN` is computed
+//! once here with the reference step; kernels start a review (or a block of 8) there.
+
+use super::gemm::sgemm;
+use super::reference;
+use crate::model::{LstmWeights, RnnInput, RnnWeights};
+use crate::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
+
+/// Index of the input gate's block in a row (Keras column order i, f, c, o).
+pub const GATE_I: usize = 0;
+/// Forget gate.
+pub const GATE_F: usize = 1;
+/// Cell candidate (`c` in Keras' names, `g` in the equations).
+pub const GATE_C: usize = 2;
+/// Output gate.
+pub const GATE_O: usize = 3;
+
+/// One folded LSTM table row `E[v]·W + b`: `[gate][unit]`, 64-byte aligned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+pub struct GateRow(pub [[f32; HIDDEN]; 4]);
+
+/// One folded SimpleRNN table row, 32-byte aligned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(32))]
+pub struct HiddenRow(pub [f32; HIDDEN]);
+
+/// LSTM state of one sequence (Keras starts from zeros).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LstmState {
+    pub h: [f32; HIDDEN],
+    pub c: [f32; HIDDEN],
+}
+
+/// SimpleRNN state of one sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RnnState {
+    pub h: [f32; HIDDEN],
+}
+
+/// Number of leading padding tokens (id 0) of a review.
+#[inline]
+pub fn leading_pads(tokens: &[u16; SEQ_LEN]) -> usize {
+    tokens.iter().position(|&t| t != 0).unwrap_or(SEQ_LEN)
+}
+
+/// Folded `Embedding → LSTM(8) → Dense(1)` weights (see the module docs for the layout).
+#[derive(Clone, Debug)]
+pub struct LstmTables {
+    table: Vec<GateRow>,
+    recurrent: [[[f32; HIDDEN]; 4]; HIDDEN],
+    dense_kernel: [f32; HIDDEN],
+    dense_bias: f32,
+    pad_states: Vec<LstmState>,
+}
+
+impl LstmTables {
+    /// `[vocab]` rows `E[v]·W + b`.
+    pub fn table(&self) -> &[GateRow] {
+        &self.table
+    }
+    /// Vocabulary size (rows of the table); tokens must be below it.
+    pub fn vocab(&self) -> usize {
+        self.table.len()
+    }
+    /// `U[j][g][u]`: Keras' `recurrent_kernel [HIDDEN, GATES]`, gate-blocked.
+    pub fn recurrent(&self) -> &[[[f32; HIDDEN]; 4]; HIDDEN] {
+        &self.recurrent
+    }
+    pub fn dense_kernel(&self) -> &[f32; HIDDEN] {
+        &self.dense_kernel
+    }
+    pub fn dense_bias(&self) -> f32 {
+        self.dense_bias
+    }
+    /// State after `k` leading pad tokens from the zero state. Panics if `k > SEQ_LEN`.
+    pub fn pad_state(&self, k: usize) -> &LstmState {
+        &self.pad_states[k]
+    }
+}
+
+/// Folded `(Embedding →) SimpleRNN(8) → Dense(1)` weights.
+#[derive(Clone, Debug)]
+pub struct RnnTables {
+    table: Vec<HiddenRow>,
+    recurrent: [[f32; HIDDEN]; HIDDEN],
+    dense_kernel: [f32; HIDDEN],
+    dense_bias: f32,
+    pad_states: Vec<RnnState>,
+}
+
+impl RnnTables {
+    /// `[vocab]` rows `E[v]·W + b` (or `K[v] + b` for one-hot input).
+    pub fn table(&self) -> &[HiddenRow] {
+        &self.table
+    }
+    pub fn vocab(&self) -> usize {
+        self.table.len()
+    }
+    /// `U[j][u]`: Keras' `recurrent_kernel [HIDDEN, HIDDEN]`.
+    pub fn recurrent(&self) -> &[[f32; HIDDEN]; HIDDEN] {
+        &self.recurrent
+    }
+    pub fn dense_kernel(&self) -> &[f32; HIDDEN] {
+        &self.dense_kernel
+    }
+    pub fn dense_bias(&self) -> f32 {
+        self.dense_bias
+    }
+    /// State after `k` leading pad tokens. Panics if `k > SEQ_LEN`.
+    pub fn pad_state(&self, k: usize) -> &RnnState {
+        &self.pad_states[k]
+    }
+}
+
+/// Rows `E·W + b` of width `N` through one sgemm (`beta = 1` over rows pre-filled with `b`).
+fn fold_embedding<const N: usize>(
+    embedding: &[[f32; EMBED]],
+    kernel: &[[f32; N]; EMBED],
+    bias: &[f32; N],
+) -> Vec<[f32; N]> {
+    let vocab = embedding.len();
+    let mut out = vec![*bias; vocab];
+    sgemm(
+        vocab,
+        EMBED,
+        N,
+        embedding.as_flattened(),
+        kernel.as_flattened(),
+        1.0,
+        out.as_flattened_mut(),
+    );
+    out
+}
+
+/// Fold LSTM weights into [`LstmTables`] and fill the padding cache.
+///
+/// Panics if the vocabulary is empty (there is no pad token to cache).
+pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
+    assert!(
+        !w.embedding.is_empty(),
+        "the vocabulary must contain the pad token 0"
+    );
+    let flat: Vec<[f32; GATES]> = fold_embedding(&w.embedding, &w.kernel, &w.bias);
+    let table = flat
+        .iter()
+        .map(|r| {
+            GateRow(std::array::from_fn(|g| {
+                std::array::from_fn(|u| r[g * HIDDEN + u])
+            }))
+        })
+        .collect();
+    let recurrent = std::array::from_fn(|j| {
+        std::array::from_fn(|g| std::array::from_fn(|u| w.recurrent_kernel[j][g * HIDDEN + u]))
+    });
+    let mut t = LstmTables {
+        table,
+        recurrent,
+        dense_kernel: w.dense_kernel,
+        dense_bias: w.dense_bias,
+        pad_states: Vec::with_capacity(SEQ_LEN + 1),
+    };
+    let mut s = LstmState::default();
+    t.pad_states.push(s);
+    for _ in 0..SEQ_LEN {
+        reference::lstm_step(&t, &mut s, 0);
+        t.pad_states.push(s);
+    }
+    t
+}
+
+/// Fold SimpleRNN weights (embedding or one-hot input) into [`RnnTables`] and fill the
+/// padding cache. Panics if the vocabulary is empty.
+pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
+    let rows: Vec<[f32; HIDDEN]> = match &w.input {
+        RnnInput::Embedding { embedding, kernel } => fold_embedding(embedding, kernel, &w.bias),
+        RnnInput::OneHot { kernel } => kernel
+            .iter()
+            .map(|k| std::array::from_fn(|u| k[u] + w.bias[u]))
+            .collect(),
+    };
+    assert!(
+        !rows.is_empty(),
+        "the vocabulary must contain the pad token 0"
+    );
+    let mut t = RnnTables {
+        table: rows.into_iter().map(HiddenRow).collect(),
+        recurrent: w.recurrent_kernel,
+        dense_kernel: w.dense_kernel,
+        dense_bias: w.dense_bias,
+        pad_states: Vec::with_capacity(SEQ_LEN + 1),
+    };
+    let mut s = RnnState::default();
+    t.pad_states.push(s);
+    for _ in 0..SEQ_LEN {
+        reference::rnn_step(&t, &mut s, 0);
+        t.pad_states.push(s);
+    }
+    t
+}

@@ -1,0 +1,288 @@
+//! The AVX2+FMA kernels: the 8-lane bodies of [`super::simd`] on `core::arch` intrinsics.
+//!
+//! Every entry point is a safe function taking the [`Avx2Fma`] proof token and calling an
+//! `unsafe fn … #[target_feature(enable = "avx2,fma")]` twin. That feature list must stay
+//! identical to what [`Avx2Fma::detect`] checks. The [`Isa`] methods are safe for the same
+//! reason: they take the token as `self`. They are `#[inline(always)]`, so in an optimised build
+//! they inline into the `#[target_feature]` twins and become single VEX instructions.
+//!
+//! The throughput kernels' gather (`gather_rows`) builds the 8×8 transpose from 128-bit loads:
+//! `vinsertf128` with a memory operand puts rows `l` and `l + 4` into the two halves of one
+//! register, so the lane-crossing step of the transpose costs no shuffle µop, and the rest is
+//! two in-lane 4×4 transposes (`vunpck{l,h}ps` + `vshufps`, 16 shuffles per gate block).
+
+use core::arch::x86_64::*;
+
+use super::Avx2Fma;
+use super::portable::activation_in_place;
+use super::simd::{self, Isa};
+use super::tables::{LstmState, LstmTables, RnnState, RnnTables};
+use crate::shape::{HIDDEN, SEQ_LEN};
+
+impl Isa for Avx2Fma {
+    type V = __m256;
+
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m256 {
+        // SAFETY: `self` proves AVX2+FMA (see `Avx2Fma::detect`).
+        unsafe { _mm256_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn load(self, a: &[f32; 8]) -> __m256 {
+        // SAFETY: AVX proven by `self`; `a` is 8 readable floats (unaligned load).
+        unsafe { _mm256_loadu_ps(a.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, v: __m256) -> [f32; 8] {
+        let mut out = [0f32; 8];
+        // SAFETY: AVX proven by `self`; `out` is 8 writable floats (unaligned store).
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) };
+        out
+    }
+    #[inline(always)]
+    fn add(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe { _mm256_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe { _mm256_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe { _mm256_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn div(self, a: __m256, b: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe { _mm256_div_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+        // SAFETY: FMA proven by `self`.
+        unsafe { _mm256_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn neg_mul_add(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+        // SAFETY: FMA proven by `self`.
+        unsafe { _mm256_fnmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn clamp_keep_nan(self, x: __m256, lo: f32, hi: f32) -> __m256 {
+        // `vmaxps a, x` / `vminps a, x` return their second operand when either is NaN.
+        // SAFETY: AVX proven by `self`.
+        unsafe { _mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), x)) }
+    }
+    #[inline(always)]
+    fn shl23_add(self, v: __m256, add: i32) -> __m256 {
+        // SAFETY: AVX2 proven by `self`.
+        unsafe {
+            let bits = _mm256_slli_epi32::<23>(_mm256_castps_si256(v));
+            _mm256_castsi256_ps(_mm256_add_epi32(bits, _mm256_set1_epi32(add)))
+        }
+    }
+    #[inline(always)]
+    fn lane_splat<const J: i32>(self, v: __m256) -> __m256 {
+        // SAFETY: AVX2 proven by `self`.
+        unsafe { _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(J)) }
+    }
+    #[inline(always)]
+    fn gather_rows(self, rows: [&[f32; 8]; 8]) -> [__m256; 8] {
+        // SAFETY: AVX proven by `self`; every pointer is the start or the middle of an
+        // `[f32; 8]`, so each 128-bit (4-float) load is in bounds.
+        unsafe {
+            let pair = |k: usize, half: usize| {
+                let lo = _mm_loadu_ps(rows[k].as_ptr().add(4 * half));
+                let hi = _mm_loadu_ps(rows[k + 4].as_ptr().add(4 * half));
+                _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(lo), hi)
+            };
+            let mut out = [_mm256_setzero_ps(); 8];
+            for half in 0..2 {
+                // a_k = [row k, cols 4·half..+4 | row k+4, same cols]
+                let (a0, a1, a2, a3) = (pair(0, half), pair(1, half), pair(2, half), pair(3, half));
+                let t0 = _mm256_unpacklo_ps(a0, a1);
+                let t1 = _mm256_unpackhi_ps(a0, a1);
+                let t2 = _mm256_unpacklo_ps(a2, a3);
+                let t3 = _mm256_unpackhi_ps(a2, a3);
+                out[4 * half] = _mm256_shuffle_ps::<0x44>(t0, t2);
+                out[4 * half + 1] = _mm256_shuffle_ps::<0xee>(t0, t2);
+                out[4 * half + 2] = _mm256_shuffle_ps::<0x44>(t1, t3);
+                out[4 * half + 3] = _mm256_shuffle_ps::<0xee>(t1, t3);
+            }
+            out
+        }
+    }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn lstm_forward_avx2_fma(
+    cpu: Avx2Fma,
+    t: &LstmTables,
+    seqs: &[[u16; SEQ_LEN]],
+    probs: &mut [f32],
+) {
+    simd::lstm_forward(cpu, t, seqs, probs);
+}
+
+/// Probabilities of a batch (see [`super::Kernel::lstm_forward`]).
+pub fn lstm_forward(cpu: Avx2Fma, t: &LstmTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { lstm_forward_avx2_fma(cpu, t, seqs, probs) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn lstm_forward_hidden_avx2_fma(
+    cpu: Avx2Fma,
+    t: &LstmTables,
+    seqs: &[[u16; SEQ_LEN]],
+    hidden: &mut [[f32; HIDDEN]],
+) {
+    simd::lstm_forward_hidden(cpu, t, seqs, hidden);
+}
+
+/// Final hidden states of a batch.
+pub fn lstm_forward_hidden(
+    cpu: Avx2Fma,
+    t: &LstmTables,
+    seqs: &[[u16; SEQ_LEN]],
+    hidden: &mut [[f32; HIDDEN]],
+) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { lstm_forward_hidden_avx2_fma(cpu, t, seqs, hidden) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn lstm_step_avx2_fma(cpu: Avx2Fma, t: &LstmTables, s: &mut LstmState, token: u16) {
+    let (h, c) = simd::lstm_cell_lanes(cpu, t, cpu.load(&s.h), cpu.load(&s.c), token);
+    s.h = cpu.store(h);
+    s.c = cpu.store(c);
+}
+
+/// One LSTM step of one sequence, gates in lanes.
+pub fn lstm_step(cpu: Avx2Fma, t: &LstmTables, s: &mut LstmState, token: u16) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { lstm_step_avx2_fma(cpu, t, s, token) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn lstm_review_hidden_avx2_fma(
+    cpu: Avx2Fma,
+    t: &LstmTables,
+    tokens: &[u16; SEQ_LEN],
+) -> [f32; HIDDEN] {
+    simd::lstm_review_hidden(cpu, t, tokens)
+}
+
+/// Final `h` of one review, latency-style (padding cache, state in registers).
+pub fn lstm_review_hidden(cpu: Avx2Fma, t: &LstmTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { lstm_review_hidden_avx2_fma(cpu, t, tokens) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rnn_forward_avx2_fma(
+    cpu: Avx2Fma,
+    t: &RnnTables,
+    seqs: &[[u16; SEQ_LEN]],
+    probs: &mut [f32],
+) {
+    simd::rnn_forward(cpu, t, seqs, probs);
+}
+
+/// Probabilities of a batch (see [`super::Kernel::rnn_forward`]).
+pub fn rnn_forward(cpu: Avx2Fma, t: &RnnTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { rnn_forward_avx2_fma(cpu, t, seqs, probs) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rnn_forward_hidden_avx2_fma(
+    cpu: Avx2Fma,
+    t: &RnnTables,
+    seqs: &[[u16; SEQ_LEN]],
+    hidden: &mut [[f32; HIDDEN]],
+) {
+    simd::rnn_forward_hidden(cpu, t, seqs, hidden);
+}
+
+/// Final hidden states of a batch.
+pub fn rnn_forward_hidden(
+    cpu: Avx2Fma,
+    t: &RnnTables,
+    seqs: &[[u16; SEQ_LEN]],
+    hidden: &mut [[f32; HIDDEN]],
+) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { rnn_forward_hidden_avx2_fma(cpu, t, seqs, hidden) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rnn_step_avx2_fma(cpu: Avx2Fma, t: &RnnTables, s: &mut RnnState, token: u16) {
+    let u = simd::rnn_recurrent_lanes(cpu, t);
+    s.h = cpu.store(simd::rnn_cell_lanes(cpu, t, &u, cpu.load(&s.h), token));
+}
+
+/// One SimpleRNN step of one sequence, units in lanes.
+pub fn rnn_step(cpu: Avx2Fma, t: &RnnTables, s: &mut RnnState, token: u16) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { rnn_step_avx2_fma(cpu, t, s, token) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rnn_review_hidden_avx2_fma(
+    cpu: Avx2Fma,
+    t: &RnnTables,
+    tokens: &[u16; SEQ_LEN],
+) -> [f32; HIDDEN] {
+    simd::rnn_review_hidden(cpu, t, tokens)
+}
+
+/// Final `h` of one review, latency-style.
+pub fn rnn_review_hidden(cpu: Avx2Fma, t: &RnnTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { rnn_review_hidden_avx2_fma(cpu, t, tokens) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sigmoid_in_place_avx2_fma(cpu: Avx2Fma, xs: &mut [f32]) {
+    activation_in_place::<_, false>(cpu, xs);
+}
+
+/// The sigmoid approximation over a slice, in place.
+pub fn sigmoid_in_place(cpu: Avx2Fma, xs: &mut [f32]) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { sigmoid_in_place_avx2_fma(cpu, xs) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tanh_in_place_avx2_fma(cpu: Avx2Fma, xs: &mut [f32]) {
+    activation_in_place::<_, true>(cpu, xs);
+}
+
+/// The tanh approximation over a slice, in place.
+pub fn tanh_in_place(cpu: Avx2Fma, xs: &mut [f32]) {
+    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
+    unsafe { tanh_in_place_avx2_fma(cpu, xs) }
+}

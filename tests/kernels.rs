@@ -1,0 +1,775 @@
+//! Every kernel against the reference, the reference against f64, the activations against f64,
+//! the padding cache against stepping, the sgemm wrapper exactly, and two worked examples.
+//!
+//! Tolerances are named constants with the measured worst case next to them.
+
+use fusedrnn::kernels::{
+    GATE_C, GATE_F, GATE_I, GATE_O, Kernel, KernelError, LstmState, LstmTables, RnnState,
+    RnnTables, activations, fold_lstm, fold_rnn, gemm, leading_pads, reference,
+};
+use fusedrnn::model::{LstmWeights, RnnInput, RnnWeights};
+use fusedrnn::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
+use proptest::prelude::*;
+
+/// Fast kernels vs the f32 reference, final `h` and probability, absolute. Measured worst case
+/// over the proptest cases and fixed seeds below (weights up to ±3): 1.3e-6 (AVX2+FMA, LSTM);
+/// the task's contract is 1e-5.
+const FORWARD_ABS_TOL: f32 = 1e-5;
+/// The f32 reference vs the f64 model on Keras' unfolded weights. Measured worst: 2.9e-6.
+const F64_ABS_TOL: f64 = 2e-5;
+/// Padding cache vs stepping the pads with a fast kernel (the cache is built with the reference
+/// step, so for the reference this is bitwise); for `c`, relative to max(1, |c|).
+const PAD_CACHE_ABS_TOL: f32 = 1e-6;
+
+// -------------------------------------------------------------------------------------------
+// Fixtures
+// -------------------------------------------------------------------------------------------
+
+/// SplitMix64: a tiny deterministic generator for weights and tokens.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `[-mag, mag)`.
+    fn uniform(&mut self, mag: f32) -> f32 {
+        let unit = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
+        (2.0 * unit - 1.0) * mag
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    fn array<const N: usize>(&mut self, mag: f32) -> [f32; N] {
+        std::array::from_fn(|_| self.uniform(mag))
+    }
+}
+
+fn random_lstm(rng: &mut Rng, vocab: usize, mag: f32) -> LstmWeights {
+    LstmWeights {
+        embedding: (0..vocab).map(|_| rng.array(mag)).collect(),
+        kernel: std::array::from_fn(|_| rng.array(mag)),
+        recurrent_kernel: std::array::from_fn(|_| rng.array(mag)),
+        bias: rng.array(mag),
+        dense_kernel: rng.array(mag),
+        dense_bias: rng.uniform(mag),
+    }
+}
+
+/// A SimpleRNN whose recurrent kernel has spectral radius > 1 is chaotic: after 100 steps the
+/// f32 reference and the f64 model disagree by O(1) (measured up to 0.96 with entries ±3), so no
+/// kernel tolerance means anything there. Large magnitudes therefore go into the input side
+/// (embedding, kernel, bias: saturated tanh) and the dense head, while the recurrent entries are
+/// capped at ±[`RNN_RECURRENT_MAG_CAP`] (spectral radius ≈ 0.55, contracting).
+const RNN_RECURRENT_MAG_CAP: f32 = 0.35;
+
+fn random_rnn(rng: &mut Rng, vocab: usize, mag: f32, one_hot: bool) -> RnnWeights {
+    let input = if one_hot {
+        RnnInput::OneHot {
+            kernel: (0..vocab).map(|_| rng.array(mag)).collect(),
+        }
+    } else {
+        RnnInput::Embedding {
+            embedding: (0..vocab).map(|_| rng.array(mag)).collect(),
+            kernel: std::array::from_fn(|_| rng.array(mag)),
+        }
+    };
+    RnnWeights {
+        input,
+        recurrent_kernel: std::array::from_fn(|_| rng.array(mag.min(RNN_RECURRENT_MAG_CAP))),
+        bias: rng.array(mag),
+        dense_kernel: rng.array(mag),
+        dense_bias: rng.uniform(mag),
+    }
+}
+
+/// Sequences like padded reviews: about half without padding, the rest with a random number of
+/// leading pads (0..=SEQ_LEN, so some are all padding); the body also contains some 0s.
+fn random_seqs(rng: &mut Rng, n: usize, vocab: usize) -> Vec<[u16; SEQ_LEN]> {
+    (0..n)
+        .map(|_| {
+            let pads = if rng.below(2) == 0 {
+                0
+            } else {
+                rng.below(SEQ_LEN + 1)
+            };
+            std::array::from_fn(|t| if t < pads { 0 } else { rng.below(vocab) as u16 })
+        })
+        .collect()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn print_skipped() {
+    for name in Kernel::unavailable_names() {
+        eprintln!("kernel {name}: skipped (this CPU cannot run it)");
+    }
+}
+
+/// Every LSTM entry point of every fast kernel against the reference; returns the worst error.
+fn check_lstm_case(w: &LstmWeights, seqs: &[[u16; SEQ_LEN]]) -> f32 {
+    let t = fold_lstm(w);
+    let n = seqs.len();
+    let mut want_p = vec![0.0; n];
+    let mut want_h = vec![[0.0; HIDDEN]; n];
+    reference::lstm_forward(&t, seqs, &mut want_p);
+    reference::lstm_forward_hidden(&t, seqs, &mut want_h);
+    // The reference against f64 on the unfolded weights (first few sequences: f64 is slow).
+    for (k, seq) in seqs.iter().enumerate().take(4) {
+        let (h64, p64) = reference::lstm_forward_f64(w, seq);
+        for u in 0..HIDDEN {
+            assert!(
+                (f64::from(want_h[k][u]) - h64[u]).abs() <= F64_ABS_TOL,
+                "h[{u}] vs f64"
+            );
+        }
+        assert!(
+            (f64::from(want_p[k]) - p64).abs() <= F64_ABS_TOL,
+            "prob vs f64"
+        );
+    }
+    let mut worst = 0.0f32;
+    for kernel in Kernel::available() {
+        let name = kernel.name();
+        let mut p = vec![f32::NAN; n];
+        let mut h = vec![[f32::NAN; HIDDEN]; n];
+        kernel.lstm_forward(&t, seqs, &mut p);
+        kernel.lstm_forward_hidden(&t, seqs, &mut h);
+        let ep = max_abs_diff(&p, &want_p);
+        let eh = max_abs_diff(h.as_flattened(), want_h.as_flattened());
+        assert!(ep <= FORWARD_ABS_TOL, "{name}: lstm_forward prob err {ep}");
+        assert!(
+            eh <= FORWARD_ABS_TOL,
+            "{name}: lstm_forward_hidden err {eh}"
+        );
+        worst = worst.max(ep).max(eh);
+        // Latency paths on the first few sequences.
+        for (k, seq) in seqs.iter().enumerate().take(3) {
+            let hr = kernel.lstm_review_hidden(&t, seq);
+            let er = max_abs_diff(&hr, &want_h[k]);
+            assert!(er <= FORWARD_ABS_TOL, "{name}: lstm_review_hidden err {er}");
+            let pr = kernel.lstm_review(&t, seq);
+            assert!(
+                (pr - want_p[k]).abs() <= FORWARD_ABS_TOL,
+                "{name}: lstm_review"
+            );
+            let mut s = LstmState::default();
+            for &tok in seq {
+                kernel.lstm_step(&t, &mut s, tok);
+            }
+            let es = max_abs_diff(&s.h, &want_h[k]);
+            assert!(es <= FORWARD_ABS_TOL, "{name}: lstm_step err {es}");
+            assert!(
+                (kernel.lstm_prob(&t, &s) - want_p[k]).abs() <= FORWARD_ABS_TOL,
+                "{name}: lstm_prob"
+            );
+            worst = worst.max(er).max(es);
+        }
+    }
+    worst
+}
+
+/// Every SimpleRNN entry point of every fast kernel against the reference.
+fn check_rnn_case(w: &RnnWeights, seqs: &[[u16; SEQ_LEN]]) -> f32 {
+    let t = fold_rnn(w);
+    let n = seqs.len();
+    let mut want_p = vec![0.0; n];
+    let mut want_h = vec![[0.0; HIDDEN]; n];
+    reference::rnn_forward(&t, seqs, &mut want_p);
+    reference::rnn_forward_hidden(&t, seqs, &mut want_h);
+    for (k, seq) in seqs.iter().enumerate().take(4) {
+        let (h64, p64) = reference::rnn_forward_f64(w, seq);
+        for u in 0..HIDDEN {
+            assert!(
+                (f64::from(want_h[k][u]) - h64[u]).abs() <= F64_ABS_TOL,
+                "h[{u}] vs f64"
+            );
+        }
+        assert!(
+            (f64::from(want_p[k]) - p64).abs() <= F64_ABS_TOL,
+            "prob vs f64"
+        );
+    }
+    let mut worst = 0.0f32;
+    for kernel in Kernel::available() {
+        let name = kernel.name();
+        let mut p = vec![f32::NAN; n];
+        let mut h = vec![[f32::NAN; HIDDEN]; n];
+        kernel.rnn_forward(&t, seqs, &mut p);
+        kernel.rnn_forward_hidden(&t, seqs, &mut h);
+        let ep = max_abs_diff(&p, &want_p);
+        let eh = max_abs_diff(h.as_flattened(), want_h.as_flattened());
+        assert!(ep <= FORWARD_ABS_TOL, "{name}: rnn_forward prob err {ep}");
+        assert!(eh <= FORWARD_ABS_TOL, "{name}: rnn_forward_hidden err {eh}");
+        worst = worst.max(ep).max(eh);
+        for (k, seq) in seqs.iter().enumerate().take(3) {
+            let hr = kernel.rnn_review_hidden(&t, seq);
+            let er = max_abs_diff(&hr, &want_h[k]);
+            assert!(er <= FORWARD_ABS_TOL, "{name}: rnn_review_hidden err {er}");
+            assert!(
+                (kernel.rnn_review(&t, seq) - want_p[k]).abs() <= FORWARD_ABS_TOL,
+                "{name}: rnn_review"
+            );
+            let mut s = RnnState::default();
+            for &tok in seq {
+                kernel.rnn_step(&t, &mut s, tok);
+            }
+            let es = max_abs_diff(&s.h, &want_h[k]);
+            assert!(es <= FORWARD_ABS_TOL, "{name}: rnn_step err {es}");
+            assert!(
+                (kernel.rnn_prob(&t, &s) - want_p[k]).abs() <= FORWARD_ABS_TOL,
+                "{name}: rnn_prob"
+            );
+            worst = worst.max(er).max(es);
+        }
+    }
+    worst
+}
+
+const MAGNITUDES: [f32; 3] = [0.1, 0.5, 3.0];
+const VOCABS: [usize; 3] = [2, 37, 500];
+
+// -------------------------------------------------------------------------------------------
+// Kernel choice
+// -------------------------------------------------------------------------------------------
+
+#[test]
+fn kernel_names_and_overrides() {
+    print_skipped();
+    let names: Vec<_> = Kernel::available().into_iter().map(Kernel::name).collect();
+    eprintln!("available kernels: {names:?}");
+    assert_eq!(&names[..2], ["reference", "portable-wide"]);
+    assert_eq!(
+        Kernel::from_override("reference").unwrap().name(),
+        "reference"
+    );
+    assert_eq!(
+        Kernel::from_override("portable").unwrap().name(),
+        "portable-wide"
+    );
+    assert_eq!(
+        Kernel::from_override("avx512").unwrap_err(),
+        KernelError::Unknown("avx512".to_owned())
+    );
+    match Kernel::from_override("avx2-fma") {
+        Ok(k) => assert_eq!(k.name(), "x86_64-avx2-fma"),
+        Err(e) => assert_eq!(e, KernelError::Unsupported("avx2-fma".to_owned())),
+    }
+    // Without an override, `select` is the best kernel (the last one available).
+    if std::env::var(fusedrnn::kernels::KERNEL_ENV).is_err() {
+        assert_eq!(Kernel::select().unwrap().name(), Kernel::best().name());
+        assert_eq!(Kernel::best().name(), *names.last().unwrap());
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Forward passes
+// -------------------------------------------------------------------------------------------
+
+#[test]
+fn every_kernel_matches_reference_lstm_fixed_seeds() {
+    print_skipped();
+    let mut worst = 0.0f32;
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        let mut rng = Rng(100 + i as u64);
+        let w = random_lstm(&mut rng, 500, mag);
+        let seqs = random_seqs(&mut rng, 67, 500);
+        worst = worst.max(check_lstm_case(&w, &seqs));
+    }
+    eprintln!("lstm worst |kernel - reference| = {worst:e}");
+}
+
+#[test]
+fn every_kernel_matches_reference_rnn_fixed_seeds() {
+    print_skipped();
+    let mut worst = 0.0f32;
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        for one_hot in [false, true] {
+            let mut rng = Rng(200 + i as u64);
+            let w = random_rnn(&mut rng, 500, mag, one_hot);
+            let seqs = random_seqs(&mut rng, 67, 500);
+            worst = worst.max(check_rnn_case(&w, &seqs));
+        }
+    }
+    eprintln!("rnn worst |kernel - reference| = {worst:e}");
+}
+
+/// Every batch size 1..=67 (so every remainder mod 8, several times): the kernels write exactly
+/// `n` outputs, each equal to the reference's for that sequence.
+#[test]
+fn every_batch_size_and_remainder() {
+    let mut rng = Rng(7);
+    let lw = fold_lstm(&random_lstm(&mut rng, 37, 0.5));
+    let rw = fold_rnn(&random_rnn(&mut rng, 37, 0.5, false));
+    let seqs = random_seqs(&mut rng, 67, 37);
+    let mut want_l = vec![0.0; 67];
+    let mut want_r = vec![0.0; 67];
+    reference::lstm_forward(&lw, &seqs, &mut want_l);
+    reference::rnn_forward(&rw, &seqs, &mut want_r);
+    for kernel in Kernel::available() {
+        for n in 1..=67 {
+            // One spare slot after the batch, poisoned: nothing may be written there.
+            let mut out = vec![f32::NAN; n + 1];
+            kernel.lstm_forward(&lw, &seqs[..n], &mut out[..n]);
+            assert!(
+                max_abs_diff(&out[..n], &want_l[..n]) <= FORWARD_ABS_TOL,
+                "{} lstm n={n}",
+                kernel.name()
+            );
+            assert!(out[n].is_nan());
+            kernel.rnn_forward(&rw, &seqs[..n], &mut out[..n]);
+            assert!(
+                max_abs_diff(&out[..n], &want_r[..n]) <= FORWARD_ABS_TOL,
+                "{} rnn n={n}",
+                kernel.name()
+            );
+            assert!(out[n].is_nan());
+        }
+        // An empty batch is fine.
+        kernel.lstm_forward(&lw, &[], &mut []);
+        kernel.rnn_forward(&rw, &[], &mut []);
+    }
+}
+
+/// An out-of-range token is a panic (never UB) in every kernel and entry point.
+#[test]
+fn out_of_range_token_panics() {
+    let mut rng = Rng(9);
+    let lt = fold_lstm(&random_lstm(&mut rng, 5, 0.5));
+    let rt = fold_rnn(&random_rnn(&mut rng, 5, 0.5, true));
+    let mut seqs = random_seqs(&mut rng, 11, 5);
+    seqs[10][SEQ_LEN - 1] = 5;
+    let bad = seqs[10];
+    for kernel in Kernel::available() {
+        let name = kernel.name();
+        let run = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+        assert!(
+            run(&|| kernel.lstm_forward(&lt, &seqs, &mut [0.0; 11])),
+            "{name}"
+        );
+        assert!(
+            run(&|| kernel.rnn_forward(&rt, &seqs, &mut [0.0; 11])),
+            "{name}"
+        );
+        assert!(run(&|| {
+            kernel.lstm_review(&lt, &bad);
+        }));
+        assert!(run(&|| {
+            kernel.rnn_review(&rt, &bad);
+        }));
+        assert!(
+            run(&|| kernel.lstm_step(&lt, &mut LstmState::default(), 5)),
+            "{name}"
+        );
+        assert!(
+            run(&|| kernel.rnn_step(&rt, &mut RnnState::default(), 5)),
+            "{name}"
+        );
+    }
+}
+
+proptest! {
+    // 16 cases per cell type keep the debug run around a second each.
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn prop_lstm_kernels_match_reference(seed: u64, mag in 0..3usize, vocab in 0..3usize, n in 1..=67usize) {
+        let mut rng = Rng(seed);
+        let w = random_lstm(&mut rng, VOCABS[vocab], MAGNITUDES[mag]);
+        let seqs = random_seqs(&mut rng, n, VOCABS[vocab]);
+        check_lstm_case(&w, &seqs);
+    }
+
+    #[test]
+    fn prop_rnn_kernels_match_reference(
+        seed: u64, mag in 0..3usize, vocab in 0..3usize, n in 1..=67usize, one_hot: bool,
+    ) {
+        let mut rng = Rng(seed);
+        let w = random_rnn(&mut rng, VOCABS[vocab], MAGNITUDES[mag], one_hot);
+        let seqs = random_seqs(&mut rng, n, VOCABS[vocab]);
+        check_rnn_case(&w, &seqs);
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Padding cache
+// -------------------------------------------------------------------------------------------
+
+#[test]
+fn padding_cache_equals_stepping_the_pads() {
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        let mut rng = Rng(300 + i as u64);
+        let lt: LstmTables = fold_lstm(&random_lstm(&mut rng, 37, mag));
+        let rt: RnnTables = fold_rnn(&random_rnn(&mut rng, 37, mag, false));
+        for kernel in Kernel::available() {
+            let mut ls = LstmState::default();
+            let mut rs = RnnState::default();
+            for k in 0..=SEQ_LEN {
+                if kernel.name() == "reference" {
+                    assert_eq!(lt.pad_state(k), &ls, "lstm k={k}");
+                    assert_eq!(rt.pad_state(k), &rs, "rnn k={k}");
+                } else {
+                    // `c` is unbounded (it grows ~linearly when f ≈ 1), so it is compared
+                    // relative to max(1, |c|); `h` is in (-1, 1).
+                    let cached = lt.pad_state(k);
+                    let ec = cached
+                        .c
+                        .iter()
+                        .zip(&ls.c)
+                        .map(|(a, b)| (a - b).abs() / a.abs().max(1.0))
+                        .fold(0.0, f32::max);
+                    let el = max_abs_diff(&cached.h, &ls.h).max(ec);
+                    let er = max_abs_diff(&rt.pad_state(k).h, &rs.h);
+                    assert!(
+                        el <= PAD_CACHE_ABS_TOL,
+                        "{} lstm k={k}: {el}",
+                        kernel.name()
+                    );
+                    assert!(er <= PAD_CACHE_ABS_TOL, "{} rnn k={k}: {er}", kernel.name());
+                }
+                kernel.lstm_step(&lt, &mut ls, 0);
+                kernel.rnn_step(&rt, &mut rs, 0);
+            }
+        }
+    }
+    assert_eq!(leading_pads(&[0; SEQ_LEN]), SEQ_LEN);
+    let mut s = [3u16; SEQ_LEN];
+    assert_eq!(leading_pads(&s), 0);
+    s[..42].fill(0);
+    assert_eq!(leading_pads(&s), 42);
+}
+
+// -------------------------------------------------------------------------------------------
+// Worked examples
+// -------------------------------------------------------------------------------------------
+
+/// LSTM by hand. Vocabulary {0, 1}; `E[0] = 0`, `E[1] = e_0` (first embedding unit 1); `W` row 0
+/// puts `z_i = z_f = 0`, `z_c = ln(3)/2`, `z_o = ln 3` in every unit; `b = 0`, `U = 0`;
+/// dense kernel all ones, dense bias 0. Tokens: 98 pads, then `1, 1`.
+///
+/// * Pads: `z = 0`, so `i = f = o = 1/2`, `g = tanh 0 = 0`: `c = h = 0` throughout.
+/// * First `1`: `i = f = σ(0) = 1/2`, `g = tanh(ln(3)/2) = (3−1)/(3+1) = 1/2`,
+///   `o = σ(ln 3) = 3/4`; `c = ½·0 + ½·½ = 0.25`, `h = ¾·tanh(0.25) = 0.18368899680`.
+/// * Second `1` (`U = 0`, so `z` is unchanged): `c = ½·0.25 + ¼ = 0.375`,
+///   `h = ¾·tanh(0.375) = 0.26876804876`.
+/// * `p = σ(8·0.26876804876) = σ(2.15014439) = 0.89568226882`.
+#[test]
+fn worked_example_lstm() {
+    let mut kernel = [[0.0; GATES]; EMBED];
+    for u in 0..HIDDEN {
+        kernel[0][GATE_I * HIDDEN + u] = 0.0;
+        kernel[0][GATE_F * HIDDEN + u] = 0.0;
+        kernel[0][GATE_C * HIDDEN + u] = 3f32.ln() / 2.0;
+        kernel[0][GATE_O * HIDDEN + u] = 3f32.ln();
+    }
+    let mut e1 = [0.0; EMBED];
+    e1[0] = 1.0;
+    let w = LstmWeights {
+        embedding: vec![[0.0; EMBED], e1],
+        kernel,
+        recurrent_kernel: [[0.0; GATES]; HIDDEN],
+        bias: [0.0; GATES],
+        dense_kernel: [1.0; HIDDEN],
+        dense_bias: 0.0,
+    };
+    let mut tokens = [0u16; SEQ_LEN];
+    tokens[SEQ_LEN - 2..].fill(1);
+    let t = fold_lstm(&w);
+    assert_eq!(t.pad_state(SEQ_LEN), &LstmState::default());
+    let (h64, p64) = reference::lstm_forward_f64(&w, &tokens);
+    assert!(h64.iter().all(|&h| (h - 0.268_768_048_76).abs() < 1e-7));
+    assert!((p64 - 0.895_682_268_82).abs() < 1e-7);
+    for k in Kernel::available() {
+        let mut p = [0.0];
+        k.lstm_forward(&t, &[tokens], &mut p);
+        assert!(
+            (f64::from(p[0]) - 0.895_682_268_82).abs() < 1e-6,
+            "{}",
+            k.name()
+        );
+        let h = k.lstm_review_hidden(&t, &tokens);
+        assert!(
+            h.iter()
+                .all(|&h| (f64::from(h) - 0.268_768_048_76).abs() < 1e-6),
+            "{}",
+            k.name()
+        );
+        let mut s = *t.pad_state(SEQ_LEN - 2);
+        k.lstm_step(&t, &mut s, 1);
+        assert!(s.c.iter().all(|&c| (c - 0.25).abs() < 1e-6), "{}", k.name());
+        assert!(
+            s.h.iter()
+                .all(|&h| (f64::from(h) - 0.183_688_996_80).abs() < 1e-6),
+            "{}",
+            k.name()
+        );
+    }
+}
+
+/// SimpleRNN by hand, with the embedding and with one-hot input. Vocabulary {0, 1}; the folded
+/// row of token 0 is 0 and of token 1 is `ln(3)/2` in every unit; `b = 0`;
+/// `U[j][u] = −ln(3)/16` everywhere; dense kernel all ones, dense bias 0. Tokens: 98 pads, `1, 1`.
+///
+/// * Pads: `h = tanh(0) = 0` throughout.
+/// * First `1`: `h = tanh(ln(3)/2) = (3−1)/(3+1) = 1/2` in every unit.
+/// * Second `1`: `z = ln(3)/2 + 8·½·(−ln(3)/16) = ln(3)/4`, `h = tanh(ln(√3)/2) = (√3−1)/(√3+1)
+///   = 2 − √3 = 0.26794919243`.
+/// * `p = σ(8(2 − √3)) = σ(2.14359354) = 0.89506859806`.
+#[test]
+fn worked_example_rnn() {
+    let z1 = 3f32.ln() / 2.0;
+    let mut e1 = [0.0; EMBED];
+    e1[0] = 1.0;
+    let mut w_in = [[0.0; HIDDEN]; EMBED];
+    w_in[0] = [z1; HIDDEN];
+    let inputs = [
+        RnnInput::Embedding {
+            embedding: vec![[0.0; EMBED], e1],
+            kernel: w_in,
+        },
+        RnnInput::OneHot {
+            kernel: vec![[0.0; HIDDEN], [z1; HIDDEN]],
+        },
+    ];
+    let mut tokens = [0u16; SEQ_LEN];
+    tokens[SEQ_LEN - 2..].fill(1);
+    for input in inputs {
+        let w = RnnWeights {
+            input,
+            recurrent_kernel: [[-3f32.ln() / 16.0; HIDDEN]; HIDDEN],
+            bias: [0.0; HIDDEN],
+            dense_kernel: [1.0; HIDDEN],
+            dense_bias: 0.0,
+        };
+        let t = fold_rnn(&w);
+        let (h64, p64) = reference::rnn_forward_f64(&w, &tokens);
+        assert!(h64.iter().all(|&h| (h - 0.267_949_192_43).abs() < 1e-7));
+        assert!((p64 - 0.895_068_598_06).abs() < 1e-7);
+        for k in Kernel::available() {
+            let mut p = [0.0];
+            k.rnn_forward(&t, &[tokens], &mut p);
+            assert!(
+                (f64::from(p[0]) - 0.895_068_598_06).abs() < 1e-6,
+                "{}",
+                k.name()
+            );
+            let mut s = *t.pad_state(SEQ_LEN - 2);
+            k.rnn_step(&t, &mut s, 1);
+            assert!(s.h.iter().all(|&h| (h - 0.5).abs() < 1e-6), "{}", k.name());
+            let h = k.rnn_review_hidden(&t, &tokens);
+            assert!(
+                h.iter()
+                    .all(|&h| (f64::from(h) - 0.267_949_192_43).abs() < 1e-6),
+                "{}",
+                k.name()
+            );
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Activations
+// -------------------------------------------------------------------------------------------
+
+fn sigmoid_f64(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Check every activation implementation on the f32 bit patterns `0, step, 2·step, …`; returns
+/// the worst absolute errors (sigmoid, tanh) over all kernels and the scalar approximation.
+fn check_activations_every(step: u64) -> (f64, f64) {
+    let mut worst = (0.0f64, 0.0f64);
+    let kernels = Kernel::available();
+    let mut buf_s = Vec::with_capacity(1 << 16);
+    let mut buf_t = Vec::with_capacity(1 << 16);
+    let mut xs = Vec::with_capacity(1 << 16);
+    let mut bits = 0u64;
+    while bits < 1 << 32 {
+        xs.clear();
+        while xs.len() < 1 << 16 && bits < 1 << 32 {
+            xs.push(f32::from_bits(bits as u32));
+            bits += step;
+        }
+        for &k in &kernels {
+            buf_s.clear();
+            buf_s.extend_from_slice(&xs);
+            buf_t.clear();
+            buf_t.extend_from_slice(&xs);
+            k.sigmoid_in_place(&mut buf_s);
+            k.tanh_in_place(&mut buf_t);
+            for ((&x, &s), &t) in xs.iter().zip(&buf_s).zip(&buf_t) {
+                worst = check_one(k.name(), x, s, t, worst);
+            }
+        }
+        for &x in &xs {
+            let (s, t) = (activations::sigmoid_f32(x), activations::tanh_f32(x));
+            worst = check_one("scalar approximation", x, s, t, worst);
+        }
+    }
+    worst
+}
+
+fn check_one(name: &str, x: f32, s: f32, t: f32, worst: (f64, f64)) -> (f64, f64) {
+    if x.is_nan() {
+        assert!(
+            s.is_nan() && t.is_nan(),
+            "{name}: NaN in must give NaN out ({x:?} -> {s}, {t})"
+        );
+        return worst;
+    }
+    let es = (f64::from(s) - sigmoid_f64(f64::from(x))).abs();
+    let et = (f64::from(t) - f64::from(x).tanh()).abs();
+    assert!(
+        es <= activations::ACTIVATION_ABS_TOL,
+        "{name}: sigmoid({x:e}) = {s}, err {es:e}"
+    );
+    assert!(
+        et <= activations::ACTIVATION_ABS_TOL,
+        "{name}: tanh({x:e}) = {t}, err {et:e}"
+    );
+    (worst.0.max(es), worst.1.max(et))
+}
+
+/// Every 97th f32 bit pattern (≈ 44 million inputs: all signs, magnitudes, infinities, NaNs).
+#[test]
+fn activations_within_tolerance_every_97th_f32() {
+    print_skipped();
+    let (s, t) = check_activations_every(97);
+    eprintln!("every 97th f32: worst sigmoid err {s:e}, tanh err {t:e}");
+    for x in [
+        0.0,
+        -0.0,
+        1e-30,
+        -1e-30,
+        88.0,
+        -88.0,
+        1e30,
+        -1e30,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ] {
+        check_one(
+            "scalar",
+            x,
+            activations::sigmoid_f32(x),
+            activations::tanh_f32(x),
+            (0.0, 0.0),
+        );
+        for k in Kernel::available() {
+            let (mut a, mut b) = ([x; 3], [x; 3]);
+            k.sigmoid_in_place(&mut a);
+            k.tanh_in_place(&mut b);
+            check_one(k.name(), x, a[2], b[2], (0.0, 0.0));
+        }
+    }
+}
+
+/// All 2^32 f32 inputs. Slow (minutes in release): run with
+/// `cargo test --release --test kernels -- --ignored activations_exhaustive`.
+#[test]
+#[ignore]
+fn activations_exhaustive() {
+    let (s, t) = check_activations_every(1);
+    eprintln!("all f32: worst sigmoid err {s:e}, tanh err {t:e}");
+}
+
+// -------------------------------------------------------------------------------------------
+// sgemm wrapper
+// -------------------------------------------------------------------------------------------
+
+/// Small integer-valued floats make every product and sum exact, so `assert_eq!` works.
+#[test]
+fn gemm_exact_with_small_integers() {
+    for (m, k, n) in [
+        (1, 1, 1),
+        (3, 5, 7),
+        (17, 16, 32),
+        (500, 16, 8),
+        (33, 2, 65),
+    ] {
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 + 3) % 11) as f32 - 5.0)
+            .collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 + 1) % 9) as f32 - 4.0).collect();
+        let c0: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32).collect();
+        let mut want = vec![0.0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let dot: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+                want[i * n + j] = dot;
+            }
+        }
+        // beta = 0 into a NaN-poisoned C (with a poisoned guard element after it).
+        let mut c = vec![f32::NAN; m * n + 1];
+        gemm::sgemm(m, k, n, &a, &b, 0.0, &mut c[..m * n]);
+        assert_eq!(&c[..m * n], &want[..], "beta=0 {m}x{k}x{n}");
+        assert!(c[m * n].is_nan(), "wrote past C");
+        // beta = 1 accumulates.
+        let mut c = c0.clone();
+        gemm::sgemm(m, k, n, &a, &b, 1.0, &mut c);
+        let acc: Vec<f32> = want.iter().zip(&c0).map(|(w, c)| w + c).collect();
+        assert_eq!(c, acc, "beta=1 {m}x{k}x{n}");
+    }
+    // Degenerate shapes do nothing and do not panic.
+    gemm::sgemm(0, 3, 4, &[], &[0.0; 12], 0.0, &mut []);
+    let mut c = [1.0; 6];
+    gemm::sgemm(2, 0, 3, &[], &[], 1.0, &mut c);
+    assert_eq!(c, [1.0; 6]);
+}
+
+#[test]
+#[should_panic(expected = "A must be [m, k]")]
+fn gemm_rejects_wrong_lengths() {
+    gemm::sgemm(2, 2, 2, &[0.0; 3], &[0.0; 4], 0.0, &mut [0.0; 4]);
+}
+
+/// The folded table is `E·W + b` exactly when the values are small integers.
+#[test]
+fn folding_is_exact_with_small_integers() {
+    let mut rng = Rng(11);
+    let int = |rng: &mut Rng| (rng.below(7) as f32) - 3.0;
+    let mut w = random_lstm(&mut rng, 9, 1.0);
+    for row in &mut w.embedding {
+        row.iter_mut().for_each(|x| *x = int(&mut rng));
+    }
+    for row in &mut w.kernel {
+        row.iter_mut().for_each(|x| *x = int(&mut rng));
+    }
+    w.bias.iter_mut().for_each(|x| *x = int(&mut rng));
+    let t = fold_lstm(&w);
+    assert_eq!(t.vocab(), 9);
+    for (v, row) in t.table().iter().enumerate() {
+        for g in 0..4 {
+            for u in 0..HIDDEN {
+                let col = g * HIDDEN + u;
+                let want: f32 = w.bias[col]
+                    + (0..EMBED)
+                        .map(|e| w.embedding[v][e] * w.kernel[e][col])
+                        .sum::<f32>();
+                assert_eq!(row.0[g][u], want, "v={v} col={col}");
+            }
+        }
+    }
+    for j in 0..HIDDEN {
+        for g in 0..4 {
+            for u in 0..HIDDEN {
+                assert_eq!(
+                    t.recurrent()[j][g][u],
+                    w.recurrent_kernel[j][g * HIDDEN + u]
+                );
+            }
+        }
+    }
+    let _ = GATE_O;
+}
