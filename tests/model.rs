@@ -7,7 +7,6 @@
 //! kernels in `src/`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use fusedrnn::model::{
     Arch, LstmWeights, MAX_FILE_BYTES, MAX_VOCAB, Model, ModelError, Naming, RnnInput, RnnWeights,
@@ -17,56 +16,14 @@ use proptest::prelude::*;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
+mod common;
+use common::{fixture, parity_json, probs, read_tokens};
+
 const ARCHS: [&str; 3] = ["lstm", "rnn", "rnn-onehot"];
 
 /// Our f64 forward against Keras' f32 `predict`: the worst difference measured over the 3 × 64
 /// fixture rows is about 1e-7 (f32 rounding in Keras); the contract in DESIGN.md is 1e-5.
 const KERAS_PARITY_TOL: f64 = 1e-5;
-
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity")
-}
-
-fn fixture(name: &str) -> PathBuf {
-    fixture_dir().join(name)
-}
-
-fn parity_json() -> serde_json::Value {
-    let text = std::fs::read_to_string(fixture("parity.json")).expect("read parity.json");
-    serde_json::from_str(&text).expect("parse parity.json")
-}
-
-fn probs(json: &serde_json::Value, arch: &str, source: &str) -> Vec<f64> {
-    json["archs"][arch][source]
-        .as_array()
-        .unwrap_or_else(|| panic!("parity.json: no {source} probabilities for {arch}"))
-        .iter()
-        .map(|p| p.as_f64().expect("a number"))
-        .collect()
-}
-
-/// Reads `tokens.npy`: a version 1.0 `.npy` of little-endian `u16`, C order, shape `[rows, SEQ_LEN]`.
-fn read_tokens() -> Vec<[u16; SEQ_LEN]> {
-    let bytes = std::fs::read(fixture("tokens.npy")).expect("read tokens.npy");
-    assert_eq!(
-        &bytes[..8],
-        b"\x93NUMPY\x01\x00",
-        "npy magic and version 1.0"
-    );
-    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = std::str::from_utf8(&bytes[10..10 + header_len]).expect("ascii header");
-    assert!(header.contains("'descr': '<u2'"), "{header}");
-    assert!(header.contains("'fortran_order': False"), "{header}");
-    let data = &bytes[10 + header_len..];
-    let rows = data.len() / (2 * SEQ_LEN);
-    assert!(
-        header.contains(&format!("'shape': ({rows}, {SEQ_LEN})")),
-        "{header}"
-    );
-    data.chunks_exact(2 * SEQ_LEN)
-        .map(|row| std::array::from_fn(|t| u16::from_le_bytes([row[2 * t], row[2 * t + 1]])))
-        .collect()
-}
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())

@@ -1,1 +1,251 @@
-//! Batch scoring and the streaming session.
+//! Inference: batch scoring of token rows across cores, and a streaming one-sequence session.
+//!
+//! A [`Scorer`] folds a model's weights once (the vocab × gates input table and the padding
+//! cache, see [`crate::kernels::tables`]) and keeps the kernel chosen for this CPU. Scoring a
+//! split cuts it into chunks of [`CHUNK_ROWS`] rows, a multiple of the 8 SIMD lanes, and rayon
+//! hands them to the threads: the chunks are small enough (≈0.1–0.3 ms each) that work stealing
+//! keeps both cores busy to the end, and large enough that scheduling costs nothing. Nothing is
+//! allocated per sequence or per chunk.
+
+use rayon::prelude::*;
+
+use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables, fold_lstm, fold_rnn};
+use crate::model::{Arch, Model};
+use crate::shape::SEQ_LEN;
+use crate::tokfile::Split;
+
+pub mod metrics;
+pub mod npy;
+
+pub use metrics::{Evaluation, evaluate};
+
+/// Rows per parallel work item.
+pub const CHUNK_ROWS: usize = 128;
+
+/// Why a model cannot score some input.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InferError {
+    #[error(
+        "the kernels are built for sequences of {SEQ_LEN} tokens; this data has {0} (pack it with --maxlen {SEQ_LEN})"
+    )]
+    SeqLen(usize),
+    #[error(
+        "the data has token ids up to {data_vocab} - 1 but the model's vocabulary has {model_vocab} rows"
+    )]
+    Vocab {
+        data_vocab: usize,
+        model_vocab: usize,
+    },
+    #[error("token id {token} is not below the model's vocabulary of {vocab}")]
+    Token { token: u16, vocab: usize },
+    #[error("{0} threads: at least 1 is needed")]
+    Threads(usize),
+}
+
+/// A model's folded weights.
+#[derive(Clone, Debug)]
+enum Folded {
+    Lstm(LstmTables),
+    Rnn(RnnTables),
+}
+
+/// A model ready to score: folded weights plus the kernel that runs them.
+#[derive(Clone, Debug)]
+pub struct Scorer {
+    arch: Arch,
+    kernel: Kernel,
+    folded: Folded,
+}
+
+impl Scorer {
+    /// Folds `model` for `kernel` (normally [`Kernel::select`]).
+    pub fn new(model: &Model, kernel: Kernel) -> Scorer {
+        let folded = match model {
+            Model::Lstm(w) => Folded::Lstm(fold_lstm(w)),
+            Model::Rnn(w) => Folded::Rnn(fold_rnn(w)),
+        };
+        Scorer {
+            arch: model.arch(),
+            kernel,
+            folded,
+        }
+    }
+
+    pub fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// Rows of the input table: every token must be below this.
+    pub fn vocab(&self) -> usize {
+        match &self.folded {
+            Folded::Lstm(t) => t.vocab(),
+            Folded::Rnn(t) => t.vocab(),
+        }
+    }
+
+    /// Checks that a split can be scored: `SEQ_LEN` tokens per row, and every token id the
+    /// file allows (`< num_words`, validated when it was opened) has a table row.
+    pub fn check(&self, split: &Split<'_>, num_words: usize) -> Result<(), InferError> {
+        if split.seq_len != SEQ_LEN {
+            return Err(InferError::SeqLen(split.seq_len));
+        }
+        if num_words > self.vocab() {
+            return Err(InferError::Vocab {
+                data_vocab: num_words,
+                model_vocab: self.vocab(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Probabilities of `seqs` on the calling thread.
+    ///
+    /// # Panics
+    /// If `seqs.len() != probs.len()` or a token has no table row (use [`Self::check`]).
+    pub fn score_chunk(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+        match &self.folded {
+            Folded::Lstm(t) => self.kernel.lstm_forward(t, seqs, probs),
+            Folded::Rnn(t) => self.kernel.rnn_forward(t, seqs, probs),
+        }
+    }
+
+    /// Probabilities of `seqs`, in parallel on the current rayon pool.
+    ///
+    /// # Panics
+    /// As [`Self::score_chunk`].
+    pub fn score(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+        assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
+        seqs.par_chunks(CHUNK_ROWS)
+            .zip(probs.par_chunks_mut(CHUNK_ROWS))
+            .for_each(|(s, p)| self.score_chunk(s, p));
+    }
+
+    /// Probabilities of a whole split on `threads` threads (checked first).
+    pub fn score_split(
+        &self,
+        split: &Split<'_>,
+        num_words: usize,
+        threads: usize,
+    ) -> Result<Vec<f32>, InferError> {
+        self.check(split, num_words)?;
+        let seqs = split
+            .rows_fixed::<SEQ_LEN>()
+            .ok_or(InferError::SeqLen(split.seq_len))?;
+        let mut probs = vec![0.0; seqs.len()];
+        with_threads(threads, || self.score(seqs, &mut probs))?;
+        Ok(probs)
+    }
+
+    /// A streaming session over one sequence, starting from the zero state.
+    pub fn session(&self) -> Session<'_> {
+        let state = match &self.folded {
+            Folded::Lstm(_) => State::Lstm(LstmState::default()),
+            Folded::Rnn(_) => State::Rnn(RnnState::default()),
+        };
+        Session {
+            scorer: self,
+            state,
+            steps: 0,
+        }
+    }
+
+    /// Probability of one review, latency-optimised (starts from the padding cache).
+    pub fn score_one(&self, tokens: &[u16; SEQ_LEN]) -> Result<f32, InferError> {
+        if let Some(&token) = tokens.iter().find(|&&t| usize::from(t) >= self.vocab()) {
+            return Err(InferError::Token {
+                token,
+                vocab: self.vocab(),
+            });
+        }
+        Ok(match &self.folded {
+            Folded::Lstm(t) => self.kernel.lstm_review(t, tokens),
+            Folded::Rnn(t) => self.kernel.rnn_review(t, tokens),
+        })
+    }
+}
+
+/// Runs `f` on a rayon pool of exactly `threads` threads, so that the parallel scoring inside
+/// uses that many cores and no more.
+pub fn with_threads<R: Send>(
+    threads: usize,
+    f: impl FnOnce() -> R + Send,
+) -> Result<R, InferError> {
+    if threads == 0 {
+        return Err(InferError::Threads(0));
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => Ok(pool.install(f)),
+        // The OS refused a thread: run on the global pool rather than fail.
+        Err(_) => Ok(f()),
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum State {
+    Lstm(LstmState),
+    Rnn(RnnState),
+}
+
+/// One sequence, fed a token at a time: for callers that see tokens as they arrive.
+///
+/// Keras runs every one of the `SEQ_LEN` positions, leading pads included; to reproduce its
+/// probability for a review shorter than `SEQ_LEN`, feed the pads (token 0) first, or call
+/// [`Session::reset_padded`] with the number of pads, which starts from the padding cache.
+#[derive(Clone, Debug)]
+pub struct Session<'a> {
+    scorer: &'a Scorer,
+    state: State,
+    steps: usize,
+}
+
+impl Session<'_> {
+    /// Back to the zero state.
+    pub fn reset(&mut self) {
+        *self = self.scorer.session();
+    }
+
+    /// The state after `pads` leading pad tokens (at most `SEQ_LEN`), from the padding cache.
+    pub fn reset_padded(&mut self, pads: usize) {
+        let k = pads.min(SEQ_LEN);
+        self.state = match &self.scorer.folded {
+            Folded::Lstm(t) => State::Lstm(*t.pad_state(k)),
+            Folded::Rnn(t) => State::Rnn(*t.pad_state(k)),
+        };
+        self.steps = k;
+    }
+
+    /// One step with `token`.
+    pub fn feed(&mut self, token: u16) -> Result<(), InferError> {
+        let vocab = self.scorer.vocab();
+        if usize::from(token) >= vocab {
+            return Err(InferError::Token { token, vocab });
+        }
+        let k = self.scorer.kernel;
+        match (&mut self.state, &self.scorer.folded) {
+            (State::Lstm(s), Folded::Lstm(t)) => k.lstm_step(t, s, token),
+            (State::Rnn(s), Folded::Rnn(t)) => k.rnn_step(t, s, token),
+            _ => unreachable!("a session's state matches its scorer"),
+        }
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// The model's probability for the tokens fed so far.
+    pub fn prob(&self) -> f32 {
+        let k = self.scorer.kernel;
+        match (&self.state, &self.scorer.folded) {
+            (State::Lstm(s), Folded::Lstm(t)) => k.lstm_prob(t, s),
+            (State::Rnn(s), Folded::Rnn(t)) => k.rnn_prob(t, s),
+            _ => unreachable!("a session's state matches its scorer"),
+        }
+    }
+
+    /// Steps taken since the last reset (pads from the cache included).
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+}

@@ -1,6 +1,7 @@
 //! The `fusedrnn` command line: one module per subcommand.
 
 mod data;
+mod score;
 
 use std::process::ExitCode;
 
@@ -19,15 +20,45 @@ enum Command {
     /// Inspect a packed token file (written by imdb-pack).
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// A Keras-style table of a model's layers and parameter counts.
+    Summary {
+        /// Model weights (.safetensors).
+        #[arg(long)]
+        model: std::path::PathBuf,
+    },
+    /// Probabilities of every review of a split, as a float32 .npy in file order.
+    Predict {
+        #[command(flatten)]
+        input: score::Input,
+        /// Output .npy (written atomically).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Loss and accuracy of a model on a split (Keras' binary cross-entropy and accuracy).
+    Eval {
+        #[command(flatten)]
+        input: score::Input,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What a subcommand returns: errors become one line on stderr and exit code 1.
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
+/// Every core this process may use.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: CliResult = match cli.command {
         Command::Data(cmd) => data::run(cmd),
+        Command::Summary { model } => score::summary(&model),
+        Command::Predict { input, out } => score::predict(&input, &out),
+        Command::Eval { input, json } => score::eval(&input, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

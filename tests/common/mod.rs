@@ -1,0 +1,51 @@
+//! Fixture helpers shared by the integration tests (`mod common;`).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use fusedrnn::shape::SEQ_LEN;
+
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    fixture_dir().join(name)
+}
+
+pub fn parity_json() -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture("parity.json")).expect("read parity.json");
+    serde_json::from_str(&text).expect("parse parity.json")
+}
+
+pub fn probs(json: &serde_json::Value, arch: &str, source: &str) -> Vec<f64> {
+    json["archs"][arch][source]
+        .as_array()
+        .unwrap_or_else(|| panic!("parity.json: no {source} probabilities for {arch}"))
+        .iter()
+        .map(|p| p.as_f64().expect("a number"))
+        .collect()
+}
+
+/// Reads `tokens.npy`: a version 1.0 `.npy` of little-endian `u16`, C order, shape `[rows, SEQ_LEN]`.
+pub fn read_tokens() -> Vec<[u16; SEQ_LEN]> {
+    let bytes = std::fs::read(fixture("tokens.npy")).expect("read tokens.npy");
+    assert_eq!(
+        &bytes[..8],
+        b"\x93NUMPY\x01\x00",
+        "npy magic and version 1.0"
+    );
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).expect("ascii header");
+    assert!(header.contains("'descr': '<u2'"), "{header}");
+    assert!(header.contains("'fortran_order': False"), "{header}");
+    let data = &bytes[10 + header_len..];
+    let rows = data.len() / (2 * SEQ_LEN);
+    assert!(
+        header.contains(&format!("'shape': ({rows}, {SEQ_LEN})")),
+        "{header}"
+    );
+    data.chunks_exact(2 * SEQ_LEN)
+        .map(|row| std::array::from_fn(|t| u16::from_le_bytes([row[2 * t], row[2 * t + 1]])))
+        .collect()
+}
