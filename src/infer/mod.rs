@@ -43,6 +43,8 @@ pub enum InferError {
 }
 
 /// A model's folded weights.
+// One per scorer, never moved on a hot path: boxing would only add a pointer chase per call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Folded {
     Lstm(LstmTables),
