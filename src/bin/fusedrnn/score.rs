@@ -57,7 +57,7 @@ pub fn score(
             )
         })?;
     let seconds = t.elapsed().as_secs_f64();
-    Ok((scorer, tok, probs, seconds))
+    Ok(Scored { scorer, tok, probs, seconds })
 }
 
 pub fn summary(model: &Path) -> CliResult {
@@ -67,7 +67,7 @@ pub fn summary(model: &Path) -> CliResult {
 }
 
 pub fn predict(input: &Input, out: &Path) -> CliResult {
-    let (scorer, _, probs, seconds) = score(input)?;
+    let Scored { scorer, probs, seconds, .. } = score(input)?;
     fusedrnn::infer::npy::save_f32(out, &probs).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!(
         "wrote {} probabilities to {} ({} kernel, {} threads, {:.0} reviews/s)",
@@ -81,7 +81,7 @@ pub fn predict(input: &Input, out: &Path) -> CliResult {
 }
 
 pub fn eval(input: &Input, as_json: bool) -> CliResult {
-    let (scorer, tok, probs, _) = score(input)?;
+    let Scored { scorer, tok, probs, .. } = score(input)?;
     let e = evaluate(&probs, tok.split(input.split).labels);
     if as_json {
         let v = json!({
