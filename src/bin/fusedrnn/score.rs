@@ -36,11 +36,16 @@ impl Input {
     }
 }
 
+/// A split scored by a model.
+pub struct Scored {
+    pub scorer: Scorer,
+    pub tok: TokFile,
+    pub probs: Vec<f32>,
+    pub seconds: f64,
+}
+
 /// Loads the model and the split, checks they fit together and scores the split.
-/// Returns the scorer, the file and the probabilities.
-pub fn score(
-    input: &Input,
-) -> Result<(Scorer, TokFile, Vec<f32>, f64), Box<dyn std::error::Error>> {
+pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
     let model = Model::load(&input.model)?;
     let kernel = Kernel::select()?;
     let scorer = Scorer::new(&model, kernel);
@@ -57,7 +62,12 @@ pub fn score(
             )
         })?;
     let seconds = t.elapsed().as_secs_f64();
-    Ok(Scored { scorer, tok, probs, seconds })
+    Ok(Scored {
+        scorer,
+        tok,
+        probs,
+        seconds,
+    })
 }
 
 pub fn summary(model: &Path) -> CliResult {
@@ -67,7 +77,12 @@ pub fn summary(model: &Path) -> CliResult {
 }
 
 pub fn predict(input: &Input, out: &Path) -> CliResult {
-    let Scored { scorer, probs, seconds, .. } = score(input)?;
+    let Scored {
+        scorer,
+        probs,
+        seconds,
+        ..
+    } = score(input)?;
     fusedrnn::infer::npy::save_f32(out, &probs).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!(
         "wrote {} probabilities to {} ({} kernel, {} threads, {:.0} reviews/s)",
@@ -81,7 +96,9 @@ pub fn predict(input: &Input, out: &Path) -> CliResult {
 }
 
 pub fn eval(input: &Input, as_json: bool) -> CliResult {
-    let Scored { scorer, tok, probs, .. } = score(input)?;
+    let Scored {
+        scorer, tok, probs, ..
+    } = score(input)?;
     let e = evaluate(&probs, tok.split(input.split).labels);
     if as_json {
         let v = json!({
