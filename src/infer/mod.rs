@@ -14,6 +14,7 @@ use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
 use crate::tokfile::Split;
 
+pub mod bench;
 pub mod metrics;
 pub mod npy;
 
