@@ -4,8 +4,8 @@
 //! Tolerances are named constants with the measured worst case next to them.
 
 use fusedrnn::kernels::{
-    GATE_C, GATE_F, GATE_I, GATE_O, Kernel, KernelError, LstmState, LstmTables, RnnState,
-    RnnTables, activations, fold_lstm, fold_rnn, gemm, leading_pads, reference,
+    Activation, GATE_C, GATE_F, GATE_I, GATE_O, Kernel, KernelError, LstmState, LstmTables,
+    RnnState, RnnTables, activations, fold_lstm, fold_rnn, gemm, leading_pads, reference,
 };
 use fusedrnn::model::{LstmWeights, RnnInput, RnnWeights};
 use fusedrnn::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
@@ -585,6 +585,12 @@ fn sigmoid_f64(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// Both evaluation orders: (sigmoid, tanh) as the batch kernels and as the step kernels use them.
+const ACTIVATION_PAIRS: [(Activation, Activation); 2] = [
+    (Activation::Sigmoid, Activation::Tanh),
+    (Activation::SigmoidShortChain, Activation::TanhShortChain),
+];
+
 /// Check every activation implementation on the f32 bit patterns `0, step, 2·step, …`; returns
 /// the worst absolute errors (sigmoid, tanh) over all kernels and the scalar approximation.
 fn check_activations_every(step: u64) -> (f64, f64) {
@@ -601,14 +607,16 @@ fn check_activations_every(step: u64) -> (f64, f64) {
             bits += step;
         }
         for &k in &kernels {
-            buf_s.clear();
-            buf_s.extend_from_slice(&xs);
-            buf_t.clear();
-            buf_t.extend_from_slice(&xs);
-            k.sigmoid_in_place(&mut buf_s);
-            k.tanh_in_place(&mut buf_t);
-            for ((&x, &s), &t) in xs.iter().zip(&buf_s).zip(&buf_t) {
-                worst = check_one(k.name(), x, s, t, worst);
+            for (sig, tanh) in ACTIVATION_PAIRS {
+                buf_s.clear();
+                buf_s.extend_from_slice(&xs);
+                buf_t.clear();
+                buf_t.extend_from_slice(&xs);
+                k.activation_in_place(sig, &mut buf_s);
+                k.activation_in_place(tanh, &mut buf_t);
+                for ((&x, &s), &t) in xs.iter().zip(&buf_s).zip(&buf_t) {
+                    worst = check_one(k.name(), x, s, t, worst);
+                }
             }
         }
         for &x in &xs {
@@ -667,10 +675,12 @@ fn activations_within_tolerance_every_97th_f32() {
             (0.0, 0.0),
         );
         for k in Kernel::available() {
-            let (mut a, mut b) = ([x; 3], [x; 3]);
-            k.sigmoid_in_place(&mut a);
-            k.tanh_in_place(&mut b);
-            check_one(k.name(), x, a[2], b[2], (0.0, 0.0));
+            for (sig, tanh) in ACTIVATION_PAIRS {
+                let (mut a, mut b) = ([x; 3], [x; 3]);
+                k.activation_in_place(sig, &mut a);
+                k.activation_in_place(tanh, &mut b);
+                check_one(k.name(), x, a[2], b[2], (0.0, 0.0));
+            }
         }
     }
 }

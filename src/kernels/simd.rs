@@ -26,7 +26,7 @@
 //!
 //! The sum runs as two interleaved chains (even and odd `j`) to halve the FMA dependency chain.
 
-use super::activations::{sigmoid, tanh};
+use super::activations::{sigmoid, sigmoid_short_chain, tanh, tanh_short_chain};
 use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
@@ -198,12 +198,12 @@ pub(crate) fn lstm_cell_lanes<I: Isa>(
     accumulate!(even, 6);
     accumulate!(odd, 7);
     let z: [I::V; 4] = std::array::from_fn(|g| isa.add(even[g], odd[g]));
-    let i = sigmoid(isa, z[GATE_I]);
-    let f = sigmoid(isa, z[GATE_F]);
-    let g = tanh(isa, z[GATE_C]);
-    let o = sigmoid(isa, z[GATE_O]);
+    let i = sigmoid_short_chain(isa, z[GATE_I]);
+    let f = sigmoid_short_chain(isa, z[GATE_F]);
+    let g = tanh_short_chain(isa, z[GATE_C]);
+    let o = sigmoid_short_chain(isa, z[GATE_O]);
     let c = isa.mul_add(f, c, isa.mul(i, g));
-    (isa.mul(o, tanh(isa, c)), c)
+    (isa.mul(o, tanh_short_chain(isa, c)), c)
 }
 
 /// One review, latency-style: start from the padding cache, then step the state in registers.
@@ -296,16 +296,20 @@ pub(crate) fn rnn_cell_lanes<I: Isa>(
     h: I::V,
     token: u16,
 ) -> I::V {
-    let mut even = isa.load(&t.table()[token as usize].0);
-    let mut odd = isa.mul(isa.lane_splat::<1>(h), u[1]);
-    even = isa.mul_add(isa.lane_splat::<0>(h), u[0], even);
-    even = isa.mul_add(isa.lane_splat::<2>(h), u[2], even);
-    odd = isa.mul_add(isa.lane_splat::<3>(h), u[3], odd);
-    even = isa.mul_add(isa.lane_splat::<4>(h), u[4], even);
-    odd = isa.mul_add(isa.lane_splat::<5>(h), u[5], odd);
-    even = isa.mul_add(isa.lane_splat::<6>(h), u[6], even);
-    odd = isa.mul_add(isa.lane_splat::<7>(h), u[7], odd);
-    tanh(isa, isa.add(even, odd))
+    // Four chains of two: the dependency chain is one FMA, one FMA (or multiply) and two adds.
+    let a0 = isa.mul_add(
+        isa.lane_splat::<0>(h),
+        u[0],
+        isa.load(&t.table()[token as usize].0),
+    );
+    let a1 = isa.mul(isa.lane_splat::<1>(h), u[1]);
+    let a2 = isa.mul(isa.lane_splat::<2>(h), u[2]);
+    let a3 = isa.mul(isa.lane_splat::<3>(h), u[3]);
+    let a0 = isa.mul_add(isa.lane_splat::<4>(h), u[4], a0);
+    let a1 = isa.mul_add(isa.lane_splat::<5>(h), u[5], a1);
+    let a2 = isa.mul_add(isa.lane_splat::<6>(h), u[6], a2);
+    let a3 = isa.mul_add(isa.lane_splat::<7>(h), u[7], a3);
+    tanh_short_chain(isa, isa.add(isa.add(a0, a1), isa.add(a2, a3)))
 }
 
 /// The recurrent kernel as 8 row vectors.

@@ -14,6 +14,7 @@
 use core::arch::x86_64::*;
 
 use super::Avx2Fma;
+use super::activations::Activation;
 use super::portable::activation_in_place;
 use super::simd::{self, Isa};
 use super::tables::{LstmState, LstmTables, RnnState, RnnTables};
@@ -264,25 +265,12 @@ pub fn rnn_review_hidden(cpu: Avx2Fma, t: &RnnTables, tokens: &[u16; SEQ_LEN]) -
 /// # Safety
 /// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
 #[target_feature(enable = "avx2,fma")]
-unsafe fn sigmoid_in_place_avx2_fma(cpu: Avx2Fma, xs: &mut [f32]) {
-    activation_in_place::<_, false>(cpu, xs);
+unsafe fn activation_avx2_fma(cpu: Avx2Fma, act: Activation, xs: &mut [f32]) {
+    activation_in_place(cpu, act, xs);
 }
 
-/// The sigmoid approximation over a slice, in place.
-pub fn sigmoid_in_place(cpu: Avx2Fma, xs: &mut [f32]) {
+/// An activation approximation over a slice, in place.
+pub fn activation(cpu: Avx2Fma, act: Activation, xs: &mut [f32]) {
     // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { sigmoid_in_place_avx2_fma(cpu, xs) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tanh_in_place_avx2_fma(cpu: Avx2Fma, xs: &mut [f32]) {
-    activation_in_place::<_, true>(cpu, xs);
-}
-
-/// The tanh approximation over a slice, in place.
-pub fn tanh_in_place(cpu: Avx2Fma, xs: &mut [f32]) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { tanh_in_place_avx2_fma(cpu, xs) }
+    unsafe { activation_avx2_fma(cpu, act, xs) }
 }
