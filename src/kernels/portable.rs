@@ -77,12 +77,12 @@ impl Isa for Portable {
 
 /// Probabilities of a batch (see [`super::Kernel::lstm_forward`]).
 pub fn lstm_forward(t: &LstmTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-    simd::lstm_forward(Portable, t, seqs, probs);
+    simd::forward(Portable, t, seqs, probs);
 }
 
 /// Final hidden states of a batch.
 pub fn lstm_forward_hidden(t: &LstmTables, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
-    simd::lstm_forward_hidden(Portable, t, seqs, hidden);
+    simd::forward_hidden(Portable, t, seqs, hidden);
 }
 
 /// One LSTM step of one sequence, gates in lanes.
@@ -100,12 +100,12 @@ pub fn lstm_review_hidden(t: &LstmTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDD
 
 /// Probabilities of a batch (see [`super::Kernel::rnn_forward`]).
 pub fn rnn_forward(t: &RnnTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-    simd::rnn_forward(Portable, t, seqs, probs);
+    simd::forward(Portable, t, seqs, probs);
 }
 
 /// Final hidden states of a batch.
 pub fn rnn_forward_hidden(t: &RnnTables, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
-    simd::rnn_forward_hidden(Portable, t, seqs, hidden);
+    simd::forward_hidden(Portable, t, seqs, hidden);
 }
 
 /// One SimpleRNN step of one sequence, units in lanes.

@@ -120,45 +120,158 @@ fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias:
     sigmoid(isa, acc)
 }
 
-/// The 8 lanes of a block: sequence `base + l`, or the batch's last sequence for lanes past the
-/// end (a dummy whose result is dropped; it cannot lower the block's leading-pad minimum below
-/// that of a real sequence because it is one).
-#[inline(always)]
-fn block_lanes(seqs: &[[u16; SEQ_LEN]], base: usize) -> [&[u16; SEQ_LEN]; 8] {
-    let last = seqs.len() - 1;
-    std::array::from_fn(|l| &seqs[(base + l).min(last)])
+// ---------------------------------------------------------------------------------------------
+// Batch driver
+// ---------------------------------------------------------------------------------------------
+
+/// A cell type as the batch driver sees it: a block of 8 sequences → final `h` in lanes.
+pub(crate) trait BlockModel {
+    fn block<I: Isa>(&self, isa: I, seqs: [&[u16; SEQ_LEN]; 8]) -> [I::V; HIDDEN];
+    fn dense(&self) -> (&[f32; HIDDEN], f32);
 }
 
-/// Probabilities of a batch, 8 sequences at a time; allocation-free.
+impl BlockModel for LstmTables {
+    #[inline(always)]
+    fn block<I: Isa>(&self, isa: I, seqs: [&[u16; SEQ_LEN]; 8]) -> [I::V; HIDDEN] {
+        lstm_block(isa, self, seqs)
+    }
+    #[inline(always)]
+    fn dense(&self) -> (&[f32; HIDDEN], f32) {
+        (self.dense_kernel(), self.dense_bias())
+    }
+}
+
+impl BlockModel for RnnTables {
+    #[inline(always)]
+    fn block<I: Isa>(&self, isa: I, seqs: [&[u16; SEQ_LEN]; 8]) -> [I::V; HIDDEN] {
+        rnn_block(isa, self, seqs)
+    }
+    #[inline(always)]
+    fn dense(&self) -> (&[f32; HIDDEN], f32) {
+        (self.dense_kernel(), self.dense_bias())
+    }
+}
+
+/// Sequences are grouped into blocks of 8 within windows of this many, sorted by their number
+/// of leading pads, so that a block's pad skip (its *minimum* pad count) is close to every
+/// lane's own. The sort is on the stack: the driver stays allocation-free.
+const PAD_SORT_WINDOW: usize = 64;
+
+/// Window-local indices of `seqs` (at most [`PAD_SORT_WINDOW`]) ordered by leading pads.
 #[inline(always)]
-pub(crate) fn lstm_forward<I: Isa>(
+fn pad_order(seqs: &[[u16; SEQ_LEN]]) -> [u8; PAD_SORT_WINDOW] {
+    debug_assert!(seqs.len() <= PAD_SORT_WINDOW);
+    let mut keyed = [(0u8, 0u8); PAD_SORT_WINDOW];
+    for (k, (key, s)) in keyed.iter_mut().zip(seqs).enumerate() {
+        // `leading_pads ≤ SEQ_LEN = 100` and `k < 64`: both fit in u8.
+        *key = (leading_pads(s) as u8, k as u8);
+    }
+    keyed[..seqs.len()].sort_unstable();
+    keyed.map(|(_, k)| k)
+}
+
+/// Run `m` over a batch in blocks of 8 (pad-sorted windows) and hand each block's final `h`
+/// (lanes) to `emit` with the batch indices of its lanes; lanes past the end of a window repeat
+/// its last sequence and are reported as `None`.
+#[inline(always)]
+fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     isa: I,
-    t: &LstmTables,
+    m: &M,
+    seqs: &[[u16; SEQ_LEN]],
+    out: &mut E,
+) {
+    for (w, window) in seqs.chunks(PAD_SORT_WINDOW).enumerate() {
+        let order = pad_order(window);
+        let last = window.len() - 1;
+        for b in 0..window.len().div_ceil(8) {
+            let lane_idx: [usize; 8] =
+                std::array::from_fn(|l| usize::from(order[(8 * b + l).min(last)]));
+            let h = m.block(isa, lane_idx.map(|i| &window[i]));
+            let valid: [Option<usize>; 8] = std::array::from_fn(|l| {
+                (8 * b + l <= last).then(|| w * PAD_SORT_WINDOW + lane_idx[l])
+            });
+            out.accept(isa, m.dense(), &h, valid);
+        }
+    }
+}
+
+/// Where [`for_each_block`] puts a block's results (a trait, not a closure, so that it inlines
+/// into `#[target_feature]` callers).
+trait BlockSink<I: Isa> {
+    fn accept(
+        &mut self,
+        isa: I,
+        dense: (&[f32; HIDDEN], f32),
+        h: &[I::V; HIDDEN],
+        lanes: [Option<usize>; 8],
+    );
+}
+
+/// Writes probabilities.
+struct Probs<'a>(&'a mut [f32]);
+
+impl<I: Isa> BlockSink<I> for Probs<'_> {
+    #[inline(always)]
+    fn accept(
+        &mut self,
+        isa: I,
+        dense: (&[f32; HIDDEN], f32),
+        h: &[I::V; HIDDEN],
+        lanes: [Option<usize>; 8],
+    ) {
+        let p = isa.store(dense_lanes(isa, h, dense.0, dense.1));
+        for (l, idx) in lanes.into_iter().enumerate() {
+            if let Some(i) = idx {
+                self.0[i] = p[l];
+            }
+        }
+    }
+}
+
+/// Writes final hidden states.
+struct Hidden<'a>(&'a mut [[f32; HIDDEN]]);
+
+impl<I: Isa> BlockSink<I> for Hidden<'_> {
+    #[inline(always)]
+    fn accept(
+        &mut self,
+        isa: I,
+        _: (&[f32; HIDDEN], f32),
+        h: &[I::V; HIDDEN],
+        lanes: [Option<usize>; 8],
+    ) {
+        let rows = transpose_to_rows(isa, h);
+        for (l, idx) in lanes.into_iter().enumerate() {
+            if let Some(i) = idx {
+                self.0[i] = rows[l];
+            }
+        }
+    }
+}
+
+/// Probabilities of a batch; allocation-free. Panics if the lengths differ or a token is
+/// out of range.
+#[inline(always)]
+pub(crate) fn forward<I: Isa, M: BlockModel>(
+    isa: I,
+    m: &M,
     seqs: &[[u16; SEQ_LEN]],
     probs: &mut [f32],
 ) {
     assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
-    for (b, out) in probs.chunks_mut(8).enumerate() {
-        let h = lstm_block(isa, t, block_lanes(seqs, 8 * b));
-        let p = isa.store(dense_lanes(isa, &h, t.dense_kernel(), t.dense_bias()));
-        out.copy_from_slice(&p[..out.len()]);
-    }
+    for_each_block(isa, m, seqs, &mut Probs(probs));
 }
 
-/// Final hidden states of a batch (for tests and for heads other than the dense layer).
+/// Final hidden states of a batch; allocation-free.
 #[inline(always)]
-pub(crate) fn lstm_forward_hidden<I: Isa>(
+pub(crate) fn forward_hidden<I: Isa, M: BlockModel>(
     isa: I,
-    t: &LstmTables,
+    m: &M,
     seqs: &[[u16; SEQ_LEN]],
     hidden: &mut [[f32; HIDDEN]],
 ) {
     assert_eq!(seqs.len(), hidden.len(), "one hidden state per sequence");
-    for (b, out) in hidden.chunks_mut(8).enumerate() {
-        let h = lstm_block(isa, t, block_lanes(seqs, 8 * b));
-        let per_seq = transpose_to_rows(isa, &h);
-        out.copy_from_slice(&per_seq[..out.len()]);
-    }
+    for_each_block(isa, m, seqs, &mut Hidden(hidden));
 }
 
 /// `[unit][lane]` → `[lane][unit]`.
@@ -252,38 +365,6 @@ pub(crate) fn rnn_block<I: Isa>(
         h = z.map(|z| tanh(isa, z));
     }
     h
-}
-
-/// Probabilities of a batch, 8 sequences at a time; allocation-free.
-#[inline(always)]
-pub(crate) fn rnn_forward<I: Isa>(
-    isa: I,
-    t: &RnnTables,
-    seqs: &[[u16; SEQ_LEN]],
-    probs: &mut [f32],
-) {
-    assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
-    for (b, out) in probs.chunks_mut(8).enumerate() {
-        let h = rnn_block(isa, t, block_lanes(seqs, 8 * b));
-        let p = isa.store(dense_lanes(isa, &h, t.dense_kernel(), t.dense_bias()));
-        out.copy_from_slice(&p[..out.len()]);
-    }
-}
-
-/// Final hidden states of a batch.
-#[inline(always)]
-pub(crate) fn rnn_forward_hidden<I: Isa>(
-    isa: I,
-    t: &RnnTables,
-    seqs: &[[u16; SEQ_LEN]],
-    hidden: &mut [[f32; HIDDEN]],
-) {
-    assert_eq!(seqs.len(), hidden.len(), "one hidden state per sequence");
-    for (b, out) in hidden.chunks_mut(8).enumerate() {
-        let h = rnn_block(isa, t, block_lanes(seqs, 8 * b));
-        let per_seq = transpose_to_rows(isa, &h);
-        out.copy_from_slice(&per_seq[..out.len()]);
-    }
 }
 
 /// One SimpleRNN step of one sequence, units in lanes. `U` is 8 vectors: they stay in registers

@@ -126,7 +126,7 @@ unsafe fn lstm_forward_avx2_fma(
     seqs: &[[u16; SEQ_LEN]],
     probs: &mut [f32],
 ) {
-    simd::lstm_forward(cpu, t, seqs, probs);
+    simd::forward(cpu, t, seqs, probs);
 }
 
 /// Probabilities of a batch (see [`super::Kernel::lstm_forward`]).
@@ -144,7 +144,7 @@ unsafe fn lstm_forward_hidden_avx2_fma(
     seqs: &[[u16; SEQ_LEN]],
     hidden: &mut [[f32; HIDDEN]],
 ) {
-    simd::lstm_forward_hidden(cpu, t, seqs, hidden);
+    simd::forward_hidden(cpu, t, seqs, hidden);
 }
 
 /// Final hidden states of a batch.
@@ -199,7 +199,7 @@ unsafe fn rnn_forward_avx2_fma(
     seqs: &[[u16; SEQ_LEN]],
     probs: &mut [f32],
 ) {
-    simd::rnn_forward(cpu, t, seqs, probs);
+    simd::forward(cpu, t, seqs, probs);
 }
 
 /// Probabilities of a batch (see [`super::Kernel::rnn_forward`]).
@@ -217,7 +217,7 @@ unsafe fn rnn_forward_hidden_avx2_fma(
     seqs: &[[u16; SEQ_LEN]],
     hidden: &mut [[f32; HIDDEN]],
 ) {
-    simd::rnn_forward_hidden(cpu, t, seqs, hidden);
+    simd::forward_hidden(cpu, t, seqs, hidden);
 }
 
 /// Final hidden states of a batch.
