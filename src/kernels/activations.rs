@@ -14,7 +14,7 @@
 //! n = round(k·x · log2 e)                  round-to-nearest via the 1.5·2^23 trick
 //! r = k·x - n·ln2                          |r| ≤ ln2/2 (one FMA: see below)
 //! p = 1 + r + r²/2 + … + r⁶/720          Taylor to degree 6 (Horner or Estrin, see below)
-//! exp = p · 2^n                            2^n built from the exponent bits
+//! exp = p · 2^n                            n added to the exponent field of p
 //! ```
 //!
 //! The degree-6 Taylor remainder is `|r|⁷/7! ≤ 0.347⁷/5040 ≈ 1.2e-7` relative. Relative errors
@@ -56,8 +56,6 @@ const LN2: f32 = std::f32::consts::LN_2;
 /// `1.5 · 2^23`: adding it rounds a float with |v| < 2^22 to the nearest integer, and leaves that
 /// integer in the low mantissa bits.
 const ROUND_MAGIC: f32 = 12_582_912.0;
-/// Bits of `1.0f32`, i.e. the exponent bias already in place: `2^n = bits((n << 23) + ONE_BITS)`.
-const ONE_BITS: i32 = 0x3f80_0000;
 
 const C2: f32 = 1.0 / 2.0;
 const C3: f32 = 1.0 / 6.0;
@@ -73,7 +71,12 @@ fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) ->
     // `shifted` holds n = round(k·x·log2e) in its low mantissa bits; `n` is the same as a float.
     let shifted = isa.mul_add(x, isa.splat(k * LOG2_E), isa.splat(ROUND_MAGIC));
     let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
-    let kx = isa.mul(x, isa.splat(k));
+    // k·x on the add ports (the FMA ports are the bottleneck of the batch kernels).
+    let kx = match K {
+        -1 => isa.sub(isa.splat(0.0), x),
+        2 => isa.add(x, x),
+        _ => isa.mul(x, isa.splat(k)),
+    };
     let r = isa.neg_mul_add(n, isa.splat(LN2), kx);
     let p = if SHORT_CHAIN {
         let r2 = isa.mul(r, r);
@@ -91,7 +94,11 @@ fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) ->
         let p = isa.mul_add(r, p, isa.splat(1.0));
         isa.mul_add(r, p, isa.splat(1.0))
     };
-    isa.mul(p, isa.shl23_add(shifted, ONE_BITS))
+    // p · 2^n by adding n to the exponent field: p ∈ [0.7, 1.42] has biased exponent 126 or
+    // 127 and |n| ≤ 126, so the field stays in [0, 253] (0 only for results below 2^-126, where
+    // the absolute error is nil). A convert and an integer add instead of a multiply on the FMA
+    // ports; the convert (not the bits of `shifted`) keeps a NaN's payload out of the exponent.
+    isa.scale_pow2(p, n)
 }
 
 /// Logistic sigmoid `1 / (1 + exp(-x))`, 8 lanes (see the module docs for `SHORT_CHAIN`).
@@ -175,8 +182,8 @@ fn exp_scaled_f32(x: f32, k: f32) -> f32 {
     let p = r * p + C2;
     let p = r * p + 1.0;
     let p = r * p + 1.0;
-    let scale = f32::from_bits(((shifted.to_bits() << 23) as i32).wrapping_add(ONE_BITS) as u32);
-    p * scale
+    // `as i32` saturates and maps NaN to 0, so a NaN `p` stays NaN.
+    f32::from_bits(p.to_bits().wrapping_add(((n as i32) << 23) as u32))
 }
 
 /// Clamp written so that NaN passes (comparisons with NaN are false).

@@ -61,9 +61,9 @@ impl Isa for Portable {
         f32x8::splat(hi).fast_min(f32x8::splat(lo).fast_max(x))
     }
     #[inline(always)]
-    fn shl23_add(self, v: f32x8, add: i32) -> f32x8 {
-        let bits: i32x8 = bytemuck::cast(v);
-        bytemuck::cast((bits << 23) + i32x8::splat(add))
+    fn scale_pow2(self, p: f32x8, n: f32x8) -> f32x8 {
+        let bits: i32x8 = bytemuck::cast(p);
+        bytemuck::cast(bits + (n.fast_trunc_int() << 23))
     }
     #[inline(always)]
     fn lane_splat<const J: i32>(self, v: f32x8) -> f32x8 {

@@ -13,8 +13,8 @@
 //!   z[g][u] = zx[g][u] + Σ_j h[j] · splat(U[j][g][u])        (j, u < HIDDEN; g < 4)
 //! ```
 //!
-//! `splat(U[..])` is a `vbroadcastss` from L1 (a load-port µop on Zen 3, no shuffle), so the FMA
-//! ports see nothing but the 256 FMAs and the activations' polynomials.
+//! `splat(U[j][g][u])` is stored pre-broadcast in the tables (`recurrent_splat`, 8 KiB, L1
+//! resident), so each of the 256 terms is one FMA with a memory operand: no broadcast µop.
 //!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
@@ -50,8 +50,10 @@ pub(crate) trait Isa: Copy {
     fn neg_mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `min(max(x, lo), hi)`, and `x` itself where `x` is NaN.
     fn clamp_keep_nan(self, x: Self::V, lo: f32, hi: f32) -> Self::V;
-    /// Reinterpret `(bits(v) << 23) + add` as f32 (builds `2^n` in [`super::activations`]).
-    fn shl23_add(self, v: Self::V, add: i32) -> Self::V;
+    /// Reinterpret `bits(p) + (trunc(n) << 23)` as f32: `p · 2^n` for integer-valued `n` while
+    /// the result stays normal (see [`super::activations`]). A NaN `n` converts to `i32::MIN`,
+    /// whose shift is 0, so a NaN `p` stays NaN.
+    fn scale_pow2(self, p: Self::V, n: Self::V) -> Self::V;
     /// Lane `J` of `v` in every lane.
     fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
     /// Load 8 rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
@@ -78,7 +80,7 @@ pub(crate) fn lstm_block<I: Isa>(
     let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
     let mut c: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.c[u]));
     let table = t.table();
-    let rec = t.recurrent();
+    let rec_splat = t.recurrent_splat();
     for step in start..SEQ_LEN {
         let rows: [&[[f32; HIDDEN]; 4]; 8] =
             std::array::from_fn(|l| &table[seqs[l][step] as usize].0);
@@ -91,7 +93,7 @@ pub(crate) fn lstm_block<I: Isa>(
             std::array::from_fn(|u| {
                 let mut acc = zx[g][u];
                 for j in 0..HIDDEN {
-                    acc = isa.mul_add(h[j], isa.splat(rec[j][g][u]), acc);
+                    acc = isa.mul_add(h[j], isa.load(&rec_splat[j][g][u].0), acc);
                 }
                 acc
             })
@@ -351,14 +353,14 @@ pub(crate) fn rnn_block<I: Isa>(
     let s0 = t.pad_state(start);
     let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
     let table = t.table();
-    let rec = t.recurrent();
+    let rec_splat = t.recurrent_splat();
     for step in start..SEQ_LEN {
         let zx = isa.gather_rows(std::array::from_fn(|l| &table[seqs[l][step] as usize].0));
         // All 8 pre-activations first, then all 8 tanh: independent chains (see `lstm_block`).
         let z: [I::V; HIDDEN] = std::array::from_fn(|u| {
             let mut acc = zx[u];
             for j in 0..HIDDEN {
-                acc = isa.mul_add(h[j], isa.splat(rec[j][u]), acc);
+                acc = isa.mul_add(h[j], isa.load(&rec_splat[j][u].0), acc);
             }
             acc
         });

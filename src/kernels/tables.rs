@@ -21,7 +21,8 @@
 //! throughput kernels (sequences in lanes) load. Rows are 64-byte aligned so a gathered row never
 //! straddles more cache lines than it must. The recurrent kernel keeps Keras' `[HIDDEN, GATES]`
 //! layout viewed as `U[j][g][u]`: the latency kernel loads `U[j][g]` as a vector, the throughput
-//! kernel broadcasts the scalar `U[j][g][u]`.
+//! kernel multiplies by `U[j][g][u]` repeated in 8 lanes, stored pre-broadcast (`recurrent_splat`)
+//! so the multiply takes it as a memory operand.
 //!
 //! # Padding cache
 //!
@@ -53,6 +54,12 @@ pub struct GateRow(pub [[f32; HIDDEN]; 4]);
 #[repr(C, align(32))]
 pub struct HiddenRow(pub [f32; HIDDEN]);
 
+/// One weight repeated in the 8 lanes of a vector, 32-byte aligned: the throughput kernels
+/// multiply a vector of 8 sequences' `h[j]` by it straight from memory.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(32))]
+pub struct Splat(pub [f32; 8]);
+
 /// LSTM state of one sequence (Keras starts from zeros).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LstmState {
@@ -77,6 +84,7 @@ pub fn leading_pads(tokens: &[u16; SEQ_LEN]) -> usize {
 pub struct LstmTables {
     table: Vec<GateRow>,
     recurrent: [[[f32; HIDDEN]; 4]; HIDDEN],
+    recurrent_splat: Box<[[[Splat; HIDDEN]; 4]; HIDDEN]>,
     dense_kernel: [f32; HIDDEN],
     dense_bias: f32,
     pad_states: Vec<LstmState>,
@@ -95,6 +103,10 @@ impl LstmTables {
     pub fn recurrent(&self) -> &[[[f32; HIDDEN]; 4]; HIDDEN] {
         &self.recurrent
     }
+    /// `U[j][g][u]` repeated in 8 lanes, for the sequences-in-lanes kernels (8 KiB).
+    pub fn recurrent_splat(&self) -> &[[[Splat; HIDDEN]; 4]; HIDDEN] {
+        &self.recurrent_splat
+    }
     pub fn dense_kernel(&self) -> &[f32; HIDDEN] {
         &self.dense_kernel
     }
@@ -112,6 +124,7 @@ impl LstmTables {
 pub struct RnnTables {
     table: Vec<HiddenRow>,
     recurrent: [[f32; HIDDEN]; HIDDEN],
+    recurrent_splat: Box<[[Splat; HIDDEN]; HIDDEN]>,
     dense_kernel: [f32; HIDDEN],
     dense_bias: f32,
     pad_states: Vec<RnnState>,
@@ -128,6 +141,10 @@ impl RnnTables {
     /// `U[j][u]`: Keras' `recurrent_kernel [HIDDEN, HIDDEN]`.
     pub fn recurrent(&self) -> &[[f32; HIDDEN]; HIDDEN] {
         &self.recurrent
+    }
+    /// `U[j][u]` repeated in 8 lanes (2 KiB).
+    pub fn recurrent_splat(&self) -> &[[Splat; HIDDEN]; HIDDEN] {
+        &self.recurrent_splat
     }
     pub fn dense_kernel(&self) -> &[f32; HIDDEN] {
         &self.dense_kernel
@@ -181,9 +198,14 @@ pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
     let recurrent = std::array::from_fn(|j| {
         std::array::from_fn(|g| std::array::from_fn(|u| w.recurrent_kernel[j][g * HIDDEN + u]))
     });
+    let recurrent_splat = Box::new(
+        recurrent
+            .map(|by_gate: [[f32; HIDDEN]; 4]| by_gate.map(|units| units.map(|x| Splat([x; 8])))),
+    );
     let mut t = LstmTables {
         table,
         recurrent,
+        recurrent_splat,
         dense_kernel: w.dense_kernel,
         dense_bias: w.dense_bias,
         pad_states: Vec::with_capacity(SEQ_LEN + 1),
@@ -214,6 +236,7 @@ pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
     let mut t = RnnTables {
         table: rows.into_iter().map(HiddenRow).collect(),
         recurrent: w.recurrent_kernel,
+        recurrent_splat: Box::new(w.recurrent_kernel.map(|units| units.map(|x| Splat([x; 8])))),
         dense_kernel: w.dense_kernel,
         dense_bias: w.dense_bias,
         pad_states: Vec::with_capacity(SEQ_LEN + 1),

@@ -77,11 +77,11 @@ impl Isa for Avx2Fma {
         unsafe { _mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), x)) }
     }
     #[inline(always)]
-    fn shl23_add(self, v: __m256, add: i32) -> __m256 {
+    fn scale_pow2(self, p: __m256, n: __m256) -> __m256 {
         // SAFETY: AVX2 proven by `self`.
         unsafe {
-            let bits = _mm256_slli_epi32::<23>(_mm256_castps_si256(v));
-            _mm256_castsi256_ps(_mm256_add_epi32(bits, _mm256_set1_epi32(add)))
+            let e = _mm256_slli_epi32::<23>(_mm256_cvttps_epi32(n));
+            _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e))
         }
     }
     #[inline(always)]
