@@ -64,52 +64,90 @@ pub(crate) trait Isa: Copy {
 // LSTM
 // ---------------------------------------------------------------------------------------------
 
-/// Final `h` of 8 sequences (lane `l` of `h[u]` is unit `u` of sequence `l`).
+/// Final `h` of `B` blocks of 8 sequences (lane `l` of `h[b][u]` is unit `u` of sequence
+/// `seqs[b][l]`).
 ///
-/// All 8 sequences start from the padding-cache state after `m` pads, `m` the fewest leading pads
-/// in the block: every sequence has at least `m`, so this is exact. Panics if a token is not a
+/// All sequences start from the padding-cache state after `m` pads, `m` the fewest leading pads
+/// among them: every sequence has at least `m`, so this is exact. Panics if a token is not a
 /// row of the table.
+///
+/// With `B = 2` the two blocks' steps alternate: they are independent, so the out-of-order core
+/// overlaps one block's dependency tail (activations → `c` → `tanh(c)` → `h`, ~100 cycles) with
+/// the other block's FMAs.
 #[inline(always)]
-pub(crate) fn lstm_block<I: Isa>(
+pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     isa: I,
     t: &LstmTables,
-    seqs: [&[u16; SEQ_LEN]; 8],
-) -> [I::V; HIDDEN] {
-    let start = seqs.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+    seqs: [[&[u16; SEQ_LEN]; 8]; B],
+) -> [[I::V; HIDDEN]; B] {
+    let start = seqs
+        .iter()
+        .flatten()
+        .map(|s| leading_pads(s))
+        .min()
+        .unwrap_or(0);
     let s0 = t.pad_state(start);
-    let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
-    let mut c: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.c[u]));
-    let table = t.table();
-    let rec_splat = t.recurrent_splat();
+    let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
+    let mut c: [[I::V; HIDDEN]; B] = [s0.c.map(|x| isa.splat(x)); B];
     for step in start..SEQ_LEN {
-        let rows: [&[[f32; HIDDEN]; 4]; 8] =
-            std::array::from_fn(|l| &table[seqs[l][step] as usize].0);
-        let zx: [[I::V; HIDDEN]; 4] =
-            std::array::from_fn(|g| isa.gather_rows(std::array::from_fn(|l| &rows[l][g])));
-        // Three phases, each a wide set of independent chains, so the out-of-order window
-        // (not the ~150-cycle dependency chain of one unit) sets the pace:
-        // 1. the 32 pre-activations (32 chains of 8 FMAs),
-        let z: [[I::V; HIDDEN]; 4] = std::array::from_fn(|g| {
-            std::array::from_fn(|u| {
-                let mut acc = zx[g][u];
-                for j in 0..HIDDEN {
-                    acc = isa.mul_add(h[j], isa.load(&rec_splat[j][g][u].0), acc);
-                }
-                acc
-            })
-        });
-        // 2. the 32 gate activations,
-        let i: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_I][u]));
-        let f: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_F][u]));
-        let g: [I::V; HIDDEN] = std::array::from_fn(|u| tanh(isa, z[GATE_C][u]));
-        let o: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_O][u]));
-        // 3. the cell update and the 8 tanh(c').
-        for u in 0..HIDDEN {
-            c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
-            h[u] = isa.mul(o[u], tanh(isa, c[u]));
+        for b in 0..B {
+            lstm_block_step(isa, t, &seqs[b], step, &mut h[b], &mut c[b]);
         }
     }
     h
+}
+
+/// One step of one block of 8 sequences.
+#[inline(always)]
+fn lstm_block_step<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    seqs: &[&[u16; SEQ_LEN]; 8],
+    step: usize,
+    h: &mut [I::V; HIDDEN],
+    c: &mut [I::V; HIDDEN],
+) {
+    // (Plain loops rather than `std::array::from_fn` throughout: `from_fn` is not
+    // `#[inline(always)]`, and an outlined closure loses the caller's target features.)
+    let table = t.table();
+    let rec_splat = t.recurrent_splat();
+    let zero = isa.splat(0.0);
+    let mut z = [[zero; HIDDEN]; 4];
+    for (g, zg) in z.iter_mut().enumerate() {
+        let mut rows = [&table[0].0[0]; 8];
+        for (row, seq) in rows.iter_mut().zip(seqs) {
+            *row = &table[seq[step] as usize].0[g];
+        }
+        *zg = isa.gather_rows(rows);
+    }
+    // Three phases, each a wide set of independent chains, so the out-of-order window (not the
+    // ~150-cycle dependency chain of one unit) sets the pace:
+    // 1. the 32 pre-activations (32 chains of 8 FMAs),
+    for (g, zg) in z.iter_mut().enumerate() {
+        for (u, acc) in zg.iter_mut().enumerate() {
+            for j in 0..HIDDEN {
+                *acc = isa.mul_add(h[j], isa.load(&rec_splat[j][g][u].0), *acc);
+            }
+        }
+    }
+    // 2. the 32 gate activations,
+    let (mut i, mut f, mut g, mut o) = (
+        [zero; HIDDEN],
+        [zero; HIDDEN],
+        [zero; HIDDEN],
+        [zero; HIDDEN],
+    );
+    for u in 0..HIDDEN {
+        i[u] = sigmoid(isa, z[GATE_I][u]);
+        f[u] = sigmoid(isa, z[GATE_F][u]);
+        g[u] = tanh(isa, z[GATE_C][u]);
+        o[u] = sigmoid(isa, z[GATE_O][u]);
+    }
+    // 3. the cell update and the 8 tanh(c').
+    for u in 0..HIDDEN {
+        c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
+        h[u] = isa.mul(o[u], tanh(isa, c[u]));
+    }
 }
 
 /// `σ(h · dense_kernel + dense_bias)` for 8 sequences in lanes.
@@ -126,16 +164,24 @@ fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias:
 // Batch driver
 // ---------------------------------------------------------------------------------------------
 
-/// A cell type as the batch driver sees it: a block of 8 sequences → final `h` in lanes.
+/// A cell type as the batch driver sees it: `B` blocks of 8 sequences → final `h` in lanes.
 pub(crate) trait BlockModel {
-    fn block<I: Isa>(&self, isa: I, seqs: [&[u16; SEQ_LEN]; 8]) -> [I::V; HIDDEN];
+    fn blocks<I: Isa, const B: usize>(
+        &self,
+        isa: I,
+        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    ) -> [[I::V; HIDDEN]; B];
     fn dense(&self) -> (&[f32; HIDDEN], f32);
 }
 
 impl BlockModel for LstmTables {
     #[inline(always)]
-    fn block<I: Isa>(&self, isa: I, seqs: [&[u16; SEQ_LEN]; 8]) -> [I::V; HIDDEN] {
-        lstm_block(isa, self, seqs)
+    fn blocks<I: Isa, const B: usize>(
+        &self,
+        isa: I,
+        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    ) -> [[I::V; HIDDEN]; B] {
+        lstm_blocks(isa, self, seqs)
     }
     #[inline(always)]
     fn dense(&self) -> (&[f32; HIDDEN], f32) {
@@ -145,8 +191,12 @@ impl BlockModel for LstmTables {
 
 impl BlockModel for RnnTables {
     #[inline(always)]
-    fn block<I: Isa>(&self, isa: I, seqs: [&[u16; SEQ_LEN]; 8]) -> [I::V; HIDDEN] {
-        rnn_block(isa, self, seqs)
+    fn blocks<I: Isa, const B: usize>(
+        &self,
+        isa: I,
+        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    ) -> [[I::V; HIDDEN]; B] {
+        rnn_blocks(isa, self, seqs)
     }
     #[inline(always)]
     fn dense(&self) -> (&[f32; HIDDEN], f32) {
@@ -172,9 +222,10 @@ fn pad_order(seqs: &[[u16; SEQ_LEN]]) -> [u8; PAD_SORT_WINDOW] {
     keyed.map(|(_, k)| k)
 }
 
-/// Run `m` over a batch in blocks of 8 (pad-sorted windows) and hand each block's final `h`
-/// (lanes) to `emit` with the batch indices of its lanes; lanes past the end of a window repeat
-/// its last sequence and are reported as `None`.
+/// Run `m` over a batch in blocks of 8 (pad-sorted windows, two blocks at a time where there
+/// are two) and hand each block's final `h` (lanes) to `out` with the batch indices of its lanes;
+/// lanes past the end of a window repeat its last sequence (the one with the most leading pads,
+/// so the block's pad skip is unchanged) and are reported as `None`.
 #[inline(always)]
 fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     isa: I,
@@ -185,14 +236,25 @@ fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     for (w, window) in seqs.chunks(PAD_SORT_WINDOW).enumerate() {
         let order = pad_order(window);
         let last = window.len() - 1;
-        for b in 0..window.len().div_ceil(8) {
-            let lane_idx: [usize; 8] =
-                std::array::from_fn(|l| usize::from(order[(8 * b + l).min(last)]));
-            let h = m.block(isa, lane_idx.map(|i| &window[i]));
-            let valid: [Option<usize>; 8] = std::array::from_fn(|l| {
-                (8 * b + l <= last).then(|| w * PAD_SORT_WINDOW + lane_idx[l])
-            });
-            out.accept(isa, m.dense(), &h, valid);
+        let lane_idx = |b: usize| -> [usize; 8] {
+            std::array::from_fn(|l| usize::from(order[(8 * b + l).min(last)]))
+        };
+        let valid = |b: usize, idx: [usize; 8]| -> [Option<usize>; 8] {
+            std::array::from_fn(|l| (8 * b + l <= last).then(|| w * PAD_SORT_WINDOW + idx[l]))
+        };
+        let n_blocks = window.len().div_ceil(8);
+        let mut b = 0;
+        while b + 1 < n_blocks {
+            let (ia, ib) = (lane_idx(b), lane_idx(b + 1));
+            let [ha, hb] = m.blocks(isa, [ia.map(|i| &window[i]), ib.map(|i| &window[i])]);
+            out.accept(isa, m.dense(), &ha, valid(b, ia));
+            out.accept(isa, m.dense(), &hb, valid(b + 1, ib));
+            b += 2;
+        }
+        if b < n_blocks {
+            let ia = lane_idx(b);
+            let [ha] = m.blocks(isa, [ia.map(|i| &window[i])]);
+            out.accept(isa, m.dense(), &ha, valid(b, ia));
         }
     }
 }
@@ -279,8 +341,13 @@ pub(crate) fn forward_hidden<I: Isa, M: BlockModel>(
 /// `[unit][lane]` → `[lane][unit]`.
 #[inline(always)]
 fn transpose_to_rows<I: Isa>(isa: I, h: &[I::V; HIDDEN]) -> [[f32; HIDDEN]; 8] {
-    let by_unit: [[f32; 8]; HIDDEN] = std::array::from_fn(|u| isa.store(h[u]));
-    std::array::from_fn(|l| std::array::from_fn(|u| by_unit[u][l]))
+    let mut rows = [[0f32; HIDDEN]; 8];
+    for (u, &hu) in h.iter().enumerate() {
+        for (row, x) in rows.iter_mut().zip(isa.store(hu)) {
+            row[u] = x;
+        }
+    }
+    rows
 }
 
 /// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
@@ -294,7 +361,12 @@ pub(crate) fn lstm_cell_lanes<I: Isa>(
 ) -> (I::V, I::V) {
     let row = &t.table()[token as usize].0;
     let rec = t.recurrent();
-    let mut even: [I::V; 4] = std::array::from_fn(|g| isa.load(&row[g]));
+    let mut even = [
+        isa.load(&row[0]),
+        isa.load(&row[1]),
+        isa.load(&row[2]),
+        isa.load(&row[3]),
+    ];
     let mut odd: [I::V; 4] = [isa.splat(0.0); 4];
     macro_rules! accumulate {
         ($acc:ident, $j:literal) => {{
@@ -312,7 +384,10 @@ pub(crate) fn lstm_cell_lanes<I: Isa>(
     accumulate!(odd, 5);
     accumulate!(even, 6);
     accumulate!(odd, 7);
-    let z: [I::V; 4] = std::array::from_fn(|g| isa.add(even[g], odd[g]));
+    let mut z = even;
+    for (zg, og) in z.iter_mut().zip(odd) {
+        *zg = isa.add(*zg, og);
+    }
     let i = sigmoid_short_chain(isa, z[GATE_I]);
     let f = sigmoid_short_chain(isa, z[GATE_F]);
     let g = tanh_short_chain(isa, z[GATE_C]);
@@ -342,29 +417,41 @@ pub(crate) fn lstm_review_hidden<I: Isa>(
 // SimpleRNN
 // ---------------------------------------------------------------------------------------------
 
-/// Final `h` of 8 sequences in lanes (see [`lstm_block`]): `h'[u] = tanh(zx[u] + Σ_j h[j]·U[j][u])`.
+/// Final `h` of `B` blocks of 8 sequences in lanes (see [`lstm_blocks`]):
+/// `h'[u] = tanh(zx[u] + Σ_j h[j]·U[j][u])`.
 #[inline(always)]
-pub(crate) fn rnn_block<I: Isa>(
+pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     isa: I,
     t: &RnnTables,
-    seqs: [&[u16; SEQ_LEN]; 8],
-) -> [I::V; HIDDEN] {
-    let start = seqs.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+    seqs: [[&[u16; SEQ_LEN]; 8]; B],
+) -> [[I::V; HIDDEN]; B] {
+    let start = seqs
+        .iter()
+        .flatten()
+        .map(|s| leading_pads(s))
+        .min()
+        .unwrap_or(0);
     let s0 = t.pad_state(start);
-    let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
+    let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     let table = t.table();
     let rec_splat = t.recurrent_splat();
     for step in start..SEQ_LEN {
-        let zx = isa.gather_rows(std::array::from_fn(|l| &table[seqs[l][step] as usize].0));
-        // All 8 pre-activations first, then all 8 tanh: independent chains (see `lstm_block`).
-        let z: [I::V; HIDDEN] = std::array::from_fn(|u| {
-            let mut acc = zx[u];
-            for j in 0..HIDDEN {
-                acc = isa.mul_add(h[j], isa.load(&rec_splat[j][u].0), acc);
+        for (hb, sb) in h.iter_mut().zip(&seqs) {
+            let mut rows = [&table[0].0; 8];
+            for (row, seq) in rows.iter_mut().zip(sb) {
+                *row = &table[seq[step] as usize].0;
             }
-            acc
-        });
-        h = z.map(|z| tanh(isa, z));
+            let mut z = isa.gather_rows(rows);
+            // All 8 pre-activations first, then all 8 tanh: independent chains.
+            for (u, acc) in z.iter_mut().enumerate() {
+                for j in 0..HIDDEN {
+                    *acc = isa.mul_add(hb[j], isa.load(&rec_splat[j][u].0), *acc);
+                }
+            }
+            for u in 0..HIDDEN {
+                hb[u] = tanh(isa, z[u]);
+            }
+        }
     }
     h
 }
@@ -398,7 +485,11 @@ pub(crate) fn rnn_cell_lanes<I: Isa>(
 /// The recurrent kernel as 8 row vectors.
 #[inline(always)]
 pub(crate) fn rnn_recurrent_lanes<I: Isa>(isa: I, t: &RnnTables) -> [I::V; HIDDEN] {
-    std::array::from_fn(|j| isa.load(&t.recurrent()[j]))
+    let mut u = [isa.splat(0.0); HIDDEN];
+    for (uj, row) in u.iter_mut().zip(t.recurrent()) {
+        *uj = isa.load(row);
+    }
+    u
 }
 
 /// One review, latency-style (padding cache, then the state in registers).
