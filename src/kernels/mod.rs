@@ -33,6 +33,7 @@ pub use tables::{
     fold_lstm, fold_rnn, leading_pads,
 };
 
+use crate::model::{LstmWeights, RnnWeights};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
 /// The environment variable that forces a kernel: `reference`, `portable` or `avx2-fma`.
@@ -139,6 +140,19 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(_) => "x86_64-avx2-fma",
         }
+    }
+
+    /// Fold LSTM weights (see [`fold_lstm`]), with the padding cache computed by this kernel's
+    /// step, so [`Self::lstm_review`] equals stepping every token with [`Self::lstm_step`]
+    /// bitwise. Panics if the vocabulary is empty.
+    pub fn fold_lstm(self, w: &LstmWeights) -> LstmTables {
+        tables::fold_lstm_with(w, |t, s, tok| self.lstm_step(t, s, tok))
+    }
+
+    /// Fold SimpleRNN weights (see [`fold_rnn`]), with the padding cache computed by this
+    /// kernel's step. Panics if the vocabulary is empty.
+    pub fn fold_rnn(self, w: &RnnWeights) -> RnnTables {
+        tables::fold_rnn_with(w, |t, s, tok| self.rnn_step(t, s, tok))
     }
 
     /// LSTM probabilities of a batch `[n, SEQ_LEN]` into `probs [n]`.

@@ -28,7 +28,10 @@
 //!
 //! `pad_sequences` pads at the front with token 0, and Keras does not mask it, so the state after
 //! `k` leading pads is the same for every review. `pad_state(k)` for `k = 0..=SEQ_LEN` is computed
-//! once here with the reference step; kernels start a review (or a block of 8) there.
+//! once here, with the reference step ([`fold_lstm`]) or a chosen kernel's step
+//! ([`super::Kernel::fold_lstm`]: then a kernel's whole-review function gives bitwise what
+//! stepping every token with the same kernel gives); kernels start a review (or a block of 8)
+//! there.
 
 use super::gemm::sgemm;
 use super::reference;
@@ -178,10 +181,20 @@ fn fold_embedding<const N: usize>(
     out
 }
 
-/// Fold LSTM weights into [`LstmTables`] and fill the padding cache.
+/// Fold LSTM weights into [`LstmTables`] and fill the padding cache with the reference step
+/// (see [`super::Kernel::fold_lstm`] for a cache in a given kernel's arithmetic).
 ///
 /// Panics if the vocabulary is empty (there is no pad token to cache).
 pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
+    fold_lstm_with(w, reference::lstm_step)
+}
+
+/// [`fold_lstm`] with the padding cache built by `step`, so that the cache is bitwise what
+/// stepping the pads with `step` gives.
+pub(crate) fn fold_lstm_with(
+    w: &LstmWeights,
+    step: impl Fn(&LstmTables, &mut LstmState, u16),
+) -> LstmTables {
     assert!(
         !w.embedding.is_empty(),
         "the vocabulary must contain the pad token 0"
@@ -213,15 +226,24 @@ pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
     let mut s = LstmState::default();
     t.pad_states.push(s);
     for _ in 0..SEQ_LEN {
-        reference::lstm_step(&t, &mut s, 0);
+        step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
     t
 }
 
 /// Fold SimpleRNN weights (embedding or one-hot input) into [`RnnTables`] and fill the
-/// padding cache. Panics if the vocabulary is empty.
+/// padding cache with the reference step (see [`super::Kernel::fold_rnn`]). Panics if the
+/// vocabulary is empty.
 pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
+    fold_rnn_with(w, reference::rnn_step)
+}
+
+/// [`fold_rnn`] with the padding cache built by `step`.
+pub(crate) fn fold_rnn_with(
+    w: &RnnWeights,
+    step: impl Fn(&RnnTables, &mut RnnState, u16),
+) -> RnnTables {
     let rows: Vec<[f32; HIDDEN]> = match &w.input {
         RnnInput::Embedding { embedding, kernel } => fold_embedding(embedding, kernel, &w.bias),
         RnnInput::OneHot { kernel } => kernel
@@ -244,7 +266,7 @@ pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
     let mut s = RnnState::default();
     t.pad_states.push(s);
     for _ in 0..SEQ_LEN {
-        reference::rnn_step(&t, &mut s, 0);
+        step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
     t
