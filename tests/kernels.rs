@@ -4,8 +4,8 @@
 //! Tolerances are named constants with the measured worst case next to them.
 
 use fusedrnn::kernels::{
-    Activation, GATE_C, GATE_F, GATE_I, GATE_O, Kernel, KernelError, LstmState, LstmTables,
-    RnnState, RnnTables, activations, fold_lstm, fold_rnn, gemm, leading_pads, reference,
+    Activation, GATE_C, GATE_F, GATE_I, GATE_O, Kernel, KernelError, LstmState, RnnState,
+    activations, fold_lstm, fold_rnn, gemm, leading_pads, reference,
 };
 use fusedrnn::model::{LstmWeights, RnnInput, RnnWeights};
 use fusedrnn::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
