@@ -711,7 +711,7 @@ def main():
             raise SystemExit(f"{path}: seq_len {model['seq_len']}, vocab {model['vocab']} do not fit "
                              f"{args.tok} (seq_len {tok['seq_len']}, num_words {tok['num_words']})")
         log(f"{path}: {arch}, vocab {model['vocab']}, embed {model['embed']}, hidden {model['hidden']}")
-        r = {"weights": str(path), "reviews": n}
+        r = {"weights": str(path), "reviews": n, "load_average_before": os.getloadavg()}
         r["fusedrnn"], ours = bench_fusedrnn(args.fusedrnn, path, args.tok, args, workdir, arch)
         peer_probs = {}
         r["pytorch"], peer_probs["pytorch"] = bench_torch(model, tokens, args)
