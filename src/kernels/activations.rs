@@ -17,7 +17,7 @@
 //! exp = p · 2^n                            n added to the exponent field of p
 //! ```
 //!
-//! The polynomial's relative error is at most 1.1e-8 (see [`P2`]). Relative errors
+//! The polynomial's relative error is at most 1.1e-8 (see `P2` in the source). Relative errors
 //! of `exp` become absolute errors of at most a quarter of that in σ (`σ' ≤ 1/4`) and half of it
 //! in tanh, and the division adds half an ulp. The reduction uses `ln2` rounded to f32 in one
 //! step: its error, `|n|·1.5e-9` relative in `exp`, only grows where `exp` is tiny or huge, i.e.

@@ -1,8 +1,8 @@
-//! The AVX2+FMA kernels: the 8-lane bodies of [`super::simd`] on `core::arch` intrinsics.
+//! The AVX2+FMA kernels: the 8-lane bodies of `kernels::simd` (private) on `core::arch` intrinsics.
 //!
 //! Every entry point is a safe function taking the [`Avx2Fma`] proof token and calling an
 //! `unsafe fn … #[target_feature(enable = "avx2,fma")]` twin. That feature list must stay
-//! identical to what [`Avx2Fma::detect`] checks. The [`Isa`] methods are safe for the same
+//! identical to what [`Avx2Fma::detect`] checks. The `Isa` methods are safe for the same
 //! reason: they take the token as `self`. They are `#[inline(always)]`, so in an optimised build
 //! they inline into the `#[target_feature]` twins and become single VEX instructions.
 //!
