@@ -10,6 +10,9 @@
 //! `vinsertf128` with a memory operand puts rows `l` and `l + 4` into the two halves of one
 //! register, so the lane-crossing step of the transpose costs no shuffle µop, and the rest is
 //! two in-lane 4×4 transposes (`vunpck{l,h}ps` + `vshufps`, 16 shuffles per gate block).
+//! Measured against `_mm256_i32gather_ps` (one 8-lane gather per unit and gate, 32 per LSTM
+//! step) on Zen 3: the gathers made the LSTM batch kernel 28 % slower and the SimpleRNN one
+//! 35 % slower, so the transpose stays.
 
 use core::arch::x86_64::*;
 
