@@ -634,21 +634,36 @@ const ACTIVATION_PAIRS: [(Activation, Activation); 2] = [
     (Activation::SigmoidShortChain, Activation::TanhShortChain),
 ];
 
-/// Check every activation implementation on the f32 bit patterns `0, step, 2·step, …`; returns
-/// the worst absolute errors (sigmoid, tanh) over all kernels and the scalar approximation.
-fn check_activations_every(step: u64) -> (f64, f64) {
+/// Check every activation implementation on the f32 bit patterns `start, start + step, …`
+/// below `end`; returns the worst absolute errors (sigmoid, tanh) over all of them. The f64
+/// values are computed once per input; `with_reference` adds the standard-library reference.
+fn check_activations_range(start: u64, end: u64, step: u64, with_reference: bool) -> (f64, f64) {
+    const CHUNK: usize = 1 << 16;
     let mut worst = (0.0f64, 0.0f64);
-    let kernels = Kernel::available();
-    let mut buf_s = Vec::with_capacity(1 << 16);
-    let mut buf_t = Vec::with_capacity(1 << 16);
-    let mut xs = Vec::with_capacity(1 << 16);
-    let mut bits = 0u64;
-    while bits < 1 << 32 {
+    let kernels: Vec<Kernel> = Kernel::available()
+        .into_iter()
+        .filter(|k| with_reference || !matches!(k, Kernel::Reference))
+        .collect();
+    let (mut xs, mut exact_s, mut exact_t) = (Vec::with_capacity(CHUNK), Vec::new(), Vec::new());
+    let (mut buf_s, mut buf_t) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+    let mut bits = start;
+    while bits < end {
         xs.clear();
-        while xs.len() < 1 << 16 && bits < 1 << 32 {
+        while xs.len() < CHUNK && bits < end {
             xs.push(f32::from_bits(bits as u32));
             bits += step;
         }
+        exact_s.clear();
+        exact_t.clear();
+        exact_s.extend(xs.iter().map(|&x| sigmoid_f64(f64::from(x))));
+        exact_t.extend(xs.iter().map(|&x| f64::from(x).tanh()));
+        let mut check = |name: &str, got_s: &[f32], got_t: &[f32]| {
+            for i in 0..xs.len() {
+                worst = check_one(
+                    name, xs[i], exact_s[i], exact_t[i], got_s[i], got_t[i], worst,
+                );
+            }
+        };
         for &k in &kernels {
             for (sig, tanh) in ACTIVATION_PAIRS {
                 buf_s.clear();
@@ -657,20 +672,27 @@ fn check_activations_every(step: u64) -> (f64, f64) {
                 buf_t.extend_from_slice(&xs);
                 k.activation_in_place(sig, &mut buf_s);
                 k.activation_in_place(tanh, &mut buf_t);
-                for ((&x, &s), &t) in xs.iter().zip(&buf_s).zip(&buf_t) {
-                    worst = check_one(k.name(), x, s, t, worst);
-                }
+                check(k.name(), &buf_s, &buf_t);
             }
         }
-        for &x in &xs {
-            let (s, t) = (activations::sigmoid_f32(x), activations::tanh_f32(x));
-            worst = check_one("scalar approximation", x, s, t, worst);
-        }
+        buf_s.clear();
+        buf_s.extend(xs.iter().map(|&x| activations::sigmoid_f32(x)));
+        buf_t.clear();
+        buf_t.extend(xs.iter().map(|&x| activations::tanh_f32(x)));
+        check("scalar approximation", &buf_s, &buf_t);
     }
     worst
 }
 
-fn check_one(name: &str, x: f32, s: f32, t: f32, worst: (f64, f64)) -> (f64, f64) {
+fn check_one(
+    name: &str,
+    x: f32,
+    want_s: f64,
+    want_t: f64,
+    s: f32,
+    t: f32,
+    worst: (f64, f64),
+) -> (f64, f64) {
     if x.is_nan() {
         assert!(
             s.is_nan() && t.is_nan(),
@@ -678,8 +700,8 @@ fn check_one(name: &str, x: f32, s: f32, t: f32, worst: (f64, f64)) -> (f64, f64
         );
         return worst;
     }
-    let es = (f64::from(s) - sigmoid_f64(f64::from(x))).abs();
-    let et = (f64::from(t) - f64::from(x).tanh()).abs();
+    let es = (f64::from(s) - want_s).abs();
+    let et = (f64::from(t) - want_t).abs();
     assert!(
         es <= activations::ACTIVATION_ABS_TOL,
         "{name}: sigmoid({x:e}) = {s}, err {es:e}"
@@ -691,11 +713,12 @@ fn check_one(name: &str, x: f32, s: f32, t: f32, worst: (f64, f64)) -> (f64, f64
     (worst.0.max(es), worst.1.max(et))
 }
 
-/// Every 97th f32 bit pattern (≈ 44 million inputs: all signs, magnitudes, infinities, NaNs).
+/// Every 97th f32 bit pattern (≈ 44 million inputs: all signs, magnitudes, infinities, NaNs),
+/// every kernel including the reference, both evaluation orders, and the scalar version.
 #[test]
 fn activations_within_tolerance_every_97th_f32() {
     print_skipped();
-    let (s, t) = check_activations_every(97);
+    let (s, t) = check_activations_range(0, 1 << 32, 97, true);
     eprintln!("every 97th f32: worst sigmoid err {s:e}, tanh err {t:e}");
     for x in [
         0.0,
@@ -710,9 +733,12 @@ fn activations_within_tolerance_every_97th_f32() {
         f32::NEG_INFINITY,
         f32::NAN,
     ] {
+        let (ws, wt) = (sigmoid_f64(f64::from(x)), f64::from(x).tanh());
         check_one(
             "scalar",
             x,
+            ws,
+            wt,
             activations::sigmoid_f32(x),
             activations::tanh_f32(x),
             (0.0, 0.0),
@@ -722,18 +748,25 @@ fn activations_within_tolerance_every_97th_f32() {
                 let (mut a, mut b) = ([x; 3], [x; 3]);
                 k.activation_in_place(sig, &mut a);
                 k.activation_in_place(tanh, &mut b);
-                check_one(k.name(), x, a[2], b[2], (0.0, 0.0));
+                check_one(k.name(), x, ws, wt, a[2], b[2], (0.0, 0.0));
             }
         }
     }
 }
 
-/// All 2^32 f32 inputs. Slow (minutes in release): run with
+/// All 2^32 f32 inputs through every approximation (the reference is the standard library and
+/// is left out), on two threads. Takes a few minutes in release:
 /// `cargo test --release --test kernels -- --ignored activations_exhaustive`.
 #[test]
 #[ignore]
 fn activations_exhaustive() {
-    let (s, t) = check_activations_every(1);
+    let half = 1u64 << 31;
+    let (a, b) = std::thread::scope(|scope| {
+        let lo = scope.spawn(|| check_activations_range(0, half, 1, false));
+        let hi = scope.spawn(|| check_activations_range(half, 1 << 32, 1, false));
+        (lo.join().unwrap(), hi.join().unwrap())
+    });
+    let (s, t) = (a.0.max(b.0), a.1.max(b.1));
     eprintln!("all f32: worst sigmoid err {s:e}, tanh err {t:e}");
 }
 

@@ -6,7 +6,7 @@
 //!
 //! | kernel                | name                | what it is                                          |
 //! |-----------------------|---------------------|-----------------------------------------------------|
-//! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`reference`]), the test oracle    |
+//! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`mod@reference`]), the test oracle|
 //! | [`Kernel::Portable`]  | `portable-wide`     | `wide::f32x8` ([`portable`]), any CPU               |
 //! | [`Kernel::Avx2Fma`]   | `x86_64-avx2-fma`   | `core::arch` intrinsics ([`x86_64_avx2_fma`])       |
 //!

@@ -1,4 +1,4 @@
-//! The portable kernels: the 8-lane bodies of [`super::simd`] on `wide::f32x8`.
+//! The portable kernels: the 8-lane bodies of `kernels::simd` (private) on `wide::f32x8`.
 //!
 //! `wide` chooses its instructions when it is compiled: on a default x86-64 build an `f32x8` is
 //! two SSE halves and there is no FMA, so `mul_add` below is written `a * b + c`. Built with

@@ -1,8 +1,8 @@
-//! The AVX2+FMA kernels: the 8-lane bodies of [`super::simd`] on `core::arch` intrinsics.
+//! The AVX2+FMA kernels: the 8-lane bodies of `kernels::simd` (private) on `core::arch` intrinsics.
 //!
 //! Every entry point is a safe function taking the [`Avx2Fma`] proof token and calling an
 //! `unsafe fn … #[target_feature(enable = "avx2,fma")]` twin. That feature list must stay
-//! identical to what [`Avx2Fma::detect`] checks. The [`Isa`] methods are safe for the same
+//! identical to what [`Avx2Fma::detect`] checks. The `Isa` methods are safe for the same
 //! reason: they take the token as `self`. They are `#[inline(always)]`, so in an optimised build
 //! they inline into the `#[target_feature]` twins and become single VEX instructions.
 //!
@@ -10,6 +10,9 @@
 //! `vinsertf128` with a memory operand puts rows `l` and `l + 4` into the two halves of one
 //! register, so the lane-crossing step of the transpose costs no shuffle µop, and the rest is
 //! two in-lane 4×4 transposes (`vunpck{l,h}ps` + `vshufps`, 16 shuffles per gate block).
+//! Measured against `_mm256_i32gather_ps` (one 8-lane gather per unit and gate, 32 per LSTM
+//! step) on Zen 3: the gathers made the LSTM batch kernel 28 % slower and the SimpleRNN one
+//! 35 % slower, so the transpose stays.
 
 use core::arch::x86_64::*;
 
