@@ -9,3 +9,4 @@ pub mod model;
 pub mod plot;
 pub mod shape;
 pub mod tokfile;
+pub mod train;

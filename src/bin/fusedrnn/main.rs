@@ -2,6 +2,7 @@
 
 mod data;
 mod score;
+mod train;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train a model as the notebook does (RMSprop, BCE, EarlyStopping on val_loss).
+    Train(train::TrainArgs),
 }
 
 /// What a subcommand returns: errors become one line on stderr and exit code 1.
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Summary { model } => score::summary(&model),
         Command::Predict { input, out } => score::predict(&input, &out),
         Command::Eval { input, json } => score::eval(&input, json),
+        Command::Train(args) => train::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
