@@ -23,7 +23,7 @@
 use crate::infer::metrics::{EPSILON, bce};
 use crate::kernels::{GATE_C, GATE_F, GATE_I, GATE_O, Kernel};
 use crate::model::Arch;
-use crate::shape::{HIDDEN, SEQ_LEN};
+use crate::shape::{GATES, HIDDEN, SEQ_LEN};
 
 /// Sequences per shard: one per SIMD lane of a 256-bit vector.
 pub const LANES: usize = 8;
@@ -48,8 +48,6 @@ pub struct Shard {
     tcs: Vec<L>,
     /// `[LANES·SEQ_LEN, G]` pre-activation gradients.
     pub dz: Vec<f32>,
-    d_rec_lanes: Vec<L>,
-    d_bias_lanes: Vec<L>,
     /// `[HIDDEN, G]`, summed over the lanes.
     pub d_rec: Vec<f32>,
     /// `[G]`.
@@ -76,8 +74,6 @@ impl Shard {
             cs: vec![ZERO; (SEQ_LEN + 1) * HIDDEN],
             tcs: vec![ZERO; SEQ_LEN * HIDDEN],
             dz: vec![0.0; LANES * SEQ_LEN * g],
-            d_rec_lanes: vec![ZERO; HIDDEN * g],
-            d_bias_lanes: vec![ZERO; g],
             d_rec: vec![0.0; HIDDEN * g],
             d_bias: vec![0.0; g],
             d_dense: [0.0; HIDDEN],
@@ -89,7 +85,11 @@ impl Shard {
 
     /// Forward and backward of the shard from `xproj` (already filled). `rec` is the recurrent
     /// kernel `[HIDDEN, G]`, `dense`/`dense_bias` the head, `inv_n` = 1 / batch size.
-    #[allow(clippy::too_many_arguments)]
+    ///
+    /// With the AVX2+FMA kernel the same body is compiled a second time with those features
+    /// enabled, so the lane loops become single 256-bit instructions instead of two SSE halves.
+    /// No FMA contraction happens either way (Rust never fuses `a * b + c`), so both builds of
+    /// the body compute bit-identical results.
     pub fn run(
         &mut self,
         arch: Arch,
@@ -99,17 +99,77 @@ impl Shard {
         dense_bias: f32,
         inv_n: f32,
     ) {
-        let g = self.g;
-        assert_eq!(rec.len(), HIDDEN * g, "recurrent kernel [HIDDEN, G]");
-        let lstm = arch == Arch::Lstm;
+        #[cfg(target_arch = "x86_64")]
+        if let Kernel::Avx2Fma(_proof) = kernel {
+            // SAFETY: a `Kernel::Avx2Fma` holds an `Avx2Fma`, which only `Avx2Fma::detect`
+            // builds after seeing AVX2 and FMA: the features `run_avx2_fma` enables.
+            unsafe { self.run_avx2_fma(arch, kernel, rec, dense, dense_bias, inv_n) };
+            return;
+        }
+        self.run_body(arch, kernel, rec, dense, dense_bias, inv_n);
+    }
+
+    /// [`Self::run_body`] compiled for AVX2+FMA (the feature list of `Avx2Fma::detect`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2_fma(
+        &mut self,
+        arch: Arch,
+        kernel: Kernel,
+        rec: &[f32],
+        dense: &[f32; HIDDEN],
+        dense_bias: f32,
+        inv_n: f32,
+    ) {
+        self.run_body(arch, kernel, rec, dense, dense_bias, inv_n);
+    }
+
+    #[inline(always)]
+    fn run_body(
+        &mut self,
+        arch: Arch,
+        kernel: Kernel,
+        rec: &[f32],
+        dense: &[f32; HIDDEN],
+        dense_bias: f32,
+        inv_n: f32,
+    ) {
+        assert_eq!(rec.len(), HIDDEN * self.g, "recurrent kernel [HIDDEN, G]");
+        match arch {
+            Arch::Lstm => self.run_g::<GATES, true>(kernel, rec, dense, dense_bias, inv_n),
+            Arch::Rnn | Arch::RnnOneHot => {
+                self.run_g::<HIDDEN, false>(kernel, rec, dense, dense_bias, inv_n)
+            }
+        }
+    }
+
+    /// The body for `G` columns; `LSTM` selects the cell. Fixed trip counts let the compiler
+    /// unroll the column loops and keep each lane array in one register.
+    #[inline(always)]
+    fn run_g<const G: usize, const LSTM: bool>(
+        &mut self,
+        kernel: Kernel,
+        rec: &[f32],
+        dense: &[f32; HIDDEN],
+        dense_bias: f32,
+        inv_n: f32,
+    ) {
+        assert_eq!(self.g, G, "shard built for another architecture");
+        let rec: [[f32; G]; HIDDEN] =
+            std::array::from_fn(|j| rec[j * G..(j + 1) * G].try_into().expect("G"));
         // Forward.
         self.hs[..HIDDEN].fill(ZERO);
         self.cs[..HIDDEN].fill(ZERO);
         for t in 0..SEQ_LEN {
-            let a = &mut self.acts[t * g..(t + 1) * g];
+            let a: &mut [L; G] = (&mut self.acts[t * G..(t + 1) * G]).try_into().expect("G");
             for l in 0..LANES {
-                let row = &self.xproj[(l * SEQ_LEN + t) * g..][..g];
-                for col in 0..g {
+                let row: &[f32; G] = self.xproj[(l * SEQ_LEN + t) * G..][..G]
+                    .try_into()
+                    .expect("G");
+                for col in 0..G {
                     a[col][l] = row[col];
                 }
             }
@@ -117,46 +177,33 @@ impl Shard {
                 .try_into()
                 .expect("HIDDEN");
             for j in 0..HIDDEN {
-                let hj = h[j];
-                let uj = &rec[j * g..(j + 1) * g];
-                for col in 0..g {
-                    let w = uj[col];
-                    let ac = &mut a[col];
-                    for l in 0..LANES {
-                        ac[l] += hj[l] * w;
-                    }
+                for col in 0..G {
+                    a[col] = add(a[col], scale(h[j], rec[j][col]));
                 }
             }
-            if lstm {
+            if LSTM {
                 let flat = a.as_flattened_mut();
                 let (ifg, o) = flat.split_at_mut(GATE_O * HIDDEN * LANES);
                 let (i_f, gg) = ifg.split_at_mut(GATE_C * HIDDEN * LANES);
                 kernel.sigmoid_in_place(i_f);
                 kernel.tanh_in_place(gg);
                 kernel.sigmoid_in_place(o);
-                let (cs_prev, cs_next) = self.cs.split_at_mut((t + 1) * HIDDEN);
-                let c_prev = &cs_prev[t * HIDDEN..];
-                let c_new = &mut cs_next[..HIDDEN];
+                let mut c_new = [ZERO; HIDDEN];
                 for u in 0..HIDDEN {
                     let (i, f) = (a[GATE_I * HIDDEN + u], a[GATE_F * HIDDEN + u]);
                     let gv = a[GATE_C * HIDDEN + u];
-                    for l in 0..LANES {
-                        c_new[u][l] = f[l] * c_prev[u][l] + i[l] * gv[l];
-                    }
+                    c_new[u] = add(mul(f, self.cs[t * HIDDEN + u]), mul(i, gv));
                 }
-                let tc = &mut self.tcs[t * HIDDEN..(t + 1) * HIDDEN];
-                tc.copy_from_slice(c_new);
+                self.cs[(t + 1) * HIDDEN..(t + 2) * HIDDEN].copy_from_slice(&c_new);
+                let mut tc = c_new;
                 kernel.tanh_in_place(tc.as_flattened_mut());
-                let h_new = &mut self.hs[(t + 1) * HIDDEN..(t + 2) * HIDDEN];
+                self.tcs[t * HIDDEN..(t + 1) * HIDDEN].copy_from_slice(&tc);
                 for u in 0..HIDDEN {
-                    let o = a[GATE_O * HIDDEN + u];
-                    for l in 0..LANES {
-                        h_new[u][l] = o[l] * tc[u][l];
-                    }
+                    self.hs[(t + 1) * HIDDEN + u] = mul(a[GATE_O * HIDDEN + u], tc[u]);
                 }
             } else {
                 kernel.tanh_in_place(a.as_flattened_mut());
-                self.hs[(t + 1) * HIDDEN..(t + 2) * HIDDEN].copy_from_slice(a);
+                self.hs[(t + 1) * HIDDEN..(t + 2) * HIDDEN].copy_from_slice(&a[..HIDDEN]);
             }
         }
 
@@ -164,9 +211,7 @@ impl Shard {
         let h_last: [L; HIDDEN] = self.hs[SEQ_LEN * HIDDEN..].try_into().expect("HIDDEN");
         let mut logit = [dense_bias; LANES];
         for j in 0..HIDDEN {
-            for l in 0..LANES {
-                logit[l] += h_last[j][l] * dense[j];
-            }
+            logit = add(logit, scale(h_last[j], dense[j]));
         }
         kernel.sigmoid_in_place(&mut logit);
         let p = logit;
@@ -184,74 +229,88 @@ impl Shard {
         self.d_dense_bias = dlogit.iter().sum();
         let mut dh = [ZERO; HIDDEN];
         for j in 0..HIDDEN {
-            self.d_dense[j] = (0..LANES).map(|l| h_last[j][l] * dlogit[l]).sum();
-            for l in 0..LANES {
-                dh[j][l] = dlogit[l] * dense[j];
-            }
+            self.d_dense[j] = mul(h_last[j], dlogit).iter().sum();
+            dh[j] = scale(dlogit, dense[j]);
         }
 
         // Backward through time.
-        self.d_rec_lanes.fill(ZERO);
-        self.d_bias_lanes.fill(ZERO);
+        let mut d_rec = [[ZERO; G]; HIDDEN];
+        let mut d_bias = [ZERO; G];
         let mut dc = [ZERO; HIDDEN];
-        let mut dz = vec![ZERO; g];
+        let mut dz = [ZERO; G];
+        let one = [1.0f32; LANES];
         for t in (0..SEQ_LEN).rev() {
-            let a = &self.acts[t * g..(t + 1) * g];
-            if lstm {
+            let a: &[L; G] = self.acts[t * G..(t + 1) * G].try_into().expect("G");
+            if LSTM {
                 let tc = &self.tcs[t * HIDDEN..(t + 1) * HIDDEN];
                 let c_prev = &self.cs[t * HIDDEN..(t + 1) * HIDDEN];
                 for u in 0..HIDDEN {
                     let (i, f) = (a[GATE_I * HIDDEN + u], a[GATE_F * HIDDEN + u]);
                     let (gv, o) = (a[GATE_C * HIDDEN + u], a[GATE_O * HIDDEN + u]);
-                    for l in 0..LANES {
-                        let d_o = dh[u][l] * tc[u][l];
-                        let dcu = dc[u][l] + dh[u][l] * o[l] * (1.0 - tc[u][l] * tc[u][l]);
-                        dz[GATE_I * HIDDEN + u][l] = dcu * gv[l] * (i[l] * (1.0 - i[l]));
-                        dz[GATE_F * HIDDEN + u][l] = dcu * c_prev[u][l] * (f[l] * (1.0 - f[l]));
-                        dz[GATE_C * HIDDEN + u][l] = dcu * i[l] * (1.0 - gv[l] * gv[l]);
-                        dz[GATE_O * HIDDEN + u][l] = d_o * (o[l] * (1.0 - o[l]));
-                        dc[u][l] = dcu * f[l];
-                    }
+                    // δo = δh⊙tanh c;  δc += δh⊙o⊙(1 − tanh² c)
+                    let d_o = mul(dh[u], tc[u]);
+                    let dcu = add(dc[u], mul(mul(dh[u], o), sub(one, mul(tc[u], tc[u]))));
+                    dz[GATE_I * HIDDEN + u] = mul(mul(dcu, gv), mul(i, sub(one, i)));
+                    dz[GATE_F * HIDDEN + u] = mul(mul(dcu, c_prev[u]), mul(f, sub(one, f)));
+                    dz[GATE_C * HIDDEN + u] = mul(mul(dcu, i), sub(one, mul(gv, gv)));
+                    dz[GATE_O * HIDDEN + u] = mul(d_o, mul(o, sub(one, o)));
+                    dc[u] = mul(dcu, f);
                 }
             } else {
                 for u in 0..HIDDEN {
-                    for l in 0..LANES {
-                        dz[u][l] = dh[u][l] * (1.0 - a[u][l] * a[u][l]);
-                    }
+                    dz[u] = mul(dh[u], sub(one, mul(a[u], a[u])));
                 }
             }
             let h_prev = &self.hs[t * HIDDEN..(t + 1) * HIDDEN];
             for j in 0..HIDDEN {
-                let hj = h_prev[j];
-                let acc = &mut self.d_rec_lanes[j * g..(j + 1) * g];
-                let uj = &rec[j * g..(j + 1) * g];
+                for col in 0..G {
+                    d_rec[j][col] = add(d_rec[j][col], mul(h_prev[j], dz[col]));
+                }
+            }
+            for j in 0..HIDDEN {
                 let mut dhj = ZERO;
-                for col in 0..g {
-                    let w = uj[col];
-                    for l in 0..LANES {
-                        acc[col][l] += hj[l] * dz[col][l];
-                        dhj[l] += dz[col][l] * w;
-                    }
+                for col in 0..G {
+                    dhj = add(dhj, scale(dz[col], rec[j][col]));
                 }
                 dh[j] = dhj;
             }
-            for col in 0..g {
-                for l in 0..LANES {
-                    self.d_bias_lanes[col][l] += dz[col][l];
-                }
+            for col in 0..G {
+                d_bias[col] = add(d_bias[col], dz[col]);
             }
             for l in 0..LANES {
-                let row = &mut self.dz[(l * SEQ_LEN + t) * g..][..g];
-                for col in 0..g {
+                let row = &mut self.dz[(l * SEQ_LEN + t) * G..][..G];
+                for col in 0..G {
                     row[col] = dz[col][l];
                 }
             }
         }
-        for (out, lanes) in self.d_rec.iter_mut().zip(&self.d_rec_lanes) {
+        for (out, lanes) in self.d_rec.iter_mut().zip(d_rec.as_flattened()) {
             *out = lanes.iter().sum();
         }
-        for (out, lanes) in self.d_bias.iter_mut().zip(&self.d_bias_lanes) {
+        for (out, lanes) in self.d_bias.iter_mut().zip(&d_bias) {
             *out = lanes.iter().sum();
         }
     }
+}
+
+/// Lane-wise `a + b`: one vector add once vectorised.
+#[inline(always)]
+fn add(a: L, b: L) -> L {
+    std::array::from_fn(|l| a[l] + b[l])
+}
+
+#[inline(always)]
+fn sub(a: L, b: L) -> L {
+    std::array::from_fn(|l| a[l] - b[l])
+}
+
+#[inline(always)]
+fn mul(a: L, b: L) -> L {
+    std::array::from_fn(|l| a[l] * b[l])
+}
+
+/// Every lane times the scalar `w`.
+#[inline(always)]
+fn scale(a: L, w: f32) -> L {
+    std::array::from_fn(|l| a[l] * w)
 }
