@@ -1,6 +1,7 @@
 //! Training parity with real Keras 3: from the same initial weights, on the same 5 batches of 64
 //! (no shuffle, no dropout), our weights after every RMSprop step stay within 1e-4 relative of
-//! Keras' (fixtures and generator in `tests/fixtures/train_parity/`).
+//! Keras' per tensor, with a 1e-7 absolute floor for the biases that start at zero (fixtures and
+//! generator in `tests/fixtures/train_parity/`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,11 +13,16 @@ use fusedrnn::train::{Params, Trainer};
 const ARCHS: [&str; 3] = ["lstm", "rnn", "rnn-onehot"];
 const BATCH: usize = 64;
 const STEPS: usize = 5;
-/// The contract: per tensor `max|ours − keras| / max|keras|` after each step. Measured worst:
-/// 4.5e-7 (LSTM), 6e-7 (one-hot), 4.7e-5 (SimpleRNN): the last is `simple_rnn.bias`, which
-/// starts at zero, so after one step its largest entry is one RMSprop update (3e-4) and the
-/// error is 1.5e-8 absolute, f32 rounding of the gradient sums.
+/// The contract: per tensor `max|ours − keras| ≤ 1e-4 · max|keras| + WEIGHT_ABS_FLOOR` after each
+/// step. Measured worst of `max|ours − keras| / max|keras|`: ≤ 4.5e-7 (LSTM), ≤ 6e-7 (one-hot),
+/// 4.7e-5 / 9.5e-5 (SimpleRNN, reference / AVX2 kernel). The SimpleRNN figure is
+/// `simple_rnn.bias`: it starts at zero, so after a step its largest entry is one RMSprop
+/// update (3e-4), and the error is 3e-8 absolute: f32 rounding (summed in a different order on
+/// each side) of a gradient that is a sum of 6,400 terms of both signs.
 const WEIGHT_REL_TOL: f64 = 1e-4;
+/// 1e-7 absolute: 0.03% of one RMSprop step (`lr·sqrt(10)` = 3.2e-4 for a large gradient),
+/// so tensors that start at zero are not judged relative to their own tiny scale alone.
+const WEIGHT_ABS_FLOOR: f64 = 1e-7;
 /// Batch losses as Keras reports them (f32 mean of clipped BCE).
 const LOSS_ABS_TOL: f64 = 1e-5;
 
@@ -93,7 +99,7 @@ fn rmsprop_steps_match_keras() {
                     let e = num / den.max(f64::MIN_POSITIVE);
                     worst = worst.max(e);
                     assert!(
-                        e <= WEIGHT_REL_TOL,
+                        num <= WEIGHT_REL_TOL * den + WEIGHT_ABS_FLOOR,
                         "{} {arch} after batch {}: {name} relative error {e:.2e}",
                         kernel.name(),
                         step + 1
