@@ -5,12 +5,12 @@
 //! |---------------------|---------------------------------------------------------------------|
 //! | [`params`]          | the flat parameter layout shared by weights, gradients and optimizer |
 //! | [`init`]            | SplitMix64, Keras 3's initializers                                   |
-//! | [`reference`]       | scalar f64 forward + backward, the oracle of the tests               |
+//! | [`mod@reference`]   | scalar f64 forward + backward, the oracle of the tests               |
 //! | [`bptt`]            | the fast shard kernel: [`bptt::LANES`] sequences in lanes            |
 //! | [`trainer`]         | a batch: shards in parallel, fixed-order reduction, GEMMs, RMSprop   |
 //! | [`rmsprop`]         | Keras 3's RMSprop                                                    |
 //! | [`early_stopping`]  | Keras 3's EarlyStopping bookkeeping                                  |
-//! | [`fit`]             | epochs, validation, history                                          |
+//! | [`mod@fit`]         | epochs, validation, history                                          |
 //!
 //! Same seed, same weights, whatever the number of threads: see [`trainer`].
 
