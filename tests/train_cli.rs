@@ -274,8 +274,7 @@ fn fit_is_deterministic_across_thread_counts() {
 
 /// Two LSTM epochs on the real IMDB data learn far beyond chance. Measured (release, 2 threads,
 /// lr 1e-3, seed 42): val_accuracy 0.75 after 1 epoch, 0.77 after 2, 0.7 s with packing. At the
-/// notebook's lr 1e-4 two
-/// epochs only reach ~0.60 (ten epochs are needed), so this test uses 1e-3.
+/// notebook's lr 1e-4 two epochs only reach ~0.60 (ten are needed), so this test uses 1e-3.
 #[test]
 fn lstm_learns_the_real_data() {
     let npz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/imdb.npz");
