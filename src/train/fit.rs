@@ -70,6 +70,9 @@ pub enum TrainError {
         "the data has token ids up to {num_words} - 1 but the model's vocabulary has {vocab} rows"
     )]
     Vocab { num_words: usize, vocab: usize },
+    #[error("initial parameters for {given:?} do not fit the settings ({wanted:?})")]
+    Layout { given: Layout, wanted: Layout },
+    /// The observer (e.g. writing the checkpoint) failed, or the thread pool did.
     #[error("{0}")]
     Observer(String),
 }
@@ -210,11 +213,12 @@ pub fn fit_from(
     observer: &mut (dyn Observer + Send),
 ) -> Result<FitOutcome, TrainError> {
     cfg.check(train, val, num_words)?;
-    if params.layout != Layout::new(cfg.arch, cfg.vocab) {
-        return Err(TrainError::Observer(format!(
-            "initial parameters are for {:?}, the settings for {} with vocab {}",
-            params.layout, cfg.arch, cfg.vocab
-        )));
+    let wanted = Layout::new(cfg.arch, cfg.vocab);
+    if params.layout != wanted {
+        return Err(TrainError::Layout {
+            given: params.layout,
+            wanted,
+        });
     }
     let threads = cfg.threads;
     let run = move || fit_loop(params, train, val, cfg, kernel, observer);

@@ -75,6 +75,8 @@ pub struct Trainer {
     table: Vec<f32>,
     /// `[vocab, G]` table gradient.
     d_table: Vec<f32>,
+    /// `[EMBED, vocab]` = Eᵀ.
+    emb_t: Vec<f32>,
     /// Per shard `[LANES, in_dim]` dropout factors.
     scales: Vec<Vec<f32>>,
     /// Per shard, dropout with an embedding: `X'` `[LANES·SEQ_LEN, EMBED]`, its transpose,
@@ -97,6 +99,7 @@ impl Trainer {
             kernel_t: Vec::new(),
             table: Vec::new(),
             d_table: Vec::new(),
+            emb_t: Vec::new(),
             scales: Vec::new(),
             x_drop: Vec::new(),
             grad: vec![0.0; n],
@@ -291,17 +294,17 @@ impl Trainer {
         }
         if by_table {
             // δW = Eᵀ·δT ([EMBED, vocab]·[vocab, G]) and δE = δT·Wᵀ ([vocab, G]·[G, EMBED]).
-            let mut emb_t = vec![0.0; EMBED * vocab];
+            self.emb_t.resize(EMBED * vocab, 0.0);
             for v in 0..vocab {
                 for e in 0..EMBED {
-                    emb_t[e * vocab + v] = emb[v * EMBED + e];
+                    self.emb_t[e * vocab + v] = emb[v * EMBED + e];
                 }
             }
             sgemm(
                 EMBED,
                 vocab,
                 g,
-                &emb_t,
+                &self.emb_t,
                 &self.d_table,
                 0.0,
                 &mut grad[layout.kernel()],
