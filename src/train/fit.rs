@@ -162,8 +162,8 @@ impl EpochRecord {
 pub trait Observer {
     /// `done` of `total` batches of the 1-based `epoch` finished.
     fn batch_done(&mut self, _epoch: usize, _done: usize, _total: usize) {}
-    /// An epoch finished; `improved` is the model when its val_loss is the lowest so far (the
-    /// checkpoint to write). An error stops training.
+    /// An epoch finished; `improved` is the model when its val_loss is the lowest so far, or
+    /// when it is the first epoch (the checkpoint to write). An error stops training.
     fn epoch_done(
         &mut self,
         _record: &EpochRecord,
@@ -284,14 +284,16 @@ fn fit_loop(
         };
         history.push(record);
         let verdict = stopper.on_epoch_end(epoch, v.loss);
-        let improved = verdict == Verdict::Improved;
-        if improved || best.is_none() {
+        // Keras keeps the first epoch's weights as the best until one improves (a NaN val_loss
+        // never does), so there is always a checkpoint.
+        let new_best = verdict == Verdict::Improved || best.is_none();
+        if new_best {
             best = Some((model, epoch + 1));
         }
         observer
             .epoch_done(
                 &record,
-                improved.then(|| &best.as_ref().expect("set above").0),
+                new_best.then(|| &best.as_ref().expect("set above").0),
             )
             .map_err(TrainError::Observer)?;
         if verdict == Verdict::Stop {
