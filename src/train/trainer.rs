@@ -82,6 +82,10 @@ pub struct Trainer {
     /// Per shard, dropout with an embedding: `X'` `[LANES·SEQ_LEN, EMBED]`, its transpose,
     /// `δX'` and the shard's `δW` `[EMBED, G]`.
     x_drop: Vec<[Vec<f32>; 4]>,
+    /// Per shard, its input gradient: `δT` `[vocab, G]` (no dropout), `δK` `[vocab, G]`
+    /// (one-hot) or `δE` `[vocab, EMBED]` (dropout with an embedding). Scattered in parallel,
+    /// summed in shard order.
+    d_inputs: Vec<Vec<f32>>,
     grad: Vec<f32>,
 }
 
@@ -102,6 +106,7 @@ impl Trainer {
             emb_t: Vec::new(),
             scales: Vec::new(),
             x_drop: Vec::new(),
+            d_inputs: Vec::new(),
             grad: vec![0.0; n],
         }
     }
@@ -160,6 +165,7 @@ impl Trainer {
         while self.shards.len() < n_shards {
             self.shards.push(Shard::new(g));
             self.scales.push(vec![0.0; LANES * in_dim]);
+            self.d_inputs.push(Vec::new());
             self.x_drop.push([
                 vec![0.0; LANES * SEQ_LEN * EMBED],
                 vec![0.0; LANES * SEQ_LEN * EMBED],
@@ -205,8 +211,9 @@ impl Trainer {
             .par_iter_mut()
             .zip(&mut self.scales[..n_shards])
             .zip(&mut self.x_drop[..n_shards])
+            .zip(&mut self.d_inputs[..n_shards])
             .enumerate()
-            .for_each(|(k, ((shard, scales), xd))| {
+            .for_each(|(k, (((shard, scales), xd), d_in))| {
                 let lo = k * LANES;
                 let hi = (lo + LANES).min(seqs.len());
                 shard.active = hi - lo;
@@ -244,6 +251,7 @@ impl Trainer {
                     sgemm(EMBED, rows, g, xt, &shard.dz, 0.0, dw);
                     sgemm(rows, g, EMBED, &shard.dz, &self.kernel_t, 0.0, dx);
                 }
+                scatter_input_grad(shard, layout, keys.is_some(), scales, xd, d_in);
             });
 
         // Reduction in shard order.
@@ -266,30 +274,14 @@ impl Trainer {
             add(&mut grad[layout.bias()], &shard.d_bias);
             add(&mut grad[layout.dense_kernel()], &shard.d_dense);
             grad[layout.dense_bias()] += shard.d_dense_bias;
-            for l in 0..shard.active {
-                for t in 0..SEQ_LEN {
-                    let tok = usize::from(shard.tokens[l][t]);
-                    let dz = &shard.dz[(l * SEQ_LEN + t) * g..][..g];
-                    if by_table {
-                        add(&mut self.d_table[tok * g..(tok + 1) * g], dz);
-                    } else if layout.has_embedding() {
-                        let dx = &self.x_drop[k][2][(l * SEQ_LEN + t) * EMBED..][..EMBED];
-                        let sc = &self.scales[k][l * EMBED..(l + 1) * EMBED];
-                        let de = &mut grad[layout.embedding()][tok * EMBED..(tok + 1) * EMBED];
-                        for e in 0..EMBED {
-                            de[e] += dx[e] * sc[e];
-                        }
-                    } else {
-                        let s = self.scales[k][l * in_dim + tok];
-                        let dk = &mut grad[layout.kernel()][tok * g..(tok + 1) * g];
-                        for col in 0..g {
-                            dk[col] += dz[col] * s;
-                        }
-                    }
-                }
-            }
-            if !by_table && layout.has_embedding() {
+            let d_in = &self.d_inputs[k];
+            if by_table {
+                add(&mut self.d_table, d_in);
+            } else if layout.has_embedding() {
+                add(&mut grad[layout.embedding()], d_in);
                 add(&mut grad[layout.kernel()], &self.x_drop[k][3]);
+            } else {
+                add(&mut grad[layout.kernel()], d_in);
             }
         }
         if by_table {
@@ -325,6 +317,48 @@ impl Trainer {
 
 fn add(acc: &mut [f32], x: &[f32]) {
     acc.iter_mut().zip(x).for_each(|(a, b)| *a += b);
+}
+
+/// Scatters a shard's per-step gradients onto the rows of its tokens (see the module table):
+/// `δT[tok] += δz`, `δK[tok] += δz·mask[tok]`, or `δE[tok] += δX' ⊙ mask`. Runs in the shard's
+/// thread, into the shard's own buffer.
+fn scatter_input_grad(
+    shard: &Shard,
+    layout: Layout,
+    dropout: bool,
+    scales: &[f32],
+    xd: &[Vec<f32>; 4],
+    d_in: &mut Vec<f32>,
+) {
+    let (g, in_dim, vocab) = (layout.gates(), layout.in_dim(), layout.vocab);
+    let dropout_embedding = dropout && layout.has_embedding();
+    let width = if dropout_embedding { EMBED } else { g };
+    d_in.clear();
+    d_in.resize(vocab * width, 0.0);
+    for l in 0..shard.active {
+        for t in 0..SEQ_LEN {
+            let tok = usize::from(shard.tokens[l][t]);
+            let r = l * SEQ_LEN + t;
+            let out = &mut d_in[tok * width..(tok + 1) * width];
+            if dropout_embedding {
+                let dx = &xd[2][r * EMBED..(r + 1) * EMBED];
+                let sc = &scales[l * EMBED..(l + 1) * EMBED];
+                for e in 0..EMBED {
+                    out[e] += dx[e] * sc[e];
+                }
+            } else {
+                let dz = &shard.dz[r * g..(r + 1) * g];
+                let s = if layout.has_embedding() {
+                    1.0
+                } else {
+                    scales[l * in_dim + tok]
+                };
+                for col in 0..g {
+                    out[col] += dz[col] * s;
+                }
+            }
+        }
+    }
 }
 
 /// Fills a shard's `x_t·W + b` rows (see the module table).
