@@ -248,3 +248,38 @@ fn mismatched_model_and_data_are_refused() {
     let tokfile = TokFile::open(&tok).unwrap();
     assert_eq!(tokfile.num_words(), 1000);
 }
+
+#[test]
+fn bench_reports_every_figure_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tok, _) = fixture_tok(dir.path(), 500);
+    let model = fixture("rnn.safetensors");
+    let o = fusedrnn(&[
+        "bench",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        tok.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["arch"].as_str(), v["threads"].as_u64()),
+        (Some("rnn"), Some(1))
+    );
+    assert_eq!(v["kernel"].as_str(), Some(Kernel::select().unwrap().name()));
+    for key in ["reviews_per_s", "ns_per_sequence_step"] {
+        assert!(v[key].as_f64().unwrap() > 0.0, "{key}: {v}");
+    }
+    for (key, unit) in [("step_latency_ns", 1.0), ("review_latency_us", 1.0)] {
+        let (p50, p99) = (
+            v[key]["p50"].as_f64().unwrap(),
+            v[key]["p99"].as_f64().unwrap(),
+        );
+        assert!(p50 > 0.0 && p99 >= p50 * unit, "{key}: {v}");
+    }
+    assert!(v["steps_timed"].as_u64().unwrap() >= 100_000);
+}

@@ -135,6 +135,9 @@ fn parse_descr(descr: &str) -> Result<Dtype, NpyError> {
     if code == "O" || code == "O8" || code == "O4" {
         return Ok(Dtype::Object);
     }
+    if !code.is_ascii() {
+        return Err(unsupported("not an integer or object dtype"));
+    }
     let (kind, width) = code.split_at(code.len().min(1));
     let bytes: u8 = width
         .parse()
@@ -490,6 +493,11 @@ mod tests {
         assert!(matches!(
             read_int_vector(&npy(1, &d("<i4", "(2, 1)"), &[0; 8])),
             Err(NpyError::Data(_))
+        ));
+        // Found by the fuzzer: a non-ASCII type code once split inside a UTF-8 character.
+        assert!(matches!(
+            parse_header(&npy(3, &d("\u{fc}u1", "(2,)"), &[])),
+            Err(NpyError::Dtype { .. })
         ));
         let mut long = npy(2, "{}", &[]);
         long[8..12].copy_from_slice(&u32::MAX.to_le_bytes());

@@ -33,18 +33,19 @@ pub struct PackConfig {
 
 impl Default for PackConfig {
     fn default() -> Self {
+        let p = PackParams::NOTEBOOK;
         PackConfig {
-            num_words: Some(500),
-            maxlen: 100,
-            seed: 113,
-            val_split: 0.2,
-            split_seed: 42,
-            skip_top: 0,
-            start_char: Some(1),
-            oov_char: Some(2),
-            index_from: 3,
-            padding: Side::Pre,
-            truncating: Side::Pre,
+            num_words: Some(p.num_words),
+            maxlen: p.seq_len,
+            seed: p.seed as u32,
+            val_split: p.val_split,
+            split_seed: p.split_seed as u32,
+            skip_top: p.skip_top,
+            start_char: p.start_char,
+            oov_char: p.oov_char,
+            index_from: p.index_from,
+            padding: p.padding,
+            truncating: p.truncating,
         }
     }
 }

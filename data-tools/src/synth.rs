@@ -13,6 +13,8 @@ use std::io::{Cursor, Write};
 
 use zip::write::SimpleFileOptions;
 
+use fusedrnn::infer::npy::header_1d;
+
 use crate::numpy_random::RandomState;
 use crate::pickle::RaggedInts;
 
@@ -95,7 +97,7 @@ pub fn generate(cfg: &SynthConfig) -> (RaggedInts, Vec<u8>, RaggedInts, Vec<u8>)
 /// The `.npy` bytes numpy writes for a 1-D object array of int lists (version 1.0 header,
 /// then `pickle.dumps(arr, protocol=4)` without frames).
 pub fn object_array_npy(x: &RaggedInts) -> Vec<u8> {
-    let mut out = npy_header("|O", x.rows());
+    let mut out = header_1d("|O", x.rows());
     let p = &mut out;
     let s = |p: &mut Vec<u8>, t: &str| {
         p.push(0x8c);
@@ -154,22 +156,10 @@ pub fn object_array_npy(x: &RaggedInts) -> Vec<u8> {
 
 /// The `.npy` bytes of a 1-D int64 array.
 pub fn int64_npy(v: &[u8]) -> Vec<u8> {
-    let mut out = npy_header("<i8", v.len());
+    let mut out = header_1d("<i8", v.len());
     for &x in v {
         out.extend(i64::from(x).to_le_bytes());
     }
-    out
-}
-
-/// A version 1.0 header padded with spaces to a multiple of 64 bytes, as numpy pads it.
-fn npy_header(descr: &str, n: usize) -> Vec<u8> {
-    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({n},), }}");
-    let total = (10 + dict.len() + 1).div_ceil(64) * 64;
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend(((total - 10) as u16).to_le_bytes());
-    out.extend(dict.as_bytes());
-    out.resize(total - 1, b' ');
-    out.push(b'\n');
     out
 }
 

@@ -32,7 +32,13 @@ fn npz_corpus() {
 fn npy_header_corpus() {
     for (name, bytes) in corpus("npy_header") {
         let header = fusedrnn_data_tools::npy::parse_header(&bytes);
-        assert!(header.is_ok(), "{name}: {header:?}");
+        // Seeds are numpy's own headers; `crash-*` files are inputs that once panicked.
+        let is_seed = !name
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .starts_with("crash-");
+        assert!(header.is_ok() || !is_seed, "{name}: {header:?}");
         let _ = fusedrnn_data_tools::npy::read_int_vector(&bytes);
     }
 }

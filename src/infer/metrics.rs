@@ -53,9 +53,9 @@ mod tests {
     fn bce_clips_like_keras() {
         // −ln(1e-7) = 16.118…: a confidently wrong prediction costs that much, not infinity.
         assert!((bce(0.0, 1) - 16.118_095).abs() < 1e-3);
-        // 1 − ε rounds to 1 − 2^-24 in f32, so 1 − p = 2^-23 + …: −ln ≈ 23·ln 2 = 15.94, as in
-        // Keras' f32 arithmetic.
-        assert!((bce(1.0, 0) - 15.942_385).abs() < 2e-2);
+        // At the top, 1 − ε rounds to 1 − 2⁻²³ in f32 (as in Keras), so the cost is
+        // −ln(2⁻²³) = 15.942…
+        assert!((bce(1.0, 0) - 15.942_385).abs() < 1e-4);
         assert!((bce(0.5, 1) - std::f32::consts::LN_2).abs() < 1e-7);
         let e = evaluate(&[0.9, 0.2, 0.5, 0.7], &[1, 0, 1, 0]);
         // 0.5 is not > 0.5, so it counts as a negative prediction.

@@ -9,11 +9,12 @@
 
 use rayon::prelude::*;
 
-use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables, fold_lstm, fold_rnn};
+use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables};
 use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
 use crate::tokfile::Split;
 
+pub mod bench;
 pub mod metrics;
 pub mod npy;
 
@@ -60,11 +61,12 @@ pub struct Scorer {
 }
 
 impl Scorer {
-    /// Folds `model` for `kernel` (normally [`Kernel::select`]).
+    /// Folds `model` for `kernel` (normally [`Kernel::select`]); the padding cache is built with
+    /// that kernel's own arithmetic, so skipping pads gives exactly what stepping through them would.
     pub fn new(model: &Model, kernel: Kernel) -> Scorer {
         let folded = match model {
-            Model::Lstm(w) => Folded::Lstm(fold_lstm(w)),
-            Model::Rnn(w) => Folded::Rnn(fold_rnn(w)),
+            Model::Lstm(w) => Folded::Lstm(kernel.fold_lstm(w)),
+            Model::Rnn(w) => Folded::Rnn(kernel.fold_rnn(w)),
         };
         Scorer {
             arch: model.arch(),

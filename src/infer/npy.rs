@@ -6,7 +6,13 @@ use std::path::Path;
 
 /// The header of a 1-D `<f4` array of `n` elements.
 pub fn f32_header(n: usize) -> Vec<u8> {
-    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n},), }}");
+    header_1d("<f4", n)
+}
+
+/// A version 1.0 header of a 1-D array of `n` elements of numpy type `descr`, padded with
+/// spaces to a multiple of 64 bytes as numpy pads it.
+pub fn header_1d(descr: &str, n: usize) -> Vec<u8> {
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({n},), }}");
     let total = (10 + dict.len() + 1).div_ceil(64) * 64;
     let mut out = b"\x93NUMPY\x01\x00".to_vec();
     out.extend(((total - 10) as u16).to_le_bytes());

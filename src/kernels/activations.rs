@@ -13,17 +13,22 @@
 //! ```text
 //! n = round(k·x · log2 e)                  round-to-nearest via the 1.5·2^23 trick
 //! r = k·x - n·ln2                          |r| ≤ ln2/2 (one FMA: see below)
-//! p = 1 + r + r²(1/2 + r/6) + r⁴(1/24 + r/120 + r²/720)     Taylor to degree 6, Estrin's scheme
-//! exp = p · 2^n                            2^n built from the exponent bits
+//! p = 1 + r + P2·r² + … + P6·r⁶           near-minimax, degree 6 (Horner or Estrin, see below)
+//! exp = p · 2^n                            n added to the exponent field of p
 //! ```
 //!
-//! The degree-6 Taylor remainder is `|r|⁷/7! ≤ 0.347⁷/5040 ≈ 1.2e-7` relative. Relative errors
+//! The polynomial's relative error is at most 1.1e-8 (see `P2` in the source). Relative errors
 //! of `exp` become absolute errors of at most a quarter of that in σ (`σ' ≤ 1/4`) and half of it
 //! in tanh, and the division adds half an ulp. The reduction uses `ln2` rounded to f32 in one
 //! step: its error, `|n|·1.5e-9` relative in `exp`, only grows where `exp` is tiny or huge, i.e.
 //! where σ and tanh are flat at 0 or ±1, so it costs nothing in *absolute* error and saves an
-//! FMA and 4 cycles of latency per activation. Estrin's scheme (instead of Horner) shortens the
-//! dependency chain the one-sequence latency kernels wait on.
+//! FMA and 4 cycles of latency per activation.
+//!
+//! Two evaluation orders of the same polynomial, chosen by the caller (measured on Zen 3):
+//! Horner (6 FMAs, a 24-cycle chain) for the throughput kernels, where FMA-port µops are the
+//! bottleneck (LSTM batch −7 %, SimpleRNN batch −26 % against Estrin); and Estrin's scheme
+//! (`(1 + r) + r²(P2 + P3·r) + r⁴(P4 + P5·r + P6·r²)`, 8 µops, an 11-cycle chain) for the
+//! one-sequence latency kernels, which wait on the chain (100-step LSTM review −16 %).
 //!
 //! NaN in gives NaN out: both clamps are written so a NaN passes through them, and every later
 //! step propagates it.
@@ -38,11 +43,14 @@ use super::simd::Isa;
 
 /// The contract: |approx(x) − f64 exact(x)| ≤ 1e-6 for every f32 `x` (NaN → NaN).
 pub const ACTIVATION_ABS_TOL: f64 = 1e-6;
-/// Worst absolute error of the sigmoid approximations over all 2^32 f32 inputs, measured with
-/// the exhaustive test (AVX2+FMA and portable kernels; scalar is the same arithmetic).
-pub const SIGMOID_MEASURED_MAX_ABS_ERR: f64 = 1.8e-7;
-/// Worst absolute error of the tanh approximations over all 2^32 f32 inputs (same measurement).
-pub const TANH_MEASURED_MAX_ABS_ERR: f64 = 2.4e-7;
+/// Worst absolute error of the sigmoid approximations over all 2^32 f32 inputs, measured by the
+/// exhaustive test (AVX2+FMA and portable kernels, Horner and Estrin orders, the scalar
+/// version): 9.2e-8, about 1.5 ulp at 0.5. Margin to the contract: 10×.
+pub const SIGMOID_MEASURED_MAX_ABS_ERR: f64 = 9.3e-8;
+/// Worst absolute error of the tanh approximations over all 2^32 f32 inputs (same
+/// measurement): 1.84e-7, about 1.5 ulp at 1 (the `1 − 2/(1 + e)` form is absolute-accurate,
+/// not relative-accurate, near 0). Margin to the contract: 5×.
+pub const TANH_MEASURED_MAX_ABS_ERR: f64 = 1.85e-7;
 
 /// Clamp of the `exp` argument: `exp(±87)` is a normal f32 (`2^n` for `|n| ≤ 126` below is too).
 const EXP_ARG_MAX: f32 = 87.0;
@@ -51,66 +59,143 @@ const LN2: f32 = std::f32::consts::LN_2;
 /// `1.5 · 2^23`: adding it rounds a float with |v| < 2^22 to the nearest integer, and leaves that
 /// integer in the low mantissa bits.
 const ROUND_MAGIC: f32 = 12_582_912.0;
-/// Bits of `1.0f32`, i.e. the exponent bias already in place: `2^n = bits((n << 23) + ONE_BITS)`.
-const ONE_BITS: i32 = 0x3f80_0000;
 
-const C2: f32 = 1.0 / 2.0;
-const C3: f32 = 1.0 / 6.0;
-const C4: f32 = 1.0 / 24.0;
-const C5: f32 = 1.0 / 120.0;
-const C6: f32 = 1.0 / 720.0;
+/// `exp(r) ≈ 1 + r·(1 + r·(P2 + r·(P3 + r·(P4 + r·(P5 + r·P6)))))` on `|r| ≤ ln2/2`: a
+/// Chebyshev (near-minimax) fit of `(exp(r) − 1)/r` of degree 5, made with mpmath
+/// (`chebyfit(lambda r: (exp(r)-1)/r, [-log(2)/2, log(2)/2], 6)`, 30 digits), rounded to f32.
+/// The constant and linear coefficients are exactly 1 (the fit's linear one rounds to 1), so
+/// `exp(0) = 1` exactly. Worst relative error of the f32-coefficient polynomial, evaluated in
+/// 30-digit arithmetic at 4001 points: 1.1e-8, well below f32 rounding. (Degree 5 would save an
+/// FMA — 7 % on the LSTM batch — but its 2.1e-7 doubled the kernels' worst error against the
+/// reference on large-weight LSTMs, past 1e-5.)
+const P2: f32 = 0.5;
+const P3: f32 = 0.166_665_05;
+const P4: f32 = 0.041_666_467;
+const P5: f32 = 0.008_369_149;
+const P6: f32 = 0.001_393_364_2;
 
-/// `exp(K·x)` for `x` already clamped to `|K·x| ≤ 87` (or NaN), 8 lanes.
+/// `exp(K·x)` for `x` already clamped to `|K·x| ≤ 87` (or NaN), 8 lanes; Estrin's scheme if
+/// `SHORT_CHAIN`, else Horner's.
 #[inline(always)]
-fn exp_scaled<I: Isa, const K: i32>(isa: I, x: I::V) -> I::V {
+fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
     let k = K as f32;
     // `shifted` holds n = round(k·x·log2e) in its low mantissa bits; `n` is the same as a float.
     let shifted = isa.mul_add(x, isa.splat(k * LOG2_E), isa.splat(ROUND_MAGIC));
     let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
-    let kx = isa.mul(x, isa.splat(k));
+    // k·x on the add ports (the FMA ports are the bottleneck of the batch kernels).
+    let kx = match K {
+        -1 => isa.sub(isa.splat(0.0), x),
+        2 => isa.add(x, x),
+        _ => isa.mul(x, isa.splat(k)),
+    };
     let r = isa.neg_mul_add(n, isa.splat(LN2), kx);
-    let r2 = isa.mul(r, r);
-    let r4 = isa.mul(r2, r2);
-    let a = isa.mul_add(r, isa.splat(C3), isa.splat(C2));
-    let b = isa.mul_add(r, isa.splat(C5), isa.splat(C4));
-    let b = isa.mul_add(r2, isa.splat(C6), b);
-    let p = isa.mul_add(r2, a, isa.add(r, isa.splat(1.0)));
-    let p = isa.mul_add(r4, b, p);
-    isa.mul(p, isa.shl23_add(shifted, ONE_BITS))
+    let p = if SHORT_CHAIN {
+        // (1 + r) + r²·(P2 + P3·r) + r⁴·(P4 + P5·r + P6·r²)
+        let r2 = isa.mul(r, r);
+        let r4 = isa.mul(r2, r2);
+        let a = isa.mul_add(r, isa.splat(P3), isa.splat(P2));
+        let b = isa.mul_add(r, isa.splat(P5), isa.splat(P4));
+        let b = isa.mul_add(r2, isa.splat(P6), b);
+        let p = isa.mul_add(r2, a, isa.add(r, isa.splat(1.0)));
+        isa.mul_add(r4, b, p)
+    } else {
+        let p = isa.mul_add(r, isa.splat(P6), isa.splat(P5));
+        let p = isa.mul_add(r, p, isa.splat(P4));
+        let p = isa.mul_add(r, p, isa.splat(P3));
+        let p = isa.mul_add(r, p, isa.splat(P2));
+        let p = isa.mul_add(r, p, isa.splat(1.0));
+        isa.mul_add(r, p, isa.splat(1.0))
+    };
+    // p · 2^n by adding n to the exponent field: p ∈ [0.7, 1.42] has biased exponent 126 or
+    // 127 and |n| ≤ 126, so the field stays in [0, 253] (0 only for results below 2^-126, where
+    // the absolute error is nil). A convert and an integer add instead of a multiply on the FMA
+    // ports; the convert (not the bits of `shifted`) keeps a NaN's payload out of the exponent.
+    isa.scale_pow2(p, n)
 }
 
-/// Logistic sigmoid `1 / (1 + exp(-x))`, 8 lanes (see the module docs).
+/// Logistic sigmoid `1 / (1 + exp(-x))`, 8 lanes (see the module docs for `SHORT_CHAIN`).
 #[inline(always)]
-pub(crate) fn sigmoid<I: Isa>(isa: I, x: I::V) -> I::V {
+pub(crate) fn sigmoid_with<I: Isa, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX, EXP_ARG_MAX);
-    let e = exp_scaled::<I, -1>(isa, x);
+    let e = exp_scaled::<I, -1, SHORT_CHAIN>(isa, x);
     isa.div(isa.splat(1.0), isa.add(isa.splat(1.0), e))
 }
 
-/// Hyperbolic tangent `1 - 2 / (1 + exp(2x))`, 8 lanes (see the module docs).
+/// Hyperbolic tangent `1 - 2 / (1 + exp(2x))`, 8 lanes (see the module docs for `SHORT_CHAIN`).
 #[inline(always)]
-pub(crate) fn tanh<I: Isa>(isa: I, x: I::V) -> I::V {
+pub(crate) fn tanh_with<I: Isa, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
-    let e = exp_scaled::<I, 2>(isa, x);
+    let e = exp_scaled::<I, 2, SHORT_CHAIN>(isa, x);
     let one = isa.splat(1.0);
     isa.sub(one, isa.div(isa.splat(2.0), isa.add(one, e)))
 }
 
-/// Scalar `exp(k·x)`, `|k·x| ≤ 87`: the same arithmetic as the 8-lane version, written out (no
-/// FMA: `a * b + c`, as the portable path computes it).
+/// Sigmoid for the throughput kernels (Horner).
+#[inline(always)]
+pub(crate) fn sigmoid<I: Isa>(isa: I, x: I::V) -> I::V {
+    sigmoid_with::<I, false>(isa, x)
+}
+
+/// Tanh for the throughput kernels (Horner).
+#[inline(always)]
+pub(crate) fn tanh<I: Isa>(isa: I, x: I::V) -> I::V {
+    tanh_with::<I, false>(isa, x)
+}
+
+/// Sigmoid for the latency kernels (Estrin).
+#[inline(always)]
+pub(crate) fn sigmoid_short_chain<I: Isa>(isa: I, x: I::V) -> I::V {
+    sigmoid_with::<I, true>(isa, x)
+}
+
+/// Tanh for the latency kernels (Estrin).
+#[inline(always)]
+pub(crate) fn tanh_short_chain<I: Isa>(isa: I, x: I::V) -> I::V {
+    tanh_with::<I, true>(isa, x)
+}
+
+/// Which activation, and which evaluation order of its polynomial (both meet the same error
+/// contract; the kernels use the throughput form in batches and the short-chain form in steps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// Sigmoid, Horner's scheme.
+    Sigmoid,
+    /// Tanh, Horner's scheme.
+    Tanh,
+    /// Sigmoid, Estrin's scheme.
+    SigmoidShortChain,
+    /// Tanh, Estrin's scheme.
+    TanhShortChain,
+}
+
+impl Activation {
+    pub const ALL: [Activation; 4] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::SigmoidShortChain,
+        Activation::TanhShortChain,
+    ];
+
+    /// Sigmoid (false) or tanh (true).
+    pub fn is_tanh(self) -> bool {
+        matches!(self, Activation::Tanh | Activation::TanhShortChain)
+    }
+}
+
+/// Scalar `exp(k·x)`, `|k·x| ≤ 87`: the same arithmetic as the 8-lane Horner version, written
+/// out (no FMA: `a * b + c`, as the portable path computes it).
 fn exp_scaled_f32(x: f32, k: f32) -> f32 {
     let shifted = x * (k * LOG2_E) + ROUND_MAGIC;
     let n = shifted - ROUND_MAGIC;
     let r = x * k - n * LN2;
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let a = r * C3 + C2;
-    let b = r * C5 + C4;
-    let b = r2 * C6 + b;
-    let p = r2 * a + (r + 1.0);
-    let p = r4 * b + p;
-    let scale = f32::from_bits(((shifted.to_bits() << 23) as i32).wrapping_add(ONE_BITS) as u32);
-    p * scale
+    let p = r * P6 + P5;
+    let p = r * p + P4;
+    let p = r * p + P3;
+    let p = r * p + P2;
+    let p = r * p + 1.0;
+    let p = r * p + 1.0;
+    // `as i32` saturates and maps NaN to 0, so a NaN `p` stays NaN.
+    f32::from_bits(p.to_bits().wrapping_add(((n as i32) << 23) as u32))
 }
 
 /// Clamp written so that NaN passes (comparisons with NaN are false).

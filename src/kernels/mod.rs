@@ -6,7 +6,7 @@
 //!
 //! | kernel                | name                | what it is                                          |
 //! |-----------------------|---------------------|-----------------------------------------------------|
-//! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`reference`]), the test oracle    |
+//! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`mod@reference`]), the test oracle|
 //! | [`Kernel::Portable`]  | `portable-wide`     | `wide::f32x8` ([`portable`]), any CPU               |
 //! | [`Kernel::Avx2Fma`]   | `x86_64-avx2-fma`   | `core::arch` intrinsics ([`x86_64_avx2_fma`])       |
 //!
@@ -27,11 +27,13 @@ pub mod tables;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_64_avx2_fma;
 
+pub use activations::Activation;
 pub use tables::{
     GATE_C, GATE_F, GATE_I, GATE_O, GateRow, HiddenRow, LstmState, LstmTables, RnnState, RnnTables,
     fold_lstm, fold_rnn, leading_pads,
 };
 
+use crate::model::{LstmWeights, RnnWeights};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
 /// The environment variable that forces a kernel: `reference`, `portable` or `avx2-fma`.
@@ -138,6 +140,19 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(_) => "x86_64-avx2-fma",
         }
+    }
+
+    /// Fold LSTM weights (see [`fold_lstm`]), with the padding cache computed by this kernel's
+    /// step, so [`Self::lstm_review`] equals stepping every token with [`Self::lstm_step`]
+    /// bitwise. Panics if the vocabulary is empty.
+    pub fn fold_lstm(self, w: &LstmWeights) -> LstmTables {
+        tables::fold_lstm_with(w, |t, s, tok| self.lstm_step(t, s, tok))
+    }
+
+    /// Fold SimpleRNN weights (see [`fold_rnn`]), with the padding cache computed by this
+    /// kernel's step. Panics if the vocabulary is empty.
+    pub fn fold_rnn(self, w: &RnnWeights) -> RnnTables {
+        tables::fold_rnn_with(w, |t, s, tok| self.rnn_step(t, s, tok))
     }
 
     /// LSTM probabilities of a batch `[n, SEQ_LEN]` into `probs [n]`.
@@ -262,24 +277,26 @@ impl Kernel {
         reference::rnn_prob(t, &RnnState { h })
     }
 
-    /// This kernel's sigmoid over a slice, in place (reference: the standard library's `exp`;
-    /// the others: the approximation of [`activations`]).
-    pub fn sigmoid_in_place(self, xs: &mut [f32]) {
+    /// This kernel's activation over a slice, in place. The reference uses the standard
+    /// library (`1 / (1 + exp(-x))`, `tanh`) for every variant; the others the approximations of
+    /// [`activations`].
+    pub fn activation_in_place(self, act: Activation, xs: &mut [f32]) {
         match self {
+            Kernel::Reference if act.is_tanh() => xs.iter_mut().for_each(|x| *x = x.tanh()),
             Kernel::Reference => xs.iter_mut().for_each(|x| *x = reference::sigmoid(*x)),
-            Kernel::Portable => portable::sigmoid_in_place(xs),
+            Kernel::Portable => portable::activation(act, xs),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::sigmoid_in_place(cpu, xs),
+            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::activation(cpu, act, xs),
         }
     }
 
-    /// This kernel's tanh over a slice, in place.
+    /// This kernel's sigmoid (throughput form) over a slice, in place.
+    pub fn sigmoid_in_place(self, xs: &mut [f32]) {
+        self.activation_in_place(Activation::Sigmoid, xs);
+    }
+
+    /// This kernel's tanh (throughput form) over a slice, in place.
     pub fn tanh_in_place(self, xs: &mut [f32]) {
-        match self {
-            Kernel::Reference => xs.iter_mut().for_each(|x| *x = x.tanh()),
-            Kernel::Portable => portable::tanh_in_place(xs),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::tanh_in_place(cpu, xs),
-        }
+        self.activation_in_place(Activation::Tanh, xs);
     }
 }

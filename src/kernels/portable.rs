@@ -1,4 +1,4 @@
-//! The portable kernels: the 8-lane bodies of [`super::simd`] on `wide::f32x8`.
+//! The portable kernels: the 8-lane bodies of `kernels::simd` (private) on `wide::f32x8`.
 //!
 //! `wide` chooses its instructions when it is compiled: on a default x86-64 build an `f32x8` is
 //! two SSE halves and there is no FMA, so `mul_add` below is written `a * b + c`. Built with
@@ -6,7 +6,7 @@
 
 use wide::{f32x8, i32x8};
 
-use super::activations;
+use super::activations::{self, Activation};
 use super::simd::{self, Isa};
 use super::tables::{LstmState, LstmTables, RnnState, RnnTables};
 use crate::shape::{HIDDEN, SEQ_LEN};
@@ -61,9 +61,9 @@ impl Isa for Portable {
         f32x8::splat(hi).fast_min(f32x8::splat(lo).fast_max(x))
     }
     #[inline(always)]
-    fn shl23_add(self, v: f32x8, add: i32) -> f32x8 {
-        let bits: i32x8 = bytemuck::cast(v);
-        bytemuck::cast((bits << 23) + i32x8::splat(add))
+    fn scale_pow2(self, p: f32x8, n: f32x8) -> f32x8 {
+        let bits: i32x8 = bytemuck::cast(p);
+        bytemuck::cast(bits + (n.fast_trunc_int() << 23))
     }
     #[inline(always)]
     fn lane_splat<const J: i32>(self, v: f32x8) -> f32x8 {
@@ -77,12 +77,12 @@ impl Isa for Portable {
 
 /// Probabilities of a batch (see [`super::Kernel::lstm_forward`]).
 pub fn lstm_forward(t: &LstmTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-    simd::lstm_forward(Portable, t, seqs, probs);
+    simd::forward(Portable, t, seqs, probs);
 }
 
 /// Final hidden states of a batch.
 pub fn lstm_forward_hidden(t: &LstmTables, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
-    simd::lstm_forward_hidden(Portable, t, seqs, hidden);
+    simd::forward_hidden(Portable, t, seqs, hidden);
 }
 
 /// One LSTM step of one sequence, gates in lanes.
@@ -100,12 +100,12 @@ pub fn lstm_review_hidden(t: &LstmTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDD
 
 /// Probabilities of a batch (see [`super::Kernel::rnn_forward`]).
 pub fn rnn_forward(t: &RnnTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-    simd::rnn_forward(Portable, t, seqs, probs);
+    simd::forward(Portable, t, seqs, probs);
 }
 
 /// Final hidden states of a batch.
 pub fn rnn_forward_hidden(t: &RnnTables, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
-    simd::rnn_forward_hidden(Portable, t, seqs, hidden);
+    simd::forward_hidden(Portable, t, seqs, hidden);
 }
 
 /// One SimpleRNN step of one sequence, units in lanes.
@@ -120,38 +120,48 @@ pub fn rnn_review_hidden(t: &RnnTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN
     simd::rnn_review_hidden(Portable, t, tokens)
 }
 
-/// Sigmoid (`TANH = false`) or tanh (`TANH = true`) over `xs`, 8 lanes at a time (the tail
-/// through a zero-padded block). A const parameter rather than a function argument, so the
-/// activation inlines into `#[target_feature]` callers instead of becoming a call.
+/// Activation number `ACT` (the order of [`Activation::ALL`]) of one vector.
 #[inline(always)]
-pub(crate) fn activation_in_place<I: Isa, const TANH: bool>(isa: I, xs: &mut [f32]) {
-    let f = |v| {
-        if TANH {
-            activations::tanh(isa, v)
-        } else {
-            activations::sigmoid(isa, v)
-        }
-    };
+fn apply<I: Isa, const ACT: u8>(isa: I, v: I::V) -> I::V {
+    match ACT {
+        0 => activations::sigmoid(isa, v),
+        1 => activations::tanh(isa, v),
+        2 => activations::sigmoid_short_chain(isa, v),
+        _ => activations::tanh_short_chain(isa, v),
+    }
+}
+
+/// Activation `ACT` over `xs`, 8 lanes at a time (the tail through a zero-padded block). The
+/// activation is a const parameter, not a closure: a closure is a function of its own that LLVM
+/// declines to inline into a `#[target_feature]` caller, leaving every intrinsic a call.
+#[inline(always)]
+fn map_in_place<I: Isa, const ACT: u8>(isa: I, xs: &mut [f32]) {
     let mut chunks = xs.chunks_exact_mut(8);
     for c in &mut chunks {
         let block: &mut [f32; 8] = c.try_into().expect("chunks_exact_mut(8)");
-        *block = isa.store(f(isa.load(block)));
+        *block = isa.store(apply::<I, ACT>(isa, isa.load(block)));
     }
     let tail = chunks.into_remainder();
     if !tail.is_empty() {
         let mut block = [0f32; 8];
         block[..tail.len()].copy_from_slice(tail);
-        let out = isa.store(f(isa.load(&block)));
+        let out = isa.store(apply::<I, ACT>(isa, isa.load(&block)));
         tail.copy_from_slice(&out[..tail.len()]);
     }
 }
 
-/// The sigmoid approximation over a slice, in place.
-pub fn sigmoid_in_place(xs: &mut [f32]) {
-    activation_in_place::<_, false>(Portable, xs);
+/// An activation over a slice, in place.
+#[inline(always)]
+pub(crate) fn activation_in_place<I: Isa>(isa: I, act: Activation, xs: &mut [f32]) {
+    match act {
+        Activation::Sigmoid => map_in_place::<I, 0>(isa, xs),
+        Activation::Tanh => map_in_place::<I, 1>(isa, xs),
+        Activation::SigmoidShortChain => map_in_place::<I, 2>(isa, xs),
+        Activation::TanhShortChain => map_in_place::<I, 3>(isa, xs),
+    }
 }
 
-/// The tanh approximation over a slice, in place.
-pub fn tanh_in_place(xs: &mut [f32]) {
-    activation_in_place::<_, true>(Portable, xs);
+/// An activation approximation over a slice, in place.
+pub fn activation(act: Activation, xs: &mut [f32]) {
+    activation_in_place(Portable, act, xs);
 }

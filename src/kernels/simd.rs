@@ -4,7 +4,7 @@
 //!
 //! # Two layouts
 //!
-//! **Throughput** (`*_block`): 8 *sequences* in the 8 lanes. The state is `h[u]`, `c[u]`: one
+//! **Throughput** (`*_blocks`): 8 *sequences* in the 8 lanes. The state is `h[u]`, `c[u]`: one
 //! vector per hidden unit `u`, lane `l` belonging to sequence `l`. A step gathers the 8 table rows
 //! of the 8 tokens and transposes them gate by gate (`Isa::gather_rows`), so `zx[g][u]` is again a
 //! vector over sequences. The recurrent product is then 256 broadcast-scalar FMAs per LSTM step:
@@ -13,8 +13,16 @@
 //!   z[g][u] = zx[g][u] + Σ_j h[j] · splat(U[j][g][u])        (j, u < HIDDEN; g < 4)
 //! ```
 //!
-//! `splat(U[..])` is a `vbroadcastss` from L1 (a load-port µop on Zen 3, no shuffle), so the FMA
-//! ports see nothing but the 256 FMAs and the activations' polynomials.
+//! `splat(U[j][g][u])` is stored pre-broadcast in the tables (`recurrent_splat`, 8 KiB, L1
+//! resident), so each of the 256 terms is one FMA with a memory operand: no broadcast µop.
+//! A step runs in three phases (32 pre-activations, 32 activations, 8 cell updates), each a
+//! wide set of independent chains, and the batch driver runs two blocks per step loop so one
+//! block's dependency tail overlaps the other's FMAs.
+//!
+//! Where the time goes (Zen 3, measured): per block-step the 256 recurrent FMAs need 128 cycles
+//! on the two FMA pipes, but the 40 activations (32 gates + 8 `tanh(c)`) each cost ~6-7 cycles of
+//! FP-pipe throughput (their polynomial, range reduction, clamp and division share those pipes),
+//! ~260 cycles: the activations, not the recurrent product, bound the batch kernels.
 //!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
@@ -24,9 +32,10 @@
 //!   z[g] = table[tok][g] + Σ_j splat(h[j]) · U[j][g]          (8 lane-broadcasts × 4 FMAs)
 //! ```
 //!
-//! The sum runs as two interleaved chains (even and odd `j`) to halve the FMA dependency chain.
+//! The LSTM sum runs as two interleaved chains (even and odd `j`), the SimpleRNN sum as four, to
+//! shorten the FMA dependency chain; the activations use the short-chain (Estrin) polynomial.
 
-use super::activations::{sigmoid, tanh};
+use super::activations::{sigmoid, sigmoid_short_chain, tanh, tanh_short_chain};
 use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
@@ -50,8 +59,10 @@ pub(crate) trait Isa: Copy {
     fn neg_mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `min(max(x, lo), hi)`, and `x` itself where `x` is NaN.
     fn clamp_keep_nan(self, x: Self::V, lo: f32, hi: f32) -> Self::V;
-    /// Reinterpret `(bits(v) << 23) + add` as f32 (builds `2^n` in [`super::activations`]).
-    fn shl23_add(self, v: Self::V, add: i32) -> Self::V;
+    /// Reinterpret `bits(p) + (trunc(n) << 23)` as f32: `p · 2^n` for integer-valued `n` while
+    /// the result stays normal (see [`super::activations`]). A NaN `n` converts to `i32::MIN`,
+    /// whose shift is 0, so a NaN `p` stays NaN.
+    fn scale_pow2(self, p: Self::V, n: Self::V) -> Self::V;
     /// Lane `J` of `v` in every lane.
     fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
     /// Load 8 rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
@@ -62,52 +73,90 @@ pub(crate) trait Isa: Copy {
 // LSTM
 // ---------------------------------------------------------------------------------------------
 
-/// Final `h` of 8 sequences (lane `l` of `h[u]` is unit `u` of sequence `l`).
+/// Final `h` of `B` blocks of 8 sequences (lane `l` of `h[b][u]` is unit `u` of sequence
+/// `seqs[b][l]`).
 ///
-/// All 8 sequences start from the padding-cache state after `m` pads, `m` the fewest leading pads
-/// in the block: every sequence has at least `m`, so this is exact. Panics if a token is not a
+/// All sequences start from the padding-cache state after `m` pads, `m` the fewest leading pads
+/// among them: every sequence has at least `m`, so this is exact. Panics if a token is not a
 /// row of the table.
+///
+/// With `B = 2` the two blocks' steps alternate: they are independent, so the out-of-order core
+/// overlaps one block's dependency tail (activations → `c` → `tanh(c)` → `h`, ~100 cycles) with
+/// the other block's FMAs.
 #[inline(always)]
-pub(crate) fn lstm_block<I: Isa>(
+pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     isa: I,
     t: &LstmTables,
-    seqs: [&[u16; SEQ_LEN]; 8],
-) -> [I::V; HIDDEN] {
-    let start = seqs.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+    seqs: [[&[u16; SEQ_LEN]; 8]; B],
+) -> [[I::V; HIDDEN]; B] {
+    let start = seqs
+        .iter()
+        .flatten()
+        .map(|s| leading_pads(s))
+        .min()
+        .unwrap_or(0);
     let s0 = t.pad_state(start);
-    let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
-    let mut c: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.c[u]));
-    let table = t.table();
-    let rec = t.recurrent();
+    let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
+    let mut c: [[I::V; HIDDEN]; B] = [s0.c.map(|x| isa.splat(x)); B];
     for step in start..SEQ_LEN {
-        let rows: [&[[f32; HIDDEN]; 4]; 8] =
-            std::array::from_fn(|l| &table[seqs[l][step] as usize].0);
-        let zx: [[I::V; HIDDEN]; 4] =
-            std::array::from_fn(|g| isa.gather_rows(std::array::from_fn(|l| &rows[l][g])));
-        // Three phases, each a wide set of independent chains, so the out-of-order window
-        // (not the ~150-cycle dependency chain of one unit) sets the pace:
-        // 1. the 32 pre-activations (32 chains of 8 FMAs),
-        let z: [[I::V; HIDDEN]; 4] = std::array::from_fn(|g| {
-            std::array::from_fn(|u| {
-                let mut acc = zx[g][u];
-                for j in 0..HIDDEN {
-                    acc = isa.mul_add(h[j], isa.splat(rec[j][g][u]), acc);
-                }
-                acc
-            })
-        });
-        // 2. the 32 gate activations,
-        let i: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_I][u]));
-        let f: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_F][u]));
-        let g: [I::V; HIDDEN] = std::array::from_fn(|u| tanh(isa, z[GATE_C][u]));
-        let o: [I::V; HIDDEN] = std::array::from_fn(|u| sigmoid(isa, z[GATE_O][u]));
-        // 3. the cell update and the 8 tanh(c').
-        for u in 0..HIDDEN {
-            c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
-            h[u] = isa.mul(o[u], tanh(isa, c[u]));
+        for b in 0..B {
+            lstm_block_step(isa, t, &seqs[b], step, &mut h[b], &mut c[b]);
         }
     }
     h
+}
+
+/// One step of one block of 8 sequences.
+#[inline(always)]
+fn lstm_block_step<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    seqs: &[&[u16; SEQ_LEN]; 8],
+    step: usize,
+    h: &mut [I::V; HIDDEN],
+    c: &mut [I::V; HIDDEN],
+) {
+    // (Plain loops rather than `std::array::from_fn` throughout: `from_fn` is not
+    // `#[inline(always)]`, and an outlined closure loses the caller's target features.)
+    let table = t.table();
+    let rec_splat = t.recurrent_splat();
+    let zero = isa.splat(0.0);
+    let mut z = [[zero; HIDDEN]; 4];
+    for (g, zg) in z.iter_mut().enumerate() {
+        let mut rows = [&table[0].0[0]; 8];
+        for (row, seq) in rows.iter_mut().zip(seqs) {
+            *row = &table[seq[step] as usize].0[g];
+        }
+        *zg = isa.gather_rows(rows);
+    }
+    // Three phases, each a wide set of independent chains, so the out-of-order window (not the
+    // ~150-cycle dependency chain of one unit) sets the pace:
+    // 1. the 32 pre-activations (32 chains of 8 FMAs),
+    for (g, zg) in z.iter_mut().enumerate() {
+        for (u, acc) in zg.iter_mut().enumerate() {
+            for j in 0..HIDDEN {
+                *acc = isa.mul_add(h[j], isa.load(&rec_splat[j][g][u].0), *acc);
+            }
+        }
+    }
+    // 2. the 32 gate activations,
+    let (mut i, mut f, mut g, mut o) = (
+        [zero; HIDDEN],
+        [zero; HIDDEN],
+        [zero; HIDDEN],
+        [zero; HIDDEN],
+    );
+    for u in 0..HIDDEN {
+        i[u] = sigmoid(isa, z[GATE_I][u]);
+        f[u] = sigmoid(isa, z[GATE_F][u]);
+        g[u] = tanh(isa, z[GATE_C][u]);
+        o[u] = sigmoid(isa, z[GATE_O][u]);
+    }
+    // 3. the cell update and the 8 tanh(c').
+    for u in 0..HIDDEN {
+        c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
+        h[u] = isa.mul(o[u], tanh(isa, c[u]));
+    }
 }
 
 /// `σ(h · dense_kernel + dense_bias)` for 8 sequences in lanes.
@@ -120,52 +169,194 @@ fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias:
     sigmoid(isa, acc)
 }
 
-/// The 8 lanes of a block: sequence `base + l`, or the batch's last sequence for lanes past the
-/// end (a dummy whose result is dropped; it cannot lower the block's leading-pad minimum below
-/// that of a real sequence because it is one).
-#[inline(always)]
-fn block_lanes(seqs: &[[u16; SEQ_LEN]], base: usize) -> [&[u16; SEQ_LEN]; 8] {
-    let last = seqs.len() - 1;
-    std::array::from_fn(|l| &seqs[(base + l).min(last)])
+// ---------------------------------------------------------------------------------------------
+// Batch driver
+// ---------------------------------------------------------------------------------------------
+
+/// A cell type as the batch driver sees it: `B` blocks of 8 sequences → final `h` in lanes.
+pub(crate) trait BlockModel {
+    fn blocks<I: Isa, const B: usize>(
+        &self,
+        isa: I,
+        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    ) -> [[I::V; HIDDEN]; B];
+    fn dense(&self) -> (&[f32; HIDDEN], f32);
 }
 
-/// Probabilities of a batch, 8 sequences at a time; allocation-free.
+impl BlockModel for LstmTables {
+    #[inline(always)]
+    fn blocks<I: Isa, const B: usize>(
+        &self,
+        isa: I,
+        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    ) -> [[I::V; HIDDEN]; B] {
+        lstm_blocks(isa, self, seqs)
+    }
+    #[inline(always)]
+    fn dense(&self) -> (&[f32; HIDDEN], f32) {
+        (self.dense_kernel(), self.dense_bias())
+    }
+}
+
+impl BlockModel for RnnTables {
+    #[inline(always)]
+    fn blocks<I: Isa, const B: usize>(
+        &self,
+        isa: I,
+        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    ) -> [[I::V; HIDDEN]; B] {
+        rnn_blocks(isa, self, seqs)
+    }
+    #[inline(always)]
+    fn dense(&self) -> (&[f32; HIDDEN], f32) {
+        (self.dense_kernel(), self.dense_bias())
+    }
+}
+
+/// Sequences are grouped into blocks of 8 within windows of this many, sorted by their number
+/// of leading pads, so that a block's pad skip (its *minimum* pad count) is close to every
+/// lane's own. The sort is on the stack: the driver stays allocation-free.
+const PAD_SORT_WINDOW: usize = 64;
+
+/// Window-local indices of `seqs` (at most [`PAD_SORT_WINDOW`]) ordered by leading pads.
 #[inline(always)]
-pub(crate) fn lstm_forward<I: Isa>(
+fn pad_order(seqs: &[[u16; SEQ_LEN]]) -> [u8; PAD_SORT_WINDOW] {
+    debug_assert!(seqs.len() <= PAD_SORT_WINDOW);
+    let mut keyed = [(0u8, 0u8); PAD_SORT_WINDOW];
+    for (k, (key, s)) in keyed.iter_mut().zip(seqs).enumerate() {
+        // `leading_pads ≤ SEQ_LEN = 100` and `k < 64`: both fit in u8.
+        *key = (leading_pads(s) as u8, k as u8);
+    }
+    keyed[..seqs.len()].sort_unstable();
+    keyed.map(|(_, k)| k)
+}
+
+/// Run `m` over a batch in blocks of 8 (pad-sorted windows, two blocks at a time where there
+/// are two) and hand each block's final `h` (lanes) to `out` with the batch indices of its lanes;
+/// lanes past the end of a window repeat its last sequence (the one with the most leading pads,
+/// so the block's pad skip is unchanged) and are reported as `None`.
+#[inline(always)]
+fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     isa: I,
-    t: &LstmTables,
+    m: &M,
+    seqs: &[[u16; SEQ_LEN]],
+    out: &mut E,
+) {
+    for (w, window) in seqs.chunks(PAD_SORT_WINDOW).enumerate() {
+        let order = pad_order(window);
+        let last = window.len() - 1;
+        let lane_idx = |b: usize| -> [usize; 8] {
+            std::array::from_fn(|l| usize::from(order[(8 * b + l).min(last)]))
+        };
+        let valid = |b: usize, idx: [usize; 8]| -> [Option<usize>; 8] {
+            std::array::from_fn(|l| (8 * b + l <= last).then(|| w * PAD_SORT_WINDOW + idx[l]))
+        };
+        let n_blocks = window.len().div_ceil(8);
+        let mut b = 0;
+        while b + 1 < n_blocks {
+            let (ia, ib) = (lane_idx(b), lane_idx(b + 1));
+            let [ha, hb] = m.blocks(isa, [ia.map(|i| &window[i]), ib.map(|i| &window[i])]);
+            out.accept(isa, m.dense(), &ha, valid(b, ia));
+            out.accept(isa, m.dense(), &hb, valid(b + 1, ib));
+            b += 2;
+        }
+        if b < n_blocks {
+            let ia = lane_idx(b);
+            let [ha] = m.blocks(isa, [ia.map(|i| &window[i])]);
+            out.accept(isa, m.dense(), &ha, valid(b, ia));
+        }
+    }
+}
+
+/// Where [`for_each_block`] puts a block's results (a trait, not a closure, so that it inlines
+/// into `#[target_feature]` callers).
+trait BlockSink<I: Isa> {
+    fn accept(
+        &mut self,
+        isa: I,
+        dense: (&[f32; HIDDEN], f32),
+        h: &[I::V; HIDDEN],
+        lanes: [Option<usize>; 8],
+    );
+}
+
+/// Writes probabilities.
+struct Probs<'a>(&'a mut [f32]);
+
+impl<I: Isa> BlockSink<I> for Probs<'_> {
+    #[inline(always)]
+    fn accept(
+        &mut self,
+        isa: I,
+        dense: (&[f32; HIDDEN], f32),
+        h: &[I::V; HIDDEN],
+        lanes: [Option<usize>; 8],
+    ) {
+        let p = isa.store(dense_lanes(isa, h, dense.0, dense.1));
+        for (l, idx) in lanes.into_iter().enumerate() {
+            if let Some(i) = idx {
+                self.0[i] = p[l];
+            }
+        }
+    }
+}
+
+/// Writes final hidden states.
+struct Hidden<'a>(&'a mut [[f32; HIDDEN]]);
+
+impl<I: Isa> BlockSink<I> for Hidden<'_> {
+    #[inline(always)]
+    fn accept(
+        &mut self,
+        isa: I,
+        _: (&[f32; HIDDEN], f32),
+        h: &[I::V; HIDDEN],
+        lanes: [Option<usize>; 8],
+    ) {
+        let rows = transpose_to_rows(isa, h);
+        for (l, idx) in lanes.into_iter().enumerate() {
+            if let Some(i) = idx {
+                self.0[i] = rows[l];
+            }
+        }
+    }
+}
+
+/// Probabilities of a batch; allocation-free. Panics if the lengths differ or a token is
+/// out of range.
+#[inline(always)]
+pub(crate) fn forward<I: Isa, M: BlockModel>(
+    isa: I,
+    m: &M,
     seqs: &[[u16; SEQ_LEN]],
     probs: &mut [f32],
 ) {
     assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
-    for (b, out) in probs.chunks_mut(8).enumerate() {
-        let h = lstm_block(isa, t, block_lanes(seqs, 8 * b));
-        let p = isa.store(dense_lanes(isa, &h, t.dense_kernel(), t.dense_bias()));
-        out.copy_from_slice(&p[..out.len()]);
-    }
+    for_each_block(isa, m, seqs, &mut Probs(probs));
 }
 
-/// Final hidden states of a batch (for tests and for heads other than the dense layer).
+/// Final hidden states of a batch; allocation-free.
 #[inline(always)]
-pub(crate) fn lstm_forward_hidden<I: Isa>(
+pub(crate) fn forward_hidden<I: Isa, M: BlockModel>(
     isa: I,
-    t: &LstmTables,
+    m: &M,
     seqs: &[[u16; SEQ_LEN]],
     hidden: &mut [[f32; HIDDEN]],
 ) {
     assert_eq!(seqs.len(), hidden.len(), "one hidden state per sequence");
-    for (b, out) in hidden.chunks_mut(8).enumerate() {
-        let h = lstm_block(isa, t, block_lanes(seqs, 8 * b));
-        let per_seq = transpose_to_rows(isa, &h);
-        out.copy_from_slice(&per_seq[..out.len()]);
-    }
+    for_each_block(isa, m, seqs, &mut Hidden(hidden));
 }
 
 /// `[unit][lane]` → `[lane][unit]`.
 #[inline(always)]
 fn transpose_to_rows<I: Isa>(isa: I, h: &[I::V; HIDDEN]) -> [[f32; HIDDEN]; 8] {
-    let by_unit: [[f32; 8]; HIDDEN] = std::array::from_fn(|u| isa.store(h[u]));
-    std::array::from_fn(|l| std::array::from_fn(|u| by_unit[u][l]))
+    let mut rows = [[0f32; HIDDEN]; 8];
+    for (u, &hu) in h.iter().enumerate() {
+        for (row, x) in rows.iter_mut().zip(isa.store(hu)) {
+            row[u] = x;
+        }
+    }
+    rows
 }
 
 /// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
@@ -179,7 +370,12 @@ pub(crate) fn lstm_cell_lanes<I: Isa>(
 ) -> (I::V, I::V) {
     let row = &t.table()[token as usize].0;
     let rec = t.recurrent();
-    let mut even: [I::V; 4] = std::array::from_fn(|g| isa.load(&row[g]));
+    let mut even = [
+        isa.load(&row[0]),
+        isa.load(&row[1]),
+        isa.load(&row[2]),
+        isa.load(&row[3]),
+    ];
     let mut odd: [I::V; 4] = [isa.splat(0.0); 4];
     macro_rules! accumulate {
         ($acc:ident, $j:literal) => {{
@@ -197,13 +393,16 @@ pub(crate) fn lstm_cell_lanes<I: Isa>(
     accumulate!(odd, 5);
     accumulate!(even, 6);
     accumulate!(odd, 7);
-    let z: [I::V; 4] = std::array::from_fn(|g| isa.add(even[g], odd[g]));
-    let i = sigmoid(isa, z[GATE_I]);
-    let f = sigmoid(isa, z[GATE_F]);
-    let g = tanh(isa, z[GATE_C]);
-    let o = sigmoid(isa, z[GATE_O]);
+    let mut z = even;
+    for (zg, og) in z.iter_mut().zip(odd) {
+        *zg = isa.add(*zg, og);
+    }
+    let i = sigmoid_short_chain(isa, z[GATE_I]);
+    let f = sigmoid_short_chain(isa, z[GATE_F]);
+    let g = tanh_short_chain(isa, z[GATE_C]);
+    let o = sigmoid_short_chain(isa, z[GATE_O]);
     let c = isa.mul_add(f, c, isa.mul(i, g));
-    (isa.mul(o, tanh(isa, c)), c)
+    (isa.mul(o, tanh_short_chain(isa, c)), c)
 }
 
 /// One review, latency-style: start from the padding cache, then step the state in registers.
@@ -227,63 +426,43 @@ pub(crate) fn lstm_review_hidden<I: Isa>(
 // SimpleRNN
 // ---------------------------------------------------------------------------------------------
 
-/// Final `h` of 8 sequences in lanes (see [`lstm_block`]): `h'[u] = tanh(zx[u] + Σ_j h[j]·U[j][u])`.
+/// Final `h` of `B` blocks of 8 sequences in lanes (see [`lstm_blocks`]):
+/// `h'[u] = tanh(zx[u] + Σ_j h[j]·U[j][u])`.
 #[inline(always)]
-pub(crate) fn rnn_block<I: Isa>(
+pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     isa: I,
     t: &RnnTables,
-    seqs: [&[u16; SEQ_LEN]; 8],
-) -> [I::V; HIDDEN] {
-    let start = seqs.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+    seqs: [[&[u16; SEQ_LEN]; 8]; B],
+) -> [[I::V; HIDDEN]; B] {
+    let start = seqs
+        .iter()
+        .flatten()
+        .map(|s| leading_pads(s))
+        .min()
+        .unwrap_or(0);
     let s0 = t.pad_state(start);
-    let mut h: [I::V; HIDDEN] = std::array::from_fn(|u| isa.splat(s0.h[u]));
+    let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     let table = t.table();
-    let rec = t.recurrent();
+    let rec_splat = t.recurrent_splat();
     for step in start..SEQ_LEN {
-        let zx = isa.gather_rows(std::array::from_fn(|l| &table[seqs[l][step] as usize].0));
-        // All 8 pre-activations first, then all 8 tanh: independent chains (see `lstm_block`).
-        let z: [I::V; HIDDEN] = std::array::from_fn(|u| {
-            let mut acc = zx[u];
-            for j in 0..HIDDEN {
-                acc = isa.mul_add(h[j], isa.splat(rec[j][u]), acc);
+        for (hb, sb) in h.iter_mut().zip(&seqs) {
+            let mut rows = [&table[0].0; 8];
+            for (row, seq) in rows.iter_mut().zip(sb) {
+                *row = &table[seq[step] as usize].0;
             }
-            acc
-        });
-        h = z.map(|z| tanh(isa, z));
+            let mut z = isa.gather_rows(rows);
+            // All 8 pre-activations first, then all 8 tanh: independent chains.
+            for (u, acc) in z.iter_mut().enumerate() {
+                for j in 0..HIDDEN {
+                    *acc = isa.mul_add(hb[j], isa.load(&rec_splat[j][u].0), *acc);
+                }
+            }
+            for u in 0..HIDDEN {
+                hb[u] = tanh(isa, z[u]);
+            }
+        }
     }
     h
-}
-
-/// Probabilities of a batch, 8 sequences at a time; allocation-free.
-#[inline(always)]
-pub(crate) fn rnn_forward<I: Isa>(
-    isa: I,
-    t: &RnnTables,
-    seqs: &[[u16; SEQ_LEN]],
-    probs: &mut [f32],
-) {
-    assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
-    for (b, out) in probs.chunks_mut(8).enumerate() {
-        let h = rnn_block(isa, t, block_lanes(seqs, 8 * b));
-        let p = isa.store(dense_lanes(isa, &h, t.dense_kernel(), t.dense_bias()));
-        out.copy_from_slice(&p[..out.len()]);
-    }
-}
-
-/// Final hidden states of a batch.
-#[inline(always)]
-pub(crate) fn rnn_forward_hidden<I: Isa>(
-    isa: I,
-    t: &RnnTables,
-    seqs: &[[u16; SEQ_LEN]],
-    hidden: &mut [[f32; HIDDEN]],
-) {
-    assert_eq!(seqs.len(), hidden.len(), "one hidden state per sequence");
-    for (b, out) in hidden.chunks_mut(8).enumerate() {
-        let h = rnn_block(isa, t, block_lanes(seqs, 8 * b));
-        let per_seq = transpose_to_rows(isa, &h);
-        out.copy_from_slice(&per_seq[..out.len()]);
-    }
 }
 
 /// One SimpleRNN step of one sequence, units in lanes. `U` is 8 vectors: they stay in registers
@@ -296,22 +475,30 @@ pub(crate) fn rnn_cell_lanes<I: Isa>(
     h: I::V,
     token: u16,
 ) -> I::V {
-    let mut even = isa.load(&t.table()[token as usize].0);
-    let mut odd = isa.mul(isa.lane_splat::<1>(h), u[1]);
-    even = isa.mul_add(isa.lane_splat::<0>(h), u[0], even);
-    even = isa.mul_add(isa.lane_splat::<2>(h), u[2], even);
-    odd = isa.mul_add(isa.lane_splat::<3>(h), u[3], odd);
-    even = isa.mul_add(isa.lane_splat::<4>(h), u[4], even);
-    odd = isa.mul_add(isa.lane_splat::<5>(h), u[5], odd);
-    even = isa.mul_add(isa.lane_splat::<6>(h), u[6], even);
-    odd = isa.mul_add(isa.lane_splat::<7>(h), u[7], odd);
-    tanh(isa, isa.add(even, odd))
+    // Four chains of two: the dependency chain is one FMA, one FMA (or multiply) and two adds.
+    let a0 = isa.mul_add(
+        isa.lane_splat::<0>(h),
+        u[0],
+        isa.load(&t.table()[token as usize].0),
+    );
+    let a1 = isa.mul(isa.lane_splat::<1>(h), u[1]);
+    let a2 = isa.mul(isa.lane_splat::<2>(h), u[2]);
+    let a3 = isa.mul(isa.lane_splat::<3>(h), u[3]);
+    let a0 = isa.mul_add(isa.lane_splat::<4>(h), u[4], a0);
+    let a1 = isa.mul_add(isa.lane_splat::<5>(h), u[5], a1);
+    let a2 = isa.mul_add(isa.lane_splat::<6>(h), u[6], a2);
+    let a3 = isa.mul_add(isa.lane_splat::<7>(h), u[7], a3);
+    tanh_short_chain(isa, isa.add(isa.add(a0, a1), isa.add(a2, a3)))
 }
 
 /// The recurrent kernel as 8 row vectors.
 #[inline(always)]
 pub(crate) fn rnn_recurrent_lanes<I: Isa>(isa: I, t: &RnnTables) -> [I::V; HIDDEN] {
-    std::array::from_fn(|j| isa.load(&t.recurrent()[j]))
+    let mut u = [isa.splat(0.0); HIDDEN];
+    for (uj, row) in u.iter_mut().zip(t.recurrent()) {
+        *uj = isa.load(row);
+    }
+    u
 }
 
 /// One review, latency-style (padding cache, then the state in registers).

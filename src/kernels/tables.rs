@@ -21,13 +21,17 @@
 //! throughput kernels (sequences in lanes) load. Rows are 64-byte aligned so a gathered row never
 //! straddles more cache lines than it must. The recurrent kernel keeps Keras' `[HIDDEN, GATES]`
 //! layout viewed as `U[j][g][u]`: the latency kernel loads `U[j][g]` as a vector, the throughput
-//! kernel broadcasts the scalar `U[j][g][u]`.
+//! kernel multiplies by `U[j][g][u]` repeated in 8 lanes, stored pre-broadcast (`recurrent_splat`)
+//! so the multiply takes it as a memory operand.
 //!
 //! # Padding cache
 //!
 //! `pad_sequences` pads at the front with token 0, and Keras does not mask it, so the state after
 //! `k` leading pads is the same for every review. `pad_state(k)` for `k = 0..=SEQ_LEN` is computed
-//! once here with the reference step; kernels start a review (or a block of 8) there.
+//! once here, with the reference step ([`fold_lstm`]) or a chosen kernel's step
+//! ([`super::Kernel::fold_lstm`]: then a kernel's whole-review function gives bitwise what
+//! stepping every token with the same kernel gives); kernels start a review (or a block of 8)
+//! there.
 
 use super::gemm::sgemm;
 use super::reference;
@@ -53,6 +57,12 @@ pub struct GateRow(pub [[f32; HIDDEN]; 4]);
 #[repr(C, align(32))]
 pub struct HiddenRow(pub [f32; HIDDEN]);
 
+/// One weight repeated in the 8 lanes of a vector, 32-byte aligned: the throughput kernels
+/// multiply a vector of 8 sequences' `h[j]` by it straight from memory.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(32))]
+pub struct Splat(pub [f32; 8]);
+
 /// LSTM state of one sequence (Keras starts from zeros).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LstmState {
@@ -77,6 +87,7 @@ pub fn leading_pads(tokens: &[u16; SEQ_LEN]) -> usize {
 pub struct LstmTables {
     table: Vec<GateRow>,
     recurrent: [[[f32; HIDDEN]; 4]; HIDDEN],
+    recurrent_splat: Box<[[[Splat; HIDDEN]; 4]; HIDDEN]>,
     dense_kernel: [f32; HIDDEN],
     dense_bias: f32,
     pad_states: Vec<LstmState>,
@@ -95,6 +106,10 @@ impl LstmTables {
     pub fn recurrent(&self) -> &[[[f32; HIDDEN]; 4]; HIDDEN] {
         &self.recurrent
     }
+    /// `U[j][g][u]` repeated in 8 lanes, for the sequences-in-lanes kernels (8 KiB).
+    pub fn recurrent_splat(&self) -> &[[[Splat; HIDDEN]; 4]; HIDDEN] {
+        &self.recurrent_splat
+    }
     pub fn dense_kernel(&self) -> &[f32; HIDDEN] {
         &self.dense_kernel
     }
@@ -112,6 +127,7 @@ impl LstmTables {
 pub struct RnnTables {
     table: Vec<HiddenRow>,
     recurrent: [[f32; HIDDEN]; HIDDEN],
+    recurrent_splat: Box<[[Splat; HIDDEN]; HIDDEN]>,
     dense_kernel: [f32; HIDDEN],
     dense_bias: f32,
     pad_states: Vec<RnnState>,
@@ -128,6 +144,10 @@ impl RnnTables {
     /// `U[j][u]`: Keras' `recurrent_kernel [HIDDEN, HIDDEN]`.
     pub fn recurrent(&self) -> &[[f32; HIDDEN]; HIDDEN] {
         &self.recurrent
+    }
+    /// `U[j][u]` repeated in 8 lanes (2 KiB).
+    pub fn recurrent_splat(&self) -> &[[Splat; HIDDEN]; HIDDEN] {
+        &self.recurrent_splat
     }
     pub fn dense_kernel(&self) -> &[f32; HIDDEN] {
         &self.dense_kernel
@@ -161,10 +181,20 @@ fn fold_embedding<const N: usize>(
     out
 }
 
-/// Fold LSTM weights into [`LstmTables`] and fill the padding cache.
+/// Fold LSTM weights into [`LstmTables`] and fill the padding cache with the reference step
+/// (see [`super::Kernel::fold_lstm`] for a cache in a given kernel's arithmetic).
 ///
 /// Panics if the vocabulary is empty (there is no pad token to cache).
 pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
+    fold_lstm_with(w, reference::lstm_step)
+}
+
+/// [`fold_lstm`] with the padding cache built by `step`, so that the cache is bitwise what
+/// stepping the pads with `step` gives.
+pub(crate) fn fold_lstm_with(
+    w: &LstmWeights,
+    step: impl Fn(&LstmTables, &mut LstmState, u16),
+) -> LstmTables {
     assert!(
         !w.embedding.is_empty(),
         "the vocabulary must contain the pad token 0"
@@ -181,9 +211,14 @@ pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
     let recurrent = std::array::from_fn(|j| {
         std::array::from_fn(|g| std::array::from_fn(|u| w.recurrent_kernel[j][g * HIDDEN + u]))
     });
+    let recurrent_splat = Box::new(
+        recurrent
+            .map(|by_gate: [[f32; HIDDEN]; 4]| by_gate.map(|units| units.map(|x| Splat([x; 8])))),
+    );
     let mut t = LstmTables {
         table,
         recurrent,
+        recurrent_splat,
         dense_kernel: w.dense_kernel,
         dense_bias: w.dense_bias,
         pad_states: Vec::with_capacity(SEQ_LEN + 1),
@@ -191,15 +226,24 @@ pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
     let mut s = LstmState::default();
     t.pad_states.push(s);
     for _ in 0..SEQ_LEN {
-        reference::lstm_step(&t, &mut s, 0);
+        step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
     t
 }
 
 /// Fold SimpleRNN weights (embedding or one-hot input) into [`RnnTables`] and fill the
-/// padding cache. Panics if the vocabulary is empty.
+/// padding cache with the reference step (see [`super::Kernel::fold_rnn`]). Panics if the
+/// vocabulary is empty.
 pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
+    fold_rnn_with(w, reference::rnn_step)
+}
+
+/// [`fold_rnn`] with the padding cache built by `step`.
+pub(crate) fn fold_rnn_with(
+    w: &RnnWeights,
+    step: impl Fn(&RnnTables, &mut RnnState, u16),
+) -> RnnTables {
     let rows: Vec<[f32; HIDDEN]> = match &w.input {
         RnnInput::Embedding { embedding, kernel } => fold_embedding(embedding, kernel, &w.bias),
         RnnInput::OneHot { kernel } => kernel
@@ -214,6 +258,7 @@ pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
     let mut t = RnnTables {
         table: rows.into_iter().map(HiddenRow).collect(),
         recurrent: w.recurrent_kernel,
+        recurrent_splat: Box::new(w.recurrent_kernel.map(|units| units.map(|x| Splat([x; 8])))),
         dense_kernel: w.dense_kernel,
         dense_bias: w.dense_bias,
         pad_states: Vec::with_capacity(SEQ_LEN + 1),
@@ -221,7 +266,7 @@ pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
     let mut s = RnnState::default();
     t.pad_states.push(s);
     for _ in 0..SEQ_LEN {
-        reference::rnn_step(&t, &mut s, 0);
+        step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
     t

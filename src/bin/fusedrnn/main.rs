@@ -1,5 +1,6 @@
 //! The `fusedrnn` command line: one module per subcommand.
 
+mod bench;
 mod data;
 mod score;
 mod train;
@@ -35,6 +36,14 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Throughput (reviews/s) and latency (one step, one review) of a model on this machine.
+    Bench {
+        #[command(flatten)]
+        input: score::Input,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Loss and accuracy of a model on a split (Keras' binary cross-entropy and accuracy).
     Eval {
         #[command(flatten)]
@@ -62,6 +71,7 @@ fn main() -> ExitCode {
         Command::Summary { model } => score::summary(&model),
         Command::Predict { input, out } => score::predict(&input, &out),
         Command::Eval { input, json } => score::eval(&input, json),
+        Command::Bench { input, json } => bench::run(&input, json),
         Command::Train(args) => train::run(&args),
     };
     match result {

@@ -1,0 +1,90 @@
+//! `fusedrnn bench`: throughput and latency of a model on a split, on this machine.
+
+use std::time::Duration;
+
+use fusedrnn::infer::Scorer;
+use fusedrnn::infer::bench::measure;
+use fusedrnn::kernels::Kernel;
+use fusedrnn::model::Model;
+use fusedrnn::shape::SEQ_LEN;
+use fusedrnn::tokfile::TokFile;
+use serde_json::json;
+
+use crate::CliResult;
+use crate::score::Input;
+
+pub fn run(input: &Input, as_json: bool) -> CliResult {
+    let model = Model::load(&input.model)?;
+    let kernel = Kernel::select()?;
+    let scorer = Scorer::new(&model, kernel);
+    let tok = TokFile::open(&input.data)?;
+    let split = tok.split(input.split);
+    let context = |e: fusedrnn::infer::InferError| {
+        format!(
+            "{} with {}: {e}",
+            input.model.display(),
+            input.data.display()
+        )
+    };
+    scorer.check(&split, tok.num_words()).map_err(context)?;
+    let seqs = split
+        .rows_fixed::<SEQ_LEN>()
+        .expect("checked: SEQ_LEN tokens per row");
+    if seqs.is_empty() {
+        return Err(format!(
+            "{}: split {} is empty: nothing to measure",
+            input.data.display(),
+            input.split
+        )
+        .into());
+    }
+    let threads = input.threads();
+    if !as_json {
+        eprintln!(
+            "measuring {} ({}) on {} {} reviews, {threads} threads ...",
+            model.arch(),
+            kernel.name(),
+            seqs.len(),
+            input.split
+        );
+    }
+    let r = measure(&scorer, seqs, threads, Duration::from_secs(1)).map_err(context)?;
+    if as_json {
+        let v = json!({
+            "arch": model.arch().name(),
+            "kernel": kernel.name(),
+            "threads": r.threads,
+            "split": input.split.as_str(),
+            "reviews": r.reviews,
+            "reviews_per_s": r.reviews_per_s,
+            "ns_per_sequence_step": r.ns_per_sequence_step,
+            "step_latency_ns": {"p50": r.step_latency_ns.p50, "p99": r.step_latency_ns.p99},
+            "review_latency_us": {"p50": r.review_latency_us.p50, "p99": r.review_latency_us.p99},
+            "steps_timed": r.steps_timed,
+            "reviews_timed": r.reviews_timed,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "{} on {} ({} reviews), kernel {}, {} threads",
+            model.arch(),
+            input.split,
+            r.reviews,
+            kernel.name(),
+            r.threads
+        );
+        println!(
+            "  throughput      {:>12.0} reviews/s   ({:.2} ns per sequence-step)",
+            r.reviews_per_s, r.ns_per_sequence_step
+        );
+        println!(
+            "  step latency    p50 {:>7.1} ns   p99 {:>7.1} ns   ({} steps)",
+            r.step_latency_ns.p50, r.step_latency_ns.p99, r.steps_timed
+        );
+        println!(
+            "  review latency  p50 {:>7.2} µs   p99 {:>7.2} µs   ({} reviews of {SEQ_LEN} tokens)",
+            r.review_latency_us.p50, r.review_latency_us.p99, r.reviews_timed
+        );
+    }
+    Ok(())
+}
