@@ -19,10 +19,13 @@
 //!   at run time ([`kernels::Kernel::select`], overridable with `FUSEDRNN_KERNEL`).
 //! - [`infer`]: scoring a split across cores, a streaming one-sequence session, Keras' loss and
 //!   accuracy, and the measurements behind `fusedrnn bench`.
+//! - [`train`]: Keras-faithful training (initializers, BPTT with 8 sequences in the SIMD lanes,
+//!   RMSprop, input dropout, EarlyStopping, the fit loop), bit-identical for any thread count.
 //! - [`plot`], [`atomic`]: PNG charts and all-or-nothing file output.
 //!
 //! # Safety
-//! `unsafe` lives in three places: the AVX2+FMA intrinsics (reached only through a value that
+//! `unsafe` lives in three places: the AVX2+FMA intrinsics and `#[target_feature]` bodies (in
+//! `kernels`, and the training shard kernel in `train::bptt`; reached only through a value that
 //! proves the CPU has the features), the file mapping, and nothing else that is not commented
 //! with the invariant it relies on. Everything above them is safe Rust.
 //!
@@ -57,3 +60,4 @@ pub mod model;
 pub mod plot;
 pub mod shape;
 pub mod tokfile;
+pub mod train;

@@ -22,7 +22,7 @@ pub mod activations;
 pub mod gemm;
 pub mod portable;
 pub mod reference;
-mod simd;
+pub(crate) mod simd;
 pub mod tables;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_64_avx2_fma;

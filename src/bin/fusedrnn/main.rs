@@ -3,6 +3,7 @@
 mod bench;
 mod data;
 mod score;
+mod train;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train a model as the notebook does (RMSprop, BCE, EarlyStopping on val_loss).
+    Train(train::TrainArgs),
 }
 
 /// What a subcommand returns: errors become one line on stderr and exit code 1.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Predict { input, out } => score::predict(&input, &out),
         Command::Eval { input, json } => score::eval(&input, json),
         Command::Bench { input, json } => bench::run(&input, json),
+        Command::Train(args) => train::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,176 @@
+//! `fusedrnn train`: the notebook's `model.fit` with EarlyStopping, writing the best checkpoint,
+//! the history and the loss curves into one folder.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use fusedrnn::kernels::Kernel;
+use fusedrnn::model::{Arch, Model};
+use fusedrnn::tokfile::{SplitName, TokFile};
+use fusedrnn::train::{EpochRecord, Observer, TrainConfig, fit};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::CliResult;
+
+/// `fusedrnn train` flags.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Packed token file (from imdb-pack); trains on `train`, validates on `val`.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Architecture: lstm, rnn or rnn-onehot.
+    #[arg(long, value_parser = parse_arch)]
+    pub arch: Arch,
+    /// Input dropout rate in [0, 1), as Keras' `LSTM(8, dropout=…)` / `SimpleRNN(8, dropout=…)`.
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout: f32,
+    /// Maximum number of epochs.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Reviews per batch (the last batch of an epoch may be smaller).
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// RMSprop learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    pub lr: f32,
+    /// EarlyStopping patience on val_loss (best weights restored).
+    #[arg(long, default_value_t = 3)]
+    pub patience: usize,
+    /// Seed of the initial weights, the shuffles and the dropout masks.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Threads (default: every core). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Rows of the embedding / one-hot width (default: the data's num_words).
+    #[arg(long)]
+    pub vocab: Option<usize>,
+    /// Output folder (created if missing; its parent must exist): best.safetensors,
+    /// history.csv, loss.png.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    Arch::from_name(s).ok_or_else(|| format!("{s:?} is not one of: lstm, rnn, rnn-onehot"))
+}
+
+/// Draws the per-epoch progress bar, prints Keras' epoch lines and writes the files.
+struct Cli {
+    out: PathBuf,
+    epochs: usize,
+    bar: Option<ProgressBar>,
+    history: Vec<EpochRecord>,
+}
+
+impl Cli {
+    fn write_history(&self) -> Result<(), String> {
+        let mut csv = String::from(EpochRecord::CSV_HEADER);
+        csv.push('\n');
+        for r in &self.history {
+            csv.push_str(&r.csv_line());
+            csv.push('\n');
+        }
+        let path = self.out.join("history.csv");
+        fusedrnn::atomic::write_bytes(&path, csv.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+impl Observer for Cli {
+    fn batch_done(&mut self, epoch: usize, done: usize, total: usize) {
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::new(total as u64);
+            if let Ok(style) =
+                ProgressStyle::with_template("Epoch {msg} [{bar:30}] {pos}/{len} {elapsed_precise}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(format!("{epoch}/{}", self.epochs));
+            bar
+        });
+        bar.set_position(done as u64);
+    }
+
+    fn epoch_done(&mut self, record: &EpochRecord, improved: Option<&Model>) -> Result<(), String> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        println!("{}", record.keras_line(self.epochs));
+        self.history.push(*record);
+        if let Some(model) = improved {
+            let path = self.out.join("best.safetensors");
+            model.save(&path).map_err(|e| e.to_string())?;
+        }
+        self.write_history()
+    }
+}
+
+pub fn run(args: &TrainArgs) -> CliResult {
+    let tok = TokFile::open(&args.data)?;
+    let (train, val) = (tok.split(SplitName::Train), tok.split(SplitName::Val));
+    let cfg = TrainConfig {
+        arch: args.arch,
+        vocab: args.vocab.unwrap_or(tok.num_words()),
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        dropout: args.dropout,
+        patience: args.patience,
+        seed: args.seed,
+        threads: args.threads.unwrap_or_else(crate::default_threads),
+    };
+    cfg.check(&train, &val, tok.num_words())
+        .map_err(|e| format!("{}: {e}", args.data.display()))?;
+    let kernel = Kernel::select()?;
+    create_out_dir(&args.out)?;
+    eprintln!(
+        "training {} on {} reviews, validating on {} ({} kernel, {} threads)",
+        cfg.arch,
+        train.len(),
+        val.len(),
+        kernel.name(),
+        cfg.threads
+    );
+    let mut cli = Cli {
+        out: args.out.clone(),
+        epochs: cfg.epochs,
+        bar: None,
+        history: Vec::new(),
+    };
+    let outcome = fit(&train, &val, tok.num_words(), &cfg, kernel, &mut cli)?;
+    let (loss, val_loss): (Vec<f64>, Vec<f64>) =
+        outcome.history.iter().map(|r| (r.loss, r.val_loss)).unzip();
+    let png = args.out.join("loss.png");
+    fusedrnn::plot::loss_curves(
+        &png,
+        &loss,
+        &val_loss,
+        &format!("{}: training and validation loss", cfg.arch),
+    )
+    .map_err(|e| format!("{}: {e}", png.display()))?;
+    if outcome.stopped_early {
+        eprintln!(
+            "early stopping after epoch {}",
+            outcome.history.last().map_or(0, |r| r.epoch)
+        );
+    }
+    let best = &outcome.history[outcome.best_epoch - 1];
+    eprintln!(
+        "best epoch {}: val_loss {:.4}, val_accuracy {:.4} -> {}",
+        outcome.best_epoch,
+        best.val_loss,
+        best.val_accuracy,
+        args.out.join("best.safetensors").display()
+    );
+    Ok(())
+}
+
+/// Creates `dir` (not its parents) unless it is already a folder.
+fn create_out_dir(dir: &Path) -> Result<(), String> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}

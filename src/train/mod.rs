@@ -1,0 +1,31 @@
+//! Training like Keras: initializers, BPTT through all `SEQ_LEN` steps, RMSprop, input dropout,
+//! and the fit loop (shuffle, early stopping, best checkpoint, history).
+//!
+//! | file                | what                                                                |
+//! |---------------------|---------------------------------------------------------------------|
+//! | [`params`]          | the flat parameter layout shared by weights, gradients and optimizer |
+//! | [`init`]            | SplitMix64, Keras 3's initializers                                   |
+//! | [`mod@reference`]   | scalar f64 forward + backward, the oracle of the tests               |
+//! | [`bptt`]            | the fast shard kernel: [`bptt::LANES`] sequences in lanes            |
+//! | [`trainer`]         | a batch: shards in parallel, fixed-order reduction, GEMMs, RMSprop   |
+//! | [`rmsprop`]         | Keras 3's RMSprop                                                    |
+//! | [`early_stopping`]  | Keras 3's EarlyStopping bookkeeping                                  |
+//! | [`mod@fit`]         | epochs, validation, history                                          |
+//!
+//! Same seed, same weights, whatever the number of threads: see [`trainer`].
+
+pub mod bptt;
+pub mod early_stopping;
+pub mod fit;
+pub mod init;
+pub mod params;
+pub mod reference;
+pub mod rmsprop;
+pub mod trainer;
+
+pub use early_stopping::{EarlyStopping, Verdict};
+pub use fit::{EpochRecord, FitOutcome, Observer, Quiet, TrainConfig, TrainError, fit, fit_from};
+pub use init::{SplitMix64, init_params};
+pub use params::{Layout, Params};
+pub use rmsprop::RmsProp;
+pub use trainer::{BatchStats, Trainer, dropout_key, dropout_scales};

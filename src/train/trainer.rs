@@ -1,0 +1,418 @@
+//! One training step over a batch: split it into shards of [`LANES`] sequences, run the shards
+//! in parallel ([`Shard::run`]), reduce their gradients in shard order, update with RMSprop.
+//!
+//! # Input projection and its gradient
+//!
+//! | case                     | `x_t·W + b` per (sequence, step)       | back to the parameters                  |
+//! |--------------------------|----------------------------------------|-----------------------------------------|
+//! | embedding, no dropout    | row of the folded table `T = E·W + b`  | `δT[v] = Σ δz` over the steps with token `v`; `δW = Eᵀ·δT`, `δE = δT·Wᵀ` (two sgemm per batch) |
+//! | embedding, dropout       | `X' = E[tokens] ⊙ mask`, `X'·W + b` (sgemm per shard `[LANES·SEQ_LEN, EMBED]·[EMBED, G]`) | `δW = X'ᵀ·δZ`, `δX' = δZ·Wᵀ` (sgemm per shard), `δE[v] += δX' ⊙ mask` |
+//! | one-hot                  | `K[token]·mask[token] + b`             | `δK[token] += δz·mask[token]`           |
+//!
+//! `δb = Σ δz` in every case.
+//!
+//! # Determinism
+//!
+//! Shard boundaries depend only on the batch (every [`LANES`] rows), each shard is computed by
+//! one thread from read-only inputs, and the reduction runs on the calling thread in shard
+//! order. So the gradient, and the weights after any number of steps, are bit-identical for any
+//! number of threads.
+
+// Index loops over lanes, steps and columns read like the equations.
+#![allow(clippy::needless_range_loop)]
+
+use rayon::prelude::*;
+
+use super::bptt::{LANES, Shard};
+use super::init::{SplitMix64, hash_words};
+use super::params::{Layout, Params};
+use super::rmsprop::RmsProp;
+use crate::kernels::Kernel;
+use crate::kernels::gemm::sgemm;
+use crate::model::Arch;
+use crate::shape::{EMBED, HIDDEN, SEQ_LEN};
+
+/// Loss and accuracy counts of one batch, with the weights before its update.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BatchStats {
+    /// Sum of per-sample losses.
+    pub loss_sum: f64,
+    pub correct: usize,
+    pub count: usize,
+}
+
+/// Keras' input dropout mask of one sequence: `[in_dim]` factors, `0` with probability `rate`,
+/// else `1 / (1 − rate)`, drawn from the counter-based stream `key` (in training: a hash of the
+/// seed, the epoch and the row). Keras 3 (`DropoutRNNCell.get_dropout_mask`, with
+/// `recurrent_dropout = 0`) draws one mask of the step input's shape `[batch, in_dim]` per
+/// batch, shares it between the four LSTM gates and reuses it at every step.
+pub fn dropout_scales(rate: f32, key: u64, out: &mut [f32]) {
+    let keep = 1.0 - f64::from(rate);
+    let scale = (1.0 / keep) as f32;
+    let mut rng = SplitMix64::new(key);
+    for s in out.iter_mut() {
+        *s = if rng.next_f64() < keep { scale } else { 0.0 };
+    }
+}
+
+/// The dropout key of one row in one epoch.
+pub fn dropout_key(seed: u64, epoch: usize, row: usize) -> u64 {
+    hash_words(&[seed, 0xD0, epoch as u64, row as u64])
+}
+
+/// Parameters, optimizer state and reusable buffers.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    pub params: Params,
+    pub optimizer: RmsProp,
+    /// Input dropout rate in `[0, 1)`.
+    pub dropout: f32,
+    kernel: Kernel,
+    shards: Vec<Shard>,
+    /// `[G, EMBED]` = Wᵀ.
+    kernel_t: Vec<f32>,
+    /// `[vocab, G]` folded table (no-dropout paths).
+    table: Vec<f32>,
+    /// `[vocab, G]` table gradient.
+    d_table: Vec<f32>,
+    /// `[EMBED, vocab]` = Eᵀ.
+    emb_t: Vec<f32>,
+    /// Per shard `[LANES, in_dim]` dropout factors.
+    scales: Vec<Vec<f32>>,
+    /// Per shard, dropout with an embedding: `X'` `[LANES·SEQ_LEN, EMBED]`, its transpose,
+    /// `δX'` and the shard's `δW` `[EMBED, G]`.
+    x_drop: Vec<[Vec<f32>; 4]>,
+    /// Per shard, its input gradient: `δT` `[vocab, G]` (no dropout), `δK` `[vocab, G]`
+    /// (one-hot) or `δE` `[vocab, EMBED]` (dropout with an embedding). Scattered in parallel,
+    /// summed in shard order.
+    d_inputs: Vec<Vec<f32>>,
+    grad: Vec<f32>,
+}
+
+impl Trainer {
+    /// A trainer for `params` with RMSprop(`lr`) and input dropout `dropout` (0 = none),
+    /// activations from `kernel`.
+    pub fn new(params: Params, lr: f32, dropout: f32, kernel: Kernel) -> Trainer {
+        let n = params.layout.len();
+        Trainer {
+            optimizer: RmsProp::new(n, lr),
+            params,
+            dropout,
+            kernel,
+            shards: Vec::new(),
+            kernel_t: Vec::new(),
+            table: Vec::new(),
+            d_table: Vec::new(),
+            emb_t: Vec::new(),
+            scales: Vec::new(),
+            x_drop: Vec::new(),
+            d_inputs: Vec::new(),
+            grad: vec![0.0; n],
+        }
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.params.layout
+    }
+
+    /// The gradient of the last [`Self::compute_gradient`] (flat [`Layout`]).
+    pub fn gradient(&self) -> &[f32] {
+        &self.grad
+    }
+
+    /// One RMSprop update with the last gradient.
+    pub fn apply_gradient(&mut self) {
+        self.optimizer.step(&mut self.params.values, &self.grad);
+    }
+
+    /// Forward + backward + update on one batch: what Keras' `train_on_batch` does.
+    pub fn train_batch(
+        &mut self,
+        seqs: &[[u16; SEQ_LEN]],
+        labels: &[u8],
+        dropout_keys: Option<&[u64]>,
+    ) -> BatchStats {
+        let stats = self.compute_gradient(seqs, labels, dropout_keys);
+        self.apply_gradient();
+        stats
+    }
+
+    /// The gradient of the batch's mean loss, on the current rayon pool. With `dropout > 0`,
+    /// `dropout_keys` gives each sequence's mask key (see [`dropout_scales`]); `None` means no
+    /// dropout (inference-mode inputs).
+    ///
+    /// # Panics
+    /// If lengths differ, the batch is empty, or a token is `≥ vocab`.
+    pub fn compute_gradient(
+        &mut self,
+        seqs: &[[u16; SEQ_LEN]],
+        labels: &[u8],
+        dropout_keys: Option<&[u64]>,
+    ) -> BatchStats {
+        assert_eq!(seqs.len(), labels.len(), "one label per sequence");
+        assert!(!seqs.is_empty(), "an empty batch has no mean loss");
+        let layout = self.params.layout;
+        let (g, vocab, in_dim) = (layout.gates(), layout.vocab, layout.in_dim());
+        let keys = if self.dropout > 0.0 {
+            dropout_keys
+        } else {
+            None
+        };
+        if let Some(k) = keys {
+            assert_eq!(k.len(), seqs.len(), "one dropout key per sequence");
+        }
+        let n_shards = seqs.len().div_ceil(LANES);
+        while self.shards.len() < n_shards {
+            self.shards.push(Shard::new(g));
+            self.scales.push(vec![0.0; LANES * in_dim]);
+            self.d_inputs.push(Vec::new());
+            self.x_drop.push([
+                vec![0.0; LANES * SEQ_LEN * EMBED],
+                vec![0.0; LANES * SEQ_LEN * EMBED],
+                vec![0.0; LANES * SEQ_LEN * EMBED],
+                vec![0.0; EMBED * g],
+            ]);
+        }
+        let p = &self.params.values;
+        let (emb, ker) = (&p[layout.embedding()], &p[layout.kernel()]);
+        let bias = &p[layout.bias()];
+        if layout.has_embedding() {
+            // Wᵀ [G, EMBED].
+            self.kernel_t.resize(g * EMBED, 0.0);
+            for e in 0..EMBED {
+                for col in 0..g {
+                    self.kernel_t[col * EMBED + e] = ker[e * g + col];
+                }
+            }
+        }
+        let fold = keys.is_none() || !layout.has_embedding();
+        if fold {
+            // T = E·W + b, or K + b for one-hot input.
+            self.table.clear();
+            for _ in 0..vocab {
+                self.table.extend_from_slice(bias);
+            }
+            if layout.has_embedding() {
+                sgemm(vocab, EMBED, g, emb, ker, 1.0, &mut self.table);
+            } else {
+                self.table.iter_mut().zip(ker).for_each(|(t, k)| *t += k);
+            }
+        }
+
+        let inv_n = 1.0 / seqs.len() as f32;
+        let rec = &p[layout.recurrent()];
+        let dense: [f32; HIDDEN] = p[layout.dense_kernel()].try_into().expect("HIDDEN");
+        let dense_bias = p[layout.dense_bias()];
+        let kernel = self.kernel;
+        let dropout = self.dropout;
+        let table = &self.table;
+        let arch = layout.arch;
+        self.shards[..n_shards]
+            .par_iter_mut()
+            .zip(&mut self.scales[..n_shards])
+            .zip(&mut self.x_drop[..n_shards])
+            .zip(&mut self.d_inputs[..n_shards])
+            .enumerate()
+            .for_each(|(k, (((shard, scales), xd), d_in))| {
+                let lo = k * LANES;
+                let hi = (lo + LANES).min(seqs.len());
+                shard.active = hi - lo;
+                for l in 0..LANES {
+                    let r = lo + l;
+                    if r < hi {
+                        shard.tokens[l] = seqs[r];
+                        shard.labels[l] = f32::from(labels[r]);
+                    } else {
+                        shard.tokens[l] = [0; SEQ_LEN];
+                        shard.labels[l] = 0.0;
+                    }
+                    let sc = &mut scales[l * in_dim..(l + 1) * in_dim];
+                    match keys {
+                        Some(keys) if r < hi => dropout_scales(dropout, keys[r], sc),
+                        _ => sc.fill(1.0),
+                    }
+                }
+                fill_xproj(
+                    shard,
+                    layout,
+                    emb,
+                    ker,
+                    bias,
+                    table,
+                    keys.is_some(),
+                    scales,
+                    xd,
+                );
+                shard.run(arch, kernel, rec, &dense, dense_bias, inv_n);
+                if keys.is_some() && layout.has_embedding() {
+                    // δW_shard = X'ᵀ·δZ, δX' = δZ·Wᵀ.
+                    let [_, xt, dx, dw] = xd;
+                    let rows = LANES * SEQ_LEN;
+                    sgemm(EMBED, rows, g, xt, &shard.dz, 0.0, dw);
+                    sgemm(rows, g, EMBED, &shard.dz, &self.kernel_t, 0.0, dx);
+                }
+                scatter_input_grad(shard, layout, keys.is_some(), scales, xd, d_in);
+            });
+
+        // Reduction in shard order.
+        let grad = &mut self.grad;
+        grad.fill(0.0);
+        let mut stats = BatchStats {
+            count: seqs.len(),
+            ..BatchStats::default()
+        };
+        let by_table = keys.is_none() && layout.has_embedding();
+        if by_table {
+            self.d_table.clear();
+            self.d_table.resize(vocab * g, 0.0);
+        }
+        for k in 0..n_shards {
+            let shard = &self.shards[k];
+            stats.loss_sum += shard.loss_sum;
+            stats.correct += shard.correct;
+            add(&mut grad[layout.recurrent()], &shard.d_rec);
+            add(&mut grad[layout.bias()], &shard.d_bias);
+            add(&mut grad[layout.dense_kernel()], &shard.d_dense);
+            grad[layout.dense_bias()] += shard.d_dense_bias;
+            let d_in = &self.d_inputs[k];
+            if by_table {
+                add(&mut self.d_table, d_in);
+            } else if layout.has_embedding() {
+                add(&mut grad[layout.embedding()], d_in);
+                add(&mut grad[layout.kernel()], &self.x_drop[k][3]);
+            } else {
+                add(&mut grad[layout.kernel()], d_in);
+            }
+        }
+        if by_table {
+            // δW = Eᵀ·δT ([EMBED, vocab]·[vocab, G]) and δE = δT·Wᵀ ([vocab, G]·[G, EMBED]).
+            self.emb_t.resize(EMBED * vocab, 0.0);
+            for v in 0..vocab {
+                for e in 0..EMBED {
+                    self.emb_t[e * vocab + v] = emb[v * EMBED + e];
+                }
+            }
+            sgemm(
+                EMBED,
+                vocab,
+                g,
+                &self.emb_t,
+                &self.d_table,
+                0.0,
+                &mut grad[layout.kernel()],
+            );
+            sgemm(
+                vocab,
+                g,
+                EMBED,
+                &self.d_table,
+                &self.kernel_t,
+                0.0,
+                &mut grad[layout.embedding()],
+            );
+        }
+        stats
+    }
+}
+
+fn add(acc: &mut [f32], x: &[f32]) {
+    acc.iter_mut().zip(x).for_each(|(a, b)| *a += b);
+}
+
+/// Scatters a shard's per-step gradients onto the rows of its tokens (see the module table):
+/// `δT[tok] += δz`, `δK[tok] += δz·mask[tok]`, or `δE[tok] += δX' ⊙ mask`. Runs in the shard's
+/// thread, into the shard's own buffer.
+fn scatter_input_grad(
+    shard: &Shard,
+    layout: Layout,
+    dropout: bool,
+    scales: &[f32],
+    xd: &[Vec<f32>; 4],
+    d_in: &mut Vec<f32>,
+) {
+    let (g, in_dim, vocab) = (layout.gates(), layout.in_dim(), layout.vocab);
+    let dropout_embedding = dropout && layout.has_embedding();
+    let width = if dropout_embedding { EMBED } else { g };
+    d_in.clear();
+    d_in.resize(vocab * width, 0.0);
+    for l in 0..shard.active {
+        for t in 0..SEQ_LEN {
+            let tok = usize::from(shard.tokens[l][t]);
+            let r = l * SEQ_LEN + t;
+            let out = &mut d_in[tok * width..(tok + 1) * width];
+            if dropout_embedding {
+                let dx = &xd[2][r * EMBED..(r + 1) * EMBED];
+                let sc = &scales[l * EMBED..(l + 1) * EMBED];
+                for e in 0..EMBED {
+                    out[e] += dx[e] * sc[e];
+                }
+            } else {
+                let dz = &shard.dz[r * g..(r + 1) * g];
+                let s = if layout.has_embedding() {
+                    1.0
+                } else {
+                    scales[l * in_dim + tok]
+                };
+                for col in 0..g {
+                    out[col] += dz[col] * s;
+                }
+            }
+        }
+    }
+}
+
+/// Fills a shard's `x_t·W + b` rows (see the module table).
+#[allow(clippy::too_many_arguments)]
+fn fill_xproj(
+    shard: &mut Shard,
+    layout: Layout,
+    emb: &[f32],
+    ker: &[f32],
+    bias: &[f32],
+    table: &[f32],
+    dropout: bool,
+    scales: &[f32],
+    xd: &mut [Vec<f32>; 4],
+) {
+    let g = layout.gates();
+    let in_dim = layout.in_dim();
+    if !dropout {
+        for l in 0..LANES {
+            for t in 0..SEQ_LEN {
+                let tok = usize::from(shard.tokens[l][t]);
+                shard.xproj[(l * SEQ_LEN + t) * g..][..g]
+                    .copy_from_slice(&table[tok * g..(tok + 1) * g]);
+            }
+        }
+    } else if layout.arch == Arch::RnnOneHot {
+        for l in 0..LANES {
+            for t in 0..SEQ_LEN {
+                let tok = usize::from(shard.tokens[l][t]);
+                let s = scales[l * in_dim + tok];
+                let row = &mut shard.xproj[(l * SEQ_LEN + t) * g..][..g];
+                let k = &ker[tok * g..(tok + 1) * g];
+                for col in 0..g {
+                    row[col] = k[col] * s + bias[col];
+                }
+            }
+        }
+    } else {
+        let rows = LANES * SEQ_LEN;
+        let [x, xt, _, _] = xd;
+        for l in 0..LANES {
+            let sc = &scales[l * EMBED..(l + 1) * EMBED];
+            for t in 0..SEQ_LEN {
+                let tok = usize::from(shard.tokens[l][t]);
+                let r = l * SEQ_LEN + t;
+                let e_row = &emb[tok * EMBED..(tok + 1) * EMBED];
+                for e in 0..EMBED {
+                    let v = e_row[e] * sc[e];
+                    x[r * EMBED + e] = v;
+                    xt[e * rows + r] = v;
+                }
+                shard.xproj[r * g..(r + 1) * g].copy_from_slice(bias);
+            }
+        }
+        sgemm(rows, EMBED, g, x, ker, 1.0, &mut shard.xproj);
+    }
+}
