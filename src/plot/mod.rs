@@ -132,6 +132,7 @@ pub fn loss_curves(path: &Path, train: &[f64], val: &[f64], title: &str) -> Resu
             .configure_mesh()
             .x_desc("epoch")
             .y_desc("loss")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(("sans-serif", 15))
             .draw()?;
         for (values, label, color) in [

@@ -11,7 +11,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use fusedrnn::tokfile::TokFile;
+use std::time::Duration;
+
+use fusedrnn::infer::bench::measure;
+use fusedrnn::infer::{Scorer, evaluate};
+use fusedrnn::kernels::Kernel;
+use fusedrnn::model::Model;
+use fusedrnn::shape::SEQ_LEN;
+use fusedrnn::tokfile::{SplitName, TokFile};
+use fusedrnn::train::{EpochRecord, Observer, RunDir, TrainConfig, fit};
 use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
 use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
 
@@ -73,17 +81,17 @@ fn run(args: &Args) -> Result<()> {
     };
     let (arrays, source) = match found {
         Some(path) => {
-            println!("[1/3] data: {}", path.display());
+            println!("[1/6] data: {}", path.display());
             (ImdbArrays::read(&path)?, format!("`{}`", path.display()))
         }
         None => {
             if args.synthetic {
                 println!(
-                    "[1/3] data: --synthetic: generating a SYNTHETIC IMDB-like corpus (numbers below are not IMDB's)"
+                    "[1/6] data: --synthetic: generating a SYNTHETIC IMDB-like corpus (numbers below are not IMDB's)"
                 );
             } else {
                 println!(
-                    "[1/3] data: no imdb.npz found ($FUSEDRNN_IMDB_NPZ, ~/.keras/datasets/imdb.npz, ../shared/data/imdb.npz);"
+                    "[1/6] data: no imdb.npz found ($FUSEDRNN_IMDB_NPZ, ~/.keras/datasets/imdb.npz, ../shared/data/imdb.npz);"
                 );
                 println!(
                     "      generating a SYNTHETIC IMDB-like corpus instead (numbers below are not IMDB's)"
@@ -112,7 +120,7 @@ fn run(args: &Args) -> Result<()> {
     packed.write(&tok_path)?;
     let pack_s = t.elapsed().as_secs_f64();
     println!(
-        "[2/3] packed load_data(num_words=500) + train_test_split(0.2, 42) + pad_sequences(100) into {} (read {read_s:.3} s, pack+write {pack_s:.3} s)",
+        "[2/6] packed load_data(num_words=500) + train_test_split(0.2, 42) + pad_sequences(100) into {} (read {read_s:.3} s, pack+write {pack_s:.3} s)",
         // `read` includes generating the corpus when it is synthetic.
         tok_path.display()
     );
@@ -146,7 +154,7 @@ fn run(args: &Args) -> Result<()> {
 
     // 3. The notebook's length histogram.
     let hist = args.out.join("lengths.png");
-    let train = tok.split(fusedrnn::tokfile::SplitName::Train);
+    let train = tok.split(SplitName::Train);
     fusedrnn::plot::length_histogram(
         &hist,
         train.lengths,
@@ -154,16 +162,116 @@ fn run(args: &Args) -> Result<()> {
         tok.params().seq_len,
         "Review lengths, train split",
     )?;
-    println!("[3/3] wrote {}", hist.display());
+    println!("[3/6] wrote {}", hist.display());
     writeln!(report, "\nLength histogram: `{}`.", hist.display())?;
+
+    // 4. The notebook's model.fit: Embedding(500,16) + LSTM(8) + Dense(1), RMSprop(1e-4),
+    //    batch 64, 10 epochs, EarlyStopping(patience=3, restore_best_weights), best checkpoint.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let kernel = Kernel::select()?;
+    let cfg = TrainConfig {
+        threads,
+        ..TrainConfig::default()
+    };
+    println!(
+        "[4/6] training {} ({} kernel, {threads} threads): 10 epochs, batch 64, RMSprop(1e-4), patience 3",
+        cfg.arch,
+        kernel.name()
+    );
+    let (train, val) = (tok.split(SplitName::Train), tok.split(SplitName::Val));
+    let mut dir = Printing(RunDir::new(&args.out), cfg.epochs);
+    let t = Instant::now();
+    let outcome = fit(&train, &val, tok.num_words(), &cfg, kernel, &mut dir)?;
+    let train_s = t.elapsed().as_secs_f64();
+    let loss_png = dir.0.write_loss_plot(cfg.arch)?;
+    let best = &outcome.history[outcome.best_epoch - 1];
+    println!(
+        "      best epoch {} (val_loss {:.4}, val_accuracy {:.4}) -> {}; loss curves -> {}",
+        outcome.best_epoch,
+        best.val_loss,
+        best.val_accuracy,
+        dir.0.best_path().display(),
+        loss_png.display()
+    );
+    writeln!(report, "\n## Training (LSTM, the notebook's settings)\n")?;
     writeln!(
         report,
-        "\nTraining, evaluation and benchmarks join this report as they land (see the issues)."
+        "{} epochs in {train_s:.2} s ({} kernel, {threads} threads); best epoch {}: val_loss {:.4}, val_accuracy {:.4}.",
+        outcome.history.len(),
+        kernel.name(),
+        outcome.best_epoch,
+        best.val_loss,
+        best.val_accuracy
     )?;
+    writeln!(
+        report,
+        "Model `{}`, history `{}`, curves `{}`.",
+        dir.0.best_path().display(),
+        args.out.join("history.csv").display(),
+        loss_png.display()
+    )?;
+
+    // 5. model.evaluate on the test split.
+    let scorer = Scorer::new(&outcome.best, kernel);
+    let test = tok.split(SplitName::Test);
+    let probs = scorer.score_split(&test, tok.num_words(), threads)?;
+    let e = evaluate(&probs, test.labels);
+    println!(
+        "[5/6] test: {} reviews - loss: {:.4} - accuracy: {:.4}",
+        e.count, e.loss, e.accuracy
+    );
+    writeln!(
+        report,
+        "\nTest split: {} reviews, loss {:.4}, accuracy {:.4}.",
+        e.count, e.loss, e.accuracy
+    )?;
+
+    // 6. Speed of the trained model on this machine.
+    let seqs = test
+        .rows_fixed::<SEQ_LEN>()
+        .ok_or("the token file's rows are not 100 tokens")?;
+    writeln!(
+        report,
+        "\n## Speed on this machine\n\n| threads | reviews/s | step p50 ns | step p99 ns | review p50 µs | review p99 µs |\n|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for t in if threads > 1 {
+        vec![1, threads]
+    } else {
+        vec![1]
+    } {
+        let r = measure(&scorer, seqs, t, Duration::from_secs(1))?;
+        println!(
+            "[6/6] {t} thread(s): {:.0} reviews/s; one step p50 {:.1} ns; one review p50 {:.2} µs",
+            r.reviews_per_s, r.step_latency_ns.p50, r.review_latency_us.p50
+        );
+        writeln!(
+            report,
+            "| {t} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} |",
+            r.reviews_per_s,
+            r.step_latency_ns.p50,
+            r.step_latency_ns.p99,
+            r.review_latency_us.p50,
+            r.review_latency_us.p99
+        )?;
+    }
 
     let report_path = args.out.join("report.md");
     fusedrnn::atomic::write_bytes(&report_path, report.as_bytes())
         .map_err(|e| format!("{}: {e}", report_path.display()))?;
     println!("report: {}", report_path.display());
     Ok(())
+}
+
+/// Prints Keras' epoch line, then has the run folder written.
+struct Printing(RunDir, usize);
+
+impl Observer for Printing {
+    fn epoch_done(
+        &mut self,
+        record: &EpochRecord,
+        improved: Option<&Model>,
+    ) -> std::result::Result<(), String> {
+        println!("      {}", record.keras_line(self.1));
+        self.0.record(record, improved)
+    }
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use fusedrnn::kernels::Kernel;
 use fusedrnn::model::{Arch, Model};
 use fusedrnn::tokfile::{SplitName, TokFile};
-use fusedrnn::train::{EpochRecord, Observer, TrainConfig, fit};
+use fusedrnn::train::{EpochRecord, Observer, RunDir, TrainConfig, fit};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::CliResult;
@@ -56,26 +56,11 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
     Arch::from_name(s).ok_or_else(|| format!("{s:?} is not one of: lstm, rnn, rnn-onehot"))
 }
 
-/// Draws the per-epoch progress bar, prints Keras' epoch lines and writes the files.
+/// Draws the per-epoch progress bar, prints Keras' epoch lines and has the run folder written.
 struct Cli {
-    out: PathBuf,
+    dir: RunDir,
     epochs: usize,
     bar: Option<ProgressBar>,
-    history: Vec<EpochRecord>,
-}
-
-impl Cli {
-    fn write_history(&self) -> Result<(), String> {
-        let mut csv = String::from(EpochRecord::CSV_HEADER);
-        csv.push('\n');
-        for r in &self.history {
-            csv.push_str(&r.csv_line());
-            csv.push('\n');
-        }
-        let path = self.out.join("history.csv");
-        fusedrnn::atomic::write_bytes(&path, csv.as_bytes())
-            .map_err(|e| format!("{}: {e}", path.display()))
-    }
 }
 
 impl Observer for Cli {
@@ -98,12 +83,7 @@ impl Observer for Cli {
             bar.finish_and_clear();
         }
         println!("{}", record.keras_line(self.epochs));
-        self.history.push(*record);
-        if let Some(model) = improved {
-            let path = self.out.join("best.safetensors");
-            model.save(&path).map_err(|e| e.to_string())?;
-        }
-        self.write_history()
+        self.dir.record(record, improved)
     }
 }
 
@@ -134,22 +114,12 @@ pub fn run(args: &TrainArgs) -> CliResult {
         cfg.threads
     );
     let mut cli = Cli {
-        out: args.out.clone(),
+        dir: RunDir::new(&args.out),
         epochs: cfg.epochs,
         bar: None,
-        history: Vec::new(),
     };
     let outcome = fit(&train, &val, tok.num_words(), &cfg, kernel, &mut cli)?;
-    let (loss, val_loss): (Vec<f64>, Vec<f64>) =
-        outcome.history.iter().map(|r| (r.loss, r.val_loss)).unzip();
-    let png = args.out.join("loss.png");
-    fusedrnn::plot::loss_curves(
-        &png,
-        &loss,
-        &val_loss,
-        &format!("{}: training and validation loss", cfg.arch),
-    )
-    .map_err(|e| format!("{}: {e}", png.display()))?;
+    cli.dir.write_loss_plot(cfg.arch)?;
     if outcome.stopped_early {
         eprintln!(
             "early stopping after epoch {}",
