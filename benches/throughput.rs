@@ -6,7 +6,7 @@
 //!
 //! Throughput is `Elements(reviews)`: criterion's "elem/s" is reviews per second.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -15,34 +15,11 @@ use fusedrnn::kernels::Kernel;
 use fusedrnn::model::Model;
 use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::tokfile::{SplitName, TokFile};
-use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
-use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
 
-/// The test split, packed with the notebook's defaults, and where it came from.
-fn test_split() -> (TokFile, &'static str) {
-    let path = std::env::var_os("FUSEDRNN_IMDB_NPZ")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/imdb.npz"));
-    let (arrays, source) = match ImdbArrays::read(&path) {
-        Ok(a) => (a, "shared imdb.npz"),
-        Err(_) => {
-            let (a, b, c, d) = generate(&SynthConfig::default());
-            (
-                ImdbArrays::from_bytes(&npz_bytes(&a, &b, &c, &d).unwrap()).unwrap(),
-                "synthetic corpus",
-            )
-        }
-    };
-    let packed = pack(&arrays, &PackConfig::default()).unwrap();
-    let [a, b, c] = &packed.splits;
-    let mut bytes = Vec::new();
-    fusedrnn::tokfile::encode(
-        &mut bytes,
-        &packed.params,
-        [a.as_data(), b.as_data(), c.as_data()],
-    )
-    .unwrap();
-    (TokFile::from_bytes(&bytes).unwrap(), source)
+/// The notebook's packed data (real when this machine has it) and where it came from.
+fn test_split() -> (TokFile, String) {
+    let (tok, source) = fusedrnn_data_tools::locate::notebook_tok().unwrap();
+    (tok, source.to_string())
 }
 
 fn bench(c: &mut Criterion) {

@@ -6,7 +6,6 @@
 //! a synthetic corpus of the same shape when neither is there — the bench says which). Kernel:
 //! whatever `Kernel::select` picks (`FUSEDRNN_KERNEL` to pin one).
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -17,34 +16,11 @@ use fusedrnn::shape::{EMBED, GATES, HIDDEN, NUM_WORDS, SEQ_LEN};
 use fusedrnn::tokfile::{SplitName, TokFile};
 use fusedrnn::train::bptt::{LANES, Shard};
 use fusedrnn::train::{Layout, Quiet, RmsProp, TrainConfig, Trainer, fit, init_params};
-use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
-use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
 
-/// The notebook's packed data and where it came from.
-fn data() -> (TokFile, &'static str) {
-    let path = std::env::var_os("FUSEDRNN_IMDB_NPZ")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/imdb.npz"));
-    let (arrays, source) = match ImdbArrays::read(&path) {
-        Ok(a) => (a, "shared imdb.npz"),
-        Err(_) => {
-            let (a, b, c, d) = generate(&SynthConfig::default());
-            (
-                ImdbArrays::from_bytes(&npz_bytes(&a, &b, &c, &d).unwrap()).unwrap(),
-                "synthetic corpus",
-            )
-        }
-    };
-    let packed = pack(&arrays, &PackConfig::default()).unwrap();
-    let [a, b, c] = &packed.splits;
-    let mut bytes = Vec::new();
-    fusedrnn::tokfile::encode(
-        &mut bytes,
-        &packed.params,
-        [a.as_data(), b.as_data(), c.as_data()],
-    )
-    .unwrap();
-    (TokFile::from_bytes(&bytes).unwrap(), source)
+/// The notebook's packed data (real when this machine has it) and where it came from.
+fn data() -> (TokFile, String) {
+    let (tok, source) = fusedrnn_data_tools::locate::notebook_tok().unwrap();
+    (tok, source.to_string())
 }
 
 const ARCHS: [Arch; 3] = [Arch::Lstm, Arch::Rnn, Arch::RnnOneHot];

@@ -59,5 +59,6 @@ pub mod kernels;
 pub mod model;
 pub mod plot;
 pub mod shape;
+pub mod stdout;
 pub mod tokfile;
 pub mod train;

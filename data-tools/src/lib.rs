@@ -8,6 +8,7 @@
 //! pipeline, as `imdb-pack` runs it). This crate is the only place that parses pickle.
 
 pub mod keras;
+pub mod locate;
 pub mod npy;
 pub mod npz;
 pub mod numpy_random;

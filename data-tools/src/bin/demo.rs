@@ -6,7 +6,7 @@
 //! stage that exists so far, writing everything into one folder with a short report.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -20,6 +20,7 @@ use fusedrnn::model::Model;
 use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::tokfile::{SplitName, TokFile};
 use fusedrnn::train::{EpochRecord, Observer, RunDir, TrainConfig, fit};
+use fusedrnn_data_tools::locate::find_imdb_npz;
 use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
 use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
 
@@ -50,21 +51,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Where a real `imdb.npz` may be, in order.
-fn candidates() -> Vec<PathBuf> {
-    let mut c = Vec::new();
-    if let Some(p) = std::env::var_os("FUSEDRNN_IMDB_NPZ") {
-        c.push(PathBuf::from(p));
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        c.push(Path::new(&home).join(".keras/datasets/imdb.npz"));
-    }
-    c.push(PathBuf::from("../shared/data/imdb.npz"));
-    // From the repository root when run elsewhere (cargo passes the manifest dir at build time).
-    c.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/imdb.npz"));
-    c
-}
-
 fn run(args: &Args) -> Result<()> {
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let mut report = String::new();
@@ -75,25 +61,23 @@ fn run(args: &Args) -> Result<()> {
     let found = if args.synthetic {
         None
     } else {
-        args.npz
-            .clone()
-            .or_else(|| candidates().into_iter().find(|p| p.is_file()))
+        args.npz.clone().or_else(find_imdb_npz)
     };
     let (arrays, source) = match found {
         Some(path) => {
-            println!("[1/6] data: {}", path.display());
+            fusedrnn::outln!("[1/6] data: {}", path.display());
             (ImdbArrays::read(&path)?, format!("`{}`", path.display()))
         }
         None => {
             if args.synthetic {
-                println!(
+                fusedrnn::outln!(
                     "[1/6] data: --synthetic: generating a SYNTHETIC IMDB-like corpus (numbers below are not IMDB's)"
                 );
             } else {
-                println!(
+                fusedrnn::outln!(
                     "[1/6] data: no imdb.npz found ($FUSEDRNN_IMDB_NPZ, ~/.keras/datasets/imdb.npz, ../shared/data/imdb.npz);"
                 );
-                println!(
+                fusedrnn::outln!(
                     "      generating a SYNTHETIC IMDB-like corpus instead (numbers below are not IMDB's)"
                 );
             }
@@ -101,7 +85,7 @@ fn run(args: &Args) -> Result<()> {
             let path = args.out.join("synthetic_imdb.npz");
             fusedrnn::atomic::write_bytes(&path, &npz_bytes(&xa, &ya, &xb, &yb)?)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            println!("      wrote {}", path.display());
+            fusedrnn::outln!("      wrote {}", path.display());
             (
                 ImdbArrays::read(&path)?,
                 format!(
@@ -119,7 +103,7 @@ fn run(args: &Args) -> Result<()> {
     let tok_path = args.out.join("imdb.tok");
     packed.write(&tok_path)?;
     let pack_s = t.elapsed().as_secs_f64();
-    println!(
+    fusedrnn::outln!(
         "[2/6] packed load_data(num_words=500) + train_test_split(0.2, 42) + pad_sequences(100) into {} (read {read_s:.3} s, pack+write {pack_s:.3} s)",
         // `read` includes generating the corpus when it is synthetic.
         tok_path.display()
@@ -137,7 +121,7 @@ fn run(args: &Args) -> Result<()> {
     let tok = TokFile::open(&tok_path)?;
     for split in tok.splits() {
         let s = split.stats();
-        println!(
+        fusedrnn::outln!(
             "      {:<5} {:>6} reviews, {:>5.1}% positive, unpadded length mean {:.2} median {:.1}",
             split.name.as_str(),
             s.count,
@@ -162,7 +146,7 @@ fn run(args: &Args) -> Result<()> {
         tok.params().seq_len,
         "Review lengths, train split",
     )?;
-    println!("[3/6] wrote {}", hist.display());
+    fusedrnn::outln!("[3/6] wrote {}", hist.display());
     writeln!(report, "\nLength histogram: `{}`.", hist.display())?;
 
     // 4. The notebook's model.fit: Embedding(500,16) + LSTM(8) + Dense(1), RMSprop(1e-4),
@@ -173,7 +157,7 @@ fn run(args: &Args) -> Result<()> {
         threads,
         ..TrainConfig::default()
     };
-    println!(
+    fusedrnn::outln!(
         "[4/6] training {} ({} kernel, {threads} threads): 10 epochs, batch 64, RMSprop(1e-4), patience 3",
         cfg.arch,
         kernel.name()
@@ -185,7 +169,7 @@ fn run(args: &Args) -> Result<()> {
     let train_s = t.elapsed().as_secs_f64();
     let loss_png = dir.0.write_loss_plot(cfg.arch)?;
     let best = &outcome.history[outcome.best_epoch - 1];
-    println!(
+    fusedrnn::outln!(
         "      best epoch {} (val_loss {:.4}, val_accuracy {:.4}) -> {}; loss curves -> {}",
         outcome.best_epoch,
         best.val_loss,
@@ -216,9 +200,11 @@ fn run(args: &Args) -> Result<()> {
     let test = tok.split(SplitName::Test);
     let probs = scorer.score_split(&test, tok.num_words(), threads)?;
     let e = evaluate(&probs, test.labels);
-    println!(
+    fusedrnn::outln!(
         "[5/6] test: {} reviews - loss: {:.4} - accuracy: {:.4}",
-        e.count, e.loss, e.accuracy
+        e.count,
+        e.loss,
+        e.accuracy
     );
     writeln!(
         report,
@@ -240,9 +226,11 @@ fn run(args: &Args) -> Result<()> {
         vec![1]
     } {
         let r = measure(&scorer, seqs, t, Duration::from_secs(1))?;
-        println!(
+        fusedrnn::outln!(
             "[6/6] {t} thread(s): {:.0} reviews/s; one step p50 {:.1} ns; one review p50 {:.2} µs",
-            r.reviews_per_s, r.step_latency_ns.p50, r.review_latency_us.p50
+            r.reviews_per_s,
+            r.step_latency_ns.p50,
+            r.review_latency_us.p50
         );
         writeln!(
             report,
@@ -258,7 +246,7 @@ fn run(args: &Args) -> Result<()> {
     let report_path = args.out.join("report.md");
     fusedrnn::atomic::write_bytes(&report_path, report.as_bytes())
         .map_err(|e| format!("{}: {e}", report_path.display()))?;
-    println!("report: {}", report_path.display());
+    fusedrnn::outln!("report: {}", report_path.display());
     Ok(())
 }
 
@@ -271,7 +259,7 @@ impl Observer for Printing {
         record: &EpochRecord,
         improved: Option<&Model>,
     ) -> std::result::Result<(), String> {
-        println!("      {}", record.keras_line(self.1));
+        fusedrnn::outln!("      {}", record.keras_line(self.1));
         self.0.record(record, improved)
     }
 }

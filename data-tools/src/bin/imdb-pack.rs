@@ -134,14 +134,14 @@ fn opt(v: Option<u32>) -> String {
 
 fn print_summary(args: &Args, packed: &Packed, bytes: u64, [read, pack, total]: [f64; 3]) {
     let p = &packed.params;
-    println!(
+    fusedrnn::outln!(
         "imdb-pack: {} -> {} ({:.1} MB) in {total:.3} s (read {read:.3} s, pack {pack:.3} s, write {:.3} s)",
         args.npz.display(),
         args.out.display(),
         bytes as f64 / 1e6,
         total - read - pack
     );
-    println!(
+    fusedrnn::outln!(
         "  load_data(num_words={}{}, skip_top={}, seed={}, start_char={}, oov_char={}, index_from={})",
         opt(args.num_words.0),
         if args.num_words.0.is_none() {
@@ -156,23 +156,30 @@ fn print_summary(args: &Args, packed: &Packed, bytes: u64, [read, pack, total]: 
         p.index_from
     );
     if p.val_split > 0.0 {
-        println!(
+        fusedrnn::outln!(
             "  train_test_split(test_size={}, random_state={})",
-            p.val_split, p.split_seed
+            p.val_split,
+            p.split_seed
         );
     } else {
-        println!("  no validation split");
+        fusedrnn::outln!("  no validation split");
     }
-    println!(
+    fusedrnn::outln!(
         "  pad_sequences(maxlen={}, padding='{}', truncating='{}')",
         p.seq_len,
         p.padding.as_str(),
         p.truncating.as_str()
     );
-    println!();
-    println!(
+    fusedrnn::outln!();
+    fusedrnn::outln!(
         "  {:<6} {:>8} {:>9} {:>9} {:>8} {:>10} {:>7}",
-        "split", "reviews", "positive", "mean len", "median", "truncated", "oov"
+        "split",
+        "reviews",
+        "positive",
+        "mean len",
+        "median",
+        "truncated",
+        "oov"
     );
     for (name, s) in ["train", "val", "test"].iter().zip(&packed.splits) {
         let n = s.rows();
@@ -183,7 +190,7 @@ fn print_summary(args: &Args, packed: &Packed, bytes: u64, [read, pack, total]: 
             s.tokens.iter().filter(|&&t| u32::from(t) == o).count()
         });
         let nonpad = s.tokens.iter().filter(|&&t| t != 0).count();
-        println!(
+        fusedrnn::outln!(
             "  {:<6} {:>8} {:>8.1}% {:>9.2} {:>8.1} {:>9.1}% {:>6.1}%",
             name,
             n,

@@ -63,9 +63,9 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             "steps_timed": r.steps_timed,
             "reviews_timed": r.reviews_timed,
         });
-        println!("{v}");
+        fusedrnn::outln!("{v}");
     } else {
-        println!(
+        fusedrnn::outln!(
             "{} on {} ({} reviews), kernel {}, {} threads",
             model.arch(),
             input.split,
@@ -73,17 +73,22 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             kernel.name(),
             r.threads
         );
-        println!(
+        fusedrnn::outln!(
             "  throughput      {:>12.0} reviews/s   ({:.2} ns per sequence-step)",
-            r.reviews_per_s, r.ns_per_sequence_step
+            r.reviews_per_s,
+            r.ns_per_sequence_step
         );
-        println!(
+        fusedrnn::outln!(
             "  step latency    p50 {:>7.1} ns   p99 {:>7.1} ns   ({} steps)",
-            r.step_latency_ns.p50, r.step_latency_ns.p99, r.steps_timed
+            r.step_latency_ns.p50,
+            r.step_latency_ns.p99,
+            r.steps_timed
         );
-        println!(
+        fusedrnn::outln!(
             "  review latency  p50 {:>7.2} µs   p99 {:>7.2} µs   ({} reviews of {SEQ_LEN} tokens)",
-            r.review_latency_us.p50, r.review_latency_us.p99, r.reviews_timed
+            r.review_latency_us.p50,
+            r.review_latency_us.p99,
+            r.reviews_timed
         );
     }
     Ok(())

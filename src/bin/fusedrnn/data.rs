@@ -84,16 +84,16 @@ fn info(file: &Path, as_json: bool) -> CliResult {
             },
             "splits": splits,
         });
-        println!("{out}");
+        fusedrnn::outln!("{out}");
         return Ok(());
     }
-    println!(
+    fusedrnn::outln!(
         "{}: seq_len {}, num_words {}",
         file.display(),
         p.seq_len,
         p.num_words
     );
-    println!(
+    fusedrnn::outln!(
         "  packed with load_data(seed={}, skip_top={}, start_char={:?}, oov_char={:?}, index_from={}), \
          val_split {} (seed {}), padding '{}', truncating '{}'",
         p.seed,
@@ -106,12 +106,18 @@ fn info(file: &Path, as_json: bool) -> CliResult {
         p.padding.as_str(),
         p.truncating.as_str()
     );
-    println!(
+    fusedrnn::outln!(
         "{:<6} {:>8} {:>9} {:>10} {:>8}  {:<16} {:<16}",
-        "split", "count", "positives", "mean len", "median", "tokens_sha256", "labels_sha256"
+        "split",
+        "count",
+        "positives",
+        "mean len",
+        "median",
+        "tokens_sha256",
+        "labels_sha256"
     );
     for (name, s) in &stats {
-        println!(
+        fusedrnn::outln!(
             "{:<6} {:>8} {:>9} {:>10.5} {:>8.1}  {:<16} {:<16}",
             name.as_str(),
             s.count,

@@ -72,7 +72,7 @@ pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
 
 pub fn summary(model: &Path) -> CliResult {
     let m = Model::load(model)?;
-    print!("{}", m.summary());
+    fusedrnn::outln!("{}", m.summary().trim_end());
     Ok(())
 }
 
@@ -109,11 +109,14 @@ pub fn eval(input: &Input, as_json: bool) -> CliResult {
             "arch": scorer.arch().name(),
             "kernel": scorer.kernel().name(),
         });
-        println!("{v}");
+        fusedrnn::outln!("{v}");
     } else {
-        println!(
+        fusedrnn::outln!(
             "{} split: {} reviews - loss: {:.4} - accuracy: {:.4}",
-            input.split, e.count, e.loss, e.accuracy
+            input.split,
+            e.count,
+            e.loss,
+            e.accuracy
         );
     }
     Ok(())

@@ -82,7 +82,7 @@ impl Observer for Cli {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        println!("{}", record.keras_line(self.epochs));
+        fusedrnn::outln!("{}", record.keras_line(self.epochs));
         self.dir.record(record, improved)
     }
 }
