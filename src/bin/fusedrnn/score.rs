@@ -4,9 +4,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use fusedrnn::infer::{Scorer, evaluate};
+use std::io::Write;
+
+use fusedrnn::infer::{Scorer, evaluate, with_threads};
 use fusedrnn::kernels::Kernel;
 use fusedrnn::model::Model;
+use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::tokfile::{SplitName, TokFile};
 use serde_json::json;
 
@@ -41,7 +44,6 @@ pub struct Scored {
     pub scorer: Scorer,
     pub tok: TokFile,
     pub probs: Vec<f32>,
-    pub seconds: f64,
 }
 
 /// Loads the model and the split, checks they fit together and scores the split.
@@ -51,7 +53,6 @@ pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
     let scorer = Scorer::new(&model, kernel);
     let tok = TokFile::open(&input.data)?;
     let split = tok.split(input.split);
-    let t = Instant::now();
     let probs = scorer
         .score_split(&split, tok.num_words(), input.threads())
         .map_err(|e| {
@@ -61,13 +62,7 @@ pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
                 input.data.display()
             )
         })?;
-    let seconds = t.elapsed().as_secs_f64();
-    Ok(Scored {
-        scorer,
-        tok,
-        probs,
-        seconds,
-    })
+    Ok(Scored { scorer, tok, probs })
 }
 
 pub fn summary(model: &Path) -> CliResult {
@@ -76,21 +71,51 @@ pub fn summary(model: &Path) -> CliResult {
     Ok(())
 }
 
+/// Reviews scored and written per step of `predict`: the output is streamed, so memory stays at
+/// one chunk (1 MiB of probabilities) however large the token file is.
+const PREDICT_CHUNK: usize = 1 << 18;
+
 pub fn predict(input: &Input, out: &Path) -> CliResult {
-    let Scored {
-        scorer,
-        probs,
-        seconds,
-        ..
-    } = score(input)?;
-    fusedrnn::infer::npy::save_f32(out, &probs).map_err(|e| format!("{}: {e}", out.display()))?;
+    let model = Model::load(&input.model)?;
+    let kernel = Kernel::select()?;
+    let scorer = Scorer::new(&model, kernel);
+    let tok = TokFile::open(&input.data)?;
+    let split = tok.split(input.split);
+    let context = |e: fusedrnn::infer::InferError| {
+        format!(
+            "{} with {}: {e}",
+            input.model.display(),
+            input.data.display()
+        )
+    };
+    scorer.check(&split, tok.num_words()).map_err(context)?;
+    let seqs = split
+        .rows_fixed::<SEQ_LEN>()
+        .expect("checked: SEQ_LEN tokens per row");
+    let threads = input.threads();
+    let t = Instant::now();
+    let write = |w: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
+        w.write_all(&fusedrnn::infer::npy::f32_header(seqs.len()))?;
+        let mut probs = vec![0.0f32; PREDICT_CHUNK.min(seqs.len())];
+        for chunk in seqs.chunks(PREDICT_CHUNK) {
+            let p = &mut probs[..chunk.len()];
+            scorer.score(chunk, p);
+            // Little-endian as the header says: token files only open on little-endian hosts.
+            w.write_all(bytemuck::cast_slice(p))?;
+        }
+        Ok(())
+    };
+    // On the pool of `threads`: each chunk is scored in parallel, then written.
+    with_threads(threads, || fusedrnn::atomic::write_with(out, write))
+        .map_err(context)?
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    let seconds = t.elapsed().as_secs_f64();
     eprintln!(
-        "wrote {} probabilities to {} ({} kernel, {} threads, {:.0} reviews/s)",
-        probs.len(),
+        "wrote {} probabilities to {} ({} kernel, {threads} threads, {:.0} reviews/s)",
+        seqs.len(),
         out.display(),
-        scorer.kernel().name(),
-        input.threads(),
-        probs.len() as f64 / seconds.max(1e-9)
+        kernel.name(),
+        seqs.len() as f64 / seconds.max(1e-9)
     );
     Ok(())
 }
