@@ -110,7 +110,7 @@ fn steps(c: &mut Criterion) {
     let lt = fold_lstm(&lstm_weights(&mut rng));
     let rt = fold_rnn(&rnn_weights(&mut rng));
     let toks: Vec<u16> = (0..1024).map(|_| rng.token()).collect();
-    let mut g = c.benchmark_group("step");
+    let mut g = c.benchmark_group("step_latency");
     g.throughput(Throughput::Elements(1));
     for k in Kernel::available() {
         // Each iteration depends on the previous state: this is step *latency*.
@@ -138,7 +138,7 @@ fn reviews(c: &mut Criterion) {
     let lt = fold_lstm(&lstm_weights(&mut rng));
     let rt = fold_rnn(&rnn_weights(&mut rng));
     let review = seqs(&mut rng, 1, false)[0];
-    let mut g = c.benchmark_group("review100");
+    let mut g = c.benchmark_group("sequence_latency");
     g.throughput(Throughput::Elements(SEQ_LEN as u64));
     for k in Kernel::available() {
         g.bench_function(BenchmarkId::new("lstm", k.name()), |b| {

@@ -1,31 +1,29 @@
-//! imdb-pack's stages on the 50,000-review data set: `../shared/data/imdb.npz` when it is
-//! beside the checkout (or `$FUSEDRNN_IMDB_NPZ`), else a synthetic corpus of the same shape.
+//! imdb-pack's stages on the 50,000-review data set: a real `imdb.npz` when this machine has one
+//! (see `data-tools/src/locate.rs`), else a synthetic corpus of the same shape.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
 use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
 
-fn npz() -> (Vec<u8>, &'static str) {
-    let path = std::env::var_os("FUSEDRNN_IMDB_NPZ")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/imdb.npz")
-        });
-    match std::fs::read(&path) {
-        Ok(b) => (b, "shared imdb.npz"),
-        Err(_) => {
+/// The npz bytes (the real file when this machine has one) and where they came from.
+fn npz() -> (Vec<u8>, String) {
+    match fusedrnn_data_tools::locate::find_imdb_npz() {
+        Some(path) => (std::fs::read(&path).unwrap(), path.display().to_string()),
+        None => {
             let (a, b, c, d) = generate(&SynthConfig::default());
-            (npz_bytes(&a, &b, &c, &d).unwrap(), "synthetic corpus")
+            (
+                npz_bytes(&a, &b, &c, &d).unwrap(),
+                "synthetic corpus".to_string(),
+            )
         }
     }
 }
 
 fn bench(c: &mut Criterion) {
     let (bytes, source) = npz();
-    eprintln!("pack benches on the {source} ({} bytes)", bytes.len());
+    eprintln!("pack benches on {source} ({} bytes)", bytes.len());
     let mut g = c.benchmark_group("pack");
     g.sample_size(20)
         .measurement_time(Duration::from_secs(8))
