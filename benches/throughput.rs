@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
     let seqs = split.rows_fixed::<SEQ_LEN>().unwrap();
     let kernel = Kernel::select().unwrap();
     eprintln!(
-        "throughput on the {source}: {} test reviews, kernel {}",
+        "throughput on {source}: {} test reviews, kernel {}",
         seqs.len(),
         kernel.name()
     );

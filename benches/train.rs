@@ -32,7 +32,7 @@ fn bench(c: &mut Criterion) {
     let rows = train.rows_fixed::<SEQ_LEN>().unwrap();
     let kernel = Kernel::select().unwrap();
     eprintln!(
-        "training benches on the {source}: {} train / {} val reviews, kernel {}",
+        "training benches on {source}: {} train / {} val reviews, kernel {}",
         train.len(),
         val.len(),
         kernel.name()
