@@ -20,7 +20,10 @@
 //! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
 //! words the tokenizer can emit ([`table`]).
 
+mod session;
 mod table;
+
+pub use session::TextSession;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -88,6 +91,11 @@ pub enum TextError {
         #[source]
         problem: WordIndexProblem,
     },
+    /// A tokenizer and a model that do not fit: the tokenizer can emit ids the model lacks.
+    #[error(
+        "the tokenizer emits ids up to {max_id}; the model's vocabulary is {vocab} (set num_words to at most {vocab})"
+    )]
+    Vocab { max_id: u32, vocab: usize },
 }
 
 /// Turns review text into token ids (see the [module docs](self) for the rules).
@@ -118,6 +126,7 @@ const WORD_BYTE: [u8; 128] = {
 /// The word being read, already lowercased, with leading apostrophes dropped and trailing ones
 /// held back: an apostrophe is written only once a later word character follows it, so at the
 /// end of a word `bytes[..len]` is the stripped word.
+#[derive(Clone)]
 struct Word {
     bytes: [u8; MAX_WORD_BYTES],
     len: usize,
@@ -265,13 +274,20 @@ impl Tokenizer {
     pub fn for_each_id(&self, text: &str, mut emit: impl FnMut(u32)) {
         emit(self.config.start_char);
         let mut word = Word::new();
+        self.feed(&mut word, text, &mut emit);
+        self.end_word(&mut word, &mut emit);
+    }
+
+    /// Reads `text` into `word`, emitting the id of each word that ends inside `text`; the last
+    /// word may still be open afterwards (more text can continue it).
+    fn feed(&self, word: &mut Word, text: &str, emit: &mut impl FnMut(u32)) {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
             if b.is_ascii() {
                 match WORD_BYTE[usize::from(b)] {
-                    0 => self.end_word(&mut word, &mut emit),
+                    0 => self.end_word(word, emit),
                     lower => word.push(lower),
                 }
                 i += 1;
@@ -283,26 +299,35 @@ impl Tokenizer {
                 for lower in c.to_lowercase() {
                     match u8::try_from(lower).ok().filter(u8::is_ascii) {
                         Some(a) if WORD_BYTE[usize::from(a)] == a => word.push(a),
-                        _ => self.end_word(&mut word, &mut emit),
+                        _ => self.end_word(word, emit),
                     }
                 }
             }
         }
-        self.end_word(&mut word, &mut emit);
+    }
+
+    /// The id of the open word if it ended now, or `None` if it is empty.
+    fn word_id(&self, word: &Word) -> Option<u32> {
+        if word.too_long {
+            Some(self.config.oov_char)
+        } else if word.len > 0 {
+            Some(
+                self.table
+                    .get(&word.bytes[..word.len])
+                    .unwrap_or(self.config.oov_char),
+            )
+        } else {
+            None
+        }
     }
 
     /// Emits the id of the word just read, if it is not empty, and starts a new one.
     #[inline]
     fn end_word(&self, word: &mut Word, emit: &mut impl FnMut(u32)) {
-        if word.too_long {
-            emit(self.config.oov_char);
-        } else if word.len > 0 {
-            emit(
-                self.table
-                    .get(&word.bytes[..word.len])
-                    .unwrap_or(self.config.oov_char),
-            );
+        if let Some(id) = self.word_id(word) {
+            emit(id);
         }
+        // Not `Word::new()`: the bytes need no clearing, and zeroing them per word costs.
         word.len = 0;
         word.pending_apostrophes = 0;
         word.too_long = false;
