@@ -19,6 +19,21 @@
 //! The hot path ([`Tokenizer::tokenize_into`]) allocates nothing: the caller owns the output
 //! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
 //! words the tokenizer can emit ([`table`]).
+//!
+//! ```no_run
+//! use fusedrnn::infer::Scorer;
+//! use fusedrnn::kernels::Kernel;
+//! use fusedrnn::model::Model;
+//! use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
+//!
+//! let scorer = Scorer::new(&Model::load("lstm.safetensors")?, Kernel::select()?);
+//! let tokenizer = Tokenizer::from_file("imdb_word_index.json".as_ref(), TokenizerConfig::default())?;
+//! let mut ids = Vec::new(); // reused: tokenize_into allocates nothing once it has grown
+//! tokenizer.tokenize_into("One of the best films I have seen.<br />Go!", &mut ids);
+//! let prob = scorer.score_one(&to_padded(&ids))?;
+//! # let _ = prob;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod session;
 mod table;
