@@ -60,5 +60,6 @@ pub mod model;
 pub mod plot;
 pub mod shape;
 pub mod stdout;
+pub mod text;
 pub mod tokfile;
 pub mod train;

@@ -28,14 +28,9 @@ enum Command {
         #[arg(long)]
         model: std::path::PathBuf,
     },
-    /// Probabilities of every review of a split, as a float32 .npy in file order.
-    Predict {
-        #[command(flatten)]
-        input: score::Input,
-        /// Output .npy (written atomically).
-        #[arg(long)]
-        out: std::path::PathBuf,
-    },
+    /// Probabilities of every review of a split, as a float32 .npy in file order; or of raw
+    /// review text (--word-index with --text or --stdin), one per line.
+    Predict(score::PredictArgs),
     /// Throughput (reviews/s) and latency (one step, one review) of a model on this machine.
     Bench {
         #[command(flatten)]
@@ -69,7 +64,7 @@ fn main() -> ExitCode {
     let result: CliResult = match cli.command {
         Command::Data(cmd) => data::run(cmd),
         Command::Summary { model } => score::summary(&model),
-        Command::Predict { input, out } => score::predict(&input, &out),
+        Command::Predict(args) => score::predict(&args),
         Command::Eval { input, json } => score::eval(&input, json),
         Command::Bench { input, json } => bench::run(&input, json),
         Command::Train(args) => train::run(&args),

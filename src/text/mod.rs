@@ -1,0 +1,362 @@
+//! Raw review text → the token ids the models were trained on.
+//!
+//! The ids follow `keras.datasets.imdb.load_data`: a word of rank `r` in `imdb_word_index.json`
+//! (1 = most frequent) becomes `r + index_from`; a review starts with `start_char`; words whose id
+//! would be `≥ num_words`, and words the index does not know, become `oov_char`. Defaults are the
+//! notebook's: `num_words = 500`, `index_from = 3`, `start_char = 1`, `oov_char = 2`.
+//!
+//! Words are split exactly as the shared data was (`shared/data/README.md`, "Tokenization"):
+//! - the text is lowercased (full Unicode lowercasing, as Python's `str.lower`);
+//! - every character outside `[a-z0-9']` (ASCII only) separates words, so `<br />` gives `br`,
+//!   `é` is a separator, and so is `’` (only the ASCII apostrophe joins);
+//! - apostrophes at the start and end of each word are stripped (`'hello'` → `hello`, `don't`
+//!   stays), and words left empty are dropped.
+//!
+//! Lowercasing happens before the split, so the two non-ASCII characters whose lowercase is ASCII
+//! behave as Python does: the Kelvin sign `K` (U+212A) becomes `k`, a word character, and `İ`
+//! (U+0130) becomes `i` followed by U+0307, a separator.
+//!
+//! The hot path ([`Tokenizer::tokenize_into`]) allocates nothing: the caller owns the output
+//! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
+//! words the tokenizer can emit ([`table`]).
+//!
+//! ```no_run
+//! use fusedrnn::infer::Scorer;
+//! use fusedrnn::kernels::Kernel;
+//! use fusedrnn::model::Model;
+//! use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
+//!
+//! let scorer = Scorer::new(&Model::load("lstm.safetensors")?, Kernel::select()?);
+//! let tokenizer = Tokenizer::from_file("imdb_word_index.json".as_ref(), TokenizerConfig::default())?;
+//! let mut ids = Vec::new(); // reused: tokenize_into allocates nothing once it has grown
+//! tokenizer.tokenize_into("One of the best films I have seen.<br />Go!", &mut ids);
+//! let prob = scorer.score_one(&to_padded(&ids))?;
+//! # let _ = prob;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod session;
+mod table;
+
+pub use session::TextSession;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::shape::SEQ_LEN;
+use table::WordTable;
+
+/// Longest word (in bytes) a word index may hold: the stack buffer words are lowercased into.
+/// The shared index's longest word is 51 bytes.
+pub const MAX_WORD_BYTES: usize = 256;
+
+/// How ranks become ids, with `keras.datasets.imdb.load_data`'s meaning for each field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenizerConfig {
+    /// Ids `≥ num_words` become `oov_char`; `None` keeps every word (ids may then exceed
+    /// `u16::MAX`: use [`Tokenizer::tokenize_wide_into`]).
+    pub num_words: Option<u32>,
+    /// Added to each rank.
+    pub index_from: u32,
+    /// First id of every review.
+    pub start_char: u32,
+    /// Id of a word that is unknown or cut by `num_words`.
+    pub oov_char: u32,
+}
+
+impl Default for TokenizerConfig {
+    /// The notebook's `load_data(num_words=500)`.
+    fn default() -> Self {
+        TokenizerConfig {
+            num_words: Some(500),
+            index_from: 3,
+            start_char: 1,
+            oov_char: 2,
+        }
+    }
+}
+
+/// What is wrong with the bytes of a word index.
+#[derive(Debug, thiserror::Error)]
+pub enum WordIndexProblem {
+    #[error("not a JSON object of word → positive integer rank: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("rank {rank} of {word:?} plus index_from {index_from} overflows u32")]
+    RankOverflow {
+        word: String,
+        rank: u32,
+        index_from: u32,
+    },
+    #[error("word of {len_bytes} bytes is longer than the {MAX_WORD_BYTES} bytes supported")]
+    WordTooLong { len_bytes: usize },
+}
+
+/// Why a tokenizer could not be built from a word index file.
+#[derive(Debug, thiserror::Error)]
+pub enum TextError {
+    #[error("cannot read word index {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("malformed word index {}: {problem}", path.display())]
+    Format {
+        path: PathBuf,
+        #[source]
+        problem: WordIndexProblem,
+    },
+    /// A tokenizer and a model that do not fit: the tokenizer can emit ids the model lacks.
+    #[error(
+        "the tokenizer emits ids up to {max_id}; the model's vocabulary is {vocab} (set num_words to at most {vocab})"
+    )]
+    Vocab { max_id: u32, vocab: usize },
+}
+
+/// Turns review text into token ids (see the [module docs](self) for the rules).
+#[derive(Clone, Debug)]
+pub struct Tokenizer {
+    table: WordTable,
+    config: TokenizerConfig,
+    /// Largest id this tokenizer can emit.
+    max_id: u32,
+}
+
+/// ASCII byte → its lowercase if it is a word character (`[A-Za-z0-9']`), else 0 (separator).
+const WORD_BYTE: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = match c {
+            b'a'..=b'z' | b'0'..=b'9' | b'\'' => c,
+            b'A'..=b'Z' => c + (b'a' - b'A'),
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The word being read, already lowercased, with leading apostrophes dropped and trailing ones
+/// held back: an apostrophe is written only once a later word character follows it, so at the
+/// end of a word `bytes[..len]` is the stripped word.
+#[derive(Clone)]
+struct Word {
+    bytes: [u8; MAX_WORD_BYTES],
+    len: usize,
+    /// Apostrophes seen since the last other word character (not yet written).
+    pending_apostrophes: usize,
+    /// The stripped word is longer than any indexed word can be: it is out of vocabulary.
+    too_long: bool,
+}
+
+impl Word {
+    fn new() -> Word {
+        Word {
+            bytes: [0; MAX_WORD_BYTES],
+            len: 0,
+            pending_apostrophes: 0,
+            too_long: false,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, b: u8) {
+        if b == b'\'' {
+            if self.len > 0 || self.too_long {
+                self.pending_apostrophes += 1;
+            }
+            return;
+        }
+        let need = self.len + self.pending_apostrophes + 1;
+        if need > MAX_WORD_BYTES {
+            self.too_long = true;
+            self.pending_apostrophes = 0;
+            return;
+        }
+        self.bytes[self.len..self.len + self.pending_apostrophes].fill(b'\'');
+        self.len += self.pending_apostrophes;
+        self.pending_apostrophes = 0;
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+}
+
+impl Tokenizer {
+    /// A tokenizer from `imdb_word_index.json` (`{word: rank}`).
+    pub fn from_file(path: &Path, config: TokenizerConfig) -> Result<Tokenizer, TextError> {
+        let bytes = std::fs::read(path).map_err(|source| TextError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Tokenizer::from_json(&bytes, config).map_err(|problem| TextError::Format {
+            path: path.to_path_buf(),
+            problem,
+        })
+    }
+
+    /// A tokenizer from the bytes of a word index (`{word: rank}` JSON).
+    pub fn from_json(json: &[u8], config: TokenizerConfig) -> Result<Tokenizer, WordIndexProblem> {
+        let index: HashMap<String, u32> = serde_json::from_slice(json)?;
+        Tokenizer::from_index(index.iter().map(|(w, &r)| (w.as_str(), r)), config)
+    }
+
+    /// A tokenizer from (word, rank) pairs.
+    pub fn from_index<'w>(
+        index: impl IntoIterator<Item = (&'w str, u32)>,
+        config: TokenizerConfig,
+    ) -> Result<Tokenizer, WordIndexProblem> {
+        let mut kept: Vec<(&[u8], u32)> = Vec::new();
+        for (word, rank) in index {
+            if word.len() > MAX_WORD_BYTES {
+                return Err(WordIndexProblem::WordTooLong {
+                    len_bytes: word.len(),
+                });
+            }
+            let id = rank.checked_add(config.index_from).ok_or_else(|| {
+                WordIndexProblem::RankOverflow {
+                    word: word.to_owned(),
+                    rank,
+                    index_from: config.index_from,
+                }
+            })?;
+            // Words the splitter can never produce (empty, or with a character outside
+            // [a-z0-9']) and words cut by num_words are not stored: looking them up would give
+            // oov_char anyway.
+            let reachable = !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii() && WORD_BYTE[usize::from(b)] == b)
+                && !word.starts_with('\'')
+                && !word.ends_with('\'');
+            if reachable && config.num_words.is_none_or(|n| id < n) {
+                kept.push((word.as_bytes(), id));
+            }
+        }
+        let max_id = kept
+            .iter()
+            .map(|&(_, id)| id)
+            .chain([config.start_char, config.oov_char])
+            .max()
+            .unwrap_or(0);
+        Ok(Tokenizer {
+            table: WordTable::new(&kept),
+            config,
+            max_id,
+        })
+    }
+
+    pub fn config(&self) -> TokenizerConfig {
+        self.config
+    }
+
+    /// Largest id this tokenizer can emit (start and oov chars included).
+    pub fn max_id(&self) -> u32 {
+        self.max_id
+    }
+
+    /// Number of words that map to their own id (not cut by `num_words`).
+    pub fn words_kept(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Replaces `out` with the ids of `text`: `start_char`, then one id per word.
+    ///
+    /// Allocation-free once `out` has grown to the review's length.
+    ///
+    /// # Panics
+    /// If this tokenizer can emit ids above `u16::MAX` (`num_words` above 65,536 or `None` with a
+    /// large index): use [`Tokenizer::tokenize_wide_into`] for those.
+    pub fn tokenize_into(&self, text: &str, out: &mut Vec<u16>) {
+        assert!(
+            self.max_id <= u32::from(u16::MAX),
+            "tokenizer emits ids up to {}, more than u16 holds: use tokenize_wide_into",
+            self.max_id
+        );
+        out.clear();
+        // The assert above makes every id fit.
+        self.for_each_id(text, |id| out.push(id as u16));
+    }
+
+    /// [`Tokenizer::tokenize_into`] for any vocabulary size.
+    pub fn tokenize_wide_into(&self, text: &str, out: &mut Vec<u32>) {
+        out.clear();
+        self.for_each_id(text, |id| out.push(id));
+    }
+
+    /// Calls `emit` with `start_char`, then with the id of each word of `text`, in order.
+    pub fn for_each_id(&self, text: &str, mut emit: impl FnMut(u32)) {
+        emit(self.config.start_char);
+        let mut word = Word::new();
+        self.feed(&mut word, text, &mut emit);
+        self.end_word(&mut word, &mut emit);
+    }
+
+    /// Reads `text` into `word`, emitting the id of each word that ends inside `text`; the last
+    /// word may still be open afterwards (more text can continue it).
+    fn feed(&self, word: &mut Word, text: &str, emit: &mut impl FnMut(u32)) {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii() {
+                match WORD_BYTE[usize::from(b)] {
+                    0 => self.end_word(word, emit),
+                    lower => word.push(lower),
+                }
+                i += 1;
+            } else {
+                // A multi-byte character: rare in reviews, so the general path. `i` is at a char
+                // boundary (every earlier step consumed whole characters).
+                let c = text[i..].chars().next().expect("i is a char boundary");
+                i += c.len_utf8();
+                for lower in c.to_lowercase() {
+                    match u8::try_from(lower).ok().filter(u8::is_ascii) {
+                        Some(a) if WORD_BYTE[usize::from(a)] == a => word.push(a),
+                        _ => self.end_word(word, emit),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The id of the open word if it ended now, or `None` if it is empty.
+    fn word_id(&self, word: &Word) -> Option<u32> {
+        if word.too_long {
+            Some(self.config.oov_char)
+        } else if word.len > 0 {
+            Some(
+                self.table
+                    .get(&word.bytes[..word.len])
+                    .unwrap_or(self.config.oov_char),
+            )
+        } else {
+            None
+        }
+    }
+
+    /// Emits the id of the word just read, if it is not empty, and starts a new one.
+    #[inline]
+    fn end_word(&self, word: &mut Word, emit: &mut impl FnMut(u32)) {
+        if let Some(id) = self.word_id(word) {
+            emit(id);
+        }
+        // Not `Word::new()`: the bytes need no clearing, and zeroing them per word costs.
+        word.len = 0;
+        word.pending_apostrophes = 0;
+        word.too_long = false;
+    }
+}
+
+/// `pad_sequences(maxlen=SEQ_LEN)` with Keras' defaults (`padding="pre"`, `truncating="pre"`):
+/// the last `SEQ_LEN` ids, preceded by zeros when there are fewer.
+pub fn to_padded(ids: &[u16]) -> [u16; SEQ_LEN] {
+    let mut row = [0u16; SEQ_LEN];
+    let kept = &ids[ids.len().saturating_sub(SEQ_LEN)..];
+    row[SEQ_LEN - kept.len()..].copy_from_slice(kept);
+    row
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,220 @@
+//! The splitting rules of `shared/data/README.md`, one test each, on the committed fixture index
+//! (`tests/fixtures/text/word_index.json`: the = 1, and = 2, a = 3, … br = 7, … movie = 17).
+
+use super::*;
+
+const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/text/word_index.json");
+
+/// Every word its own id: `num_words` large enough for the fixture.
+fn all_words() -> Tokenizer {
+    let config = TokenizerConfig {
+        num_words: None,
+        ..TokenizerConfig::default()
+    };
+    Tokenizer::from_json(FIXTURE, config).unwrap()
+}
+
+fn rank(word: &str) -> u16 {
+    let index: HashMap<String, u16> = serde_json::from_slice(FIXTURE).unwrap();
+    index[word]
+}
+
+/// Ids of `text`, without the start char.
+fn ids(t: &Tokenizer, text: &str) -> Vec<u16> {
+    let mut out = Vec::new();
+    t.tokenize_into(text, &mut out);
+    assert_eq!(out[0], 1, "start char first");
+    out[1..].to_vec()
+}
+
+/// Ids of the given fixture words (rank + 3).
+fn words(ws: &[&str]) -> Vec<u16> {
+    ws.iter().map(|w| rank(w) + 3).collect()
+}
+
+const OOV: u16 = 2;
+
+#[test]
+fn empty_text_is_just_the_start_char() {
+    let t = all_words();
+    assert_eq!(ids(&t, ""), Vec::<u16>::new());
+    assert_eq!(ids(&t, "  <>!! ''' "), Vec::<u16>::new());
+}
+
+#[test]
+fn html_break_gives_br() {
+    let t = all_words();
+    assert_eq!(
+        ids(&t, "the movie.<br /><br />a film"),
+        words(&["the", "movie", "br", "br", "a", "film"])
+    );
+}
+
+#[test]
+fn uppercase_is_lowercased() {
+    let t = all_words();
+    assert_eq!(ids(&t, "THE Movie tHe"), words(&["the", "movie", "the"]));
+}
+
+#[test]
+fn apostrophes_at_word_ends_are_stripped_inside_kept() {
+    let t = all_words();
+    assert_eq!(ids(&t, "'the'"), words(&["the"]));
+    assert_eq!(ids(&t, "''movie'''"), words(&["movie"]));
+    assert_eq!(ids(&t, "don't"), words(&["don't"]));
+    assert_eq!(ids(&t, "'don't'"), words(&["don't"]));
+    assert_eq!(ids(&t, "DON'T I'm"), words(&["don't", "i'm"]));
+    // Inner runs of apostrophes stay, so this is not `don't`.
+    assert_eq!(ids(&t, "don''t"), vec![OOV]);
+    // A word of apostrophes only is empty once stripped, and dropped.
+    assert_eq!(ids(&t, "the ' '' movie"), words(&["the", "movie"]));
+    // The typographic apostrophe is a separator: "don’t" is "don" and "t".
+    assert_eq!(ids(&t, "don\u{2019}t"), vec![OOV, OOV]);
+}
+
+#[test]
+fn digits_are_word_characters() {
+    let t = all_words();
+    assert_eq!(ids(&t, "10 a1 1980s"), vec![OOV, OOV, OOV]);
+    let index = Tokenizer::from_index([("10", 1), ("a1", 2)], TokenizerConfig::default()).unwrap();
+    assert_eq!(ids(&index, "10/10, A1!"), vec![4, 4, 5]);
+}
+
+#[test]
+fn punctuation_separates() {
+    let t = all_words();
+    assert_eq!(
+        ids(&t, "the,movie;a-film(the)\"and\"...is_it"),
+        words(&["the", "movie", "a", "film", "the", "and", "is", "it"])
+    );
+}
+
+#[test]
+fn non_ascii_letters_separate() {
+    let t = all_words();
+    // 'é' and 'É' (lowercase 'é') are outside [a-z0-9'], so "théÉmovie" is "th", "movie".
+    assert_eq!(ids(&t, "th\u{e9}\u{c9}movie"), vec![OOV, rank("movie") + 3]);
+    assert_eq!(ids(&t, "the\u{e9}a"), words(&["the", "a"]));
+    // Emoji, CJK, non-breaking space.
+    assert_eq!(
+        ids(&t, "the\u{1f600}movie\u{4e2d}a\u{a0}film"),
+        words(&["the", "movie", "a", "film"])
+    );
+}
+
+/// Python's `str.lower` (and Rust's `char::to_lowercase`) maps exactly two non-ASCII characters
+/// into ASCII; the split sees the lowercased text, so they behave as their lowercase.
+#[test]
+fn characters_whose_lowercase_is_ascii() {
+    let t = all_words();
+    // 'İ' lowercases to "i\u{307}": the word "i", then a separator.
+    assert_eq!(ids(&t, "\u{130}"), words(&["i"]));
+    assert_eq!(
+        ids(&t, "\u{130}t"),
+        words(&["i"]).into_iter().chain([OOV]).collect::<Vec<_>>()
+    );
+    // The Kelvin sign lowercases to 'k', a word character inside the word.
+    let kelvin = Tokenizer::from_index([("ok", 1)], TokenizerConfig::default()).unwrap();
+    assert_eq!(ids(&kelvin, "o\u{212A} OK"), vec![4, 4]);
+    // Pin the claim: no other character lowercases to anything containing [a-z0-9'].
+    let mapped: Vec<char> = (0x80..=0x10FFFF)
+        .filter_map(char::from_u32)
+        .filter(|c| {
+            c.to_lowercase()
+                .any(|l| l.is_ascii_lowercase() || l.is_ascii_digit() || l == '\'')
+        })
+        .collect();
+    assert_eq!(mapped, vec!['\u{130}', '\u{212A}']);
+}
+
+#[test]
+fn num_words_cuts_to_oov() {
+    // ids ≥ 10 are oov: ranks 1..=6 survive (ids 4..=9).
+    let config = TokenizerConfig {
+        num_words: Some(10),
+        ..TokenizerConfig::default()
+    };
+    let t = Tokenizer::from_json(FIXTURE, config).unwrap();
+    assert_eq!(t.words_kept(), 6);
+    assert_eq!(ids(&t, "the is br movie zzz"), vec![4, 9, OOV, OOV, OOV]);
+}
+
+#[test]
+fn default_config_is_the_notebook() {
+    let t = Tokenizer::from_json(FIXTURE, TokenizerConfig::default()).unwrap();
+    assert_eq!(t.max_id(), 85);
+    let mut out = Vec::new();
+    t.tokenize_into("This movie was GREAT!", &mut out);
+    assert_eq!(out, [1, 14, 20, 16, rank("great") + 3]);
+}
+
+#[test]
+fn long_words_are_oov_and_apostrophe_runs_still_strip() {
+    let t = all_words();
+    let long = "x".repeat(MAX_WORD_BYTES + 10);
+    assert_eq!(ids(&t, &format!("the {long} a")), vec![4, OOV, 6]);
+    let quoted = format!("movie{}", "'".repeat(MAX_WORD_BYTES * 2));
+    assert_eq!(ids(&t, &quoted), words(&["movie"]));
+    assert_eq!(ids(&t, &"'".repeat(1000)), Vec::<u16>::new());
+}
+
+#[test]
+fn output_buffer_is_reused() {
+    let t = all_words();
+    let mut out = vec![9; 50];
+    t.tokenize_into("the a", &mut out);
+    assert_eq!(out, [1, 4, 6]);
+}
+
+#[test]
+fn wide_ids_match_narrow_ones() {
+    let t = all_words();
+    let text = "The film's story, <br />I'm sure, wasn't great: 7/10.";
+    let mut narrow = Vec::new();
+    let mut wide = Vec::new();
+    t.tokenize_into(text, &mut narrow);
+    t.tokenize_wide_into(text, &mut wide);
+    assert_eq!(
+        wide,
+        narrow.iter().map(|&x| u32::from(x)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+#[should_panic(expected = "tokenize_wide_into")]
+fn narrow_output_refuses_wide_ids() {
+    let config = TokenizerConfig {
+        num_words: None,
+        ..TokenizerConfig::default()
+    };
+    let t = Tokenizer::from_index([("big", 70_000)], config).unwrap();
+    t.tokenize_into("big", &mut Vec::new());
+}
+
+#[test]
+fn padding_is_pre_and_truncation_is_pre() {
+    let short: Vec<u16> = (1..=5).collect();
+    let row = to_padded(&short);
+    assert!(row[..SEQ_LEN - 5].iter().all(|&x| x == 0));
+    assert_eq!(row[SEQ_LEN - 5..], [1, 2, 3, 4, 5]);
+    let long: Vec<u16> = (0..250).collect();
+    assert_eq!(to_padded(&long).to_vec(), long[150..].to_vec());
+    assert_eq!(to_padded(&[]), [0; SEQ_LEN]);
+}
+
+#[test]
+fn malformed_index_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad_index.json");
+    std::fs::write(&path, br#"{"the": "one"}"#).unwrap();
+    let err = Tokenizer::from_file(&path, TokenizerConfig::default()).unwrap_err();
+    assert!(matches!(err, TextError::Format { .. }));
+    assert!(err.to_string().contains("bad_index.json"), "{err}");
+    let missing = dir.path().join("missing_index.json");
+    let err = Tokenizer::from_file(&missing, TokenizerConfig::default()).unwrap_err();
+    assert!(matches!(err, TextError::Io { .. }));
+    assert!(err.to_string().contains("missing_index.json"), "{err}");
+    for bad in [&b"[1, 2]"[..], b"{\"a\": -1}", b"{\"a\": 1.5}", b"not json"] {
+        assert!(Tokenizer::from_json(bad, TokenizerConfig::default()).is_err());
+    }
+}
