@@ -31,13 +31,18 @@ pub enum NpzError {
 /// An `.npz` archive held in memory.
 pub struct Npz<'a> {
     archive: ZipArchive<Cursor<&'a [u8]>>,
+    /// Bytes of the whole archive: no member's compressed data can be longer.
+    len: u64,
 }
 
 impl<'a> Npz<'a> {
     pub fn new(bytes: &'a [u8]) -> Result<Npz<'a>, NpzError> {
         let archive =
             ZipArchive::new(Cursor::new(bytes)).map_err(|e| NpzError::Zip(e.to_string()))?;
-        Ok(Npz { archive })
+        Ok(Npz {
+            archive,
+            len: bytes.len() as u64,
+        })
     }
 
     /// Member names, in archive order.
@@ -70,6 +75,15 @@ impl<'a> Npz<'a> {
             .map_err(|e| fail(e.to_string()))?;
         let size = file.size();
         let packed = file.compressed_size();
+        // Sizes come from the archive's headers: check them against the bytes that exist before
+        // they decide an allocation (with the deflate ratio below, a member can then claim at
+        // most about 1100× the archive).
+        if packed > self.len {
+            return Err(fail(format!(
+                "claims {packed} compressed bytes, but the archive has {}",
+                self.len
+            )));
+        }
         match file.compression() {
             CompressionMethod::Stored if size == packed => {}
             CompressionMethod::Stored => {

@@ -26,6 +26,17 @@ fn npz_corpus() {
         ok += usize::from(fusedrnn_data_tools::ImdbArrays::from_bytes(&bytes).is_ok());
     }
     assert!(ok >= 2, "the good archives in the corpus must still parse");
+    // Found by cargo fuzz: a member claiming 4 GiB of compressed data in a 5 KB archive once
+    // sized an allocation; now the claim is checked against the archive first.
+    let oom = corpus("npz")
+        .into_iter()
+        .find(|(n, _)| n.contains("oom-dd58692c"))
+        .expect("the OOM input");
+    let err = fusedrnn_data_tools::ImdbArrays::from_bytes(&oom.1).unwrap_err();
+    assert!(
+        err.contains("claims 4294963716 compressed bytes, but the archive has 5141"),
+        "{err}"
+    );
 }
 
 #[test]
