@@ -2,34 +2,18 @@
 
 use std::time::Duration;
 
-use fusedrnn::infer::Scorer;
 use fusedrnn::infer::bench::measure;
-use fusedrnn::kernels::Kernel;
-use fusedrnn::model::Model;
 use fusedrnn::shape::SEQ_LEN;
-use fusedrnn::tokfile::TokFile;
 use serde_json::json;
 
 use crate::CliResult;
 use crate::score::Input;
 
 pub fn run(input: &Input, as_json: bool) -> CliResult {
-    let model = Model::load(&input.model)?;
-    let kernel = Kernel::select()?;
-    let scorer = Scorer::new(&model, kernel);
-    let tok = TokFile::open(&input.data)?;
-    let split = tok.split(input.split);
-    let context = |e: fusedrnn::infer::InferError| {
-        format!(
-            "{} with {}: {e}",
-            input.model.display(),
-            input.data.display()
-        )
-    };
-    scorer.check(&split, tok.num_words()).map_err(context)?;
-    let seqs = split
-        .rows_fixed::<SEQ_LEN>()
-        .expect("checked: SEQ_LEN tokens per row");
+    let (scorer, tok) = crate::score::prepare(input)?;
+    let seqs = crate::score::rows(&tok, input);
+    let kernel = scorer.kernel();
+    let arch = scorer.arch();
     if seqs.is_empty() {
         return Err(format!(
             "{}: split {} is empty: nothing to measure",
@@ -42,16 +26,16 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
     if !as_json {
         eprintln!(
             "measuring {} ({}) on {} {} reviews, {threads} threads ...",
-            model.arch(),
+            arch,
             kernel.name(),
             seqs.len(),
             input.split
         );
     }
-    let r = measure(&scorer, seqs, threads, Duration::from_secs(1)).map_err(context)?;
+    let r = measure(&scorer, seqs, threads, Duration::from_secs(1))?;
     if as_json {
         let v = json!({
-            "arch": model.arch().name(),
+            "arch": arch.name(),
             "kernel": kernel.name(),
             "threads": r.threads,
             "split": input.split.as_str(),
@@ -67,7 +51,7 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
     } else {
         fusedrnn::outln!(
             "{} on {} ({} reviews), kernel {}, {} threads",
-            model.arch(),
+            arch,
             input.split,
             r.reviews,
             kernel.name(),

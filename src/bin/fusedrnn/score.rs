@@ -47,15 +47,14 @@ pub struct Scored {
     pub probs: Vec<f32>,
 }
 
-/// Loads the model and the split, checks they fit together and scores the split.
-pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
+/// Loads the model with the kernel for this CPU, opens the token file, and checks that the
+/// chosen split can be scored by the model (row length, vocabulary).
+pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::Error>> {
     let model = Model::load(&input.model)?;
-    let kernel = Kernel::select()?;
-    let scorer = Scorer::new(&model, kernel);
+    let scorer = Scorer::new(&model, Kernel::select()?);
     let tok = TokFile::open(&input.data)?;
-    let split = tok.split(input.split);
-    let probs = scorer
-        .score_split(&split, tok.num_words(), input.threads())
+    scorer
+        .check(&tok.split(input.split), tok.num_words())
         .map_err(|e| {
             format!(
                 "{} with {}: {e}",
@@ -63,6 +62,23 @@ pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
                 input.data.display()
             )
         })?;
+    Ok((scorer, tok))
+}
+
+/// The rows of a split [`prepare`] checked.
+pub fn rows<'a>(tok: &'a TokFile, input: &Input) -> &'a [[u16; SEQ_LEN]] {
+    tok.split(input.split)
+        .rows_fixed::<SEQ_LEN>()
+        .expect("checked: SEQ_LEN tokens per row")
+}
+
+/// Loads the model and the split, checks they fit together and scores the split.
+pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
+    let (scorer, tok) = prepare(input)?;
+    let mut probs = vec![0.0; rows(&tok, input).len()];
+    with_threads(input.threads(), || {
+        scorer.score(rows(&tok, input), &mut probs)
+    })?;
     Ok(Scored { scorer, tok, probs })
 }
 
@@ -178,22 +194,9 @@ fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
 const PREDICT_CHUNK: usize = 1 << 18;
 
 fn predict_split(input: &Input, out: &Path) -> CliResult {
-    let model = Model::load(&input.model)?;
-    let kernel = Kernel::select()?;
-    let scorer = Scorer::new(&model, kernel);
-    let tok = TokFile::open(&input.data)?;
-    let split = tok.split(input.split);
-    let context = |e: fusedrnn::infer::InferError| {
-        format!(
-            "{} with {}: {e}",
-            input.model.display(),
-            input.data.display()
-        )
-    };
-    scorer.check(&split, tok.num_words()).map_err(context)?;
-    let seqs = split
-        .rows_fixed::<SEQ_LEN>()
-        .expect("checked: SEQ_LEN tokens per row");
+    let (scorer, tok) = prepare(input)?;
+    let seqs = rows(&tok, input);
+    let kernel = scorer.kernel();
     let threads = input.threads();
     let t = Instant::now();
     let write = |w: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
@@ -208,8 +211,7 @@ fn predict_split(input: &Input, out: &Path) -> CliResult {
         Ok(())
     };
     // On the pool of `threads`: each chunk is scored in parallel, then written.
-    with_threads(threads, || fusedrnn::atomic::write_with(out, write))
-        .map_err(context)?
+    with_threads(threads, || fusedrnn::atomic::write_with(out, write))?
         .map_err(|e| format!("{}: {e}", out.display()))?;
     let seconds = t.elapsed().as_secs_f64();
     eprintln!(
