@@ -1,10 +1,38 @@
 //! Atomic file output: write a temporary file beside the target, flush it to disk, rename it
 //! over the target. A crash or a kill at any moment leaves either the old file or the new one
 //! at the target path, never a partial one.
+//!
+//! An interrupted program (Ctrl-C, SIGTERM, SIGHUP) that called [`clean_up_on_interrupt`]
+//! also removes the temporary files it was writing before it exits with status 130. Only a
+//! SIGKILL, which no program can catch, can leave a hidden `.NAME.tmp.PID` file beside the
+//! target; the target itself is still either the old file or the new one.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files being written now, removed by the interrupt handler.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock cannot leave the list inconsistent: keep using it.
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Installs a handler for SIGINT, SIGTERM and SIGHUP that removes the temporary files of
+/// every write in progress, prints `NAME: interrupted` on stderr and exits with status 130.
+/// Call it once, at the start of `main`.
+pub fn clean_up_on_interrupt(program: &'static str) -> Result<(), String> {
+    ctrlc::set_handler(move || {
+        for tmp in pending().drain(..) {
+            let _ = fs::remove_file(tmp);
+        }
+        eprintln!("{program}: interrupted");
+        std::process::exit(130);
+    })
+    .map_err(|e| format!("cannot install the interrupt handler: {e}"))
+}
 
 /// Runs `write` on a buffered temporary file beside `path`, then publishes it at `path`.
 /// On any error the temporary file is removed and `path` is untouched.
@@ -14,7 +42,15 @@ where
     F: FnOnce(&mut BufWriter<File>) -> Result<T, E>,
 {
     let tmp = temp_path(path);
-    let file = File::create(&tmp)?;
+    pending().push(tmp.clone());
+    let file = match File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => {
+            forget(&tmp);
+            let msg = format!("cannot create the temporary file {}: {e}", tmp.display());
+            return Err(io::Error::new(e.kind(), msg).into());
+        }
+    };
     let result = (|| {
         let mut w = BufWriter::with_capacity(1 << 20, file);
         let value = write(&mut w)?;
@@ -27,13 +63,29 @@ where
     })();
     match result {
         Ok(value) => {
+            forget(&tmp);
             sync_parent(path);
             Ok(value)
         }
         Err(e) => {
             let _ = fs::remove_file(&tmp);
+            forget(&tmp);
             Err(e)
         }
+    }
+}
+
+/// Puts a temporary file written by other means (the PNG encoder) on the interrupt handler's
+/// list; [`forget`] it once it is renamed or removed.
+pub(crate) fn track(tmp: &Path) {
+    pending().push(tmp.to_path_buf());
+}
+
+/// Takes `tmp` off the interrupt handler's list once it is renamed or removed.
+pub(crate) fn forget(tmp: &Path) {
+    let mut list = pending();
+    if let Some(i) = list.iter().position(|p| p == tmp) {
+        list.swap_remove(i);
     }
 }
 

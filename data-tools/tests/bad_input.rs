@@ -319,3 +319,155 @@ fn summary_reports_the_splits() {
         "{stdout}"
     );
 }
+
+/// The members of a fixture archive, in order.
+fn members(npz: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(npz)).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).unwrap();
+            (f.name().unwrap().to_string(), bytes)
+        })
+        .collect()
+}
+
+/// A stored archive of `members` with correct CRCs, so a damaged member reaches the npy and
+/// pickle parsers instead of failing the zip checksum.
+fn rezip(members: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = Vec::new();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in members {
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+    zip
+}
+
+/// Where a member's npy payload starts (after magic, version, header length and header).
+fn npy_payload_at(npy: &[u8]) -> usize {
+    match npy[6] {
+        1 => 10 + usize::from(u16::from_le_bytes([npy[8], npy[9]])),
+        _ => 12 + u32::from_le_bytes(npy[8..12].try_into().unwrap()) as usize,
+    }
+}
+
+#[test]
+fn every_member_truncation_and_header_flip_reaches_the_parsers_and_is_refused() {
+    let good = std::fs::read(fixtures().join("many_short_p3_stored.npz")).unwrap();
+    let reference = ImdbArrays::from_bytes(&good).unwrap();
+    let parts = members(&good);
+    assert_eq!(ImdbArrays::from_bytes(&rezip(&parts)).unwrap(), reference);
+    let mut refused = 0;
+    for (m, (name, bytes)) in parts.iter().enumerate() {
+        let payload = npy_payload_at(bytes);
+        // Every cut inside the npy header and the first 600 payload bytes (the pickle's
+        // opening opcodes: global, reduce, shape, dtype, state), every 37th after, and a few
+        // bytes short of the end.
+        let mut cuts: Vec<usize> = (0..(payload + 600).min(bytes.len())).collect();
+        cuts.extend((payload + 600..bytes.len()).step_by(37));
+        cuts.extend(bytes.len().saturating_sub(3)..bytes.len());
+        for cut in cuts {
+            let mut damaged = parts.clone();
+            damaged[m].1.truncate(cut);
+            let err = ImdbArrays::from_bytes(&rezip(&damaged))
+                .expect_err(&format!("{name} cut at {cut} of {} accepted", bytes.len()));
+            assert!(
+                err.to_string().contains(name.trim_end_matches(".npy")),
+                "{err}"
+            );
+            refused += 1;
+        }
+        // Every bit of the npy header and of the pickle's first 200 bytes, flipped. Most
+        // are refused; the rest land in header padding or in values that are still legal
+        // (another rank, another label), which Keras would load too. None may panic.
+        let (mut flips, mut accepted) = (0, 0);
+        for at in 0..(payload + 200).min(bytes.len()) {
+            for bit in 0..8 {
+                let mut damaged = parts.clone();
+                damaged[m].1[at] ^= 1 << bit;
+                flips += 1;
+                match ImdbArrays::from_bytes(&rezip(&damaged)) {
+                    Err(_) => refused += 1,
+                    Ok(_) => accepted += 1,
+                }
+            }
+        }
+        assert!(
+            accepted * 3 < flips,
+            "{name}: {accepted} of {flips} flips accepted"
+        );
+    }
+    assert!(refused > 4000, "{refused}");
+}
+
+#[test]
+fn shapes_near_overflow_are_refused_in_bounded_memory() {
+    let good = std::fs::read(fixtures().join("many_short_p3_stored.npz")).unwrap();
+    let parts = members(&good);
+    let y = parts.iter().position(|(n, _)| n == "y_train.npy").unwrap();
+    let header_end = npy_payload_at(&parts[y].1);
+    let header = String::from_utf8(parts[y].1[10..header_end].to_vec()).unwrap();
+    let n = parts
+        .iter()
+        .find(|(n, _)| n == "y_train.npy")
+        .map(|(_, b)| (b.len() - header_end) / 8)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for shape in [
+        "(18446744073709551615,)".to_owned(),
+        "(9223372036854775807,)".into(),
+        "(4294967296,)".into(),
+        "(4294967295,)".into(),
+        format!("({},)", n + 1),
+        "(4294967296, 4294967296)".into(),
+        "(-1,)".into(),
+        "(99999999999999999999999999,)".into(),
+    ] {
+        let patched = header.replace(&format!("({n},)"), &shape);
+        assert_ne!(patched, header);
+        // Re-pad the header to a multiple of 64 bytes, as numpy writes it.
+        let mut text = patched.trim_end().to_owned();
+        while (10 + text.len() + 1) % 64 != 0 {
+            text.push(' ');
+        }
+        text.push('\n');
+        let mut npy = parts[y].1[..8].to_vec();
+        npy.extend((text.len() as u16).to_le_bytes());
+        npy.extend(text.as_bytes());
+        npy.extend(&parts[y].1[header_end..]);
+        let mut damaged = parts.clone();
+        damaged[y].1 = npy;
+        let npz = dir.path().join("shape.npz");
+        std::fs::write(&npz, rezip(&damaged)).unwrap();
+        let out = dir.path().join("out.tok");
+        // A 1 GiB address space: a shape that sized an allocation would abort.
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_imdb-pack"))
+            .args([
+                "--npz",
+                npz.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "shape {shape}: {stderr}");
+        assert!(stderr.contains("y_train"), "shape {shape}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("memory allocation"));
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(!out.exists());
+        if std::env::var_os("SHOW_MESSAGES").is_some() {
+            eprintln!("{shape}: {stderr}");
+        }
+    }
+}

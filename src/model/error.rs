@@ -26,11 +26,13 @@ pub enum ModelError {
     },
 
     /// The bytes are not a well-formed safetensors file (header, offsets, lengths).
-    #[error("{file}: not a valid safetensors file: {source}")]
+    #[error("{file}: not a valid safetensors file: {source}{detail}")]
     Format {
         file: String,
         #[source]
         source: SafeTensorError,
+        /// Which tensor's entry is at fault, when the header names one (`: tensor ...`).
+        detail: String,
     },
 
     /// None of the tensor names belongs to a model we know, under Keras' or PyTorch's names.

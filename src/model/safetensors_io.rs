@@ -22,7 +22,7 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors};
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use super::names::{Naming, keras, torch};
 use super::{Arch, LstmWeights, Model, ModelError, RnnInput, RnnWeights};
@@ -84,9 +84,17 @@ impl Model {
 
     /// Like [`Model::from_bytes`], also telling which naming the file used.
     pub fn from_bytes_with_naming(bytes: &[u8], file: &str) -> Result<(Model, Naming), ModelError> {
-        let format = |source| ModelError::Format {
-            file: file.to_owned(),
-            source,
+        let format = |source: SafeTensorError| {
+            // Only a well-formed header can name the tensor at fault.
+            let detail = match source {
+                SafeTensorError::InvalidHeaderDeserialization(_) => None,
+                _ => bad_tensor_entry(bytes),
+            };
+            ModelError::Format {
+                file: file.to_owned(),
+                source,
+                detail: detail.map_or_else(String::new, |d| format!(": {d}")),
+            }
         };
         // `SafeTensors` does not expose the metadata, so the (small) header is parsed twice.
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
@@ -786,4 +794,54 @@ fn matrix<const R: usize, const C: usize>(values: &[f32]) -> [[f32; C]; R] {
 /// Row-major `[C, R]` values (PyTorch's layout) transposed into an `[R][C]` array (Keras' layout).
 fn matrix_t<const R: usize, const C: usize>(values: &[f32]) -> [[f32; C]; R] {
     std::array::from_fn(|r| std::array::from_fn(|c| values[c * R + r]))
+}
+
+/// The first tensor entry of a safetensors header whose dtype, shape and data offsets do not
+/// agree, described for an error message. The `safetensors` crate's own errors do not name the
+/// tensor; this reads the header (already bounded by the file's length) again to find it.
+fn bad_tensor_entry(bytes: &[u8]) -> Option<String> {
+    let n = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+    let header: serde_json::Value =
+        serde_json::from_slice(bytes.get(8..8usize.checked_add(n)?)?).ok()?;
+    let mut entries: Vec<(&String, &serde_json::Value)> = header
+        .as_object()?
+        .iter()
+        .filter(|(k, _)| *k != "__metadata__")
+        .collect();
+    entries.sort_by_key(|(k, _)| *k);
+    for (name, entry) in entries {
+        let dtype = entry.get("dtype").and_then(|d| d.as_str()).unwrap_or("?");
+        let shape: Option<Vec<u64>> = entry
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|a| a.iter().map(|d| d.as_u64()).collect());
+        let offsets: Option<Vec<u64>> = entry
+            .get("data_offsets")
+            .and_then(|s| s.as_array())
+            .and_then(|a| a.iter().map(|d| d.as_u64()).collect());
+        let width = match dtype {
+            "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" => Some(1u64),
+            "U16" | "I16" | "F16" | "BF16" => Some(2),
+            "U32" | "I32" | "F32" => Some(4),
+            "U64" | "I64" | "F64" => Some(8),
+            _ => None,
+        };
+        let fits = match (&shape, &offsets, width) {
+            (Some(shape), Some(o), Some(w)) if o.len() == 2 && o[0] <= o[1] => shape
+                .iter()
+                .try_fold(w, |acc, &d| acc.checked_mul(d))
+                .is_some_and(|need| need == o[1] - o[0] && o[1] <= (bytes.len() - 8 - n) as u64),
+            _ => false,
+        };
+        if !fits {
+            return Some(format!(
+                "tensor `{name}` has dtype {dtype}, shape {} and data_offsets {}",
+                entry.get("shape").map_or("?".into(), |v| v.to_string()),
+                entry
+                    .get("data_offsets")
+                    .map_or("?".into(), |v| v.to_string()),
+            ));
+        }
+    }
+    None
 }

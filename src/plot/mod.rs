@@ -45,7 +45,11 @@ where
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp.{}.png", std::process::id()));
+    crate::atomic::track(&tmp);
     let result = (|| {
+        // Create the file first, so that an unwritable folder is one plain I/O error.
+        std::fs::File::create(&tmp)
+            .map_err(|e| format!("cannot create the temporary file {}: {e}", tmp.display()))?;
         let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         draw(&root).map_err(|e| e.to_string())?;
@@ -56,6 +60,7 @@ where
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    crate::atomic::forget(&tmp);
     result.map_err(fail)
 }
 

@@ -522,8 +522,9 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
         }
         let want = kind.len_bytes(rows.into(), params.seq_len.into());
         if want != Some(entry.len_bytes) {
+            let expected = want.map_or_else(|| "more than 2^64".to_owned(), |w| w.to_string());
             return Err(fail(format!(
-                "{} bytes for {rows} rows (expected {want:?})",
+                "{} bytes for {rows} rows (expected {expected})",
                 entry.len_bytes
             )));
         }

@@ -42,7 +42,12 @@ struct Args {
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
+    let args = Args::parse();
+    if let Err(e) = fusedrnn::atomic::clean_up_on_interrupt("demo") {
+        eprintln!("demo: error: {e}");
+        return ExitCode::FAILURE;
+    }
+    match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("demo: error: {e}");

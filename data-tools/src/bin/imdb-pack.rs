@@ -77,6 +77,10 @@ impl std::str::FromStr for OrNone {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Err(e) = fusedrnn::atomic::clean_up_on_interrupt("imdb-pack") {
+        eprintln!("imdb-pack: error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -61,6 +61,10 @@ fn default_threads() -> usize {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = fusedrnn::atomic::clean_up_on_interrupt("fusedrnn") {
+        eprintln!("fusedrnn: error: {e}");
+        return ExitCode::FAILURE;
+    }
     let result: CliResult = match cli.command {
         Command::Data(cmd) => data::run(cmd),
         Command::Summary { model } => score::summary(&model),

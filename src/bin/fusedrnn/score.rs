@@ -228,6 +228,14 @@ pub fn eval(input: &Input, as_json: bool) -> CliResult {
     let Scored {
         scorer, tok, probs, ..
     } = score(input)?;
+    if probs.is_empty() {
+        return Err(format!(
+            "{}: split {} is empty: nothing to evaluate",
+            input.data.display(),
+            input.split
+        )
+        .into());
+    }
     let e = evaluate(&probs, tok.split(input.split).labels);
     if as_json {
         let v = json!({

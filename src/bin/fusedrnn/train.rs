@@ -23,33 +23,70 @@ pub struct TrainArgs {
     #[arg(long, value_parser = parse_arch)]
     pub arch: Arch,
     /// Input dropout rate in [0, 1), as Keras' `LSTM(8, dropout=…)` / `SimpleRNN(8, dropout=…)`.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_dropout, allow_negative_numbers = true)]
     pub dropout: f32,
     /// Maximum number of epochs.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = at_least_one)]
     pub epochs: usize,
     /// Reviews per batch (the last batch of an epoch may be smaller).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
     pub batch_size: usize,
     /// RMSprop learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, value_parser = parse_lr, allow_negative_numbers = true)]
     pub lr: f32,
     /// EarlyStopping patience on val_loss (best weights restored).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub patience: usize,
     /// Seed of the initial weights, the shuffles and the dropout masks.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Threads (default: every core). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Rows of the embedding / one-hot width (default: the data's num_words).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub vocab: Option<usize>,
     /// Output folder (created if missing; its parent must exist): best.safetensors,
     /// history.csv, loss.png.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// A count flag (epochs, batch size, threads, vocab): a whole number of at least 1.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--threads`: 1..=1024, as for predict, eval and bench.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match at_least_one(s)? {
+        n if n > 1024 => Err(format!("{n} is not in 1..=1024")),
+        n => Ok(n),
+    }
+}
+
+/// `--dropout`: a rate in [0, 1).
+fn parse_dropout(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must be in [0, 1)".into())
+    }
+}
+
+/// `--lr`: a finite number above zero.
+fn parse_lr(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err("must be a finite number > 0".into())
+    }
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
