@@ -120,7 +120,10 @@ impl TokFile {
         } else {
             // SAFETY: the map is read-only and we never hand out mutable access. As with every
             // file mapping, the file must not be truncated or modified by another process while
-            // it is mapped; we validate once here and trust the bytes from then on.
+            // it is mapped; we validate once here and trust the bytes from then on. Trusting
+            // them is about numbers, not memory: the kernels index the tables with checked
+            // slice indexing, so even a file rewritten under us could cause a panic or wrong
+            // probabilities (or SIGBUS if truncated), never an out-of-bounds access.
             let map =
                 unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|e| named(e.into()))?;
             Storage::Mapped(map)
