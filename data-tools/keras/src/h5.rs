@@ -13,9 +13,12 @@
 //! strings; `weight_names` longer than HDF5's 64 KiB header limit is split over `weight_names0`,
 //! `weight_names1`, … . We match a weight by the last component of its name, less any `:0`.
 //!
-//! `model.weights.h5` inside a Keras 3 `.keras` zip: `/layers/<layer>/vars/<i>` for the Embedding
-//! and Dense layers and `/layers/<layer>/cell/vars/<i>` for an RNN's cell, `i` in the order of the
-//! layer's variables (`embeddings`; `kernel, recurrent_kernel, bias`; `kernel, bias`).
+//! `model.weights.h5` inside a Keras 3 `.keras` zip: `/layers/<key>/vars/<i>` for the Embedding
+//! and Dense layers and `/layers/<key>/cell/vars/<i>` for an RNN's cell, `i` in the order of the
+//! layer's variables (`embeddings`; `kernel, recurrent_kernel, bias`; `kernel, bias`). The key is
+//! not the layer's name: Keras 3's `saving_lib` uses the snake-cased class name, made unique with
+//! `_1`, `_2`, … in layer order (`embedding`, `lstm`, `simple_rnn`, `dense`; a model we accept has
+//! one of each). A file keyed by layer name instead is read too.
 //!
 //! Every dataset's shape and datatype are checked before its data is read, so no allocation is
 //! larger than the model the config describes.
@@ -73,15 +76,23 @@ pub(crate) fn read_layer(
     file: &File,
     layout: Layout,
     layer: &str,
+    key: &str,
     cell: bool,
     wants: &[Want],
 ) -> Result<Vec<Tensor>, Problem> {
     let paths: Vec<String> = match layout {
         Layout::Keras3 => {
+            let by_name = format!("layers/{layer}");
+            let key =
+                if file.group(&format!("layers/{key}")).is_err() && file.group(&by_name).is_ok() {
+                    layer
+                } else {
+                    key
+                };
             let base = if cell {
-                format!("layers/{layer}/cell/vars")
+                format!("layers/{key}/cell/vars")
             } else {
-                format!("layers/{layer}/vars")
+                format!("layers/{key}/vars")
             };
             (0..wants.len()).map(|i| format!("{base}/{i}")).collect()
         }

@@ -314,7 +314,14 @@ fn build(
             shape: [v, Some(EMBED)],
             rank: 2,
         };
-        tensors.extend(h5::read_layer(h5, layout, layer, false, &[want])?);
+        tensors.extend(h5::read_layer(
+            h5,
+            layout,
+            layer,
+            "embedding",
+            false,
+            &[want],
+        )?);
     }
     let (prefix, width) = match plan.arch {
         Arch::Lstm => ("lstm", GATES),
@@ -357,6 +364,7 @@ fn build(
         h5,
         layout,
         &plan.recurrent,
+        prefix,
         true,
         &recurrent,
     )?);
@@ -374,7 +382,14 @@ fn build(
             rank: 1,
         },
     ];
-    tensors.extend(h5::read_layer(h5, layout, &plan.dense, false, &dense)?);
+    tensors.extend(h5::read_layer(
+        h5,
+        layout,
+        &plan.dense,
+        "dense",
+        false,
+        &dense,
+    )?);
     // The input lookup's rows: the config's size, or (one-hot without a declared width) the
     // kernel's rows, which the shape check bounded to 1..=MAX_VOCAB.
     let num_words = tensors[0].shape[0];

@@ -206,7 +206,7 @@ fn settings_that_change_the_forward_pass_are_refused() {
             "Embedding",
             "mask_zero",
             json!(true),
-            &["layer `embedding` (Embedding)", "mask_zero=true"],
+            &["layer `token_embedding` (Embedding)", "mask_zero=true"],
         ),
         ("Embedding", "output_dim", json!(32), &["output_dim 32"]),
         (
@@ -219,7 +219,7 @@ fn settings_that_change_the_forward_pass_are_refused() {
             "LSTM",
             "units",
             json!(16),
-            &["layer `lstm` (LSTM)", "units 16"],
+            &["layer `lstm_8` (LSTM)", "units 16"],
         ),
         (
             "LSTM",
@@ -240,7 +240,7 @@ fn settings_that_change_the_forward_pass_are_refused() {
             "Dense",
             "activation",
             json!("linear"),
-            &["layer `dense` (Dense)", "activation \"linear\""],
+            &["layer `sentiment` (Dense)", "activation \"linear\""],
         ),
         ("Dense", "units", json!(2), &["units 2"]),
     ];
@@ -274,16 +274,16 @@ fn settings_that_change_the_forward_pass_are_refused() {
     });
     assert_has(
         &err(&file),
-        &["layer `dense` (Dense)", "before the recurrent layer"],
+        &["layer `sentiment` (Dense)", "before the recurrent layer"],
     );
     let file = with_config("lstm.keras", |layers| {
         layers.pop();
     });
-    assert_has(&err(&file), &["no Dense(1, sigmoid) layer after `lstm`"]);
+    assert_has(&err(&file), &["no Dense(1, sigmoid) layer after `lstm_8`"]);
     let file = with_config("rnn-onehot.keras", |layers| {
         layer(layers, "SimpleRNN")["units"] = json!(4);
     });
-    assert_has(&err(&file), &["layer `simple_rnn` (SimpleRNN)", "units 4"]);
+    assert_has(&err(&file), &["layer `rnn_8` (SimpleRNN)", "units 4"]);
     let mut members = unzip(&bytes("lstm.keras"));
     members[1].1 = br#"{"class_name": "MyModel", "config": {}}"#.to_vec();
     assert_eq!(members[1].0, "config.json");
@@ -384,7 +384,7 @@ fn missing_or_misshapen_weights_are_refused_naming_the_dataset() {
     }));
     assert_has(
         &err(&missing),
-        &["layer `lstm`: missing weight dataset `/layers/lstm/cell/vars/1`"],
+        &["layer `lstm_8`: missing weight dataset `/layers/lstm/cell/vars/1`"],
     );
 
     let misshapen = lstm_keras_with_weights(lstm_weights_h5(|d| {
