@@ -315,6 +315,14 @@ fn keras_zip_missing_a_member_is_refused_naming_it() {
 /// A `model.weights.h5` in Keras 3's layout built by hand from the LSTM fixture's weights, with
 /// `edit` applied to the list of (path, shape, values) first.
 fn lstm_weights_h5(edit: impl FnOnce(&mut Vec<(String, Vec<u64>, Vec<f32>)>)) -> Vec<u8> {
+    lstm_weights_h5_keyed(["embedding", "lstm", "dense"], edit)
+}
+
+/// [`lstm_weights_h5`] with the layers' groups under other keys.
+fn lstm_weights_h5_keyed(
+    keys: [&str; 3],
+    edit: impl FnOnce(&mut Vec<(String, Vec<u64>, Vec<f32>)>),
+) -> Vec<u8> {
     let m = read(fixture("lstm.keras")).unwrap();
     let mut datasets: Vec<(String, Vec<u64>, Vec<f32>)> = m
         .tensors
@@ -332,8 +340,8 @@ fn lstm_weights_h5(edit: impl FnOnce(&mut Vec<(String, Vec<u64>, Vec<f32>)>)) ->
     // layers/<layer>[/cell]/vars/<i>
     let mut fb = FileBuilder::new();
     let mut layers = fb.create_group("layers");
-    for layer in ["embedding", "lstm", "dense"] {
-        let mut g = layers.create_group(layer);
+    for (layer, key) in ["embedding", "lstm", "dense"].into_iter().zip(keys) {
+        let mut g = layers.create_group(key);
         let mut cell = g.create_group("cell");
         let mut vars = g.create_group("vars");
         let mut cell_vars = cell.create_group("vars");
@@ -377,6 +385,18 @@ fn missing_or_misshapen_weights_are_refused_naming_the_dataset() {
     assert_eq!(
         from_bytes(&same, "m").unwrap().tensors,
         read(fixture("lstm.keras")).unwrap().tensors
+    );
+
+    // Keyed by layer name rather than by class (as Keras 3 does): read too.
+    let by_name = lstm_keras_with_weights(lstm_weights_h5_keyed(
+        ["token_embedding", "lstm_8", "sentiment"],
+        |_| {},
+    ));
+    let m = from_bytes(&by_name, "m").unwrap();
+    assert_eq!(m.tensors[1].dataset, "/layers/lstm_8/cell/vars/0");
+    assert_eq!(
+        m.tensors[1].values,
+        read(fixture("lstm.keras")).unwrap().tensors[1].values
     );
 
     let missing = lstm_keras_with_weights(lstm_weights_h5(|d| {
