@@ -98,6 +98,42 @@ fn imported_models_match_keras_on_every_kernel() {
     }
 }
 
+#[test]
+fn from_keras_tensors_runs_the_loader_checks() {
+    let k = fusedrnn_keras::read(fixture("lstm.keras")).unwrap();
+    let tensors = || {
+        k.tensors
+            .iter()
+            .map(|t| (t.name, t.shape.as_slice(), t.values.as_slice()))
+    };
+    // A shape that does not match the values, a missing tensor, an arch the names contradict.
+    let wrong = [4usize, 4];
+    let e = Model::from_keras_tensors(
+        Arch::Lstm,
+        tensors().map(|(n, s, v)| (n, if n == "lstm.bias" { &wrong[..] } else { s }, v)),
+        "x.h5",
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("x.h5: tensor `lstm.bias`"), "{e}");
+    let e = Model::from_keras_tensors(
+        Arch::Lstm,
+        tensors().filter(|(n, _, _)| *n != "dense.bias"),
+        "x.h5",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("missing tensor `dense.bias`"), "{e}");
+    let e = Model::from_keras_tensors(Arch::Rnn, tensors(), "x.h5").unwrap_err();
+    assert!(e.to_string().contains("metadata `arch`"), "{e}");
+    let nan = [f32::NAN; 32];
+    let e = Model::from_keras_tensors(
+        Arch::Lstm,
+        tensors().map(|(n, s, v)| (n, s, if n == "lstm.bias" { &nan[..] } else { v })),
+        "x.h5",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("element 0 is NaN"), "{e}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Through the CLI.
 

@@ -168,9 +168,12 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 }
 
 fn rezip(members: &[(String, Vec<u8>)]) -> Vec<u8> {
+    rezip_with(members, zip::CompressionMethod::Stored)
+}
+
+fn rezip_with(members: &[(String, Vec<u8>)], method: zip::CompressionMethod) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, data) in members {
         w.start_file(name.as_str(), options).unwrap();
         w.write_all(data).unwrap();
@@ -303,6 +306,13 @@ fn keras_zip_missing_a_member_is_refused_naming_it() {
             .collect();
         assert_has(&err(&rezip(&kept)), &[&format!("no member {missing}")]);
     }
+    // Deflated members read the same.
+    let deflated = rezip_with(&members, zip::CompressionMethod::Deflated);
+    assert!(deflated.len() < bytes("lstm.keras").len());
+    assert_eq!(
+        from_bytes(&deflated, "m").unwrap(),
+        read(fixture("lstm.keras")).unwrap()
+    );
     // metadata.json is optional: only the version comes from it.
     let kept: Vec<_> = members
         .iter()
