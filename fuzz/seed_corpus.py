@@ -5,6 +5,8 @@ Run from the repository root after `cargo build --release -p fusedrnn-data-tools
     python3 fuzz/seed_corpus.py
 The ordinary test suite replays every file here (data-tools/tests/fuzz_corpus.rs,
 tests/fuzz_corpus.rs), so a crash input added to a corpus stays fixed.
+The `hdf5` target's seeds (small Keras model files) are written by
+tests/fixtures/keras_import/gen_keras_import.py instead, which needs Keras.
 """
 import os
 import struct

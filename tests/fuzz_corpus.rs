@@ -1,5 +1,5 @@
-//! Replays the cargo-fuzz seed corpora of the library's parsers (token file, weights) as
-//! ordinary tests: each input gets an answer or an error, never a panic.
+//! Replays the cargo-fuzz seed corpora of the library's parsers (token file, weights) and of the
+//! CLI's Keras import as ordinary tests: each input gets an answer or an error, never a panic.
 
 use std::path::Path;
 
@@ -40,4 +40,24 @@ fn safetensors_corpus() {
         ok += usize::from(fusedrnn::model::Model::from_bytes(&bytes, "corpus.safetensors").is_ok());
     }
     assert!(ok >= 3);
+}
+
+/// The `hdf5` target's path: `fusedrnn-keras` then the library's checked constructor, as
+/// `fusedrnn import` and `--model m.h5` run it.
+#[test]
+fn hdf5_corpus() {
+    let mut ok = 0;
+    for (name, bytes) in corpus("hdf5") {
+        if let Ok(k) = fusedrnn_keras::from_bytes(&bytes, &name) {
+            let arch = fusedrnn::model::Arch::from_name(k.arch.name()).unwrap();
+            let tensors = k
+                .tensors
+                .iter()
+                .map(|t| (t.name, t.shape.as_slice(), t.values.as_slice()));
+            ok += usize::from(
+                fusedrnn::model::Model::from_keras_tensors(arch, tensors, &name).is_ok(),
+            );
+        }
+    }
+    assert!(ok >= 2);
 }

@@ -6,6 +6,10 @@
 //! and integer arrays), [`pickle`] (the object arrays of int lists), [`numpy_random`] (numpy's
 //! legacy MT19937 `RandomState`), [`keras`] (the notebook's semantics) and [`pack`] (the whole
 //! pipeline, as `imdb-pack` runs it). This crate is the only place that parses pickle.
+//!
+//! [`keras_model`] reads Keras model files (`.h5`, `.keras`) of the notebook's models. It is the
+//! leaf crate `fusedrnn-keras` (in `data-tools/keras/`), re-exported here: the `fusedrnn` CLI
+//! needs it too, and cannot depend on this crate, which depends on the `fusedrnn` library.
 
 pub mod keras;
 pub mod locate;
@@ -15,6 +19,8 @@ pub mod numpy_random;
 pub mod pack;
 pub mod pickle;
 pub mod synth;
+
+pub use fusedrnn_keras as keras_model;
 
 use std::path::PathBuf;
 

@@ -121,6 +121,32 @@ impl Model {
         Ok((model, naming))
     }
 
+    /// Builds a model from tensors under Keras' names (`lstm.kernel`, …), as a Keras-file importer
+    /// hands them over, through exactly the checks [`Model::from_bytes`] makes: the set of names,
+    /// every shape, the vocabulary range and finite values. `arch` must agree with the names (it
+    /// tells `rnn` from `rnn-onehot`); `file` labels errors.
+    pub fn from_keras_tensors<'a>(
+        arch: Arch,
+        tensors: impl IntoIterator<Item = (&'a str, &'a [usize], &'a [f32])>,
+        file: &str,
+    ) -> Result<Model, ModelError> {
+        let mut owned = Vec::new();
+        for (name, shape, values) in tensors {
+            if shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) != Some(values.len()) {
+                return Err(ModelError::Shape {
+                    file: file.to_owned(),
+                    tensor: name.to_owned(),
+                    expected: format!("{} values", values.len()),
+                    found: shape.to_vec(),
+                });
+            }
+            owned.push((name, F32Tensor::new(shape.to_vec(), values.to_vec())));
+        }
+        let meta = BTreeMap::from([(META_ARCH, arch.name().to_owned())]);
+        let (model, _) = Model::from_bytes_with_naming(&encode(owned, &meta), file)?;
+        Ok(model)
+    }
+
     /// The file bytes with Keras' names and our metadata; the same model always gives the same bytes.
     ///
     /// Fails only for a `Model` that could not be loaded back: a vocabulary outside
@@ -370,7 +396,7 @@ impl F32Tensor {
 /// metadata as a `HashMap`, whose iteration order (and so the file's bytes) changes from run to run;
 /// here every JSON object is a sorted `serde_json::Map`, so the same model always gives the same
 /// bytes. Tests read the result back with the `safetensors` crate.
-fn encode(mut tensors: Vec<(&'static str, F32Tensor)>, meta: &BTreeMap<&str, String>) -> Vec<u8> {
+fn encode(mut tensors: Vec<(&str, F32Tensor)>, meta: &BTreeMap<&str, String>) -> Vec<u8> {
     use serde_json::{Map, Value, json};
 
     tensors.sort_by_key(|(name, _)| *name);

@@ -29,7 +29,12 @@ pub fn probs(json: &serde_json::Value, arch: &str, source: &str) -> Vec<f64> {
 
 /// Reads `tokens.npy`: a version 1.0 `.npy` of little-endian `u16`, C order, shape `[rows, SEQ_LEN]`.
 pub fn read_tokens() -> Vec<[u16; SEQ_LEN]> {
-    let bytes = std::fs::read(fixture("tokens.npy")).expect("read tokens.npy");
+    read_tokens_at(&fixture("tokens.npy"))
+}
+
+/// [`read_tokens`] of another fixture directory's token file.
+pub fn read_tokens_at(path: &Path) -> Vec<[u16; SEQ_LEN]> {
+    let bytes = std::fs::read(path).expect("read tokens.npy");
     assert_eq!(
         &bytes[..8],
         b"\x93NUMPY\x01\x00",

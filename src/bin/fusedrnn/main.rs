@@ -2,6 +2,7 @@
 
 mod bench;
 mod data;
+mod import;
 mod score;
 mod train;
 
@@ -24,10 +25,14 @@ enum Command {
     Data(data::DataCommand),
     /// A Keras-style table of a model's layers and parameter counts.
     Summary {
-        /// Model weights (.safetensors).
+        /// Model weights (.safetensors, or a Keras .h5 / .keras).
         #[arg(long)]
         model: std::path::PathBuf,
     },
+    /// Convert a Keras model file (.h5 from tf.keras 2 or Keras 3, or .keras) to .safetensors.
+    Import(import::ImportArgs),
+    /// Write a model's weights under PyTorch's state_dict names (or our Keras names).
+    Export(import::ExportArgs),
     /// Probabilities of every review of a split, as a float32 .npy in file order; or of raw
     /// review text (--word-index with --text or --stdin), one per line.
     Predict(score::PredictArgs),
@@ -68,6 +73,8 @@ fn main() -> ExitCode {
     let result: CliResult = match cli.command {
         Command::Data(cmd) => data::run(cmd),
         Command::Summary { model } => score::summary(&model),
+        Command::Import(args) => import::run_import(&args),
+        Command::Export(args) => import::run_export(&args),
         Command::Predict(args) => score::predict(&args),
         Command::Eval { input, json } => score::eval(&input, json),
         Command::Bench { input, json } => bench::run(&input, json),

@@ -8,7 +8,6 @@ use std::io::Write;
 
 use fusedrnn::infer::{Scorer, evaluate, with_threads};
 use fusedrnn::kernels::Kernel;
-use fusedrnn::model::Model;
 use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
 use fusedrnn::tokfile::{SplitName, TokFile};
@@ -19,7 +18,7 @@ use crate::CliResult;
 /// Where the model and the data come from.
 #[derive(Args, Debug)]
 pub struct Input {
-    /// Model weights (.safetensors, Keras or PyTorch tensor names).
+    /// Model weights (.safetensors, Keras or PyTorch tensor names; or a Keras .h5 / .keras).
     #[arg(long)]
     pub model: PathBuf,
     /// Packed token file (from imdb-pack).
@@ -50,7 +49,7 @@ pub struct Scored {
 /// Loads the model with the kernel for this CPU, opens the token file, and checks that the
 /// chosen split can be scored by the model (row length, vocabulary).
 pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::Error>> {
-    let model = Model::load(&input.model)?;
+    let model = crate::import::load_model(&input.model)?;
     let scorer = Scorer::new(&model, Kernel::select()?);
     let tok = TokFile::open(&input.data)?;
     scorer
@@ -83,7 +82,7 @@ pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
 }
 
 pub fn summary(model: &Path) -> CliResult {
-    let m = Model::load(model)?;
+    let m = crate::import::load_model(model)?;
     fusedrnn::outln!("{}", m.summary().trim_end());
     Ok(())
 }
@@ -94,7 +93,7 @@ pub fn summary(model: &Path) -> CliResult {
 #[command(group(ArgGroup::new("source").required(true).args(["data", "text", "stdin"])))]
 #[command(group(ArgGroup::new("raw").args(["text", "stdin"])))]
 pub struct PredictArgs {
-    /// Model weights (.safetensors, Keras or PyTorch tensor names).
+    /// Model weights (.safetensors, Keras or PyTorch tensor names; or a Keras .h5 / .keras).
     #[arg(long)]
     pub model: PathBuf,
     /// Packed token file (from imdb-pack): score a whole split into --out.
@@ -149,7 +148,7 @@ pub fn predict(args: &PredictArgs) -> CliResult {
 
 /// Raw text → tokenizer → `pad_sequences` → the model's latency path (`Scorer::score_one`).
 fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
-    let model = Model::load(&args.model)?;
+    let model = crate::import::load_model(&args.model)?;
     let scorer = Scorer::new(&model, Kernel::select()?);
     let config = TokenizerConfig {
         num_words: Some(u32::try_from(scorer.vocab())?),

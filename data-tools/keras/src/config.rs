@@ -1,0 +1,351 @@
+//! The model config (Keras' JSON architecture) → which of the notebook's models it is, and the
+//! names of the layers that hold its weights.
+//!
+//! Both dialects are read: tf.keras 2 (`batch_input_shape`, `input_length`, `time_major`) and
+//! Keras 3 (`batch_shape`, `build_config`, `module`/`registered_name` entries). The model must be a
+//! `Sequential` or `Functional` chain `[InputLayer] → [Embedding] → LSTM | SimpleRNN → Dense(1,
+//! sigmoid)`, with any number of `Dropout` layers (identity at inference) in between. Everything a
+//! layer can set that changes the forward pass is checked against what our kernels compute; the
+//! first difference is an error naming the layer.
+
+use serde_json::Value;
+
+use crate::{Arch, EMBED, HIDDEN, MAX_VOCAB, Problem};
+
+/// What the config says about the model.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub arch: Arch,
+    /// Input length, when the config fixes it.
+    pub seq_len: Option<usize>,
+    /// `input_dim` of the Embedding, or the one-hot width when the config gives it.
+    pub vocab: Option<usize>,
+    /// Layer names (as in the config and the weight file) of the Embedding (absent for one-hot
+    /// input), the recurrent layer and the Dense layer.
+    pub embedding: Option<String>,
+    pub recurrent: String,
+    pub dense: String,
+}
+
+/// Layer classes that are the identity at inference.
+const PASS_THROUGH: [&str; 2] = ["Dropout", "SpatialDropout1D"];
+/// Recurrent layer classes, for the "stacked" check (only LSTM and SimpleRNN are runnable).
+const RECURRENT: [&str; 7] = [
+    "LSTM",
+    "SimpleRNN",
+    "GRU",
+    "Bidirectional",
+    "RNN",
+    "CuDNNLSTM",
+    "CuDNNGRU",
+];
+
+/// One layer entry of the config.
+struct Layer<'a> {
+    class: &'a str,
+    name: &'a str,
+    config: &'a Value,
+}
+
+impl Layer<'_> {
+    fn refuse(&self, problem: impl Into<String>) -> Problem {
+        Problem::Unsupported {
+            layer: self.name.to_owned(),
+            class: self.class.to_owned(),
+            problem: problem.into(),
+        }
+    }
+
+    /// A boolean setting that must have the value `want` (absent counts as `default`).
+    fn require_bool(&self, key: &str, default: bool, want: bool, why: &str) -> Result<(), Problem> {
+        match self.config.get(key) {
+            None | Some(Value::Null) if default == want => Ok(()),
+            Some(Value::Bool(b)) if *b == want => Ok(()),
+            None | Some(Value::Null) => Err(self.refuse(format!("{key}={default}: {why}"))),
+            Some(other) => Err(self.refuse(format!("{key}={other}: {why}"))),
+        }
+    }
+
+    /// A string setting (an activation) that must be `want` (absent counts as `default`).
+    fn require_str(&self, key: &str, default: &str, want: &str) -> Result<(), Problem> {
+        match self.config.get(key) {
+            None | Some(Value::Null) if default == want => Ok(()),
+            Some(Value::String(s)) if s == want => Ok(()),
+            None | Some(Value::Null) => Err(self.refuse(format!(
+                "{key} {default:?} is not supported (fusedrnn runs {want:?})"
+            ))),
+            Some(Value::String(s)) => Err(self.refuse(format!(
+                "{key} {s:?} is not supported (fusedrnn runs {want:?})"
+            ))),
+            Some(other) => Err(self.refuse(format!(
+                "{key} {other} is not supported (fusedrnn runs {want:?})"
+            ))),
+        }
+    }
+
+    /// A positive integer setting.
+    fn usize(&self, key: &str) -> Result<usize, Problem> {
+        self.config
+            .get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| self.refuse(format!("no integer `{key}` in its config")))
+    }
+
+    /// The input shape it declares (`batch_shape`, `batch_input_shape`, or `build_config`'s
+    /// `input_shape`), batch dimension included.
+    fn input_shape(&self, root: &Value) -> Option<Vec<Option<usize>>> {
+        let shape = self
+            .config
+            .get("batch_shape")
+            .or_else(|| self.config.get("batch_input_shape"))
+            .or_else(|| root.get("build_config").and_then(|b| b.get("input_shape")))?;
+        shape
+            .as_array()?
+            .iter()
+            .map(|d| match d {
+                Value::Null => Some(None),
+                d => d.as_u64().and_then(|n| usize::try_from(n).ok()).map(Some),
+            })
+            .collect()
+    }
+}
+
+/// Reads the config JSON.
+pub(crate) fn plan(text: &str) -> Result<Plan, Problem> {
+    let root: Value =
+        serde_json::from_str(text).map_err(|e| Problem::Config(format!("not valid JSON: {e}")))?;
+    let class = root
+        .get("class_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Problem::Config("no `class_name`".into()))?;
+    if !matches!(class, "Sequential" | "Functional" | "Model") {
+        return Err(Problem::Model(format!(
+            "model class `{class}` is not supported: fusedrnn reads Sequential and Functional models"
+        )));
+    }
+    let entries = root
+        .get("config")
+        .and_then(|c| c.get("layers"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| Problem::Config("no `config.layers` list".into()))?;
+    let mut layers = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let class = entry
+            .get("class_name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Problem::Config(format!("layer {i} has no `class_name`")))?;
+        let config = entry
+            .get("config")
+            .filter(|c| c.is_object())
+            .ok_or_else(|| Problem::Config(format!("layer {i} ({class}) has no `config`")))?;
+        let name = config
+            .get("name")
+            .and_then(Value::as_str)
+            .or_else(|| entry.get("name").and_then(Value::as_str))
+            .ok_or_else(|| Problem::Config(format!("layer {i} ({class}) has no `name`")))?;
+        layers.push((
+            Layer {
+                class,
+                name,
+                config,
+            },
+            entry,
+        ));
+    }
+
+    let recurrent: Vec<&Layer> = layers
+        .iter()
+        .map(|(l, _)| l)
+        .filter(|l| RECURRENT.contains(&l.class))
+        .collect();
+    if let [first, second, ..] = recurrent[..] {
+        return Err(second.refuse(format!(
+            "stacked recurrent layers (`{}` then `{}`): fusedrnn runs exactly one",
+            first.name, second.name
+        )));
+    }
+
+    let mut seq_len = None;
+    let mut width = None; // the last dimension of the input, for one-hot models
+    let mut embedding: Option<(String, usize)> = None;
+    let mut rnn: Option<(String, Arch)> = None;
+    let mut dense: Option<String> = None;
+    let mut note_shape = |shape: Option<Vec<Option<usize>>>| {
+        if let Some(shape) = shape {
+            if let Some(Some(t)) = shape.get(1) {
+                seq_len.get_or_insert(*t);
+            }
+            if let (3, Some(Some(v))) = (shape.len(), shape.get(2)) {
+                width.get_or_insert(*v);
+            }
+        }
+    };
+
+    for (layer, entry) in &layers {
+        let after = |what: &str| {
+            layer.refuse(format!("comes after the {what}; fusedrnn runs [Embedding →] LSTM | SimpleRNN → Dense(1, sigmoid)"))
+        };
+        match layer.class {
+            "InputLayer" => note_shape(layer.input_shape(entry)),
+            c if PASS_THROUGH.contains(&c) => {}
+            "Embedding" => {
+                if let Some(d) = &dense {
+                    return Err(after(&format!("Dense layer `{d}`")));
+                }
+                if let Some((r, _)) = &rnn {
+                    return Err(after(&format!("recurrent layer `{r}`")));
+                }
+                if let Some((e, _)) = &embedding {
+                    return Err(after(&format!("Embedding `{e}`")));
+                }
+                let vocab = layer.usize("input_dim")?;
+                if !(1..=MAX_VOCAB).contains(&vocab) {
+                    return Err(layer.refuse(format!(
+                        "input_dim {vocab} is out of range (token ids are u16: 1..={MAX_VOCAB})"
+                    )));
+                }
+                let dim = layer.usize("output_dim")?;
+                if dim != EMBED {
+                    return Err(layer.refuse(format!(
+                        "output_dim {dim} is not supported (fusedrnn's embedding is {EMBED} wide)"
+                    )));
+                }
+                layer.require_bool(
+                    "mask_zero",
+                    false,
+                    false,
+                    "masking skips padded steps, which fusedrnn's kernels run as ordinary steps",
+                )?;
+                if let Some(t) = layer.config.get("input_length").and_then(Value::as_u64) {
+                    note_shape(Some(vec![None, usize::try_from(t).ok()]));
+                }
+                note_shape(layer.input_shape(entry));
+                embedding = Some((layer.name.to_owned(), vocab));
+            }
+            "LSTM" | "SimpleRNN" => {
+                if let Some(d) = &dense {
+                    return Err(after(&format!("Dense layer `{d}`")));
+                }
+                check_recurrent(layer)?;
+                if layer.class == "LSTM" && embedding.is_none() {
+                    return Err(layer.refuse(
+                        "an LSTM without an Embedding before it (one-hot input) is not one of \
+                         fusedrnn's models",
+                    ));
+                }
+                note_shape(layer.input_shape(entry).filter(|_| embedding.is_none()));
+                let arch = match (layer.class, embedding.is_some()) {
+                    ("LSTM", _) => Arch::Lstm,
+                    (_, true) => Arch::Rnn,
+                    (_, false) => Arch::RnnOneHot,
+                };
+                rnn = Some((layer.name.to_owned(), arch));
+            }
+            "Dense" => {
+                if let Some(d) = &dense {
+                    return Err(after(&format!("Dense layer `{d}`")));
+                }
+                if rnn.is_none() {
+                    return Err(layer.refuse(
+                        "a Dense layer before the recurrent layer is not one of fusedrnn's models",
+                    ));
+                }
+                let units = layer.usize("units")?;
+                if units != 1 {
+                    return Err(layer.refuse(format!(
+                        "units {units} is not supported (fusedrnn's output is Dense(1, sigmoid))"
+                    )));
+                }
+                layer.require_str("activation", "linear", "sigmoid")?;
+                layer.require_bool("use_bias", true, true, "fusedrnn's Dense has a bias")?;
+                dense = Some(layer.name.to_owned());
+            }
+            _ => {
+                return Err(layer.refuse(
+                    "layer type not supported: fusedrnn runs [Embedding →] LSTM | SimpleRNN → \
+                     Dense(1, sigmoid), with Dropout layers allowed",
+                ));
+            }
+        }
+    }
+
+    let Some((recurrent, arch)) = rnn else {
+        return Err(Problem::Model(
+            "no LSTM or SimpleRNN layer: not one of fusedrnn's models".into(),
+        ));
+    };
+    let Some(dense) = dense else {
+        return Err(Problem::Model(format!(
+            "no Dense(1, sigmoid) layer after `{recurrent}`: not one of fusedrnn's models"
+        )));
+    };
+    let vocab = match &embedding {
+        Some((_, v)) => Some(*v),
+        None => width,
+    };
+    if let Some(v) = vocab.filter(|v| !(1..=MAX_VOCAB).contains(v)) {
+        return Err(Problem::Model(format!(
+            "input width {v} is out of range (token ids are u16: 1..={MAX_VOCAB})"
+        )));
+    }
+    Ok(Plan {
+        arch,
+        seq_len,
+        vocab,
+        embedding: embedding.map(|(name, _)| name),
+        recurrent,
+        dense,
+    })
+}
+
+/// Everything an LSTM / SimpleRNN layer can set that changes its output.
+fn check_recurrent(layer: &Layer) -> Result<(), Problem> {
+    let units = layer.usize("units")?;
+    if units != HIDDEN {
+        return Err(layer.refuse(format!(
+            "units {units} is not supported (fusedrnn runs {HIDDEN})"
+        )));
+    }
+    layer.require_str("activation", "tanh", "tanh")?;
+    if layer.class == "LSTM" {
+        layer.require_str("recurrent_activation", "sigmoid", "sigmoid")?;
+    }
+    layer.require_bool(
+        "use_bias",
+        true,
+        true,
+        "fusedrnn's recurrent layers have a bias",
+    )?;
+    layer.require_bool(
+        "return_sequences",
+        false,
+        false,
+        "fusedrnn feeds only the last state to the Dense layer",
+    )?;
+    layer.require_bool(
+        "return_state",
+        false,
+        false,
+        "fusedrnn returns one probability",
+    )?;
+    layer.require_bool(
+        "go_backwards",
+        false,
+        false,
+        "fusedrnn reads the sequence forwards",
+    )?;
+    layer.require_bool(
+        "stateful",
+        false,
+        false,
+        "fusedrnn starts every sequence from a zero state",
+    )?;
+    layer.require_bool(
+        "time_major",
+        false,
+        false,
+        "fusedrnn reads batch-major input",
+    )?;
+    Ok(())
+}
