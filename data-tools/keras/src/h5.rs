@@ -38,10 +38,44 @@ pub(crate) enum Layout {
 
 /// Parses the HDF5 superblock and root group.
 pub(crate) fn open(bytes: Vec<u8>, what: &str) -> Result<File, Problem> {
+    if let Some(eof) = declared_end(&bytes) {
+        // Like the HDF5 library: a file shorter than its superblock says is truncated; a longer
+        // one (space reserved past the end) is fine.
+        if eof > bytes.len() as u64 {
+            return Err(Problem::Hdf5 {
+                object: what.to_owned(),
+                message: format!(
+                    "truncated: the file is {} bytes but its superblock says {eof}",
+                    bytes.len()
+                ),
+            });
+        }
+    }
     File::from_bytes(bytes).map_err(|e| Problem::Hdf5 {
         object: what.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// The file length the superblock at offset 0 declares (its end-of-file address plus the base
+/// address), for superblock versions 0 to 3 with 8-byte offsets; `None` when it cannot be read
+/// here, which leaves the checks to the HDF5 reader. A truncated file then fails with its length
+/// named instead of a confusing "missing attribute" from a root group cut short.
+fn declared_end(b: &[u8]) -> Option<u64> {
+    if b.get(..8)? != b"\x89HDF\r\n\x1a\n" {
+        return None;
+    }
+    let (offset_size, base_at) = match *b.get(8)? {
+        0 => (*b.get(13)?, 24),
+        1 => (*b.get(13)?, 28),
+        2 | 3 => (*b.get(9)?, 12),
+        _ => return None,
+    };
+    if offset_size != 8 {
+        return None;
+    }
+    let read = |at: usize| Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?));
+    read(base_at)?.checked_add(read(base_at + 16)?)
 }
 
 /// One string attribute of the root group, if present.

@@ -538,11 +538,13 @@ fn truncated_files_are_errors() {
             n - 1,
         ] {
             let r = no_panic_on(&format!("{file}[..{cut}]"), &data[..cut]);
-            // A cut inside trailing free space could still hold the whole model; the rest must fail.
-            if let Err(e) = &r {
-                assert!(e.to_string().starts_with("m: "), "{e}");
+            let e = r.expect_err(&format!("{file}[..{cut}] imported"));
+            assert!(e.to_string().starts_with("m: "), "{e}");
+            // Past the superblock, a cut .h5 is named as truncated (the superblock holds the
+            // file's length), not as a missing attribute of a root group cut short.
+            if file.ends_with(".h5") && cut >= 96 {
+                assert!(e.to_string().contains("truncated"), "{file}[..{cut}]: {e}");
             }
-            assert!(r.is_err() || cut > n / 2, "{file}[..{cut}] imported");
         }
     }
     assert_has(&err(b"hello"), &["not a Keras model file"]);
