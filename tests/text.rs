@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use fusedrnn::text::{Tokenizer, TokenizerConfig};
+use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
 use fusedrnn_data_tools::ImdbArrays;
 
 fn shared_data() -> Option<(PathBuf, PathBuf)> {
@@ -68,7 +68,8 @@ fn every_shared_review_round_trips_through_text() {
     assert_eq!(reviews, 50_000);
 }
 
-/// With the notebook's `num_words = 500`, ranks above 496 become oov (2), as `load_data` does.
+/// With the notebook's `num_words = 500`, ranks above 496 become oov (2), as `load_data` does;
+/// `Tokenizer::padded` (tokenizing only the last 100 words) agrees with `to_padded`.
 #[test]
 fn shared_reviews_with_the_notebook_vocabulary() {
     let Some((npz, index_path)) = shared_data() else {
@@ -96,5 +97,11 @@ fn shared_reviews_with_the_notebook_vocabulary() {
             )
             .collect();
         assert_eq!(got, want);
+        // The tail-only path gives `pad_sequences` of the same ids.
+        assert_eq!(
+            tokenizer.padded(&text.join(" ")),
+            to_padded(&want),
+            "review {r}"
+        );
     }
 }

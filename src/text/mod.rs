@@ -349,6 +349,82 @@ impl Tokenizer {
     }
 }
 
+impl Tokenizer {
+    /// `to_padded` of the ids of `text`, without a buffer: the one-review latency path's input.
+    ///
+    /// Only the last `SEQ_LEN` ids survive `pad_sequences`, so a long review is not tokenized
+    /// whole. A backward scan finds where its last `SEQ_LEN` words begin and tokenization starts
+    /// there. The scan counts runs of bytes that are not ASCII separators and that hold at least
+    /// one ASCII letter or digit: each such run holds at least one word (non-ASCII characters may
+    /// split it into more, never into none), so the count can only err low, which costs time,
+    /// never correctness. The cut is right after an ASCII separator, where the tokenizer's state
+    /// is fresh, so the suffix yields exactly the tail of the whole text's ids.
+    ///
+    /// # Panics
+    /// As [`Tokenizer::tokenize_into`], if this tokenizer can emit ids above `u16::MAX`.
+    pub fn padded(&self, text: &str) -> [u16; SEQ_LEN] {
+        assert!(
+            self.max_id <= u32::from(u16::MAX),
+            "tokenizer emits ids up to {}, more than u16 holds",
+            self.max_id
+        );
+        let mut ring = [0u16; SEQ_LEN];
+        let mut n = 0usize;
+        // The assert above makes every id fit.
+        let mut push = |id: u32| {
+            ring[n % SEQ_LEN] = id as u16;
+            n += 1;
+        };
+        match tail_start(text.as_bytes(), SEQ_LEN) {
+            Some(start) => {
+                let mut word = Word::new();
+                self.feed(&mut word, &text[start..], &mut push);
+                self.end_word(&mut word, &mut push);
+            }
+            None => self.for_each_id(text, push),
+        }
+        let mut row = [0u16; SEQ_LEN];
+        if n >= SEQ_LEN {
+            // The oldest kept id sits at `n % SEQ_LEN`.
+            row = ring;
+            row.rotate_left(n % SEQ_LEN);
+        } else {
+            row[SEQ_LEN - n..].copy_from_slice(&ring[..n]);
+        }
+        row
+    }
+}
+
+/// The byte offset where the last `words` words of `text` certainly begin (just after an ASCII
+/// separator), or `None` if fewer may be there and the whole text must be tokenized. See
+/// [`Tokenizer::padded`] for why the count errs only low.
+fn tail_start(text: &[u8], words: usize) -> Option<usize> {
+    let mut count = 0;
+    let mut in_run = false;
+    let mut has_alnum = false;
+    for (i, &b) in text.iter().enumerate().rev() {
+        let class = if b.is_ascii() {
+            WORD_BYTE[usize::from(b)]
+        } else {
+            b'\''
+        };
+        if class == 0 {
+            if in_run && has_alnum {
+                count += 1;
+                if count == words {
+                    return Some(i + 1);
+                }
+            }
+            in_run = false;
+            has_alnum = false;
+        } else {
+            in_run = true;
+            has_alnum |= class != b'\'';
+        }
+    }
+    None
+}
+
 /// `pad_sequences(maxlen=SEQ_LEN)` with Keras' defaults (`padding="pre"`, `truncating="pre"`):
 /// the last `SEQ_LEN` ids, preceded by zeros when there are fewer.
 pub fn to_padded(ids: &[u16]) -> [u16; SEQ_LEN] {

@@ -1,6 +1,6 @@
 //! Text that arrives in pieces (a chat message typed, a socket read), scored at any point.
 
-use crate::infer::{Scorer, Session};
+use crate::infer::{InferError, Scorer, Session};
 use crate::shape::SEQ_LEN;
 
 use super::{TextError, Tokenizer, Word};
@@ -74,6 +74,21 @@ impl<'a> TextSession<'a> {
         let tokenizer = self.tokenizer;
         tokenizer.feed(&mut word, chunk, &mut |id| self.push_id(id));
         self.word = word;
+    }
+
+    /// Appends one token id after the text so far, ending the open word first (as a separator
+    /// would): for callers that mix text with ids they tokenized themselves.
+    pub fn push_token(&mut self, id: u16) -> Result<(), InferError> {
+        let vocab = self.scorer.vocab();
+        if usize::from(id) >= vocab {
+            return Err(InferError::Token { token: id, vocab });
+        }
+        let mut word = std::mem::replace(&mut self.word, Word::new());
+        let tokenizer = self.tokenizer;
+        tokenizer.end_word(&mut word, &mut |id| self.push_id(id));
+        self.word = word;
+        self.push_id(u32::from(id));
+        Ok(())
     }
 
     /// Ids of finished words so far, start char included (the unfinished word is not counted).
@@ -200,6 +215,36 @@ mod tests {
         }
         assert_eq!(session.n_ids(), ids.len());
         assert_eq!(session.running_prob(), want.prob());
+    }
+
+    #[test]
+    fn pushed_tokens_end_the_open_word_and_follow_it() {
+        let (t, s) = (tokenizer(), scorer());
+        let mut session = TextSession::new(&t, &s).unwrap();
+        session.push_str("the mov");
+        session.push_token(17).unwrap();
+        session.push_token(0).unwrap();
+        session.push_str("ie");
+        let mut ids = Vec::new();
+        t.tokenize_into("the mov", &mut ids);
+        ids.extend([17, 0]);
+        let mut tail = Vec::new();
+        t.tokenize_into("ie", &mut tail);
+        ids.extend(&tail[1..]);
+        assert_eq!(session.padded(), to_padded(&ids));
+        assert_eq!(session.prob(), s.score_one(&to_padded(&ids)).unwrap());
+        assert_eq!(
+            session.push_token(500),
+            Err(InferError::Token {
+                token: 500,
+                vocab: 500
+            })
+        );
+        assert_eq!(
+            session.padded(),
+            to_padded(&ids),
+            "a refused id changes nothing"
+        );
     }
 
     #[test]

@@ -218,3 +218,66 @@ fn malformed_index_is_an_error_naming_the_file() {
         assert!(Tokenizer::from_json(bad, TokenizerConfig::default()).is_err());
     }
 }
+
+/// `padded` (backward scan, tokenize the tail only) equals `to_padded` of the whole text, for
+/// texts of every length around `SEQ_LEN` words made of awkward pieces: apostrophe-only runs,
+/// non-ASCII characters that split words (`é`, `’`), join them (Kelvin sign) or add one (`İ`),
+/// words longer than `MAX_WORD_BYTES`, and separators of every kind.
+#[test]
+fn padded_equals_to_padded_of_the_whole_text() {
+    let long_word = "x".repeat(MAX_WORD_BYTES + 3);
+    let pool = [
+        "the",
+        "Movie",
+        "'''",
+        "caf\u{e9}s",
+        "don't",
+        "'it's'",
+        "a\u{2019}b",
+        "\u{212a}ing",
+        "\u{130}s",
+        "<br />",
+        "10/10",
+        "\u{1f600}",
+        "''x''",
+        "and,",
+        "br",
+        long_word.as_str(),
+        "\u{e9}\u{e9}",
+        "A",
+        "  ",
+        "\t\n",
+        "film.",
+    ];
+    let t = all_words();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut ids = Vec::new();
+    for case in 0..600 {
+        let words = case % 300;
+        let text: String = (0..words)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let sep = [" ", "", "-", "\u{a0}"][(state >> 40) as usize % 4];
+                format!("{}{sep}", pool[(state >> 8) as usize % pool.len()])
+            })
+            .collect();
+        t.tokenize_into(&text, &mut ids);
+        assert_eq!(t.padded(&text), to_padded(&ids), "case {case}: {text:?}");
+    }
+}
+
+#[test]
+fn tail_start_counts_only_certain_words() {
+    // Three runs with a letter or digit; the apostrophe-only and the non-ASCII-only runs don't count.
+    let text = "ab ''' c\u{e9}d \u{e9} 9".as_bytes();
+    assert_eq!(tail_start(text, 1), Some(text.len() - 1));
+    assert_eq!(tail_start(text, 2), Some(7));
+    assert_eq!(
+        tail_start(text, 3),
+        None,
+        "the first word has no separator before it"
+    );
+    assert_eq!(tail_start(b"", 1), None);
+}

@@ -9,7 +9,7 @@ use std::io::Write;
 use fusedrnn::infer::{Scorer, evaluate, with_threads};
 use fusedrnn::kernels::Kernel;
 use fusedrnn::shape::SEQ_LEN;
-use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
+use fusedrnn::text::{Tokenizer, TokenizerConfig};
 use fusedrnn::tokfile::{SplitName, TokFile};
 use serde_json::json;
 
@@ -146,7 +146,8 @@ pub fn predict(args: &PredictArgs) -> CliResult {
     }
 }
 
-/// Raw text → tokenizer → `pad_sequences` → the model's latency path (`Scorer::score_one`).
+/// Raw text → tokenizer → `pad_sequences` (`Tokenizer::padded`) → the model's latency path
+/// (`Scorer::score_one`).
 fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
     let model = crate::import::load_model(&args.model)?;
     let scorer = Scorer::new(&model, Kernel::select()?);
@@ -155,10 +156,9 @@ fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
         ..TokenizerConfig::default()
     };
     let tokenizer = Tokenizer::from_file(word_index, config)?;
-    let mut ids = Vec::with_capacity(1024);
-    let mut score = |text: &str| -> CliResult {
-        tokenizer.tokenize_into(text, &mut ids);
-        let prob = scorer.score_one(&to_padded(&ids))?;
+    let score = |text: &str| -> CliResult {
+        // Only the last SEQ_LEN words are tokenized: they are all pad_sequences keeps.
+        let prob = scorer.score_one(&tokenizer.padded(text))?;
         if args.json {
             fusedrnn::outln!("{}", json!({"prob": prob, "label": u8::from(prob > 0.5)}));
         } else {

@@ -1,0 +1,290 @@
+//! The C API called directly (through the rlib, as C would call the cdylib): scores equal the
+//! Rust library's, sessions equal whole-text scoring, ids are padded and truncated like
+//! `pad_sequences`, every misuse is a status with a message, and one model serves many threads.
+
+mod common;
+
+use std::ffi::{CStr, CString, c_char};
+use std::ptr;
+
+use common::*;
+use fusedrnn_c::*;
+
+fn cstr(p: &std::path::Path) -> CString {
+    CString::new(p.to_str().unwrap()).unwrap()
+}
+
+fn last_error() -> String {
+    // SAFETY: fusedrnn_last_error returns a NUL-terminated string, never NULL.
+    unsafe { CStr::from_ptr(fusedrnn_last_error()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// An open model, freed on drop.
+struct Open(*mut Model);
+
+impl Open {
+    fn new() -> Open {
+        let mut m = ptr::null_mut();
+        let (model, index) = (cstr(&model_path()), cstr(&index_path()));
+        // SAFETY: NUL-terminated paths, a valid out-pointer.
+        let status = unsafe { fusedrnn_model_open(model.as_ptr(), index.as_ptr(), &mut m) };
+        assert_eq!(status, Status::OK, "{}", last_error());
+        Open(m)
+    }
+
+    fn text(&self, text: &str) -> Result<f32, (Status, String)> {
+        let mut p = f32::NAN;
+        // SAFETY: a live model, `text.len()` readable bytes, a valid out-pointer.
+        let s = unsafe { fusedrnn_score_text(self.0, text.as_ptr().cast(), text.len(), &mut p) };
+        if s == Status::OK {
+            Ok(p)
+        } else {
+            Err((s, last_error()))
+        }
+    }
+
+    fn ids(&self, ids: &[i32]) -> Result<f32, (Status, String)> {
+        let mut p = f32::NAN;
+        // SAFETY: a live model, `ids.len()` readable ids, a valid out-pointer.
+        let s = unsafe { fusedrnn_score_ids(self.0, ids.as_ptr(), ids.len(), &mut p) };
+        if s == Status::OK {
+            Ok(p)
+        } else {
+            Err((s, last_error()))
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        // SAFETY: a live model, freed once.
+        unsafe { fusedrnn_model_free(self.0) };
+    }
+}
+
+// SAFETY: (for the tests' threads) a model is immutable once open; the C API allows sharing it.
+unsafe impl Sync for Open {}
+
+#[test]
+fn score_text_equals_the_library() {
+    let m = Open::new();
+    let texts = reviews();
+    let want = library_probs(&texts);
+    for (text, want) in texts.iter().zip(want) {
+        assert_eq!(m.text(text), Ok(want), "{text:?}");
+    }
+    // SAFETY: a live model.
+    unsafe {
+        assert_eq!(fusedrnn_model_vocab(m.0), 500);
+        assert_eq!(CStr::from_ptr(fusedrnn_model_arch(m.0)), c"lstm");
+        assert!(!CStr::from_ptr(fusedrnn_model_kernel(m.0)).is_empty());
+    }
+    // SAFETY: a static string.
+    let version = unsafe { CStr::from_ptr(fusedrnn_version()) };
+    assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn score_ids_pads_and_truncates_at_the_front() {
+    let m = Open::new();
+    let review: Vec<i32> = (0..130).map(|i| 1 + (i * 37) % 499).collect();
+    // Longer than 100: only the last 100 count.
+    assert_eq!(m.ids(&review), m.ids(&review[30..]));
+    // Shorter: leading pads, written or not, are the same.
+    let short = &review[..40];
+    let mut padded = vec![0; 60];
+    padded.extend_from_slice(short);
+    assert_eq!(m.ids(short), m.ids(&padded));
+    // The text route and the id route agree.
+    assert_eq!(m.text(""), m.ids(&[1]));
+    assert!(m.ids(&[]).unwrap() > 0.0);
+    // Out of range ids are refused, not mapped to oov.
+    let (s, msg) = m.ids(&[1, 500]).unwrap_err();
+    assert_eq!(s, Status::ERR_BAD_TOKEN);
+    assert!(msg.contains("500") && msg.contains("position 1"), "{msg}");
+    assert_eq!(m.ids(&[-1]).unwrap_err().0, Status::ERR_BAD_TOKEN);
+    // Only the kept ids are checked: an id truncated away does not matter.
+    let mut long = vec![9999];
+    long.extend(std::iter::repeat_n(5, 100));
+    assert!(m.ids(&long).is_ok());
+}
+
+/// A session, fed a review in chunks of any size (words split anywhere), gives what
+/// `fusedrnn_score_text` gives for the whole text.
+#[test]
+fn session_equals_whole_text() {
+    let m = Open::new();
+    let mut s = ptr::null_mut();
+    // SAFETY: a live model, a valid out-pointer.
+    assert_eq!(unsafe { fusedrnn_session_new(m.0, &mut s) }, Status::OK);
+    for text in reviews() {
+        let want = m.text(&text).unwrap();
+        for chunk in [1, 2, 5, 13, 1000] {
+            // SAFETY: a live session, used by this thread alone; chunks of valid UTF-8.
+            unsafe {
+                assert_eq!(fusedrnn_session_reset(s), Status::OK);
+                let mut rest = text.as_str();
+                while !rest.is_empty() {
+                    let mut cut = chunk.min(rest.len());
+                    while !rest.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    let (piece, tail) = rest.split_at(cut);
+                    let st = fusedrnn_session_push_text(s, piece.as_ptr().cast(), piece.len());
+                    assert_eq!(st, Status::OK);
+                    rest = tail;
+                }
+                let mut p = f32::NAN;
+                assert_eq!(fusedrnn_session_prob(s, &mut p), Status::OK);
+                assert_eq!(p, want, "{text:?} in chunks of {chunk}");
+            }
+        }
+    }
+    // Ids after text: the open word ends first. "the mov" + [17] = ids 1, the, mov(oov), 17.
+    // SAFETY: as above.
+    unsafe {
+        fusedrnn_session_reset(s);
+        fusedrnn_session_push_text(s, c"the mov".as_ptr(), 7);
+        assert_eq!(fusedrnn_session_push_ids(s, [17].as_ptr(), 1), Status::OK);
+        let mut p = f32::NAN;
+        fusedrnn_session_prob(s, &mut p);
+        assert_eq!(p, m.ids(&[1, 4, 2, 17]).unwrap());
+        // A bad id appends nothing.
+        assert_eq!(
+            fusedrnn_session_push_ids(s, [5, 500].as_ptr(), 2),
+            Status::ERR_BAD_TOKEN
+        );
+        let mut q = f32::NAN;
+        fusedrnn_session_prob(s, &mut q);
+        assert_eq!(p, q);
+        // A chunk that splits a UTF-8 character is refused.
+        let e = "\u{e9}".as_bytes();
+        assert_eq!(
+            fusedrnn_session_push_text(s, e.as_ptr().cast(), 1),
+            Status::ERR_BAD_UTF8
+        );
+    }
+    // The session keeps the model alive after the model's handle is freed.
+    drop(m);
+    // SAFETY: the session is live; its model is held by it.
+    unsafe {
+        let mut p = f32::NAN;
+        assert_eq!(fusedrnn_session_prob(s, &mut p), Status::OK);
+        assert!(p > 0.0 && p < 1.0);
+        fusedrnn_session_free(s);
+    }
+}
+
+#[test]
+fn misuse_is_a_status_and_a_message() {
+    let m = Open::new();
+    let (model, index) = (cstr(&model_path()), cstr(&index_path()));
+    let mut out = ptr::null_mut();
+    let mut p = 0.5f32;
+    // SAFETY: every pointer is NULL, valid, or (for the lengths) within its buffer.
+    unsafe {
+        assert_eq!(
+            fusedrnn_model_open(ptr::null(), index.as_ptr(), &mut out),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("model_path"));
+        assert_eq!(
+            fusedrnn_model_open(model.as_ptr(), index.as_ptr(), ptr::null_mut()),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            fusedrnn_model_open(
+                c"/nonexistent/m.safetensors".as_ptr(),
+                index.as_ptr(),
+                &mut out
+            ),
+            Status::ERR_IO
+        );
+        assert!(last_error().contains("/nonexistent/m.safetensors"));
+        assert!(out.is_null(), "out untouched on error");
+        assert_eq!(
+            fusedrnn_model_open(model.as_ptr(), c"/nonexistent/i.json".as_ptr(), &mut out),
+            Status::ERR_IO
+        );
+        let non_utf8 = [0xffu8, 0];
+        assert_eq!(
+            fusedrnn_model_open(non_utf8.as_ptr().cast::<c_char>(), index.as_ptr(), &mut out),
+            Status::ERR_INVALID_ARGUMENT
+        );
+
+        assert_eq!(
+            fusedrnn_score_text(ptr::null(), c"x".as_ptr(), 1, &mut p),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("model is NULL"));
+        assert_eq!(
+            fusedrnn_score_text(m.0, ptr::null(), 3, &mut p),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            fusedrnn_score_text(m.0, c"x".as_ptr(), 1, ptr::null_mut()),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(fusedrnn_score_text(m.0, ptr::null(), 0, &mut p), Status::OK);
+        let bad = b"ok \xc3";
+        assert_eq!(
+            fusedrnn_score_text(m.0, bad.as_ptr().cast(), bad.len(), &mut p),
+            Status::ERR_BAD_UTF8
+        );
+        assert!(last_error().contains("offset 3"));
+        assert_eq!(
+            fusedrnn_score_ids(m.0, ptr::null(), 2, &mut p),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        // A handle of the other kind is refused by its tag.
+        let mut s = ptr::null_mut();
+        assert_eq!(fusedrnn_session_new(m.0, &mut s), Status::OK);
+        assert_eq!(
+            fusedrnn_score_text(s.cast::<Model>(), c"x".as_ptr(), 1, &mut p),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("not a fusedrnn_model"));
+        assert_eq!(
+            fusedrnn_session_reset(ptr::null_mut()),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            fusedrnn_session_prob(s, ptr::null_mut()),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            fusedrnn_session_new(m.0, ptr::null_mut()),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        fusedrnn_session_free(s);
+        // NULL frees are no-ops; NULL queries are empty.
+        fusedrnn_model_free(ptr::null_mut());
+        fusedrnn_session_free(ptr::null_mut());
+        assert_eq!(fusedrnn_model_vocab(ptr::null()), 0);
+        assert_eq!(CStr::from_ptr(fusedrnn_model_arch(ptr::null())), c"");
+    }
+    // Messages are per thread: another thread has seen no error.
+    let other = std::thread::spawn(last_error).join().unwrap();
+    assert_eq!(other, "");
+}
+
+/// One model, four threads scoring at once: every answer is the one-thread answer.
+#[test]
+fn one_model_many_threads() {
+    let m = Open::new();
+    let texts = reviews();
+    let want: Vec<f32> = texts.iter().map(|t| m.text(t).unwrap()).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..200 {
+                    for (t, w) in texts.iter().zip(&want) {
+                        assert_eq!(m.text(t), Ok(*w));
+                    }
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,95 @@
+//! The hot calls allocate nothing: `fusedrnn_score_text`, `fusedrnn_score_ids` and a session's
+//! pushes and reads, counted by a global allocator that tallies this thread's allocations.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ffi::CString;
+use std::ptr;
+
+use common::*;
+use fusedrnn_c::*;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; counting has no effect on it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract for `dealloc`, passed on.
+        unsafe { System.dealloc(p, layout) }
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller's contract for `realloc`, passed on.
+        unsafe { System.realloc(p, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCS.with(Cell::get)
+}
+
+#[test]
+fn scoring_allocates_nothing() {
+    let (model_c, index_c) = (
+        CString::new(model_path().to_str().unwrap()).unwrap(),
+        CString::new(index_path().to_str().unwrap()).unwrap(),
+    );
+    let texts = reviews();
+    let ids: Vec<i32> = (0..150).map(|i| 1 + i % 499).collect();
+    let mut model = ptr::null_mut();
+    let mut session = ptr::null_mut();
+    let mut p = 0f32;
+    // SAFETY: NUL-terminated paths, valid out-pointers, live handles, buffers of the given lengths.
+    unsafe {
+        let at_start = allocations();
+        assert_eq!(
+            fusedrnn_model_open(model_c.as_ptr(), index_c.as_ptr(), &mut model),
+            Status::OK
+        );
+        assert_eq!(fusedrnn_session_new(model, &mut session), Status::OK);
+        assert!(
+            allocations() > at_start,
+            "the counter sees open's allocations"
+        );
+        let before = allocations();
+        for _ in 0..10 {
+            for t in &texts {
+                assert_eq!(
+                    fusedrnn_score_text(model, t.as_ptr().cast(), t.len(), &mut p),
+                    Status::OK
+                );
+                assert_eq!(fusedrnn_session_reset(session), Status::OK);
+                let st = fusedrnn_session_push_text(session, t.as_ptr().cast(), t.len());
+                assert_eq!(st, Status::OK);
+                assert_eq!(
+                    fusedrnn_session_push_ids(session, ids.as_ptr(), 3),
+                    Status::OK
+                );
+                assert_eq!(fusedrnn_session_prob(session, &mut p), Status::OK);
+            }
+            assert_eq!(
+                fusedrnn_score_ids(model, ids.as_ptr(), ids.len(), &mut p),
+                Status::OK
+            );
+        }
+        assert_eq!(allocations() - before, 0, "allocations on the hot path");
+        fusedrnn_session_free(session);
+        fusedrnn_model_free(model);
+    }
+}

@@ -1,0 +1,67 @@
+//! `examples/python/score.py` (ctypes, standard library only) loads the `libfusedrnn_c.so` cargo
+//! just built and prints the Rust library's probabilities within 1e-6, from arguments and from
+//! stdin; a missing model is its fusedrnn status as exit code. Skipped, with a notice, where
+//! python3 is missing.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+fn run(model: &std::path::Path, texts: &[String], stdin: &str) -> Output {
+    let mut child = Command::new("python3")
+        .arg(root().join("examples/python/score.py"))
+        .arg(model)
+        .arg(index_path())
+        .args(texts)
+        .env("FUSEDRNN_LIB", lib_dir().join("libfusedrnn_c.so"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.as_bytes()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn assert_close(got: &[f32], want: &[f32], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: one line per review");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 1e-6, "{what}: {g} vs {w}");
+    }
+}
+
+#[test]
+fn python_example_prints_the_library_probabilities() {
+    if !have("python3", "the Python example") {
+        return;
+    }
+    let texts = reviews();
+    let want = library_probs(&texts);
+
+    let out = run(&model_path(), &texts, "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_close(&parse_probs(&out.stdout), &want, "arguments");
+
+    let lines: String = texts.iter().map(|t| format!("{t}\r\n")).collect();
+    let out = run(&model_path(), &[], &lines);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_close(&parse_probs(&out.stdout), &want, "stdin");
+
+    let out = run(&root().join("no_such_model.safetensors"), &[], "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no_such_model.safetensors"), "{err}");
+}
