@@ -15,16 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::fixture;
+use common::tok_layout::{ENTRY_BYTES, SECTIONS, TABLE_AT, entry, fix_header_crc, fix_section_crc};
 use fusedrnn::tokfile::{PackParams, SplitData};
 
 /// Address-space limit for every run, in KiB.
 const VMEM_KIB: u64 = 2 << 20;
 
-/// Offsets of the token file layout (see `src/tokfile/mod.rs`).
-const HEADER_CRC_AT: usize = 124;
-const TABLE_AT: usize = 128;
-const ENTRY_BYTES: usize = 32;
-const SECTIONS: usize = 9;
 /// The test split's token section: splits train, val, test × tokens, labels, lengths.
 const TEST_TOKENS: usize = 6;
 const TEST_LABELS: usize = 7;
@@ -130,28 +126,6 @@ fn tok_bytes(rows: [usize; 3]) -> Vec<u8> {
     )
     .unwrap();
     out
-}
-
-fn entry(bytes: &[u8], i: usize) -> (usize, usize) {
-    let e = &bytes[TABLE_AT + i * ENTRY_BYTES..][..ENTRY_BYTES];
-    let offset = u64::from_le_bytes(e[8..16].try_into().unwrap()) as usize;
-    let len = u64::from_le_bytes(e[16..24].try_into().unwrap()) as usize;
-    (offset, len)
-}
-
-fn fix_header_crc(bytes: &mut [u8]) {
-    let mut h = crc32fast::Hasher::new();
-    h.update(&bytes[..HEADER_CRC_AT]);
-    h.update(&bytes[TABLE_AT..TABLE_AT + SECTIONS * ENTRY_BYTES]);
-    let crc = h.finalize();
-    bytes[HEADER_CRC_AT..HEADER_CRC_AT + 4].copy_from_slice(&crc.to_le_bytes());
-}
-
-fn fix_section_crc(bytes: &mut [u8], i: usize) {
-    let (offset, len) = entry(bytes, i);
-    let crc = crc32fast::hash(&bytes[offset..offset + len]);
-    bytes[TABLE_AT + i * ENTRY_BYTES + 24..][..4].copy_from_slice(&crc.to_le_bytes());
-    fix_header_crc(bytes);
 }
 
 /// The broken token files: (case, bytes, what the message must say).

@@ -1,13 +1,10 @@
 //! The token file: write → open round trips, and every corruption the opener must catch.
 
+mod common;
+
+use common::tok_layout::{ENTRY_BYTES, SECTIONS, TABLE_AT, entry, fix_header_crc, fix_section_crc};
 use fusedrnn::tokfile::{FormatError, PackParams, Side, SplitData, SplitName, TokFile, encode};
 use proptest::prelude::*;
-
-/// Offsets from the layout table in `src/tokfile/mod.rs`.
-const HEADER_CRC_AT: usize = 124;
-const TABLE_AT: usize = 128;
-const ENTRY_BYTES: usize = 32;
-const SECTIONS: usize = 9;
 
 struct Owned {
     tokens: Vec<u16>,
@@ -72,31 +69,6 @@ fn format_error(bytes: &[u8]) -> FormatError {
         .format_error()
         .cloned()
         .expect("a format error")
-}
-
-/// Recomputes the header checksum after a deliberate edit, so a test reaches the check
-/// behind it.
-fn fix_header_crc(bytes: &mut [u8]) {
-    let mut h = crc32fast::Hasher::new();
-    h.update(&bytes[..HEADER_CRC_AT]);
-    h.update(&bytes[TABLE_AT..TABLE_AT + SECTIONS * ENTRY_BYTES]);
-    let crc = h.finalize();
-    bytes[HEADER_CRC_AT..HEADER_CRC_AT + 4].copy_from_slice(&crc.to_le_bytes());
-}
-
-fn entry(bytes: &[u8], i: usize) -> (usize, usize) {
-    let e = &bytes[TABLE_AT + i * ENTRY_BYTES..][..ENTRY_BYTES];
-    let offset = u64::from_le_bytes(e[8..16].try_into().unwrap()) as usize;
-    let len = u64::from_le_bytes(e[16..24].try_into().unwrap()) as usize;
-    (offset, len)
-}
-
-/// Recomputes section `i`'s checksum (and then the header's) after an edit of its payload.
-fn fix_section_crc(bytes: &mut [u8], i: usize) {
-    let (offset, len) = entry(bytes, i);
-    let crc = crc32fast::hash(&bytes[offset..offset + len]);
-    bytes[TABLE_AT + i * ENTRY_BYTES + 24..][..4].copy_from_slice(&crc.to_le_bytes());
-    fix_header_crc(bytes);
 }
 
 #[test]

@@ -54,3 +54,38 @@ pub fn read_tokens_at(path: &Path) -> Vec<[u16; SEQ_LEN]> {
         .map(|row| std::array::from_fn(|t| u16::from_le_bytes([row[2 * t], row[2 * t + 1]])))
         .collect()
 }
+
+/// Byte offsets of the token file layout (the table in `src/tokfile/mod.rs`), for tests that
+/// edit a file on purpose.
+pub mod tok_layout {
+    pub const HEADER_CRC_AT: usize = 124;
+    pub const TABLE_AT: usize = 128;
+    pub const ENTRY_BYTES: usize = 32;
+    pub const SECTIONS: usize = 9;
+
+    /// Section `i`'s (offset, length in bytes) from the table.
+    pub fn entry(bytes: &[u8], i: usize) -> (usize, usize) {
+        let e = &bytes[TABLE_AT + i * ENTRY_BYTES..][..ENTRY_BYTES];
+        let offset = u64::from_le_bytes(e[8..16].try_into().unwrap()) as usize;
+        let len = u64::from_le_bytes(e[16..24].try_into().unwrap()) as usize;
+        (offset, len)
+    }
+
+    /// Recomputes the header checksum after a deliberate edit, so a test reaches the check
+    /// behind it.
+    pub fn fix_header_crc(bytes: &mut [u8]) {
+        let mut h = crc32fast::Hasher::new();
+        h.update(&bytes[..HEADER_CRC_AT]);
+        h.update(&bytes[TABLE_AT..TABLE_AT + SECTIONS * ENTRY_BYTES]);
+        let crc = h.finalize();
+        bytes[HEADER_CRC_AT..HEADER_CRC_AT + 4].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    /// Recomputes section `i`'s checksum (and then the header's) after an edit of its payload.
+    pub fn fix_section_crc(bytes: &mut [u8], i: usize) {
+        let (offset, len) = entry(bytes, i);
+        let crc = crc32fast::hash(&bytes[offset..offset + len]);
+        bytes[TABLE_AT + i * ENTRY_BYTES + 24..][..4].copy_from_slice(&crc.to_le_bytes());
+        fix_header_crc(bytes);
+    }
+}
