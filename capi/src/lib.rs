@@ -173,21 +173,83 @@ const _: () = {
     sent::<Session>();
 };
 
+/// An opaque handle type: the tag a live one starts with, and its name in messages.
+trait Handle {
+    const TAG: u64;
+    /// The argument's name (`model`) and the C type (`fusedrnn_model`).
+    const NAME: (&'static str, &'static str);
+    fn tag(&self) -> u64;
+    fn clear_tag(&mut self);
+}
+
+impl Handle for Model {
+    const TAG: u64 = MODEL_TAG;
+    const NAME: (&'static str, &'static str) = ("model", "fusedrnn_model");
+    fn tag(&self) -> u64 {
+        self.tag
+    }
+    fn clear_tag(&mut self) {
+        self.tag = 0;
+    }
+}
+
+impl Handle for Session {
+    const TAG: u64 = SESSION_TAG;
+    const NAME: (&'static str, &'static str) = ("session", "fusedrnn_session");
+    fn tag(&self) -> u64 {
+        self.tag
+    }
+    fn clear_tag(&mut self) {
+        self.tag = 0;
+    }
+}
+
+/// Whether a handle looks live: `T`'s tag.
+fn is_live<T: Handle>(h: &T) -> bool {
+    h.tag() == T::TAG
+}
+
+/// Why a handle was refused: NULL, or a tag that is not `T`'s (freed, or another kind).
+fn refused<T: Handle>(null: bool) -> Error {
+    let (arg, ty) = T::NAME;
+    let message = if null {
+        format!("{arg} is NULL")
+    } else {
+        format!("not a {ty} (freed, or another kind of handle)")
+    };
+    Error::new(Status::ERR_INVALID_ARGUMENT, message)
+}
+
+/// Frees a handle made by `Box::into_raw`; NULL is a no-op. The tag is cleared first, so a
+/// later call with the stale pointer is likely (not certain) to be refused.
+///
+/// # Safety
+/// `handle` is NULL or a live handle of type `T`, not used after this call.
+unsafe fn free_handle<T: Handle>(handle: *mut T) -> Result<(), Error> {
+    if handle.is_null() {
+        return Ok(());
+    }
+    // SAFETY: the caller passes a live handle (its tag is checked before anything else).
+    let h = unsafe { &mut *handle };
+    if !is_live(h) {
+        return Err(refused::<T>(false));
+    }
+    h.clear_tag();
+    // SAFETY: a live handle is a `Box<T>` leaked by its constructor, and is freed once.
+    drop(unsafe { Box::from_raw(handle) });
+    Ok(())
+}
+
 /// The model `model` points to, if it looks like a live one.
 ///
 /// # Safety
 /// `model` is NULL or a pointer from `fusedrnn_model_open()` that has not been freed.
 unsafe fn model_ref<'a>(model: *const Model) -> Result<&'a Model, Error> {
     // SAFETY: the caller passes NULL or a live handle; `as_ref` maps NULL to None.
-    let m = unsafe { model.as_ref() }
-        .ok_or_else(|| Error::new(Status::ERR_INVALID_ARGUMENT, "model is NULL"))?;
-    if m.tag != MODEL_TAG {
-        return Err(Error::new(
-            Status::ERR_INVALID_ARGUMENT,
-            "not a fusedrnn_model (freed, or another kind of handle)",
-        ));
+    match unsafe { model.as_ref() } {
+        Some(m) if is_live(m) => Ok(m),
+        m => Err(refused::<Model>(m.is_none())),
     }
-    Ok(m)
 }
 
 /// A path argument as a `&Path`.
@@ -308,18 +370,8 @@ pub unsafe extern "C" fn fusedrnn_model_open(
 /// `model` is NULL or a live model handle; it must not be used after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fusedrnn_model_free(model: *mut Model) {
-    let _ = guard(|| {
-        if model.is_null() {
-            return Ok(());
-        }
-        // SAFETY: the caller passes a live handle from `fusedrnn_model_open` (checked below).
-        unsafe { model_ref(model) }?;
-        // SAFETY: a live handle is a `Box<Model>` leaked by `fusedrnn_model_open`, freed once.
-        let mut boxed = unsafe { Box::from_raw(model) };
-        boxed.tag = 0;
-        drop(boxed);
-        Ok(())
-    });
+    // SAFETY: the caller passes NULL or a live handle from `fusedrnn_model_open`.
+    let _ = guard(|| unsafe { free_handle(model) });
 }
 
 /// The model's vocabulary (rows of its input table; every token id must be below it), or 0 if
@@ -509,15 +561,10 @@ pub struct Session {
 /// other thread uses it during the call.
 unsafe fn session_mut<'a>(session: *mut Session) -> Result<&'a mut Session, Error> {
     // SAFETY: the caller passes NULL or a live handle used by this thread alone.
-    let s = unsafe { session.as_mut() }
-        .ok_or_else(|| Error::new(Status::ERR_INVALID_ARGUMENT, "session is NULL"))?;
-    if s.tag != SESSION_TAG {
-        return Err(Error::new(
-            Status::ERR_INVALID_ARGUMENT,
-            "not a fusedrnn_session (freed, or another kind of handle)",
-        ));
+    match unsafe { session.as_mut() } {
+        Some(s) if is_live(s) => Ok(s),
+        s => Err(refused::<Session>(s.is_none())),
     }
-    Ok(s)
 }
 
 /// The session `session` points to, if it looks like a live one, for reading.
@@ -526,15 +573,10 @@ unsafe fn session_mut<'a>(session: *mut Session) -> Result<&'a mut Session, Erro
 /// As [`session_mut`], except that other threads may read it too.
 unsafe fn session_ref<'a>(session: *const Session) -> Result<&'a Session, Error> {
     // SAFETY: the caller passes NULL or a live handle that no thread writes during the call.
-    let s = unsafe { session.as_ref() }
-        .ok_or_else(|| Error::new(Status::ERR_INVALID_ARGUMENT, "session is NULL"))?;
-    if s.tag != SESSION_TAG {
-        return Err(Error::new(
-            Status::ERR_INVALID_ARGUMENT,
-            "not a fusedrnn_session (freed, or another kind of handle)",
-        ));
+    match unsafe { session.as_ref() } {
+        Some(s) if is_live(s) => Ok(s),
+        s => Err(refused::<Session>(s.is_none())),
     }
-    Ok(s)
 }
 
 /// A new session over `model`, holding the start char only (an empty review). `*out` is to be
@@ -576,18 +618,8 @@ pub unsafe extern "C" fn fusedrnn_session_new(
 /// `session` is NULL or a live session handle; it must not be used after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fusedrnn_session_free(session: *mut Session) {
-    let _ = guard(|| {
-        if session.is_null() {
-            return Ok(());
-        }
-        // SAFETY: the caller passes a live handle (checked below).
-        unsafe { session_mut(session) }?;
-        // SAFETY: a live handle is a `Box<Session>` leaked by `fusedrnn_session_new`, freed once.
-        let mut boxed = unsafe { Box::from_raw(session) };
-        boxed.tag = 0;
-        drop(boxed);
-        Ok(())
-    });
+    // SAFETY: the caller passes NULL or a live handle from `fusedrnn_session_new`.
+    let _ = guard(|| unsafe { free_handle(session) });
 }
 
 /// Back to an empty review (the start char only).
