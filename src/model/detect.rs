@@ -12,10 +12,11 @@ use crate::shape::SEQ_LEN;
 /// The naming of `names`: all known names must belong to one naming, and there must be one.
 pub(super) fn detect_naming(file: &str, names: &[&str]) -> Result<Naming, ModelError> {
     let of = |naming: Naming| -> Vec<&str> {
+        let known = naming.all_names();
         names
             .iter()
             .copied()
-            .filter(|n| naming.all_names().contains(n))
+            .filter(|n| known.contains(n))
             .collect()
     };
     let (k, t) = (of(Naming::Keras), of(Naming::Torch));
@@ -42,11 +43,8 @@ pub(super) fn detect_arch(
     naming: Naming,
     meta: &HashMap<String, String>,
 ) -> Result<Arch, ModelError> {
-    let known: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| naming.all_names().contains(n))
-        .collect();
+    let all = naming.all_names();
+    let known: Vec<&str> = names.iter().copied().filter(|n| all.contains(n)).collect();
     let (lstm_prefix, rnn_prefix) = naming.recurrent_prefixes();
     let lstm: Vec<&str> = known
         .iter()
