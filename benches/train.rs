@@ -14,8 +14,9 @@ use fusedrnn::kernels::gemm::sgemm;
 use fusedrnn::model::Arch;
 use fusedrnn::shape::{EMBED, GATES, HIDDEN, NUM_WORDS, SEQ_LEN};
 use fusedrnn::tokfile::{SplitName, TokFile};
-use fusedrnn::train::bptt::{LANES, Shard};
-use fusedrnn::train::{Layout, Quiet, RmsProp, TrainConfig, Trainer, fit, init_params};
+use fusedrnn::train::{
+    LANES, Layout, Quiet, RmsProp, Shard, TrainConfig, Trainer, fit, init_params,
+};
 
 /// The notebook's packed data (real when this machine has it) and where it came from.
 fn data() -> (TokFile, String) {
@@ -74,13 +75,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(30).measurement_time(Duration::from_secs(2));
     for (arch, cols) in [(Arch::Lstm, GATES), (Arch::Rnn, HIDDEN)] {
         let mut shard = Shard::new(cols);
-        shard.active = LANES;
-        shard.tokens.copy_from_slice(&rows[..LANES]);
-        shard
-            .xproj
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, x)| *x = ((i % 17) as f32 - 8.0) * 0.05);
+        shard.fill(&rows[..LANES], |i| ((i % 17) as f32 - 8.0) * 0.05);
         let rec: Vec<f32> = (0..HIDDEN * cols)
             .map(|i| ((i % 13) as f32 - 6.0) * 0.05)
             .collect();

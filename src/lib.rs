@@ -63,3 +63,9 @@ pub mod stdout;
 pub mod text;
 pub mod tokfile;
 pub mod train;
+
+/// README's Rust example, compiled by `cargo test --doc` so it cannot drift from the API (the
+/// item exists only when rustdoc collects doctests).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

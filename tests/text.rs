@@ -1,6 +1,7 @@
 //! The tokenizer against the shared data: every stored review, decoded to words with the shared
 //! word index and tokenized again, gives back its ids (`start_char`, then `rank + index_from`).
-//! Skipped, with a note, when `../shared/data/` is absent (a fresh clone); the splitting rules
+//! Skipped loudly when `../shared/data/` is absent (a fresh clone), a failure in CI (`CI=true`),
+//! where the data is always present; the splitting rules
 //! themselves are unit-tested on a committed fixture index in `src/text/tests.rs`.
 
 use std::collections::HashMap;
@@ -9,6 +10,8 @@ use std::path::PathBuf;
 use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
 use fusedrnn_data_tools::ImdbArrays;
 
+mod common;
+
 fn shared_data() -> Option<(PathBuf, PathBuf)> {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data"));
     let npz = dir.join("imdb.npz");
@@ -16,10 +19,10 @@ fn shared_data() -> Option<(PathBuf, PathBuf)> {
     if npz.is_file() && index.is_file() {
         Some((npz, index))
     } else {
-        eprintln!(
-            "skipped: {} or its imdb_word_index.json is absent",
+        common::skip_or_fail_in_ci(&format!(
+            "{} or its imdb_word_index.json is absent",
             npz.display()
-        );
+        ));
         None
     }
 }

@@ -4,12 +4,15 @@
 //!
 //! The pieces, bottom up: [`npz`] (zip members, stored or deflated), [`npy`] (the `.npy` header
 //! and integer arrays), [`pickle`] (the object arrays of int lists), [`numpy_random`] (numpy's
-//! legacy MT19937 `RandomState`), [`keras`] (the notebook's semantics) and [`pack`] (the whole
+//! legacy MT19937 `RandomState`), [`keras`] (the notebook's semantics) and [`mod@pack`] (the whole
 //! pipeline, as `imdb-pack` runs it). This crate is the only place that parses pickle.
 //!
 //! [`keras_model`] reads Keras model files (`.h5`, `.keras`) of the notebook's models. It is the
 //! leaf crate `fusedrnn-keras` (in `data-tools/keras/`), re-exported here: the `fusedrnn` CLI
 //! needs it too, and cannot depend on this crate, which depends on the `fusedrnn` library.
+
+// This crate parses hostile input (npz, npy, pickle) and needs no `unsafe`.
+#![forbid(unsafe_code)]
 
 pub mod keras;
 pub mod locate;

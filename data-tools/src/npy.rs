@@ -58,15 +58,6 @@ pub struct NpyHeader {
     pub data_offset: usize,
 }
 
-impl NpyHeader {
-    /// Number of elements (the product of the shape; 1 for a 0-d array).
-    pub fn element_count(&self) -> Option<usize> {
-        self.shape
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-    }
-}
-
 /// Parses the magic, version and header dict at the start of `bytes`.
 pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, NpyError> {
     if bytes.len() < 8 {

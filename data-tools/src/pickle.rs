@@ -373,185 +373,249 @@ impl Decoder<'_> {
             self.at = self.pos;
             let op = self.u8()?;
             match op {
-                0x80 => {
-                    let proto = self.u8()?;
-                    if !(2..=5).contains(&proto) || self.at != 0 {
-                        return self.fail(format!("pickle protocol {proto} (2 to 5 are read)"));
-                    }
+                b'.' => return self.stop(),
+                0x80 | 0x95 => self.protocol_op(op)?,
+                b'(' | b']' | b'a' | b'e' | b'l' | b')' | b't' | 0x85..=0x87 => {
+                    self.container_op(op)?
                 }
-                // FRAME: a length hint for buffered readers; the opcodes simply follow.
-                0x95 => {
-                    let n = self.len_u64()?;
-                    if n > self.bytes.len() - self.pos {
-                        return self.fail(format!("frame of {n} bytes runs past the end"));
-                    }
-                }
-                b'.' => {
-                    let v = self.pop()?;
-                    if !self.stack.is_empty() || !self.marks.is_empty() {
-                        return self.fail("values left on the stack at STOP");
-                    }
-                    if self.pos != self.bytes.len() {
-                        return self
-                            .fail(format!("{} bytes follow STOP", self.bytes.len() - self.pos));
-                    }
-                    return Ok(v);
-                }
-                b'(' => {
-                    self.marks.push(self.stack.len());
-                    if let Some(&Value::List(id)) = self.stack.last() {
-                        self.int_run(id)?;
-                    }
-                }
-                b']' => {
-                    self.lists.push(List::Empty);
-                    self.stack.push(Value::List(self.lists.len() - 1));
-                }
-                b'a' => {
-                    let v = self.pop()?;
-                    let Value::List(id) = *self.top()? else {
-                        return self.fail("APPEND to something that is not a list");
-                    };
-                    self.extend_list(id, vec![v])?;
-                }
-                b'e' => {
-                    let items = self.pop_mark()?;
-                    let Value::List(id) = *self.top()? else {
-                        return self.fail("APPENDS to something that is not a list");
-                    };
-                    self.extend_list(id, items)?;
-                }
-                b'l' => {
-                    let items = self.pop_mark()?;
-                    self.lists.push(List::Empty);
-                    let id = self.lists.len() - 1;
-                    self.extend_list(id, items)?;
-                    self.stack.push(Value::List(id));
-                }
-                b')' => self.stack.push(Value::Tuple(Vec::new())),
-                b't' => {
-                    let items = self.pop_mark()?;
-                    self.stack.push(Value::Tuple(items));
-                }
-                0x85..=0x87 => {
-                    let n = usize::from(op - 0x84);
-                    let floor = self.marks.last().copied().unwrap_or(0);
-                    if self.stack.len() < floor + n {
-                        return self.fail("stack underflow");
-                    }
-                    let items = self.stack.split_off(self.stack.len() - n);
-                    self.stack.push(Value::Tuple(items));
-                }
-                b'N' => self.stack.push(Value::None),
-                0x88 => self.stack.push(Value::Bool(true)),
-                0x89 => self.stack.push(Value::Bool(false)),
-                b'J' => {
-                    let v = self.u32()? as i32;
-                    self.stack.push(Value::Int(v.into()));
-                }
-                b'K' => {
-                    let v = self.u8()?;
-                    self.stack.push(Value::Int(v.into()));
-                }
-                b'M' => {
-                    let v = self.u16()?;
-                    self.stack.push(Value::Int(v.into()));
-                }
-                0x8a => {
-                    let n = usize::from(self.u8()?);
-                    if n > 8 {
-                        return self.fail(format!("LONG1 of {n} bytes: int too large"));
-                    }
-                    let raw = self.take(n)?;
-                    let mut le = [0u8; 8];
-                    le[..n].copy_from_slice(raw);
-                    let mut v = u64::from_le_bytes(le) as i64;
-                    if (1..8).contains(&n) && raw[n - 1] & 0x80 != 0 {
-                        v -= 1i64 << (8 * n);
-                    }
-                    self.stack.push(Value::Int(v));
-                }
-                0x8c => {
-                    let n = usize::from(self.u8()?);
-                    let v = self.text(n)?;
-                    self.stack.push(v);
-                }
-                b'X' => {
-                    let n = self.u32()? as usize;
-                    let v = self.text(n)?;
-                    self.stack.push(v);
-                }
-                0x8d => {
-                    let n = self.len_u64()?;
-                    let v = self.text(n)?;
-                    self.stack.push(v);
-                }
-                b'C' | b'U' => {
-                    let n = usize::from(self.u8()?);
-                    let v = self.take(n)?.to_vec();
-                    self.stack.push(Value::Bytes(v));
-                }
-                b'B' | b'T' => {
-                    let n = self.u32()? as usize;
-                    let v = self.take(n)?.to_vec();
-                    self.stack.push(Value::Bytes(v));
-                }
-                0x8e => {
-                    let n = self.len_u64()?;
-                    let v = self.take(n)?.to_vec();
-                    self.stack.push(Value::Bytes(v));
-                }
-                b'c' => {
-                    let module = self.line()?;
-                    let name = self.line()?;
-                    let g = self.global(&module, &name)?;
-                    self.stack.push(g);
-                }
-                0x93 => {
-                    let name = self.pop()?;
-                    let module = self.pop()?;
-                    let (Value::Str(module), Value::Str(name)) = (module, name) else {
-                        return self.fail("STACK_GLOBAL needs two strings");
-                    };
-                    let g = self.global(&module, &name)?;
-                    self.stack.push(g);
-                }
-                b'R' => {
-                    let args = self.pop()?;
-                    let callable = self.pop()?;
-                    let v = self.reduce(callable, args)?;
-                    self.stack.push(v);
-                }
-                b'b' => {
-                    let state = self.pop()?;
-                    self.build(state)?;
-                }
-                b'q' => {
-                    let k = self.u8()?;
-                    self.memo_put(k.into())?;
-                }
-                b'r' => {
-                    let k = self.u32()?;
-                    self.memo_put(k)?;
-                }
-                0x94 => {
-                    let k =
-                        u32::try_from(self.memo.len()).or_else(|_| self.fail("memo overflow"))?;
-                    self.memo_put(k)?;
-                }
-                b'h' => {
-                    let k = self.u8()?;
-                    let v = self.memo_get(k.into())?;
-                    self.stack.push(v);
-                }
-                b'j' => {
-                    let k = self.u32()?;
-                    let v = self.memo_get(k)?;
-                    self.stack.push(v);
-                }
-                _ => return self.fail(format!("opcode {} is not supported here", opcode_name(op))),
+                b'N' | 0x88 | 0x89 | b'J' | b'K' | b'M' | 0x8a => self.scalar_op(op)?,
+                0x8c | b'X' | 0x8d | b'C' | b'U' | b'B' | b'T' | 0x8e => self.data_op(op)?,
+                b'c' | 0x93 | b'R' | b'b' => self.object_op(op)?,
+                b'q' | b'r' | 0x94 | b'h' | b'j' => self.memo_op(op)?,
+                _ => return self.unsupported(op),
             }
         }
+    }
+
+    /// STOP: the one value left is the result, and nothing may follow it.
+    fn stop(&mut self) -> Result<Value, PickleError> {
+        let v = self.pop()?;
+        if !self.stack.is_empty() || !self.marks.is_empty() {
+            return self.fail("values left on the stack at STOP");
+        }
+        if self.pos != self.bytes.len() {
+            return self.fail(format!("{} bytes follow STOP", self.bytes.len() - self.pos));
+        }
+        Ok(v)
+    }
+
+    /// An opcode this decoder does not read (floats, dicts, persistent ids, …).
+    fn unsupported<T>(&self, op: u8) -> Result<T, PickleError> {
+        self.fail(format!("opcode {} is not supported here", opcode_name(op)))
+    }
+
+    /// PROTO (2 to 5, first byte only) and FRAME (a length hint, checked against the end).
+    fn protocol_op(&mut self, op: u8) -> Result<(), PickleError> {
+        match op {
+            0x80 => {
+                let proto = self.u8()?;
+                if !(2..=5).contains(&proto) || self.at != 0 {
+                    return self.fail(format!("pickle protocol {proto} (2 to 5 are read)"));
+                }
+            }
+            // FRAME: a length hint for buffered readers; the opcodes simply follow.
+            0x95 => {
+                let n = self.len_u64()?;
+                if n > self.bytes.len() - self.pos {
+                    return self.fail(format!("frame of {n} bytes runs past the end"));
+                }
+            }
+            _ => return self.unsupported(op),
+        }
+        Ok(())
+    }
+
+    /// MARK, lists (EMPTY_LIST, APPEND, APPENDS, LIST) and tuples; a MARK on a list takes the
+    /// fast path for a run of ints.
+    fn container_op(&mut self, op: u8) -> Result<(), PickleError> {
+        match op {
+            b'(' => {
+                self.marks.push(self.stack.len());
+                if let Some(&Value::List(id)) = self.stack.last() {
+                    self.int_run(id)?;
+                }
+            }
+            b']' => {
+                self.lists.push(List::Empty);
+                self.stack.push(Value::List(self.lists.len() - 1));
+            }
+            b'a' => {
+                let v = self.pop()?;
+                let Value::List(id) = *self.top()? else {
+                    return self.fail("APPEND to something that is not a list");
+                };
+                self.extend_list(id, vec![v])?;
+            }
+            b'e' => {
+                let items = self.pop_mark()?;
+                let Value::List(id) = *self.top()? else {
+                    return self.fail("APPENDS to something that is not a list");
+                };
+                self.extend_list(id, items)?;
+            }
+            b'l' => {
+                let items = self.pop_mark()?;
+                self.lists.push(List::Empty);
+                let id = self.lists.len() - 1;
+                self.extend_list(id, items)?;
+                self.stack.push(Value::List(id));
+            }
+            b')' => self.stack.push(Value::Tuple(Vec::new())),
+            b't' => {
+                let items = self.pop_mark()?;
+                self.stack.push(Value::Tuple(items));
+            }
+            0x85..=0x87 => {
+                let n = usize::from(op - 0x84);
+                let floor = self.marks.last().copied().unwrap_or(0);
+                if self.stack.len() < floor + n {
+                    return self.fail("stack underflow");
+                }
+                let items = self.stack.split_off(self.stack.len() - n);
+                self.stack.push(Value::Tuple(items));
+            }
+            _ => return self.unsupported(op),
+        }
+        Ok(())
+    }
+
+    /// None, booleans and ints (BININT, BININT1, BININT2, LONG1 up to 8 bytes).
+    fn scalar_op(&mut self, op: u8) -> Result<(), PickleError> {
+        match op {
+            b'N' => self.stack.push(Value::None),
+            0x88 => self.stack.push(Value::Bool(true)),
+            0x89 => self.stack.push(Value::Bool(false)),
+            b'J' => {
+                let v = self.u32()? as i32;
+                self.stack.push(Value::Int(v.into()));
+            }
+            b'K' => {
+                let v = self.u8()?;
+                self.stack.push(Value::Int(v.into()));
+            }
+            b'M' => {
+                let v = self.u16()?;
+                self.stack.push(Value::Int(v.into()));
+            }
+            0x8a => {
+                let n = usize::from(self.u8()?);
+                if n > 8 {
+                    return self.fail(format!("LONG1 of {n} bytes: int too large"));
+                }
+                let raw = self.take(n)?;
+                let mut le = [0u8; 8];
+                le[..n].copy_from_slice(raw);
+                let mut v = u64::from_le_bytes(le) as i64;
+                if (1..8).contains(&n) && raw[n - 1] & 0x80 != 0 {
+                    v -= 1i64 << (8 * n);
+                }
+                self.stack.push(Value::Int(v));
+            }
+            _ => return self.unsupported(op),
+        }
+        Ok(())
+    }
+
+    /// Strings (SHORT_BINUNICODE, BINUNICODE, BINUNICODE8) and bytes (SHORT_BINBYTES /
+    /// SHORT_BINSTRING, BINBYTES / BINSTRING, BINBYTES8).
+    fn data_op(&mut self, op: u8) -> Result<(), PickleError> {
+        match op {
+            0x8c => {
+                let n = usize::from(self.u8()?);
+                let v = self.text(n)?;
+                self.stack.push(v);
+            }
+            b'X' => {
+                let n = self.u32()? as usize;
+                let v = self.text(n)?;
+                self.stack.push(v);
+            }
+            0x8d => {
+                let n = self.len_u64()?;
+                let v = self.text(n)?;
+                self.stack.push(v);
+            }
+            b'C' | b'U' => {
+                let n = usize::from(self.u8()?);
+                let v = self.take(n)?.to_vec();
+                self.stack.push(Value::Bytes(v));
+            }
+            b'B' | b'T' => {
+                let n = self.u32()? as usize;
+                let v = self.take(n)?.to_vec();
+                self.stack.push(Value::Bytes(v));
+            }
+            0x8e => {
+                let n = self.len_u64()?;
+                let v = self.take(n)?.to_vec();
+                self.stack.push(Value::Bytes(v));
+            }
+            _ => return self.unsupported(op),
+        }
+        Ok(())
+    }
+
+    /// Globals (GLOBAL, STACK_GLOBAL, checked against the allowlist), REDUCE and BUILD.
+    fn object_op(&mut self, op: u8) -> Result<(), PickleError> {
+        match op {
+            b'c' => {
+                let module = self.line()?;
+                let name = self.line()?;
+                let g = self.global(&module, &name)?;
+                self.stack.push(g);
+            }
+            0x93 => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let (Value::Str(module), Value::Str(name)) = (module, name) else {
+                    return self.fail("STACK_GLOBAL needs two strings");
+                };
+                let g = self.global(&module, &name)?;
+                self.stack.push(g);
+            }
+            b'R' => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                let v = self.reduce(callable, args)?;
+                self.stack.push(v);
+            }
+            b'b' => {
+                let state = self.pop()?;
+                self.build(state)?;
+            }
+            _ => return self.unsupported(op),
+        }
+        Ok(())
+    }
+
+    /// The memo: BINPUT, LONG_BINPUT, MEMOIZE, BINGET, LONG_BINGET.
+    fn memo_op(&mut self, op: u8) -> Result<(), PickleError> {
+        match op {
+            b'q' => {
+                let k = self.u8()?;
+                self.memo_put(k.into())?;
+            }
+            b'r' => {
+                let k = self.u32()?;
+                self.memo_put(k)?;
+            }
+            0x94 => {
+                let k = u32::try_from(self.memo.len()).or_else(|_| self.fail("memo overflow"))?;
+                self.memo_put(k)?;
+            }
+            b'h' => {
+                let k = self.u8()?;
+                let v = self.memo_get(k.into())?;
+                self.stack.push(v);
+            }
+            b'j' => {
+                let k = self.u32()?;
+                let v = self.memo_get(k)?;
+                self.stack.push(v);
+            }
+            _ => return self.unsupported(op),
+        }
+        Ok(())
     }
 
     /// A newline-terminated ASCII argument of `GLOBAL`.

@@ -7,8 +7,8 @@
 //! | kernel                | name                | what it is                                          |
 //! |-----------------------|---------------------|-----------------------------------------------------|
 //! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`mod@reference`]), the test oracle|
-//! | [`Kernel::Portable`]  | `portable-wide`     | `wide::f32x8` ([`portable`]), any CPU               |
-//! | [`Kernel::Avx2Fma`]   | `x86_64-avx2-fma`   | `core::arch` intrinsics ([`x86_64_avx2_fma`])       |
+//! | [`Kernel::Portable`]  | `portable-wide`     | `wide::f32x8` (`portable.rs`), any CPU              |
+//! | [`Kernel::Avx2Fma`]   | `x86_64-avx2-fma`   | `core::arch` intrinsics (`x86_64_avx2_fma.rs`)      |
 //!
 //! Every kernel reads the folded weights of [`tables`] ([`fold_lstm`], [`fold_rnn`]) and offers:
 //! a throughput forward pass over a batch (8 sequences in the 8 SIMD lanes), a latency step of one
@@ -20,12 +20,13 @@
 
 pub mod activations;
 pub mod gemm;
-pub mod portable;
+// The fast kernels are reached only through `Kernel` (the training shard borrows the portable ISA).
+pub(crate) mod portable;
 pub mod reference;
 pub(crate) mod simd;
 pub mod tables;
 #[cfg(target_arch = "x86_64")]
-pub mod x86_64_avx2_fma;
+mod x86_64_avx2_fma;
 
 pub use activations::Activation;
 pub use tables::{
@@ -42,7 +43,7 @@ pub const KERNEL_ENV: &str = "FUSEDRNN_KERNEL";
 /// Proof that this CPU has AVX2 and FMA. Only [`Avx2Fma::detect`] builds it.
 ///
 /// The feature list checked here must stay identical to the `#[target_feature(enable =
-/// "avx2,fma")]` list of every function in [`x86_64_avx2_fma`].
+/// "avx2,fma")]` list of every function in `x86_64_avx2_fma.rs`.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
 pub struct Avx2Fma(());

@@ -1,8 +1,19 @@
 //! The notebook's three architectures and their weights: the plain weight types, safetensors I/O
 //! under Keras' and PyTorch's names, and the Keras-style summary.
+//!
+//! | file                | what                                                                  |
+//! |---------------------|-----------------------------------------------------------------------|
+//! | `weights.rs`        | [`Arch`], [`Model`] and the plain weight types, in Keras' layout      |
+//! | `names.rs`          | both namings' tensor names, from one description                      |
+//! | `safetensors_io.rs` | load and save: file bounds, metadata, the deterministic writer        |
+//! | `detect.rs`         | which naming and architecture a file's tensor names say               |
+//! | `reader.rs`         | checked tensor access (names, dtypes, shapes, vocabulary, finiteness) |
+//! | `summary.rs`        | the Keras-style layer table                                           |
 
+mod detect;
 pub mod error;
 pub mod names;
+mod reader;
 pub mod safetensors_io;
 pub mod summary;
 pub mod weights;

@@ -14,6 +14,10 @@
 //! | `dense.bias [1]`                       | `fc.bias [1]`                                    |
 //!
 //! PyTorch's LSTM gate order i, f, g, o is Keras' i, f, c, o, so the gate blocks need no reordering.
+//!
+//! That table is `TENSORS` below, the one description both namings are built from: which layer owns
+//! a tensor, its Keras name, its PyTorch name(s) and how PyTorch stores the same values. The name
+//! lists of [`Naming`] and the PyTorch writer derive from it.
 
 use super::Arch;
 
@@ -24,6 +28,114 @@ pub enum Naming {
     Keras,
     /// `embedding.weight`, `lstm.weight_ih_l0`, `rnn.bias_hh_l0`, `fc.weight`, …
     Torch,
+}
+
+/// The layers of the notebook's models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layer {
+    /// `Embedding(V, 16)`.
+    Embedding,
+    /// `LSTM(8)`.
+    Lstm,
+    /// `SimpleRNN(8)`, on an embedding or on one-hot input.
+    Rnn,
+    /// `Dense(1, sigmoid)`.
+    Dense,
+}
+
+impl Layer {
+    /// Whether a model of `arch` has this layer.
+    fn in_arch(self, arch: Arch) -> bool {
+        match self {
+            Layer::Embedding => arch != Arch::RnnOneHot,
+            Layer::Lstm => arch == Arch::Lstm,
+            Layer::Rnn => arch != Arch::Lstm,
+            Layer::Dense => true,
+        }
+    }
+}
+
+/// How PyTorch stores the values of one Keras tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TorchForm {
+    /// The same shape and values.
+    Same,
+    /// The transpose: Keras' `[R, C]` is PyTorch's `[C, R]`.
+    Transposed,
+    /// Two biases, `bias_ih` and `bias_hh`, whose sum is Keras' bias. We write Keras' bias as
+    /// `bias_ih` and zeros as `bias_hh`; we read their sum.
+    BiasPair,
+}
+
+/// One tensor of the notebook's models under both namings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TensorSpec {
+    pub layer: Layer,
+    pub keras: &'static str,
+    /// One name, or two for [`TorchForm::BiasPair`] (`bias_ih`, `bias_hh`).
+    pub torch: &'static [&'static str],
+    pub torch_form: TorchForm,
+}
+
+/// Every tensor, in the order a model lists them (input first, the head last). The module's table,
+/// as data.
+pub(crate) static TENSORS: [TensorSpec; 9] = {
+    use Layer::*;
+    use TorchForm::*;
+    const fn spec(
+        layer: Layer,
+        keras: &'static str,
+        torch: &'static [&'static str],
+        torch_form: TorchForm,
+    ) -> TensorSpec {
+        TensorSpec {
+            layer,
+            keras,
+            torch,
+            torch_form,
+        }
+    }
+    [
+        spec(Embedding, keras::EMBEDDING, &[torch::EMBEDDING], Same),
+        spec(
+            Lstm,
+            keras::LSTM_KERNEL,
+            &[torch::LSTM_WEIGHT_IH],
+            Transposed,
+        ),
+        spec(
+            Lstm,
+            keras::LSTM_RECURRENT_KERNEL,
+            &[torch::LSTM_WEIGHT_HH],
+            Transposed,
+        ),
+        spec(
+            Lstm,
+            keras::LSTM_BIAS,
+            &[torch::LSTM_BIAS_IH, torch::LSTM_BIAS_HH],
+            BiasPair,
+        ),
+        spec(Rnn, keras::RNN_KERNEL, &[torch::RNN_WEIGHT_IH], Transposed),
+        spec(
+            Rnn,
+            keras::RNN_RECURRENT_KERNEL,
+            &[torch::RNN_WEIGHT_HH],
+            Transposed,
+        ),
+        spec(
+            Rnn,
+            keras::RNN_BIAS,
+            &[torch::RNN_BIAS_IH, torch::RNN_BIAS_HH],
+            BiasPair,
+        ),
+        spec(Dense, keras::DENSE_KERNEL, &[torch::FC_WEIGHT], Transposed),
+        spec(Dense, keras::DENSE_BIAS, &[torch::FC_BIAS], Same),
+    ]
+};
+
+/// The description of the tensor Keras calls `keras_name`.
+pub(crate) fn spec_of(keras_name: &str) -> Option<&'static TensorSpec> {
+    TENSORS.iter().find(|t| t.keras == keras_name)
 }
 
 impl Naming {
@@ -43,25 +155,27 @@ impl Naming {
         }
     }
 
-    /// Every tensor name of this naming, over all architectures.
-    pub fn all_names(self) -> &'static [&'static str] {
+    /// The names of one tensor under this naming.
+    fn of(self, t: &'static TensorSpec) -> &'static [&'static str] {
         match self {
-            Naming::Keras => &keras::ALL,
-            Naming::Torch => &torch::ALL,
+            Naming::Keras => std::slice::from_ref(&t.keras),
+            Naming::Torch => t.torch,
         }
     }
 
-    /// Exactly the tensors a model of `arch` has under this naming.
-    pub fn names_for(self, arch: Arch) -> &'static [&'static str] {
-        use Arch::*;
-        match (self, arch) {
-            (Naming::Keras, Lstm) => &keras::LSTM_MODEL,
-            (Naming::Keras, Rnn) => &keras::RNN_MODEL,
-            (Naming::Keras, RnnOneHot) => &keras::RNN_ONEHOT_MODEL,
-            (Naming::Torch, Lstm) => &torch::LSTM_MODEL,
-            (Naming::Torch, Rnn) => &torch::RNN_MODEL,
-            (Naming::Torch, RnnOneHot) => &torch::RNN_ONEHOT_MODEL,
-        }
+    /// Every tensor name of this naming, over all architectures.
+    pub fn all_names(self) -> Vec<&'static str> {
+        TENSORS.iter().flat_map(|t| self.of(t)).copied().collect()
+    }
+
+    /// Exactly the tensors a model of `arch` has under this naming, input first.
+    pub fn names_for(self, arch: Arch) -> Vec<&'static str> {
+        TENSORS
+            .iter()
+            .filter(|t| t.layer.in_arch(arch))
+            .flat_map(|t| self.of(t))
+            .copied()
+            .collect()
     }
 
     /// The prefix of the LSTM layer's tensors, and of the SimpleRNN layer's.
@@ -74,10 +188,7 @@ impl Naming {
 
     /// The embedding table's name.
     pub(crate) fn embedding(self) -> &'static str {
-        match self {
-            Naming::Keras => keras::EMBEDDING,
-            Naming::Torch => torch::EMBEDDING,
-        }
+        self.of(&TENSORS[0])[0]
     }
 }
 
@@ -92,41 +203,6 @@ pub mod keras {
     pub const RNN_BIAS: &str = "simple_rnn.bias";
     pub const DENSE_KERNEL: &str = "dense.kernel";
     pub const DENSE_BIAS: &str = "dense.bias";
-
-    pub(super) const LSTM_MODEL: [&str; 6] = [
-        EMBEDDING,
-        LSTM_KERNEL,
-        LSTM_RECURRENT_KERNEL,
-        LSTM_BIAS,
-        DENSE_KERNEL,
-        DENSE_BIAS,
-    ];
-    pub(super) const RNN_MODEL: [&str; 6] = [
-        EMBEDDING,
-        RNN_KERNEL,
-        RNN_RECURRENT_KERNEL,
-        RNN_BIAS,
-        DENSE_KERNEL,
-        DENSE_BIAS,
-    ];
-    pub(super) const RNN_ONEHOT_MODEL: [&str; 5] = [
-        RNN_KERNEL,
-        RNN_RECURRENT_KERNEL,
-        RNN_BIAS,
-        DENSE_KERNEL,
-        DENSE_BIAS,
-    ];
-    pub(super) const ALL: [&str; 9] = [
-        EMBEDDING,
-        LSTM_KERNEL,
-        LSTM_RECURRENT_KERNEL,
-        LSTM_BIAS,
-        RNN_KERNEL,
-        RNN_RECURRENT_KERNEL,
-        RNN_BIAS,
-        DENSE_KERNEL,
-        DENSE_BIAS,
-    ];
 }
 
 /// PyTorch's names: `state_dict()` keys of single-layer, unidirectional `nn.LSTM` / `nn.RNN(tanh)`.
@@ -142,44 +218,52 @@ pub mod torch {
     pub const RNN_BIAS_HH: &str = "rnn.bias_hh_l0";
     pub const FC_WEIGHT: &str = "fc.weight";
     pub const FC_BIAS: &str = "fc.bias";
+}
 
-    pub(super) const LSTM_MODEL: [&str; 7] = [
-        EMBEDDING,
-        LSTM_WEIGHT_IH,
-        LSTM_WEIGHT_HH,
-        LSTM_BIAS_IH,
-        LSTM_BIAS_HH,
-        FC_WEIGHT,
-        FC_BIAS,
-    ];
-    pub(super) const RNN_MODEL: [&str; 7] = [
-        EMBEDDING,
-        RNN_WEIGHT_IH,
-        RNN_WEIGHT_HH,
-        RNN_BIAS_IH,
-        RNN_BIAS_HH,
-        FC_WEIGHT,
-        FC_BIAS,
-    ];
-    pub(super) const RNN_ONEHOT_MODEL: [&str; 6] = [
-        RNN_WEIGHT_IH,
-        RNN_WEIGHT_HH,
-        RNN_BIAS_IH,
-        RNN_BIAS_HH,
-        FC_WEIGHT,
-        FC_BIAS,
-    ];
-    pub(super) const ALL: [&str; 11] = [
-        EMBEDDING,
-        LSTM_WEIGHT_IH,
-        LSTM_WEIGHT_HH,
-        LSTM_BIAS_IH,
-        LSTM_BIAS_HH,
-        RNN_WEIGHT_IH,
-        RNN_WEIGHT_HH,
-        RNN_BIAS_IH,
-        RNN_BIAS_HH,
-        FC_WEIGHT,
-        FC_BIAS,
-    ];
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lists derived from `TENSORS` are the module's table, row for row.
+    #[test]
+    fn derived_name_lists_match_the_table() {
+        assert_eq!(
+            Naming::Torch.names_for(Arch::Lstm),
+            [
+                "embedding.weight",
+                "lstm.weight_ih_l0",
+                "lstm.weight_hh_l0",
+                "lstm.bias_ih_l0",
+                "lstm.bias_hh_l0",
+                "fc.weight",
+                "fc.bias"
+            ]
+        );
+        assert_eq!(
+            Naming::Keras.names_for(Arch::Rnn),
+            [
+                "embedding.embeddings",
+                "simple_rnn.kernel",
+                "simple_rnn.recurrent_kernel",
+                "simple_rnn.bias",
+                "dense.kernel",
+                "dense.bias"
+            ]
+        );
+        assert_eq!(
+            Naming::Torch.names_for(Arch::RnnOneHot),
+            [
+                "rnn.weight_ih_l0",
+                "rnn.weight_hh_l0",
+                "rnn.bias_ih_l0",
+                "rnn.bias_hh_l0",
+                "fc.weight",
+                "fc.bias"
+            ]
+        );
+        assert_eq!(Naming::Keras.all_names().len(), 9);
+        assert_eq!(Naming::Torch.all_names().len(), 11);
+        assert_eq!(Naming::Keras.embedding(), "embedding.embeddings");
+        assert_eq!(Naming::Torch.embedding(), "embedding.weight");
+    }
 }

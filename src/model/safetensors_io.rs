@@ -1,4 +1,6 @@
-//! Reading and writing weights as `.safetensors`.
+//! Reading and writing weights as `.safetensors`: [`Model::load`] / [`Model::save`] and their
+//! in-memory forms. Which model a file holds is found in `detect.rs`; the tensors are read and
+//! checked by `reader.rs`; the tensor names of both namings come from [`super::names`].
 //!
 //! We write Keras' names and shapes (see [`super::names`]) with `F32` tensors and string metadata:
 //!
@@ -22,11 +24,13 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensorError, SafeTensors};
+use safetensors::{SafeTensorError, SafeTensors};
 
-use super::names::{Naming, keras, torch};
-use super::{Arch, LstmWeights, Model, ModelError, RnnInput, RnnWeights};
-use crate::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
+use super::detect::{check_metadata, detect_arch, detect_naming};
+use super::names::{Naming, TorchForm, keras, spec_of};
+use super::reader::{Reader, bad_tensor_entry, check_finite};
+use super::{Arch, Model, ModelError, RnnInput};
+use crate::shape::{GATES, HIDDEN, SEQ_LEN};
 
 /// Largest vocabulary we accept: token ids are `u16`.
 pub const MAX_VOCAB: usize = 1 << 16;
@@ -267,56 +271,24 @@ impl Model {
         out
     }
 
-    /// The tensors under PyTorch's names and shapes (`weight_*` transposed, `bias_hh` zero).
+    /// The tensors under PyTorch's names and shapes, derived from `keras_tensors` by the
+    /// description in `names::TENSORS`: `weight_*` transposed, the bias as `bias_ih` and zeros as
+    /// `bias_hh`.
     fn torch_tensors(&self) -> Vec<(&'static str, F32Tensor)> {
-        let (dense_kernel, dense_bias) = self.dense();
-        let mut out = match self {
-            Model::Lstm(w) => vec![
-                (torch::EMBEDDING, F32Tensor::rows(&w.embedding)),
-                (torch::LSTM_WEIGHT_IH, F32Tensor::transposed(&w.kernel)),
-                (
-                    torch::LSTM_WEIGHT_HH,
-                    F32Tensor::transposed(&w.recurrent_kernel),
-                ),
-                (
-                    torch::LSTM_BIAS_IH,
-                    F32Tensor::new(vec![GATES], w.bias.to_vec()),
-                ),
-                (
-                    torch::LSTM_BIAS_HH,
-                    F32Tensor::new(vec![GATES], vec![0.0; GATES]),
-                ),
-            ],
-            Model::Rnn(w) => {
-                let mut out = match &w.input {
-                    RnnInput::Embedding { embedding, kernel } => vec![
-                        (torch::EMBEDDING, F32Tensor::rows(embedding)),
-                        (torch::RNN_WEIGHT_IH, F32Tensor::transposed(kernel)),
-                    ],
-                    RnnInput::OneHot { kernel } => {
-                        vec![(torch::RNN_WEIGHT_IH, F32Tensor::transposed(kernel))]
-                    }
-                };
-                out.push((
-                    torch::RNN_WEIGHT_HH,
-                    F32Tensor::transposed(&w.recurrent_kernel),
-                ));
-                out.push((
-                    torch::RNN_BIAS_IH,
-                    F32Tensor::new(vec![HIDDEN], w.bias.to_vec()),
-                ));
-                out.push((
-                    torch::RNN_BIAS_HH,
-                    F32Tensor::new(vec![HIDDEN], vec![0.0; HIDDEN]),
-                ));
-                out
+        let mut out = Vec::new();
+        for (name, tensor) in self.keras_tensors() {
+            let spec = spec_of(name).expect("keras_tensors writes only names listed in TENSORS");
+            match spec.torch_form {
+                TorchForm::Same => out.push((spec.torch[0], tensor)),
+                TorchForm::Transposed => out.push((spec.torch[0], tensor.transposed())),
+                TorchForm::BiasPair => {
+                    let zeros =
+                        F32Tensor::new(tensor.shape.clone(), vec![0.0; tensor.values.len()]);
+                    out.push((spec.torch[0], tensor));
+                    out.push((spec.torch[1], zeros));
+                }
             }
-        };
-        out.push((
-            torch::FC_WEIGHT,
-            F32Tensor::new(vec![1, HIDDEN], dense_kernel.to_vec()),
-        ));
-        out.push((torch::FC_BIAS, F32Tensor::new(vec![1], vec![dense_bias])));
+        }
         out
     }
 
@@ -380,12 +352,16 @@ impl F32Tensor {
         F32Tensor::new(vec![rows.len(), C], values)
     }
 
-    /// The transpose of `rows [R, C]`: shape `[C, R]`.
-    fn transposed<const C: usize>(rows: &[[f32; C]]) -> F32Tensor {
-        let values = (0..C)
-            .flat_map(|c| rows.iter().map(move |r| r[c]))
+    /// The transpose of a `[R, C]` tensor: shape `[C, R]`.
+    fn transposed(&self) -> F32Tensor {
+        let (r, c) = match self.shape[..] {
+            [r, c] => (r, c),
+            _ => unreachable!("only matrices are transposed"),
+        };
+        let values = (0..c)
+            .flat_map(|j| (0..r).map(move |i| self.values[i * c + j]))
             .collect();
-        F32Tensor::new(vec![C, rows.len()], values)
+        F32Tensor::new(vec![c, r], values)
     }
 }
 
@@ -425,449 +401,4 @@ fn encode(mut tensors: Vec<(&str, F32Tensor)>, meta: &BTreeMap<&str, String>) ->
         out.extend_from_slice(&t.bytes);
     }
     out
-}
-
-/// One dimension of an expected shape.
-#[derive(Clone, Copy)]
-enum Dim {
-    Fixed(usize),
-    /// The vocabulary size, `1..=MAX_VOCAB`.
-    Vocab,
-}
-
-fn shape_text(dims: &[Dim]) -> String {
-    let parts: Vec<String> = dims
-        .iter()
-        .map(|d| match d {
-            Dim::Fixed(n) => n.to_string(),
-            Dim::Vocab => "V".to_owned(),
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
-}
-
-fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn detect_naming(file: &str, names: &[&str]) -> Result<Naming, ModelError> {
-    let of = |naming: Naming| -> Vec<&str> {
-        names
-            .iter()
-            .copied()
-            .filter(|n| naming.all_names().contains(n))
-            .collect()
-    };
-    let (k, t) = (of(Naming::Keras), of(Naming::Torch));
-    match (k.is_empty(), t.is_empty()) {
-        (false, true) => Ok(Naming::Keras),
-        (true, false) => Ok(Naming::Torch),
-        (true, true) => Err(ModelError::UnknownNames {
-            file: file.to_owned(),
-            found: list(names),
-        }),
-        (false, false) => Err(ModelError::MixedNaming {
-            file: file.to_owned(),
-            keras: list(&k),
-            torch: list(&t),
-        }),
-    }
-}
-
-/// The architecture: LSTM or SimpleRNN from the known names' prefixes; for SimpleRNN, embedding or
-/// one-hot from the metadata when it says, else from whether there is an embedding tensor.
-fn detect_arch(
-    file: &str,
-    names: &[&str],
-    naming: Naming,
-    meta: &HashMap<String, String>,
-) -> Result<Arch, ModelError> {
-    let known: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| naming.all_names().contains(n))
-        .collect();
-    let (lstm_prefix, rnn_prefix) = naming.recurrent_prefixes();
-    let lstm: Vec<&str> = known
-        .iter()
-        .copied()
-        .filter(|n| n.starts_with(lstm_prefix))
-        .collect();
-    let rnn: Vec<&str> = known
-        .iter()
-        .copied()
-        .filter(|n| n.starts_with(rnn_prefix))
-        .collect();
-    let recurrent_err = |problem: String| ModelError::RecurrentLayer {
-        file: file.to_owned(),
-        problem,
-    };
-    let is_lstm = match (lstm.is_empty(), rnn.is_empty()) {
-        (false, true) => true,
-        (true, false) => false,
-        (true, true) => {
-            return Err(recurrent_err(format!(
-                "no recurrent layer: expected `{lstm_prefix}*` or `{rnn_prefix}*` tensors, found [{}]",
-                list(names)
-            )));
-        }
-        (false, false) => {
-            return Err(recurrent_err(format!(
-                "both an LSTM ([{}]) and a SimpleRNN ([{}]); a model has one recurrent layer",
-                list(&lstm),
-                list(&rnn)
-            )));
-        }
-    };
-
-    let meta_arch = match meta.get(META_ARCH) {
-        None => None,
-        Some(value) => Some(Arch::from_name(value).ok_or_else(|| ModelError::Metadata {
-            file: file.to_owned(),
-            key: META_ARCH.to_owned(),
-            problem: format!("expected \"lstm\", \"rnn\" or \"rnn-onehot\", found {value:?}"),
-        })?),
-    };
-    let mismatch = |value: Arch, tensors: &str| ModelError::Metadata {
-        file: file.to_owned(),
-        key: META_ARCH.to_owned(),
-        problem: format!("says {:?} but the tensors are {tensors}", value.name()),
-    };
-    match (is_lstm, meta_arch) {
-        (true, None | Some(Arch::Lstm)) => Ok(Arch::Lstm),
-        (true, Some(other)) => Err(mismatch(other, &format!("an LSTM's (`{lstm_prefix}*`)"))),
-        (false, Some(Arch::Lstm)) => Err(mismatch(
-            Arch::Lstm,
-            &format!("a SimpleRNN's (`{rnn_prefix}*`)"),
-        )),
-        (false, Some(arch)) => Ok(arch),
-        (false, None) if names.contains(&naming.embedding()) => Ok(Arch::Rnn),
-        (false, None) => Ok(Arch::RnnOneHot),
-    }
-}
-
-/// Checks the optional metadata against the loaded model.
-fn check_metadata(
-    file: &str,
-    meta: &HashMap<String, String>,
-    model: &Model,
-    naming: Naming,
-) -> Result<(), ModelError> {
-    let err = |key: &str, problem: String| ModelError::Metadata {
-        file: file.to_owned(),
-        key: key.to_owned(),
-        problem,
-    };
-    if let Some(value) = meta.get(META_SEQ_LEN)
-        && value.trim().parse::<usize>().ok() != Some(SEQ_LEN)
-    {
-        return Err(err(
-            META_SEQ_LEN,
-            format!("expected \"{SEQ_LEN}\", found {value:?}"),
-        ));
-    }
-    if let Some(value) = meta.get(META_NUM_WORDS)
-        && value.trim().parse::<usize>().ok() != Some(model.vocab())
-    {
-        return Err(err(
-            META_NUM_WORDS,
-            format!(
-                "expected \"{}\" (the rows of the input lookup), found {value:?}",
-                model.vocab()
-            ),
-        ));
-    }
-    if let Some(value) = meta.get(META_NAMES)
-        && Naming::from_name(value) != Some(naming)
-    {
-        return Err(err(
-            META_NAMES,
-            format!(
-                "says {value:?} but the tensors have {} names",
-                naming.name()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_finite(file: &str, tensor: &str, values: &[f32]) -> Result<(), ModelError> {
-    match values.iter().position(|x| !x.is_finite()) {
-        None => Ok(()),
-        Some(index) => Err(ModelError::NonFinite {
-            file: file.to_owned(),
-            tensor: tensor.to_owned(),
-            index,
-            value: values[index],
-        }),
-    }
-}
-
-/// Checked access to the tensors of one file.
-struct Reader<'a> {
-    file: &'a str,
-    st: &'a SafeTensors<'a>,
-    naming: Naming,
-    arch: Arch,
-}
-
-impl Reader<'_> {
-    /// Exactly the names of `arch` under `naming`: the first missing one, else the first extra one,
-    /// is an error.
-    fn check_names(&self, names: &[&str]) -> Result<(), ModelError> {
-        let expected = self.naming.names_for(self.arch);
-        if let Some(missing) = expected.iter().find(|n| !names.contains(n)) {
-            return Err(ModelError::MissingTensor {
-                file: self.file.to_owned(),
-                tensor: (*missing).to_owned(),
-                arch: self.arch.name(),
-                naming: self.naming.name(),
-            });
-        }
-        if let Some(extra) = names.iter().find(|n| !expected.contains(n)) {
-            return Err(ModelError::UnexpectedTensor {
-                file: self.file.to_owned(),
-                tensor: (*extra).to_owned(),
-                arch: self.arch.name(),
-                naming: self.naming.name(),
-            });
-        }
-        Ok(())
-    }
-
-    /// The values of an `F32` tensor of shape `dims`, all finite, and the vocabulary if `dims` has one.
-    fn tensor(&self, name: &str, dims: &[Dim]) -> Result<(Vec<f32>, usize), ModelError> {
-        let file = self.file.to_owned();
-        let view = self
-            .st
-            .tensor(name)
-            .map_err(|_| ModelError::MissingTensor {
-                file: file.clone(),
-                tensor: name.to_owned(),
-                arch: self.arch.name(),
-                naming: self.naming.name(),
-            })?;
-        if view.dtype() != Dtype::F32 {
-            return Err(ModelError::Dtype {
-                file,
-                tensor: name.to_owned(),
-                found: format!("{:?}", view.dtype()),
-            });
-        }
-        let shape = view.shape();
-        let mut vocab = 0;
-        let fits = shape.len() == dims.len()
-            && shape.iter().zip(dims).all(|(&n, d)| match d {
-                Dim::Fixed(m) => n == *m,
-                Dim::Vocab => {
-                    vocab = n;
-                    true
-                }
-            });
-        if !fits {
-            return Err(ModelError::Shape {
-                file,
-                tensor: name.to_owned(),
-                expected: shape_text(dims),
-                found: shape.to_vec(),
-            });
-        }
-        if dims.iter().any(|d| matches!(d, Dim::Vocab)) && !(1..=MAX_VOCAB).contains(&vocab) {
-            return Err(ModelError::Vocab {
-                file,
-                tensor: name.to_owned(),
-                found: vocab,
-                max: MAX_VOCAB,
-            });
-        }
-        // The safetensors crate has checked that the byte length is 4 × the element count.
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        check_finite(self.file, name, &values)?;
-        Ok((values, vocab))
-    }
-
-    fn fixed(&self, name: &str, dims: &[usize]) -> Result<Vec<f32>, ModelError> {
-        let dims: Vec<Dim> = dims.iter().map(|&n| Dim::Fixed(n)).collect();
-        Ok(self.tensor(name, &dims)?.0)
-    }
-
-    /// An embedding table `[V, EMBED]` (same layout under both namings).
-    fn embedding(&self, name: &str) -> Result<Vec<[f32; EMBED]>, ModelError> {
-        let (values, _) = self.tensor(name, &[Dim::Vocab, Dim::Fixed(EMBED)])?;
-        Ok(rows(&values))
-    }
-
-    /// `bias_ih + bias_hh`, checked finite after the sum.
-    fn summed_bias<const N: usize>(&self, ih: &str, hh: &str) -> Result<[f32; N], ModelError> {
-        let a = self.fixed(ih, &[N])?;
-        let b = self.fixed(hh, &[N])?;
-        let mut out = [0.0; N];
-        for (o, (x, y)) in out.iter_mut().zip(a.iter().zip(&b)) {
-            *o = x + y;
-        }
-        check_finite(self.file, &format!("{ih} + {hh}"), &out)?;
-        Ok(out)
-    }
-
-    fn keras_model(&self) -> Result<Model, ModelError> {
-        let arch = self.arch;
-        let dense_kernel = array(&self.fixed(keras::DENSE_KERNEL, &[HIDDEN, 1])?);
-        let dense_bias = self.fixed(keras::DENSE_BIAS, &[1])?[0];
-        Ok(match arch {
-            Arch::Lstm => Model::Lstm(LstmWeights {
-                embedding: self.embedding(keras::EMBEDDING)?,
-                kernel: matrix(&self.fixed(keras::LSTM_KERNEL, &[EMBED, GATES])?),
-                recurrent_kernel: matrix(
-                    &self.fixed(keras::LSTM_RECURRENT_KERNEL, &[HIDDEN, GATES])?,
-                ),
-                bias: array(&self.fixed(keras::LSTM_BIAS, &[GATES])?),
-                dense_kernel,
-                dense_bias,
-            }),
-            Arch::Rnn | Arch::RnnOneHot => {
-                let input = if arch == Arch::Rnn {
-                    RnnInput::Embedding {
-                        embedding: self.embedding(keras::EMBEDDING)?,
-                        kernel: matrix(&self.fixed(keras::RNN_KERNEL, &[EMBED, HIDDEN])?),
-                    }
-                } else {
-                    let (values, _) =
-                        self.tensor(keras::RNN_KERNEL, &[Dim::Vocab, Dim::Fixed(HIDDEN)])?;
-                    RnnInput::OneHot {
-                        kernel: rows(&values),
-                    }
-                };
-                Model::Rnn(RnnWeights {
-                    input,
-                    recurrent_kernel: matrix(
-                        &self.fixed(keras::RNN_RECURRENT_KERNEL, &[HIDDEN, HIDDEN])?,
-                    ),
-                    bias: array(&self.fixed(keras::RNN_BIAS, &[HIDDEN])?),
-                    dense_kernel,
-                    dense_bias,
-                })
-            }
-        })
-    }
-
-    fn torch_model(&self) -> Result<Model, ModelError> {
-        let arch = self.arch;
-        let dense_kernel = array(&self.fixed(torch::FC_WEIGHT, &[1, HIDDEN])?);
-        let dense_bias = self.fixed(torch::FC_BIAS, &[1])?[0];
-        Ok(match arch {
-            Arch::Lstm => Model::Lstm(LstmWeights {
-                embedding: self.embedding(torch::EMBEDDING)?,
-                kernel: matrix_t(&self.fixed(torch::LSTM_WEIGHT_IH, &[GATES, EMBED])?),
-                recurrent_kernel: matrix_t(&self.fixed(torch::LSTM_WEIGHT_HH, &[GATES, HIDDEN])?),
-                bias: self.summed_bias(torch::LSTM_BIAS_IH, torch::LSTM_BIAS_HH)?,
-                dense_kernel,
-                dense_bias,
-            }),
-            Arch::Rnn | Arch::RnnOneHot => {
-                let input = if arch == Arch::Rnn {
-                    RnnInput::Embedding {
-                        embedding: self.embedding(torch::EMBEDDING)?,
-                        kernel: matrix_t(&self.fixed(torch::RNN_WEIGHT_IH, &[HIDDEN, EMBED])?),
-                    }
-                } else {
-                    let (values, vocab) =
-                        self.tensor(torch::RNN_WEIGHT_IH, &[Dim::Fixed(HIDDEN), Dim::Vocab])?;
-                    RnnInput::OneHot {
-                        kernel: (0..vocab)
-                            .map(|v| std::array::from_fn(|h| values[h * vocab + v]))
-                            .collect(),
-                    }
-                };
-                Model::Rnn(RnnWeights {
-                    input,
-                    recurrent_kernel: matrix_t(
-                        &self.fixed(torch::RNN_WEIGHT_HH, &[HIDDEN, HIDDEN])?,
-                    ),
-                    bias: self.summed_bias(torch::RNN_BIAS_IH, torch::RNN_BIAS_HH)?,
-                    dense_kernel,
-                    dense_bias,
-                })
-            }
-        })
-    }
-}
-
-// The helpers below receive slices whose length the shape check has already fixed.
-
-/// `[N]` from a slice of length `N`.
-fn array<const N: usize>(values: &[f32]) -> [f32; N] {
-    std::array::from_fn(|i| values[i])
-}
-
-/// Row-major `[R, C]` values as rows.
-fn rows<const C: usize>(values: &[f32]) -> Vec<[f32; C]> {
-    values.chunks_exact(C).map(array).collect()
-}
-
-/// Row-major `[R, C]` values as an `[R][C]` array.
-fn matrix<const R: usize, const C: usize>(values: &[f32]) -> [[f32; C]; R] {
-    std::array::from_fn(|r| std::array::from_fn(|c| values[r * C + c]))
-}
-
-/// Row-major `[C, R]` values (PyTorch's layout) transposed into an `[R][C]` array (Keras' layout).
-fn matrix_t<const R: usize, const C: usize>(values: &[f32]) -> [[f32; C]; R] {
-    std::array::from_fn(|r| std::array::from_fn(|c| values[c * R + r]))
-}
-
-/// The first tensor entry of a safetensors header whose dtype, shape and data offsets do not
-/// agree, described for an error message. The `safetensors` crate's own errors do not name the
-/// tensor; this reads the header (already bounded by the file's length) again to find it.
-fn bad_tensor_entry(bytes: &[u8]) -> Option<String> {
-    let n = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
-    let header: serde_json::Value =
-        serde_json::from_slice(bytes.get(8..8usize.checked_add(n)?)?).ok()?;
-    let mut entries: Vec<(&String, &serde_json::Value)> = header
-        .as_object()?
-        .iter()
-        .filter(|(k, _)| *k != "__metadata__")
-        .collect();
-    entries.sort_by_key(|(k, _)| *k);
-    for (name, entry) in entries {
-        let dtype = entry.get("dtype").and_then(|d| d.as_str()).unwrap_or("?");
-        let shape: Option<Vec<u64>> = entry
-            .get("shape")
-            .and_then(|s| s.as_array())
-            .and_then(|a| a.iter().map(|d| d.as_u64()).collect());
-        let offsets: Option<Vec<u64>> = entry
-            .get("data_offsets")
-            .and_then(|s| s.as_array())
-            .and_then(|a| a.iter().map(|d| d.as_u64()).collect());
-        let width = match dtype {
-            "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" => Some(1u64),
-            "U16" | "I16" | "F16" | "BF16" => Some(2),
-            "U32" | "I32" | "F32" => Some(4),
-            "U64" | "I64" | "F64" => Some(8),
-            _ => None,
-        };
-        let fits = match (&shape, &offsets, width) {
-            (Some(shape), Some(o), Some(w)) if o.len() == 2 && o[0] <= o[1] => shape
-                .iter()
-                .try_fold(w, |acc, &d| acc.checked_mul(d))
-                .is_some_and(|need| need == o[1] - o[0] && o[1] <= (bytes.len() - 8 - n) as u64),
-            _ => false,
-        };
-        if !fits {
-            return Some(format!(
-                "tensor `{name}` has dtype {dtype}, shape {} and data_offsets {}",
-                entry.get("shape").map_or("?".into(), |v| v.to_string()),
-                entry
-                    .get("data_offsets")
-                    .map_or("?".into(), |v| v.to_string()),
-            ));
-        }
-    }
-    None
 }

@@ -35,6 +35,20 @@ impl Arch {
     }
 }
 
+/// The Keras reader's answer, in our type. `fusedrnn-keras` is a leaf crate that cannot name
+/// [`Arch`], so it describes the architecture with its own enum; this is the one place the two
+/// meet, and the exhaustive match keeps them in step.
+#[cfg(feature = "cli")]
+impl From<fusedrnn_keras::Arch> for Arch {
+    fn from(arch: fusedrnn_keras::Arch) -> Arch {
+        match arch {
+            fusedrnn_keras::Arch::Lstm => Arch::Lstm,
+            fusedrnn_keras::Arch::Rnn => Arch::Rnn,
+            fusedrnn_keras::Arch::RnnOneHot => Arch::RnnOneHot,
+        }
+    }
+}
+
 impl std::fmt::Display for Arch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

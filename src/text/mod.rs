@@ -18,7 +18,7 @@
 //!
 //! The hot path ([`Tokenizer::tokenize_into`]) allocates nothing: the caller owns the output
 //! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
-//! words the tokenizer can emit ([`table`]).
+//! words the tokenizer can emit (`table.rs`).
 //!
 //! ```no_run
 //! use fusedrnn::infer::Scorer;
@@ -65,13 +65,21 @@ pub struct TokenizerConfig {
 }
 
 impl Default for TokenizerConfig {
-    /// The notebook's `load_data(num_words=500)`.
+    /// The notebook's `load_data(num_words=500)`: the packing defaults,
+    /// [`PackParams::NOTEBOOK`](crate::tokfile::PackParams::NOTEBOOK), so text and packed files
+    /// always agree on the ids.
     fn default() -> Self {
+        const NOTEBOOK: crate::tokfile::PackParams = crate::tokfile::PackParams::NOTEBOOK;
+        // Checked when compiling: the notebook sets both ids (Keras' 1 and 2), never `None`.
+        const IDS: (u32, u32) = match (NOTEBOOK.start_char, NOTEBOOK.oov_char) {
+            (Some(start_char), Some(oov_char)) => (start_char, oov_char),
+            _ => panic!("the notebook's load_data sets start_char and oov_char"),
+        };
         TokenizerConfig {
-            num_words: Some(500),
-            index_from: 3,
-            start_char: 1,
-            oov_char: 2,
+            num_words: Some(NOTEBOOK.num_words),
+            index_from: NOTEBOOK.index_from,
+            start_char: IDS.0,
+            oov_char: IDS.1,
         }
     }
 }

@@ -416,6 +416,37 @@ fn header_crc(header: &[u8], table: &[u8]) -> u32 {
 /// Validates a whole file held in `bytes`: header, table, bounds, alignment, checksums,
 /// labels and every token id. Returns where everything is.
 pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
+    let (header, table) = check_header(bytes)?;
+    let params = header_params(&header)?;
+    let mut splits = [SplitLayout::default(); 3];
+    let mut min_offset = DATA_START as u64;
+    for (i, raw) in table.chunks_exact(ENTRY_BYTES).enumerate() {
+        let entry: RawEntry = bytemuck::pod_read_unaligned(raw);
+        let split = SplitName::ALL[i / 3];
+        let kind = Kind::ALL[i % 3];
+        let section = Section { i, split, kind };
+        let range = section.check_entry(
+            bytes,
+            &entry,
+            params,
+            splits[split.index()].rows,
+            min_offset,
+        )?;
+        min_offset = range.1 as u64;
+        section.check_payload(
+            &mut splits[split.index()],
+            entry.rows as usize,
+            range,
+            &bytes[range.0..range.1],
+            params,
+        )?;
+    }
+    Ok(Layout { params, splits })
+}
+
+/// The fixed header and the section table: size, magic, version, counts, the header checksum
+/// and the stated file size. Returns the header and the table's bytes.
+fn check_header(bytes: &[u8]) -> Result<(RawHeader, &[u8]), FormatError> {
     if bytes.len() < HEADER_BYTES {
         return Err(FormatError::TooShort {
             len: bytes.len(),
@@ -461,6 +492,12 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
             stated: header.file_bytes,
         });
     }
+    Ok((header, table))
+}
+
+/// The packing parameters the header records: reserved bytes zero, known padding codes, and
+/// parameters that [`PackParams::validate`] accepts.
+fn header_params(header: &RawHeader) -> Result<PackParams, FormatError> {
     let bad_header = |what: &str| Err(FormatError::BadHeader(what.to_string()));
     if header.reserved0 != [0; 2] || header.reserved1 != [0; 44] {
         return bad_header("reserved bytes are not zero");
@@ -485,16 +522,30 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
         truncating,
     };
     params.validate()?;
+    Ok(params)
+}
 
-    let entries: Vec<RawEntry> = table
-        .chunks_exact(ENTRY_BYTES)
-        .map(bytemuck::pod_read_unaligned)
-        .collect();
-    let mut splits = [SplitLayout::default(); 3];
-    let mut min_offset = DATA_START as u64;
-    for (i, entry) in entries.iter().enumerate() {
-        let split = SplitName::ALL[i / 3];
-        let kind = Kind::ALL[i % 3];
+/// Entry `i` of the section table: split `i / 3`, kind `i % 3`.
+#[derive(Clone, Copy)]
+struct Section {
+    i: usize,
+    split: SplitName,
+    kind: Kind,
+}
+
+impl Section {
+    /// The entry's own checks (position in the table, rows, length, alignment, no overlap with
+    /// what precedes it, inside the file, checksum). `split_rows` are the rows of the split's
+    /// tokens, read from an earlier entry. Returns the payload's byte range.
+    fn check_entry(
+        self,
+        bytes: &[u8],
+        entry: &RawEntry,
+        params: PackParams,
+        split_rows: usize,
+        min_offset: u64,
+    ) -> Result<(usize, usize), FormatError> {
+        let Section { i, split, kind } = self;
         let fail = |problem: String| FormatError::BadSection {
             split: split.as_str(),
             kind: kind.name(),
@@ -514,10 +565,9 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
             )));
         }
         let rows = entry.rows;
-        if kind != Kind::Tokens && rows as usize != splits[split.index()].rows {
+        if kind != Kind::Tokens && rows as usize != split_rows {
             return Err(fail(format!(
-                "{rows} rows, but the split's tokens have {}",
-                splits[split.index()].rows
+                "{rows} rows, but the split's tokens have {split_rows}"
             )));
         }
         let want = kind.len_bytes(rows.into(), params.seq_len.into());
@@ -546,7 +596,6 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
                 bytes.len()
             )));
         };
-        min_offset = end;
         let range = (entry.offset as usize, end as usize);
         let payload = &bytes[range.0..range.1];
         let computed = crc32fast::hash(payload);
@@ -558,10 +607,22 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
                 computed,
             });
         }
-        let layout = &mut splits[split.index()];
+        Ok(range)
+    }
+
+    /// What the payload holds: token ids below `num_words`, labels 0 or 1; and where it is.
+    fn check_payload(
+        self,
+        layout: &mut SplitLayout,
+        rows: usize,
+        range: (usize, usize),
+        payload: &[u8],
+        params: PackParams,
+    ) -> Result<(), FormatError> {
+        let Section { split, kind, .. } = self;
         match kind {
             Kind::Tokens => {
-                layout.rows = rows as usize;
+                layout.rows = rows;
                 layout.tokens = range;
                 check_tokens(payload, split, params)?;
             }
@@ -577,8 +638,8 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
             }
             Kind::Lengths => layout.lengths = range,
         }
+        Ok(())
     }
-    Ok(Layout { params, splits })
 }
 
 /// Every token id must be below `num_words`. The fast path is a branch-free max over

@@ -51,27 +51,27 @@ const ZERO: L = [0.0; LANES];
 pub struct Shard {
     g: usize,
     /// Sequences in use (`≤ LANES`); the other lanes carry token 0 and no gradient.
-    pub active: usize,
-    pub tokens: [[u16; SEQ_LEN]; LANES],
-    pub labels: [f32; LANES],
+    pub(crate) active: usize,
+    pub(crate) tokens: [[u16; SEQ_LEN]; LANES],
+    pub(crate) labels: [f32; LANES],
     /// `[LANES·SEQ_LEN, G]`, filled by the caller.
-    pub xproj: Vec<f32>,
+    pub(crate) xproj: Vec<f32>,
     acts: Vec<L>,
     hs: Vec<L>,
     cs: Vec<L>,
     tcs: Vec<L>,
     /// `[LANES·SEQ_LEN, G]` pre-activation gradients.
-    pub dz: Vec<f32>,
+    pub(crate) dz: Vec<f32>,
     /// `[HIDDEN, G]`, summed over the lanes.
-    pub d_rec: Vec<f32>,
+    pub(crate) d_rec: Vec<f32>,
     /// `[G]`.
-    pub d_bias: Vec<f32>,
-    pub d_dense: [f32; HIDDEN],
-    pub d_dense_bias: f32,
+    pub(crate) d_bias: Vec<f32>,
+    pub(crate) d_dense: [f32; HIDDEN],
+    pub(crate) d_dense_bias: f32,
     /// Sum over the active lanes of the per-sample loss (Keras' clipped BCE).
-    pub loss_sum: f64,
+    pub(crate) loss_sum: f64,
     /// Active lanes whose prediction `p > 0.5` matches the label.
-    pub correct: usize,
+    pub(crate) correct: usize,
 }
 
 impl Shard {
@@ -95,6 +95,23 @@ impl Shard {
             loss_sum: 0.0,
             correct: 0,
         }
+    }
+
+    /// Loads `tokens` (at most [`LANES`] reviews, labels 0) and sets the input projection
+    /// `xproj [LANES·SEQ_LEN, G]` to `xproj(i)` at flat index `i`: how a bench outside the crate
+    /// prepares a shard for [`Shard::run`] (the trainer fills the buffers itself).
+    pub fn fill(&mut self, tokens: &[[u16; SEQ_LEN]], xproj: impl Fn(usize) -> f32) {
+        assert!(
+            tokens.len() <= LANES,
+            "a shard holds at most {LANES} reviews"
+        );
+        self.active = tokens.len();
+        self.tokens[..tokens.len()].copy_from_slice(tokens);
+        self.labels = [0.0; LANES];
+        self.xproj
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = xproj(i));
     }
 
     /// Forward and backward of the shard from `xproj` (already filled). `rec` is the recurrent

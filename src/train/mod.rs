@@ -3,27 +3,31 @@
 //!
 //! | file                | what                                                                |
 //! |---------------------|---------------------------------------------------------------------|
-//! | [`params`]          | the flat parameter layout shared by weights, gradients and optimizer |
+//! | `params.rs`         | the flat parameter layout shared by weights, gradients and optimizer |
 //! | [`init`]            | SplitMix64, Keras 3's initializers                                   |
 //! | [`mod@reference`]   | scalar f64 forward + backward, the oracle of the tests               |
-//! | [`bptt`]            | the fast shard kernel: [`bptt::LANES`] sequences in lanes            |
-//! | [`trainer`]         | a batch: shards in parallel, fixed-order reduction, GEMMs, RMSprop   |
+//! | `bptt.rs`           | the fast shard kernel: [`LANES`] sequences in lanes                  |
+//! | `trainer.rs`        | a batch: shards in parallel, fixed-order reduction, GEMMs, RMSprop   |
 //! | [`rmsprop`]         | Keras 3's RMSprop                                                    |
 //! | [`early_stopping`]  | Keras 3's EarlyStopping bookkeeping                                  |
 //! | [`mod@fit`]         | epochs, validation, history                                          |
+//! | `output.rs`         | the run folder: best checkpoint, `history.csv`, `loss.png`           |
 //!
-//! Same seed, same weights, whatever the number of threads: see [`trainer`].
+//! Same seed, same weights, whatever the number of threads: see [`Trainer`]. The internals
+//! (`bptt`, `trainer`, `params`, `output`) are private; what they offer outside is re-exported
+//! here.
 
-pub mod bptt;
+mod bptt;
 pub mod early_stopping;
 pub mod fit;
 pub mod init;
-pub mod output;
-pub mod params;
+mod output;
+mod params;
 pub mod reference;
 pub mod rmsprop;
-pub mod trainer;
+mod trainer;
 
+pub use bptt::{LANES, Shard};
 pub use early_stopping::{EarlyStopping, Verdict};
 pub use fit::{EpochRecord, FitOutcome, Observer, Quiet, TrainConfig, TrainError, fit, fit_from};
 pub use init::{SplitMix64, init_params};

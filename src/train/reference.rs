@@ -1,7 +1,7 @@
 //! The scalar f64 reference of training: forward with every activation kept, then
 //! backpropagation through all `SEQ_LEN` steps, from the *unfolded* Keras parameters. Written
 //! for a reader, and the oracle of the gradient tests (finite differences check it; it checks
-//! the fast path of [`super::bptt`]).
+//! the fast path of `bptt.rs`).
 //!
 //! With `x_t` the (dropped-out) input of step `t`, `G` pre-activation columns per step:
 //!

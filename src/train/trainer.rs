@@ -151,8 +151,6 @@ impl Trainer {
     ) -> BatchStats {
         assert_eq!(seqs.len(), labels.len(), "one label per sequence");
         assert!(!seqs.is_empty(), "an empty batch has no mean loss");
-        let layout = self.params.layout;
-        let (g, vocab, in_dim) = (layout.gates(), layout.vocab, layout.in_dim());
         let keys = if self.dropout > 0.0 {
             dropout_keys
         } else {
@@ -162,6 +160,16 @@ impl Trainer {
             assert_eq!(k.len(), seqs.len(), "one dropout key per sequence");
         }
         let n_shards = seqs.len().div_ceil(LANES);
+        self.grow_shards(n_shards);
+        self.prepare_input_weights(keys.is_some());
+        self.run_shards(seqs, labels, keys);
+        self.reduce(seqs.len(), keys.is_some())
+    }
+
+    /// Buffers for at least `n_shards` shards (kept from batch to batch).
+    fn grow_shards(&mut self, n_shards: usize) {
+        let layout = self.params.layout;
+        let (g, in_dim) = (layout.gates(), layout.in_dim());
         while self.shards.len() < n_shards {
             self.shards.push(Shard::new(g));
             self.scales.push(vec![0.0; LANES * in_dim]);
@@ -173,6 +181,13 @@ impl Trainer {
                 vec![0.0; EMBED * g],
             ]);
         }
+    }
+
+    /// What the shards read besides the weights: `Wᵀ` (with an embedding) and, unless dropout
+    /// masks an embedding's output, the folded table `T = E·W + b` (or `K + b` for one-hot input).
+    fn prepare_input_weights(&mut self, dropout: bool) {
+        let layout = self.params.layout;
+        let (g, vocab) = (layout.gates(), layout.vocab);
         let p = &self.params.values;
         let (emb, ker) = (&p[layout.embedding()], &p[layout.kernel()]);
         let bias = &p[layout.bias()];
@@ -185,9 +200,8 @@ impl Trainer {
                 }
             }
         }
-        let fold = keys.is_none() || !layout.has_embedding();
+        let fold = !dropout || !layout.has_embedding();
         if fold {
-            // T = E·W + b, or K + b for one-hot input.
             self.table.clear();
             for _ in 0..vocab {
                 self.table.extend_from_slice(bias);
@@ -198,15 +212,30 @@ impl Trainer {
                 self.table.iter_mut().zip(ker).for_each(|(t, k)| *t += k);
             }
         }
+    }
 
-        let inv_n = 1.0 / seqs.len() as f32;
-        let rec = &p[layout.recurrent()];
-        let dense: [f32; HIDDEN] = p[layout.dense_kernel()].try_into().expect("HIDDEN");
-        let dense_bias = p[layout.dense_bias()];
-        let kernel = self.kernel;
-        let dropout = self.dropout;
-        let table = &self.table;
-        let arch = layout.arch;
+    /// Forward and backward of every shard, in parallel; each shard writes only its own buffers.
+    fn run_shards(&mut self, seqs: &[[u16; SEQ_LEN]], labels: &[u8], keys: Option<&[u64]>) {
+        let layout = self.params.layout;
+        let p = &self.params.values;
+        let batch = BatchView {
+            seqs,
+            labels,
+            keys,
+            layout,
+            emb: &p[layout.embedding()],
+            ker: &p[layout.kernel()],
+            bias: &p[layout.bias()],
+            rec: &p[layout.recurrent()],
+            dense: p[layout.dense_kernel()].try_into().expect("HIDDEN"),
+            dense_bias: p[layout.dense_bias()],
+            table: &self.table,
+            kernel_t: &self.kernel_t,
+            kernel: self.kernel,
+            dropout: self.dropout,
+            inv_n: 1.0 / seqs.len() as f32,
+        };
+        let n_shards = seqs.len().div_ceil(LANES);
         self.shards[..n_shards]
             .par_iter_mut()
             .zip(&mut self.scales[..n_shards])
@@ -214,57 +243,26 @@ impl Trainer {
             .zip(&mut self.d_inputs[..n_shards])
             .enumerate()
             .for_each(|(k, (((shard, scales), xd), d_in))| {
-                let lo = k * LANES;
-                let hi = (lo + LANES).min(seqs.len());
-                shard.active = hi - lo;
-                for l in 0..LANES {
-                    let r = lo + l;
-                    if r < hi {
-                        shard.tokens[l] = seqs[r];
-                        shard.labels[l] = f32::from(labels[r]);
-                    } else {
-                        shard.tokens[l] = [0; SEQ_LEN];
-                        shard.labels[l] = 0.0;
-                    }
-                    let sc = &mut scales[l * in_dim..(l + 1) * in_dim];
-                    match keys {
-                        Some(keys) if r < hi => dropout_scales(dropout, keys[r], sc),
-                        _ => sc.fill(1.0),
-                    }
-                }
-                fill_xproj(
-                    shard,
-                    layout,
-                    emb,
-                    ker,
-                    bias,
-                    table,
-                    keys.is_some(),
-                    scales,
-                    xd,
-                );
-                shard.run(arch, kernel, rec, &dense, dense_bias, inv_n);
-                if keys.is_some() && layout.has_embedding() {
-                    // δW_shard = X'ᵀ·δZ, δX' = δZ·Wᵀ.
-                    let [_, xt, dx, dw] = xd;
-                    let rows = LANES * SEQ_LEN;
-                    sgemm(EMBED, rows, g, xt, &shard.dz, 0.0, dw);
-                    sgemm(rows, g, EMBED, &shard.dz, &self.kernel_t, 0.0, dx);
-                }
-                scatter_input_grad(shard, layout, keys.is_some(), scales, xd, d_in);
+                batch.run_shard(k, shard, scales, xd, d_in)
             });
+    }
 
-        // Reduction in shard order.
+    /// Sums the shards' gradients in shard order (the determinism above) into `self.grad`, and
+    /// their loss and accuracy counts.
+    fn reduce(&mut self, count: usize, dropout: bool) -> BatchStats {
+        let layout = self.params.layout;
+        let vocab = layout.vocab;
+        let n_shards = count.div_ceil(LANES);
         let grad = &mut self.grad;
         grad.fill(0.0);
         let mut stats = BatchStats {
-            count: seqs.len(),
+            count,
             ..BatchStats::default()
         };
-        let by_table = keys.is_none() && layout.has_embedding();
+        let by_table = !dropout && layout.has_embedding();
         if by_table {
             self.d_table.clear();
-            self.d_table.resize(vocab * g, 0.0);
+            self.d_table.resize(vocab * layout.gates(), 0.0);
         }
         for k in 0..n_shards {
             let shard = &self.shards[k];
@@ -285,33 +283,121 @@ impl Trainer {
             }
         }
         if by_table {
-            // δW = Eᵀ·δT ([EMBED, vocab]·[vocab, G]) and δE = δT·Wᵀ ([vocab, G]·[G, EMBED]).
-            self.emb_t.resize(EMBED * vocab, 0.0);
-            for v in 0..vocab {
-                for e in 0..EMBED {
-                    self.emb_t[e * vocab + v] = emb[v * EMBED + e];
-                }
-            }
-            sgemm(
-                EMBED,
-                vocab,
-                g,
-                &self.emb_t,
-                &self.d_table,
-                0.0,
-                &mut grad[layout.kernel()],
-            );
-            sgemm(
-                vocab,
-                g,
-                EMBED,
-                &self.d_table,
-                &self.kernel_t,
-                0.0,
-                &mut grad[layout.embedding()],
-            );
+            self.table_gradient_to_weights();
         }
         stats
+    }
+
+    /// From the folded table's gradient to the weights': `δW = Eᵀ·δT` (`[EMBED, vocab]·[vocab, G]`)
+    /// and `δE = δT·Wᵀ` (`[vocab, G]·[G, EMBED]`).
+    fn table_gradient_to_weights(&mut self) {
+        let layout = self.params.layout;
+        let (g, vocab) = (layout.gates(), layout.vocab);
+        let emb = &self.params.values[layout.embedding()];
+        self.emb_t.resize(EMBED * vocab, 0.0);
+        for v in 0..vocab {
+            for e in 0..EMBED {
+                self.emb_t[e * vocab + v] = emb[v * EMBED + e];
+            }
+        }
+        sgemm(
+            EMBED,
+            vocab,
+            g,
+            &self.emb_t,
+            &self.d_table,
+            0.0,
+            &mut self.grad[layout.kernel()],
+        );
+        sgemm(
+            vocab,
+            g,
+            EMBED,
+            &self.d_table,
+            &self.kernel_t,
+            0.0,
+            &mut self.grad[layout.embedding()],
+        );
+    }
+}
+
+/// What every shard of one batch reads: the batch, the weights and the prepared tables.
+struct BatchView<'a> {
+    seqs: &'a [[u16; SEQ_LEN]],
+    labels: &'a [u8],
+    keys: Option<&'a [u64]>,
+    layout: Layout,
+    emb: &'a [f32],
+    ker: &'a [f32],
+    bias: &'a [f32],
+    rec: &'a [f32],
+    dense: [f32; HIDDEN],
+    dense_bias: f32,
+    table: &'a [f32],
+    kernel_t: &'a [f32],
+    kernel: Kernel,
+    dropout: f32,
+    inv_n: f32,
+}
+
+impl BatchView<'_> {
+    /// Shard `k`: load its rows and dropout factors, project its inputs, run forward and backward,
+    /// and scatter its input gradient into `d_in`.
+    fn run_shard(
+        &self,
+        k: usize,
+        shard: &mut Shard,
+        scales: &mut [f32],
+        xd: &mut [Vec<f32>; 4],
+        d_in: &mut Vec<f32>,
+    ) {
+        let (layout, keys) = (self.layout, self.keys);
+        let (g, in_dim) = (layout.gates(), layout.in_dim());
+        let lo = k * LANES;
+        let hi = (lo + LANES).min(self.seqs.len());
+        shard.active = hi - lo;
+        for l in 0..LANES {
+            let r = lo + l;
+            if r < hi {
+                shard.tokens[l] = self.seqs[r];
+                shard.labels[l] = f32::from(self.labels[r]);
+            } else {
+                shard.tokens[l] = [0; SEQ_LEN];
+                shard.labels[l] = 0.0;
+            }
+            let sc = &mut scales[l * in_dim..(l + 1) * in_dim];
+            match keys {
+                Some(keys) if r < hi => dropout_scales(self.dropout, keys[r], sc),
+                _ => sc.fill(1.0),
+            }
+        }
+        fill_xproj(
+            shard,
+            layout,
+            self.emb,
+            self.ker,
+            self.bias,
+            self.table,
+            keys.is_some(),
+            scales,
+            xd,
+        );
+        shard.run(
+            layout.arch,
+            self.kernel,
+            self.rec,
+            &self.dense,
+            self.dense_bias,
+            self.inv_n,
+        );
+        if keys.is_some() && layout.has_embedding() {
+            // δW_shard = X'ᵀ·δZ, δX' = δZ·Wᵀ.
+            let [_, xt, dx, dw] = xd;
+            let rows = LANES * SEQ_LEN;
+            sgemm(EMBED, rows, g, xt, &shard.dz, 0.0, dw);
+            sgemm(rows, g, EMBED, &shard.dz, self.kernel_t, 0.0, dx);
+        }
+        scatter_input_grad(shard, layout, keys.is_some(), scales, xd, d_in);
     }
 }
 

@@ -115,6 +115,18 @@ impl Layer<'_> {
 pub(crate) fn plan(text: &str) -> Result<Plan, Problem> {
     let root: Value =
         serde_json::from_str(text).map_err(|e| Problem::Config(format!("not valid JSON: {e}")))?;
+    let layers = layer_entries(&root)?;
+    refuse_stacked(&layers)?;
+    let mut walk = Walk::default();
+    for (layer, entry) in &layers {
+        walk.layer(layer, entry)?;
+    }
+    walk.finish()
+}
+
+/// The model's class (a chain of layers) and its layer entries, each with its class, name and
+/// config.
+fn layer_entries(root: &Value) -> Result<Vec<(Layer<'_>, &Value)>, Problem> {
     let class = root
         .get("class_name")
         .and_then(Value::as_str)
@@ -153,7 +165,11 @@ pub(crate) fn plan(text: &str) -> Result<Plan, Problem> {
             entry,
         ));
     }
+    Ok(layers)
+}
 
+/// A second recurrent layer (of any kind) is refused, naming it.
+fn refuse_stacked(layers: &[(Layer, &Value)]) -> Result<(), Problem> {
     let recurrent: Vec<&Layer> = layers
         .iter()
         .map(|(l, _)| l)
@@ -165,102 +181,43 @@ pub(crate) fn plan(text: &str) -> Result<Plan, Problem> {
             first.name, second.name
         )));
     }
+    Ok(())
+}
 
-    let mut seq_len = None;
-    let mut width = None; // the last dimension of the input, for one-hot models
-    let mut embedding: Option<(String, usize)> = None;
-    let mut rnn: Option<(String, Arch)> = None;
-    let mut dense: Option<String> = None;
-    let mut note_shape = |shape: Option<Vec<Option<usize>>>| {
+/// What the layers seen so far say, in order.
+#[derive(Default)]
+struct Walk {
+    seq_len: Option<usize>,
+    /// The last dimension of the input, for one-hot models.
+    width: Option<usize>,
+    /// The Embedding's name and `input_dim`.
+    embedding: Option<(String, usize)>,
+    /// The recurrent layer's name and the architecture it makes.
+    rnn: Option<(String, Arch)>,
+    dense: Option<String>,
+}
+
+impl Walk {
+    /// Notes the sequence length and input width of a declared input shape (the first one wins).
+    fn note_shape(&mut self, shape: Option<Vec<Option<usize>>>) {
         if let Some(shape) = shape {
             if let Some(Some(t)) = shape.get(1) {
-                seq_len.get_or_insert(*t);
+                self.seq_len.get_or_insert(*t);
             }
             if let (3, Some(Some(v))) = (shape.len(), shape.get(2)) {
-                width.get_or_insert(*v);
+                self.width.get_or_insert(*v);
             }
         }
-    };
+    }
 
-    for (layer, entry) in &layers {
-        let after = |what: &str| {
-            layer.refuse(format!("comes after the {what}; fusedrnn runs [Embedding →] LSTM | SimpleRNN → Dense(1, sigmoid)"))
-        };
+    /// One layer, in order.
+    fn layer(&mut self, layer: &Layer, entry: &Value) -> Result<(), Problem> {
         match layer.class {
-            "InputLayer" => note_shape(layer.input_shape(entry)),
+            "InputLayer" => self.note_shape(layer.input_shape(entry)),
             c if PASS_THROUGH.contains(&c) => {}
-            "Embedding" => {
-                if let Some(d) = &dense {
-                    return Err(after(&format!("Dense layer `{d}`")));
-                }
-                if let Some((r, _)) = &rnn {
-                    return Err(after(&format!("recurrent layer `{r}`")));
-                }
-                if let Some((e, _)) = &embedding {
-                    return Err(after(&format!("Embedding `{e}`")));
-                }
-                let vocab = layer.usize("input_dim")?;
-                if !(1..=MAX_VOCAB).contains(&vocab) {
-                    return Err(layer.refuse(format!(
-                        "input_dim {vocab} is out of range (token ids are u16: 1..={MAX_VOCAB})"
-                    )));
-                }
-                let dim = layer.usize("output_dim")?;
-                if dim != EMBED {
-                    return Err(layer.refuse(format!(
-                        "output_dim {dim} is not supported (fusedrnn's embedding is {EMBED} wide)"
-                    )));
-                }
-                layer.require_bool(
-                    "mask_zero",
-                    false,
-                    false,
-                    "masking skips padded steps, which fusedrnn's kernels run as ordinary steps",
-                )?;
-                if let Some(t) = layer.config.get("input_length").and_then(Value::as_u64) {
-                    note_shape(Some(vec![None, usize::try_from(t).ok()]));
-                }
-                note_shape(layer.input_shape(entry));
-                embedding = Some((layer.name.to_owned(), vocab));
-            }
-            "LSTM" | "SimpleRNN" => {
-                if let Some(d) = &dense {
-                    return Err(after(&format!("Dense layer `{d}`")));
-                }
-                check_recurrent(layer)?;
-                if layer.class == "LSTM" && embedding.is_none() {
-                    return Err(layer.refuse(
-                        "an LSTM without an Embedding before it (one-hot input) is not one of \
-                         fusedrnn's models",
-                    ));
-                }
-                note_shape(layer.input_shape(entry).filter(|_| embedding.is_none()));
-                let arch = match (layer.class, embedding.is_some()) {
-                    ("LSTM", _) => Arch::Lstm,
-                    (_, true) => Arch::Rnn,
-                    (_, false) => Arch::RnnOneHot,
-                };
-                rnn = Some((layer.name.to_owned(), arch));
-            }
-            "Dense" => {
-                if let Some(d) = &dense {
-                    return Err(after(&format!("Dense layer `{d}`")));
-                }
-                if rnn.is_none() {
-                    return Err(layer.refuse(
-                        "a Dense layer before the recurrent layer is not one of fusedrnn's models",
-                    ));
-                }
-                let units = layer.usize("units")?;
-                if units != 1 {
-                    return Err(layer.refuse(format!(
-                        "units {units} is not supported (fusedrnn's output is Dense(1, sigmoid))"
-                    )));
-                }
-                layer.require_str("activation", "linear", "sigmoid")?;
-                layer.require_bool("use_bias", true, true, "fusedrnn's Dense has a bias")?;
-                dense = Some(layer.name.to_owned());
-            }
+            "Embedding" => self.embedding_layer(layer, entry)?,
+            "LSTM" | "SimpleRNN" => self.recurrent_layer(layer, entry)?,
+            "Dense" => self.dense_layer(layer)?,
             _ => {
                 return Err(layer.refuse(
                     "layer type not supported: fusedrnn runs [Embedding →] LSTM | SimpleRNN → \
@@ -268,35 +225,123 @@ pub(crate) fn plan(text: &str) -> Result<Plan, Problem> {
                 ));
             }
         }
+        Ok(())
     }
 
-    let Some((recurrent, arch)) = rnn else {
-        return Err(Problem::Model(
-            "no LSTM or SimpleRNN layer: not one of fusedrnn's models".into(),
-        ));
-    };
-    let Some(dense) = dense else {
-        return Err(Problem::Model(format!(
-            "no Dense(1, sigmoid) layer after `{recurrent}`: not one of fusedrnn's models"
-        )));
-    };
-    let vocab = match &embedding {
-        Some((_, v)) => Some(*v),
-        None => width,
-    };
-    if let Some(v) = vocab.filter(|v| !(1..=MAX_VOCAB).contains(v)) {
-        return Err(Problem::Model(format!(
-            "input width {v} is out of range (token ids are u16: 1..={MAX_VOCAB})"
-        )));
+    /// `layer` comes after `what`, out of the chain's order.
+    fn after(layer: &Layer, what: &str) -> Problem {
+        layer.refuse(format!("comes after the {what}; fusedrnn runs [Embedding →] LSTM | SimpleRNN → Dense(1, sigmoid)"))
     }
-    Ok(Plan {
-        arch,
-        seq_len,
-        vocab,
-        embedding: embedding.map(|(name, _)| name),
-        recurrent,
-        dense,
-    })
+
+    fn embedding_layer(&mut self, layer: &Layer, entry: &Value) -> Result<(), Problem> {
+        if let Some(d) = &self.dense {
+            return Err(Self::after(layer, &format!("Dense layer `{d}`")));
+        }
+        if let Some((r, _)) = &self.rnn {
+            return Err(Self::after(layer, &format!("recurrent layer `{r}`")));
+        }
+        if let Some((e, _)) = &self.embedding {
+            return Err(Self::after(layer, &format!("Embedding `{e}`")));
+        }
+        let vocab = layer.usize("input_dim")?;
+        if !(1..=MAX_VOCAB).contains(&vocab) {
+            return Err(layer.refuse(format!(
+                "input_dim {vocab} is out of range (token ids are u16: 1..={MAX_VOCAB})"
+            )));
+        }
+        let dim = layer.usize("output_dim")?;
+        if dim != EMBED {
+            return Err(layer.refuse(format!(
+                "output_dim {dim} is not supported (fusedrnn's embedding is {EMBED} wide)"
+            )));
+        }
+        layer.require_bool(
+            "mask_zero",
+            false,
+            false,
+            "masking skips padded steps, which fusedrnn's kernels run as ordinary steps",
+        )?;
+        if let Some(t) = layer.config.get("input_length").and_then(Value::as_u64) {
+            self.note_shape(Some(vec![None, usize::try_from(t).ok()]));
+        }
+        self.note_shape(layer.input_shape(entry));
+        self.embedding = Some((layer.name.to_owned(), vocab));
+        Ok(())
+    }
+
+    fn recurrent_layer(&mut self, layer: &Layer, entry: &Value) -> Result<(), Problem> {
+        if let Some(d) = &self.dense {
+            return Err(Self::after(layer, &format!("Dense layer `{d}`")));
+        }
+        check_recurrent(layer)?;
+        if layer.class == "LSTM" && self.embedding.is_none() {
+            return Err(layer.refuse(
+                "an LSTM without an Embedding before it (one-hot input) is not one of \
+                 fusedrnn's models",
+            ));
+        }
+        let one_hot = self.embedding.is_none();
+        self.note_shape(layer.input_shape(entry).filter(|_| one_hot));
+        let arch = match (layer.class, one_hot) {
+            ("LSTM", _) => Arch::Lstm,
+            (_, false) => Arch::Rnn,
+            (_, true) => Arch::RnnOneHot,
+        };
+        self.rnn = Some((layer.name.to_owned(), arch));
+        Ok(())
+    }
+
+    fn dense_layer(&mut self, layer: &Layer) -> Result<(), Problem> {
+        if let Some(d) = &self.dense {
+            return Err(Self::after(layer, &format!("Dense layer `{d}`")));
+        }
+        if self.rnn.is_none() {
+            return Err(layer.refuse(
+                "a Dense layer before the recurrent layer is not one of fusedrnn's models",
+            ));
+        }
+        let units = layer.usize("units")?;
+        if units != 1 {
+            return Err(layer.refuse(format!(
+                "units {units} is not supported (fusedrnn's output is Dense(1, sigmoid))"
+            )));
+        }
+        layer.require_str("activation", "linear", "sigmoid")?;
+        layer.require_bool("use_bias", true, true, "fusedrnn's Dense has a bias")?;
+        self.dense = Some(layer.name.to_owned());
+        Ok(())
+    }
+
+    /// The plan, once every layer is seen: a recurrent layer and a Dense one are required.
+    fn finish(self) -> Result<Plan, Problem> {
+        let Some((recurrent, arch)) = self.rnn else {
+            return Err(Problem::Model(
+                "no LSTM or SimpleRNN layer: not one of fusedrnn's models".into(),
+            ));
+        };
+        let Some(dense) = self.dense else {
+            return Err(Problem::Model(format!(
+                "no Dense(1, sigmoid) layer after `{recurrent}`: not one of fusedrnn's models"
+            )));
+        };
+        let vocab = match &self.embedding {
+            Some((_, v)) => Some(*v),
+            None => self.width,
+        };
+        if let Some(v) = vocab.filter(|v| !(1..=MAX_VOCAB).contains(v)) {
+            return Err(Problem::Model(format!(
+                "input width {v} is out of range (token ids are u16: 1..={MAX_VOCAB})"
+            )));
+        }
+        Ok(Plan {
+            arch,
+            seq_len: self.seq_len,
+            vocab,
+            embedding: self.embedding.map(|(name, _)| name),
+            recurrent,
+            dense,
+        })
+    }
 }
 
 /// Everything an LSTM / SimpleRNN layer can set that changes its output.

@@ -36,6 +36,9 @@
 //! # Ok::<(), fusedrnn_keras::ImportError>(())
 //! ```
 
+// This crate parses hostile input (HDF5, zip, JSON) and needs no `unsafe`.
+#![forbid(unsafe_code)]
+
 mod config;
 mod error;
 mod h5;

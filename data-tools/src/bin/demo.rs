@@ -60,15 +60,34 @@ fn run(args: &Args) -> Result<()> {
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let mut report = String::new();
     writeln!(report, "# fusedrnn demo\n")?;
-
-    // 1. The data.
     let t = Instant::now();
+    let (arrays, source) = read_data(args)?;
+    let read_s = t.elapsed().as_secs_f64();
+    let tok = preprocess(args, &arrays, &source, read_s, &mut report)?;
+    length_histogram(args, &tok, &mut report)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let kernel = Kernel::select()?;
+    let best = train(args, &tok, kernel, threads, &mut report)?;
+    let scorer = Scorer::new(&best, kernel);
+    evaluate_test(&scorer, &tok, threads, &mut report)?;
+    speed(&scorer, &tok, threads, &mut report)?;
+
+    let report_path = args.out.join("report.md");
+    fusedrnn::atomic::write_bytes(&report_path, report.as_bytes())
+        .map_err(|e| format!("{}: {e}", report_path.display()))?;
+    fusedrnn::outln!("report: {}", report_path.display());
+    Ok(())
+}
+
+/// Stage 1, the data: a real `imdb.npz` if one is found (and not `--synthetic`), else a synthetic
+/// corpus written beside the outputs. Returns the arrays and how the report names their source.
+fn read_data(args: &Args) -> Result<(ImdbArrays, String)> {
     let found = if args.synthetic {
         None
     } else {
         args.npz.clone().or_else(find_imdb_npz)
     };
-    let (arrays, source) = match found {
+    Ok(match found {
         Some(path) => {
             fusedrnn::outln!("[1/6] data: {}", path.display());
             (ImdbArrays::read(&path)?, format!("`{}`", path.display()))
@@ -99,12 +118,21 @@ fn run(args: &Args) -> Result<()> {
                 ),
             )
         }
-    };
-    let read_s = t.elapsed().as_secs_f64();
+    })
+}
 
-    // 2. The notebook's preprocessing.
+/// Stage 2, the notebook's preprocessing: `load_data(num_words=500)`, `train_test_split(0.2, 42)`,
+/// `pad_sequences(100)` into `imdb.tok`, with a table of the splits. `read_s` is the time step 1
+/// took.
+fn preprocess(
+    args: &Args,
+    arrays: &ImdbArrays,
+    source: &str,
+    read_s: f64,
+    report: &mut String,
+) -> Result<TokFile> {
     let t = Instant::now();
-    let packed = pack(&arrays, &PackConfig::default())?;
+    let packed = pack(arrays, &PackConfig::default())?;
     let tok_path = args.out.join("imdb.tok");
     packed.write(&tok_path)?;
     let pack_s = t.elapsed().as_secs_f64();
@@ -141,7 +169,11 @@ fn run(args: &Args) -> Result<()> {
         )?;
     }
 
-    // 3. The notebook's length histogram.
+    Ok(tok)
+}
+
+/// Stage 3, the notebook's length histogram of the training split.
+fn length_histogram(args: &Args, tok: &TokFile, report: &mut String) -> Result<()> {
     let hist = args.out.join("lengths.png");
     let train = tok.split(SplitName::Train);
     fusedrnn::plot::length_histogram(
@@ -154,10 +186,19 @@ fn run(args: &Args) -> Result<()> {
     fusedrnn::outln!("[3/6] wrote {}", hist.display());
     writeln!(report, "\nLength histogram: `{}`.", hist.display())?;
 
-    // 4. The notebook's model.fit: Embedding(500,16) + LSTM(8) + Dense(1), RMSprop(1e-4),
-    //    batch 64, 10 epochs, EarlyStopping(patience=3, restore_best_weights), best checkpoint.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let kernel = Kernel::select()?;
+    Ok(())
+}
+
+/// Stage 4, the notebook's `model.fit`: Embedding(500,16) + LSTM(8) + Dense(1), RMSprop(1e-4), batch
+/// 64, 10 epochs, EarlyStopping(patience=3, restore_best_weights), best checkpoint. Returns the
+/// best model.
+fn train(
+    args: &Args,
+    tok: &TokFile,
+    kernel: Kernel,
+    threads: usize,
+    report: &mut String,
+) -> Result<Model> {
     let cfg = TrainConfig {
         threads,
         ..TrainConfig::default()
@@ -200,8 +241,16 @@ fn run(args: &Args) -> Result<()> {
         loss_png.display()
     )?;
 
-    // 5. model.evaluate on the test split.
-    let scorer = Scorer::new(&outcome.best, kernel);
+    Ok(outcome.best)
+}
+
+/// Stage 5: `model.evaluate` on the test split.
+fn evaluate_test(
+    scorer: &Scorer,
+    tok: &TokFile,
+    threads: usize,
+    report: &mut String,
+) -> Result<()> {
     let test = tok.split(SplitName::Test);
     let probs = scorer.score_split(&test, tok.num_words(), threads)?;
     let e = evaluate(&probs, test.labels);
@@ -217,7 +266,12 @@ fn run(args: &Args) -> Result<()> {
         e.count, e.loss, e.accuracy
     )?;
 
-    // 6. Speed of the trained model on this machine.
+    Ok(())
+}
+
+/// Stage 6: Speed of the trained model on this machine, on one thread and on all of them.
+fn speed(scorer: &Scorer, tok: &TokFile, threads: usize, report: &mut String) -> Result<()> {
+    let test = tok.split(SplitName::Test);
     let seqs = test
         .rows_fixed::<SEQ_LEN>()
         .ok_or("the token file's rows are not 100 tokens")?;
@@ -230,7 +284,7 @@ fn run(args: &Args) -> Result<()> {
     } else {
         vec![1]
     } {
-        let r = measure(&scorer, seqs, t, Duration::from_secs(1))?;
+        let r = measure(scorer, seqs, t, Duration::from_secs(1))?;
         fusedrnn::outln!(
             "[6/6] {t} thread(s): {:.0} reviews/s; one step p50 {:.1} ns; one review p50 {:.2} µs",
             r.reviews_per_s,
@@ -248,10 +302,6 @@ fn run(args: &Args) -> Result<()> {
         )?;
     }
 
-    let report_path = args.out.join("report.md");
-    fusedrnn::atomic::write_bytes(&report_path, report.as_bytes())
-        .map_err(|e| format!("{}: {e}", report_path.display()))?;
-    fusedrnn::outln!("report: {}", report_path.display());
     Ok(())
 }
 

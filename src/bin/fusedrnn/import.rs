@@ -49,11 +49,7 @@ fn import(path: &Path) -> Result<(Model, KerasModel), Box<dyn std::error::Error>
         )
         .into());
     }
-    let arch = match keras.arch {
-        fusedrnn_keras::Arch::Lstm => Arch::Lstm,
-        fusedrnn_keras::Arch::Rnn => Arch::Rnn,
-        fusedrnn_keras::Arch::RnnOneHot => Arch::RnnOneHot,
-    };
+    let arch = Arch::from(keras.arch);
     let tensors = keras
         .tensors
         .iter()
