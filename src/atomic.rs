@@ -2,17 +2,17 @@
 //! over the target. A crash or a kill at any moment leaves either the old file or the new one
 //! at the target path, never a partial one.
 //!
-//! An interrupted program (Ctrl-C, SIGTERM, SIGHUP) that called [`clean_up_on_interrupt`]
-//! also removes the temporary files it was writing before it exits with status 130. Only a
-//! SIGKILL, which no program can catch, can leave a hidden `.NAME.tmp.PID` file beside the
-//! target; the target itself is still either the old file or the new one.
+//! An interrupted program (Ctrl-C, SIGTERM, SIGHUP) can remove the temporary files it was
+//! writing with [`remove_temporaries`]; the command-line tools do so from their signal handler
+//! (`fusedrnn::cli::clean_up_on_interrupt`) before they exit with status 130. Only a SIGKILL,
+//! which no program can catch, can leave a hidden `.NAME.tmp.PID` file beside the target; the target itself is still either the old file or the new one.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Temporary files being written now, removed by the interrupt handler.
+/// Temporary files being written now, removed by [`remove_temporaries`].
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
@@ -20,18 +20,17 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Installs a handler for SIGINT, SIGTERM and SIGHUP that removes the temporary files of
-/// every write in progress, prints `NAME: interrupted` on stderr and exits with status 130.
-/// Call it once, at the start of `main`.
-pub fn clean_up_on_interrupt(program: &'static str) -> Result<(), String> {
-    ctrlc::set_handler(move || {
-        for tmp in pending().drain(..) {
-            let _ = fs::remove_file(tmp);
+/// Removes the temporary file of every write in progress (for a signal handler that is about to
+/// end the process). Returns how many it removed. The writes themselves are not stopped: call it
+/// only when the process exits next.
+pub fn remove_temporaries() -> usize {
+    let mut removed = 0;
+    for tmp in pending().drain(..) {
+        if fs::remove_file(tmp).is_ok() {
+            removed += 1;
         }
-        eprintln!("{program}: interrupted");
-        std::process::exit(130);
-    })
-    .map_err(|e| format!("cannot install the interrupt handler: {e}"))
+    }
+    removed
 }
 
 /// Runs `write` on a buffered temporary file beside `path`, then publishes it at `path`.

@@ -54,12 +54,13 @@
 //! ```
 
 pub mod atomic;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod infer;
 pub mod kernels;
 pub mod model;
 pub mod plot;
 pub mod shape;
-pub mod stdout;
 pub mod text;
 pub mod tokfile;
 pub mod train;

@@ -1,91 +1,19 @@
-//! `fusedrnn summary | predict | eval`: a model applied to a token file.
+//! `fusedrnn predict`: a split of a token file to a `.npy` of probabilities, or raw review text
+//! to one probability per line.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{ArgGroup, Args};
-use std::io::Write;
-
-use fusedrnn::infer::{Scorer, evaluate, with_threads};
+use fusedrnn::infer::{Scorer, with_threads};
 use fusedrnn::kernels::Kernel;
-use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::text::{Tokenizer, TokenizerConfig};
-use fusedrnn::tokfile::{SplitName, TokFile};
+use fusedrnn::tokfile::SplitName;
 use serde_json::json;
 
 use crate::CliResult;
-
-/// Where the model and the data come from.
-#[derive(Args, Debug)]
-pub struct Input {
-    /// Model weights (.safetensors, Keras or PyTorch tensor names; or a Keras .h5 / .keras).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Packed token file (from imdb-pack).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Which split to use.
-    #[arg(long, default_value = "test")]
-    pub split: SplitName,
-    /// Threads (default: every core).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub threads: Option<u32>,
-}
-
-impl Input {
-    pub fn threads(&self) -> usize {
-        self.threads
-            .map_or_else(crate::default_threads, |t| t as usize)
-    }
-}
-
-/// A split scored by a model.
-pub struct Scored {
-    pub scorer: Scorer,
-    pub tok: TokFile,
-    pub probs: Vec<f32>,
-}
-
-/// Loads the model with the kernel for this CPU, opens the token file, and checks that the
-/// chosen split can be scored by the model (row length, vocabulary).
-pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::Error>> {
-    let model = crate::import::load_model(&input.model)?;
-    let scorer = Scorer::new(&model, Kernel::select()?);
-    let tok = TokFile::open(&input.data)?;
-    scorer
-        .check(&tok.split(input.split), tok.num_words())
-        .map_err(|e| {
-            format!(
-                "{} with {}: {e}",
-                input.model.display(),
-                input.data.display()
-            )
-        })?;
-    Ok((scorer, tok))
-}
-
-/// The rows of a split [`prepare`] checked.
-pub fn rows<'a>(tok: &'a TokFile, input: &Input) -> &'a [[u16; SEQ_LEN]] {
-    tok.split(input.split)
-        .rows_fixed::<SEQ_LEN>()
-        .expect("checked: SEQ_LEN tokens per row")
-}
-
-/// Loads the model and the split, checks they fit together and scores the split.
-pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
-    let (scorer, tok) = prepare(input)?;
-    let mut probs = vec![0.0; rows(&tok, input).len()];
-    with_threads(input.threads(), || {
-        scorer.score(rows(&tok, input), &mut probs)
-    })?;
-    Ok(Scored { scorer, tok, probs })
-}
-
-pub fn summary(model: &Path) -> CliResult {
-    let m = crate::import::load_model(model)?;
-    fusedrnn::outln!("{}", m.summary().trim_end());
-    Ok(())
-}
+use crate::input::{Input, prepare, rows};
 
 /// `fusedrnn predict`: either a whole split of a token file to a `.npy` (`--data`, `--out`), or raw
 /// review text to one probability per line (`--word-index` with `--text` or `--stdin`).
@@ -129,7 +57,7 @@ pub struct PredictArgs {
     pub json: bool,
 }
 
-pub fn predict(args: &PredictArgs) -> CliResult {
+pub fn run(args: &PredictArgs) -> CliResult {
     match (&args.data, &args.out, &args.word_index) {
         (Some(data), Some(out), None) => {
             let input = Input {
@@ -220,40 +148,5 @@ fn predict_split(input: &Input, out: &Path) -> CliResult {
         kernel.name(),
         seqs.len() as f64 / seconds.max(1e-9)
     );
-    Ok(())
-}
-
-pub fn eval(input: &Input, as_json: bool) -> CliResult {
-    let Scored {
-        scorer, tok, probs, ..
-    } = score(input)?;
-    if probs.is_empty() {
-        return Err(format!(
-            "{}: split {} is empty: nothing to evaluate",
-            input.data.display(),
-            input.split
-        )
-        .into());
-    }
-    let e = evaluate(&probs, tok.split(input.split).labels);
-    if as_json {
-        let v = json!({
-            "split": input.split.as_str(),
-            "count": e.count,
-            "loss": e.loss,
-            "accuracy": e.accuracy,
-            "arch": scorer.arch().name(),
-            "kernel": scorer.kernel().name(),
-        });
-        fusedrnn::outln!("{v}");
-    } else {
-        fusedrnn::outln!(
-            "{} split: {} reviews - loss: {:.4} - accuracy: {:.4}",
-            input.split,
-            e.count,
-            e.loss,
-            e.accuracy
-        );
-    }
     Ok(())
 }
