@@ -24,9 +24,15 @@
 //!   [`std::panic::catch_unwind`]; a panic (a bug) becomes `FUSEDRNN_ERR_INTERNAL` with its message.
 //! - **Handles** are opaque pointers from `*_open` / `*_new`, released by the matching `*_free`
 //!   (NULL is a no-op there). Every other function refuses NULL with
-//!   `FUSEDRNN_ERR_INVALID_ARGUMENT`, and checks a tag in the handle, so a pointer of the wrong
-//!   kind or one already freed is usually refused rather than used. That check is a courtesy, not a
-//!   guarantee: using a freed handle is undefined behaviour, as in any C library.
+//!   `FUSEDRNN_ERR_INVALID_ARGUMENT`, and checks the tag in the first 8 bytes of the handle, which
+//!   every kind of handle has at that place: a handle of the wrong kind is refused without reading
+//!   past its allocation, and one already freed is usually refused rather than used. That last
+//!   check is a courtesy, not a guarantee: using a freed handle is undefined behaviour, as in any
+//!   C library.
+//! - **Lengths.** A text of more than `FUSEDRNN_MAX_TEXT_BYTES` (256 MiB) or more than
+//!   `FUSEDRNN_MAX_IDS` (2^28) ids, or a pointer and length that would wrap around memory, is
+//!   refused (`FUSEDRNN_ERR_INVALID_ARGUMENT`) before anything is read. Every id a call is given
+//!   is checked, not only the 100 the model sees.
 //! - **Threads.** A model is immutable once open: any number of threads may score with one model
 //!   at the same time. A session is used by one thread at a time (it may move between threads). A
 //!   session keeps its model alive: `fusedrnn_model_free` may come before the sessions' frees.
@@ -43,6 +49,7 @@ mod handle;
 mod model;
 mod session;
 
+pub use handle::{FUSEDRNN_MAX_IDS, FUSEDRNN_MAX_TEXT_BYTES};
 pub use model::{
     Model, fusedrnn_model_arch, fusedrnn_model_free, fusedrnn_model_kernel, fusedrnn_model_open,
     fusedrnn_model_vocab, fusedrnn_score_ids, fusedrnn_score_text,

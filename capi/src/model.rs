@@ -9,7 +9,9 @@ use fusedrnn::model::Arch;
 use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::text::{Tokenizer, TokenizerConfig};
 
-use crate::handle::{MODEL_TAG, free_handle, is_live, path_arg, refused, text_arg, write_out};
+use crate::handle::{
+    FUSEDRNN_MAX_IDS, free_handle, into_handle, path_arg, slice_arg, state_ref, text_arg, write_out,
+};
 use crate::status::{Error, Status, guard};
 
 /// What a model handle owns, shared with its sessions.
@@ -18,23 +20,25 @@ pub(crate) struct Loaded {
     pub(crate) tokenizer: Tokenizer,
 }
 
-/// An open model: weights folded for this CPU's kernel, and the tokenizer of its word index.
-/// Opaque to C (`fusedrnn_model`).
+/// An open model (`fusedrnn_model`): weights folded for this CPU's kernel, and the tokenizer of
+/// its word index. Opaque: C only holds pointers to it, which point to a tagged
+/// [`ModelState`] (see `handle.rs`).
 pub struct Model {
-    pub(crate) tag: u64,
+    _opaque: [u8; 0],
+}
+
+/// What a model handle owns.
+pub(crate) struct ModelState {
     pub(crate) loaded: Arc<Loaded>,
 }
 
-/// The model `model` points to, if it looks like a live one.
+/// The model `model` points to, if it is a live model handle.
 ///
 /// # Safety
-/// `model` is NULL or a pointer from `fusedrnn_model_open()` that has not been freed.
-pub(crate) unsafe fn model_ref<'a>(model: *const Model) -> Result<&'a Model, Error> {
-    // SAFETY: the caller passes NULL or a live handle; `as_ref` maps NULL to None.
-    match unsafe { model.as_ref() } {
-        Some(m) if is_live(m) => Ok(m),
-        m => Err(refused::<Model>(m.is_none())),
-    }
+/// `model` is NULL or a handle from this library that has not been freed.
+pub(crate) unsafe fn model_ref<'a>(model: *const Model) -> Result<&'a ModelState, Error> {
+    // SAFETY: the caller's contract; a model is never written after it is opened.
+    unsafe { state_ref(model) }
 }
 
 /// Opens a model: weights from `model_path` (`.safetensors`, Keras or PyTorch tensor names; LSTM,
@@ -93,19 +97,22 @@ pub unsafe extern "C" fn fusedrnn_model_open(
             return Err(Error::new(
                 Status::ERR_BAD_WORD_INDEX,
                 format!(
-                    "{}: the tokenizer emits ids up to {}, the model's vocabulary is {}",
-                    index_path.display(),
+                    "word index {}: its tokenizer emits ids up to {} (start {}, oov {}), but the \
+                     vocabulary of model {} is {}: not a model for this index",
+                    fusedrnn::display::path(index_path),
                     tokenizer.max_id(),
+                    config.start_char,
+                    config.oov_char,
+                    fusedrnn::display::path(model_path),
                     scorer.vocab()
                 ),
             ));
         }
-        let model = Box::new(Model {
-            tag: MODEL_TAG,
+        let model = into_handle::<Model>(ModelState {
             loaded: Arc::new(Loaded { scorer, tokenizer }),
         });
         // SAFETY: checked non-NULL above; the caller guarantees it is valid for writes.
-        unsafe { out.write(Box::into_raw(model)) };
+        unsafe { out.write(model) };
         Ok(())
     })
 }
@@ -181,7 +188,8 @@ pub unsafe extern "C" fn fusedrnn_model_kernel(model: *const Model) -> *const c_
 /// Probability (the model's sigmoid output) that the review `utf8[0..len]` is positive, as the
 /// notebook computes it: words → ids, `pad_sequences(maxlen=100)` (pads and truncates at the
 /// front), the model. The text need not be NUL-terminated (`len` bytes are read; `utf8` may be
-/// NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`.
+/// NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`; `len` above
+/// `FUSEDRNN_MAX_TEXT_BYTES` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
 ///
 /// Allocates nothing; any number of threads may score with one model at once.
 ///
@@ -214,7 +222,8 @@ pub unsafe extern "C" fn fusedrnn_score_text(
 /// after `pad_sequences(maxlen=100)`: more than 100 keeps the last 100, fewer are preceded by pad
 /// (0) ids. Include the start char (1) first, as `load_data` does. An id that is negative or not
 /// below `fusedrnn_model_vocab()` is `FUSEDRNN_ERR_BAD_TOKEN` (not mapped to the oov id: that
-/// would hide a mismatched vocabulary).
+/// would hide a mismatched vocabulary); every one of the `n` ids is checked, also those the
+/// truncation drops. `n` above `FUSEDRNN_MAX_IDS` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `model` is a live model handle; `ids` is valid for reading `n` ids (may be NULL when `n` is
@@ -229,31 +238,17 @@ pub unsafe extern "C" fn fusedrnn_score_ids(
     guard(|| {
         // SAFETY: the caller passes a live handle.
         let scorer = &unsafe { model_ref(model) }?.loaded.scorer;
-        let ids: &[i32] = if n == 0 {
-            &[]
-        } else if ids.is_null() {
-            return Err(Error::new(Status::ERR_INVALID_ARGUMENT, "ids is NULL"));
-        } else {
-            // SAFETY: non-NULL, and the caller guarantees `n` readable ids.
-            unsafe { std::slice::from_raw_parts(ids, n) }
-        };
+        // SAFETY: the caller guarantees `n` readable ids at `ids`; the length is checked first.
+        let ids = unsafe { slice_arg(ids, n, FUSEDRNN_MAX_IDS, ("ids", "n")) }?;
+        // Every id, not only the 100 that pad_sequences keeps: a bad one anywhere is a caller's
+        // mismatched vocabulary.
+        check_ids(ids, scorer.vocab())?;
         let kept = &ids[n.saturating_sub(SEQ_LEN)..];
         let mut row = [0u16; SEQ_LEN];
         let first = SEQ_LEN - kept.len();
-        for (j, (slot, &id)) in row[first..].iter_mut().zip(kept).enumerate() {
-            *slot = u16::try_from(id)
-                .ok()
-                .filter(|&t| usize::from(t) < scorer.vocab())
-                .ok_or_else(|| {
-                    Error::new(
-                        Status::ERR_BAD_TOKEN,
-                        format!(
-                            "id {id} at position {} is not in 0..{}",
-                            n - kept.len() + j,
-                            scorer.vocab()
-                        ),
-                    )
-                })?;
+        for (slot, &id) in row[first..].iter_mut().zip(kept) {
+            // Checked above: every id is in 0..vocab, and vocab <= 65536.
+            *slot = id as u16;
         }
         let p = scorer
             .score_one(&row)
@@ -261,4 +256,18 @@ pub unsafe extern "C" fn fusedrnn_score_ids(
         // SAFETY: the caller guarantees `prob` is NULL or valid for writes.
         unsafe { write_out(prob, p, "prob") }
     })
+}
+
+/// Refuses the first id that is negative or not below `vocab` (`FUSEDRNN_ERR_BAD_TOKEN`, with its
+/// position). `vocab` is at most 65,536, so every id that passes fits `u16`.
+pub(crate) fn check_ids(ids: &[i32], vocab: usize) -> Result<(), Error> {
+    match ids.iter().position(|&id| {
+        usize::try_from(id).map_or(true, |t| t >= vocab || t > usize::from(u16::MAX))
+    }) {
+        None => Ok(()),
+        Some(at) => Err(Error::new(
+            Status::ERR_BAD_TOKEN,
+            format!("id {} at position {at} is not in 0..{vocab}", ids[at]),
+        )),
+    }
 }

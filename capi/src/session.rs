@@ -6,14 +6,22 @@ use std::sync::Arc;
 
 use fusedrnn::text::TextSession;
 
-use crate::handle::{SESSION_TAG, free_handle, is_live, refused, text_arg, write_out};
-use crate::model::{Loaded, Model, model_ref};
+use crate::handle::{
+    FUSEDRNN_MAX_IDS, free_handle, into_handle, slice_arg, state_mut, state_ref, text_arg,
+    write_out,
+};
+use crate::model::{Loaded, Model, check_ids, model_ref};
 use crate::status::{Error, Status, guard};
 
 /// A review arriving in pieces (`fusedrnn_session`): text chunks and ids appended in order, its
-/// probability readable after any of them. Opaque to C.
+/// probability readable after any of them. Opaque: C only holds pointers to it, which point to a
+/// tagged [`SessionState`] (see `handle.rs`).
 pub struct Session {
-    pub(crate) tag: u64,
+    _opaque: [u8; 0],
+}
+
+/// What a session handle owns.
+pub(crate) struct SessionState {
     // Declared before `_loaded`, so dropped first: it borrows from what `_loaded` owns.
     pub(crate) text: TextSession<'static>,
     /// Keeps the tokenizer and scorer `text` borrows alive (and where they are: an `Arc`'s
@@ -21,29 +29,23 @@ pub struct Session {
     pub(crate) _loaded: Arc<Loaded>,
 }
 
-/// The session `session` points to, if it looks like a live one.
+/// The session `session` points to, if it is a live session handle.
 ///
 /// # Safety
-/// `session` is NULL or a pointer from `fusedrnn_session_new()` that has not been freed, and no
-/// other thread uses it during the call.
-unsafe fn session_mut<'a>(session: *mut Session) -> Result<&'a mut Session, Error> {
-    // SAFETY: the caller passes NULL or a live handle used by this thread alone.
-    match unsafe { session.as_mut() } {
-        Some(s) if is_live(s) => Ok(s),
-        s => Err(refused::<Session>(s.is_none())),
-    }
+/// `session` is NULL or a handle from this library that has not been freed, and no other thread
+/// uses it during the call.
+unsafe fn session_mut<'a>(session: *mut Session) -> Result<&'a mut SessionState, Error> {
+    // SAFETY: the caller's contract.
+    unsafe { state_mut(session) }
 }
 
-/// The session `session` points to, if it looks like a live one, for reading.
+/// The session `session` points to, if it is a live session handle, for reading.
 ///
 /// # Safety
 /// As [`session_mut`], except that other threads may read it too.
-unsafe fn session_ref<'a>(session: *const Session) -> Result<&'a Session, Error> {
-    // SAFETY: the caller passes NULL or a live handle that no thread writes during the call.
-    match unsafe { session.as_ref() } {
-        Some(s) if is_live(s) => Ok(s),
-        s => Err(refused::<Session>(s.is_none())),
-    }
+unsafe fn session_ref<'a>(session: *const Session) -> Result<&'a SessionState, Error> {
+    // SAFETY: the caller's contract.
+    unsafe { state_ref(session) }
 }
 
 /// A new session over `model`, holding the start char only (an empty review). `*out` is to be
@@ -68,13 +70,12 @@ pub unsafe extern "C" fn fusedrnn_session_new(
         let shared: &'static Loaded = unsafe { &*Arc::as_ptr(&loaded) };
         let text = TextSession::new(&shared.tokenizer, &shared.scorer)
             .map_err(|e| Error::new(Status::ERR_BAD_WORD_INDEX, e.to_string()))?;
-        let session = Box::new(Session {
-            tag: SESSION_TAG,
+        let session = into_handle::<Session>(SessionState {
             text,
             _loaded: loaded,
         });
         // SAFETY: checked non-NULL above; the caller guarantees it is valid for writes.
-        unsafe { out.write(Box::into_raw(session)) };
+        unsafe { out.write(session) };
         Ok(())
     })
 }
@@ -142,25 +143,9 @@ pub unsafe extern "C" fn fusedrnn_session_push_ids(
     guard(|| {
         // SAFETY: the caller passes a live handle, used by this thread alone.
         let s = unsafe { session_mut(session) }?;
-        if n == 0 {
-            return Ok(());
-        }
-        if ids.is_null() {
-            return Err(Error::new(Status::ERR_INVALID_ARGUMENT, "ids is NULL"));
-        }
-        // SAFETY: non-NULL, and the caller guarantees `n` readable ids.
-        let ids = unsafe { std::slice::from_raw_parts(ids, n) };
-        let vocab = s._loaded.scorer.vocab();
-        if let Some((at, &id)) = ids
-            .iter()
-            .enumerate()
-            .find(|&(_, &id)| u16::try_from(id).map_or(true, |t| usize::from(t) >= vocab))
-        {
-            return Err(Error::new(
-                Status::ERR_BAD_TOKEN,
-                format!("id {id} at position {at} is not in 0..{vocab}"),
-            ));
-        }
+        // SAFETY: the caller guarantees `n` readable ids at `ids`; the length is checked first.
+        let ids = unsafe { slice_arg(ids, n, FUSEDRNN_MAX_IDS, ("ids", "n")) }?;
+        check_ids(ids, s._loaded.scorer.vocab())?;
         for &id in ids {
             // Checked above: every id fits u16 and is below the vocabulary.
             s.text
