@@ -227,6 +227,8 @@ fn interrupted_train_keeps_the_last_good_checkpoint_and_history() {
         "1",
         "--out",
         s(&run_dir),
+        // Each round trains again into the folder of the round before.
+        "--overwrite",
     ];
     let full = run_ok(&train);
     let best = run_dir.join("best.safetensors");

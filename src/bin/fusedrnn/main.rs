@@ -6,6 +6,7 @@ mod eval;
 mod export;
 mod import;
 mod input;
+mod paths;
 mod predict;
 mod summary;
 mod train;
@@ -87,8 +88,23 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("fusedrnn: error: {e}");
+            eprintln!("fusedrnn: error: {}", one_line(&e.to_string()));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `message` on one line: control characters (a newline in a file name, say) are shown escaped,
+/// so one error is one line and cannot forge another.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
