@@ -49,13 +49,13 @@ typedef enum fusedrnn_status {
 } fusedrnn_status;
 
 // An open model (`fusedrnn_model`): weights folded for this CPU's kernel, and the tokenizer of
-// its word index. Opaque: C only holds pointers to it, which point to a tagged
-// [`ModelState`] (see `handle.rs`).
+// its word index. Opaque: C only holds pointers to it (each one a tagged model state, see
+// `handle.rs`).
 typedef struct fusedrnn_model fusedrnn_model;
 
 // A review arriving in pieces (`fusedrnn_session`): text chunks and ids appended in order, its
-// probability readable after any of them. Opaque: C only holds pointers to it, which point to a
-// tagged [`SessionState`] (see `handle.rs`).
+// probability readable after any of them. Opaque: C only holds pointers to it (each one a
+// tagged session state, see `handle.rs`).
 typedef struct fusedrnn_session fusedrnn_session;
 
 #ifdef __cplusplus

@@ -1,5 +1,6 @@
-//! Replays the cargo-fuzz seed corpora of the library's parsers (token file, weights, word index) and of the
-//! CLI's Keras import as ordinary tests: each input gets an answer or an error, never a panic.
+//! Replays the cargo-fuzz seed corpora of the library's parsers (token file, weights, word index)
+//! and of the CLI's Keras import as ordinary tests: each input gets an answer or an error, never a
+//! panic.
 
 use std::path::Path;
 

@@ -21,8 +21,8 @@ pub(crate) struct Loaded {
 }
 
 /// An open model (`fusedrnn_model`): weights folded for this CPU's kernel, and the tokenizer of
-/// its word index. Opaque: C only holds pointers to it, which point to a tagged
-/// [`ModelState`] (see `handle.rs`).
+/// its word index. Opaque: C only holds pointers to it (each one a tagged model state, see
+/// `handle.rs`).
 pub struct Model {
     _opaque: [u8; 0],
 }

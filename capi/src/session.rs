@@ -14,8 +14,8 @@ use crate::model::{Loaded, Model, check_ids, model_ref};
 use crate::status::{Error, Status, guard};
 
 /// A review arriving in pieces (`fusedrnn_session`): text chunks and ids appended in order, its
-/// probability readable after any of them. Opaque: C only holds pointers to it, which point to a
-/// tagged [`SessionState`] (see `handle.rs`).
+/// probability readable after any of them. Opaque: C only holds pointers to it (each one a
+/// tagged session state, see `handle.rs`).
 pub struct Session {
     _opaque: [u8; 0],
 }

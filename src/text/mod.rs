@@ -18,7 +18,7 @@
 //!
 //! The hot path ([`Tokenizer::tokenize_into`]) allocates nothing: the caller owns the output
 //! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
-//! words the tokenizer can emit ([`table`]).
+//! words the tokenizer can emit (`table.rs`).
 //!
 //! ```no_run
 //! use fusedrnn::infer::Scorer;
