@@ -16,6 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Most bytes of text one call takes (256 MiB; a review is a few KB). A larger `len` cannot be
+// a real buffer's length and is refused before any pointer arithmetic.
+#define FUSEDRNN_MAX_TEXT_BYTES (1 << 28)
+
+// Most token ids one call takes (2^28).
+#define FUSEDRNN_MAX_IDS (1 << 28)
+
 // What a call did: `FUSEDRNN_OK` (0), or why it failed (`fusedrnn_last_error()` has the details).
 //
 // (In Rust the variants lack the `FUSEDRNN_` prefix that the header gives them.)
@@ -41,12 +48,14 @@ typedef enum fusedrnn_status {
   FUSEDRNN_ERR_INTERNAL = 8,
 } fusedrnn_status;
 
-// An open model: weights folded for this CPU's kernel, and the tokenizer of its word index.
-// Opaque to C (`fusedrnn_model`).
+// An open model (`fusedrnn_model`): weights folded for this CPU's kernel, and the tokenizer of
+// its word index. Opaque: C only holds pointers to it (each one a tagged model state, see
+// `handle.rs`).
 typedef struct fusedrnn_model fusedrnn_model;
 
 // A review arriving in pieces (`fusedrnn_session`): text chunks and ids appended in order, its
-// probability readable after any of them. Opaque to C.
+// probability readable after any of them. Opaque: C only holds pointers to it (each one a
+// tagged session state, see `handle.rs`).
 typedef struct fusedrnn_session fusedrnn_session;
 
 #ifdef __cplusplus
@@ -109,7 +118,8 @@ const char *fusedrnn_model_kernel(const struct fusedrnn_model *model);
 // Probability (the model's sigmoid output) that the review `utf8[0..len]` is positive, as the
 // notebook computes it: words → ids, `pad_sequences(maxlen=100)` (pads and truncates at the
 // front), the model. The text need not be NUL-terminated (`len` bytes are read; `utf8` may be
-// NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`.
+// NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`; `len` above
+// `FUSEDRNN_MAX_TEXT_BYTES` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
 //
 // Allocates nothing; any number of threads may score with one model at once.
 //
@@ -125,7 +135,8 @@ enum fusedrnn_status fusedrnn_score_text(const struct fusedrnn_model *model,
 // after `pad_sequences(maxlen=100)`: more than 100 keeps the last 100, fewer are preceded by pad
 // (0) ids. Include the start char (1) first, as `load_data` does. An id that is negative or not
 // below `fusedrnn_model_vocab()` is `FUSEDRNN_ERR_BAD_TOKEN` (not mapped to the oov id: that
-// would hide a mismatched vocabulary).
+// would hide a mismatched vocabulary); every one of the `n` ids is checked, also those the
+// truncation drops. `n` above `FUSEDRNN_MAX_IDS` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
 //
 // # Safety
 // `model` is a live model handle; `ids` is valid for reading `n` ids (may be NULL when `n` is

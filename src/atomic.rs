@@ -2,17 +2,26 @@
 //! over the target. A crash or a kill at any moment leaves either the old file or the new one
 //! at the target path, never a partial one.
 //!
-//! An interrupted program (Ctrl-C, SIGTERM, SIGHUP) that called [`clean_up_on_interrupt`]
-//! also removes the temporary files it was writing before it exits with status 130. Only a
-//! SIGKILL, which no program can catch, can leave a hidden `.NAME.tmp.PID` file beside the
-//! target; the target itself is still either the old file or the new one.
+//! The temporary is `.NAME.tmp.XXXXXXXXXXXXXXXX` (16 hex digits from a randomly keyed hash, so
+//! the name cannot be guessed in advance), created with `O_CREAT | O_EXCL | O_NOFOLLOW`: a file
+//! or symlink planted under that name makes the creation fail (and another name is tried); it is
+//! never written through. A [`Temporary`] removes its file when it is dropped without being
+//! published: on every error path and when a panic unwinds through the writer.
+//!
+//! A program that is interrupted (Ctrl-C, SIGTERM, SIGHUP) can remove the temporaries being
+//! written at that moment with [`remove_temporaries`]; the command-line tools do so from their
+//! signal handler (`fusedrnn::cli::clean_up_on_interrupt`) before they exit with status 130. Only a SIGKILL, which no program can
+//! catch, can leave a hidden temporary beside the target; the target itself is still either the
+//! old file or the new one.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Temporary files being written now, removed by the interrupt handler.
+/// Temporary files being written now, removed by [`remove_temporaries`].
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
@@ -20,69 +29,155 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Installs a handler for SIGINT, SIGTERM and SIGHUP that removes the temporary files of
-/// every write in progress, prints `NAME: interrupted` on stderr and exits with status 130.
-/// Call it once, at the start of `main`.
-pub fn clean_up_on_interrupt(program: &'static str) -> Result<(), String> {
-    ctrlc::set_handler(move || {
-        for tmp in pending().drain(..) {
-            let _ = fs::remove_file(tmp);
+/// Removes the temporary file of every write in progress (for a signal handler that is about to
+/// end the process). Returns how many it removed. The writes themselves are not stopped: call it
+/// only when the process exits next.
+pub fn remove_temporaries() -> usize {
+    let mut removed = 0;
+    for tmp in pending().drain(..) {
+        if fs::remove_file(tmp).is_ok() {
+            removed += 1;
         }
-        eprintln!("{program}: interrupted");
-        std::process::exit(130);
-    })
-    .map_err(|e| format!("cannot install the interrupt handler: {e}"))
+    }
+    removed
+}
+
+/// How many times a fresh name is tried when the one drawn already exists.
+const NAME_ATTEMPTS: usize = 16;
+
+/// A temporary file beside its target, removed when dropped unless [`published`](Self::publish).
+#[derive(Debug)]
+pub struct Temporary {
+    path: PathBuf,
+    target: PathBuf,
+    /// Still on disk under `path` (not yet renamed or removed).
+    live: bool,
+}
+
+impl Temporary {
+    /// Creates a new, empty temporary file beside `target` (same folder, so the final rename
+    /// stays on one file system), exclusively: never an existing file, never through a symlink.
+    /// The error names the temporary file and the target.
+    pub fn create(target: &Path) -> io::Result<(Temporary, File)> {
+        Temporary::create_with_suffix(target, "")
+    }
+
+    /// [`Temporary::create`] with a name ending in `suffix` (`.png` for an encoder that picks
+    /// the format from the name).
+    pub fn create_with_suffix(target: &Path, suffix: &str) -> io::Result<(Temporary, File)> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut last = None;
+        for _ in 0..NAME_ATTEMPTS {
+            let path =
+                target.with_file_name(format!(".{name}.tmp.{:016x}{suffix}", unpredictable()));
+            match open_exclusive(&path) {
+                Ok(file) => {
+                    pending().push(path.clone());
+                    let tmp = Temporary {
+                        path,
+                        target: target.to_path_buf(),
+                        live: true,
+                    };
+                    return Ok((tmp, file));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some((path, e)),
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot create the temporary file {}: {e}",
+                            crate::display::path(&path)
+                        ),
+                    ));
+                }
+            }
+        }
+        let (path, e) = last.expect("at least one attempt");
+        Err(io::Error::new(
+            e.kind(),
+            format!(
+                "cannot create a temporary file beside {}: {} and {} other names exist",
+                crate::display::path(target),
+                crate::display::path(&path),
+                NAME_ATTEMPTS - 1
+            ),
+        ))
+    }
+
+    /// Where the temporary file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the temporary file over the target and makes the rename durable (best effort).
+    /// On failure the temporary file is removed.
+    pub fn publish(mut self) -> io::Result<()> {
+        fs::rename(&self.path, &self.target)?;
+        self.live = false;
+        forget(&self.path);
+        sync_parent(&self.target);
+        Ok(())
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if self.live {
+            let _ = fs::remove_file(&self.path);
+            forget(&self.path);
+        }
+    }
+}
+
+/// `O_CREAT | O_EXCL` (std's `create_new`), plus `O_NOFOLLOW` where the platform has it.
+fn open_exclusive(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+/// 64 bits nobody can predict: std's `RandomState` is keyed from the operating system's random
+/// source, and a counter, the time and the process id make every call's input distinct.
+fn unpredictable() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish()
 }
 
 /// Runs `write` on a buffered temporary file beside `path`, then publishes it at `path`.
-/// On any error the temporary file is removed and `path` is untouched.
+/// On any error, and when a panic unwinds through `write`, the temporary file is removed and
+/// `path` is untouched.
 pub fn write_with<T, E, F>(path: &Path, write: F) -> Result<T, E>
 where
     E: From<io::Error>,
     F: FnOnce(&mut BufWriter<File>) -> Result<T, E>,
 {
-    let tmp = temp_path(path);
-    pending().push(tmp.clone());
-    let file = match File::create(&tmp) {
-        Ok(f) => f,
-        Err(e) => {
-            forget(&tmp);
-            let msg = format!("cannot create the temporary file {}: {e}", tmp.display());
-            return Err(io::Error::new(e.kind(), msg).into());
-        }
-    };
-    let result = (|| {
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        let value = write(&mut w)?;
-        w.flush()?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        Ok(value)
-    })();
-    match result {
-        Ok(value) => {
-            forget(&tmp);
-            sync_parent(path);
-            Ok(value)
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            forget(&tmp);
-            Err(e)
-        }
-    }
+    let (tmp, file) = Temporary::create(path)?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let value = write(&mut w)?;
+    w.flush()?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    drop(file);
+    tmp.publish()?;
+    Ok(value)
 }
 
-/// Puts a temporary file written by other means (the PNG encoder) on the interrupt handler's
-/// list; [`forget`] it once it is renamed or removed.
-pub(crate) fn track(tmp: &Path) {
-    pending().push(tmp.to_path_buf());
-}
-
-/// Takes `tmp` off the interrupt handler's list once it is renamed or removed.
-pub(crate) fn forget(tmp: &Path) {
+/// Takes `tmp` off the list once it is renamed or removed.
+fn forget(tmp: &Path) {
     let mut list = pending();
     if let Some(i) = list.iter().position(|p| p == tmp) {
         list.swap_remove(i);
@@ -94,15 +189,6 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, |w| w.write_all(bytes))
 }
 
-/// `dir/.name.tmp.PID` beside `path`, so that the rename stays on one file system.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp.{}", std::process::id()))
-}
-
 /// Makes the rename itself durable. Best effort: not every platform can sync a directory.
 fn sync_parent(path: &Path) {
     let parent = match path.parent() {
@@ -111,5 +197,68 @@ fn sync_parent(path: &Path) {
     };
     if let Ok(dir) = File::open(parent) {
         let _ = dir.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_writer_removes_the_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.bin");
+        let result = std::panic::catch_unwind(|| {
+            let _ = write_with::<(), io::Error, _>(&target, |w| {
+                w.write_all(b"partial")?;
+                panic!("writer fails half way");
+            });
+        });
+        assert!(result.is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(pending().iter().all(|p| !p.starts_with(dir.path())));
+    }
+
+    #[test]
+    fn an_error_inside_the_writer_removes_the_temporary_and_keeps_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.bin");
+        fs::write(&target, b"old").unwrap();
+        let r = write_with(&target, |w| {
+            w.write_all(b"new")?;
+            Err::<(), _>(io::Error::other("no"))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn temporary_names_differ_and_are_never_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t");
+        let (a, _fa) = Temporary::create(&target).unwrap();
+        let (b, _fb) = Temporary::create(&target).unwrap();
+        assert_ne!(a.path(), b.path());
+        let name = a.path().file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(".t.tmp.") && name.len() == ".t.tmp.".len() + 16,
+            "{name}"
+        );
+        drop((a, b));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let planted = dir.path().join("planted");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let err = open_exclusive(&planted).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
     }
 }

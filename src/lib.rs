@@ -9,7 +9,7 @@
 //! i, f, c, o.
 //!
 //! # The pieces
-//! - [`tokfile`]: the packed token file `imdb-pack` writes: memory-mapped, validated once on
+//! - [`tokfile`]: the packed token file `imdb-pack` writes: read into memory, validated once on
 //!   open (checksums, bounds, every token id), then borrowed as zero-copy typed views.
 //! - [`model`]: the three architectures' weights, in Keras' layout; safetensors with Keras or
 //!   PyTorch tensor names; the Keras-style summary.
@@ -24,9 +24,9 @@
 //! - [`plot`], [`atomic`]: PNG charts and all-or-nothing file output.
 //!
 //! # Safety
-//! `unsafe` lives in three places: the AVX2+FMA intrinsics and `#[target_feature]` bodies (in
+//! `unsafe` lives in the AVX2+FMA intrinsics and `#[target_feature]` bodies (in
 //! `kernels`, and the training shard kernel in `train::bptt`; reached only through a value that
-//! proves the CPU has the features), the file mapping, and nothing else that is not commented
+//! proves the CPU has the features), and nowhere else without a comment
 //! with the invariant it relies on. Everything above them is safe Rust.
 //!
 //! # Example
@@ -54,12 +54,14 @@
 //! ```
 
 pub mod atomic;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod display;
 pub mod infer;
 pub mod kernels;
 pub mod model;
 pub mod plot;
 pub mod shape;
-pub mod stdout;
 pub mod text;
 pub mod tokfile;
 pub mod train;

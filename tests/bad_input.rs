@@ -636,3 +636,267 @@ fn missing_and_unwritable_outputs_are_named() {
         watch,
     );
 }
+
+/// Issue 13, item 1: flags that would size an allocation are refused by range (exit 2) before
+/// anything is allocated or created; the run folder is never made.
+#[test]
+fn huge_train_flags_are_refused_before_anything_is_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("good.tok");
+    fs::write(&tok, tok_bytes([40, 10, 30])).unwrap();
+    let run_dir = dir.path().join("run");
+    for (flag, value) in [
+        ("--epochs", "18446744073709551615"),
+        ("--epochs", "1000000000"),
+        ("--batch-size", "18446744073709551615"),
+        ("--batch-size", "1000000000"),
+        ("--vocab", "100000000"),
+        ("--vocab", "65537"),
+        ("--vocab", "18446744073709551616"),
+    ] {
+        let args = [
+            "train",
+            "--data",
+            s(&tok),
+            "--arch",
+            "lstm",
+            "--out",
+            s(&run_dir),
+            flag,
+            value,
+        ];
+        refused("huge flag", &args, 2, flag, &[], dir.path());
+        assert!(!run_dir.exists(), "{flag} {value} created the run folder");
+    }
+}
+
+/// Issue 13, item 7: an output that is one of the inputs (however spelled: another path, a
+/// symlink, a hard link) is refused, and the input is untouched.
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("x.tok");
+    fs::write(&tok, tok_bytes([40, 10, 30])).unwrap();
+    let model = dir.path().join("m.safetensors");
+    fs::copy(fixture("lstm.safetensors"), &model).unwrap();
+    let keras = dir.path().join("k.h5");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keras_import/lstm.h5"),
+        &keras,
+    )
+    .unwrap();
+    let link = dir.path().join("link.tok");
+    std::os::unix::fs::symlink(&tok, &link).unwrap();
+    let hard = dir.path().join("hard.tok");
+    fs::hard_link(&tok, &hard).unwrap();
+    let other_spelling = dir.path().join(".").join("x.tok");
+    let (t, m, k) = (s(&tok), s(&model), s(&keras));
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["predict", "--model", m, "--data", t, "--out", t],
+        vec!["predict", "--model", m, "--data", t, "--out", s(&link)],
+        vec!["predict", "--model", m, "--data", t, "--out", s(&hard)],
+        vec![
+            "predict",
+            "--model",
+            m,
+            "--data",
+            t,
+            "--out",
+            s(&other_spelling),
+        ],
+        vec!["predict", "--model", m, "--data", t, "--out", m],
+        vec!["data", "hist", t, "--out", t],
+        vec!["data", "hist", t, "--out", s(&hard)],
+        vec!["import", k, "--out", k],
+        vec!["export", m, "--to", "torch", "--out", m],
+    ];
+    for args in &cases {
+        refused(
+            "out is an input",
+            args,
+            1,
+            "--out",
+            &["same file as", "refusing to replace an input"],
+            dir.path(),
+        );
+    }
+}
+
+/// Issue 13, item 9: an --out or --data that names a folder says so, in the user's terms.
+#[test]
+fn folders_given_as_files_are_named_as_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("x.tok");
+    fs::write(&tok, tok_bytes([40, 10, 30])).unwrap();
+    let model = fixture("lstm.safetensors");
+    let (t, m) = (s(&tok), s(&model));
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    let slash = format!("{}/", s(&sub.join("p.npy")));
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["predict", "--model", m, "--data", t, "--out", &slash],
+            "--out",
+            "ends with '/'",
+        ),
+        (
+            vec!["predict", "--model", m, "--data", t, "--out", "."],
+            "--out",
+            "is a folder",
+        ),
+        (
+            vec!["predict", "--model", m, "--data", t, "--out", s(&sub)],
+            "--out",
+            "is a folder",
+        ),
+        (
+            vec!["predict", "--model", m, "--data", t, "--out", "/dev/null"],
+            "--out",
+            "not a regular file",
+        ),
+        (
+            vec!["data", "hist", t, "--out", "."],
+            "--out",
+            "is a folder",
+        ),
+        (
+            vec!["eval", "--model", m, "--data", "."],
+            ".",
+            "a folder, not a token file",
+        ),
+        (
+            vec!["data", "info", s(&sub)],
+            s(&sub),
+            "a folder, not a token file",
+        ),
+        (
+            vec!["eval", "--model", m, "--data", "/dev/zero"],
+            "/dev/zero",
+            "a device, not a token file",
+        ),
+    ];
+    for (args, named, says) in &cases {
+        refused("folder as file", args, 1, named, &[says], dir.path());
+    }
+}
+
+/// Issue 13, item 9: a path holding a newline (or any control character) is shown escaped: the
+/// message stays one line and cannot forge an `error:` line of its own.
+#[test]
+fn a_path_with_a_newline_cannot_forge_an_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = dir.path().join("a\nfusedrnn: error: forged.tok");
+    fs::write(&evil, b"not a token file").unwrap();
+    let model = fixture("lstm.safetensors");
+    for args in [
+        vec!["eval", "--model", s(&model), "--data", s(&evil)],
+        vec!["data", "info", s(&evil)],
+    ] {
+        let o = run(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(r"a\nfusedrnn: error: forged.tok"),
+            "{stderr}"
+        );
+    }
+}
+
+/// Issue 13, item 4: a word index that never ends (`/dev/zero`), is a folder, or is larger than
+/// the cap is refused at once, inside the address-space limit.
+#[test]
+fn word_indexes_that_are_not_files_or_too_large_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixture("lstm.safetensors");
+    let huge = dir.path().join("huge.json");
+    fs::File::create(&huge)
+        .unwrap()
+        .set_len(fusedrnn::text::MAX_WORD_INDEX_BYTES + 1)
+        .unwrap();
+    for (index, says) in [
+        ("/dev/zero", "a device, not a file"),
+        (s(dir.path()), "a folder, not a file"),
+        (s(&huge), "larger than"),
+    ] {
+        let args = [
+            "predict",
+            "--model",
+            s(&model),
+            "--word-index",
+            index,
+            "--text",
+            "a fine film",
+        ];
+        refused("word index", &args, 1, index, &[says], dir.path());
+    }
+}
+
+/// Issue 13, item 9: a model whose vocabulary cannot hold the word index's start and oov ids is
+/// refused when both are opened, naming both files, before any review is read.
+#[test]
+fn a_model_too_small_for_the_index_is_refused_at_open() {
+    use fusedrnn::model::{LstmWeights, Model};
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = dir.path().join("tiny.safetensors");
+    Model::Lstm(LstmWeights {
+        embedding: vec![[0.01; 16]; 2],
+        kernel: [[0.1; 32]; 16],
+        recurrent_kernel: [[-0.05; 32]; 8],
+        bias: [0.0; 32],
+        dense_kernel: [0.5; 8],
+        dense_bias: 0.0,
+    })
+    .save(&tiny)
+    .unwrap();
+    let index = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/text/word_index.json");
+    let args = [
+        "predict",
+        "--model",
+        s(&tiny),
+        "--word-index",
+        s(&index),
+        "--text",
+        "a fine film",
+    ];
+    refused(
+        "tiny vocabulary",
+        &args,
+        1,
+        s(&tiny),
+        &[s(&index), "not a model for this index"],
+        dir.path(),
+    );
+}
+
+/// Issue 13, item 10: `train --out` into a folder that holds files is refused (naming it and
+/// --overwrite), and nothing in it changes.
+#[test]
+fn train_into_a_used_folder_needs_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("good.tok");
+    fs::write(&tok, tok_bytes([40, 10, 30])).unwrap();
+    let run_dir = dir.path().join("run");
+    fs::create_dir(&run_dir).unwrap();
+    fs::write(run_dir.join("best.safetensors"), b"an earlier run's best").unwrap();
+    fs::write(run_dir.join("loss.png"), b"an earlier run's plot").unwrap();
+    let args = [
+        "train",
+        "--data",
+        s(&tok),
+        "--arch",
+        "rnn",
+        "--epochs",
+        "1",
+        "--out",
+        s(&run_dir),
+    ];
+    refused(
+        "used run folder",
+        &args,
+        1,
+        s(&run_dir),
+        &["already holds files", "--overwrite"],
+        &run_dir,
+    );
+}

@@ -1,5 +1,6 @@
-//! Replays the cargo-fuzz seed corpora of the library's parsers (token file, weights) and of the
-//! CLI's Keras import as ordinary tests: each input gets an answer or an error, never a panic.
+//! Replays the cargo-fuzz seed corpora of the library's parsers (token file, weights, word index)
+//! and of the CLI's Keras import as ordinary tests: each input gets an answer or an error, never a
+//! panic.
 
 use std::path::Path;
 
@@ -60,4 +61,25 @@ fn hdf5_corpus() {
         }
     }
     assert!(ok >= 2);
+}
+
+/// The `word_index` target's path: the streamed word index parser, then tokenizing with it.
+#[test]
+fn word_index_corpus() {
+    let mut ok = 0;
+    for (name, bytes) in corpus("word_index") {
+        for num_words in [Some(500), None] {
+            let config = fusedrnn::text::TokenizerConfig {
+                num_words,
+                ..Default::default()
+            };
+            if let Ok(t) = fusedrnn::text::Tokenizer::from_reader(&bytes[..], config) {
+                ok += 1;
+                let mut ids = Vec::new();
+                t.tokenize_wide_into(&String::from_utf8_lossy(&bytes), &mut ids);
+                assert!(ids.iter().all(|&id| id <= t.max_id()), "{name}");
+            }
+        }
+    }
+    assert!(ok >= 6, "{ok}");
 }

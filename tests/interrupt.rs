@@ -2,8 +2,10 @@
 //! pseudo-random moments never leave a truncated or corrupt file where a good one stood.
 //! Every output is either the complete earlier file or the complete new one; SIGINT also
 //! removes the temporary files (exit status 130), and after SIGKILL, which no program can
-//! catch, only a hidden `.NAME.tmp.PID` file may remain beside the target.
-//! (`imdb-pack` has the same test in `data-tools/tests/interrupt.rs`.)
+//! catch, only a hidden `.NAME.tmp.XXXXXXXXXXXXXXXX` file may remain beside the target.
+//! (`imdb-pack` has the same test in `data-tools/tests/interrupt.rs`.) An input truncated or
+//! overwritten while `predict` runs gives a clean result or a clean error naming it, never a
+//! signal, a panic or a temporary left behind.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -74,7 +76,7 @@ fn interrupt(args: &[&str], delay: Duration, signal: Signal) -> bool {
     true
 }
 
-/// Files in `dir` that are temporaries (`.NAME.tmp.PID`); removes them.
+/// Files in `dir` that are temporaries (`.NAME.tmp.XXXXXXXXXXXXXXXX`); removes them.
 fn sweep_temporaries(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for e in fs::read_dir(dir).unwrap() {
@@ -227,6 +229,8 @@ fn interrupted_train_keeps_the_last_good_checkpoint_and_history() {
         "1",
         "--out",
         s(&run_dir),
+        // Each round trains again into the folder of the round before.
+        "--overwrite",
     ];
     let full = run_ok(&train);
     let best = run_dir.join("best.safetensors");
@@ -272,4 +276,83 @@ fn interrupted_train_keeps_the_last_good_checkpoint_and_history() {
         interrupted >= 5,
         "only {interrupted} of 10 runs were interrupted"
     );
+}
+
+/// Issue 13, item 6: the token file truncated to half, or overwritten with 0xFF bytes, at
+/// pseudo-random moments while `predict` reads and scores it. Each run either finishes with the
+/// complete right output (the file was read before it changed: it is held in memory, not
+/// mapped) or fails with exit 1 and one error naming the file; never a signal (SIGBUS was the
+/// old outcome of truncation), a panic (the old outcome of 0xFF tokens) or a temporary file.
+#[test]
+fn an_input_changed_under_predict_is_an_error_or_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("big.tok");
+    big_token_file(&tok, 100_000);
+    let good = fs::read(&tok).unwrap();
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity/lstm.safetensors");
+    let out_dir = dir.path().join("out");
+    fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("p.npy");
+    let args = [
+        "predict",
+        "--model",
+        s(&model),
+        "--data",
+        s(&tok),
+        "--out",
+        s(&out),
+        "--threads",
+        "1",
+    ];
+    let full = run_ok(&args);
+    let want = fs::read(&out).unwrap();
+    let mut rng = SplitMix64::new(13);
+    let (mut failed, mut finished) = (0, 0);
+    for round in 0..12 {
+        fs::write(&tok, &good).unwrap();
+        let _ = fs::remove_file(&out);
+        let child = spawn(&args);
+        // Half the rounds change the file early (while it is opened and read), half while the
+        // split is being scored.
+        let span = match round {
+            0 | 1 => 0.0,
+            2..6 => 0.1,
+            _ => 0.6,
+        };
+        std::thread::sleep(full.mul_f64(span * rng.next_f64()));
+        if round % 2 == 0 {
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&tok)
+                .unwrap()
+                .set_len(good.len() as u64 / 2)
+                .unwrap();
+        } else {
+            // In place (same inode), as a careless writer would.
+            use std::io::Write;
+            let mut f = fs::OpenOptions::new().write(true).open(&tok).unwrap();
+            f.write_all(&vec![0xFF; good.len()]).unwrap();
+        }
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let ctx = format!("round {round}: {:?}\n{stderr}", o.status);
+        assert!(!stderr.contains("panicked"), "{ctx}");
+        match o.status.code() {
+            Some(0) => {
+                finished += 1;
+                assert_eq!(fs::read(&out).unwrap(), want, "{ctx}");
+            }
+            Some(1) => {
+                failed += 1;
+                let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+                assert_eq!(lines.len(), 1, "{ctx}");
+                assert!(lines[0].contains(s(&tok)), "{ctx}");
+                assert!(!out.exists(), "{ctx}");
+            }
+            _ => panic!("killed by a signal or an unexpected status; {ctx}"),
+        }
+        assert!(sweep_temporaries(&out_dir).is_empty(), "{ctx}");
+    }
+    eprintln!("{finished} runs finished, {failed} refused the changed file");
 }

@@ -162,3 +162,56 @@ fn bad_combinations_are_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_index.json"));
 }
+
+/// Issue 13, item 2: a line longer than the 1 MiB limit is answered with `nan` and an error
+/// naming its line number, the lines after it are still served, and memory stays bounded: a
+/// 400 MB line goes through under a 384 MiB address-space limit (holding it, as before, took
+/// more than the line).
+#[test]
+fn an_over_long_stdin_line_is_refused_and_the_next_ones_served() {
+    let want = library_probs();
+    let bin = env!("CARGO_BIN_EXE_fusedrnn");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 393216 && exec \"$0\" \"$@\"")
+        .arg(bin)
+        .args(["predict", "--model"])
+        .arg(path(MODEL))
+        .arg("--word-index")
+        .arg(path(INDEX))
+        .arg("--stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(REVIEWS[0].as_bytes())?;
+        stdin.write_all(b"\n")?;
+        let chunk = b"good bad ".repeat(1 << 16);
+        let mut written = 0;
+        while written < 400_000_000 {
+            stdin.write_all(&chunk)?;
+            written += chunk.len();
+        }
+        stdin.write_all(b"\n")?;
+        stdin.write_all(REVIEWS[1].as_bytes())?;
+        stdin.write_all(b"\n")
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(lines[0].parse::<f32>().unwrap(), want[0]);
+    assert_eq!(lines[1], "nan");
+    assert_eq!(lines[2].parse::<f32>().unwrap(), want[1]);
+    assert!(stderr.contains("stdin line 2: longer than"), "{stderr}");
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("memory"),
+        "{stderr}"
+    );
+}

@@ -105,10 +105,12 @@ fn score_ids_pads_and_truncates_at_the_front() {
     assert_eq!(s, Status::ERR_BAD_TOKEN);
     assert!(msg.contains("500") && msg.contains("position 1"), "{msg}");
     assert_eq!(m.ids(&[-1]).unwrap_err().0, Status::ERR_BAD_TOKEN);
-    // Only the kept ids are checked: an id truncated away does not matter.
+    // Every id given is checked, also one that truncation drops: it shows a wrong vocabulary.
     let mut long = vec![9999];
     long.extend(std::iter::repeat_n(5, 100));
-    assert!(m.ids(&long).is_ok());
+    let (s, msg) = m.ids(&long).unwrap_err();
+    assert_eq!(s, Status::ERR_BAD_TOKEN);
+    assert!(msg.contains("position 0"), "{msg}");
 }
 
 /// A session, fed a review in chunks of any size (words split anywhere), gives what
@@ -287,4 +289,130 @@ fn one_model_many_threads() {
             });
         }
     });
+}
+
+/// Lengths that cannot be real are refused before anything is read (the pointers here point to a
+/// few bytes only: reading `len` of them would fault or read other memory), and every id a call
+/// is given is checked, not only the last 100.
+#[test]
+fn impossible_lengths_and_ids_outside_the_kept_window_are_refused() {
+    let m = Open::new();
+    let text = b"good";
+    let ids = [1i32, 14, 22];
+    let mut p = 0.5f32;
+    let mut s = ptr::null_mut();
+    // SAFETY: the lengths are deliberately wrong; the API promises to refuse them unread.
+    unsafe {
+        assert_eq!(fusedrnn_session_new(m.0, &mut s), Status::OK);
+        for n in [usize::MAX, usize::MAX / 4, FUSEDRNN_MAX_IDS + 1] {
+            assert_eq!(
+                fusedrnn_score_ids(m.0, ids.as_ptr(), n, &mut p),
+                Status::ERR_INVALID_ARGUMENT,
+                "n = {n}"
+            );
+            assert!(last_error().contains("n = "), "{}", last_error());
+            assert_eq!(
+                fusedrnn_session_push_ids(s, ids.as_ptr(), n),
+                Status::ERR_INVALID_ARGUMENT
+            );
+        }
+        for len in [usize::MAX, usize::MAX / 2, FUSEDRNN_MAX_TEXT_BYTES + 1] {
+            assert_eq!(
+                fusedrnn_score_text(m.0, text.as_ptr().cast(), len, &mut p),
+                Status::ERR_INVALID_ARGUMENT,
+                "len = {len}"
+            );
+            assert!(last_error().contains("len = "), "{}", last_error());
+            assert_eq!(
+                fusedrnn_session_push_text(s, text.as_ptr().cast(), len),
+                Status::ERR_INVALID_ARGUMENT
+            );
+        }
+        // A pointer near the top of the address space with a length under the maximum: the
+        // range would wrap.
+        let high = (usize::MAX - 8) as *const c_char;
+        assert_eq!(
+            fusedrnn_score_text(m.0, high, 64, &mut p),
+            Status::ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("wraps"), "{}", last_error());
+        assert_eq!(p, 0.5, "prob untouched");
+        fusedrnn_session_free(s);
+    }
+    // A bad id before the last 100 is refused too, with its position.
+    let mut long = vec![4i32; 150];
+    long[3] = 100_000;
+    assert_eq!(
+        m.ids(&long).unwrap_err(),
+        (
+            Status::ERR_BAD_TOKEN,
+            format!("id 100000 at position 3 is not in 0..{}", {
+                // SAFETY: a live model.
+                unsafe { fusedrnn_model_vocab(m.0) }
+            })
+        )
+    );
+    long[3] = -1;
+    assert_eq!(m.ids(&long).unwrap_err().0, Status::ERR_BAD_TOKEN);
+    long[3] = 4;
+    assert!(m.ids(&long).is_ok());
+}
+
+/// A word index that is not a file (`/dev/zero` would never end), or too large, is refused at
+/// open; so is a model whose vocabulary cannot hold the index's start and oov ids, with a
+/// message naming both files.
+#[test]
+fn word_indexes_and_models_that_cannot_work_are_refused_at_open() {
+    let model = cstr(&model_path());
+    let mut out = ptr::null_mut();
+    // SAFETY: NUL-terminated paths and a valid out-pointer.
+    unsafe {
+        for index in [c"/dev/zero", c"/tmp"] {
+            assert_eq!(
+                fusedrnn_model_open(model.as_ptr(), index.as_ptr(), &mut out),
+                Status::ERR_BAD_WORD_INDEX
+            );
+            assert!(last_error().contains("not a file"), "{}", last_error());
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.json");
+    let f = std::fs::File::create(&huge).unwrap();
+    f.set_len(fusedrnn::text::MAX_WORD_INDEX_BYTES + 1).unwrap();
+    let tiny = dir.path().join("tiny.safetensors");
+    tiny_model(&tiny);
+    // SAFETY: as above.
+    unsafe {
+        let huge_c = cstr(&huge);
+        assert_eq!(
+            fusedrnn_model_open(model.as_ptr(), huge_c.as_ptr(), &mut out),
+            Status::ERR_BAD_WORD_INDEX
+        );
+        assert!(last_error().contains("larger than"), "{}", last_error());
+        let (tiny_c, index_c) = (cstr(&tiny), cstr(&index_path()));
+        assert_eq!(
+            fusedrnn_model_open(tiny_c.as_ptr(), index_c.as_ptr(), &mut out),
+            Status::ERR_BAD_WORD_INDEX
+        );
+        let e = last_error();
+        assert!(
+            e.contains("tiny.safetensors") && e.contains("word_index.json"),
+            "{e}"
+        );
+    }
+    assert!(out.is_null(), "out untouched on error");
+}
+
+/// An LSTM over a vocabulary of 2 ids (pad and start): too small for the oov id 2.
+fn tiny_model(path: &std::path::Path) {
+    use fusedrnn::model::{LstmWeights, Model};
+    let w = LstmWeights {
+        embedding: vec![[0.01; 16]; 2],
+        kernel: [[0.1; 32]; 16],
+        recurrent_kernel: [[-0.05; 32]; 8],
+        bias: [0.0; 32],
+        dense_kernel: [0.5; 8],
+        dense_bias: 0.0,
+    };
+    Model::Lstm(w).save(path).unwrap();
 }

@@ -65,3 +65,47 @@ fn python_example_prints_the_library_probabilities() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no_such_model.safetensors"), "{err}");
 }
+
+/// Issue 13, item 9: an argument that is not UTF-8 is scored (its bad bytes are separators, as
+/// on stdin) rather than ending in a traceback, and a reader that goes away early ends the
+/// program quietly with status 0.
+#[test]
+fn python_example_takes_non_utf8_arguments_and_a_closed_pipe() {
+    if !have("python3", "the Python example") {
+        return;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let arg = std::ffi::OsStr::from_bytes(b"good \xff film");
+    let out = Command::new("python3")
+        .arg(root().join("examples/python/score.py"))
+        .arg(model_path())
+        .arg(index_path())
+        .arg(arg)
+        .env("FUSEDRNN_LIB", lib_dir().join("libfusedrnn_c.so"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let want = library_probs(&["good \u{fffd} film".to_string()]);
+    assert_close(&parse_probs(&out.stdout), &want, "non-UTF-8 argument");
+
+    // A reader that takes one line and leaves, while many reviews are still coming.
+    let script = format!(
+        "yes 'a fine film' | head -n 200000 | python3 {} {} {} | head -n 1",
+        root().join("examples/python/score.py").display(),
+        model_path().display(),
+        index_path().display()
+    );
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            &format!("set -o pipefail; {script}; echo \"status ${{PIPESTATUS[2]}}\" >&2"),
+        ])
+        .env("FUSEDRNN_LIB", lib_dir().join("libfusedrnn_c.so"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("Traceback"), "{err}");
+    assert!(err.contains("status 0"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}

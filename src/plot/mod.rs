@@ -40,28 +40,21 @@ where
         path: path.to_path_buf(),
         message,
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp.{}.png", std::process::id()));
-    crate::atomic::track(&tmp);
+    // An exclusive, unpredictable name (see `atomic`), ending in .png for the encoder; the
+    // `Temporary` removes it on every error path and when a panic unwinds.
+    let (tmp, file) = crate::atomic::Temporary::create_with_suffix(path, ".png")
+        .map_err(|e| fail(e.to_string()))?;
+    drop(file);
     let result = (|| {
-        // Create the file first, so that an unwritable folder is one plain I/O error.
-        std::fs::File::create(&tmp)
-            .map_err(|e| format!("cannot create the temporary file {}: {e}", tmp.display()))?;
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        let root = BitMapBackend::new(tmp.path(), SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         draw(&root).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
         drop(root);
-        std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+        Ok(())
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    crate::atomic::forget(&tmp);
-    result.map_err(fail)
+    result.map_err(fail)?;
+    tmp.publish().map_err(|e| fail(e.to_string()))
 }
 
 /// A histogram of review lengths (the notebook's `plt.hist(lengths, bins)`), with a marker

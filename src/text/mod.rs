@@ -41,14 +41,22 @@ mod table;
 pub use session::TextSession;
 
 use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::shape::SEQ_LEN;
 use table::WordTable;
 
-/// Longest word (in bytes) a word index may hold: the stack buffer words are lowercased into.
-/// The shared index's longest word is 51 bytes.
+/// Longest word (in bytes) the tokenizer can produce: the stack buffer words are lowercased into.
+/// Longer index entries can never match and are skipped. The shared index's longest word is 51
+/// bytes.
 pub const MAX_WORD_BYTES: usize = 256;
+
+/// Largest word index file [`Tokenizer::from_file`] reads (64 MiB; the shared
+/// `imdb_word_index.json` of 88,584 words is 1.6 MB). A larger or endless file (`/dev/zero`) is
+/// refused before it is read.
+pub const MAX_WORD_INDEX_BYTES: u64 = 64 << 20;
 
 /// How ranks become ids, with `keras.datasets.imdb.load_data`'s meaning for each field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,20 +103,27 @@ pub enum WordIndexProblem {
         rank: u32,
         index_from: u32,
     },
-    #[error("word of {len_bytes} bytes is longer than the {MAX_WORD_BYTES} bytes supported")]
-    WordTooLong { len_bytes: usize },
 }
 
 /// Why a tokenizer could not be built from a word index file.
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
-    #[error("cannot read word index {}: {source}", path.display())]
+    #[error("cannot read word index {}: {source}", crate::display::path(path))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("malformed word index {}: {problem}", path.display())]
+    /// A folder, a device, a pipe: a word index is a regular file.
+    #[error("word index {} is {what}, not a file", crate::display::path(path))]
+    NotAFile { path: PathBuf, what: &'static str },
+    /// Larger than [`MAX_WORD_INDEX_BYTES`].
+    #[error(
+        "word index {} is larger than the {max} bytes a word index may have",
+        crate::display::path(path)
+    )]
+    TooLarge { path: PathBuf, max: u64 },
+    #[error("malformed word index {}: {problem}", crate::display::path(path))]
     Format {
         path: PathBuf,
         #[source]
@@ -191,57 +206,177 @@ impl Word {
     }
 }
 
+/// Checks one index entry and keeps it in `kept` (word → id) if the tokenizer can emit it.
+///
+/// Words the splitter can never produce (empty, longer than [`MAX_WORD_BYTES`], or with a
+/// character outside `[a-z0-9']`, or starting or ending with `'`) and words cut by `num_words`
+/// are not stored: looking them up would give `oov_char` anyway.
+fn keep_entry(
+    kept: &mut HashMap<Box<[u8]>, u32>,
+    word: &str,
+    rank: u32,
+    config: &TokenizerConfig,
+) -> Result<(), WordIndexProblem> {
+    let id = rank
+        .checked_add(config.index_from)
+        .ok_or_else(|| WordIndexProblem::RankOverflow {
+            word: word.chars().take(64).collect(),
+            rank,
+            index_from: config.index_from,
+        })?;
+    let reachable = !word.is_empty()
+        && word.len() <= MAX_WORD_BYTES
+        && word
+            .bytes()
+            .all(|b| b.is_ascii() && WORD_BYTE[usize::from(b)] == b)
+        && !word.starts_with('\'')
+        && !word.ends_with('\'');
+    if reachable && config.num_words.is_none_or(|n| id < n) {
+        kept.insert(word.as_bytes().into(), id);
+    } else {
+        // A later entry for the same word that cannot be emitted replaces an earlier one.
+        kept.remove(word.as_bytes());
+    }
+    Ok(())
+}
+
+/// Streams a JSON object of word → rank into the kept entries.
+struct IndexVisitor {
+    config: TokenizerConfig,
+}
+
+impl<'de> serde::de::Visitor<'de> for IndexVisitor {
+    type Value = HashMap<Box<[u8]>, u32>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of word → positive integer rank")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = HashMap::new();
+        while let Some((word, rank)) = map.next_entry::<String, u32>()? {
+            keep_entry(&mut kept, &word, rank, &self.config).map_err(serde::de::Error::custom)?;
+        }
+        Ok(kept)
+    }
+}
+
+/// Counts the bytes read through it (to tell a file that hit the size cap from a short one).
+struct CountingReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// What a non-regular file is, for messages.
+pub(crate) fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let ft = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_char_device() || ft.is_block_device() {
+            return "a device";
+        }
+        if ft.is_fifo() {
+            return "a pipe";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    if ft.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
 impl Tokenizer {
-    /// A tokenizer from `imdb_word_index.json` (`{word: rank}`).
+    /// A tokenizer from `imdb_word_index.json` (`{word: rank}`): a regular file of at most
+    /// [`MAX_WORD_INDEX_BYTES`], parsed as it is read (only the words the tokenizer can emit are
+    /// kept).
     pub fn from_file(path: &Path, config: TokenizerConfig) -> Result<Tokenizer, TextError> {
-        let bytes = std::fs::read(path).map_err(|source| TextError::Io {
+        let io = |source| TextError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        Tokenizer::from_json(&bytes, config).map_err(|problem| TextError::Format {
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(TextError::NotAFile {
+                path: path.to_path_buf(),
+                what: file_kind(&meta),
+            });
+        }
+        let too_large = || TextError::TooLarge {
             path: path.to_path_buf(),
-            problem,
+            max: MAX_WORD_INDEX_BYTES,
+        };
+        if meta.len() > MAX_WORD_INDEX_BYTES {
+            return Err(too_large());
+        }
+        // The cap holds even if the file grows while it is read.
+        let mut reader = CountingReader {
+            inner: std::io::BufReader::new(file.take(MAX_WORD_INDEX_BYTES + 1)),
+            read: 0,
+        };
+        let parsed = Tokenizer::from_reader(&mut reader, config);
+        if reader.read > MAX_WORD_INDEX_BYTES {
+            return Err(too_large());
+        }
+        parsed.map_err(|problem| match problem {
+            WordIndexProblem::Json(e) if e.is_io() => io(e.into()),
+            problem => TextError::Format {
+                path: path.to_path_buf(),
+                problem,
+            },
         })
     }
 
     /// A tokenizer from the bytes of a word index (`{word: rank}` JSON).
     pub fn from_json(json: &[u8], config: TokenizerConfig) -> Result<Tokenizer, WordIndexProblem> {
-        let index: HashMap<String, u32> = serde_json::from_slice(json)?;
-        Tokenizer::from_index(index.iter().map(|(w, &r)| (w.as_str(), r)), config)
+        Tokenizer::from_reader(json, config)
     }
 
-    /// A tokenizer from (word, rank) pairs.
+    /// A tokenizer from a word index read as a stream: entries are checked and kept (or dropped)
+    /// one at a time, so memory holds only the words the tokenizer can emit. A word that appears
+    /// twice keeps its last rank, as a JSON object read into a dict does.
+    pub fn from_reader(
+        reader: impl Read,
+        config: TokenizerConfig,
+    ) -> Result<Tokenizer, WordIndexProblem> {
+        use serde::de::Deserializer as _;
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let kept = de.deserialize_map(IndexVisitor { config })?;
+        de.end()?;
+        Tokenizer::from_kept(kept, config)
+    }
+
+    /// A tokenizer from (word, rank) pairs (a word given twice keeps its last rank).
     pub fn from_index<'w>(
         index: impl IntoIterator<Item = (&'w str, u32)>,
         config: TokenizerConfig,
     ) -> Result<Tokenizer, WordIndexProblem> {
-        let mut kept: Vec<(&[u8], u32)> = Vec::new();
+        let mut kept = HashMap::new();
         for (word, rank) in index {
-            if word.len() > MAX_WORD_BYTES {
-                return Err(WordIndexProblem::WordTooLong {
-                    len_bytes: word.len(),
-                });
-            }
-            let id = rank.checked_add(config.index_from).ok_or_else(|| {
-                WordIndexProblem::RankOverflow {
-                    word: word.to_owned(),
-                    rank,
-                    index_from: config.index_from,
-                }
-            })?;
-            // Words the splitter can never produce (empty, or with a character outside
-            // [a-z0-9']) and words cut by num_words are not stored: looking them up would give
-            // oov_char anyway.
-            let reachable = !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii() && WORD_BYTE[usize::from(b)] == b)
-                && !word.starts_with('\'')
-                && !word.ends_with('\'');
-            if reachable && config.num_words.is_none_or(|n| id < n) {
-                kept.push((word.as_bytes(), id));
-            }
+            keep_entry(&mut kept, word, rank, &config)?;
         }
+        Tokenizer::from_kept(kept, config)
+    }
+
+    /// The tokenizer of the entries [`keep_entry`] kept.
+    fn from_kept(
+        kept: HashMap<Box<[u8]>, u32>,
+        config: TokenizerConfig,
+    ) -> Result<Tokenizer, WordIndexProblem> {
+        let kept: Vec<(&[u8], u32)> = kept.iter().map(|(w, &id)| (&w[..], id)).collect();
         let max_id = kept
             .iter()
             .map(|&(_, id)| id)

@@ -281,3 +281,102 @@ fn tail_start_counts_only_certain_words() {
     );
     assert_eq!(tail_start(b"", 1), None);
 }
+
+/// Issue 13, item 9: an index entry longer than any word the tokenizer can produce is skipped,
+/// not a failure of the whole index; the other entries still work.
+#[test]
+fn over_long_index_words_are_skipped() {
+    let long = "x".repeat(MAX_WORD_BYTES + 1);
+    let json = format!(
+        r#"{{"{long}": 1, "good": 2, "{}": 3}}"#,
+        "y".repeat(MAX_WORD_BYTES)
+    );
+    let t = Tokenizer::from_json(json.as_bytes(), TokenizerConfig::default()).unwrap();
+    assert_eq!(t.words_kept(), 2);
+    let mut ids = Vec::new();
+    t.tokenize_into(&format!("good {long}"), &mut ids);
+    assert_eq!(ids, vec![1, 5, 2]);
+}
+
+/// A word given twice keeps its last rank, as Python's `json.load` into a dict does; a later
+/// entry that cannot be emitted removes the earlier one.
+#[test]
+fn duplicate_words_keep_their_last_rank() {
+    let t = Tokenizer::from_json(br#"{"good": 1, "good": 7}"#, TokenizerConfig::default()).unwrap();
+    let mut ids = Vec::new();
+    t.tokenize_into("good", &mut ids);
+    assert_eq!(ids, vec![1, 10]);
+    let t =
+        Tokenizer::from_json(br#"{"good": 1, "good": 900}"#, TokenizerConfig::default()).unwrap();
+    t.tokenize_into("good", &mut ids);
+    assert_eq!(ids, vec![1, 2]);
+    assert_eq!(t.words_kept(), 0);
+}
+
+/// Issue 13, item 4: a word index that is not a regular file, or larger than the cap, is refused
+/// before it is read (`/dev/zero` used to be read until memory ran out).
+#[test]
+fn non_files_and_oversized_indexes_are_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Tokenizer::from_file(dir.path(), TokenizerConfig::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TextError::NotAFile {
+                what: "a folder",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    #[cfg(unix)]
+    {
+        let err =
+            Tokenizer::from_file(Path::new("/dev/zero"), TokenizerConfig::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TextError::NotAFile {
+                    what: "a device",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("/dev/zero"), "{err}");
+    }
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(MAX_WORD_INDEX_BYTES + 1)
+        .unwrap();
+    let err = Tokenizer::from_file(&huge, TokenizerConfig::default()).unwrap_err();
+    assert!(matches!(err, TextError::TooLarge { .. }), "{err}");
+    // Trailing garbage after the object is malformed, not ignored.
+    let trailing = dir.path().join("trailing.json");
+    std::fs::write(&trailing, br#"{"good": 1} x"#).unwrap();
+    let err = Tokenizer::from_file(&trailing, TokenizerConfig::default()).unwrap_err();
+    assert!(matches!(err, TextError::Format { .. }), "{err}");
+}
+
+/// The streamed parse gives the same tokenizer as the whole fixture read at once.
+#[test]
+fn streamed_and_whole_parses_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("index.json");
+    std::fs::write(&p, FIXTURE).unwrap();
+    let a = Tokenizer::from_file(&p, TokenizerConfig::default()).unwrap();
+    let index: HashMap<String, u32> = serde_json::from_slice(FIXTURE).unwrap();
+    let b = Tokenizer::from_index(
+        index.iter().map(|(w, &r)| (w.as_str(), r)),
+        TokenizerConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(a.words_kept(), b.words_kept());
+    assert_eq!(a.max_id(), b.max_id());
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    let text = "This movie was GREAT, I loved it! A bad film.<br />the and a br movie";
+    a.tokenize_into(text, &mut x);
+    b.tokenize_into(text, &mut y);
+    assert_eq!(x, y);
+}

@@ -1,7 +1,7 @@
 //! The packed token file (`.tok`): the notebook's preprocessed splits, ready for the kernels.
 //!
-//! `imdb-pack` writes it once; everything else maps it read-only and borrows typed, zero-copy
-//! views of it. Opening a file validates every invariant the kernels rely on, so that after
+//! `imdb-pack` writes it once; everything else reads it into memory once and borrows typed,
+//! zero-copy views of that copy (not a memory map: see `reader.rs` for why). Opening a file validates every invariant the kernels rely on, so that after
 //! [`TokFile::open`] succeeds a kernel may index an embedding table by any token without a
 //! bounds check of its own.
 //!

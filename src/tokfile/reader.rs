@@ -1,7 +1,7 @@
-//! Opening token files: map, validate once, then hand out zero-copy typed views.
+//! Opening token files: read into memory, validate once, then hand out zero-copy typed views.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::format::{FormatError, Layout, PackParams, SplitLayout, SplitName, validate};
@@ -23,7 +23,7 @@ pub enum TokFileError {
 
 fn prefix(path: &Option<PathBuf>) -> String {
     path.as_ref()
-        .map(|p| format!("{}: ", p.display()))
+        .map(|p| format!("{}: ", crate::display::path(p)))
         .unwrap_or_default()
 }
 
@@ -64,19 +64,39 @@ impl From<FormatError> for TokFileError {
     }
 }
 
-/// The bytes behind a [`TokFile`]: a read-only map of the file, or an owned copy whose start
-/// is 8-byte aligned (for [`TokFile::from_bytes`], used by tests and fuzzers).
-enum Storage {
-    Mapped(memmap2::Mmap),
-    Owned { words: Vec<u64>, len: usize },
+/// The bytes behind a [`TokFile`]: an owned copy whose start is 8-byte aligned.
+///
+/// Not a memory map: a mapped file that another process truncates kills the reader with SIGBUS
+/// (which cannot be caught soundly), and one rewritten in place changes bytes that were already
+/// validated under a shared reference (undefined behaviour in Rust, and token ids the kernels
+/// trust). Validation reads every byte anyway (the checksums), so the copy costs about what the
+/// validation does, and it makes "validated once" true for as long as the `TokFile` lives.
+struct Storage {
+    words: Vec<u64>,
+    len: usize,
 }
 
 impl Storage {
     fn bytes(&self) -> &[u8] {
-        match self {
-            Storage::Mapped(map) => map,
-            Storage::Owned { words, len } => &bytemuck::cast_slice(words)[..*len],
-        }
+        &bytemuck::cast_slice(&self.words)[..self.len]
+    }
+
+    /// An aligned buffer of `len` zero bytes, or an error if memory for it cannot be had.
+    fn zeroed(len: usize) -> io::Result<Storage> {
+        let n = len.div_ceil(8);
+        let mut words = Vec::new();
+        words.try_reserve_exact(n).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                format!("cannot hold {len} bytes in memory"),
+            )
+        })?;
+        words.resize(n, 0);
+        Ok(Storage { words, len })
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut bytemuck::cast_slice_mut(&mut self.words)[..self.len]
     }
 }
 
@@ -97,9 +117,45 @@ impl std::fmt::Debug for TokFile {
     }
 }
 
+/// The whole of the regular file `path`, read into aligned memory. A folder, a device or a pipe
+/// is refused by name, and so is a file whose length changes while it is read.
+fn read_regular_file(path: &Path) -> io::Result<Storage> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}, not a token file", crate::text::file_kind(&meta)),
+        ));
+    }
+    let changed = || {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the file changed while reading (its length is not what it was when opened)",
+        )
+    };
+    let len = usize::try_from(meta.len()).map_err(|_| changed())?;
+    let mut storage = Storage::zeroed(len)?;
+    file.read_exact(storage.bytes_mut()).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            changed()
+        } else {
+            e
+        }
+    })?;
+    // Nothing may follow: a file that grew is not the one whose length we read.
+    if file.read(&mut [0u8; 1])? != 0 {
+        return Err(changed());
+    }
+    Ok(storage)
+}
+
 impl TokFile {
-    /// Maps `path` read-only and validates all of it (header, table, checksums, every token
-    /// and label). Cost: one pass over the file, about a millisecond per 10 MB.
+    /// Reads `path` (a regular file) into memory and validates all of it (header, table,
+    /// checksums, every token and label). Cost: one read and one pass over the file, a few
+    /// milliseconds per 10 MB. A file whose length changes while it is read is refused as
+    /// "changed while reading"; one rewritten in place fails its checksums. Once open, the
+    /// `TokFile` no longer depends on the file.
     pub fn open(path: impl AsRef<Path>) -> Result<TokFile, TokFileError> {
         let path = path.as_ref();
         let named = |e: TokFileError| e.with_path(path);
@@ -109,25 +165,7 @@ impl TokFile {
                     .into(),
             ));
         }
-        let file = File::open(path).map_err(|e| named(e.into()))?;
-        let len = file.metadata().map_err(|e| named(e.into()))?.len();
-        let storage = if len == 0 {
-            // An empty file cannot be mapped; it fails validation as too short all the same.
-            Storage::Owned {
-                words: Vec::new(),
-                len: 0,
-            }
-        } else {
-            // SAFETY: the map is read-only and we never hand out mutable access. As with every
-            // file mapping, the file must not be truncated or modified by another process while
-            // it is mapped; we validate once here and trust the bytes from then on. Trusting
-            // them is about numbers, not memory: the kernels index the tables with checked
-            // slice indexing, so even a file rewritten under us could cause a panic or wrong
-            // probabilities (or SIGBUS if truncated), never an out-of-bounds access.
-            let map =
-                unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|e| named(e.into()))?;
-            Storage::Mapped(map)
-        };
+        let storage = read_regular_file(path).map_err(|e| named(e.into()))?;
         let layout = validate(storage.bytes()).map_err(|e| named(e.into()))?;
         Ok(TokFile {
             storage,
@@ -138,12 +176,8 @@ impl TokFile {
 
     /// Validates a token file held in memory (copied into an aligned buffer).
     pub fn from_bytes(bytes: &[u8]) -> Result<TokFile, TokFileError> {
-        let mut words = vec![0u64; bytes.len().div_ceil(8)];
-        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
-        let storage = Storage::Owned {
-            words,
-            len: bytes.len(),
-        };
+        let mut storage = Storage::zeroed(bytes.len())?;
+        storage.bytes_mut().copy_from_slice(bytes);
         let layout = validate(storage.bytes())?;
         Ok(TokFile {
             storage,

@@ -43,7 +43,7 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Err(e) = fusedrnn::atomic::clean_up_on_interrupt("demo") {
+    if let Err(e) = fusedrnn::cli::clean_up_on_interrupt("demo") {
         eprintln!("demo: error: {e}");
         return ExitCode::FAILURE;
     }

@@ -77,7 +77,7 @@ impl std::str::FromStr for OrNone {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Err(e) = fusedrnn::atomic::clean_up_on_interrupt("imdb-pack") {
+    if let Err(e) = fusedrnn::cli::clean_up_on_interrupt("imdb-pack") {
         eprintln!("imdb-pack: error: {e}");
         return ExitCode::FAILURE;
     }

@@ -7,11 +7,11 @@ use fusedrnn::shape::SEQ_LEN;
 use serde_json::json;
 
 use crate::CliResult;
-use crate::score::Input;
+use crate::input::Input;
 
 pub fn run(input: &Input, as_json: bool) -> CliResult {
-    let (scorer, tok) = crate::score::prepare(input)?;
-    let seqs = crate::score::rows(&tok, input);
+    let (scorer, tok) = crate::input::prepare(input)?;
+    let seqs = crate::input::rows(&tok, input);
     let kernel = scorer.kernel();
     let arch = scorer.arch();
     if seqs.is_empty() {

@@ -1,5 +1,4 @@
-//! `fusedrnn import` (a Keras `.h5`/`.keras` file to our `.safetensors`), `fusedrnn export` (to
-//! PyTorch's `state_dict` names), and [`load_model`], which every `--model` goes through so that
+//! `fusedrnn import` (a Keras `.h5`/`.keras` file to our `.safetensors`), and [`load_model`], which every `--model` goes through so that
 //! a Keras file can be used directly (converted in memory).
 //!
 //! The Keras file is read by `fusedrnn-keras` (pure Rust, HDF5 and zip); its named tensors then
@@ -9,8 +8,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
-use fusedrnn::model::{Arch, Model, Naming};
+use clap::Args;
+use fusedrnn::model::{Arch, Model};
 use fusedrnn::shape::SEQ_LEN;
 use fusedrnn_keras::{KerasModel, Sniffed};
 
@@ -68,7 +67,8 @@ pub struct ImportArgs {
     pub out: PathBuf,
 }
 
-pub fn run_import(args: &ImportArgs) -> CliResult {
+pub fn run(args: &ImportArgs) -> CliResult {
+    crate::paths::check_out_file(&args.out, &[("MODEL", &args.model)])?;
     let (model, keras) = import(&args.model)?;
     model.save(&args.out)?;
     eprintln!(
@@ -85,49 +85,6 @@ pub fn run_import(args: &ImportArgs) -> CliResult {
             .as_deref()
             .map_or(String::new(), |v| format!(", Keras {v}")),
         args.out.display()
-    );
-    Ok(())
-}
-
-/// Which naming `export` writes.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ExportNames {
-    /// PyTorch `state_dict` names and layout (`lstm.weight_ih_l0 [32, 16]`, gates i,f,g,o; Keras'
-    /// bias as `bias_ih`, zeros as `bias_hh`): load with `load_state_dict`.
-    Torch,
-    /// Our own Keras names (`lstm.kernel [16, 32]`).
-    Keras,
-}
-
-/// `fusedrnn export MODEL --to torch --out T.safetensors`.
-#[derive(Args, Debug)]
-pub struct ExportArgs {
-    /// Model weights (.safetensors with either naming, or a Keras .h5 / .keras).
-    pub model: PathBuf,
-    /// Which names and layout to write.
-    #[arg(long)]
-    pub to: ExportNames,
-    /// Output .safetensors (written atomically).
-    #[arg(long)]
-    pub out: PathBuf,
-}
-
-pub fn run_export(args: &ExportArgs) -> CliResult {
-    let model = load_model(&args.model)?;
-    let naming = match args.to {
-        ExportNames::Torch => Naming::Torch,
-        ExportNames::Keras => Naming::Keras,
-    };
-    match naming {
-        Naming::Torch => model.save_torch(&args.out)?,
-        Naming::Keras => model.save(&args.out)?,
-    }
-    eprintln!(
-        "exported {} from {} to {} ({} names)",
-        model.arch(),
-        args.model.display(),
-        args.out.display(),
-        naming.name()
     );
     Ok(())
 }

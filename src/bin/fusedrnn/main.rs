@@ -2,8 +2,13 @@
 
 mod bench;
 mod data;
+mod eval;
+mod export;
 mod import;
-mod score;
+mod input;
+mod paths;
+mod predict;
+mod summary;
 mod train;
 
 use std::process::ExitCode;
@@ -32,14 +37,14 @@ enum Command {
     /// Convert a Keras model file (.h5 from tf.keras 2 or Keras 3, or .keras) to .safetensors.
     Import(import::ImportArgs),
     /// Write a model's weights under PyTorch's state_dict names (or our Keras names).
-    Export(import::ExportArgs),
+    Export(export::ExportArgs),
     /// Probabilities of every review of a split, as a float32 .npy in file order; or of raw
     /// review text (--word-index with --text or --stdin), one per line.
-    Predict(score::PredictArgs),
+    Predict(predict::PredictArgs),
     /// Throughput (reviews/s) and latency (one step, one review) of a model on this machine.
     Bench {
         #[command(flatten)]
-        input: score::Input,
+        input: input::Input,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -47,7 +52,7 @@ enum Command {
     /// Loss and accuracy of a model on a split (Keras' binary cross-entropy and accuracy).
     Eval {
         #[command(flatten)]
-        input: score::Input,
+        input: input::Input,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -66,25 +71,40 @@ fn default_threads() -> usize {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = fusedrnn::atomic::clean_up_on_interrupt("fusedrnn") {
+    if let Err(e) = fusedrnn::cli::clean_up_on_interrupt("fusedrnn") {
         eprintln!("fusedrnn: error: {e}");
         return ExitCode::FAILURE;
     }
     let result: CliResult = match cli.command {
         Command::Data(cmd) => data::run(cmd),
-        Command::Summary { model } => score::summary(&model),
-        Command::Import(args) => import::run_import(&args),
-        Command::Export(args) => import::run_export(&args),
-        Command::Predict(args) => score::predict(&args),
-        Command::Eval { input, json } => score::eval(&input, json),
+        Command::Summary { model } => summary::run(&model),
+        Command::Import(args) => import::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Eval { input, json } => eval::run(&input, json),
         Command::Bench { input, json } => bench::run(&input, json),
         Command::Train(args) => train::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("fusedrnn: error: {e}");
+            eprintln!("fusedrnn: error: {}", one_line(&e.to_string()));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `message` on one line: control characters (a newline in a file name, say) are shown escaped,
+/// so one error is one line and cannot forge another.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

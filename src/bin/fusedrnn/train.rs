@@ -25,11 +25,12 @@ pub struct TrainArgs {
     /// Input dropout rate in [0, 1), as Keras' `LSTM(8, dropout=…)` / `SimpleRNN(8, dropout=…)`.
     #[arg(long, default_value_t = 0.0, value_parser = parse_dropout, allow_negative_numbers = true)]
     pub dropout: f32,
-    /// Maximum number of epochs.
-    #[arg(long, default_value_t = 10, value_parser = at_least_one)]
+    /// Maximum number of epochs (1..=100000).
+    #[arg(long, default_value_t = 10, value_parser = in_range::<MAX_EPOCHS>)]
     pub epochs: usize,
-    /// Reviews per batch (the last batch of an epoch may be smaller).
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
+    /// Reviews per batch (1..=65536; one batch of the whole split if larger; the last batch of
+    /// an epoch may be smaller).
+    #[arg(long, default_value_t = 64, value_parser = in_range::<MAX_BATCH>)]
     pub batch_size: usize,
     /// RMSprop learning rate.
     #[arg(long, default_value_t = 1e-4, value_parser = parse_lr, allow_negative_numbers = true)]
@@ -43,13 +44,33 @@ pub struct TrainArgs {
     /// Threads (default: every core). Results do not depend on it.
     #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
-    /// Rows of the embedding / one-hot width (default: the data's num_words).
-    #[arg(long, value_parser = at_least_one)]
+    /// Rows of the embedding / one-hot width (default: the data's num_words; at least that,
+    /// at most 65536, what a model file holds).
+    #[arg(long, value_parser = in_range::<MAX_VOCAB>)]
     pub vocab: Option<usize>,
     /// Output folder (created if missing; its parent must exist): best.safetensors,
-    /// history.csv, loss.png.
+    /// history.csv, loss.png. An existing folder must be empty, unless --overwrite.
     #[arg(long)]
     pub out: PathBuf,
+    /// Train into an --out folder that already holds files, replacing an earlier run's
+    /// best.safetensors, history.csv and loss.png.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// Largest `--epochs`: far beyond any real run, small enough for the per-epoch history.
+const MAX_EPOCHS: usize = 100_000;
+/// Largest `--batch-size` (and no larger than the train split).
+const MAX_BATCH: usize = 1 << 16;
+/// Largest `--vocab`: what a model file can hold (u16 token ids).
+const MAX_VOCAB: usize = fusedrnn::model::MAX_VOCAB;
+
+/// A count flag in `1..=MAX`, checked before anything is allocated or created.
+fn in_range<const MAX: usize>(s: &str) -> Result<usize, String> {
+    match at_least_one(s)? {
+        n if n > MAX => Err(format!("{n} is not in 1..={MAX}")),
+        n => Ok(n),
+    }
 }
 
 /// A count flag (epochs, batch size, threads, vocab): a whole number of at least 1.
@@ -127,7 +148,7 @@ impl Observer for Cli {
 pub fn run(args: &TrainArgs) -> CliResult {
     let tok = TokFile::open(&args.data)?;
     let (train, val) = (tok.split(SplitName::Train), tok.split(SplitName::Val));
-    let cfg = TrainConfig {
+    let mut cfg = TrainConfig {
         arch: args.arch,
         vocab: args.vocab.unwrap_or(tok.num_words()),
         epochs: args.epochs,
@@ -139,9 +160,19 @@ pub fn run(args: &TrainArgs) -> CliResult {
         threads: args.threads.unwrap_or_else(crate::default_threads),
     };
     cfg.check(&train, &val, tok.num_words())
-        .map_err(|e| format!("{}: {e}", args.data.display()))?;
+        .map_err(|e| format!("{:?}: {e}", args.data))?;
+    if cfg.batch_size > train.len() {
+        // Keras' fit does the same: one batch holding the whole split. Clamping keeps the
+        // batch buffers sized by the data, not by the flag.
+        eprintln!(
+            "note: --batch-size {} is larger than the train split ({} reviews): one batch per epoch",
+            cfg.batch_size,
+            train.len()
+        );
+        cfg.batch_size = train.len();
+    }
     let kernel = Kernel::select()?;
-    create_out_dir(&args.out)?;
+    prepare_out_dir(&args.out, args.overwrite)?;
     eprintln!(
         "training {} on {} reviews, validating on {} ({} kernel, {} threads)",
         cfg.arch,
@@ -174,10 +205,59 @@ pub fn run(args: &TrainArgs) -> CliResult {
     Ok(())
 }
 
-/// Creates `dir` (not its parents) unless it is already a folder.
-fn create_out_dir(dir: &Path) -> Result<(), String> {
-    if dir.is_dir() {
+/// What a run writes into its folder.
+const RUN_FILES: [&str; 3] = ["best.safetensors", "history.csv", "loss.png"];
+
+/// Creates `dir` (not its parents), or accepts an existing empty folder; a folder holding files
+/// is refused unless `overwrite`, and then the earlier run's files are removed first, so that an
+/// interrupted new run never leaves them beside its own.
+fn prepare_out_dir(dir: &Path, overwrite: bool) -> Result<(), String> {
+    let meta = match fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return fs::create_dir(dir).map_err(|e| {
+                let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+                match parent {
+                    Some(p) if !p.is_dir() => {
+                        format!("cannot create --out {dir:?}: its parent {p:?} is not a folder")
+                    }
+                    _ => format!("cannot create --out {dir:?}: {e}"),
+                }
+            });
+        }
+        Err(e) => return Err(format!("cannot use --out {dir:?}: {e}")),
+    };
+    if !meta.is_dir() {
+        return Err(format!("--out {dir:?} is a file, not a folder"));
+    }
+    let mut entries: Vec<String> = fs::read_dir(dir)
+        .map_err(|e| format!("cannot read --out {dir:?}: {e}"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if entries.is_empty() {
         return Ok(());
     }
-    fs::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+    if !overwrite {
+        entries.sort();
+        let shown = entries
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(format!(
+            "--out {dir:?} already holds files ({shown}{}): give a new or empty folder, or \
+             --overwrite to replace that run",
+            if entries.len() > 3 { ", ..." } else { "" }
+        ));
+    }
+    for name in RUN_FILES {
+        match fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot remove {:?}: {e}", dir.join(name))),
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,273 @@
+//! Models: open one (weights and word index), ask what it is, score a whole review with it.
+
+use std::ffi::{CStr, c_char};
+use std::sync::Arc;
+
+use fusedrnn::infer::Scorer;
+use fusedrnn::kernels::Kernel;
+use fusedrnn::model::Arch;
+use fusedrnn::shape::SEQ_LEN;
+use fusedrnn::text::{Tokenizer, TokenizerConfig};
+
+use crate::handle::{
+    FUSEDRNN_MAX_IDS, free_handle, into_handle, path_arg, slice_arg, state_ref, text_arg, write_out,
+};
+use crate::status::{Error, Status, guard};
+
+/// What a model handle owns, shared with its sessions.
+pub(crate) struct Loaded {
+    pub(crate) scorer: Scorer,
+    pub(crate) tokenizer: Tokenizer,
+}
+
+/// An open model (`fusedrnn_model`): weights folded for this CPU's kernel, and the tokenizer of
+/// its word index. Opaque: C only holds pointers to it (each one a tagged model state, see
+/// `handle.rs`).
+pub struct Model {
+    _opaque: [u8; 0],
+}
+
+/// What a model handle owns.
+pub(crate) struct ModelState {
+    pub(crate) loaded: Arc<Loaded>,
+}
+
+/// The model `model` points to, if it is a live model handle.
+///
+/// # Safety
+/// `model` is NULL or a handle from this library that has not been freed.
+pub(crate) unsafe fn model_ref<'a>(model: *const Model) -> Result<&'a ModelState, Error> {
+    // SAFETY: the caller's contract; a model is never written after it is opened.
+    unsafe { state_ref(model) }
+}
+
+/// Opens a model: weights from `model_path` (`.safetensors`, Keras or PyTorch tensor names; LSTM,
+/// SimpleRNN or one-hot SimpleRNN) and the word index from `word_index_path`
+/// (`imdb_word_index.json`, word → rank). Words become ids as
+/// `keras.datasets.imdb.load_data(num_words = the model's vocabulary)` makes them: rank + 3, start
+/// char 1, out-of-vocabulary 2.
+///
+/// On success `*out` is the new model, to be released with `fusedrnn_model_free()`. The kernel is
+/// the fastest this CPU runs, unless the environment variable `FUSEDRNN_KERNEL`
+/// (`reference` | `portable` | `avx2-fma`) asks for another.
+///
+/// # Safety
+/// Both paths are NUL-terminated strings; `out` is valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_model_open(
+    model_path: *const c_char,
+    word_index_path: *const c_char,
+    out: *mut *mut Model,
+) -> Status {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::new(Status::ERR_INVALID_ARGUMENT, "out is NULL"));
+        }
+        // SAFETY: the caller passes NUL-terminated strings (NULL is refused inside).
+        let model_path = unsafe { path_arg(model_path, "model_path") }?;
+        // SAFETY: as above.
+        let index_path = unsafe { path_arg(word_index_path, "word_index_path") }?;
+        let model = fusedrnn::model::Model::load(model_path).map_err(|e| {
+            let status = match e {
+                fusedrnn::model::ModelError::Io { .. } => Status::ERR_IO,
+                _ => Status::ERR_BAD_MODEL,
+            };
+            Error::new(status, e.to_string())
+        })?;
+        let kernel = Kernel::select().map_err(|e| Error::new(Status::ERR_KERNEL, e.to_string()))?;
+        let scorer = Scorer::new(&model, kernel);
+        let num_words = u32::try_from(scorer.vocab()).map_err(|_| {
+            Error::new(
+                Status::ERR_BAD_MODEL,
+                "the model's vocabulary does not fit u32",
+            )
+        })?;
+        let config = TokenizerConfig {
+            num_words: Some(num_words),
+            ..TokenizerConfig::default()
+        };
+        let tokenizer = Tokenizer::from_file(index_path, config).map_err(|e| {
+            let status = match e {
+                fusedrnn::text::TextError::Io { .. } => Status::ERR_IO,
+                _ => Status::ERR_BAD_WORD_INDEX,
+            };
+            Error::new(status, e.to_string())
+        })?;
+        if tokenizer.max_id() as usize >= scorer.vocab() || tokenizer.max_id() > u16::MAX.into() {
+            return Err(Error::new(
+                Status::ERR_BAD_WORD_INDEX,
+                format!(
+                    "word index {}: its tokenizer emits ids up to {} (start {}, oov {}), but the \
+                     vocabulary of model {} is {}: not a model for this index",
+                    fusedrnn::display::path(index_path),
+                    tokenizer.max_id(),
+                    config.start_char,
+                    config.oov_char,
+                    fusedrnn::display::path(model_path),
+                    scorer.vocab()
+                ),
+            ));
+        }
+        let model = into_handle::<Model>(ModelState {
+            loaded: Arc::new(Loaded { scorer, tokenizer }),
+        });
+        // SAFETY: checked non-NULL above; the caller guarantees it is valid for writes.
+        unsafe { out.write(model) };
+        Ok(())
+    })
+}
+
+/// Releases a model from `fusedrnn_model_open()`. NULL is a no-op. Sessions made from it stay
+/// usable (they hold the model until their own free).
+///
+/// # Safety
+/// `model` is NULL or a live model handle; it must not be used after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_model_free(model: *mut Model) {
+    // SAFETY: the caller passes NULL or a live handle from `fusedrnn_model_open`.
+    let _ = guard(|| unsafe { free_handle(model) });
+}
+
+/// The model's vocabulary (rows of its input table; every token id must be below it), or 0 if
+/// `model` is not a model.
+///
+/// # Safety
+/// `model` is NULL or a live model handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_model_vocab(model: *const Model) -> usize {
+    let mut vocab = 0;
+    let _ = guard(|| {
+        // SAFETY: the caller passes NULL or a live handle.
+        vocab = unsafe { model_ref(model) }?.loaded.scorer.vocab();
+        Ok(())
+    });
+    vocab
+}
+
+/// The model's architecture: `"lstm"`, `"rnn"` or `"rnn-onehot"` (a static string), or `""` if
+/// `model` is not a model.
+///
+/// # Safety
+/// `model` is NULL or a live model handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_model_arch(model: *const Model) -> *const c_char {
+    let mut name: &'static CStr = c"";
+    let _ = guard(|| {
+        // SAFETY: the caller passes NULL or a live handle.
+        name = match unsafe { model_ref(model) }?.loaded.scorer.arch() {
+            Arch::Lstm => c"lstm",
+            Arch::Rnn => c"rnn",
+            Arch::RnnOneHot => c"rnn-onehot",
+        };
+        Ok(())
+    });
+    name.as_ptr()
+}
+
+/// The kernel that runs the model on this CPU, e.g. `"x86_64-avx2-fma"` (a static string), or
+/// `""` if `model` is not a model.
+///
+/// # Safety
+/// `model` is NULL or a live model handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_model_kernel(model: *const Model) -> *const c_char {
+    let mut name: &'static CStr = c"";
+    let _ = guard(|| {
+        // SAFETY: the caller passes NULL or a live handle.
+        name = match unsafe { model_ref(model) }?.loaded.scorer.kernel() {
+            Kernel::Reference => c"reference",
+            Kernel::Portable => c"portable-wide",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2Fma(_) => c"x86_64-avx2-fma",
+        };
+        Ok(())
+    });
+    name.as_ptr()
+}
+
+/// Probability (the model's sigmoid output) that the review `utf8[0..len]` is positive, as the
+/// notebook computes it: words → ids, `pad_sequences(maxlen=100)` (pads and truncates at the
+/// front), the model. The text need not be NUL-terminated (`len` bytes are read; `utf8` may be
+/// NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`; `len` above
+/// `FUSEDRNN_MAX_TEXT_BYTES` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
+///
+/// Allocates nothing; any number of threads may score with one model at once.
+///
+/// # Safety
+/// `model` is a live model handle; `utf8` is valid for reading `len` bytes; `prob` is valid for
+/// writing a float.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_score_text(
+    model: *const Model,
+    utf8: *const c_char,
+    len: usize,
+    prob: *mut f32,
+) -> Status {
+    guard(|| {
+        // SAFETY: the caller passes a live handle.
+        let loaded = &unsafe { model_ref(model) }?.loaded;
+        // SAFETY: the caller guarantees `len` readable bytes at `utf8`.
+        let text = unsafe { text_arg(utf8, len) }?;
+        let row = loaded.tokenizer.padded(text);
+        let p = loaded
+            .scorer
+            .score_one(&row)
+            .map_err(|e| Error::new(Status::ERR_INTERNAL, e.to_string()))?;
+        // SAFETY: the caller guarantees `prob` is NULL or valid for writes.
+        unsafe { write_out(prob, p, "prob") }
+    })
+}
+
+/// Probability for a review given as token ids (`n` of them at `ids`), as the model sees them
+/// after `pad_sequences(maxlen=100)`: more than 100 keeps the last 100, fewer are preceded by pad
+/// (0) ids. Include the start char (1) first, as `load_data` does. An id that is negative or not
+/// below `fusedrnn_model_vocab()` is `FUSEDRNN_ERR_BAD_TOKEN` (not mapped to the oov id: that
+/// would hide a mismatched vocabulary); every one of the `n` ids is checked, also those the
+/// truncation drops. `n` above `FUSEDRNN_MAX_IDS` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `model` is a live model handle; `ids` is valid for reading `n` ids (may be NULL when `n` is
+/// 0); `prob` is valid for writing a float.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_score_ids(
+    model: *const Model,
+    ids: *const i32,
+    n: usize,
+    prob: *mut f32,
+) -> Status {
+    guard(|| {
+        // SAFETY: the caller passes a live handle.
+        let scorer = &unsafe { model_ref(model) }?.loaded.scorer;
+        // SAFETY: the caller guarantees `n` readable ids at `ids`; the length is checked first.
+        let ids = unsafe { slice_arg(ids, n, FUSEDRNN_MAX_IDS, ("ids", "n")) }?;
+        // Every id, not only the 100 that pad_sequences keeps: a bad one anywhere is a caller's
+        // mismatched vocabulary.
+        check_ids(ids, scorer.vocab())?;
+        let kept = &ids[n.saturating_sub(SEQ_LEN)..];
+        let mut row = [0u16; SEQ_LEN];
+        let first = SEQ_LEN - kept.len();
+        for (slot, &id) in row[first..].iter_mut().zip(kept) {
+            // Checked above: every id is in 0..vocab, and vocab <= 65536.
+            *slot = id as u16;
+        }
+        let p = scorer
+            .score_one(&row)
+            .map_err(|e| Error::new(Status::ERR_INTERNAL, e.to_string()))?;
+        // SAFETY: the caller guarantees `prob` is NULL or valid for writes.
+        unsafe { write_out(prob, p, "prob") }
+    })
+}
+
+/// Refuses the first id that is negative or not below `vocab` (`FUSEDRNN_ERR_BAD_TOKEN`, with its
+/// position). `vocab` is at most 65,536, so every id that passes fits `u16`.
+pub(crate) fn check_ids(ids: &[i32], vocab: usize) -> Result<(), Error> {
+    match ids.iter().position(|&id| {
+        usize::try_from(id).map_or(true, |t| t >= vocab || t > usize::from(u16::MAX))
+    }) {
+        None => Ok(()),
+        Some(at) => Err(Error::new(
+            Status::ERR_BAD_TOKEN,
+            format!("id {} at position {at} is not in 0..{vocab}", ids[at]),
+        )),
+    }
+}

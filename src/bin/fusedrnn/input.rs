@@ -1,0 +1,76 @@
+//! What `eval`, `predict --data` and `bench` share: the `--model` / `--data` / `--split` /
+//! `--threads` flags, and the model and split they name, opened and checked against each other.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use fusedrnn::infer::{Scorer, with_threads};
+use fusedrnn::kernels::Kernel;
+use fusedrnn::shape::SEQ_LEN;
+use fusedrnn::tokfile::{SplitName, TokFile};
+
+/// Where the model and the data come from.
+#[derive(Args, Debug)]
+pub struct Input {
+    /// Model weights (.safetensors, Keras or PyTorch tensor names; or a Keras .h5 / .keras).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Packed token file (from imdb-pack).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Which split to use.
+    #[arg(long, default_value = "test")]
+    pub split: SplitName,
+    /// Threads (default: every core).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+}
+
+impl Input {
+    pub fn threads(&self) -> usize {
+        self.threads
+            .map_or_else(crate::default_threads, |t| t as usize)
+    }
+}
+
+/// A split scored by a model.
+pub struct Scored {
+    pub scorer: Scorer,
+    pub tok: TokFile,
+    pub probs: Vec<f32>,
+}
+
+/// Loads the model with the kernel for this CPU, opens the token file, and checks that the
+/// chosen split can be scored by the model (row length, vocabulary).
+pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::Error>> {
+    let model = crate::import::load_model(&input.model)?;
+    let scorer = Scorer::new(&model, Kernel::select()?);
+    let tok = TokFile::open(&input.data)?;
+    scorer
+        .check(&tok.split(input.split), tok.num_words())
+        .map_err(|e| {
+            format!(
+                "{} with {}: {e}",
+                input.model.display(),
+                input.data.display()
+            )
+        })?;
+    Ok((scorer, tok))
+}
+
+/// The rows of a split [`prepare`] checked.
+pub fn rows<'a>(tok: &'a TokFile, input: &Input) -> &'a [[u16; SEQ_LEN]] {
+    tok.split(input.split)
+        .rows_fixed::<SEQ_LEN>()
+        .expect("checked: SEQ_LEN tokens per row")
+}
+
+/// Loads the model and the split, checks they fit together and scores the split.
+pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
+    let (scorer, tok) = prepare(input)?;
+    let mut probs = vec![0.0; rows(&tok, input).len()];
+    with_threads(input.threads(), || {
+        scorer.score(rows(&tok, input), &mut probs)
+    })?;
+    Ok(Scored { scorer, tok, probs })
+}

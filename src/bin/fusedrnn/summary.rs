@@ -1,0 +1,11 @@
+//! `fusedrnn summary`: a Keras-style table of a model's layers and parameter counts.
+
+use std::path::Path;
+
+use crate::CliResult;
+
+pub fn run(model: &Path) -> CliResult {
+    let m = crate::import::load_model(model)?;
+    fusedrnn::outln!("{}", m.summary().trim_end());
+    Ok(())
+}
