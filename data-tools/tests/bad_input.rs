@@ -471,3 +471,40 @@ fn shapes_near_overflow_are_refused_in_bounded_memory() {
         }
     }
 }
+
+/// `--out` naming the input itself — by the same path, a symlink or a hard link — is refused
+/// before anything is read, and the npz is left byte for byte as it was.
+#[test]
+fn out_equal_to_the_npz_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let npz = dir.path().join("imdb.npz");
+    std::fs::copy(fixtures().join("small_p4_deflated.npz"), &npz).unwrap();
+    let before = std::fs::read(&npz).unwrap();
+    let link = dir.path().join("link.tok");
+    std::os::unix::fs::symlink(&npz, &link).unwrap();
+    let hard = dir.path().join("hard.tok");
+    std::fs::hard_link(&npz, &hard).unwrap();
+    let dotted = dir.path().join(".").join("imdb.npz");
+    for out in [&npz, &link, &hard, &dotted] {
+        let o = imdb_pack(&[
+            "--npz",
+            npz.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{}: {stderr}", out.display());
+        assert!(
+            stderr.contains("same file as --npz") && stderr.lines().count() == 1,
+            "{}: {stderr}",
+            out.display()
+        );
+        assert_eq!(std::fs::read(&npz).unwrap(), before, "{}", out.display());
+    }
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}

@@ -97,6 +97,10 @@ fn run(args: &Args) -> Result<(), fusedrnn_data_tools::Error> {
             args.val_split
         )));
     }
+    // Before anything is read: an --out that is the --npz itself (however spelled or linked), a
+    // folder or a device would lose the input or be replaced by the rename.
+    fusedrnn::cli::paths::check_out_file(&args.out, &[("--npz", &args.npz)])
+        .map_err(fusedrnn_data_tools::Error::Config)?;
     let cfg = PackConfig {
         num_words: args.num_words.0,
         maxlen: args.maxlen,

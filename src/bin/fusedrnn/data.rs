@@ -132,7 +132,7 @@ fn info(file: &Path, as_json: bool) -> CliResult {
 }
 
 fn hist(file: &Path, out: &Path, split: SplitName, bins: usize) -> CliResult {
-    crate::paths::check_out_file(out, &[("FILE", file)])?;
+    fusedrnn::cli::paths::check_out_file(out, &[("FILE", file)])?;
     let tok = TokFile::open(file)?;
     let s = tok.split(split);
     if s.is_empty() {

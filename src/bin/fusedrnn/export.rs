@@ -32,7 +32,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: &ExportArgs) -> CliResult {
-    crate::paths::check_out_file(&args.out, &[("MODEL", &args.model)])?;
+    fusedrnn::cli::paths::check_out_file(&args.out, &[("MODEL", &args.model)])?;
     let model = load_model(&args.model)?;
     let naming = match args.to {
         ExportNames::Torch => Naming::Torch,

@@ -68,7 +68,7 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: &ImportArgs) -> CliResult {
-    crate::paths::check_out_file(&args.out, &[("MODEL", &args.model)])?;
+    fusedrnn::cli::paths::check_out_file(&args.out, &[("MODEL", &args.model)])?;
     let (model, keras) = import(&args.model)?;
     model.save(&args.out)?;
     eprintln!(

@@ -6,7 +6,6 @@ mod eval;
 mod export;
 mod import;
 mod input;
-mod paths;
 mod predict;
 mod summary;
 mod train;

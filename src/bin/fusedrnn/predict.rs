@@ -230,7 +230,10 @@ impl BoundedLines {
 const PREDICT_CHUNK: usize = 1 << 18;
 
 fn predict_split(input: &Input, out: &Path) -> CliResult {
-    crate::paths::check_out_file(out, &[("--data", &input.data), ("--model", &input.model)])?;
+    fusedrnn::cli::paths::check_out_file(
+        out,
+        &[("--data", &input.data), ("--model", &input.model)],
+    )?;
     let (scorer, tok) = prepare(input)?;
     let seqs = rows(&tok, input);
     let kernel = scorer.kernel();

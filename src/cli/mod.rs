@@ -1,7 +1,10 @@
 //! What the command-line tools (`fusedrnn`, and data-tools' `imdb-pack` and `demo`) share at run
-//! time, behind the `cli` feature: the interrupt handler and printing results to stdout. These
+//! time, behind the `cli` feature: the interrupt handler, printing results to stdout, and the
+//! checks on `--out` paths ([`paths`]). These
 //! are the binaries' decisions (exit codes, quitting on a closed pipe), kept here once so the
 //! three programs behave alike; the library proper never ends the process, it returns errors.
+
+pub mod paths;
 
 use std::fmt;
 use std::io::{self, Write};

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use fusedrnn::display;
+use crate::display;
 
 /// Refuses an `--out` file that cannot be what the user meant: a path ending in `/`, an existing
 /// folder, device or pipe (an atomic rename would replace it), a path whose folder is missing or
