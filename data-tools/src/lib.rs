@@ -12,6 +12,7 @@
 //! needs it too, and cannot depend on this crate, which depends on the `fusedrnn` library.
 
 pub mod keras;
+pub mod load;
 pub mod locate;
 pub mod npy;
 pub mod npz;
