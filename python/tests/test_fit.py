@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -207,3 +208,33 @@ def test_ctrl_c_during_fit_raises_keyboard_interrupt_and_keeps_the_checkpoint(
     assert model.arch == "lstm"
     leftovers = [p for p in os.listdir(tmp_path) if p != "best.h5"]
     assert leftovers == [], leftovers
+
+
+TRAIN_PARITY = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "train_parity"
+
+
+@pytest.mark.parametrize("arch", ["lstm", "rnn", "rnn-onehot"])
+def test_one_fit_step_equals_keras_train_on_batch(arch: str) -> None:
+    """From Keras' initial weights, one RMSprop step on Keras' first batch (fit with
+    batch_size=64 over those 64 rows, so one step whatever the shuffle) gives Keras' weights
+    after `train_on_batch` within 1e-4 relative per tensor (DESIGN.md's training bound), and
+    Keras' reported batch loss."""
+    from conftest import need
+
+    meta = json.loads(need(TRAIN_PARITY / "train_parity.json").read_text())
+    x = np.load(TRAIN_PARITY / "tokens.npy")[:64]
+    y = np.load(TRAIN_PARITY / "labels.npy")[:64]
+    m = fusedrnn.load_model(TRAIN_PARITY / f"{arch}.step0.safetensors")
+    m.compile(
+        optimizer=optimizers.RMSprop(learning_rate=meta["learning_rate"]),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    h = m.fit(x, y, batch_size=64, epochs=1, validation_data=(x, y), verbose=0)
+    want = fusedrnn.load_model(TRAIN_PARITY / f"{arch}.step1.safetensors").get_weights()
+    for got, ref in zip(m.get_weights(), want):
+        err = np.abs(got.astype(np.float64) - ref).max()
+        assert err <= 1e-4 * np.abs(ref).max() + 1e-7, (arch, got.shape, err)
+    keras = meta["archs"][arch]
+    assert h.history["loss"][0] == pytest.approx(keras["batch_loss"][0], rel=1e-5)
+    assert h.history["accuracy"][0] == pytest.approx(keras["batch_accuracy"][0])
