@@ -9,6 +9,7 @@ use fusedrnn_data_tools::keras::{SizeArg, pad_row_with, sklearn_split};
 use fusedrnn_data_tools::load::{LoadConfig, Reviews, load_data};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use pyo3::exceptions::PyMemoryError;
 use pyo3::prelude::*;
 
 use crate::errors::{data_error, os_error, value_error};
@@ -88,17 +89,18 @@ pub fn pad_sequences<'py>(
     {
         return Err(bad());
     }
-    let cells = n
-        .checked_mul(maxlen)
-        .ok_or_else(|| value_error("n × maxlen overflows"))?;
-    // A hostile maxlen must not size an allocation: refuse what numpy itself could not hold.
+    // A hostile maxlen must not abort the process on allocation: reserve fallibly, and report
+    // what numpy would (MemoryError).
+    let too_large = || PyMemoryError::new_err(format!("{n} rows × maxlen {maxlen}: too large"));
+    let cells = n.checked_mul(maxlen).ok_or_else(too_large)?;
     if cells > isize::MAX as usize / 8 {
-        return Err(value_error(format!(
-            "{n} rows × maxlen {maxlen} is too large"
-        )));
+        return Err(too_large());
     }
+    let mut buf: Vec<i64> = Vec::new();
+    buf.try_reserve_exact(cells).map_err(|_| too_large())?;
     let out = py.detach(|| {
-        let mut out = Array2::<i64>::from_elem((n, maxlen), value);
+        buf.resize(cells, value);
+        let mut out = Array2::from_shape_vec((n, maxlen), buf).expect("n × maxlen cells");
         for (i, mut row) in out.rows_mut().into_iter().enumerate() {
             let seq = &values[offsets[i] as usize..offsets[i + 1] as usize];
             if seq.is_empty() {

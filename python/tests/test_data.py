@@ -166,3 +166,8 @@ def test_pad_sequences_refuses_what_it_cannot_do() -> None:
 def test_goldens_record_their_generator() -> None:
     assert "sklearn" in GOLDENS["versions"] and "keras" in GOLDENS["versions"]
     assert os.path.exists(PY_FIXTURES / "gen_goldens.py")
+
+
+def test_pad_sequences_hostile_maxlen_is_a_memory_error_not_a_crash() -> None:
+    with pytest.raises(MemoryError):
+        fusedrnn.pad_sequences([[1, 2]], maxlen=2**62)
