@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -226,25 +228,35 @@ def test_one_hot_input_equals_ids() -> None:
 
 
 def test_two_threads_predict_at_once() -> None:
-    """The GIL is released in predict: while one thread is inside a long predict, another
-    thread runs Python code (it counts) — shown by overlap, not by timing."""
+    """The GIL is released in predict: while one thread is inside a long predict, the other
+    runs Python (and fusedrnn) — shown by overlap, not by timing. With the GIL held, the main
+    thread could not even wake from its sleep until the long predict had returned."""
     m = lstm()
-    x = np.random.RandomState(4).randint(0, 500, size=(200_000, 100)).astype(np.int32)
-    started, counted = threading.Event(), []
-    results = {}
+    x = np.random.RandomState(4).randint(0, 500, size=(300_000, 100)).astype(np.int32)
+    started = threading.Event()
+    done: dict = {}
+    counted = []
 
     def long_predict() -> None:
         started.set()
-        results["big"] = m.predict(x)
+        done["big"] = m.predict(x)
 
-    t = threading.Thread(target=long_predict)
-    t.start()
-    started.wait()
-    while t.is_alive():  # Python keeps running here only if predict released the GIL
-        counted.append(m.predict(x[:8]))
-    t.join()
-    assert len(counted) > 1, "no Python ran beside the long predict: the GIL was held"
-    np.testing.assert_array_equal(counted[0], results["big"][:8])
+    # No forced GIL hand-over for 100 s: a thread holding the GIL keeps it until it blocks or
+    # releases it, so the main thread can run during the long predict only if predict released it.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    try:
+        t = threading.Thread(target=long_predict)
+        t.start()
+        started.wait()
+        time.sleep(0.02)  # let the other thread enter predict
+        while "big" not in done:
+            counted.append(m.predict(x[:8]))
+        t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(counted) > 3, "no Python ran beside the long predict: the GIL was held"
+    np.testing.assert_array_equal(counted[0], done["big"][:8])
 
 
 def test_summary_names_layers(capsys: pytest.CaptureFixture) -> None:
