@@ -22,6 +22,8 @@ from .utils import current_seed
 
 SEQ_LEN: int = _native.SEQ_LEN
 _ACCURACY = ("accuracy", "acc", "binary_accuracy")
+# Native-order integer dtypes the extension reads in place (any shape error is raised there).
+_FAST_DTYPES = frozenset(np.dtype(t) for t in (np.int32, np.int64, np.uint16, np.uint8))
 
 
 def _onehot_to_ids(a: np.ndarray, vocab: int) -> np.ndarray:
@@ -199,7 +201,10 @@ class Sequential:
         callbacks: Any = None,
     ) -> np.ndarray:
         """Probabilities, float32 ``[n, 1]`` (``batch_size`` does not change the result)."""
-        return self._model().predict(self._ids(x)).reshape(-1, 1)
+        native = self._native
+        if native is not None and type(x) is np.ndarray and x.ndim == 2 and x.dtype in _FAST_DTYPES:
+            return native.predict(x)  # the common case, kept short
+        return self._model().predict(self._ids(x))
 
     def __call__(self, x: Any) -> np.ndarray:
         """Same as :meth:`predict`."""

@@ -8,8 +8,12 @@ use fusedrnn::infer::{Scorer, evaluate};
 use fusedrnn::model::{Arch, Model as Weights};
 use fusedrnn::text::{TextSession, Tokenizer, TokenizerConfig};
 use fusedrnn::train::{Layout, init_params};
-use numpy::{PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn};
-use numpy::{PyUntypedArrayMethods, ndarray::IxDyn};
+use numpy::PyUntypedArrayMethods;
+use numpy::ndarray::{Array2, IxDyn};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArray1,
+    PyReadonlyArrayDyn,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rayon::prelude::*;
@@ -142,14 +146,17 @@ impl Model {
         self.weights.summary()
     }
 
-    /// Probabilities `[n]` float32 of a `[n, 100]` integer array of token ids.
+    /// Probabilities `[n, 1]` float32 (Keras' `predict` shape) of a `[n, 100]` integer array of
+    /// token ids; the vector becomes the array's buffer without a copy.
     fn predict<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let probs = self.probs(py, x)?;
-        Ok(PyArray1::from_vec(py, probs))
+        let n = probs.len();
+        let column = Array2::from_shape_vec((n, 1), probs).map_err(value_error)?;
+        Ok(column.into_pyarray(py))
     }
 
     /// `(loss, accuracy)` as Keras' `evaluate` computes binary cross-entropy and accuracy.
