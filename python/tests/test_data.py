@@ -171,3 +171,24 @@ def test_goldens_record_their_generator() -> None:
 def test_pad_sequences_hostile_maxlen_is_a_memory_error_not_a_crash() -> None:
     with pytest.raises(MemoryError):
         fusedrnn.pad_sequences([[1, 2]], maxlen=2**62)
+
+
+def test_shared_imdb_equals_real_keras_and_sklearn(shared_npz: Path) -> None:
+    """The notebook's preprocessing of the real imdb.npz through the Python API gives the
+    sha256s real Keras 3.15.1 + scikit-learn 1.9.1 gave (data-tools' fixture)."""
+    import hashlib
+
+    want = json.loads((DATA_FIXTURES / "shared_imdb_expected.json").read_text())
+    if hashlib.sha256(shared_npz.read_bytes()).hexdigest() != want["npz_sha256"]:
+        pytest.skip("a different imdb.npz than the fixture's")
+    (x, y), (xt, yt) = imdb.load_data(path=str(shared_npz), num_words=500)
+    xtr, xv, ytr, yv = fusedrnn.train_test_split(x, y, test_size=0.2, random_state=42)
+    for name, rows, labels in (("train", xtr, ytr), ("val", xv, yv), ("test", xt, yt)):
+        padded = fusedrnn.pad_sequences(rows, maxlen=100)
+        split = want["splits"][name]
+        assert len(padded) == split["count"]
+        sha = hashlib.sha256(padded.astype("<u2").tobytes()).hexdigest()
+        assert sha == split["tokens_sha256"], name
+        assert hashlib.sha256(labels.astype("u1").tobytes()).hexdigest() == split["labels_sha256"]
+        lengths = np.array([len(r) for r in rows], dtype="<u4")
+        assert hashlib.sha256(lengths.tobytes()).hexdigest() == split["lengths_sha256"]
