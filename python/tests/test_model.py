@@ -266,5 +266,5 @@ def test_summary_names_layers(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_native_module_reports_kernel() -> None:
-    assert _native.kernel_name() in ("reference", "portable", "x86_64-avx2-fma")
+    assert _native.kernel_name() in ("reference", "portable-wide", "x86_64-avx2-fma")
     assert _native.SEQ_LEN == 100
