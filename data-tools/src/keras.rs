@@ -122,6 +122,11 @@ pub fn train_test_split(
 
 /// `pad_sequences` for one row: writes `seq` into `out` (`maxlen` long), padded with 0.
 pub fn pad_row(seq: &[u16], out: &mut [u16], padding: Side, truncating: Side) {
+    pad_row_with(seq, out, 0, padding, truncating);
+}
+
+/// `pad_sequences(..., value=value)` for one row of any element type.
+pub fn pad_row_with<T: Copy>(seq: &[T], out: &mut [T], value: T, padding: Side, truncating: Side) {
     let maxlen = out.len();
     let kept = if seq.len() <= maxlen {
         seq
@@ -131,16 +136,149 @@ pub fn pad_row(seq: &[u16], out: &mut [u16], padding: Side, truncating: Side) {
             Side::Post => &seq[..maxlen],
         }
     };
-    out.fill(0);
+    out.fill(value);
     match padding {
         Side::Pre => out[maxlen - kept.len()..].copy_from_slice(kept),
         Side::Post => out[..kept.len()].copy_from_slice(kept),
     }
 }
 
+/// A `test_size` / `train_size` argument of sklearn's `train_test_split`: a float is a fraction
+/// of the rows, an int a count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SizeArg {
+    Fraction(f64),
+    Count(i64),
+}
+
+/// `(n_train, n_test)` as sklearn's `_validate_shuffle_split` computes them (test default 0.25),
+/// with its error messages' content.
+pub fn sklearn_split_sizes(
+    n: usize,
+    test_size: Option<SizeArg>,
+    train_size: Option<SizeArg>,
+) -> Result<(usize, usize), String> {
+    let test_size = match (test_size, train_size) {
+        (None, None) => Some(SizeArg::Fraction(0.25)),
+        (t, _) => t,
+    };
+    for (arg, name) in [(test_size, "test_size"), (train_size, "train_size")] {
+        match arg {
+            Some(SizeArg::Count(k)) if k <= 0 || k as u128 >= n as u128 => {
+                return Err(format!(
+                    "{name}={k} should be either positive and smaller than the number of samples {n} or a float in the (0, 1) range"
+                ));
+            }
+            Some(SizeArg::Fraction(f)) if !(f > 0.0 && f < 1.0) => {
+                return Err(format!(
+                    "{name}={f} should be either positive and smaller than the number of samples {n} or a float in the (0, 1) range"
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let (Some(SizeArg::Fraction(a)), Some(SizeArg::Fraction(b))) = (train_size, test_size)
+        && a + b > 1.0
+    {
+        return Err(format!(
+            "The sum of test_size and train_size = {}, should be in the (0, 1) range. Reduce test_size and/or train_size.",
+            a + b
+        ));
+    }
+    let count = |arg: SizeArg, round: fn(f64) -> f64| match arg {
+        SizeArg::Fraction(f) => round(f * n as f64),
+        SizeArg::Count(k) => k as f64,
+    };
+    let mut n_test = test_size.map(|a| count(a, f64::ceil));
+    let mut n_train = train_size.map(|a| count(a, f64::floor));
+    match (n_train, n_test) {
+        (None, Some(t)) => n_train = Some(n as f64 - t),
+        (Some(t), None) => n_test = Some(n as f64 - t),
+        _ => {}
+    }
+    let (n_train, n_test) = (n_train.unwrap_or(0.0), n_test.unwrap_or(0.0));
+    if n_train + n_test > n as f64 {
+        return Err(format!(
+            "The sum of train_size and test_size = {}, should be smaller than the number of samples {n}. Reduce test_size and/or train_size.",
+            n_train + n_test
+        ));
+    }
+    let (n_train, n_test) = (n_train as usize, n_test as usize);
+    if n_train == 0 {
+        return Err(format!(
+            "With n_samples={n}, test_size={test_size:?} and train_size={train_size:?}, the resulting train set will be empty. Adjust any of the aforementioned parameters."
+        ));
+    }
+    Ok((n_train, n_test))
+}
+
+/// sklearn's `train_test_split` row choice for `n` rows: `(train indices, test indices)`.
+/// With `shuffle`, `RandomState(seed).permutation(n)`: the first `n_test` are the test rows, the
+/// next `n_train` the training rows; without, the first `n_train` rows then the next `n_test`.
+pub fn sklearn_split(
+    n: usize,
+    test_size: Option<SizeArg>,
+    train_size: Option<SizeArg>,
+    shuffle: bool,
+    seed: u32,
+) -> Result<(Vec<usize>, Vec<usize>), String> {
+    let (n_train, n_test) = sklearn_split_sizes(n, test_size, train_size)?;
+    if !shuffle {
+        return Ok((
+            (0..n_train).collect(),
+            (n_train..n_train + n_test).collect(),
+        ));
+    }
+    let perm = RandomState::new(seed).permutation(n);
+    Ok((
+        perm[n_test..n_test + n_train].to_vec(),
+        perm[..n_test].to_vec(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sklearn_sizes_follow_validate_shuffle_split() {
+        use SizeArg::*;
+        assert_eq!(
+            sklearn_split_sizes(25000, Some(Fraction(0.2)), None),
+            Ok((20000, 5000))
+        );
+        assert_eq!(sklearn_split_sizes(10, None, None), Ok((7, 3)));
+        assert_eq!(sklearn_split_sizes(10, Some(Count(3)), None), Ok((7, 3)));
+        assert_eq!(
+            sklearn_split_sizes(10, None, Some(Fraction(0.55))),
+            Ok((5, 5))
+        );
+        assert_eq!(
+            sklearn_split_sizes(10, Some(Count(2)), Some(Count(5))),
+            Ok((5, 2))
+        );
+        assert!(sklearn_split_sizes(10, Some(Count(10)), None).is_err());
+        assert!(sklearn_split_sizes(10, Some(Fraction(1.0)), None).is_err());
+        assert!(sklearn_split_sizes(10, Some(Fraction(0.6)), Some(Fraction(0.6))).is_err());
+        assert!(sklearn_split_sizes(10, Some(Count(6)), Some(Count(6))).is_err());
+        assert!(sklearn_split_sizes(1, Some(Fraction(0.5)), None).is_err());
+    }
+
+    #[test]
+    fn sklearn_split_matches_the_notebook_split() {
+        let (train, val) = train_test_split(1000, 0.2, 42).unwrap();
+        let got = sklearn_split(1000, Some(SizeArg::Fraction(0.2)), None, true, 42).unwrap();
+        assert_eq!(got, (train, val));
+        let (a, b) = sklearn_split(5, Some(SizeArg::Count(2)), None, false, 0).unwrap();
+        assert_eq!((a, b), (vec![0, 1, 2], vec![3, 4]));
+    }
+
+    #[test]
+    fn pad_row_with_uses_the_value() {
+        let mut out = [0i64; 5];
+        pad_row_with(&[7i64, 8], &mut out, -1, Side::Pre, Side::Pre);
+        assert_eq!(out, [-1, -1, -1, 7, 8]);
+    }
 
     #[test]
     fn pad_row_matches_keras_rules() {

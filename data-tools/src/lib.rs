@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod keras;
+pub mod load;
 pub mod locate;
 pub mod npy;
 pub mod npz;

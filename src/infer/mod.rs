@@ -15,6 +15,7 @@ use crate::shape::SEQ_LEN;
 use crate::tokfile::Split;
 
 pub mod bench;
+pub mod ids;
 pub mod metrics;
 pub mod npy;
 

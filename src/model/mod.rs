@@ -9,17 +9,23 @@
 //! | `detect.rs`         | which naming and architecture a file's tensor names say               |
 //! | `reader.rs`         | checked tensor access (names, dtypes, shapes, vocabulary, finiteness) |
 //! | `summary.rs`        | the Keras-style layer table                                           |
+//! | `open.rs`           | one door for every model file: safetensors, Keras `.h5` / `.keras`    |
+//! | `keras_tensors.rs`  | weights in Keras' `get_weights()` order and shapes                    |
 
 mod detect;
 pub mod error;
+pub mod keras_tensors;
 pub mod names;
+pub mod open;
 mod reader;
 pub mod safetensors_io;
 pub mod summary;
 pub mod weights;
 
 pub use error::ModelError;
+pub use keras_tensors::KerasTensor;
 pub use names::Naming;
+pub use open::{OpenError, open};
 pub use safetensors_io::{MAX_FILE_BYTES, MAX_VOCAB};
 pub use summary::LayerSummary;
 pub use weights::{Arch, LstmWeights, Model, RnnInput, RnnWeights};

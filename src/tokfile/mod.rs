@@ -61,6 +61,6 @@ mod stats;
 mod writer;
 
 pub use format::{FormatError, PackParams, Side, SplitName};
-pub use reader::{Batch, Batches, Split, TokFile, TokFileError};
+pub use reader::{Batch, Batches, Split, SplitPartsError, TokFile, TokFileError};
 pub use stats::SplitStats;
 pub use writer::{SplitData, encode, write_atomic};

@@ -254,7 +254,69 @@ pub struct Split<'a> {
     pub lengths: &'a [u32],
 }
 
+/// Why [`Split::from_parts`] refused its arrays.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SplitPartsError {
+    #[error("seq_len must be at least 1")]
+    ZeroSeqLen,
+    #[error("{tokens} tokens are not a whole number of rows of {seq_len}")]
+    Ragged { tokens: usize, seq_len: usize },
+    #[error("{rows} rows of tokens but {labels} labels")]
+    Labels { rows: usize, labels: usize },
+    #[error("{rows} rows of tokens but {lengths} lengths")]
+    Lengths { rows: usize, lengths: usize },
+    #[error("label {value} at row {row} is not 0 or 1")]
+    Label { row: usize, value: u8 },
+}
+
 impl<'a> Split<'a> {
+    /// A split over arrays held elsewhere (not a token file): `[rows, seq_len]` row-major
+    /// tokens, `[rows]` labels (0 or 1) and `[rows]` unpadded lengths, checked for agreement.
+    /// Token ids are not checked here: [`crate::infer::Scorer::check`] and training compare them
+    /// with a vocabulary, which the caller must ensure bounds them (e.g. by converting through
+    /// [`crate::infer::ids`]).
+    pub fn from_parts(
+        name: SplitName,
+        seq_len: usize,
+        tokens: &'a [u16],
+        labels: &'a [u8],
+        lengths: &'a [u32],
+    ) -> Result<Split<'a>, SplitPartsError> {
+        if seq_len == 0 {
+            return Err(SplitPartsError::ZeroSeqLen);
+        }
+        if tokens.len() % seq_len != 0 {
+            return Err(SplitPartsError::Ragged {
+                tokens: tokens.len(),
+                seq_len,
+            });
+        }
+        let rows = tokens.len() / seq_len;
+        if labels.len() != rows {
+            return Err(SplitPartsError::Labels {
+                rows,
+                labels: labels.len(),
+            });
+        }
+        if lengths.len() != rows {
+            return Err(SplitPartsError::Lengths {
+                rows,
+                lengths: lengths.len(),
+            });
+        }
+        if let Some((row, &value)) = labels.iter().enumerate().find(|(_, l)| **l > 1) {
+            return Err(SplitPartsError::Label { row, value });
+        }
+        Ok(Split {
+            name,
+            seq_len,
+            rows,
+            tokens,
+            labels,
+            lengths,
+        })
+    }
+
     /// Reviews in the split.
     pub fn len(&self) -> usize {
         self.rows

@@ -75,6 +75,10 @@ pub enum TrainError {
     /// The observer (e.g. writing the checkpoint) failed, or the thread pool did.
     #[error("{0}")]
     Observer(String),
+    /// The observer asked to stop ([`Observer::cancelled`]) after batch `batch` of epoch `epoch`
+    /// (both 1-based). Checkpoints already handed to the observer stay as they were.
+    #[error("training cancelled after batch {batch} of epoch {epoch}")]
+    Cancelled { epoch: usize, batch: usize },
 }
 
 impl TrainConfig {
@@ -171,6 +175,11 @@ pub trait Observer {
     ) -> Result<(), String> {
         Ok(())
     }
+    /// Asked after every batch: `true` stops training at once with [`TrainError::Cancelled`]
+    /// (e.g. Ctrl-C in an embedding program). The default never cancels.
+    fn cancelled(&mut self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.
@@ -187,6 +196,8 @@ pub struct FitOutcome {
     pub history: Vec<EpochRecord>,
     /// Whether EarlyStopping ended training before `epochs`.
     pub stopped_early: bool,
+    /// The weights after the last epoch run (what Keras keeps without `restore_best_weights`).
+    pub last: Model,
 }
 
 /// Trains from Keras-style initial weights drawn from `cfg.seed` (see [`init_params`]).
@@ -270,6 +281,12 @@ fn fit_loop(
             loss_sum += s.loss_sum;
             correct += s.correct;
             observer.batch_done(epoch + 1, b + 1, total);
+            if observer.cancelled() {
+                return Err(TrainError::Cancelled {
+                    epoch: epoch + 1,
+                    batch: b + 1,
+                });
+            }
         }
         let model = trainer.params.to_model();
         Scorer::new(&model, kernel).score(val_rows, &mut val_probs);
@@ -307,5 +324,6 @@ fn fit_loop(
         best_epoch,
         history,
         stopped_early,
+        last: trainer.params.to_model(),
     })
 }

@@ -1,0 +1,5 @@
+"""Datasets, as ``keras.datasets`` names them."""
+
+from . import imdb
+
+__all__ = ["imdb"]
