@@ -71,8 +71,9 @@ const char *fusedrnn_last_error(void);
 // The library's version, e.g. `"0.1.0"` (a static string; do not free).
 const char *fusedrnn_version(void);
 
-// Opens a model: weights from `model_path` (`.safetensors`, Keras or PyTorch tensor names; LSTM,
-// SimpleRNN or one-hot SimpleRNN) and the word index from `word_index_path`
+// Opens a model: weights from `model_path` (`.safetensors` with Keras or PyTorch tensor names,
+// or a Keras `.h5` / `.keras` model file, converted in memory; LSTM, SimpleRNN or one-hot
+// SimpleRNN) and the word index from `word_index_path`
 // (`imdb_word_index.json`, word → rank). Words become ids as
 // `keras.datasets.imdb.load_data(num_words = the model's vocabulary)` makes them: rank + 3, start
 // char 1, out-of-vocabulary 2.

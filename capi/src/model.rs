@@ -41,8 +41,9 @@ pub(crate) unsafe fn model_ref<'a>(model: *const Model) -> Result<&'a ModelState
     unsafe { state_ref(model) }
 }
 
-/// Opens a model: weights from `model_path` (`.safetensors`, Keras or PyTorch tensor names; LSTM,
-/// SimpleRNN or one-hot SimpleRNN) and the word index from `word_index_path`
+/// Opens a model: weights from `model_path` (`.safetensors` with Keras or PyTorch tensor names,
+/// or a Keras `.h5` / `.keras` model file, converted in memory; LSTM, SimpleRNN or one-hot
+/// SimpleRNN) and the word index from `word_index_path`
 /// (`imdb_word_index.json`, word → rank). Words become ids as
 /// `keras.datasets.imdb.load_data(num_words = the model's vocabulary)` makes them: rank + 3, start
 /// char 1, out-of-vocabulary 2.
@@ -67,10 +68,11 @@ pub unsafe extern "C" fn fusedrnn_model_open(
         let model_path = unsafe { path_arg(model_path, "model_path") }?;
         // SAFETY: as above.
         let index_path = unsafe { path_arg(word_index_path, "word_index_path") }?;
-        let model = fusedrnn::model::Model::load(model_path).map_err(|e| {
-            let status = match e {
-                fusedrnn::model::ModelError::Io { .. } => Status::ERR_IO,
-                _ => Status::ERR_BAD_MODEL,
+        let model = fusedrnn::model::open(model_path).map_err(|e| {
+            let status = if e.is_io() {
+                Status::ERR_IO
+            } else {
+                Status::ERR_BAD_MODEL
             };
             Error::new(status, e.to_string())
         })?;

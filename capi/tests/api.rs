@@ -26,11 +26,16 @@ struct Open(*mut Model);
 
 impl Open {
     fn new() -> Open {
+        Open::path(&model_path())
+    }
+
+    /// Opens the weights at `path` with the test word index.
+    fn path(path: &std::path::Path) -> Open {
         let mut m = ptr::null_mut();
-        let (model, index) = (cstr(&model_path()), cstr(&index_path()));
+        let (model, index) = (cstr(path), cstr(&index_path()));
         // SAFETY: NUL-terminated paths, a valid out-pointer.
         let status = unsafe { fusedrnn_model_open(model.as_ptr(), index.as_ptr(), &mut m) };
-        assert_eq!(status, Status::OK, "{}", last_error());
+        assert_eq!(status, Status::OK, "{}: {}", path.display(), last_error());
         Open(m)
     }
 
@@ -415,4 +420,44 @@ fn tiny_model(path: &std::path::Path) {
         dense_bias: 0.0,
     };
     Model::Lstm(w).save(path).unwrap();
+}
+
+/// `fusedrnn_model_open` reads Keras model files as well (through the library's one door,
+/// `fusedrnn::model::open`): the Keras 3 `.keras` and `.h5` and the tf.keras 2 `.h5` of one
+/// model score exactly as the same weights saved under PyTorch's safetensors names; a file that
+/// is not what its name says is `ERR_BAD_MODEL` naming it, a missing one `ERR_IO`.
+#[test]
+fn keras_model_files_open_and_score_like_their_safetensors() {
+    let dir = root().join("tests/fixtures/keras_import");
+    let rows: Vec<Vec<i32>> = (0..8)
+        .map(|r| (0..(r * 13 + 5)).map(|i| (i * 7 + r) % 100).collect())
+        .collect();
+    let want: Vec<f32> = {
+        let m = Open::path(&dir.join("lstm.torch.safetensors"));
+        rows.iter().map(|ids| m.ids(ids).unwrap()).collect()
+    };
+    for file in ["lstm.keras", "lstm.h5", "lstm.tf2.h5"] {
+        let m = Open::path(&dir.join(file));
+        // SAFETY: a live model.
+        assert_eq!(unsafe { fusedrnn_model_vocab(m.0) }, 100, "{file}");
+        let got: Vec<f32> = rows.iter().map(|ids| m.ids(ids).unwrap()).collect();
+        assert_eq!(got, want, "{file}");
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("weights.h5");
+    std::fs::write(&fake, b"not an HDF5 file").unwrap();
+    for (path, status) in [
+        (fake, Status::ERR_BAD_MODEL),
+        (tmp.path().join("absent.keras"), Status::ERR_IO),
+    ] {
+        let mut m = ptr::null_mut();
+        let (model, index) = (cstr(&path), cstr(&index_path()));
+        // SAFETY: NUL-terminated paths, a valid out-pointer.
+        let got = unsafe { fusedrnn_model_open(model.as_ptr(), index.as_ptr(), &mut m) };
+        assert_eq!(got, status, "{}", path.display());
+        assert!(m.is_null(), "out-parameter written on failure");
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(last_error().contains(name), "{}", last_error());
+    }
 }

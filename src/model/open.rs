@@ -79,7 +79,14 @@ fn is_keras_file(path: &Path) -> bool {
 /// Reads a Keras file and builds the model through the library's checks.
 #[cfg(feature = "keras")]
 fn open_keras(path: &Path) -> Result<Model, OpenError> {
-    use super::Arch;
+    Ok(import_keras(path)?.0)
+}
+
+/// Reads a Keras `.h5` / `.keras` file (whatever its name) and builds the model through the
+/// library's checks; also returns what the reader found besides the weights (format, Keras
+/// version, input length), for tools that report it (`fusedrnn import`).
+#[cfg(feature = "keras")]
+pub fn import_keras(path: &Path) -> Result<(Model, fusedrnn_keras::KerasModel), OpenError> {
     use crate::shape::SEQ_LEN;
 
     let keras = fusedrnn_keras::read(path)?;
@@ -91,16 +98,12 @@ fn open_keras(path: &Path) -> Result<Model, OpenError> {
             expected: SEQ_LEN,
         });
     }
-    let arch = match keras.arch {
-        fusedrnn_keras::Arch::Lstm => Arch::Lstm,
-        fusedrnn_keras::Arch::Rnn => Arch::Rnn,
-        fusedrnn_keras::Arch::RnnOneHot => Arch::RnnOneHot,
-    };
     let tensors = keras
         .tensors
         .iter()
         .map(|t| (t.name, t.shape.as_slice(), t.values.as_slice()));
-    Ok(Model::from_keras_tensors(arch, tensors, &file)?)
+    let model = Model::from_keras_tensors(keras.arch.into(), tensors, &file)?;
+    Ok((model, keras))
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ impl Arch {
 /// The Keras reader's answer, in our type. `fusedrnn-keras` is a leaf crate that cannot name
 /// [`Arch`], so it describes the architecture with its own enum; this is the one place the two
 /// meet, and the exhaustive match keeps them in step.
-#[cfg(feature = "cli")]
+#[cfg(feature = "keras")]
 impl From<fusedrnn_keras::Arch> for Arch {
     fn from(arch: fusedrnn_keras::Arch) -> Arch {
         match arch {

@@ -6,7 +6,6 @@ use clap::{Args, ValueEnum};
 use fusedrnn::model::Naming;
 
 use crate::CliResult;
-use crate::import::load_model;
 
 /// Which naming `export` writes.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -33,7 +32,7 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs) -> CliResult {
     fusedrnn::cli::paths::check_out_file(&args.out, &[("MODEL", &args.model)])?;
-    let model = load_model(&args.model)?;
+    let model = fusedrnn::model::open(&args.model)?;
     let naming = match args.to {
         ExportNames::Torch => Naming::Torch,
         ExportNames::Keras => Naming::Keras,

@@ -43,7 +43,7 @@ pub struct Scored {
 /// Loads the model with the kernel for this CPU, opens the token file, and checks that the
 /// chosen split can be scored by the model (row length, vocabulary).
 pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::Error>> {
-    let model = crate::import::load_model(&input.model)?;
+    let model = fusedrnn::model::open(&input.model)?;
     let scorer = Scorer::new(&model, Kernel::select()?);
     let tok = TokFile::open(&input.data)?;
     scorer

@@ -84,7 +84,7 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// Raw text → tokenizer → `pad_sequences` (`Tokenizer::padded`) → the model's latency path
 /// (`Scorer::score_one`).
 fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
-    let model = crate::import::load_model(&args.model)?;
+    let model = fusedrnn::model::open(&args.model)?;
     let scorer = Scorer::new(&model, Kernel::select()?);
     let config = TokenizerConfig {
         num_words: Some(u32::try_from(scorer.vocab())?),

@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::CliResult;
 
 pub fn run(model: &Path) -> CliResult {
-    let m = crate::import::load_model(model)?;
+    let m = fusedrnn::model::open(model)?;
     fusedrnn::outln!("{}", m.summary().trim_end());
     Ok(())
 }
