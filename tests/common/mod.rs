@@ -90,23 +90,6 @@ pub mod tok_layout {
     }
 }
 
-/// Whether this run is CI's (`CI=true`), where every test must really run.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// For a test whose data or tool is missing here: outside CI, says so loudly on stderr (the test
-/// then returns); inside CI (`CI=true`), fails the test with `reason`, so a missing file can
-/// never turn into a silent pass there.
-#[track_caller]
-pub fn skip_or_fail_in_ci(reason: &str) {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("<unnamed test>")
-        .to_owned();
-    assert!(
-        !in_ci(),
-        "{test} cannot run: {reason} (CI=true: a skip is a failure)"
-    );
-    eprintln!("\n=== SKIPPED {test}: {reason} (would fail with CI=true) ===\n");
-}
+#[path = "ci.rs"]
+mod ci;
+pub use ci::{in_ci, skip_or_fail_in_ci};

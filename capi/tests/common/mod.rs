@@ -76,14 +76,20 @@ pub fn lib_dir() -> PathBuf {
     );
 }
 
-/// Whether `program --version` runs; prints a notice when it does not.
+// The workspace's one rule for skipping: loudly outside CI, a failure inside it.
+#[path = "../../../tests/common/ci.rs"]
+mod ci;
+
+/// Whether `program --version` runs. When it does not, the caller's test skips loudly outside
+/// CI and fails inside it (`CI=true`), so CI can never pass without compiling the C example.
+#[track_caller]
 pub fn have(program: &str, for_what: &str) -> bool {
     let ok = std::process::Command::new(program)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("NOTICE: {program} not found: skipping {for_what}");
+        ci::skip_or_fail_in_ci(&format!("{program} not found, needed for {for_what}"));
     }
     ok
 }
