@@ -92,4 +92,5 @@ pub mod tok_layout {
 
 #[path = "ci.rs"]
 mod ci;
+#[allow(unused_imports)] // not every test crate that includes `common` skips
 pub use ci::{in_ci, skip_or_fail_in_ci};

@@ -4,4 +4,5 @@
 // The root crate's copy, so the rule is written once.
 #[path = "../../../tests/common/ci.rs"]
 mod ci;
+#[allow(unused_imports)] // not every test crate that includes `common` skips
 pub use ci::{in_ci, skip_or_fail_in_ci};
