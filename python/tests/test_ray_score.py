@@ -323,3 +323,18 @@ def test_out_of_range_ids_and_nulls_are_errors_naming_the_row(
     with pytest.raises(ScoreError, match="another job's results"):
         score(d, other, tmp_path / "o3", progress=False)
     assert json.loads((tmp_path / "o3" / "_fusedrnn_score.json").read_text())["shards"] == 1
+
+
+def test_command_scores_against_the_cluster_address(
+    ray_cluster, model_path: Path, tmp_path: Path
+) -> None:
+    data = write_parquet(tmp_path / "in", 3_000, files=2, row_group=500)
+    want = expected(model_path, tmp_path / "in")
+    assert set(want) == set(data)
+    out = tmp_path / "out"
+    args = ["score", "--input", str(tmp_path / "in"), "--model", str(model_path)]
+    r = cli(*args, "--output", str(out), "--address", ray_cluster.address, "--shard-rows", "700")
+    assert r.returncode == 0, r.stderr
+    assert "scored 3000 rows" in r.stderr and "0 failed job(s) retried" in r.stderr
+    assert_complete(out, want)
+    assert len(list(out.glob("*.parquet"))) == 6  # 704-row shards: 3 per 1,500-row file

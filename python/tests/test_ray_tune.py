@@ -112,3 +112,24 @@ def test_sweep_rejects_bad_options() -> None:
         sweep(x, y, x, y, search="bayes")
     with pytest.raises(ValueError, match="seed: give at least one value"):
         sweep(x, y, x, y, seed=[])
+
+
+def test_asha_sweep_random_search_completes(ray_cluster, tmp_path: Path) -> None:
+    from fusedrnn.ray import sweep
+
+    x, y = synthetic(128, 3)
+    xv, yv = synthetic(64, 4)
+    r = sweep(
+        x, y, xv, yv, arch=["rnn"], seed=[0, 1, 2, 3], lr=[1e-3, 1e-2], batch_size=[16, 32],
+        search="random", num_samples=4, epochs=3, vocab=100, asha=True,
+        storage_path=tmp_path / "tune",
+    )  # fmt: skip
+    results = list(r.results)
+    assert len(results) == 4 and all(res.error is None for res in results)
+    # Every trial reported val_loss/val_accuracy per epoch; ASHA may stop some before epoch 3.
+    for res in results:
+        hist = res.metrics_dataframe
+        assert list(hist["epoch"]) == list(range(1, len(hist) + 1))
+        assert {"val_loss", "val_accuracy"} <= set(hist.columns)
+    assert r.config["lr"] in (1e-3, 1e-2) and r.config["batch_size"] in (16, 32)
+    assert fusedrnn.load_model(r.checkpoint).arch == "rnn"
