@@ -283,9 +283,17 @@ def serve(
 
 
 def serve_forever(model: PathLike, word_index: PathLike, **kwargs: Any) -> None:
-    """:func:`serve`, then block until interrupted (Ctrl-C), then delete the application."""
+    """:func:`serve`, then block until Ctrl-C or SIGTERM, then delete the application."""
+    import signal
+
     from ray import serve as rserve
 
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # Also when started with SIGINT ignored (a background job of a script) or stopped by `kill`.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     url = serve(model, word_index, **kwargs)
     print(f"fusedrnn.ray.serve: POST {url}/predict, GET {url}/healthz (Ctrl-C stops)", flush=True)
     try:
