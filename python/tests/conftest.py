@@ -38,3 +38,51 @@ def shared_npz() -> Path:
 @pytest.fixture
 def shared_word_index() -> Path:
     return need(SHARED / "imdb_word_index.json")
+
+
+# ---- Ray (issue 15): one local multi-node cluster per session --------------------------------
+
+# Every Ray process on 127.0.0.1: without this the driver swaps 127.0.0.1 for the machine's
+# routable address and cannot reach a GCS bound to loopback. Read when ray is first imported
+# (so set here, before any test module imports it) and inherited by every node.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+
+
+def need_ray(module_level: bool = False) -> None:
+    """Import Ray (and pyarrow), or skip loudly (fail when CI=true: CI installs the [ray] extra)."""
+    try:
+        import pyarrow  # noqa: F401
+        import ray  # noqa: F401
+    except ImportError as e:
+        msg = f"the [ray] extra is not installed ({e}); pip install './python[ray]'"
+        if in_ci():
+            pytest.fail(msg + " (CI=true: required)", pytrace=False)
+        warnings.warn(f"SKIPPING: {msg}", stacklevel=2)
+        pytest.skip(msg, allow_module_level=module_level)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """``ray.cluster_utils.Cluster``: a head and two worker nodes, 1 CPU each, on 127.0.0.1.
+
+    The test process is the driver (``ray.init(address=...)``). Tests that remove a worker node add
+    one back, so every test sees three nodes.
+    """
+    need_ray()
+    import ray
+    from ray.cluster_utils import Cluster
+
+    node_args = {"num_cpus": 1, "object_store_memory": 200 * 1024 * 1024}
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={**node_args, "include_dashboard": False, "node_ip_address": "127.0.0.1"},
+    )
+    for _ in range(2):
+        cluster.add_node(**node_args, node_ip_address="127.0.0.1")
+    cluster.wait_for_nodes(timeout=120)
+    ray.init(address=cluster.address, log_to_driver=False)
+    try:
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
