@@ -288,11 +288,11 @@ fn lstm_learns_the_real_data() {
         common::skip_or_fail_in_ci(&format!("{} not found", npz.display()));
         return;
     }
-    use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
+    use fusedrnn_data_tools::{ImdbArrays, PackParams, pack};
     let tmp = tempfile::tempdir().unwrap();
     let arrays = ImdbArrays::read(&npz).unwrap();
     let path = tmp.path().join("imdb.tok");
-    pack(&arrays, &PackConfig::default())
+    pack(&arrays, &PackParams::NOTEBOOK)
         .unwrap()
         .write(&path)
         .unwrap();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
-use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
+use fusedrnn_data_tools::{ImdbArrays, PackParams, pack};
 
 /// The npz bytes (the real file when this machine has one) and where they came from.
 fn npz() -> (Vec<u8>, String) {
@@ -33,9 +33,9 @@ fn bench(c: &mut Criterion) {
     });
     let arrays = ImdbArrays::from_bytes(&bytes).unwrap();
     g.bench_function("load_data_split_pad", |b| {
-        b.iter(|| pack(&arrays, &PackConfig::default()).unwrap())
+        b.iter(|| pack(&arrays, &PackParams::NOTEBOOK).unwrap())
     });
-    let packed = pack(&arrays, &PackConfig::default()).unwrap();
+    let packed = pack(&arrays, &PackParams::NOTEBOOK).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("imdb.tok");
     g.bench_function("write_tok", |b| b.iter(|| packed.write(&out).unwrap()));
@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("end_to_end", |b| {
         b.iter(|| {
             let arrays = ImdbArrays::from_bytes(&bytes).unwrap();
-            pack(&arrays, &PackConfig::default())
+            pack(&arrays, &PackParams::NOTEBOOK)
                 .unwrap()
                 .write(&out)
                 .unwrap()

@@ -28,7 +28,9 @@ pub use fusedrnn_keras as keras_model;
 
 use std::path::PathBuf;
 
-pub use pack::{ImdbArrays, PackConfig, Packed, pack};
+/// The settings `pack` takes (and the token file records): re-exported from the library.
+pub use fusedrnn::tokfile::PackParams;
+pub use pack::{ImdbArrays, Packed, pack};
 
 /// Any failure of the data tools, naming the file it concerns.
 #[derive(Debug, thiserror::Error)]

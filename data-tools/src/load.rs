@@ -133,7 +133,7 @@ pub fn load_data(arrays: &ImdbArrays, cfg: &LoadConfig) -> Result<(Reviews, Revi
 mod tests {
     use super::*;
     use crate::pickle::RaggedInts;
-    use crate::{PackConfig, pack};
+    use crate::{PackParams, pack};
     use fusedrnn::tokfile::Side;
 
     fn arrays() -> ImdbArrays {
@@ -163,10 +163,10 @@ mod tests {
         let (train, test) = load_data(&a, &cfg).unwrap();
         let packed = pack(
             &a,
-            &PackConfig {
-                maxlen: 4,
+            &PackParams {
+                seq_len: 4,
                 val_split: 0.0,
-                ..PackConfig::default()
+                ..PackParams::NOTEBOOK
             },
         )
         .unwrap();

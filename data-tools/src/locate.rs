@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use fusedrnn::tokfile::TokFile;
 
 use crate::synth::{SynthConfig, generate, npz_bytes};
-use crate::{Error, ImdbArrays, PackConfig, pack};
+use crate::{Error, ImdbArrays, PackParams, pack};
 
 /// Where a real `imdb.npz` may be, in order: `$FUSEDRNN_IMDB_NPZ`, Keras' cache
 /// (`~/.keras/datasets/imdb.npz`), `../shared/data/imdb.npz` from the working directory, and the
@@ -57,7 +57,7 @@ pub fn notebook_tok() -> Result<(TokFile, Source), Error> {
             (arrays, Source::Synthetic)
         }
     };
-    let packed = pack(&arrays, &PackConfig::default())?;
+    let packed = pack(&arrays, &PackParams::NOTEBOOK)?;
     let [a, b, c] = &packed.splits;
     let mut bytes = Vec::new();
     fusedrnn::tokfile::encode(

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use fusedrnn::tokfile::{PackParams, Side, SplitData, write_atomic};
+use fusedrnn::tokfile::{PackParams, SplitData, write_atomic};
 use rayon::prelude::*;
 
 use crate::Error;
@@ -11,44 +11,6 @@ use crate::keras::{WordFilter, effective_num_words, load_data_order, pad_row, tr
 use crate::npy::{self, Dtype};
 use crate::npz::Npz;
 use crate::pickle::{RaggedInts, decode_object_array};
-
-/// The settings of `load_data`, `train_test_split` and `pad_sequences`, as `imdb-pack` takes
-/// them. `Default` is the notebook's.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PackConfig {
-    /// `None`: every word (Keras' `num_words=None`).
-    pub num_words: Option<u32>,
-    pub maxlen: u32,
-    pub seed: u32,
-    /// `0` keeps the whole training set as `train` and leaves `val` empty.
-    pub val_split: f64,
-    pub split_seed: u32,
-    pub skip_top: u32,
-    pub start_char: Option<u32>,
-    pub oov_char: Option<u32>,
-    pub index_from: u32,
-    pub padding: Side,
-    pub truncating: Side,
-}
-
-impl Default for PackConfig {
-    fn default() -> Self {
-        let p = PackParams::NOTEBOOK;
-        PackConfig {
-            num_words: Some(p.num_words),
-            maxlen: p.seq_len,
-            seed: p.seed as u32,
-            val_split: p.val_split,
-            split_seed: p.split_seed as u32,
-            skip_top: p.skip_top,
-            start_char: p.start_char,
-            oov_char: p.oov_char,
-            index_from: p.index_from,
-            padding: p.padding,
-            truncating: p.truncating,
-        }
-    }
-}
 
 /// The four arrays of an `imdb.npz`, as stored (word ranks before `load_data`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,13 +157,30 @@ impl Packed {
     }
 }
 
-/// Applies `load_data`, `train_test_split` and `pad_sequences` to the arrays.
-pub fn pack(arrays: &ImdbArrays, cfg: &PackConfig) -> Result<Packed, Error> {
+/// Applies `load_data`, `train_test_split` and `pad_sequences` to the arrays, with the settings
+/// of `request` ([`PackParams::NOTEBOOK`] for the notebook's), the one description of those
+/// settings that the token file also records.
+///
+/// As a request, `num_words == 0` is Keras' `num_words=None` (`load_data` tests `if not
+/// num_words`): every word is kept, and the packed file records the vocabulary that gives. The
+/// seeds seed numpy's `RandomState`, so they must be below 2^32.
+pub fn pack(arrays: &ImdbArrays, request: &PackParams) -> Result<Packed, Error> {
     let config = |m: String| Error::Config(m);
+    let seed32 = |name: &str, v: u64| {
+        u32::try_from(v).map_err(|_| {
+            config(format!(
+                "{name} {v} is outside numpy's RandomState seeds (0..2^32)"
+            ))
+        })
+    };
+    let (seed, split_seed) = (
+        seed32("seed", request.seed)?,
+        seed32("split_seed", request.split_seed)?,
+    );
     let num_words = effective_num_words(
-        cfg.num_words,
-        cfg.start_char,
-        cfg.index_from,
+        (request.num_words != 0).then_some(request.num_words),
+        request.start_char,
+        request.index_from,
         &[&arrays.x_train, &arrays.x_test],
     )
     .map_err(config)?;
@@ -215,41 +194,33 @@ pub fn pack(arrays: &ImdbArrays, cfg: &PackConfig) -> Result<Packed, Error> {
         })?;
     let params = PackParams {
         num_words,
-        seq_len: cfg.maxlen,
-        seed: cfg.seed.into(),
-        val_split: cfg.val_split,
-        split_seed: cfg.split_seed.into(),
-        skip_top: cfg.skip_top,
-        start_char: cfg.start_char,
-        oov_char: cfg.oov_char,
-        index_from: cfg.index_from,
-        padding: cfg.padding,
-        truncating: cfg.truncating,
+        ..*request
     };
     params.validate().map_err(|e| config(e.to_string()))?;
     let filter = WordFilter {
-        start_char: cfg.start_char,
-        index_from: cfg.index_from,
-        skip_top: cfg.skip_top,
+        start_char: params.start_char,
+        index_from: params.index_from,
+        skip_top: params.skip_top,
         num_words,
-        oov_char: cfg.oov_char,
+        oov_char: params.oov_char,
     };
 
     let (train_order, test_order) =
-        load_data_order(arrays.x_train.rows(), arrays.x_test.rows(), cfg.seed);
+        load_data_order(arrays.x_train.rows(), arrays.x_test.rows(), seed);
     // Compose load_data's shuffle with train_test_split's choice, so each output row is built
     // once, straight from the stored review.
-    let (train_rows, val_rows) = if cfg.val_split == 0.0 {
+    let (train_rows, val_rows) = if params.val_split == 0.0 {
         (train_order, Vec::new())
     } else {
         let (train_idx, val_idx) =
-            train_test_split(train_order.len(), cfg.val_split, cfg.split_seed).map_err(config)?;
+            train_test_split(train_order.len(), params.val_split, split_seed).map_err(config)?;
         (
             train_idx.iter().map(|&i| train_order[i]).collect(),
             val_idx.iter().map(|&i| train_order[i]).collect(),
         )
     };
-    let build = |x: &RaggedInts, y: &[u8], rows: &[usize]| build_split(x, y, rows, &filter, cfg);
+    let build =
+        |x: &RaggedInts, y: &[u8], rows: &[usize]| build_split(x, y, rows, &filter, &params);
     let train = build(&arrays.x_train, &arrays.y_train, &train_rows);
     let val = build(&arrays.x_train, &arrays.y_train, &val_rows);
     let test = build(&arrays.x_test, &arrays.y_test, &test_order);
@@ -265,9 +236,9 @@ fn build_split(
     y: &[u8],
     rows: &[usize],
     filter: &WordFilter,
-    cfg: &PackConfig,
+    params: &PackParams,
 ) -> PackedSplit {
-    let maxlen = cfg.maxlen as usize;
+    let maxlen = params.seq_len as usize;
     let mut out = PackedSplit {
         tokens: vec![0; rows.len() * maxlen],
         labels: rows.iter().map(|&r| y[r]).collect(),
@@ -282,7 +253,7 @@ fn build_split(
             seq.clear();
             filter.apply(x.row(r), seq);
             *length = u32::try_from(seq.len()).unwrap_or(u32::MAX);
-            pad_row(seq, tokens, cfg.padding, cfg.truncating);
+            pad_row(seq, tokens, params.padding, params.truncating);
         });
     out
 }

@@ -124,7 +124,8 @@ fn every_bad_fixture_is_refused_with_a_clear_message() {
 fn negative_ranks_follow_keras_and_become_oov() {
     // Keras' filter `skip_top <= w < num_words` sends any negative id to the OOV char.
     let arrays = ImdbArrays::read(&fixtures().join("bad/x_train_negative_rank.npz")).unwrap();
-    let packed = fusedrnn_data_tools::pack(&arrays, &Default::default()).unwrap();
+    let packed =
+        fusedrnn_data_tools::pack(&arrays, &fusedrnn_data_tools::PackParams::NOTEBOOK).unwrap();
     assert!(
         packed
             .splits
@@ -507,4 +508,34 @@ fn out_equal_to_the_npz_is_refused_and_the_input_kept() {
             .file_type()
             .is_symlink()
     );
+}
+
+/// `--num-words 0` is Keras' `num_words=None` (`load_data` tests `if not num_words`): the same
+/// file as `--num-words none`, not a refusal.
+#[test]
+fn num_words_zero_is_none_as_in_keras() {
+    let dir = tempfile::tempdir().unwrap();
+    let npz = fixtures().join("many_short_p2_deflated.npz");
+    let files: Vec<Vec<u8>> = ["none", "0"]
+        .iter()
+        .map(|n| {
+            let out = dir.path().join(format!("{n}.tok"));
+            let o = imdb_pack(&[
+                "--npz",
+                npz.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--num-words",
+                n,
+                "--quiet",
+            ]);
+            assert!(
+                o.status.success(),
+                "{n}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            std::fs::read(&out).unwrap()
+        })
+        .collect();
+    assert_eq!(files[0], files[1]);
 }

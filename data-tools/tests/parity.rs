@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use fusedrnn::tokfile::{Side, TokFile};
 use fusedrnn_data_tools::keras::{split_sizes, train_test_split};
 use fusedrnn_data_tools::numpy_random::RandomState;
-use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
+use fusedrnn_data_tools::{ImdbArrays, PackParams, pack};
 use serde_json::Value;
 
 mod common;
@@ -25,14 +25,16 @@ fn opt_u32(v: &Value) -> Option<u32> {
     v.as_u64().map(|v| v as u32)
 }
 
-fn config(params: &Value) -> PackConfig {
+/// The fixture's Keras / sklearn arguments as a pack request (`num_words` None is 0, as Keras'
+/// `if not num_words` reads it).
+fn config(params: &Value) -> PackParams {
     let side = |v: &Value| v.as_str().unwrap().parse::<Side>().unwrap();
-    PackConfig {
-        num_words: opt_u32(&params["num_words"]),
-        maxlen: params["maxlen"].as_u64().unwrap() as u32,
-        seed: params["seed"].as_u64().unwrap() as u32,
+    PackParams {
+        num_words: opt_u32(&params["num_words"]).unwrap_or(0),
+        seq_len: params["maxlen"].as_u64().unwrap() as u32,
+        seed: params["seed"].as_u64().unwrap(),
         val_split: params["val_split"].as_f64().unwrap(),
-        split_seed: params["split_seed"].as_u64().unwrap() as u32,
+        split_seed: params["split_seed"].as_u64().unwrap(),
         skip_top: params["skip_top"].as_u64().unwrap() as u32,
         start_char: opt_u32(&params["start_char"]),
         oov_char: opt_u32(&params["oov_char"]),
@@ -254,7 +256,7 @@ fn shared_imdb_matches_keras_when_present() {
         return;
     }
     let arrays = ImdbArrays::from_bytes(&bytes).unwrap();
-    let packed = pack(&arrays, &PackConfig::default()).unwrap();
+    let packed = pack(&arrays, &PackParams::NOTEBOOK).unwrap();
     let [a, b, c] = &packed.splits;
     let mut file = Vec::new();
     fusedrnn::tokfile::encode(

@@ -22,7 +22,7 @@ use fusedrnn::tokfile::{SplitName, TokFile};
 use fusedrnn::train::{EpochRecord, Observer, RunDir, TrainConfig, fit};
 use fusedrnn_data_tools::locate::find_imdb_npz;
 use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
-use fusedrnn_data_tools::{ImdbArrays, PackConfig, pack};
+use fusedrnn_data_tools::{ImdbArrays, PackParams, pack};
 
 /// Runs the Keras IMDB notebook end to end with fusedrnn.
 #[derive(Parser, Debug)]
@@ -132,7 +132,7 @@ fn preprocess(
     report: &mut String,
 ) -> Result<TokFile> {
     let t = Instant::now();
-    let packed = pack(arrays, &PackConfig::default())?;
+    let packed = pack(arrays, &PackParams::NOTEBOOK)?;
     let tok_path = args.out.join("imdb.tok");
     packed.write(&tok_path)?;
     let pack_s = t.elapsed().as_secs_f64();

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use fusedrnn::tokfile::Side;
-use fusedrnn_data_tools::{ImdbArrays, PackConfig, Packed, pack};
+use fusedrnn_data_tools::{ImdbArrays, PackParams, Packed, pack};
 
 /// Packs Keras' imdb.npz into a fusedrnn token file, applying
 /// `imdb.load_data`, `train_test_split` and `pad_sequences` exactly as Keras and sklearn do.
@@ -101,12 +101,13 @@ fn run(args: &Args) -> Result<(), fusedrnn_data_tools::Error> {
     // folder or a device would lose the input or be replaced by the rename.
     fusedrnn::cli::paths::check_out_file(&args.out, &[("--npz", &args.npz)])
         .map_err(fusedrnn_data_tools::Error::Config)?;
-    let cfg = PackConfig {
-        num_words: args.num_words.0,
-        maxlen: args.maxlen,
-        seed: args.seed,
+    let request = PackParams {
+        // Keras' `num_words=None`, which `pack` reads from 0 as `load_data`'s `if not num_words`.
+        num_words: args.num_words.0.unwrap_or(0),
+        seq_len: args.maxlen,
+        seed: args.seed.into(),
         val_split: args.val_split,
-        split_seed: args.split_seed,
+        split_seed: args.split_seed.into(),
         skip_top: args.skip_top,
         start_char: args.start_char.0,
         oov_char: args.oov_char.0,
@@ -117,7 +118,7 @@ fn run(args: &Args) -> Result<(), fusedrnn_data_tools::Error> {
     let t0 = Instant::now();
     let arrays = ImdbArrays::read(&args.npz)?;
     let t_read = t0.elapsed();
-    let packed = pack(&arrays, &cfg)?;
+    let packed = pack(&arrays, &request)?;
     let t_pack = t0.elapsed() - t_read;
     let bytes = packed.write(&args.out)?;
     let total = t0.elapsed();
