@@ -8,6 +8,7 @@ import numpy.typing as npt
 
 __version__: str
 SEQ_LEN: int
+INLINE_ROWS: int
 
 _Path = Union[str, PathLike]
 _Set = Tuple[npt.NDArray[np.int64], npt.NDArray[np.uintp], npt.NDArray[np.uint8]]

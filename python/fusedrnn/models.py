@@ -323,6 +323,9 @@ class Sequential:
         else:
             has_val = False
             xv, yv = ids[:1], labels[:1]
+        if ids.shape[0] == 0 or xv.shape[0] == 0:
+            which = "x" if ids.shape[0] == 0 else "the validation data"
+            raise ValueError(f"fit: {which} has no rows")
         cbs = list(callbacks or [])
         stoppers = [c for c in cbs if isinstance(c, EarlyStopping)]
         checkpoints = [c for c in cbs if isinstance(c, ModelCheckpoint)]
@@ -370,7 +373,10 @@ class Sequential:
                 )
                 sys.stdout.flush()
             for cp in checkpoints:
-                if best is not None:
+                # Keras' rule, kept by each callback: save when val_loss beats the best this
+                # callback has seen (across fit calls; never on a NaN). The fit loop's own "best"
+                # also counts a first epoch with a NaN val_loss, for restore_best_weights.
+                if best is not None and logs["val_loss"] < cp.best:
                     cp.save_improved(e, logs, best)
                 else:
                     cp.not_improved(e, logs)

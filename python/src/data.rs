@@ -78,7 +78,10 @@ pub fn pad_sequences<'py>(
     };
     let (padding, truncating) = (side(padding, "Padding")?, side(truncating, "Truncating")?);
     let values = values.as_slice().map_err(value_error)?;
-    let offsets = offsets.as_slice().map_err(value_error)?;
+    // A copy (one int per row), checked below and then used while the GIL is released: another
+    // Python thread may write to the caller's array meanwhile, and bounds checked on the caller's
+    // buffer would not hold for what is read later.
+    let offsets = offsets.as_slice().map_err(value_error)?.to_vec();
     let n = offsets.len().saturating_sub(1);
     let bad = || value_error("offsets must start at 0, never decrease, and end at len(values)");
     if offsets.first().is_some_and(|&o| o != 0)

@@ -83,7 +83,11 @@ fn typed<T: Widen, R: Send>(
             "{what}: rows of {cols} token ids; the kernels run sequences of {SEQ_LEN} (pad_sequences(maxlen={SEQ_LEN}))"
         )));
     }
-    // A shared borrow: numpy refuses writers while it is held (rust-numpy's borrow tracking).
+    // A shared borrow: rust-numpy's tracking refuses other Rust writers while it is held, not
+    // Python code. Like numpy's own GIL-free loops, a Python thread that writes to the array
+    // during the call races with this read (don't); each row is copied out first and the copy
+    // is what the library checks and scores, so such a write can change results, never make an
+    // index go out of bounds.
     let ro = a.try_readonly().map_err(value_error)?;
     // `as_slice` also accepts Fortran order, whose flat order is not row-major: C order only.
     if let (true, Ok(flat)) = (a.is_c_contiguous(), ro.as_slice()) {

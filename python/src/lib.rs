@@ -32,6 +32,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::fit, m)?)?;
     m.add_function(wrap_pyfunction!(kernel_name, m)?)?;
     m.add("SEQ_LEN", fusedrnn::shape::SEQ_LEN)?;
+    // Calls of at most this many rows take the one-review latency kernel (a different rounding
+    // from the batch kernel's): `fusedrnn.ray` keeps shards larger, so they score as `predict`.
+    m.add("INLINE_ROWS", fusedrnn::infer::ids::INLINE_ROWS)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

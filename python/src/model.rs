@@ -310,18 +310,25 @@ impl Session {
         self.text.push_str(chunk);
     }
 
-    /// Appends token ids after the text so far.
+    /// Appends token ids after the text so far. Every id is checked first: on an error nothing
+    /// is appended (as the C API's `fusedrnn_session_push_ids`).
     fn push_ids(&mut self, ids: Vec<i64>) -> PyResult<()> {
         let vocab = self.text_vocab();
-        for (i, &id) in ids.iter().enumerate() {
-            let token = u16::try_from(id)
-                .ok()
-                .filter(|&t| usize::from(t) < vocab)
-                .ok_or_else(|| {
-                    value_error(format!(
-                        "ids[{i}] = {id} is outside the model's vocabulary (0..{vocab})"
-                    ))
-                })?;
+        let tokens = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| {
+                u16::try_from(id)
+                    .ok()
+                    .filter(|&t| usize::from(t) < vocab)
+                    .ok_or_else(|| {
+                        value_error(format!(
+                            "ids[{i}] = {id} is outside the model's vocabulary (0..{vocab})"
+                        ))
+                    })
+            })
+            .collect::<PyResult<Vec<u16>>>()?;
+        for token in tokens {
             self.text.push_token(token).map_err(value_error)?;
         }
         Ok(())

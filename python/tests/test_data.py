@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA_FIXTURES, PY_FIXTURES, need
+from conftest import DATA_FIXTURES, PY_FIXTURES, in_ci, need
 
 import fusedrnn
 from fusedrnn.datasets import imdb
@@ -180,7 +180,10 @@ def test_shared_imdb_equals_real_keras_and_sklearn(shared_npz: Path) -> None:
 
     want = json.loads((DATA_FIXTURES / "shared_imdb_expected.json").read_text())
     if hashlib.sha256(shared_npz.read_bytes()).hexdigest() != want["npz_sha256"]:
-        pytest.skip("a different imdb.npz than the fixture's")
+        reason = "a different imdb.npz than the fixture's"
+        if in_ci():
+            pytest.fail(f"{reason} (CI=true: a skip is a failure)")
+        pytest.skip(reason)
     (x, y), (xt, yt) = imdb.load_data(path=str(shared_npz), num_words=500)
     xtr, xv, ytr, yv = fusedrnn.train_test_split(x, y, test_size=0.2, random_state=42)
     for name, rows, labels in (("train", xtr, ytr), ("val", xv, yv), ("test", xt, yt)):

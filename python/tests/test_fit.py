@@ -238,3 +238,20 @@ def test_one_fit_step_equals_keras_train_on_batch(arch: str) -> None:
     keras = meta["archs"][arch]
     assert h.history["loss"][0] == pytest.approx(keras["batch_loss"][0], rel=1e-5)
     assert h.history["accuracy"][0] == pytest.approx(keras["batch_accuracy"][0])
+
+
+def test_fit_on_empty_data_is_a_value_error() -> None:
+    model = fusedrnn.Sequential(
+        [
+            fusedrnn.layers.Embedding(50, 16),
+            fusedrnn.layers.LSTM(8),
+            fusedrnn.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer=fusedrnn.optimizers.RMSprop(), loss="binary_crossentropy")
+    x = np.ones((8, 100), dtype=np.int32)
+    y = np.zeros(8, dtype=np.int32)
+    with pytest.raises(ValueError, match="x has no rows"):
+        model.fit(x[:0], y[:0], verbose=0)
+    with pytest.raises(ValueError, match="validation data has no rows"):
+        model.fit(x, y, validation_data=(x[:0], y[:0]), verbose=0)

@@ -338,3 +338,21 @@ def test_command_scores_against_the_cluster_address(
     assert "scored 3000 rows" in r.stderr and "0 failed job(s) retried" in r.stderr
     assert_complete(out, want)
     assert len(list(out.glob("*.parquet"))) == 6  # 704-row shards: 3 per 1,500-row file
+
+
+def test_shard_bounds_cover_every_row_once_and_never_leave_a_tiny_tail() -> None:
+    """A last shard of <= INLINE_ROWS rows would take the one-review kernel (another rounding
+    than `predict` over the whole file): it joins the shard before it."""
+    from fusedrnn._native import INLINE_ROWS
+    from fusedrnn.ray._score import BLOCK, _ranges
+
+    tails = [BLOCK + INLINE_ROWS, BLOCK + INLINE_ROWS + 1]
+    for n in [0, 1, BLOCK, BLOCK + 1, *tails, 50_049, 200_000]:
+        for step in [BLOCK, 2 * BLOCK, 50_048]:
+            bounds = _ranges(n, step)
+            rows = [r for lo, hi in bounds for r in range(lo, hi)]
+            assert rows == list(range(n)), (n, step)
+            assert all(lo % BLOCK == 0 for lo, _ in bounds), (n, step, bounds)
+            if len(bounds) > 1:
+                assert all(hi - lo > INLINE_ROWS for lo, hi in bounds), (n, step, bounds)
+    assert _ranges(50_049, 50_048) == [(0, 50_049)]

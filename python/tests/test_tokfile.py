@@ -91,6 +91,11 @@ def test_predict_text_and_session_agree(shared_word_index: Path) -> None:
     assert s.n_ids == 3
     with pytest.raises(ValueError, match="vocabulary"):
         s.push_ids([500])
+    # A refused call appends nothing, not even the good ids before the bad one (as the C API).
+    before = s.prob()
+    with pytest.raises(ValueError, match=r"ids\[2\] = 500"):
+        s.push_ids([14, 22, 500])
+    assert s.n_ids == 3 and s.prob() == before
     # The ids path: the tokens the text would give, padded, through predict.
     assert 0.0 < s.prob() < 1.0
 

@@ -36,6 +36,19 @@ BLOCK = 64
 """Rows the kernels score together: a row's probability depends on its 64-row block only."""
 
 
+def _ranges(n: int, step: int) -> List[Tuple[int, int]]:
+    """Shard bounds ``[lo, hi)`` over ``n`` rows, ``step`` apart (a multiple of ``BLOCK``).
+
+    A last shard of at most ``_native.INLINE_ROWS`` rows joins the one before it: a call that
+    small takes the one-review kernel, whose rounding differs from the batch kernel's.
+    """
+    bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] <= _native.INLINE_ROWS:
+        (lo, _), (_, hi) = bounds[-2], bounds.pop()
+        bounds[-1] = (lo, hi)
+    return bounds
+
+
 class ScoreError(RuntimeError):
     """Scoring could not complete: bad input, or shards still missing after every retry."""
 
@@ -159,10 +172,8 @@ def plan(
                 n = len(_native.TokFile(str(path)).split(split)[1])
             except (OSError, ValueError) as e:
                 raise ScoreError(f"{path}: {e}") from e
-            for k, lo in enumerate(range(0, n, step)):
-                shards.append(
-                    Shard(str(path), "tok", _out_name(root, path, k), lo, min(n, lo + step))
-                )
+            for k, (lo, hi) in enumerate(_ranges(n, step)):
+                shards.append(Shard(str(path), "tok", _out_name(root, path, k), lo, hi))
             continue
         try:
             meta = pq.ParquetFile(path)
@@ -173,8 +184,7 @@ def plan(
         for g in range(meta.num_row_groups):
             starts.append(starts[-1] + meta.metadata.row_group(g).num_rows)
         n = starts[-1]
-        for k, lo in enumerate(range(0, n, step)):
-            hi = min(n, lo + step)
+        for k, (lo, hi) in enumerate(_ranges(n, step)):
             groups = tuple(
                 g for g in range(meta.num_row_groups) if starts[g] < hi and starts[g + 1] > lo
             )
@@ -238,6 +248,9 @@ class _Scorer:
                 self.word_index = json.load(f)
         self.split = split
         self.delay = delay
+        # The last token file opened: its shards tend to come one after another, and opening
+        # reads and checks the whole file. One at a time, so memory stays one file's.
+        self._tok: Tuple[str, Any] = ("", None)
 
     def __call__(self, batch: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         rows, errors = [], []
@@ -272,7 +285,10 @@ class _Scorer:
         import pyarrow.parquet as pq
 
         if shard.kind == "tok":
-            tokens = _native.TokFile(shard.path).split(self.split)[0][shard.lo : shard.hi]
+            if self._tok[0] != shard.path:
+                self._tok = ("", None)  # let the previous file go before reading the next
+                self._tok = (shard.path, _native.TokFile(shard.path))
+            tokens = self._tok[1].split(self.split)[0][shard.lo : shard.hi]
             probs = self.model.predict(tokens)
             key = pa.array(np.arange(shard.lo, shard.hi, dtype=np.int64))
             return pa.table({"id": key, "prob": pa.array(probs, pa.float32())})

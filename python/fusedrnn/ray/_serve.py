@@ -8,6 +8,7 @@ gathers concurrent requests (up to ``max_batch_size`` requests, waiting at most
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -126,13 +127,20 @@ class Predictor:
             out.append(self.session.prob())
         return out
 
-    async def _batch(self, requests: List[Tuple[str, Any]]) -> List[List[float]]:
+    def _score(self, requests: List[Tuple[str, Any]]) -> List[List[float]]:
         # One kernel call per request of ids: a row's probability depends on the 64-row block it
         # is scored in, so each request gets exactly what `predict` gives its rows alone.
         return [
             self.model.predict(x).tolist() if k == "ids" else self._text_probs(x)
             for k, x in requests
         ]
+
+    async def _batch(self, requests: List[Tuple[str, Any]]) -> List[List[float]]:
+        # Off the event loop: `predict` releases the GIL while it scores, and the text path
+        # returns to Python between reviews, so the replica keeps reading requests and answering
+        # /healthz while a large batch is scored. Batches run one at a time (Serve's default
+        # max_concurrent_batches=1), so the one session is never used by two threads at once.
+        return await asyncio.to_thread(self._score, requests)
 
     async def _read_body(self, request: Any) -> bytes:
         cl = request.headers.get("content-length")

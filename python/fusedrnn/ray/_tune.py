@@ -81,51 +81,53 @@ def _trial(config: Dict[str, Any], data: Any = None, epochs: int = 1, vocab: int
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )
-    ckdir = tempfile.mkdtemp(prefix="fusedrnn-tune-")
-    best = ModelCheckpoint(os.path.join(ckdir, CHECKPOINT_FILE), save_best_only=True)
+    # Removed when the trial ends: tune.report has copied each reported checkpoint into the
+    # run's storage by then, and a retried or restarted trial makes a fresh folder.
+    with tempfile.TemporaryDirectory(prefix="fusedrnn-tune-") as ckdir:
+        best = ModelCheckpoint(os.path.join(ckdir, CHECKPOINT_FILE), save_best_only=True)
 
-    class Report(Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.best = float("inf")
+        class Report(Callback):
+            def __init__(self) -> None:
+                super().__init__()
+                self.best = float("inf")
 
-        def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
-            logs = logs or {}
-            metrics = {
-                "epoch": epoch + 1,
-                "val_loss": logs["val_loss"],
-                "val_accuracy": logs["val_accuracy"],
-                "loss": logs["loss"],
-                "accuracy": logs["accuracy"],
-                "starts": starts,
-            }
-            if logs["val_loss"] < self.best:  # ModelCheckpoint has just written this epoch
-                self.best = logs["val_loss"]
-                tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(ckdir))
-            else:
-                tune.report(metrics)
-
-    delay = float(config.get("_epoch_delay", 0.0))
-    cbs: list = [best, Report()]
-    if delay:
-
-        class Slow(Callback):
             def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
-                import time
+                logs = logs or {}
+                metrics = {
+                    "epoch": epoch + 1,
+                    "val_loss": logs["val_loss"],
+                    "val_accuracy": logs["val_accuracy"],
+                    "loss": logs["loss"],
+                    "accuracy": logs["accuracy"],
+                    "starts": starts,
+                }
+                if logs["val_loss"] < self.best:  # ModelCheckpoint has just written this epoch
+                    self.best = logs["val_loss"]
+                    tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(ckdir))
+                else:
+                    tune.report(metrics)
 
-                time.sleep(delay)
+        delay = float(config.get("_epoch_delay", 0.0))
+        cbs: list = [best, Report()]
+        if delay:
 
-        cbs.append(Slow())
-    model.fit(
-        x,
-        y,
-        batch_size=int(config["batch_size"]),
-        epochs=epochs,
-        validation_data=(xv, yv),
-        callbacks=cbs,
-        verbose=0,
-        threads=1,
-    )
+            class Slow(Callback):
+                def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+                    import time
+
+                    time.sleep(delay)
+
+            cbs.append(Slow())
+        model.fit(
+            x,
+            y,
+            batch_size=int(config["batch_size"]),
+            epochs=epochs,
+            validation_data=(xv, yv),
+            callbacks=cbs,
+            verbose=0,
+            threads=1,
+        )
 
 
 def sweep(
