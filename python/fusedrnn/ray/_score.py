@@ -289,7 +289,7 @@ class _Scorer:
                 self._tok = ("", None)  # let the previous file go before reading the next
                 self._tok = (shard.path, _native.TokFile(shard.path))
             tokens = self._tok[1].split(self.split)[0][shard.lo : shard.hi]
-            probs = self.model.predict(tokens)
+            probs = self.model.predict(tokens)[:, 0]  # Keras' (n, 1) column
             key = pa.array(np.arange(shard.lo, shard.hi, dtype=np.int64))
             return pa.table({"id": key, "prob": pa.array(probs, pa.float32())})
         c = self.cols
@@ -323,7 +323,7 @@ class _Scorer:
             offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
             np.cumsum(lengths, out=offsets[1:])
             x = _native.pad_sequences(flat, offsets, _native.SEQ_LEN, 0, "pre", "pre")
-            probs = self.model.predict(x)
+            probs = self.model.predict(x)[:, 0]
         return pa.table({"id": key, "prob": pa.array(probs, pa.float32())})
 
 

@@ -131,7 +131,7 @@ class Predictor:
         # One kernel call per request of ids: a row's probability depends on the 64-row block it
         # is scored in, so each request gets exactly what `predict` gives its rows alone.
         return [
-            self.model.predict(x).tolist() if k == "ids" else self._text_probs(x)
+            self.model.predict(x)[:, 0].tolist() if k == "ids" else self._text_probs(x)
             for k, x in requests
         ]
 
