@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -46,6 +47,22 @@ def shared_word_index() -> Path:
 # routable address and cannot reach a GCS bound to loopback. Read when ray is first imported
 # (so set here, before any test module imports it) and inherited by every node.
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+
+
+def ray_pids(title_prefix: str, title_part: str = "") -> List[int]:
+    """Pids of this machine's Ray worker processes whose title (``/proc/PID/cmdline``, which Ray
+    sets to ``ray::<actor or task>``) starts with ``title_prefix`` and contains ``title_part``."""
+    pids = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if cmd.startswith(title_prefix) and title_part in cmd:
+            pids.append(int(p.name))
+    return pids
 
 
 def need_ray(module_level: bool = False) -> None:

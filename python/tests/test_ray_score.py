@@ -14,7 +14,7 @@ from typing import Dict, List
 
 import numpy as np
 import pytest
-from conftest import ROOT, need, need_ray
+from conftest import ROOT, need, need_ray, ray_pids
 
 import fusedrnn
 from fusedrnn import layers
@@ -97,17 +97,7 @@ def assert_complete(out: Path, want: Dict[int, np.float32]) -> None:
 
 def scorer_pids() -> List[int]:
     """Processes of the scoring actors (Ray titles them after the map_batches UDF)."""
-    pids = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if cmd.startswith("ray::") and "_Scorer" in cmd:
-            pids.append(int(p.name))
-    return pids
+    return ray_pids("ray::", "_Scorer")
 
 
 def test_score_200k_across_3_nodes_equals_predict_bit_for_bit(

@@ -10,12 +10,11 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import pytest
-from conftest import SHARED, need, need_ray
+from conftest import SHARED, need, need_ray, ray_pids
 
 import fusedrnn
 from fusedrnn import layers
@@ -173,17 +172,7 @@ def test_wrong_routes_and_methods_are_4xx_and_replicas_survive(service) -> None:
 
 
 def replica_pids() -> List[int]:
-    pids = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if cmd.startswith("ray::ServeReplica") and "FusedrnnPredictor" in cmd:
-            pids.append(int(p.name))
-    return pids
+    return ray_pids("ray::ServeReplica", "FusedrnnPredictor")
 
 
 def test_replica_killed_under_load_loses_no_retried_request(service) -> None:

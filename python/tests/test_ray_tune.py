@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import List
 
 import numpy as np
-from conftest import need_ray
+from conftest import need_ray, ray_pids
 
 import fusedrnn
 
@@ -28,17 +28,7 @@ def synthetic(n: int, seed: int):
 
 
 def trial_pids() -> List[int]:
-    pids = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if cmd.startswith("ray::ImplicitFunc"):
-            pids.append(int(p.name))
-    return pids
+    return ray_pids("ray::ImplicitFunc")
 
 
 def test_sweep_of_6_trials_with_a_killed_trial_retried_and_best_checkpoint_loads(
