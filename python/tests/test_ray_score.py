@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pytest
@@ -156,9 +156,9 @@ def finish(t: threading.Thread, box: dict, timeout: float = 600):
     return box["result"]
 
 
-def test_worker_node_removed_mid_job_still_gives_complete_output(
-    ray_cluster, model_path: Path, tmp_path: Path
-) -> None:
+def start_slow_job(model_path: Path, tmp_path: Path) -> Tuple[Any, Dict, Path, Dict]:
+    """A 24,000-row job of 1,000-row shards, slowed per shard, running in a thread; returns once
+    3 shards are written, so a fault injected then lands mid-job. Also gives the expected rows."""
     from fusedrnn.ray import score
 
     data = write_parquet(tmp_path / "in", 24_000, files=2, row_group=1000)
@@ -170,6 +170,13 @@ def test_worker_node_removed_mid_job_still_gives_complete_output(
         progress=False,
     )  # fmt: skip
     wait_for_outputs(out, 3, t)
+    return t, box, out, want
+
+
+def test_worker_node_removed_mid_job_still_gives_complete_output(
+    ray_cluster, model_path: Path, tmp_path: Path
+) -> None:
+    t, box, out, want = start_slow_job(model_path, tmp_path)
     victim = ray_cluster.worker_nodes and list(ray_cluster.worker_nodes)[-1]
     assert victim, "the cluster has no worker node to remove"
     ray_cluster.remove_node(victim)
@@ -187,17 +194,7 @@ def test_worker_node_removed_mid_job_still_gives_complete_output(
 def test_actor_sigkilled_mid_job_still_gives_complete_output(
     ray_cluster, model_path: Path, tmp_path: Path
 ) -> None:
-    from fusedrnn.ray import score
-
-    data = write_parquet(tmp_path / "in", 24_000, files=2, row_group=1000)
-    want = expected(model_path, tmp_path / "in")
-    assert set(want) == set(data)
-    out = tmp_path / "out"
-    t, box = run_in_thread(
-        score, tmp_path / "in", model_path, out, shard_rows=1000, _delay_per_shard=0.7,
-        progress=False,
-    )  # fmt: skip
-    wait_for_outputs(out, 3, t)
+    t, box, out, want = start_slow_job(model_path, tmp_path)
     pids = scorer_pids()
     assert pids, "no scoring actor process found to kill"
     os.kill(pids[0], signal.SIGKILL)
