@@ -35,19 +35,25 @@ struct PyObserver<'a> {
     error: Option<PyErr>,
 }
 
+/// An epoch's record as Python receives it: `(epoch, loss, accuracy, val_loss, val_accuracy,
+/// seconds)`, 1-based epoch.
+fn record_fields(r: &EpochRecord) -> (usize, f64, f64, f64, f64, f64) {
+    (
+        r.epoch,
+        r.loss,
+        r.accuracy,
+        r.val_loss,
+        r.val_accuracy,
+        r.seconds,
+    )
+}
+
 impl Observer for PyObserver<'_> {
     fn epoch_done(&mut self, r: &EpochRecord, improved: Option<&Weights>) -> Result<(), String> {
         Python::attach(|py| {
             let best = improved.map(|m| Model::new(m.clone())).transpose()?;
-            let args = (
-                r.epoch,
-                r.loss,
-                r.accuracy,
-                r.val_loss,
-                r.val_accuracy,
-                r.seconds,
-                best,
-            );
+            let (epoch, loss, accuracy, val_loss, val_accuracy, seconds) = record_fields(r);
+            let args = (epoch, loss, accuracy, val_loss, val_accuracy, seconds, best);
             self.on_epoch.call1(py, args).map(drop)
         })
         .map_err(|e| {
@@ -194,20 +200,7 @@ pub fn fit(
         TrainError::Cancelled { .. } => PyKeyboardInterrupt::new_err(e.to_string()),
         _ => value_error(e),
     })?;
-    let history = outcome
-        .history
-        .iter()
-        .map(|r| {
-            (
-                r.epoch,
-                r.loss,
-                r.accuracy,
-                r.val_loss,
-                r.val_accuracy,
-                r.seconds,
-            )
-        })
-        .collect();
+    let history = outcome.history.iter().map(record_fields).collect();
     Ok((
         history,
         Model::new(outcome.best)?,
