@@ -1,0 +1,301 @@
+"""Tests of benches/report/report.py: spread, parsers, rendering, markers, quick refusal, drift.
+
+    python3 -m unittest discover -s benches/report -p 'test_*.py'
+
+(``tests/readme_figures.rs`` runs this under ``cargo test``.) ``fixtures/small.json`` is a hand-made
+results file with round numbers, so the rendered figures can be checked by hand: e.g. LSTM 1 thread
+is 25,000 reviews in 40 ms (runs 1 and 3) and 50 ms (run 2): 625k (500k–625k) reviews/s.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import report  # noqa: E402
+
+FIXTURE = HERE / "fixtures" / "small.json"
+SOURCE = "benches/report/fixtures/small.json"
+
+
+def fixture() -> dict:
+    return report.load_results(FIXTURE)
+
+
+def skeleton_readme() -> str:
+    parts = ["# title", "", "prose before, 123 untouched", ""]
+    for name in report.BLOCKS:
+        parts += [
+            f"<!-- figures:{name} begin source=old.json -->",
+            "stale 1",
+            "stale 2",
+            f"<!-- figures:{name} end -->",
+            "",
+            f"prose after {name}",
+            "",
+        ]
+    return "\n".join(parts)
+
+
+class Spread(unittest.TestCase):
+    def test_odd_count(self) -> None:
+        self.assertEqual(report.summarize([3.0, 1.0, 2.0]), {"median": 2.0, "min": 1.0, "max": 3.0})
+
+    def test_even_count_takes_the_mean_of_the_middle_two(self) -> None:
+        self.assertEqual(report.summarize([4.0, 1.0, 2.0, 10.0]), {"median": 3.0, "min": 1.0, "max": 10.0})
+
+    def test_empty_is_an_error(self) -> None:
+        with self.assertRaises(ValueError):
+            report.summarize([])
+
+    def test_cell_shows_median_and_range(self) -> None:
+        self.assertEqual(report.cell([38.5, 37.26, 41.0]), "38.5 (37.3–41.0)")
+        self.assertEqual(report.cell([619_000, 612_000, 626_400], report.rate), "619k (612k–626k)")
+        self.assertEqual(report.cell([0.101]), "0.101 (1 run)")
+        self.assertEqual(report.cell(None), "—")
+
+    def test_sig3(self) -> None:
+        self.assertEqual(
+            [report.sig3(x) for x in (1234.6, 38.46, 3.641, 0.10149)],
+            ["1,235", "38.5", "3.64", "0.101"],
+        )
+
+    def test_hand_edited_summary_is_refused(self) -> None:
+        res = json.loads(FIXTURE.read_text())
+        res["figures"]["capi.score_text.p50_us"]["median"] = 3.0
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / "edited.json"
+            p.write_text(json.dumps(res))
+            with self.assertRaisesRegex(report.ReportError, "capi.score_text.p50_us"):
+                report.load_results(p)
+
+
+class Parsers(unittest.TestCase):
+    def test_cpuinfo(self) -> None:
+        text = (
+            "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 167\n"
+            "model name\t: Intel(R) Xeon(R) Processor\nstepping\t: 1\n"
+            "flags\t\t: fpu sse2 avx2 fma avx512f avx512vl hypervisor\n\nprocessor\t: 1\nmodel\t\t: 99\n"
+        )
+        info = report.parse_cpuinfo(text)
+        self.assertEqual((info["vendor"], info["family"], info["model"]), ("GenuineIntel", 6, 167))
+        self.assertEqual(info["model_name"], "Intel(R) Xeon(R) Processor")
+        self.assertEqual(
+            info["isa"],
+            {"avx2": True, "fma": True, "avx512f": True, "avx512bw": False, "avx512vl": True},
+        )
+        self.assertTrue(info["hypervisor"])
+
+    def test_latency_lines_of_the_three_tools(self) -> None:
+        capi = (
+            "lstm model, x86_64-avx512 kernel, review of 1287 bytes (229 spaces)\n"
+            "score_text             p50   6.160 us  p99   6.380 us  mean   6.200 us  (200000 calls, prob 0.224802)\n"
+            "score_ids (100 ids)    p50   3.520 us  p99   3.700 us  mean   3.530 us  (200000 calls, prob 0.5)\n"
+        )
+        self.assertEqual(report.parse_capi_kernel(capi), "x86_64-avx512")
+        self.assertEqual(
+            report.parse_latency_lines(capi),
+            {"score_text": (6.16, 6.38), "score_ids (100 ids)": (3.52, 3.7)},
+        )
+        stdin = "predict --stdin round trip  p50 12.000 us  p99 15.500 us  mean 12.3 us  (20000 lines, prob 0.2)\n"
+        self.assertEqual(report.parse_latency_lines(stdin), {"predict --stdin round trip": (12.0, 15.5)})
+        with self.assertRaises(report.ReportError):
+            report.parse_latency_lines("nothing here")
+
+    def test_clock(self) -> None:
+        c = report.parse_clock("best_ghz 3.9915 typical_ghz 3.5898\nbest_ghz 3.7922 typical_ghz 3.5808\n")
+        self.assertEqual(c, {"best": [3.9915, 3.7922], "typical": [3.5898, 3.5808]})
+
+    def test_criterion_tree_and_kernel_in_ids(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            home = Path(d)
+            for full_id, ns, thr in (
+                ("step_latency/lstm/x86_64-avx2-fma", 38.0, {"Elements": 1}),
+                ("throughput/lstm/test25000/x86_64-avx2-fma/2t", 2e7, {"Elements": 25000}),
+                ("tokenize/all_words/2000reviews", 1e7, {"Bytes": 2_460_000}),
+            ):
+                new = home / full_id.replace("/", "_") / "new"
+                new.mkdir(parents=True)
+                (new / "benchmark.json").write_text(json.dumps({"full_id": full_id, "throughput": thr}))
+                (new / "estimates.json").write_text(json.dumps({"median": {"point_estimate": ns}}))
+            figs = report.read_criterion(home, "x86_64-avx2-fma")
+        self.assertEqual(figs["criterion.step_latency/lstm/KERNEL"]["value"], 38.0)
+        self.assertEqual(figs["criterion.throughput/lstm/test25000/KERNEL/2t"]["elements"], 25000)
+        self.assertEqual(figs["criterion.tokenize/all_words/2000reviews"]["bytes"], 2_460_000)
+        self.assertEqual(report.criterion_kernel("throughput/lstm/test25000/x86_64-avx512/1t"), "x86_64-avx512")
+        self.assertEqual(report.criterion_kernel("train_epoch/lstm/threads2/portable-wide"), "portable-wide")
+        self.assertIsNone(report.criterion_kernel("train_parts/rmsprop/lstm"))
+
+    def test_committed_peers_results(self) -> None:
+        """The extraction reads the real peers.py output committed in benches/peers/results/."""
+        res = json.loads((HERE.parent / "peers" / "results" / "latest.json").read_text())
+        figs, notes, kernels = report.peers_figures(res)
+        lstm = res["models"]["lstm"]
+        self.assertEqual(
+            figs["peers.lstm.fusedrnn.1t.reviews_per_s"],
+            lstm["fusedrnn"]["threads"]["1"]["reviews_per_s"],
+        )
+        best = max(
+            v["reviews_per_s"]
+            for v in lstm["pytorch"]["threads"]["2"].values()
+            if isinstance(v, dict) and "reviews_per_s" in v
+        )
+        self.assertEqual(figs["peers.lstm.pytorch.2t.reviews_per_s"], best)
+        self.assertIn(notes["peers.lstm.pytorch.2t.reviews_per_s"], ("b64", "b1024", "whole split"))
+        self.assertEqual(
+            figs["peers.lstm.onnxruntime.b1_p50_us"],
+            lstm["onnxruntime"]["threads"]["1"]["batch1_latency_us"]["p50"],
+        )
+        self.assertEqual(figs["peers.train.keras.epoch_s"], res["training"]["keras"]["seconds"][-1])
+        self.assertEqual(kernels, {"peers": lstm["fusedrnn"]["threads"]["1"]["kernel"]})
+
+
+class Rendering(unittest.TestCase):
+    def test_inference_figures_spread_and_targets(self) -> None:
+        out = report.render_block(fixture(), "inference", SOURCE)
+        self.assertIn("Fixture CPU 9000 (family 6 model 167), kernel `x86_64-avx2-fma`, 2026-12-01", out)
+        self.assertIn(
+            "| LSTM reviews/s, 1 thread | 625k (500k–625k) | 610k (600k–620k) | ≥ 700k | "
+            "not met (0/3 runs) | 64.0 per step |",
+            out,
+        )
+        self.assertIn(
+            "| LSTM reviews/s, 2 threads | 2.00M (1.00M–2.00M) | — | ≥ 1.40M | met (2/3 runs) |",
+            out,
+        )
+        self.assertIn(
+            "| LSTM one step (latency kernel), ns | 27.0 (25.0–30.0) | 38.0 (38.0–38.0) p50 | ≤ 28 | "
+            "met (2/3 runs) | 108 |",
+            out,
+        )
+        self.assertIn(
+            "| LSTM one 100-step review, µs | 3.00 (2.90–3.10) | 3.60 (3.60–3.60) p50 | ≤ 2.8 | not met (0/3 runs) |",
+            out,
+        )
+
+    def test_avx512_kernel_takes_the_avx512_targets(self) -> None:
+        res = copy.deepcopy(fixture())
+        res["kernel"] = "x86_64-avx512"
+        out = report.render_block(res, "inference", SOURCE)
+        self.assertIn(
+            "| LSTM reviews/s, 2 threads | 2.00M (1.00M–2.00M) | — | ≥ 2.00M | met (2/3 runs) |",
+            out,
+        )
+        self.assertIn("| ≤ 22 | not met (0/3 runs) |", out)
+
+    def test_training_breakdown_adds_up(self) -> None:
+        out = report.render_block(fixture(), "training", SOURCE)
+        self.assertIn(
+            "| one LSTM epoch, 2 threads, s | 0.100 (0.0900–0.110) | ≤ 0.07 | not met (0/3 runs) |",
+            out,
+        )
+        self.assertIn("| 8 shards of 8 sequences, forward + backward (8 × 36.0 (36.0–36.0)) | 288 |", out)
+        self.assertIn("| sum of the parts | 309 |", out)
+        self.assertIn("| rest of the batch, not broken down by the benches | 121 |", out)
+
+    def test_datapath_says_how_the_parts_compare(self) -> None:
+        out = report.render_block(fixture(), "datapath", SOURCE)
+        self.assertIn("| sum of the three parts above | 180 |", out)
+        self.assertIn("End to end minus the sum of its parts: -20.0 ms", out)
+        self.assertIn("| tokenizer, `num_words = 500`, MB/s | 100 (100–100) | ≥ 50 | met (3/3 runs) |", out)
+
+    def test_latency_and_peers_ratios_are_computed(self) -> None:
+        lat = report.render_block(fixture(), "latency", SOURCE)
+        self.assertIn(
+            "| C API `fusedrnn_score_text` | 4.00 (3.90–4.50) | 5.00 (5.00–5.00) | ≤ 4 | met (2/3 runs) |",
+            lat,
+        )
+        self.assertIn("PyTorch takes 35.0× as long as the C API", lat)
+        peers = report.render_block(fixture(), "peers", SOURCE)
+        self.assertIn(
+            "| LSTM reviews/s, 1 thread | 140k (100k–150k) (b1024/b64) | — | 200k (200k–200k) (b1024) | "
+            "600k (600k–600k) | 3.00× |",
+            peers,
+        )
+        self.assertIn(
+            "| 0.400 (0.400–0.400); epoch 1: 2.40 (2.40–2.40) | 0.100 (0.100–0.100) | 4.00× |",
+            peers,
+        )
+
+    def test_skipped_peers_are_said_so(self) -> None:
+        res = copy.deepcopy(fixture())
+        res["peers"] = {"included": False, "reason": "skipped with --no-peers"}
+        self.assertIn(
+            "Not measured in this run (skipped with --no-peers)",
+            report.render_block(res, "peers", SOURCE),
+        )
+        self.assertIn(
+            "were not measured in this run (skipped with --no-peers)",
+            report.render_block(res, "machine", SOURCE),
+        )
+
+    def test_noisy_run_is_flagged(self) -> None:
+        res = copy.deepcopy(fixture())
+        self.assertNotIn("Noisy run", report.render_block(res, "machine", SOURCE))
+        res["load_average"]["before"] = [3.5, 3.0, 2.0]
+        self.assertIn(
+            "**Noisy run:** the load average was 3.50 before the run started",
+            report.render_block(res, "machine", SOURCE),
+        )
+
+
+class Quick(unittest.TestCase):
+    def test_quick_results_are_refused_unless_forced(self) -> None:
+        res = copy.deepcopy(fixture())
+        res["quick"] = True
+        for name in report.BLOCKS:
+            with self.assertRaises(report.QuickRefused):
+                report.render_block(res, name, SOURCE)
+            self.assertIn("QUICK RUN", report.render_block(res, name, SOURCE, force=True))
+        with self.assertRaises(report.QuickRefused):
+            report.render_readme(skeleton_readme(), res, SOURCE)
+
+    def test_quick_is_in_the_file_name(self) -> None:
+        res = {"date": "2026-12-02T02:35:00Z", "commit": "abcdef0123", "quick": True}
+        self.assertEqual(report.results_name(res), "2026-12-02T023500Z-abcdef0-quick.json")
+
+
+class Markers(unittest.TestCase):
+    def test_only_the_blocks_are_replaced(self) -> None:
+        text = skeleton_readme()
+        out = report.render_readme(text, fixture(), SOURCE)
+        self.assertNotIn("stale", out)
+        self.assertNotIn("old.json", out)
+        for name in report.BLOCKS:
+            self.assertIn(f"<!-- figures:{name} begin source={SOURCE} -->\n", out)
+            self.assertIn(f"prose after {name}", out)
+        self.assertTrue(out.startswith("# title\n\nprose before, 123 untouched\n"))
+        self.assertEqual(report.render_readme(out, fixture(), SOURCE), out, "rendering twice changes nothing")
+
+    def test_broken_markers_are_errors(self) -> None:
+        text = skeleton_readme()
+        with self.assertRaisesRegex(report.ReportError, "no end marker"):
+            report.find_blocks(text.replace("<!-- figures:training end -->", ""))
+        with self.assertRaisesRegex(report.ReportError, "missing: peers"):
+            report.find_blocks(text.replace("figures:peers begin", "figures-peers begin"))
+        dup = text + "\n<!-- figures:latency begin source=x.json -->\n<!-- figures:latency end -->\n"
+        with self.assertRaisesRegex(report.ReportError, "appears twice"):
+            report.find_blocks(dup)
+
+    def test_check_finds_drift(self) -> None:
+        root = HERE.parents[1]
+        good = report.render_readme(skeleton_readme(), fixture(), SOURCE)
+        self.assertEqual(report.check_readme(good, root), [])
+        drifted = good.replace("625k (500k–625k)", "700k (500k–625k)")
+        problems = report.check_readme(drifted, root)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("-| LSTM reviews/s, 1 thread | 700k", problems[0])
+        self.assertIn("+| LSTM reviews/s, 1 thread | 625k", problems[0])
+        missing = good.replace(f"source={SOURCE}", "source=benches/results/nope.json", 1)
+        self.assertIn("does not exist", report.check_readme(missing, root)[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
