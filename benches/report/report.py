@@ -335,19 +335,9 @@ class Runner:
             if shutil.which(tool) is None:
                 raise ReportError(f"{tool} not found on PATH: the report builds the benches and tools with it")
         self.say("building (release): fusedrnn, imdb-pack, libfusedrnn_c, stdin_latency, the criterion benches")
-        self.sh(
-            [
-                "cargo",
-                "build",
-                "--release",
-                "--locked",
-                "-p",
-                "fusedrnn",
-                "--bins",
-                "--example",
-                "stdin_latency",
-            ]
-        )
+        # First what benches/peers/run.sh builds (every default member), so that its build finds nothing to do.
+        self.sh(["cargo", "build", "--release", "--locked"])
+        self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn", "--bins", "--example", "stdin_latency"])
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-data-tools", "--bins"])
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-capi"])
         self.sh(
@@ -591,6 +581,7 @@ class Runner:
         """Every step ``--runs`` times, round-robin; returns the results."""
         load_before = os.getloadavg()
         self.prepare()
+        self.build_seconds = round(time.monotonic() - self.started, 1)
         steps: List[Tuple[str, Callable[[int], None]]] = [
             ("clock", self.clock),
             ("fusedrnn bench", self.fusedrnn_bench),
@@ -634,6 +625,7 @@ class Runner:
             "dirty": dirty,
             "runs": self.args.runs,
             "seconds": round(time.monotonic() - self.started, 1),
+            "build_seconds": self.build_seconds,
             "machine": dict(parse_cpuinfo(cpuinfo), cpus=os.cpu_count(), platform=platform.platform()),
             "build": {
                 "profile": "release (cargo's bench profile for criterion)",
@@ -793,6 +785,15 @@ class View:
         )
 
 
+def run_minutes(r: Dict[str, Any]) -> str:
+    """How long the measurements took, and the build before them (older files lack the split)."""
+    total = r["seconds"] / 60
+    build = r.get("build_seconds")
+    if build is None or build < 60:
+        return f"{total - (build or 0) / 60:.0f} min"
+    return f"{total - build / 60:.0f} min (after {build / 60:.0f} min of building)"
+
+
 def p50_cell(values: Optional[Sequence[float]]) -> str:
     """A ``fusedrnn bench`` latency cell: its p50 over the runs."""
     return cell(values) + " p50" if values else "—"
@@ -824,7 +825,7 @@ def render_machine(v: View) -> str:
         "",
         f"Measured clock (a chain of dependent adds, `benches/report/clock.c`): {cell(best)} GHz with the core to "
         f"itself, {cell(typ)} GHz typical. Load average (1 min) {la['before'][0]:.2f} before the run, "
-        f"{la['after'][0]:.2f} after; the run took {r['seconds'] / 60:.0f} min. Each figure is the median over "
+        f"{la['after'][0]:.2f} after; the run took {run_minutes(r)}. Each figure is the median over "
         f"{r['runs']} runs, with the lowest and highest run in brackets. Results file: [`{v.source}`]({v.source}).",
     ]
     noisy = []
@@ -1324,6 +1325,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     """``render``: README's blocks from a results file."""
     path = Path(args.results).resolve() if args.results else newest_results()
+    if ROOT not in path.parents:
+        raise ReportError(f"{path}: README links its results file, so it must be inside {ROOT}")
     res = load_results(path)
     source = path.relative_to(ROOT).as_posix()
     text = README.read_text()
