@@ -287,6 +287,7 @@ class Runner:
         }
         self.review = ROOT / "benches" / "peers" / "review_230.txt"
         self.kernel: Optional[str] = None
+        self.peers_failed: Optional[str] = None
 
     # -- plumbing
 
@@ -399,6 +400,17 @@ class Runner:
         )
         self.say(f"packing {self.npz} -> {self.tok}")
         self.sh([ROOT / "target/release/imdb-pack", "--npz", self.npz, "--out", self.tok, "--quiet"])
+        if self.args.peers:
+            # run.sh creates benches/peers/.venv on first use (torch: several GB): here, not in a timed run.
+            self.say("checking the peers' Python environment (run.sh; its first use creates benches/peers/.venv)")
+            cmd: List[Any] = [ROOT / "benches/peers/run.sh", "--tok", self.tok]
+            if self.args.peers_python:
+                cmd += ["--python", self.args.peers_python]
+            try:
+                self.sh(cmd + ["--help"])
+            except ReportError as e:
+                self.peers_failed = last_line(str(e))
+                self.say(f"PEERS UNAVAILABLE, continuing without them: {e}")
 
     # -- the tools; each adds one value per figure per call
 
@@ -589,14 +601,26 @@ class Runner:
             ("C API latency", self.capi),
             ("CLI predict --stdin latency", self.stdin),
         ]
-        if self.args.peers:
+        if self.args.peers and not self.peers_failed:
             steps.append(("peers (PyTorch, ONNX Runtime, Keras) + text_latency.py", self.peers))
         loads = []
         for run in range(1, self.args.runs + 1):
             loads.append(os.getloadavg()[0])
-            for name, step in steps:
+            for name, step in list(steps):
                 self.say(f"run {run}/{self.args.runs}: {name} (load average {os.getloadavg()[0]:.2f})")
-                step(run)
+                if step != self.peers:
+                    step(run)
+                    continue
+                try:
+                    step(run)
+                except ReportError as e:
+                    # The peers are optional figures: a failure there (a missing venv, a disagreement
+                    # peers.py reports) drops them from this run instead of losing every other figure.
+                    self.peers_failed = last_line(str(e))
+                    self.say(f"PEERS FAILED, continuing without them: {e}")
+                    steps.remove((name, step))
+                    for key in [k for k in self.values if k.startswith(("peers.", "torch_text."))]:
+                        del self.values[key]
         load_after = os.getloadavg()
         return self.results(load_before, load_after, loads)
 
@@ -641,12 +665,20 @@ class Runner:
                 "at_each_run_start": loads,
             },
             "peers": (
-                {"included": True, "versions": self.peer_versions}
+                {"included": False, "reason": f"failed: {self.peers_failed}"}
+                if self.peers_failed
+                else {"included": True, "versions": self.peer_versions}
                 if self.args.peers
                 else {"included": False, "reason": "skipped with --no-peers"}
             ),
             "figures": figures,
         }
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of an error: usually what went wrong."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else text
 
 
 def results_name(res: Dict[str, Any]) -> str:
@@ -1314,12 +1346,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     tmp.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
     tmp.replace(path)
     runner.say(f"wrote {path.relative_to(ROOT)} ({res['seconds']:.0f} s, kernel {res['kernel']})")
+    status = 0
+    if runner.peers_failed:
+        runner.say(f"the peers failed ({runner.peers_failed}): the results file says so; exit status 1")
+        status = 1
     if args.no_readme:
-        return 0
+        return status
     if res["quick"] and not args.force:
         runner.say("a --quick run: README left as it is (render it with `render --force` if you must)")
-        return 0
-    return cmd_render(argparse.Namespace(results=str(path), force=args.force))
+        return status
+    return cmd_render(argparse.Namespace(results=str(path), force=args.force)) or status
 
 
 def cmd_render(args: argparse.Namespace) -> int:

@@ -109,6 +109,11 @@ class Parsers(unittest.TestCase):
         with self.assertRaises(report.ReportError):
             report.parse_latency_lines("nothing here")
 
+    def test_last_line_of_an_error(self) -> None:
+        self.assertEqual(
+            report.last_line("cmd failed (exit 127):\nrun.sh: python: No such file\n\n"), "run.sh: python: No such file"
+        )
+
     def test_clock(self) -> None:
         c = report.parse_clock("best_ghz 3.9915 typical_ghz 3.5898\nbest_ghz 3.7922 typical_ghz 3.5808\n")
         self.assertEqual(c, {"best": [3.9915, 3.7922], "typical": [3.5898, 3.5808]})
