@@ -50,9 +50,16 @@ def main():
     for f in ["lstm.safetensors", "rnn.torch.safetensors", "rnn-onehot.safetensors"]:
         put("safetensors", f, open(f"tests/fixtures/parity/{f}", "rb").read())
     os.makedirs("fuzz/corpus/tok", exist_ok=True)
-    for name, flags in [("many_short_ml8.tok", ["--maxlen", "8"]),
-                        ("many_short_nosplit_post.tok", ["--maxlen", "5", "--val-split", "0", "--padding", "post"])]:
-        subprocess.run(["target/release/imdb-pack", "--quiet", "--npz", f"{FX}/many_short_p3_stored.npz",
+    for npz, name, flags in [
+            ("many_short_p3_stored.npz", "many_short_ml8.tok", ["--maxlen", "8"]),
+            ("many_short_p3_stored.npz", "many_short_nosplit_post.tok",
+             ["--maxlen", "5", "--val-split", "0", "--padding", "post"]),
+            # Version 2 (u32 ids): every word of the small set (ids up to 100002), and a
+            # vocabulary just past u16 whose ids are all small.
+            ("small_p4_deflated.npz", "small_all_words_ml4_v2.tok", ["--maxlen", "4", "--num-words", "none"]),
+            ("many_short_p3_stored.npz", "many_short_nw65537_ml3_v2.tok",
+             ["--maxlen", "3", "--num-words", "65537", "--val-split", "0"])]:
+        subprocess.run(["target/release/imdb-pack", "--quiet", "--npz", f"{FX}/{npz}",
                         "--out", f"fuzz/corpus/tok/{name}", *flags], check=True)
 
 

@@ -123,6 +123,10 @@ fn from_parts_checks_that_the_arrays_agree() {
     let ok = Split::from_parts(SplitName::Val, SEQ_LEN, &t, &l, &n).unwrap();
     assert_eq!(
         (ok.len(), ok.row(3), ok.name),
-        (4, &t[3 * SEQ_LEN..], SplitName::Val)
+        (
+            4,
+            fusedrnn::tokfile::TokenIds::U16(&t[3 * SEQ_LEN..]),
+            SplitName::Val
+        )
     );
 }

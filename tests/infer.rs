@@ -283,3 +283,226 @@ fn bench_reports_every_figure_as_json() {
     }
     assert!(v["steps_timed"].as_u64().unwrap() >= 100_000);
 }
+
+/// The fixture rows tiled to `n` rows (so chunk boundaries and the last partial chunk occur).
+fn tiled(n: usize) -> Vec<u32> {
+    let rows = read_tokens();
+    (0..n)
+        .flat_map(|i| rows[i % rows.len()].map(u32::from))
+        .collect()
+}
+
+/// A token file with the same `ids` (and labels) in every split, stored as u16 (500 words,
+/// version 1) or u32 (100,000 words, version 2).
+fn tok_with(ids: &[u32], num_words: u32) -> Vec<u8> {
+    let n = ids.len() / SEQ_LEN;
+    let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
+    let lengths = vec![SEQ_LEN as u32; n];
+    let data = SplitData {
+        tokens: ids,
+        labels: &labels,
+        lengths: &lengths,
+    };
+    let params = PackParams {
+        num_words,
+        ..PackParams::NOTEBOOK
+    };
+    let mut out = Vec::new();
+    fusedrnn::tokfile::encode(&mut out, &params, [data, data, data]).unwrap();
+    out
+}
+
+#[test]
+fn a_u32_file_scores_bit_for_bit_as_its_u16_twin() {
+    // 1000 rows: seven full chunks of 128 and a partial one.
+    let ids = tiled(1000);
+    let narrow = TokFile::from_bytes(&tok_with(&ids, 500)).unwrap();
+    let wide = TokFile::from_bytes(&tok_with(&ids, 100_000)).unwrap();
+    assert_eq!((narrow.version(), wide.version()), (1, 2));
+    for arch in ARCHS {
+        let model = Model::load(fixture(&format!("{arch}.safetensors"))).unwrap();
+        for kernel in kernels() {
+            let scorer = Scorer::new(&model, kernel);
+            for threads in [1, 2] {
+                let test = fusedrnn::tokfile::SplitName::Test;
+                let want = scorer
+                    .score_split(&narrow.split(test), narrow.num_words(), threads)
+                    .unwrap();
+                let got = scorer
+                    .score_split(&wide.split(test), wide.num_words(), threads)
+                    .unwrap();
+                assert_eq!(got.len(), 1000);
+                let bits = |v: &[f32]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got),
+                    bits(&want),
+                    "{arch} {} {threads}",
+                    kernel.name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_u32_id_outside_the_model_is_named_by_row_and_position() {
+    let mut ids = tiled(300);
+    ids[137 * SEQ_LEN + 42] = 500;
+    ids[250 * SEQ_LEN + 3] = 70_000;
+    let wide = TokFile::from_bytes(&tok_with(&ids, 100_000)).unwrap();
+    let model = Model::load(fixture("lstm.safetensors")).unwrap();
+    let scorer = Scorer::new(&model, Kernel::select().unwrap());
+    let split = wide.split(fusedrnn::tokfile::SplitName::Val);
+    let want = "val row 137, position 42: token id 500 is not below the model's vocabulary of 500";
+    let e = scorer.check(&split, wide.num_words()).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    // Scoring without the check finds the same first id, whatever chunk failed first.
+    let mut probs = vec![0.0; 300];
+    let e = with_threads(2, || scorer.score_ids("val", split.tokens, &mut probs))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.to_string(), want);
+}
+
+#[test]
+fn the_command_line_scores_a_u32_file_as_its_u16_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = tiled(300);
+    let paths: Vec<_> = [(500, "u16.tok"), (100_000, "u32.tok")]
+        .into_iter()
+        .map(|(num_words, name)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, tok_with(&ids, num_words)).unwrap();
+            path
+        })
+        .collect();
+    let model = fixture("lstm.safetensors");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let mut outputs = Vec::new();
+    for (i, tok) in paths.iter().enumerate() {
+        let npy = dir.path().join(format!("p{i}.npy"));
+        let o = fusedrnn(&[
+            "predict",
+            "--model",
+            &s(&model),
+            "--data",
+            &s(tok),
+            "--out",
+            &s(&npy),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = fusedrnn(&[
+            "eval",
+            "--model",
+            &s(&model),
+            "--data",
+            &s(tok),
+            "--split",
+            "val",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outputs.push((std::fs::read(&npy).unwrap(), o.stdout));
+    }
+    assert_eq!(outputs[0].0.len(), 128 + 300 * 4);
+    assert!(
+        outputs[0] == outputs[1],
+        "u16 and u32 files score differently"
+    );
+
+    // An id beyond the model's vocabulary: the error names the files, split, row and id, and
+    // nothing is written.
+    let mut bad = ids.clone();
+    bad[200 * SEQ_LEN + 99] = 80_000;
+    let tok = dir.path().join("bad-u32.tok");
+    std::fs::write(&tok, tok_with(&bad, 100_000)).unwrap();
+    let out = dir.path().join("bad.npy");
+    for args in [
+        vec!["predict", "--out", out.to_str().unwrap()],
+        vec!["eval"],
+    ] {
+        let mut all = args.clone();
+        all.extend([
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            tok.to_str().unwrap(),
+        ]);
+        let o = fusedrnn(&all);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        assert!(
+            stderr.contains("bad-u32.tok")
+                && stderr.contains(
+                    "test row 200, position 99: token id 80000 is not below the model's vocabulary of 500"
+                ),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+
+    // Training a model on a u32 file's whole vocabulary: refused, the kernels take u16 ids.
+    let o = fusedrnn(&[
+        "train",
+        "--arch",
+        "lstm",
+        "--data",
+        &s(&paths[1]),
+        "--epochs",
+        "1",
+        "--out",
+        &s(&dir.path().join("run")),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("a vocabulary of 100000 rows: the kernels take 16-bit token ids today"),
+        "{stderr}"
+    );
+    // With --vocab the ids fit: the u32 file trains exactly as its u16 twin.
+    let runs: Vec<Vec<u8>> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, tok)| {
+            let run = dir.path().join(format!("run{i}"));
+            let o = fusedrnn(&[
+                "train",
+                "--arch",
+                "lstm",
+                "--data",
+                &s(tok),
+                "--vocab",
+                "500",
+                "--epochs",
+                "1",
+                "--threads",
+                "1",
+                "--out",
+                &s(&run),
+            ]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            std::fs::read(run.join("best.safetensors")).unwrap()
+        })
+        .collect();
+    assert!(runs[0] == runs[1], "u16 and u32 files train differently");
+    // An id beyond --vocab in a u32 file is named like scoring names it.
+    let o = fusedrnn(&[
+        "train",
+        "--arch",
+        "lstm",
+        "--data",
+        &s(&tok),
+        "--vocab",
+        "500",
+        "--out",
+        &s(&dir.path().join("run-bad")),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains(
+            "train row 200, position 99: token id 80000 is not below the model's vocabulary of 500"
+        ),
+        "{stderr}"
+    );
+}

@@ -159,7 +159,7 @@ fn one_training_epoch_is_the_same_on_every_kernel() {
     // The zero-copy typed views (bytemuck casts of the validated sections).
     let tok = TokFile::from_bytes(&bytes).unwrap();
     let (train, val) = (tok.split(SplitName::Train), tok.split(SplitName::Val));
-    assert_eq!(train.tokens, &tokens[..]);
+    assert_eq!(train.tokens, fusedrnn::tokfile::TokenIds::U16(&tokens[..]));
     let cfg = TrainConfig {
         vocab: VOCAB,
         epochs: 1,

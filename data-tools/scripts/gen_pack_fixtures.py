@@ -44,7 +44,8 @@ repository root; the script locates the repository from its own path):
 * mt19937.json: numpy RandomState golden values (raw uint32 outputs, state keys,
   permutations, sequential shuffles as in load_data, train_test_split sizes).
 * shared_imdb_expected.json: hashes/statistics of the `defaults` pipeline run on
-  the shared /work/shared/data/imdb.npz (override with --shared-npz, skip with
+  the shared /work/shared/data/imdb.npz, and under "wide_vocab" the same pipeline with
+  num_words None, 0 and 88587 (ids beyond u16; tokens hashed as '<u4') (override with --shared-npz, skip with
   --skip-shared). Its "python_seconds"/"python_seconds_runs" fields are timings
   and are the only non-deterministic bytes this script writes.
 * bad/: malformed npz inputs the packer must refuse, described in bad/README.md
@@ -121,6 +122,13 @@ CASES = {
     "seed7_split033": {"seed": 7, "split_seed": 3, "val_split": 0.33, "maxlen": 40},
     "nosplit": {"val_split": 0.0},
     "all_words": {"num_words": None},
+    # Keras' `if not num_words`: 0 is None.
+    "num_words_zero": {"num_words": 0},
+    # Vocabularies around and beyond the token file's u16 ids (version 1 up to 65,536 words,
+    # version 2 above): ranks 65535 and 65536 become ids 65538 and 65539.
+    "nw65536": {"num_words": 65536},
+    "nw65540": {"num_words": 65540},
+    "nw88587": {"num_words": 88587},
 }
 
 CASE_INPUT = "small_p4_deflated.npz"
@@ -645,6 +653,27 @@ def shared_expected(npz_path, runs):
         }
     assert [splits[k]["count"] for k in ("train", "val", "test")] == [20000, 5000, 25000]
     data = npz_path.read_bytes()
+    wide = {}
+    arrays = np_load_all(npz_path)
+    for label, nw in (("none", None), ("zero", 0), ("88587", 88587)):
+        pw = dict(DEFAULT_PARAMS, num_words=nw)
+        rw = run_pipeline(npz_path, pw)
+        eff = effective_num_words(arrays, pw)
+        top = max(int(x["padded"].max()) for x in rw.values())
+        assert top < eff
+        distinct = np.unique(np.concatenate([x["padded"].ravel() for x in rw.values()]))
+        wide[label] = {
+            "params": pw,
+            "effective_num_words": int(eff),
+            "max_id": top,
+            "distinct_ids": int(len(distinct)),
+            "splits": {name: {"count": int(len(x["labels"])),
+                              "tokens_sha256": sha(x["padded"].astype("<u4")),
+                              "labels_sha256": sha(x["labels"].astype("u1")),
+                              "lengths_sha256": sha(x["lengths"].astype("<u4"))}
+                       for name, x in rw.items()},
+        }
+    assert wide["none"]["splits"] == wide["zero"]["splits"]
     return {
         "npz_sha256": hashlib.sha256(data).hexdigest(),
         "npz_bytes": len(data),
@@ -655,6 +684,9 @@ def shared_expected(npz_path, runs):
                            "labels": "labels cast to 'u1'",
                            "lengths": "unpadded (post-load_data) lengths cast to '<u4'"},
         "splits": splits,
+        "wide_vocab": wide,
+        "wide_vocab_note": "num_words None / 0 / 88587: tokens as padded int32 cast to '<u4' "
+                           "(the token file's version-2 ids), row-major bytes",
         "python_seconds": round(min(times), 3),
         "python_seconds_runs": [round(t, 3) for t in times],
         "python_seconds_note": "wall time of keras load_data + sklearn train_test_split + "

@@ -40,17 +40,17 @@ pub struct WordFilter {
 impl WordFilter {
     /// One id after `load_data`: `Some(id)` kept or replaced by OOV, `None` dropped.
     #[inline]
-    fn map(&self, shifted: i64) -> Option<u16> {
+    fn map(&self, shifted: i64) -> Option<u32> {
         if (i64::from(self.skip_top)..i64::from(self.num_words)).contains(&shifted) {
-            // `num_words <= 65536` (checked by the caller), so a kept id fits.
-            Some(shifted as u16)
+            // Below `num_words`, itself a u32, so a kept id fits.
+            Some(shifted as u32)
         } else {
-            self.oov_char.map(|oov| oov as u16)
+            self.oov_char
         }
     }
 
     /// Appends review `raw` (word ranks as stored) to `out` as `load_data` returns it.
-    pub fn apply(&self, raw: &[i32], out: &mut Vec<u16>) {
+    pub fn apply(&self, raw: &[i32], out: &mut Vec<u32>) {
         if let Some(s) = self.start_char {
             out.extend(self.map(i64::from(s)));
         }
@@ -121,8 +121,8 @@ pub fn train_test_split(
 }
 
 /// `pad_sequences` for one row: writes `seq` into `out` (`maxlen` long), padded with 0.
-pub fn pad_row(seq: &[u16], out: &mut [u16], padding: Side, truncating: Side) {
-    pad_row_with(seq, out, 0, padding, truncating);
+pub fn pad_row<T: Copy + Default>(seq: &[T], out: &mut [T], padding: Side, truncating: Side) {
+    pad_row_with(seq, out, T::default(), padding, truncating);
 }
 
 /// `pad_sequences(..., value=value)` for one row of any element type.

@@ -173,8 +173,8 @@ mod tests {
         for (got, split) in [(&train, &packed.splits[0]), (&test, &packed.splits[2])] {
             assert_eq!(got.labels, split.labels);
             for i in 0..got.rows() {
-                let ids: Vec<u16> = got.row(i).iter().map(|&w| w as u16).collect();
-                let mut row = [0u16; 4];
+                let ids: Vec<u32> = got.row(i).iter().map(|&w| w as u32).collect();
+                let mut row = [0u32; 4];
                 crate::keras::pad_row(&ids, &mut row, Side::Pre, Side::Pre);
                 assert_eq!(row, split.tokens[i * 4..(i + 1) * 4], "row {i}");
                 assert_eq!(got.row(i).len() as u32, split.lengths[i]);

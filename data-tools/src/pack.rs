@@ -116,10 +116,12 @@ fn read_labels(member: &[u8]) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-/// One split, packed: `[rows, maxlen]` tokens, labels, unpadded lengths.
+/// One split, packed: `[rows, maxlen]` tokens, labels, unpadded lengths. The ids are held as
+/// `u32` whatever the vocabulary; the writer stores them as `u16` when `num_words` allows
+/// (token file version 1, byte for byte what this packer always wrote) and as `u32` beyond.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PackedSplit {
-    pub tokens: Vec<u16>,
+    pub tokens: Vec<u32>,
     pub labels: Vec<u8>,
     pub lengths: Vec<u32>,
 }
@@ -129,7 +131,7 @@ impl PackedSplit {
         self.labels.len()
     }
 
-    pub fn as_data(&self) -> SplitData<'_> {
+    pub fn as_data(&self) -> SplitData<'_, u32> {
         SplitData {
             tokens: &self.tokens,
             labels: &self.labels,
@@ -162,8 +164,10 @@ impl Packed {
 /// settings that the token file also records.
 ///
 /// As a request, `num_words == 0` is Keras' `num_words=None` (`load_data` tests `if not
-/// num_words`): every word is kept, and the packed file records the vocabulary that gives. The
-/// seeds seed numpy's `RandomState`, so they must be below 2^32.
+/// num_words`): every word is kept, and the packed file records the vocabulary that gives (on
+/// IMDB 88,587, so its ids are stored as `u32`: token file version 2). Any `num_words` up to
+/// `u32::MAX` is accepted, exactly as Keras applies it. The seeds seed numpy's `RandomState`, so
+/// they must be below 2^32.
 pub fn pack(arrays: &ImdbArrays, request: &PackParams) -> Result<Packed, Error> {
     let config = |m: String| Error::Config(m);
     let seed32 = |name: &str, v: u64| {
@@ -184,12 +188,15 @@ pub fn pack(arrays: &ImdbArrays, request: &PackParams) -> Result<Packed, Error> 
         &[&arrays.x_train, &arrays.x_test],
     )
     .map_err(config)?;
+    // Keras' None takes the largest id; ids up to u32::MAX - 1 are stored (u32::MAX means None
+    // in the header's start_char / oov_char).
     let num_words = u32::try_from(num_words)
         .ok()
-        .filter(|n| (1..=65536).contains(n))
+        .filter(|&n| n >= 1)
         .ok_or_else(|| {
             config(format!(
-                "num_words {num_words} does not fit u16 token ids (1..=65536)"
+                "num_words {num_words} is outside what a token file stores (1..={})",
+                u32::MAX
             ))
         })?;
     let params = PackParams {

@@ -202,7 +202,7 @@ fn bad_flags_are_refused() {
     let good = fixtures().join("small_p4_deflated.npz");
     for (flags, words) in [
         (&["--val-split", "1.5"][..], "--val-split 1.5"),
-        (&["--num-words", "70000"], "does not fit u16"),
+        (&["--num-words", "4294967296"], "\"none\""),
         (
             &["--oov-char", "600"],
             "oov_char 600 is not below num_words 500",
@@ -229,6 +229,51 @@ fn bad_flags_are_refused() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!out.exists());
     }
+}
+
+/// Every vocabulary Keras accepts is packed: `none` and `0` (Keras' `if not num_words`) keep
+/// every word (here up to id 100003, so u32 ids, version 2), as does a `num_words` above 65,536;
+/// 65,536 itself is the last u16 (version 1) file. Contents are checked against Keras in
+/// `parity.rs`; this is the command line.
+#[test]
+fn wide_vocabularies_are_packed_from_the_command_line() {
+    let good = fixtures().join("small_p4_deflated.npz");
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (words, num_words, version) in [
+        ("none", 100_003, 2),
+        ("0", 100_003, 2),
+        ("NONE", 100_003, 2),
+        ("88587", 88_587, 2),
+        ("65537", 65_537, 2),
+        ("65536", 65_536, 1),
+    ] {
+        let out = dir.path().join(format!("{words}.tok"));
+        let o = imdb_pack(&[
+            "--npz",
+            good.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--num-words",
+            words,
+        ]);
+        assert!(
+            o.status.success(),
+            "{words}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let tok = fusedrnn::tokfile::TokFile::open(&out).unwrap();
+        assert_eq!(
+            (tok.num_words(), tok.version()),
+            (num_words, version),
+            "{words}"
+        );
+        files.push(std::fs::read(&out).unwrap());
+    }
+    assert!(
+        files[0] == files[1] && files[1] == files[2],
+        "none, 0 and NONE differ"
+    );
 }
 
 #[test]

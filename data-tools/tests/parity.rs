@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fusedrnn::tokfile::{Side, TokFile};
+use fusedrnn::tokfile::{Side, TokFile, TokenWidth};
 use fusedrnn_data_tools::keras::{split_sizes, train_test_split};
 use fusedrnn_data_tools::numpy_random::RandomState;
 use fusedrnn_data_tools::{ImdbArrays, PackParams, pack};
@@ -71,13 +71,20 @@ fn check_case(npz: &str, expected: &Value) {
     packed.write(&path).unwrap();
     let tok = TokFile::open(&path).unwrap();
     assert_eq!(tok.params(), &packed.params);
+    // u16 ids (version 1) exactly when Keras' vocabulary fits them.
+    let want_width = if packed.params.num_words <= 65536 {
+        TokenWidth::U16
+    } else {
+        TokenWidth::U32
+    };
+    assert_eq!(tok.token_width(), want_width, "{npz}");
     for split in tok.splits() {
         let want = &expected["splits"][split.name.as_str()];
-        let want_tokens: Vec<u16> = want["tokens"]
+        let want_tokens: Vec<u32> = want["tokens"]
             .as_array()
             .unwrap()
             .iter()
-            .flat_map(ints::<u16>)
+            .flat_map(ints::<u32>)
             .collect();
         assert_eq!(
             split.len(),
@@ -85,9 +92,10 @@ fn check_case(npz: &str, expected: &Value) {
             "{npz} {}",
             split.name
         );
+        assert_eq!(split.tokens.width(), want_width);
         assert_eq!(
-            split.tokens,
-            &want_tokens[..],
+            split.tokens.iter().collect::<Vec<u32>>(),
+            want_tokens,
             "{npz} {} tokens",
             split.name
         );
@@ -111,21 +119,16 @@ fn every_flag_set_matches_keras_and_sklearn() {
     let manifest = load_json("fixtures.json");
     let cases = manifest["cases"].as_object().unwrap();
     assert!(cases.len() >= 7);
+    let mut wide = 0;
     for (name, file) in cases {
         let expected = load_json(file.as_str().unwrap());
         eprintln!("case {name}");
-        if expected["effective_num_words"].as_u64().unwrap() > 65536 {
-            // Keras keeps ids up to 100003 here; token ids are u16, so we refuse, clearly.
-            let arrays =
-                ImdbArrays::read(&fixtures().join(expected["npz"].as_str().unwrap())).unwrap();
-            let err = pack(&arrays, &config(&expected["params"]))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains("num_words 100003 does not fit u16"), "{err}");
-            continue;
-        }
+        // Vocabularies beyond u16 (Keras keeps ids up to 100003 with num_words=None here) are
+        // packed with u32 ids, as Keras gives them.
+        wide += usize::from(expected["effective_num_words"].as_u64().unwrap() > 65536);
         check_case(expected["npz"].as_str().unwrap(), &expected);
     }
+    assert!(wide >= 1, "no case beyond u16 ids");
     // num_words=None where the largest id fits.
     let many = &manifest["extra_sets"]["many_short"];
     let expected = load_json(many["cases"]["all_words"].as_str().unwrap());
@@ -150,6 +153,51 @@ fn every_container_variant_gives_the_same_arrays() {
     let expected = load_json(many["cases"]["defaults"].as_str().unwrap());
     for variant in many["variants"].as_array().unwrap() {
         check_case(variant.as_str().unwrap(), &expected);
+    }
+}
+
+/// Version-1 files written before version 2 existed (the fuzz seeds, committed by an earlier
+/// `imdb-pack` through `fuzz/seed_corpus.py`) still open, as u16 files, and packing the same
+/// input with the same flags today writes them byte for byte: small vocabularies are unchanged.
+#[test]
+fn old_version_1_files_open_and_are_still_written_byte_for_byte() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/tok");
+    let arrays = ImdbArrays::read(&fixtures().join("many_short_p3_stored.npz")).unwrap();
+    for (name, seq_len, val_split, padding) in [
+        ("many_short_ml8.tok", 8, 0.2, Side::Pre),
+        ("many_short_nosplit_post.tok", 5, 0.0, Side::Post),
+    ] {
+        let old = std::fs::read(corpus.join(name)).unwrap();
+        assert_eq!(
+            &old[8..12],
+            &1u32.to_le_bytes(),
+            "{name}: version 1 on disk"
+        );
+        let tok = TokFile::from_bytes(&old).unwrap();
+        assert_eq!((tok.version(), tok.token_width()), (1, TokenWidth::U16));
+        assert!(tok.splits().all(|s| s.tokens.as_u16().is_some()));
+        let packed = pack(
+            &arrays,
+            &PackParams {
+                seq_len,
+                val_split,
+                padding,
+                ..PackParams::NOTEBOOK
+            },
+        )
+        .unwrap();
+        let [a, b, c] = &packed.splits;
+        let mut now = Vec::new();
+        fusedrnn::tokfile::encode(
+            &mut now,
+            &packed.params,
+            [a.as_data(), b.as_data(), c.as_data()],
+        )
+        .unwrap();
+        assert!(
+            now == old,
+            "{name}: today's imdb-pack writes different bytes"
+        );
     }
 }
 
@@ -312,6 +360,74 @@ fn shared_imdb_matches_keras_when_present() {
             "{}",
             split.name
         );
+    }
+}
+
+/// `--num-words none`, `0` and `88587` on the shared data: ids beyond u16 (Keras' None keeps
+/// 81,120 - 1 on this file), packed as version-2 files whose u32 ids hash to what real Keras
+/// gave (`wide_vocab` in the expectations, tokens as `'<u4'`).
+#[test]
+fn shared_imdb_wide_vocabularies_match_keras_when_present() {
+    let expected = load_json("shared_imdb_expected.json");
+    let path = std::env::var_os("FUSEDRNN_IMDB_NPZ")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/imdb.npz")
+        });
+    let Ok(bytes) = std::fs::read(&path) else {
+        common::skip_or_fail_in_ci(&format!(
+            "no {} (the shared data set is not beside this checkout)",
+            path.display()
+        ));
+        return;
+    };
+    if sha256_hex(&bytes) != expected["npz_sha256"].as_str().unwrap() {
+        common::skip_or_fail_in_ci(&format!(
+            "{} is not the file the expectations were recorded for",
+            path.display()
+        ));
+        return;
+    }
+    let arrays = ImdbArrays::from_bytes(&bytes).unwrap();
+    let cases = expected["wide_vocab"].as_object().unwrap();
+    assert_eq!(cases.len(), 3);
+    for (label, want) in cases {
+        let request = PackParams {
+            num_words: opt_u32(&want["params"]["num_words"]).unwrap_or(0),
+            ..PackParams::NOTEBOOK
+        };
+        let packed = pack(&arrays, &request).unwrap();
+        assert_eq!(
+            u64::from(packed.params.num_words),
+            want["effective_num_words"].as_u64().unwrap(),
+            "{label}"
+        );
+        let [a, b, c] = &packed.splits;
+        let mut file = Vec::new();
+        fusedrnn::tokfile::encode(
+            &mut file,
+            &packed.params,
+            [a.as_data(), b.as_data(), c.as_data()],
+        )
+        .unwrap();
+        let tok = TokFile::from_bytes(&file).unwrap();
+        assert_eq!(tok.version(), 2, "{label}");
+        let max = tok.splits().flat_map(|s| s.tokens.iter()).max().unwrap();
+        assert_eq!(u64::from(max), want["max_id"].as_u64().unwrap(), "{label}");
+        for split in tok.splits() {
+            let w = &want["splits"][split.name.as_str()];
+            let got = split.stats();
+            assert_eq!(got.count as u64, w["count"].as_u64().unwrap());
+            assert_eq!(
+                got.tokens_sha256,
+                w["tokens_sha256"].as_str().unwrap(),
+                "{label} {}",
+                split.name
+            );
+            assert_eq!(got.labels_sha256, w["labels_sha256"].as_str().unwrap());
+            let lengths: Vec<u8> = split.lengths.iter().flat_map(|l| l.to_le_bytes()).collect();
+            assert_eq!(sha256_hex(&lengths), w["lengths_sha256"].as_str().unwrap());
+        }
     }
 }
 

@@ -93,8 +93,13 @@ class Session:
 class TokFile:
     num_words: int
     seq_len: int
+    version: int
     def __init__(self, path: _Path) -> None: ...
     def params(self) -> Dict[str, object]: ...
     def split(
         self, name: str
-    ) -> Tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], npt.NDArray[np.uint32]]: ...
+    ) -> Tuple[
+        Union[npt.NDArray[np.uint16], npt.NDArray[np.uint32]],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.uint32],
+    ]: ...

@@ -74,7 +74,10 @@ class Embedding(Layer):
         if self.output_dim != 16:
             raise self._refuse(f"output_dim={self.output_dim}; fusedrnn's kernels use 16")
         if not 1 <= self.input_dim <= 65536:
-            raise self._refuse(f"input_dim={self.input_dim} is outside 1..65536")
+            raise self._refuse(
+                f"input_dim={self.input_dim} is outside 1..65536 "
+                "(the kernels take 16-bit token ids today)"
+            )
         if self.mask_zero:
             raise self._refuse("mask_zero=True is not supported (it skips padding steps)")
         if self.embeddings_initializer != "uniform":

@@ -101,7 +101,10 @@ class Sequential:
                 raise ValueError(f"stack {names}: fusedrnn computes SimpleRNN → Dense on one-hot")
             rec, head, arch, vocab = first, core[1], "rnn-onehot", int(shape[1] or 0)
             if not 1 <= vocab <= 65536:
-                raise first._refuse(f"one-hot width {vocab} is outside 1..65536")
+                raise first._refuse(
+                    f"one-hot width {vocab} is outside 1..65536 "
+                    "(the kernels take 16-bit token ids today)"
+                )
         else:
             raise first._refuse("fusedrnn models start with Embedding or a SimpleRNN on one-hot")
         if not isinstance(head, Dense):

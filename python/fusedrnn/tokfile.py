@@ -14,8 +14,9 @@ from . import _native
 class TokSplit(NamedTuple):
     """One split: read-only views of the memory map (no copy)."""
 
-    tokens: npt.NDArray[np.uint16]
-    """``[n, seq_len]`` padded token ids."""
+    tokens: Union[npt.NDArray[np.uint16], npt.NDArray[np.uint32]]
+    """``[n, seq_len]`` padded token ids: ``uint16``, or ``uint32`` in a version-2 file
+    (``num_words`` above 65,536, e.g. ``imdb-pack --num-words none``)."""
     labels: npt.NDArray[np.uint8]
     """``[n]`` labels, 0 or 1."""
     lengths: npt.NDArray[np.uint32]
@@ -25,8 +26,10 @@ class TokSplit(NamedTuple):
 class TokFile:
     """A packed token file, validated on open (checksums, bounds, every token id).
 
-    ``TokFile(path).test.tokens`` is a read-only ``uint16`` view of the mapped file, which it keeps
-    alive; pass it straight to ``model.predict`` or ``model.evaluate``.
+    ``TokFile(path).test.tokens`` is a read-only ``uint16`` view of the file's bytes (``uint32``
+    when the file's ``num_words`` exceeds 65,536: format version 2), which it keeps alive; pass it
+    straight to ``model.predict`` or ``model.evaluate`` (ids beyond the model's vocabulary are a
+    ``ValueError`` naming the row).
     """
 
     def __init__(self, path: Union[str, os.PathLike]) -> None:
@@ -36,6 +39,11 @@ class TokFile:
     def num_words(self) -> int:
         """Every token id is below this."""
         return self._file.num_words
+
+    @property
+    def version(self) -> int:
+        """The format version: 1 (``uint16`` ids) or 2 (``uint32`` ids)."""
+        return self._file.version
 
     @property
     def seq_len(self) -> int:

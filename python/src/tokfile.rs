@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use fusedrnn::tokfile::{SplitName, TokFile as Inner, TokFileError};
+use fusedrnn::tokfile::{SplitName, TokFile as Inner, TokFileError, TokenIds};
 use numpy::ndarray::{ArrayView1, ArrayView2};
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
@@ -11,9 +11,9 @@ use pyo3::types::PyDict;
 
 use crate::errors::{os_error, value_error};
 
-/// `(tokens, labels, lengths)` of one split.
+/// `(tokens, labels, lengths)` of one split; tokens are `uint16` or `uint32` as stored.
 type SplitArrays<'py> = (
-    Bound<'py, PyArray2<u16>>,
+    Bound<'py, PyAny>,
     Bound<'py, PyArray1<u8>>,
     Bound<'py, PyArray1<u32>>,
 );
@@ -42,6 +42,12 @@ impl TokFile {
         self.inner.num_words()
     }
 
+    /// The format version: 1 (`uint16` ids) or 2 (`uint32` ids, `num_words` above 65,536).
+    #[getter]
+    fn version(&self) -> u32 {
+        self.inner.version()
+    }
+
     /// Tokens per row (`maxlen`).
     #[getter]
     fn seq_len(&self) -> usize {
@@ -66,8 +72,9 @@ impl TokFile {
         Ok(d)
     }
 
-    /// `(tokens [n, seq_len] uint16, labels [n] uint8, lengths [n] uint32)` of split `name`
-    /// (`"train"`, `"val"`, `"test"`): read-only views of the mapping, which they keep alive.
+    /// `(tokens [n, seq_len] uint16 or uint32, labels [n] uint8, lengths [n] uint32)` of split
+    /// `name` (`"train"`, `"val"`, `"test"`): read-only views of the file's bytes, which they keep
+    /// alive. Tokens are `uint32` in a version-2 file (`num_words` above 65,536).
     fn split<'py>(slf: Bound<'py, Self>, name: &str) -> PyResult<SplitArrays<'py>> {
         let which = SplitName::ALL
             .into_iter()
@@ -78,16 +85,26 @@ impl TokFile {
                 ))
             })?;
         let split = slf.get().inner.split(which);
-        let tokens = ArrayView2::from_shape((split.len(), split.seq_len), split.tokens)
-            .map_err(value_error)?;
+        let shape = (split.len(), split.seq_len);
         let owner = slf.clone().into_any();
-        // SAFETY: the three slices point into the file mapping (or buffer) owned by this frozen
-        // `TokFile`, which is never mutated or remapped; each array holds a reference to it
-        // (`owner`), so the memory outlives the arrays. They are made read-only below, so numpy
-        // never writes into the mapping.
-        let (t, l, n) = unsafe {
+        // The slices point into the buffer owned by this frozen `TokFile`, which is never
+        // mutated or moved; each array holds a reference to it (`owner`), so the memory outlives
+        // the arrays. They are made read-only below, so numpy never writes into it.
+        let t = match split.tokens {
+            TokenIds::U16(ids) => {
+                let view = ArrayView2::from_shape(shape, ids).map_err(value_error)?;
+                // SAFETY: `view` borrows this `TokFile`'s buffer, kept alive by `owner` (above).
+                unsafe { PyArray2::borrow_from_array(&view, owner.clone()) }.into_any()
+            }
+            TokenIds::U32(ids) => {
+                let view = ArrayView2::from_shape(shape, ids).map_err(value_error)?;
+                // SAFETY: `view` borrows this `TokFile`'s buffer, kept alive by `owner` (above).
+                unsafe { PyArray2::borrow_from_array(&view, owner.clone()) }.into_any()
+            }
+        };
+        // SAFETY: labels and lengths borrow the same buffer, kept alive by `owner` (above).
+        let (l, n) = unsafe {
             (
-                PyArray2::borrow_from_array(&tokens, owner.clone()),
                 PyArray1::borrow_from_array(&ArrayView1::from(split.labels), owner.clone()),
                 PyArray1::borrow_from_array(&ArrayView1::from(split.lengths), owner),
             )

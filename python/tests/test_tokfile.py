@@ -60,6 +60,45 @@ def test_tokfile_views_are_zero_copy_read_only_and_equal_the_python_pipeline(
     np.testing.assert_array_equal(m.predict(tokens), m.predict(np.array(tokens, np.int64)))
 
 
+def test_a_version_2_tokfile_gives_uint32_views_equal_to_load_data_num_words_none(
+    tmp_path: Path,
+) -> None:
+    """`imdb-pack --num-words none` on data whose ids exceed u16 writes u32 ids (version 2)."""
+    npz = need(ROOT / "data-tools" / "tests" / "fixtures" / "small_p4_deflated.npz")
+    exe = ROOT / "target" / "release" / "imdb-pack"
+    if not exe.exists():
+        exe = ROOT / "target" / "debug" / "imdb-pack"
+    need(exe)
+    tok = tmp_path / "wide.tok"
+    subprocess.run(
+        [str(exe), "--npz", str(npz), "--out", str(tok), "--num-words", "none"],
+        check=True,
+        capture_output=True,
+    )
+    f = fusedrnn.TokFile(tok)
+    assert f.version == 2 and f.num_words == 100003 and f.params["num_words"] == 100003
+    train, test = f.train, f.test
+    assert train.tokens.dtype == np.uint32 and not train.tokens.flags.writeable
+    assert int(test.tokens.max()) > 65535
+    (x, y), (xt, yt) = imdb.load_data(path=str(npz), num_words=None)
+    xtr, _, _, _ = fusedrnn.train_test_split(x, y, test_size=0.2, random_state=42)
+    np.testing.assert_array_equal(train.tokens, fusedrnn.pad_sequences(xtr, maxlen=100))
+    np.testing.assert_array_equal(test.tokens, fusedrnn.pad_sequences(xt, maxlen=100))
+    np.testing.assert_array_equal(test.labels, yt)
+    # A model of 5,000 words scores the rows whose ids fit (all but the few holding the large
+    # ranks), as the same ids in int64, and names the first id that does not.
+    m = fusedrnn.Sequential(
+        [layers.Embedding(5000, 16), layers.LSTM(8), layers.Dense(1, activation="sigmoid")]
+    )
+    fits = [i for i in range(len(test.tokens)) if int(test.tokens[i].max()) < 5000]
+    assert 80 <= len(fits) < len(test.tokens)
+    np.testing.assert_array_equal(
+        m.predict(test.tokens[fits]), m.predict(test.tokens[fits].astype(np.int64))
+    )
+    with pytest.raises(ValueError, match="outside the model's vocabulary"):
+        m.predict(test.tokens)
+
+
 def test_corrupt_tokfile_is_a_clear_error(tmp_path: Path) -> None:
     tok = write_tok(tmp_path)
     data = bytearray(tok.read_bytes())

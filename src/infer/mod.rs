@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables};
 use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
-use crate::tokfile::Split;
+use crate::tokfile::{Split, TokenIds};
 
 pub mod bench;
 pub mod ids;
@@ -40,6 +40,18 @@ pub enum InferError {
     },
     #[error("token id {token} is not below the model's vocabulary of {vocab}")]
     Token { token: u16, vocab: usize },
+    #[error(
+        "{split} row {row}, position {col}: token id {token} is not below the model's vocabulary of {vocab}"
+    )]
+    TokenAt {
+        split: &'static str,
+        row: usize,
+        col: usize,
+        token: u32,
+        vocab: usize,
+    },
+    #[error("{ids} token ids are not {rows} rows of {SEQ_LEN}")]
+    Rows { ids: usize, rows: usize },
     #[error("{0} threads: at least 1 is needed")]
     Threads(usize),
 }
@@ -92,19 +104,44 @@ impl Scorer {
         }
     }
 
-    /// Checks that a split can be scored: `SEQ_LEN` tokens per row, and every token id the
-    /// file allows (`< num_words`, validated when it was opened) has a table row.
+    /// Checks that a split can be scored: `SEQ_LEN` tokens per row, and every token id has a
+    /// table row.
+    ///
+    /// A `u16` split (token file version 1) passes when every id the file allows (`< num_words`,
+    /// validated when it was opened) has a row, as it always has. A `u32` split (version 2) has
+    /// `num_words` above 65,536, more than any model's vocabulary, so its ids themselves are
+    /// checked (one pass, no copy): the first id without a row is named by split, row and
+    /// position.
     pub fn check(&self, split: &Split<'_>, num_words: usize) -> Result<(), InferError> {
         if split.seq_len != SEQ_LEN {
             return Err(InferError::SeqLen(split.seq_len));
         }
-        if num_words > self.vocab() {
-            return Err(InferError::Vocab {
+        if num_words <= self.vocab() {
+            return Ok(());
+        }
+        match split.tokens {
+            TokenIds::U16(_) => Err(InferError::Vocab {
                 data_vocab: num_words,
                 model_vocab: self.vocab(),
-            });
+            }),
+            TokenIds::U32(_) => self.check_ids(split.name.as_str(), split.tokens),
         }
-        Ok(())
+    }
+
+    /// The first id of `ids` (rows of `SEQ_LEN`) that is not below the vocabulary, as an error.
+    fn check_ids(&self, split: &'static str, ids: TokenIds<'_>) -> Result<(), InferError> {
+        let vocab = self.vocab();
+        // `vocab` is at most 65,536 (a model file's limit), so it fits u32.
+        match ids.first_at_or_above(u32::try_from(vocab).unwrap_or(u32::MAX)) {
+            None => Ok(()),
+            Some((at, token)) => Err(InferError::TokenAt {
+                split,
+                row: at / SEQ_LEN,
+                col: at % SEQ_LEN,
+                token,
+                vocab,
+            }),
+        }
     }
 
     /// Probabilities of `seqs` on the calling thread.
@@ -129,6 +166,56 @@ impl Scorer {
             .for_each(|(s, p)| self.score_chunk(s, p));
     }
 
+    /// Probabilities of rows of `SEQ_LEN` ids as a token file stores them, in parallel on the
+    /// current rayon pool: `u16` rows go to the kernels as they are; `u32` rows are checked
+    /// against the vocabulary and narrowed to `u16` a chunk of [`CHUNK_ROWS`] at a time into a
+    /// per-thread buffer (never a copy of the whole input), then scored by the same kernel on
+    /// the same chunk boundaries, so the probabilities are bit for bit those of the `u16` rows
+    /// with the same ids. `split` names the rows in an error. On an error, `probs` may be partly
+    /// written.
+    pub fn score_ids(
+        &self,
+        split: &'static str,
+        ids: TokenIds<'_>,
+        probs: &mut [f32],
+    ) -> Result<(), InferError> {
+        if Some(ids.len()) != probs.len().checked_mul(SEQ_LEN) {
+            return Err(InferError::Rows {
+                ids: ids.len(),
+                rows: probs.len(),
+            });
+        }
+        let wide = match ids {
+            TokenIds::U16(t) => {
+                self.score(bytemuck::cast_slice(t), probs);
+                return Ok(());
+            }
+            TokenIds::U32(t) => t,
+        };
+        let vocab = self.vocab();
+        let failed = wide
+            .par_chunks(CHUNK_ROWS * SEQ_LEN)
+            .zip(probs.par_chunks_mut(CHUNK_ROWS))
+            .try_for_each_init(
+                || vec![[0u16; SEQ_LEN]; CHUNK_ROWS],
+                |buf, (chunk, p)| {
+                    for (slot, row) in buf.iter_mut().zip(chunk.chunks_exact(SEQ_LEN)) {
+                        for (o, &v) in slot.iter_mut().zip(row) {
+                            if v as usize >= vocab {
+                                return Err(());
+                            }
+                            // Below vocab <= 65,536: fits u16.
+                            *o = v as u16;
+                        }
+                    }
+                    self.score_chunk(&buf[..p.len()], p);
+                    Ok(())
+                },
+            );
+        // The parallel pass may stop at any bad chunk; name the first bad id in row order.
+        failed.or_else(|()| self.check_ids(split, ids))
+    }
+
     /// Probabilities of a whole split on `threads` threads (checked first).
     pub fn score_split(
         &self,
@@ -137,11 +224,10 @@ impl Scorer {
         threads: usize,
     ) -> Result<Vec<f32>, InferError> {
         self.check(split, num_words)?;
-        let seqs = split
-            .rows_fixed::<SEQ_LEN>()
-            .ok_or(InferError::SeqLen(split.seq_len))?;
-        let mut probs = vec![0.0; seqs.len()];
-        with_threads(threads, || self.score(seqs, &mut probs))?;
+        let mut probs = vec![0.0; split.len()];
+        with_threads(threads, || {
+            self.score_ids(split.name.as_str(), split.tokens, &mut probs)
+        })??;
         Ok(probs)
     }
 

@@ -4,7 +4,12 @@
 use bytemuck::{Pod, Zeroable};
 
 pub(crate) const MAGIC: [u8; 8] = *b"FRNNTOK\0";
-pub(crate) const VERSION: u32 = 1;
+/// Version 1: token ids are `u16` (`num_words` at most [`MAX_U16_NUM_WORDS`]).
+pub(crate) const VERSION_U16: u32 = 1;
+/// Version 2: token ids are `u32` (`num_words` above [`MAX_U16_NUM_WORDS`]); otherwise the same.
+pub(crate) const VERSION_U32: u32 = 2;
+/// The largest `num_words` whose ids fit `u16`: ids `0..=65535`.
+pub const MAX_U16_NUM_WORDS: u32 = 1 << 16;
 pub(crate) const HEADER_BYTES: usize = 128;
 pub(crate) const ENTRY_BYTES: usize = 32;
 pub(crate) const SECTION_COUNT: usize = 9;
@@ -65,6 +70,52 @@ pub(crate) struct RawEntry {
 const _: () = assert!(size_of::<RawHeader>() == HEADER_BYTES);
 const _: () = assert!(std::mem::offset_of!(RawHeader, header_crc32) == CRC_OFFSET);
 const _: () = assert!(size_of::<RawEntry>() == ENTRY_BYTES);
+
+/// How wide the stored token ids are. A file's `num_words` decides it, so every set of
+/// parameters has exactly one encoding: `u16` up to [`MAX_U16_NUM_WORDS`] words (version 1,
+/// what the notebook's `num_words=500` writes), `u32` beyond (version 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenWidth {
+    /// `u16` ids, format version 1.
+    U16,
+    /// `u32` ids, format version 2.
+    U32,
+}
+
+impl TokenWidth {
+    /// The width a file with `num_words` words is written with.
+    pub fn for_num_words(num_words: u32) -> TokenWidth {
+        if num_words <= MAX_U16_NUM_WORDS {
+            TokenWidth::U16
+        } else {
+            TokenWidth::U32
+        }
+    }
+
+    /// Bytes per stored id.
+    pub fn bytes(self) -> usize {
+        match self {
+            TokenWidth::U16 => 2,
+            TokenWidth::U32 => 4,
+        }
+    }
+
+    /// The format version that stores ids of this width.
+    pub fn version(self) -> u32 {
+        match self {
+            TokenWidth::U16 => VERSION_U16,
+            TokenWidth::U32 => VERSION_U32,
+        }
+    }
+
+    /// `"u16"` or `"u32"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenWidth::U16 => "u16",
+            TokenWidth::U32 => "u32",
+        }
+    }
+}
 
 /// Which end `pad_sequences` pads or truncates at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -171,10 +222,10 @@ impl Kind {
         }
     }
 
-    /// Payload bytes for `rows` rows, or `None` on overflow.
-    pub(crate) fn len_bytes(self, rows: u64, seq_len: u64) -> Option<u64> {
+    /// Payload bytes for `rows` rows of ids `width` wide, or `None` on overflow.
+    pub(crate) fn len_bytes(self, rows: u64, seq_len: u64, width: TokenWidth) -> Option<u64> {
         match self {
-            Kind::Tokens => rows.checked_mul(seq_len)?.checked_mul(2),
+            Kind::Tokens => rows.checked_mul(seq_len)?.checked_mul(width.bytes() as u64),
             Kind::Labels => Some(rows),
             Kind::Lengths => rows.checked_mul(4),
         }
@@ -184,7 +235,8 @@ impl Kind {
 /// Every parameter `imdb-pack` used, stored in the header so a file says how it was made.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PackParams {
-    /// `load_data(num_words)`; every token id is below it.
+    /// `load_data(num_words)`; every token id is below it. It also sets the width the ids are
+    /// stored with ([`TokenWidth::for_num_words`]).
     pub num_words: u32,
     /// `pad_sequences(maxlen)`: tokens per row.
     pub seq_len: u32,
@@ -225,14 +277,18 @@ impl PackParams {
         truncating: Side::Pre,
     };
 
+    /// How wide the ids of a file with these parameters are stored.
+    pub fn token_width(&self) -> TokenWidth {
+        TokenWidth::for_num_words(self.num_words)
+    }
+
     /// Checks the parameters themselves (not any data).
     pub fn validate(&self) -> Result<(), FormatError> {
         let bad = |what: String| Err(FormatError::BadParams(what));
-        if !(1..=65536).contains(&self.num_words) {
-            return bad(format!(
-                "num_words {} is outside 1..=65536 (tokens are u16)",
-                self.num_words
-            ));
+        if self.num_words == 0 {
+            // `u32::MAX` is allowed: ids are then `0..u32::MAX`, and `u32::MAX` itself, the
+            // stored `None` of start_char / oov_char, is never a valid id.
+            return bad("num_words 0: a file needs at least one token id".into());
         }
         if !(1..=MAX_SEQ_LEN).contains(&self.seq_len) {
             return bad(format!(
@@ -265,7 +321,9 @@ pub enum FormatError {
     TooShort { len: usize, need: usize },
     #[error("not a fusedrnn token file (magic {found:02x?}, expected {MAGIC:02x?})")]
     BadMagic { found: [u8; 8] },
-    #[error("unsupported token file version {found} (this build reads version {VERSION})")]
+    #[error(
+        "unsupported token file version {found} (this build reads versions {VERSION_U16} (u16 ids) and {VERSION_U32} (u32 ids))"
+    )]
     UnsupportedVersion { found: u32 },
     #[error(
         "header checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the header is corrupt"
@@ -299,7 +357,7 @@ pub enum FormatError {
         split: &'static str,
         row: usize,
         col: usize,
-        token: u16,
+        token: u32,
         num_words: u32,
     },
     #[error("{split} row {row}: label {label} is not 0 or 1")]
@@ -321,10 +379,11 @@ pub(crate) struct SplitLayout {
     pub lengths: (usize, usize),
 }
 
-/// A validated file: its parameters and where each split lies.
+/// A validated file: its parameters (and so its id width) and where each split lies.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Layout {
     pub params: PackParams,
+    pub width: TokenWidth,
     pub splits: [SplitLayout; 3],
 }
 
@@ -344,6 +403,7 @@ pub(crate) fn encode_header(
     crcs: [[u32; 3]; 3],
 ) -> Result<(Vec<u8>, u64), FormatError> {
     params.validate()?;
+    let width = params.token_width();
     let mut entries = Vec::with_capacity(SECTION_COUNT);
     let mut offset = DATA_START as u64;
     for split in SplitName::ALL {
@@ -356,7 +416,7 @@ pub(crate) fn encode_header(
         })?;
         for kind in Kind::ALL {
             let len_bytes = kind
-                .len_bytes(n.into(), params.seq_len.into())
+                .len_bytes(n.into(), params.seq_len.into(), width)
                 .ok_or_else(|| FormatError::BadParams(format!("{split} is too large")))?;
             entries.push(RawEntry {
                 split: i as u16,
@@ -378,7 +438,7 @@ pub(crate) fn encode_header(
     let file_bytes = last.offset + last.len_bytes;
     let mut header = RawHeader {
         magic: MAGIC,
-        version: VERSION,
+        version: width.version(),
         header_bytes: HEADER_BYTES as u32,
         section_count: SECTION_COUNT as u32,
         num_words: params.num_words,
@@ -418,6 +478,7 @@ fn header_crc(header: &[u8], table: &[u8]) -> u32 {
 pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
     let (header, table) = check_header(bytes)?;
     let params = header_params(&header)?;
+    let width = params.token_width();
     let mut splits = [SplitLayout::default(); 3];
     let mut min_offset = DATA_START as u64;
     for (i, raw) in table.chunks_exact(ENTRY_BYTES).enumerate() {
@@ -441,7 +502,11 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Layout, FormatError> {
             params,
         )?;
     }
-    Ok(Layout { params, splits })
+    Ok(Layout {
+        params,
+        width,
+        splits,
+    })
 }
 
 /// The fixed header and the section table: size, magic, version, counts, the header checksum
@@ -459,7 +524,7 @@ fn check_header(bytes: &[u8]) -> Result<(RawHeader, &[u8]), FormatError> {
             found: header.magic,
         });
     }
-    if header.version != VERSION {
+    if header.version != VERSION_U16 && header.version != VERSION_U32 {
         return Err(FormatError::UnsupportedVersion {
             found: header.version,
         });
@@ -495,8 +560,10 @@ fn check_header(bytes: &[u8]) -> Result<(RawHeader, &[u8]), FormatError> {
     Ok((header, table))
 }
 
-/// The packing parameters the header records: reserved bytes zero, known padding codes, and
-/// parameters that [`PackParams::validate`] accepts.
+/// The packing parameters the header records: reserved bytes zero, known padding codes,
+/// parameters that [`PackParams::validate`] accepts, and the version that `num_words` implies
+/// (one encoding per parameter set: a small vocabulary in version 2 is refused, so the width
+/// the reader assumes never depends on anything but checked fields).
 fn header_params(header: &RawHeader) -> Result<PackParams, FormatError> {
     let bad_header = |what: &str| Err(FormatError::BadHeader(what.to_string()));
     if header.reserved0 != [0; 2] || header.reserved1 != [0; 44] {
@@ -522,6 +589,13 @@ fn header_params(header: &RawHeader) -> Result<PackParams, FormatError> {
         truncating,
     };
     params.validate()?;
+    let width = params.token_width();
+    if header.version != width.version() {
+        return Err(FormatError::BadHeader(format!(
+            "version {} with num_words {}: files of at most {MAX_U16_NUM_WORDS} words are version {VERSION_U16} (u16 ids), larger ones version {VERSION_U32} (u32 ids)",
+            header.version, header.num_words
+        )));
+    }
     Ok(params)
 }
 
@@ -570,7 +644,7 @@ impl Section {
                 "{rows} rows, but the split's tokens have {split_rows}"
             )));
         }
-        let want = kind.len_bytes(rows.into(), params.seq_len.into());
+        let want = kind.len_bytes(rows.into(), params.seq_len.into(), params.token_width());
         if want != Some(entry.len_bytes) {
             let expected = want.map_or_else(|| "more than 2^64".to_owned(), |w| w.to_string());
             return Err(fail(format!(
@@ -643,33 +717,46 @@ impl Section {
 }
 
 /// Every token id must be below `num_words`. The fast path is a branch-free max over
-/// 64-token blocks (the compiler vectorises it); only a failing block is searched for the
-/// first offender, for the message.
+/// 64-id blocks (the compiler vectorises it); only a failing block is searched for the first
+/// offender, for the message. Ids are read from the little-endian bytes, so this never casts.
 fn check_tokens(payload: &[u8], split: SplitName, params: PackParams) -> Result<(), FormatError> {
-    if params.num_words >= 65536 {
-        return Ok(());
+    match params.token_width() {
+        TokenWidth::U16 => first_bad_id::<2>(payload, params.num_words, |b| {
+            u32::from(u16::from_le_bytes(b))
+        }),
+        TokenWidth::U32 => first_bad_id::<4>(payload, params.num_words, u32::from_le_bytes),
     }
-    let limit = params.num_words as u16;
-    let word = |pair: &[u8]| u16::from_le_bytes([pair[0], pair[1]]);
-    for (block_index, block) in payload.chunks(128).enumerate() {
-        let max = block.chunks_exact(2).map(word).fold(0u16, u16::max);
-        if max >= limit {
-            let (at, token) = block
-                .chunks_exact(2)
-                .map(word)
-                .enumerate()
-                .find(|&(_, t)| t >= limit)
-                .expect("max found it");
-            let index = block_index * 64 + at;
-            let seq_len = params.seq_len as usize;
-            return Err(FormatError::TokenOutOfRange {
-                split: split.as_str(),
-                row: index / seq_len,
-                col: index % seq_len,
-                token,
-                num_words: params.num_words,
-            });
+    .map_or(Ok(()), |(index, token)| {
+        let seq_len = params.seq_len as usize;
+        Err(FormatError::TokenOutOfRange {
+            split: split.as_str(),
+            row: index / seq_len,
+            col: index % seq_len,
+            token,
+            num_words: params.num_words,
+        })
+    })
+}
+
+/// The index and value of the first id `>= limit` among the `W`-byte ids of `payload`.
+#[inline]
+fn first_bad_id<const W: usize>(
+    payload: &[u8],
+    limit: u32,
+    read: impl Fn([u8; W]) -> u32 + Copy,
+) -> Option<(usize, u32)> {
+    const BLOCK_IDS: usize = 64;
+    for (block_index, block) in payload.chunks(BLOCK_IDS * W).enumerate() {
+        let id = |b: &[u8]| read(b.try_into().expect("W bytes"));
+        if block.chunks_exact(W).map(id).fold(0u32, u32::max) < limit {
+            continue;
         }
+        return block
+            .chunks_exact(W)
+            .map(id)
+            .enumerate()
+            .find(|&(_, t)| t >= limit)
+            .map(|(at, t)| (block_index * BLOCK_IDS + at, t));
     }
-    Ok(())
+    None
 }

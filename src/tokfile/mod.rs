@@ -5,7 +5,21 @@
 //! [`TokFile::open`] succeeds a kernel may index an embedding table by any token without a
 //! bounds check of its own.
 //!
-//! # Layout (version 1), byte by byte
+//! # Versions
+//!
+//! Two versions share one layout and differ only in how wide a stored token id is, which the
+//! file's `num_words` decides (so each set of packing parameters has exactly one encoding):
+//!
+//! | version | ids   | `num_words`           | written for                                         |
+//! |--------:|-------|-----------------------|-----------------------------------------------------|
+//! |       1 | `u16` | `1..=65536`           | every vocabulary that fits, the notebook's 500 too  |
+//! |       2 | `u32` | `65537..=4294967295`  | `imdb-pack --num-words none` on IMDB (88,587), etc. |
+//!
+//! A version-1 file with `num_words` above 65,536, or a version-2 file with at most 65,536, is
+//! refused as a corrupt header. Version-1 files written before version 2 existed are unchanged
+//! and open as they always did.
+//!
+//! # Layout, byte by byte
 //!
 //! All integers little-endian. Offsets are from the start of the file.
 //!
@@ -14,10 +28,10 @@
 //! | offset | size | field          | meaning                                                         |
 //! |-------:|-----:|----------------|-----------------------------------------------------------------|
 //! |      0 |    8 | `magic`        | `b"FRNNTOK\0"`                                                  |
-//! |      8 |    4 | `version`      | `1`                                                             |
+//! |      8 |    4 | `version`      | `1` (u16 ids) or `2` (u32 ids), see above                       |
 //! |     12 |    4 | `header_bytes` | `128`, the size of this header                                  |
 //! |     16 |    4 | `section_count`| `9`: three sections for each of the splits train, val, test     |
-//! |     20 |    4 | `num_words`    | every token id is `< num_words` (1..=65536)                     |
+//! |     20 |    4 | `num_words`    | every token id is `< num_words` (v1: 1..=65536, v2: above)      |
 //! |     24 |    4 | `seq_len`      | tokens per row after padding (`pad_sequences(maxlen)`)          |
 //! |     28 |    4 | `skip_top`     | `load_data(skip_top)`                                           |
 //! |     32 |    4 | `index_from`   | `load_data(index_from)`                                         |
@@ -42,13 +56,14 @@
 //! |      2 |    2 | `kind`      | `0` tokens, `1` labels, `2` lengths                      |
 //! |      4 |    4 | `rows`      | reviews in the split (the same for its three sections)   |
 //! |      8 |    8 | `offset`    | start of the payload, a multiple of 64                   |
-//! |     16 |    8 | `len_bytes` | payload length: `rows·seq_len·2`, `rows`, `rows·4`       |
+//! |     16 |    8 | `len_bytes` | payload length: `rows·seq_len·w`, `rows`, `rows·4`       |
 //! |     24 |    4 | `crc32`     | CRC-32 (IEEE) of the payload                             |
 //! |     28 |    4 | reserved    | zero                                                     |
 //!
 //! **Payloads**, each starting on a 64-byte boundary (a cache line; enough for any SIMD load),
 //! in table order, zero bytes between them:
-//! - tokens: `u16[rows][seq_len]`, row-major, the padded sequences (0 is the pad value);
+//! - tokens: `u16[rows][seq_len]` (version 1, `w` = 2) or `u32[rows][seq_len]` (version 2,
+//!   `w` = 4), row-major, the padded sequences (0 is the pad value);
 //! - labels: `u8[rows]`, 0 or 1;
 //! - lengths: `u32[rows]`, each review's length before padding and truncation (start char
 //!   included), as `len(x)` after `load_data`.
@@ -60,7 +75,7 @@ mod reader;
 mod stats;
 mod writer;
 
-pub use format::{FormatError, PackParams, Side, SplitName};
-pub use reader::{Batch, Batches, Split, SplitPartsError, TokFile, TokFileError};
+pub use format::{FormatError, MAX_U16_NUM_WORDS, PackParams, Side, SplitName, TokenWidth};
+pub use reader::{Batch, Batches, Split, SplitPartsError, TokFile, TokFileError, TokenIds};
 pub use stats::SplitStats;
-pub use writer::{SplitData, encode, write_atomic};
+pub use writer::{SplitData, TokenId, encode, write_atomic};

@@ -4,7 +4,9 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::format::{FormatError, Layout, PackParams, SplitLayout, SplitName, validate};
+use super::format::{
+    FormatError, Layout, PackParams, SplitLayout, SplitName, TokenWidth, validate,
+};
 
 /// An error reading or writing a token file, naming the file when there is one.
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +103,8 @@ impl Storage {
 }
 
 /// A validated token file. Every token id in it is below `params().num_words`, every label is
-/// 0 or 1, and every payload is aligned, so the views it lends need no further checks.
+/// 0 or 1, and every payload is aligned, so the views it lends need no further checks. Its ids
+/// are `u16` (version 1) or `u32` (version 2, `num_words` above 65,536): see [`TokenIds`].
 pub struct TokFile {
     storage: Storage,
     path: Option<PathBuf>,
@@ -206,6 +209,16 @@ impl TokFile {
         self.layout.params.num_words as usize
     }
 
+    /// How wide the stored ids are (`u16` for version 1, `u32` for version 2).
+    pub fn token_width(&self) -> TokenWidth {
+        self.layout.width
+    }
+
+    /// The format version (1 or 2).
+    pub fn version(&self) -> u32 {
+        self.layout.width.version()
+    }
+
     /// The whole file's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         self.storage.bytes()
@@ -224,11 +237,15 @@ impl TokFile {
         // buffer that starts 8-byte aligned), so these casts cannot fail.
         let cast_u16 = |r: (usize, usize)| bytemuck::cast_slice::<u8, u16>(&bytes[r.0..r.1]);
         let cast_u32 = |r: (usize, usize)| bytemuck::cast_slice::<u8, u32>(&bytes[r.0..r.1]);
+        let ids = match self.layout.width {
+            TokenWidth::U16 => TokenIds::U16(cast_u16(tokens)),
+            TokenWidth::U32 => TokenIds::U32(cast_u32(tokens)),
+        };
         Split {
             name,
             seq_len: self.seq_len(),
             rows,
-            tokens: cast_u16(tokens),
+            tokens: ids,
             labels: &bytes[labels.0..labels.1],
             lengths: cast_u32(lengths),
         }
@@ -240,14 +257,101 @@ impl TokFile {
     }
 }
 
+/// Token ids as stored: `u16` (format version 1) or `u32` (version 2), zero-copy either way.
+///
+/// The kernels take `u16` rows. A `u16` view hands them its rows as they are
+/// ([`Split::rows_fixed`]); `u32` ids are narrowed a block at a time by whoever scores them
+/// (see `crate::infer::Scorer::score_split`), after checking them against the model's
+/// vocabulary, so no second copy of a large split is ever made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenIds<'a> {
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+}
+
+impl<'a> TokenIds<'a> {
+    /// Number of ids.
+    pub fn len(&self) -> usize {
+        match self {
+            TokenIds::U16(t) => t.len(),
+            TokenIds::U32(t) => t.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How wide the ids are.
+    pub fn width(&self) -> TokenWidth {
+        match self {
+            TokenIds::U16(_) => TokenWidth::U16,
+            TokenIds::U32(_) => TokenWidth::U32,
+        }
+    }
+
+    /// Id `i`.
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            TokenIds::U16(t) => t[i].into(),
+            TokenIds::U32(t) => t[i],
+        }
+    }
+
+    /// The ids `range`.
+    ///
+    /// # Panics
+    /// If the range is out of bounds.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> TokenIds<'a> {
+        match self {
+            TokenIds::U16(t) => TokenIds::U16(&t[range]),
+            TokenIds::U32(t) => TokenIds::U32(&t[range]),
+        }
+    }
+
+    /// The `u16` ids, if that is how they are stored.
+    pub fn as_u16(&self) -> Option<&'a [u16]> {
+        match self {
+            TokenIds::U16(t) => Some(t),
+            TokenIds::U32(_) => None,
+        }
+    }
+
+    /// Every id, widened to `u32`.
+    pub fn iter(self) -> impl Iterator<Item = u32> + 'a {
+        let (a, b) = match self {
+            TokenIds::U16(t) => (t, &[][..]),
+            TokenIds::U32(t) => (&[][..], t),
+        };
+        a.iter().map(|&v| u32::from(v)).chain(b.iter().copied())
+    }
+
+    /// The ids' bytes as stored in the file (little-endian; token files only open on
+    /// little-endian hosts).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match self {
+            TokenIds::U16(t) => bytemuck::cast_slice(t),
+            TokenIds::U32(t) => bytemuck::cast_slice(t),
+        }
+    }
+
+    /// The index and value of the first id that is not below `limit`, if any.
+    pub fn first_at_or_above(&self, limit: u32) -> Option<(usize, u32)> {
+        self.iter().enumerate().find(|&(_, t)| t >= limit)
+    }
+}
+
 /// One split of a [`TokFile`]: `[rows, seq_len]` tokens, `[rows]` labels and lengths.
 #[derive(Clone, Copy, Debug)]
 pub struct Split<'a> {
     pub name: SplitName,
     pub seq_len: usize,
     rows: usize,
-    /// `[rows, seq_len]` row-major padded token ids.
-    pub tokens: &'a [u16],
+    /// `[rows, seq_len]` row-major padded token ids, `u16` or `u32` as the file stores them.
+    pub tokens: TokenIds<'a>,
     /// `[rows]` labels, 0 or 1.
     pub labels: &'a [u8],
     /// `[rows]` unpadded lengths.
@@ -311,7 +415,7 @@ impl<'a> Split<'a> {
             name,
             seq_len,
             rows,
-            tokens,
+            tokens: TokenIds::U16(tokens),
             labels,
             lengths,
         })
@@ -330,13 +434,42 @@ impl<'a> Split<'a> {
     ///
     /// # Panics
     /// If `i >= self.len()`.
-    pub fn row(&self, i: usize) -> &'a [u16] {
-        &self.tokens[i * self.seq_len..(i + 1) * self.seq_len]
+    pub fn row(&self, i: usize) -> TokenIds<'a> {
+        self.tokens.slice(i * self.seq_len..(i + 1) * self.seq_len)
     }
 
-    /// The rows as fixed-size arrays, when `N` is the file's `seq_len` (the kernels' shape).
+    /// The rows as fixed-size `u16` arrays (the kernels' shape), when `N` is the file's `seq_len`
+    /// and the ids are stored as `u16`; `None` otherwise (a `u32` split is narrowed by blocks
+    /// when scored: see [`TokenIds`]).
     pub fn rows_fixed<const N: usize>(&self) -> Option<&'a [[u16; N]]> {
-        (N == self.seq_len).then(|| bytemuck::cast_slice(self.tokens))
+        let ids = self.tokens.as_u16()?;
+        (N == self.seq_len).then(|| bytemuck::cast_slice(ids))
+    }
+
+    /// The rows as fixed-size `u16` arrays whatever the stored width: borrowed from a `u16`
+    /// split ([`Self::rows_fixed`]), narrowed into one owned copy from a `u32` split (for callers
+    /// that need every row at once anyway, such as training; scoring narrows by blocks). `None`
+    /// when `N` is not the file's `seq_len` or an id does not fit `u16` (check the ids against
+    /// the model's vocabulary, at most 65,536, first).
+    pub fn to_u16_rows<const N: usize>(&self) -> Option<std::borrow::Cow<'a, [[u16; N]]>> {
+        use std::borrow::Cow;
+        if N != self.seq_len {
+            return None;
+        }
+        match self.tokens {
+            TokenIds::U16(t) => Some(Cow::Borrowed(bytemuck::cast_slice(t))),
+            TokenIds::U32(t) => t
+                .chunks_exact(N)
+                .map(|row| {
+                    let mut out = [0u16; N];
+                    for (o, &v) in out.iter_mut().zip(row) {
+                        *o = u16::try_from(v).ok()?;
+                    }
+                    Some(out)
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(Cow::Owned),
+        }
     }
 
     /// Number of positive labels.
@@ -365,7 +498,7 @@ pub struct Batch<'a> {
     pub start: usize,
     pub seq_len: usize,
     /// `[len, seq_len]` tokens.
-    pub tokens: &'a [u16],
+    pub tokens: TokenIds<'a>,
     pub labels: &'a [u8],
     pub lengths: &'a [u32],
 }
@@ -402,7 +535,7 @@ impl<'a> Iterator for Batches<'a> {
         Some(Batch {
             start,
             seq_len: s.seq_len,
-            tokens: &s.tokens[start * s.seq_len..end * s.seq_len],
+            tokens: s.tokens.slice(start * s.seq_len..end * s.seq_len),
             labels: &s.labels[start..end],
             lengths: &s.lengths[start..end],
         })

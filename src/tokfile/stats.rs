@@ -9,7 +9,8 @@ use super::reader::Split;
 pub struct SplitStats {
     pub count: usize,
     pub positives: usize,
-    /// SHA-256 of the tokens as little-endian u16, row-major (`x.astype('<u2').tobytes()`).
+    /// SHA-256 of the tokens as stored: little-endian u16 for a version-1 file
+    /// (`x.astype('<u2').tobytes()`), u32 for version 2 (`x.astype('<u4').tobytes()`), row-major.
     pub tokens_sha256: String,
     /// SHA-256 of the labels as u8.
     pub labels_sha256: String,
@@ -44,11 +45,11 @@ impl Split<'_> {
             n => (f64::from(sorted[n / 2 - 1]) + f64::from(sorted[n / 2])) / 2.0,
         };
         // The token file is little-endian and only opened on little-endian hosts, so the
-        // in-memory u16s are already the bytes to hash.
+        // in-memory ids are already the bytes to hash.
         SplitStats {
             count,
             positives: self.positives(),
-            tokens_sha256: sha256_hex(bytemuck::cast_slice(self.tokens)),
+            tokens_sha256: sha256_hex(self.tokens.as_bytes()),
             labels_sha256: sha256_hex(self.labels),
             mean_length,
             median_length,

@@ -16,7 +16,7 @@ use crate::infer::{Scorer, evaluate, with_threads};
 use crate::kernels::Kernel;
 use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
-use crate::tokfile::Split;
+use crate::tokfile::{Split, TokenIds};
 
 /// The settings of `fusedrnn train`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,6 +70,21 @@ pub enum TrainError {
         "the data has token ids up to {num_words} - 1 but the model's vocabulary has {vocab} rows"
     )]
     Vocab { num_words: usize, vocab: usize },
+    #[error(
+        "a vocabulary of {0} rows: the kernels take 16-bit token ids today, so a model has at most {max} (pass --vocab, or pack with --num-words {max} or less)",
+        max = crate::model::MAX_VOCAB
+    )]
+    VocabTooLarge(usize),
+    #[error(
+        "{split} row {row}, position {col}: token id {token} is not below the model's vocabulary of {vocab}"
+    )]
+    TokenAt {
+        split: &'static str,
+        row: usize,
+        col: usize,
+        token: u32,
+        vocab: usize,
+    },
     #[error("initial parameters for {given:?} do not fit the settings ({wanted:?})")]
     Layout { given: Layout, wanted: Layout },
     /// The observer (e.g. writing the checkpoint) failed, or the thread pool did.
@@ -113,11 +128,30 @@ impl TrainConfig {
                 return Err(TrainError::EmptySplit(name));
             }
         }
-        if num_words > self.vocab {
-            return Err(TrainError::Vocab {
-                num_words,
-                vocab: self.vocab,
-            });
+        if self.vocab > crate::model::MAX_VOCAB {
+            return Err(TrainError::VocabTooLarge(self.vocab));
+        }
+        if num_words <= self.vocab {
+            return Ok(());
+        }
+        // A u16 split (token file version 1) must fit by its num_words, as always. A u32 split
+        // (version 2) has num_words above 65,536, beyond any model: its ids are checked instead.
+        for s in [train, val] {
+            let TokenIds::U32(_) = s.tokens else {
+                return Err(TrainError::Vocab {
+                    num_words,
+                    vocab: self.vocab,
+                });
+            };
+            if let Some((at, token)) = s.tokens.first_at_or_above(self.vocab as u32) {
+                return Err(TrainError::TokenAt {
+                    split: s.name.as_str(),
+                    row: at / SEQ_LEN,
+                    col: at % SEQ_LEN,
+                    token,
+                    vocab: self.vocab,
+                });
+            }
         }
         Ok(())
     }
@@ -244,12 +278,14 @@ fn fit_loop(
     kernel: Kernel,
     observer: &mut (dyn Observer + Send),
 ) -> Result<FitOutcome, TrainError> {
+    // Borrowed from u16 splits; u32 splits (checked against the vocabulary) are narrowed once.
     let rows = train
-        .rows_fixed::<SEQ_LEN>()
+        .to_u16_rows::<SEQ_LEN>()
         .ok_or(TrainError::SeqLen(train.seq_len))?;
     let val_rows = val
-        .rows_fixed::<SEQ_LEN>()
+        .to_u16_rows::<SEQ_LEN>()
         .ok_or(TrainError::SeqLen(val.seq_len))?;
+    let (rows, val_rows) = (&rows[..], &val_rows[..]);
     let mut trainer = Trainer::new(params, cfg.lr, cfg.dropout, kernel);
     let mut stopper = EarlyStopping::new(cfg.patience);
     let mut history = Vec::with_capacity(cfg.epochs);

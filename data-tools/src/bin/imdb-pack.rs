@@ -195,9 +195,9 @@ fn print_summary(args: &Args, packed: &Packed, bytes: u64, [read, pack, total]: 
         let positives = s.labels.iter().filter(|&&l| l == 1).count();
         let mean = s.lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1) as f64;
         let truncated = s.lengths.iter().filter(|&&l| l > p.seq_len).count();
-        let oov = p.oov_char.map_or(0, |o| {
-            s.tokens.iter().filter(|&&t| u32::from(t) == o).count()
-        });
+        let oov = p
+            .oov_char
+            .map_or(0, |o| s.tokens.iter().filter(|&&t| t == o).count());
         let nonpad = s.tokens.iter().filter(|&&t| t != 0).count();
         fusedrnn::outln!(
             "  {:<6} {:>8} {:>8.1}% {:>9.2} {:>8.1} {:>9.1}% {:>6.1}%",

@@ -32,7 +32,7 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             input.split
         );
     }
-    let r = measure(&scorer, seqs, threads, Duration::from_secs(1))?;
+    let r = measure(&scorer, &seqs, threads, Duration::from_secs(1))?;
     if as_json {
         let v = json!({
             "arch": arch.name(),

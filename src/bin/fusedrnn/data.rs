@@ -71,6 +71,8 @@ fn info(file: &Path, as_json: bool) -> CliResult {
             "file": file.display().to_string(),
             "num_words": p.num_words,
             "seq_len": p.seq_len,
+            "version": tok.version(),
+            "token_dtype": tok.token_width().as_str(),
             "params": {
                 "seed": p.seed,
                 "val_split": p.val_split,
@@ -88,10 +90,12 @@ fn info(file: &Path, as_json: bool) -> CliResult {
         return Ok(());
     }
     fusedrnn::outln!(
-        "{}: seq_len {}, num_words {}",
+        "{}: seq_len {}, num_words {}, {} token ids (format version {})",
         file.display(),
         p.seq_len,
-        p.num_words
+        p.num_words,
+        tok.token_width().as_str(),
+        tok.version()
     );
     fusedrnn::outln!(
         "  packed with load_data(seed={}, skip_top={}, start_char={:?}, oov_char={:?}, index_from={}), \

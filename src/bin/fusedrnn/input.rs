@@ -1,6 +1,7 @@
 //! What `eval`, `predict --data` and `bench` share: the `--model` / `--data` / `--split` /
 //! `--threads` flags, and the model and split they name, opened and checked against each other.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -58,19 +59,23 @@ pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::E
     Ok((scorer, tok))
 }
 
-/// The rows of a split [`prepare`] checked.
-pub fn rows<'a>(tok: &'a TokFile, input: &Input) -> &'a [[u16; SEQ_LEN]] {
+/// The rows of a split [`prepare`] checked, as the kernels take them: borrowed from a `u16`
+/// file; narrowed into one owned copy from a `u32` file (for `bench`, which times the kernels
+/// on ready rows; scoring narrows by blocks instead, see [`score`]).
+pub fn rows<'a>(tok: &'a TokFile, input: &Input) -> Cow<'a, [[u16; SEQ_LEN]]> {
     tok.split(input.split)
-        .rows_fixed::<SEQ_LEN>()
-        .expect("checked: SEQ_LEN tokens per row")
+        .to_u16_rows::<SEQ_LEN>()
+        .expect("checked: SEQ_LEN tokens per row, every id below the model's vocabulary")
 }
 
-/// Loads the model and the split, checks they fit together and scores the split.
+/// Loads the model and the split, checks they fit together and scores the split (a `u32`
+/// file a block at a time: [`Scorer::score_ids`]).
 pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
     let (scorer, tok) = prepare(input)?;
-    let mut probs = vec![0.0; rows(&tok, input).len()];
+    let split = tok.split(input.split);
+    let mut probs = vec![0.0; split.len()];
     with_threads(input.threads(), || {
-        scorer.score(rows(&tok, input), &mut probs)
-    })?;
+        scorer.score_ids(input.split.as_str(), split.tokens, &mut probs)
+    })??;
     Ok(Scored { scorer, tok, probs })
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use clap::{ArgGroup, Args};
 use fusedrnn::infer::{Scorer, with_threads};
 use fusedrnn::kernels::Kernel;
+use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::text::{Tokenizer, TokenizerConfig};
 use fusedrnn::tokfile::SplitName;
 use serde_json::json;
@@ -15,7 +16,7 @@ use serde_json::json;
 use fusedrnn::display;
 
 use crate::CliResult;
-use crate::input::{Input, prepare, rows};
+use crate::input::{Input, prepare};
 
 /// `fusedrnn predict`: either a whole split of a token file to a `.npy` (`--data`, `--out`), or raw
 /// review text to one probability per line (`--word-index` with `--text` or `--stdin`).
@@ -235,16 +236,25 @@ fn predict_split(input: &Input, out: &Path) -> CliResult {
         &[("--data", &input.data), ("--model", &input.model)],
     )?;
     let (scorer, tok) = prepare(input)?;
-    let seqs = rows(&tok, input);
+    let split = tok.split(input.split);
+    let n = split.len();
     let kernel = scorer.kernel();
     let threads = input.threads();
     let t = Instant::now();
     let write = |w: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
-        w.write_all(&fusedrnn::infer::npy::f32_header(seqs.len()))?;
-        let mut probs = vec![0.0f32; PREDICT_CHUNK.min(seqs.len())];
-        for chunk in seqs.chunks(PREDICT_CHUNK) {
-            let p = &mut probs[..chunk.len()];
-            scorer.score(chunk, p);
+        w.write_all(&fusedrnn::infer::npy::f32_header(n))?;
+        let mut probs = vec![0.0f32; PREDICT_CHUNK.min(n)];
+        for start in (0..n).step_by(PREDICT_CHUNK) {
+            let end = (start + PREDICT_CHUNK).min(n);
+            let p = &mut probs[..end - start];
+            // `prepare` checked every id, so this cannot fail; if it did, the write is abandoned.
+            scorer
+                .score_ids(
+                    input.split.as_str(),
+                    split.tokens.slice(start * SEQ_LEN..end * SEQ_LEN),
+                    p,
+                )
+                .map_err(std::io::Error::other)?;
             // Little-endian as the header says: token files only open on little-endian hosts.
             w.write_all(bytemuck::cast_slice(p))?;
         }
@@ -256,10 +266,10 @@ fn predict_split(input: &Input, out: &Path) -> CliResult {
     let seconds = t.elapsed().as_secs_f64();
     eprintln!(
         "wrote {} probabilities to {} ({} kernel, {threads} threads, {:.0} reviews/s)",
-        seqs.len(),
+        n,
         out.display(),
         kernel.name(),
-        seqs.len() as f64 / seconds.max(1e-9)
+        n as f64 / seconds.max(1e-9)
     );
     Ok(())
 }
