@@ -9,6 +9,7 @@
 //! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`mod@reference`]), the test oracle|
 //! | [`Kernel::Portable`]  | `portable-wide`     | `wide::f32x8` (`portable.rs`), any CPU              |
 //! | [`Kernel::Avx2Fma`]   | `x86_64-avx2-fma`   | `core::arch` intrinsics (`x86_64_avx2_fma.rs`)      |
+//! | [`Kernel::Avx512`]    | `x86_64-avx512`     | AVX-512F/BW/VL intrinsics (`x86_64_avx512.rs`)      |
 //!
 //! Every kernel reads the folded weights of [`tables`] ([`fold_lstm`], [`fold_rnn`]) and offers:
 //! a throughput forward pass over a batch (one sequence per SIMD lane), a latency step of one
@@ -28,8 +29,10 @@
 //! ```text
 //! mod.rs ── Kernel::dispatch(op) ─┬─ Reference → op.reference()          reference.rs
 //!                                 ├─ Portable  → op.run(Portable)        portable.rs (wide)
-//!                                 └─ Avx2Fma   → #[target_feature] run   x86_64_avx2_fma.rs
-//!                                                  └─ op.run(Avx2Fma)
+//!                                 ├─ Avx2Fma   → #[target_feature] run   x86_64_avx2_fma.rs
+//!                                 │                └─ op.run(Avx2Fma)
+//!                                 └─ Avx512    → #[target_feature] run   x86_64_avx512.rs
+//!                                                  └─ op.run(Avx512)
 //! op.run: simd.rs / bptt.rs / activations.rs bodies over isa.rs's `Isa` (no cycles: isa ← tables,
 //! activations ← isa, simd ← activations + reference + tables, ops ← simd, mod ← everything)
 //! ```
@@ -50,6 +53,8 @@ mod simd;
 pub mod tables;
 #[cfg(target_arch = "x86_64")]
 mod x86_64_avx2_fma;
+#[cfg(target_arch = "x86_64")]
+mod x86_64_avx512;
 
 pub use activations::Activation;
 pub(crate) use isa::Op;
@@ -61,7 +66,8 @@ pub use tables::{
 use crate::model::{LstmWeights, RnnWeights};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
-/// The environment variable that forces a kernel: `reference`, `portable` or `avx2-fma`.
+/// The environment variable that forces a kernel: `reference`, `portable`, `avx2-fma` or
+/// `avx512`.
 pub const KERNEL_ENV: &str = "FUSEDRNN_KERNEL";
 
 /// Fold LSTM weights into [`LstmTables`] with the padding cache stepped by the reference kernel
@@ -93,6 +99,32 @@ impl Avx2Fma {
     }
 }
 
+/// Proof that this CPU has AVX-512F, AVX-512BW and AVX-512VL, and AVX2 and FMA. Only
+/// [`Avx512::detect`] builds it.
+///
+/// The feature list checked here must stay identical to the `#[target_feature(enable =
+/// "avx512f,avx512bw,avx512vl,avx2,fma")]` list of the trampoline in `x86_64_avx512.rs`.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512(Avx2Fma);
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    /// `Some` if the CPU (and OS) support AVX-512F/BW/VL, AVX2 and FMA.
+    pub fn detect() -> Option<Self> {
+        let avx2_fma = Avx2Fma::detect()?;
+        (is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl"))
+        .then_some(Self(avx2_fma))
+    }
+
+    /// The AVX2+FMA proof this one includes.
+    pub fn avx2_fma(self) -> Avx2Fma {
+        self.0
+    }
+}
+
 /// A kernel family; every variant can run on this CPU (a value is the proof).
 #[derive(Clone, Copy, Debug)]
 pub enum Kernel {
@@ -103,20 +135,30 @@ pub enum Kernel {
     /// AVX2 + FMA intrinsics, chosen at run time.
     #[cfg(target_arch = "x86_64")]
     Avx2Fma(Avx2Fma),
+    /// AVX-512 intrinsics (16 sequences per batch block), chosen at run time.
+    #[cfg(target_arch = "x86_64")]
+    Avx512(Avx512),
 }
 
 /// Why [`Kernel::select`] refused the `FUSEDRNN_KERNEL` override.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KernelError {
-    #[error("{KERNEL_ENV}={0:?} is not one of: reference, portable, avx2-fma")]
+    #[error("{KERNEL_ENV}={0:?} is not one of: reference, portable, avx2-fma, avx512")]
     Unknown(String),
-    #[error("{KERNEL_ENV}={0:?} asks for a kernel this CPU cannot run (it lacks AVX2 and/or FMA)")]
+    #[error(
+        "{KERNEL_ENV}={0:?} asks for a kernel this CPU cannot run (avx2-fma needs AVX2 and FMA; \
+         avx512 needs AVX-512F, AVX-512BW, AVX-512VL, AVX2 and FMA)"
+    )]
     Unsupported(String),
 }
 
 impl Kernel {
     /// The fastest kernel this CPU can run, ignoring any override.
     pub fn best() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(cpu) = Avx512::detect() {
+            return Kernel::Avx512(cpu);
+        }
         #[cfg(target_arch = "x86_64")]
         if let Some(cpu) = Avx2Fma::detect() {
             return Kernel::Avx2Fma(cpu);
@@ -133,8 +175,8 @@ impl Kernel {
         }
     }
 
-    /// Parse an override value (`reference`, `portable`, `avx2-fma`; the printable names are
-    /// accepted too) and check the CPU can run it.
+    /// Parse an override value (`reference`, `portable`, `avx2-fma`, `avx512`; the printable
+    /// names are accepted too) and check the CPU can run it.
     pub fn from_override(name: &str) -> Result<Kernel, KernelError> {
         match name.trim() {
             "reference" => Ok(Kernel::Reference),
@@ -143,6 +185,13 @@ impl Kernel {
                 #[cfg(target_arch = "x86_64")]
                 if let Some(cpu) = Avx2Fma::detect() {
                     return Ok(Kernel::Avx2Fma(cpu));
+                }
+                Err(KernelError::Unsupported(name.to_owned()))
+            }
+            "avx512" | "x86_64-avx512" => {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(cpu) = Avx512::detect() {
+                    return Ok(Kernel::Avx512(cpu));
                 }
                 Err(KernelError::Unsupported(name.to_owned()))
             }
@@ -157,6 +206,10 @@ impl Kernel {
         if let Some(cpu) = Avx2Fma::detect() {
             all.push(Kernel::Avx2Fma(cpu));
         }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(cpu) = Avx512::detect() {
+            all.push(Kernel::Avx512(cpu));
+        }
         all
     }
 
@@ -167,16 +220,22 @@ impl Kernel {
         if Avx2Fma::detect().is_none() {
             missing.push("x86_64-avx2-fma");
         }
+        #[cfg(target_arch = "x86_64")]
+        if Avx512::detect().is_none() {
+            missing.push("x86_64-avx512");
+        }
         missing
     }
 
-    /// The printable name: `reference`, `portable-wide` or `x86_64-avx2-fma`.
+    /// The printable name: `reference`, `portable-wide`, `x86_64-avx2-fma` or `x86_64-avx512`.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Reference => "reference",
             Kernel::Portable => "portable-wide",
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(_) => "x86_64-avx2-fma",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(_) => "x86_64-avx512",
         }
     }
 
@@ -283,6 +342,8 @@ impl Kernel {
             Kernel::Portable => op.run(portable::Portable),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::dispatch(cpu, op),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(cpu) => x86_64_avx512::dispatch(cpu, op),
         }
     }
 
