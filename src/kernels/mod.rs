@@ -19,8 +19,8 @@
 //! # The dispatch door
 //!
 //! Each operation is written once: a scalar reference ([`mod@reference`]) and one vector body
-//! over the [`isa`](self) trait `Isa` (`simd.rs` for inference, `bptt.rs` for training,
-//! `activations.rs`), bundled as an `Op` (`ops.rs`). [`Kernel::dispatch`] is the only `match` on
+//! over the `Isa` trait (`isa.rs`) (`simd.rs` for inference, `bptt.rs` for training,
+//! `activations.rs`), bundled as an `Op` (`ops.rs`). `Kernel::dispatch` is the only `match` on
 //! the kernel: the reference kernel runs the reference, the portable kernel runs the body with
 //! `wide`, and each intrinsics ISA runs it through its single `#[target_feature]` trampoline
 //! (the pattern of pulp's `Arch::dispatch` and rten-simd's `dispatch`). New operations add an
