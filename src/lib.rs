@@ -24,9 +24,9 @@
 //! - [`plot`], [`atomic`]: PNG charts and all-or-nothing file output.
 //!
 //! # Safety
-//! `unsafe` lives in the AVX2+FMA intrinsics and `#[target_feature]` bodies (in
-//! `kernels`, and the training shard kernel in `train::bptt`; reached only through a value that
-//! proves the CPU has the features), and nowhere else without a comment
+//! `unsafe` lives in the intrinsics `Isa` impls and their one `#[target_feature]` trampoline
+//! each (in `kernels`, the one dispatch door for inference and the training shard alike; reached
+//! only through a value that proves the CPU has the features), and nowhere else without a comment
 //! with the invariant it relies on. Everything above them is safe Rust.
 //!
 //! # Example

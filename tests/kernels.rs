@@ -272,12 +272,18 @@ fn kernel_names_and_overrides() {
         "portable-wide"
     );
     assert_eq!(
-        Kernel::from_override("avx512").unwrap_err(),
-        KernelError::Unknown("avx512".to_owned())
+        Kernel::from_override("avx1024").unwrap_err(),
+        KernelError::Unknown("avx1024".to_owned())
     );
     match Kernel::from_override("avx2-fma") {
         Ok(k) => assert_eq!(k.name(), "x86_64-avx2-fma"),
         Err(e) => assert_eq!(e, KernelError::Unsupported("avx2-fma".to_owned())),
+    }
+    for name in ["avx512", "x86_64-avx512"] {
+        match Kernel::from_override(name) {
+            Ok(k) => assert_eq!(k.name(), "x86_64-avx512"),
+            Err(e) => assert_eq!(e, KernelError::Unsupported(name.to_owned())),
+        }
     }
     // Without an override, `select` is the best kernel (the last one available).
     if std::env::var(fusedrnn::kernels::KERNEL_ENV).is_err() {
@@ -352,6 +358,65 @@ fn every_batch_size_and_remainder() {
         // An empty batch is fine.
         kernel.lstm_forward(&lw, &[], &mut []);
         kernel.rnn_forward(&rw, &[], &mut []);
+    }
+}
+
+/// The AVX-512 kernel against the AVX2 one, bit for bit, where they must agree: every
+/// batch whose sequences have no leading pads (every block then starts at step 0, whatever its
+/// width; each lane runs the same instruction sequence, and `vscalefps` scales exactly as the
+/// AVX2 exponent add does), the latency paths (which run on AVX2 instructions under the AVX-512
+/// proof), and the activations over slices of every tail length (masked tails). On a CPU without
+/// AVX-512 this says loudly that it skipped: not a failure even with `CI=true`, since CI
+/// machines need not have AVX-512.
+#[test]
+fn avx512_matches_avx2_bitwise_where_blocks_agree() {
+    let (Ok(avx512), Ok(avx2)) = (
+        Kernel::from_override("avx512"),
+        Kernel::from_override("avx2-fma"),
+    ) else {
+        eprintln!(
+            "\n=== SKIPPED avx512_matches_avx2_bitwise_where_blocks_agree: this CPU lacks \
+             AVX-512F/BW/VL (or AVX2/FMA); not a failure, even with CI=true ===\n"
+        );
+        return;
+    };
+    let mut rng = Rng(512);
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        let lt = avx2.fold_lstm(&random_lstm(&mut rng, 500, mag));
+        let rt = avx2.fold_rnn(&random_rnn(&mut rng, 500, mag, i == 1));
+        // 1..=67 sequences (every remainder mod 8 and 16), no leading pad.
+        let seqs: Vec<[u16; SEQ_LEN]> = (0..67)
+            .map(|_| std::array::from_fn(|t| (1 + rng.below(499) - usize::from(t > 0)) as u16))
+            .collect();
+        for n in [1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67] {
+            let (mut a, mut b) = (vec![f32::NAN; n], vec![f32::NAN; n]);
+            avx512.lstm_forward(&lt, &seqs[..n], &mut a);
+            avx2.lstm_forward(&lt, &seqs[..n], &mut b);
+            assert_eq!(a, b, "lstm_forward n={n} mag={mag}");
+            avx512.rnn_forward(&rt, &seqs[..n], &mut a);
+            avx2.rnn_forward(&rt, &seqs[..n], &mut b);
+            assert_eq!(a, b, "rnn_forward n={n} mag={mag}");
+            let (mut ha, mut hb) = (vec![[f32::NAN; HIDDEN]; n], vec![[0.0; HIDDEN]; n]);
+            avx512.lstm_forward_hidden(&lt, &seqs[..n], &mut ha);
+            avx2.lstm_forward_hidden(&lt, &seqs[..n], &mut hb);
+            assert_eq!(ha, hb, "lstm_forward_hidden n={n} mag={mag}");
+            avx512.rnn_forward_hidden(&rt, &seqs[..n], &mut ha);
+            avx2.rnn_forward_hidden(&rt, &seqs[..n], &mut hb);
+            assert_eq!(ha, hb, "rnn_forward_hidden n={n} mag={mag}");
+        }
+        for seq in random_seqs(&mut rng, 5, 500) {
+            assert_eq!(avx512.lstm_review(&lt, &seq), avx2.lstm_review(&lt, &seq));
+            assert_eq!(avx512.rnn_review(&rt, &seq), avx2.rnn_review(&rt, &seq));
+        }
+    }
+    let xs: Vec<f32> = (0..40).map(|_| rng.uniform(30.0)).collect();
+    for act in Activation::ALL {
+        for len in 0..=xs.len() {
+            let (mut a, mut b) = (xs[..len].to_vec(), xs[..len].to_vec());
+            avx512.activation_in_place(act, &mut a);
+            avx2.activation_in_place(act, &mut b);
+            assert_eq!(a, b, "{act:?} over {len} floats");
+        }
     }
 }
 

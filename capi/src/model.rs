@@ -50,7 +50,7 @@ pub(crate) unsafe fn model_ref<'a>(model: *const Model) -> Result<&'a ModelState
 ///
 /// On success `*out` is the new model, to be released with `fusedrnn_model_free()`. The kernel is
 /// the fastest this CPU runs, unless the environment variable `FUSEDRNN_KERNEL`
-/// (`reference` | `portable` | `avx2-fma`) asks for another.
+/// (`reference` | `portable` | `avx2-fma` | `avx512`) asks for another.
 ///
 /// # Safety
 /// Both paths are NUL-terminated strings; `out` is valid for writing a pointer.
@@ -181,6 +181,8 @@ pub unsafe extern "C" fn fusedrnn_model_kernel(model: *const Model) -> *const c_
             Kernel::Portable => c"portable-wide",
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(_) => c"x86_64-avx2-fma",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(_) => c"x86_64-avx512",
         };
         Ok(())
     });

@@ -266,5 +266,10 @@ def test_summary_names_layers(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_native_module_reports_kernel() -> None:
-    assert _native.kernel_name() in ("reference", "portable-wide", "x86_64-avx2-fma")
+    assert _native.kernel_name() in (
+        "reference",
+        "portable-wide",
+        "x86_64-avx2-fma",
+        "x86_64-avx512",
+    )
     assert _native.SEQ_LEN == 100

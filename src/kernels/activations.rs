@@ -1,4 +1,4 @@
-//! Sigmoid and tanh approximations, scalar and 8-lane, and their error budget.
+//! Sigmoid and tanh approximations, scalar and in vector lanes, and their error budget.
 //!
 //! # Algorithm (shared by every version)
 //!
@@ -39,7 +39,7 @@
 //! every f32 bit pattern (the `#[ignore]`d exhaustive test in `tests/kernels.rs`) are written
 //! next to the constants [`SIGMOID_MEASURED_MAX_ABS_ERR`] and [`TANH_MEASURED_MAX_ABS_ERR`].
 
-use super::simd::Isa;
+use super::isa::Isa;
 
 /// The contract: |approx(x) − f64 exact(x)| ≤ 1e-6 for every f32 `x` (NaN → NaN).
 pub const ACTIVATION_ABS_TOL: f64 = 1e-6;
@@ -74,7 +74,7 @@ const P4: f32 = 0.041_666_467;
 const P5: f32 = 0.008_369_149;
 const P6: f32 = 0.001_393_364_2;
 
-/// `exp(K·x)` for `x` already clamped to `|K·x| ≤ 87` (or NaN), 8 lanes; Estrin's scheme if
+/// `exp(K·x)` for `x` already clamped to `|K·x| ≤ 87` (or NaN), in lanes; Estrin's scheme if
 /// `SHORT_CHAIN`, else Horner's.
 #[inline(always)]
 fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
@@ -113,7 +113,7 @@ fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) ->
     isa.scale_pow2(p, n)
 }
 
-/// Logistic sigmoid `1 / (1 + exp(-x))`, 8 lanes (see the module docs for `SHORT_CHAIN`).
+/// Logistic sigmoid `1 / (1 + exp(-x))`, in lanes (see the module docs for `SHORT_CHAIN`).
 #[inline(always)]
 pub(crate) fn sigmoid_with<I: Isa, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX, EXP_ARG_MAX);
@@ -121,7 +121,7 @@ pub(crate) fn sigmoid_with<I: Isa, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> 
     isa.div(isa.splat(1.0), isa.add(isa.splat(1.0), e))
 }
 
-/// Hyperbolic tangent `1 - 2 / (1 + exp(2x))`, 8 lanes (see the module docs for `SHORT_CHAIN`).
+/// Hyperbolic tangent `1 - 2 / (1 + exp(2x))`, in lanes (see the module docs for `SHORT_CHAIN`).
 #[inline(always)]
 pub(crate) fn tanh_with<I: Isa, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
@@ -182,7 +182,49 @@ impl Activation {
     }
 }
 
-/// Scalar `exp(k·x)`, `|k·x| ≤ 87`: the same arithmetic as the 8-lane Horner version, written
+/// Activation number `ACT` (the order of [`Activation::ALL`]) of one vector.
+#[inline(always)]
+fn apply<I: Isa, const ACT: u8>(isa: I, v: I::V) -> I::V {
+    match ACT {
+        0 => sigmoid(isa, v),
+        1 => tanh(isa, v),
+        2 => sigmoid_short_chain(isa, v),
+        _ => tanh_short_chain(isa, v),
+    }
+}
+
+/// Activation `ACT` over `xs`, `LANES` at a time, the tail through a partial (masked) load and
+/// store. The activation is a const parameter, not a closure: a closure is a function of its
+/// own that LLVM declines to inline into a `#[target_feature]` caller, leaving every intrinsic a
+/// call.
+#[inline(always)]
+fn map_in_place<I: Isa, const ACT: u8>(isa: I, xs: &mut [f32]) {
+    let mut chunks = xs.chunks_exact_mut(I::LANES);
+    for c in &mut chunks {
+        let mut block = I::Lanes::default();
+        block.as_mut().copy_from_slice(c);
+        c.copy_from_slice(isa.store(apply::<I, ACT>(isa, isa.load(&block))).as_ref());
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        let v = apply::<I, ACT>(isa, isa.load_partial(tail));
+        isa.store_partial(v, tail);
+    }
+}
+
+/// An activation over a slice, in place (the vector body of
+/// [`super::Kernel::activation_in_place`]).
+#[inline(always)]
+pub(crate) fn activation_in_place<I: Isa>(isa: I, act: Activation, xs: &mut [f32]) {
+    match act {
+        Activation::Sigmoid => map_in_place::<I, 0>(isa, xs),
+        Activation::Tanh => map_in_place::<I, 1>(isa, xs),
+        Activation::SigmoidShortChain => map_in_place::<I, 2>(isa, xs),
+        Activation::TanhShortChain => map_in_place::<I, 3>(isa, xs),
+    }
+}
+
+/// Scalar `exp(k·x)`, `|k·x| ≤ 87`: the same arithmetic as the vector Horner version, written
 /// out (no FMA: `a * b + c`, as the portable path computes it).
 fn exp_scaled_f32(x: f32, k: f32) -> f32 {
     let shifted = x * (k * LOG2_E) + ROUND_MAGIC;
@@ -209,13 +251,13 @@ fn clamp_keep_nan_f32(x: f32, lo: f32, hi: f32) -> f32 {
     }
 }
 
-/// Scalar logistic sigmoid, the same approximation as the 8-lane kernels.
+/// Scalar logistic sigmoid, the same approximation as the vector kernels.
 pub fn sigmoid_f32(x: f32) -> f32 {
     let x = clamp_keep_nan_f32(x, -EXP_ARG_MAX, EXP_ARG_MAX);
     1.0 / (1.0 + exp_scaled_f32(x, -1.0))
 }
 
-/// Scalar tanh, the same approximation as the 8-lane kernels.
+/// Scalar tanh, the same approximation as the vector kernels.
 pub fn tanh_f32(x: f32) -> f32 {
     let x = clamp_keep_nan_f32(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
     1.0 - 2.0 / (1.0 + exp_scaled_f32(x, 2.0))

@@ -9,41 +9,84 @@
 //! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`mod@reference`]), the test oracle|
 //! | [`Kernel::Portable`]  | `portable-wide`     | `wide::f32x8` (`portable.rs`), any CPU              |
 //! | [`Kernel::Avx2Fma`]   | `x86_64-avx2-fma`   | `core::arch` intrinsics (`x86_64_avx2_fma.rs`)      |
+//! | [`Kernel::Avx512`]    | `x86_64-avx512`     | AVX-512F/BW/VL intrinsics (`x86_64_avx512.rs`)      |
 //!
 //! Every kernel reads the folded weights of [`tables`] ([`fold_lstm`], [`fold_rnn`]) and offers:
-//! a throughput forward pass over a batch (8 sequences in the 8 SIMD lanes), a latency step of one
-//! sequence (the gates in the lanes), and a whole review (100 steps from the padding cache).
+//! a throughput forward pass over a batch (one sequence per SIMD lane), a latency step of one
+//! sequence (the gates in the lanes), a whole review (100 steps from the padding cache), and the
+//! training shard's forward and backward passes.
+//!
+//! # The dispatch door
+//!
+//! Each operation is written once: a scalar reference ([`mod@reference`]) and one vector body
+//! over the `Isa` trait (`isa.rs`) (`simd.rs` for inference, `bptt.rs` for training,
+//! `activations.rs`), bundled as an `Op` (`ops.rs`). `Kernel::dispatch` is the only `match` on
+//! the kernel: the reference kernel runs the reference, the portable kernel runs the body with
+//! `wide`, and each intrinsics ISA runs it through its single `#[target_feature]` trampoline
+//! (the pattern of pulp's `Arch::dispatch` and rten-simd's `dispatch`). New operations add an
+//! `Op`, not a wrapper per ISA. `unsafe` lives only in the ISA impls and their trampolines.
+//!
+//! ```text
+//! mod.rs ── Kernel::dispatch(op) ─┬─ Reference → op.reference()          reference.rs
+//!                                 ├─ Portable  → op.run(Portable)        portable.rs (wide)
+//!                                 ├─ Avx2Fma   → #[target_feature] run   x86_64_avx2_fma.rs
+//!                                 │                └─ op.run(Avx2Fma)
+//!                                 └─ Avx512    → #[target_feature] run   x86_64_avx512.rs
+//!                                                  └─ op.run(Avx512)
+//! op.run: simd.rs / bptt.rs / activations.rs bodies over isa.rs's `Isa` (no cycles: isa ← tables,
+//! activations ← isa, simd ← activations + reference + tables, ops ← simd, mod ← everything)
+//! ```
 //!
 //! Tokens must be rows of the table (`< vocab`): the token file validates that when it is opened.
 //! The safe functions here check it anyway through ordinary slice indexing and panic on an
 //! out-of-range token; there is no unchecked indexing.
 
 pub mod activations;
+// The training shard's passes; the trainer reaches them through `Kernel::dispatch`.
+pub(crate) mod bptt;
 pub mod gemm;
-// The fast kernels are reached only through `Kernel` (the training shard borrows the portable ISA).
-pub(crate) mod portable;
+mod isa;
+mod ops;
+mod portable;
 pub mod reference;
-pub(crate) mod simd;
+mod simd;
 pub mod tables;
 #[cfg(target_arch = "x86_64")]
 mod x86_64_avx2_fma;
+#[cfg(target_arch = "x86_64")]
+mod x86_64_avx512;
 
 pub use activations::Activation;
+pub(crate) use isa::Op;
 pub use tables::{
     GATE_C, GATE_F, GATE_I, GATE_O, GateRow, HiddenRow, LstmState, LstmTables, RnnState, RnnTables,
-    fold_lstm, fold_rnn, leading_pads,
+    leading_pads,
 };
 
 use crate::model::{LstmWeights, RnnWeights};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
-/// The environment variable that forces a kernel: `reference`, `portable` or `avx2-fma`.
+/// The environment variable that forces a kernel: `reference`, `portable`, `avx2-fma` or
+/// `avx512`.
 pub const KERNEL_ENV: &str = "FUSEDRNN_KERNEL";
+
+/// Fold LSTM weights into [`LstmTables`] with the padding cache stepped by the reference kernel
+/// (see [`Kernel::fold_lstm`] for a cache in a given kernel's arithmetic). Panics if the
+/// vocabulary is empty (there is no pad token to cache).
+pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
+    Kernel::Reference.fold_lstm(w)
+}
+
+/// Fold SimpleRNN weights (embedding or one-hot input) into [`RnnTables`] with the padding cache
+/// stepped by the reference kernel (see [`Kernel::fold_rnn`]). Panics if the vocabulary is empty.
+pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
+    Kernel::Reference.fold_rnn(w)
+}
 
 /// Proof that this CPU has AVX2 and FMA. Only [`Avx2Fma::detect`] builds it.
 ///
 /// The feature list checked here must stay identical to the `#[target_feature(enable =
-/// "avx2,fma")]` list of every function in `x86_64_avx2_fma.rs`.
+/// "avx2,fma")]` list of the trampoline in `x86_64_avx2_fma.rs`.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
 pub struct Avx2Fma(());
@@ -53,6 +96,32 @@ impl Avx2Fma {
     /// `Some` if the CPU (and OS) support AVX2 and FMA.
     pub fn detect() -> Option<Self> {
         (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Self(()))
+    }
+}
+
+/// Proof that this CPU has AVX-512F, AVX-512BW and AVX-512VL, and AVX2 and FMA. Only
+/// [`Avx512::detect`] builds it.
+///
+/// The feature list checked here must stay identical to the `#[target_feature(enable =
+/// "avx512f,avx512bw,avx512vl,avx2,fma")]` list of the trampoline in `x86_64_avx512.rs`.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512(Avx2Fma);
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    /// `Some` if the CPU (and OS) support AVX-512F/BW/VL, AVX2 and FMA.
+    pub fn detect() -> Option<Self> {
+        let avx2_fma = Avx2Fma::detect()?;
+        (is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl"))
+        .then_some(Self(avx2_fma))
+    }
+
+    /// The AVX2+FMA proof this one includes.
+    pub fn avx2_fma(self) -> Avx2Fma {
+        self.0
     }
 }
 
@@ -66,20 +135,30 @@ pub enum Kernel {
     /// AVX2 + FMA intrinsics, chosen at run time.
     #[cfg(target_arch = "x86_64")]
     Avx2Fma(Avx2Fma),
+    /// AVX-512 intrinsics (16 sequences per batch block), chosen at run time.
+    #[cfg(target_arch = "x86_64")]
+    Avx512(Avx512),
 }
 
 /// Why [`Kernel::select`] refused the `FUSEDRNN_KERNEL` override.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KernelError {
-    #[error("{KERNEL_ENV}={0:?} is not one of: reference, portable, avx2-fma")]
+    #[error("{KERNEL_ENV}={0:?} is not one of: reference, portable, avx2-fma, avx512")]
     Unknown(String),
-    #[error("{KERNEL_ENV}={0:?} asks for a kernel this CPU cannot run (it lacks AVX2 and/or FMA)")]
+    #[error(
+        "{KERNEL_ENV}={0:?} asks for a kernel this CPU cannot run (avx2-fma needs AVX2 and FMA; \
+         avx512 needs AVX-512F, AVX-512BW, AVX-512VL, AVX2 and FMA)"
+    )]
     Unsupported(String),
 }
 
 impl Kernel {
     /// The fastest kernel this CPU can run, ignoring any override.
     pub fn best() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(cpu) = Avx512::detect() {
+            return Kernel::Avx512(cpu);
+        }
         #[cfg(target_arch = "x86_64")]
         if let Some(cpu) = Avx2Fma::detect() {
             return Kernel::Avx2Fma(cpu);
@@ -96,8 +175,8 @@ impl Kernel {
         }
     }
 
-    /// Parse an override value (`reference`, `portable`, `avx2-fma`; the printable names are
-    /// accepted too) and check the CPU can run it.
+    /// Parse an override value (`reference`, `portable`, `avx2-fma`, `avx512`; the printable
+    /// names are accepted too) and check the CPU can run it.
     pub fn from_override(name: &str) -> Result<Kernel, KernelError> {
         match name.trim() {
             "reference" => Ok(Kernel::Reference),
@@ -106,6 +185,13 @@ impl Kernel {
                 #[cfg(target_arch = "x86_64")]
                 if let Some(cpu) = Avx2Fma::detect() {
                     return Ok(Kernel::Avx2Fma(cpu));
+                }
+                Err(KernelError::Unsupported(name.to_owned()))
+            }
+            "avx512" | "x86_64-avx512" => {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(cpu) = Avx512::detect() {
+                    return Ok(Kernel::Avx512(cpu));
                 }
                 Err(KernelError::Unsupported(name.to_owned()))
             }
@@ -120,6 +206,10 @@ impl Kernel {
         if let Some(cpu) = Avx2Fma::detect() {
             all.push(Kernel::Avx2Fma(cpu));
         }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(cpu) = Avx512::detect() {
+            all.push(Kernel::Avx512(cpu));
+        }
         all
     }
 
@@ -130,16 +220,22 @@ impl Kernel {
         if Avx2Fma::detect().is_none() {
             missing.push("x86_64-avx2-fma");
         }
+        #[cfg(target_arch = "x86_64")]
+        if Avx512::detect().is_none() {
+            missing.push("x86_64-avx512");
+        }
         missing
     }
 
-    /// The printable name: `reference`, `portable-wide` or `x86_64-avx2-fma`.
+    /// The printable name: `reference`, `portable-wide`, `x86_64-avx2-fma` or `x86_64-avx512`.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Reference => "reference",
             Kernel::Portable => "portable-wide",
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(_) => "x86_64-avx2-fma",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(_) => "x86_64-avx512",
         }
     }
 
@@ -161,12 +257,7 @@ impl Kernel {
     /// Allocation-free, single-threaded (split a batch across threads by calling this per
     /// chunk). Panics if `seqs.len() != probs.len()` or a token is `≥ vocab`.
     pub fn lstm_forward(self, t: &LstmTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-        match self {
-            Kernel::Reference => reference::lstm_forward(t, seqs, probs),
-            Kernel::Portable => portable::lstm_forward(t, seqs, probs),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::lstm_forward(cpu, t, seqs, probs),
-        }
+        self.dispatch(ops::Forward { m: t, seqs, probs });
     }
 
     /// Final LSTM hidden states `[n, HIDDEN]` of a batch (same contract as [`Self::lstm_forward`]).
@@ -176,22 +267,12 @@ impl Kernel {
         seqs: &[[u16; SEQ_LEN]],
         hidden: &mut [[f32; HIDDEN]],
     ) {
-        match self {
-            Kernel::Reference => reference::lstm_forward_hidden(t, seqs, hidden),
-            Kernel::Portable => portable::lstm_forward_hidden(t, seqs, hidden),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::lstm_forward_hidden(cpu, t, seqs, hidden),
-        }
+        self.dispatch(ops::ForwardHidden { m: t, seqs, hidden });
     }
 
     /// One LSTM step of one sequence (streaming). Panics if `token ≥ vocab`.
     pub fn lstm_step(self, t: &LstmTables, state: &mut LstmState, token: u16) {
-        match self {
-            Kernel::Reference => reference::lstm_step(t, state, token),
-            Kernel::Portable => portable::lstm_step(t, state, token),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::lstm_step(cpu, t, state, token),
-        }
+        self.dispatch(ops::LstmStep { t, state, token });
     }
 
     /// The model's output for a state: `σ(h · dense_kernel + dense_bias)`.
@@ -202,12 +283,7 @@ impl Kernel {
     /// Final `h` of one review, latency-optimised: starts from the padding cache after the
     /// review's leading pads. Panics if a token is `≥ vocab`.
     pub fn lstm_review_hidden(self, t: &LstmTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
-        match self {
-            Kernel::Reference => reference::lstm_review_state(t, tokens).h,
-            Kernel::Portable => portable::lstm_review_hidden(t, tokens),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::lstm_review_hidden(cpu, t, tokens),
-        }
+        self.dispatch(ops::LstmReviewHidden { t, tokens })
     }
 
     /// Probability of one review, latency-optimised (see [`Self::lstm_review_hidden`]).
@@ -224,12 +300,7 @@ impl Kernel {
 
     /// SimpleRNN probabilities of a batch (contract of [`Self::lstm_forward`]).
     pub fn rnn_forward(self, t: &RnnTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-        match self {
-            Kernel::Reference => reference::rnn_forward(t, seqs, probs),
-            Kernel::Portable => portable::rnn_forward(t, seqs, probs),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::rnn_forward(cpu, t, seqs, probs),
-        }
+        self.dispatch(ops::Forward { m: t, seqs, probs });
     }
 
     /// Final SimpleRNN hidden states of a batch.
@@ -239,22 +310,12 @@ impl Kernel {
         seqs: &[[u16; SEQ_LEN]],
         hidden: &mut [[f32; HIDDEN]],
     ) {
-        match self {
-            Kernel::Reference => reference::rnn_forward_hidden(t, seqs, hidden),
-            Kernel::Portable => portable::rnn_forward_hidden(t, seqs, hidden),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::rnn_forward_hidden(cpu, t, seqs, hidden),
-        }
+        self.dispatch(ops::ForwardHidden { m: t, seqs, hidden });
     }
 
     /// One SimpleRNN step of one sequence. Panics if `token ≥ vocab`.
     pub fn rnn_step(self, t: &RnnTables, state: &mut RnnState, token: u16) {
-        match self {
-            Kernel::Reference => reference::rnn_step(t, state, token),
-            Kernel::Portable => portable::rnn_step(t, state, token),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::rnn_step(cpu, t, state, token),
-        }
+        self.dispatch(ops::RnnStep { t, state, token });
     }
 
     /// `σ(h · dense_kernel + dense_bias)`.
@@ -264,12 +325,7 @@ impl Kernel {
 
     /// Final `h` of one review, latency-optimised (padding cache, state in registers).
     pub fn rnn_review_hidden(self, t: &RnnTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
-        match self {
-            Kernel::Reference => reference::rnn_review_state(t, tokens).h,
-            Kernel::Portable => portable::rnn_review_hidden(t, tokens),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::rnn_review_hidden(cpu, t, tokens),
-        }
+        self.dispatch(ops::RnnReviewHidden { t, tokens })
     }
 
     /// Probability of one review, latency-optimised.
@@ -278,17 +334,24 @@ impl Kernel {
         reference::rnn_prob(t, &RnnState { h })
     }
 
+    /// Run `op` on this kernel: the one door every operation passes (see the module docs).
+    #[inline]
+    pub(crate) fn dispatch<O: Op>(self, op: O) -> O::Output {
+        match self {
+            Kernel::Reference => op.reference(),
+            Kernel::Portable => op.run(portable::Portable),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::dispatch(cpu, op),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(cpu) => x86_64_avx512::dispatch(cpu, op),
+        }
+    }
+
     /// This kernel's activation over a slice, in place. The reference uses the standard
     /// library (`1 / (1 + exp(-x))`, `tanh`) for every variant; the others the approximations of
     /// [`activations`].
     pub fn activation_in_place(self, act: Activation, xs: &mut [f32]) {
-        match self {
-            Kernel::Reference if act.is_tanh() => xs.iter_mut().for_each(|x| *x = x.tanh()),
-            Kernel::Reference => xs.iter_mut().for_each(|x| *x = reference::sigmoid(*x)),
-            Kernel::Portable => portable::activation(act, xs),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::activation(cpu, act, xs),
-        }
+        self.dispatch(ops::ActivationInPlace { act, xs });
     }
 
     /// This kernel's sigmoid (throughput form) over a slice, in place.

@@ -36,45 +36,20 @@
 //! shorten the FMA dependency chain; the activations use the short-chain (Estrin) polynomial.
 
 use super::activations::{sigmoid, sigmoid_short_chain, tanh, tanh_short_chain};
+use super::isa::{Isa, Isa8};
+use super::reference;
 use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
-/// The handful of 8 × f32 operations the kernels need. An implementing value is a proof that the
-/// CPU can run the instructions (for AVX2 it is the `Avx2Fma` detection token), so every method
-/// is safe.
-pub(crate) trait Isa: Copy {
-    /// Eight f32 lanes.
-    type V: Copy;
-
-    fn splat(self, x: f32) -> Self::V;
-    fn load(self, a: &[f32; 8]) -> Self::V;
-    fn store(self, v: Self::V) -> [f32; 8];
-    fn add(self, a: Self::V, b: Self::V) -> Self::V;
-    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
-    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
-    fn div(self, a: Self::V, b: Self::V) -> Self::V;
-    /// `a · b + c` (fused where the instruction set has FMA).
-    fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    /// `c − a · b` (fused where the instruction set has FMA).
-    fn neg_mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    /// `min(max(x, lo), hi)`, and `x` itself where `x` is NaN.
-    fn clamp_keep_nan(self, x: Self::V, lo: f32, hi: f32) -> Self::V;
-    /// Reinterpret `bits(p) + (trunc(n) << 23)` as f32: `p · 2^n` for integer-valued `n` while
-    /// the result stays normal (see [`super::activations`]). A NaN `n` converts to `i32::MIN`,
-    /// whose shift is 0, so a NaN `p` stays NaN.
-    fn scale_pow2(self, p: Self::V, n: Self::V) -> Self::V;
-    /// Lane `J` of `v` in every lane.
-    fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
-    /// Load 8 rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
-    fn gather_rows(self, rows: [&[f32; 8]; 8]) -> [Self::V; 8];
-}
+/// The sequences of one block, one per lane.
+pub(crate) type BlockSeqs<'a, I> = <I as Isa>::Arr<&'a [u16; SEQ_LEN]>;
 
 // ---------------------------------------------------------------------------------------------
 // LSTM
 // ---------------------------------------------------------------------------------------------
 
-/// Final `h` of `B` blocks of 8 sequences (lane `l` of `h[b][u]` is unit `u` of sequence
-/// `seqs[b][l]`).
+/// Final `h` of `B` blocks of `LANES` sequences (lane `l` of `h[b][u]` is unit `u` of
+/// sequence `seqs[b][l]`).
 ///
 /// All sequences start from the padding-cache state after `m` pads, `m` the fewest leading pads
 /// among them: every sequence has at least `m`, so this is exact. Panics if a token is not a
@@ -87,11 +62,11 @@ pub(crate) trait Isa: Copy {
 pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     isa: I,
     t: &LstmTables,
-    seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    seqs: [BlockSeqs<'_, I>; B],
 ) -> [[I::V; HIDDEN]; B] {
     let start = seqs
         .iter()
-        .flatten()
+        .flat_map(|b| b.as_ref())
         .map(|s| leading_pads(s))
         .min()
         .unwrap_or(0);
@@ -106,12 +81,12 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     h
 }
 
-/// One step of one block of 8 sequences.
+/// One step of one block of `LANES` sequences.
 #[inline(always)]
 fn lstm_block_step<I: Isa>(
     isa: I,
     t: &LstmTables,
-    seqs: &[&[u16; SEQ_LEN]; 8],
+    seqs: &BlockSeqs<'_, I>,
     step: usize,
     h: &mut [I::V; HIDDEN],
     c: &mut [I::V; HIDDEN],
@@ -123,11 +98,11 @@ fn lstm_block_step<I: Isa>(
     let zero = isa.splat(0.0);
     let mut z = [[zero; HIDDEN]; 4];
     for (g, zg) in z.iter_mut().enumerate() {
-        let mut rows = [&table[0].0[0]; 8];
-        for (row, seq) in rows.iter_mut().zip(seqs) {
+        let mut rows = isa.arr(&table[0].0[0]);
+        for (row, seq) in rows.as_mut().iter_mut().zip(seqs.as_ref()) {
             *row = &table[seq[step] as usize].0[g];
         }
-        *zg = isa.gather_rows(rows);
+        *zg = isa.gather_rows(&rows);
     }
     // Three phases, each a wide set of independent chains, so the out-of-order window (not the
     // ~150-cycle dependency chain of one unit) sets the pace:
@@ -135,7 +110,7 @@ fn lstm_block_step<I: Isa>(
     for (g, zg) in z.iter_mut().enumerate() {
         for (u, acc) in zg.iter_mut().enumerate() {
             for j in 0..HIDDEN {
-                *acc = isa.mul_add(h[j], isa.load(&rec_splat[j][g][u].0), *acc);
+                *acc = isa.mul_add(h[j], isa.splat_from(&rec_splat[j][g][u]), *acc);
             }
         }
     }
@@ -159,7 +134,7 @@ fn lstm_block_step<I: Isa>(
     }
 }
 
-/// `σ(h · dense_kernel + dense_bias)` for 8 sequences in lanes.
+/// `σ(h · dense_kernel + dense_bias)` for `LANES` sequences in lanes.
 #[inline(always)]
 fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias: f32) -> I::V {
     let mut acc = isa.splat(bias);
@@ -173,14 +148,19 @@ fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias:
 // Batch driver
 // ---------------------------------------------------------------------------------------------
 
-/// A cell type as the batch driver sees it: `B` blocks of 8 sequences → final `h` in lanes.
+/// A cell type as the batch driver sees it: `B` blocks of `LANES` sequences → final `h` in
+/// lanes; and its scalar reference, for the same operations on the reference kernel.
 pub(crate) trait BlockModel {
     fn blocks<I: Isa, const B: usize>(
         &self,
         isa: I,
-        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+        seqs: [BlockSeqs<'_, I>; B],
     ) -> [[I::V; HIDDEN]; B];
     fn dense(&self) -> (&[f32; HIDDEN], f32);
+    /// [`forward`] on the reference kernel.
+    fn reference_forward(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]);
+    /// [`forward_hidden`] on the reference kernel.
+    fn reference_forward_hidden(&self, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]);
 }
 
 impl BlockModel for LstmTables {
@@ -188,13 +168,19 @@ impl BlockModel for LstmTables {
     fn blocks<I: Isa, const B: usize>(
         &self,
         isa: I,
-        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+        seqs: [BlockSeqs<'_, I>; B],
     ) -> [[I::V; HIDDEN]; B] {
         lstm_blocks(isa, self, seqs)
     }
     #[inline(always)]
     fn dense(&self) -> (&[f32; HIDDEN], f32) {
         (self.dense_kernel(), self.dense_bias())
+    }
+    fn reference_forward(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+        reference::lstm_forward(self, seqs, probs);
+    }
+    fn reference_forward_hidden(&self, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
+        reference::lstm_forward_hidden(self, seqs, hidden);
     }
 }
 
@@ -203,13 +189,19 @@ impl BlockModel for RnnTables {
     fn blocks<I: Isa, const B: usize>(
         &self,
         isa: I,
-        seqs: [[&[u16; SEQ_LEN]; 8]; B],
+        seqs: [BlockSeqs<'_, I>; B],
     ) -> [[I::V; HIDDEN]; B] {
         rnn_blocks(isa, self, seqs)
     }
     #[inline(always)]
     fn dense(&self) -> (&[f32; HIDDEN], f32) {
         (self.dense_kernel(), self.dense_bias())
+    }
+    fn reference_forward(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+        reference::rnn_forward(self, seqs, probs);
+    }
+    fn reference_forward_hidden(&self, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
+        reference::rnn_forward_hidden(self, seqs, hidden);
     }
 }
 
@@ -231,10 +223,10 @@ fn pad_order(seqs: &[[u16; SEQ_LEN]]) -> [u8; PAD_SORT_WINDOW] {
     keyed.map(|(_, k)| k)
 }
 
-/// Run `m` over a batch in blocks of 8 (pad-sorted windows, two blocks at a time where there
-/// are two) and hand each block's final `h` (lanes) to `out` with the batch indices of its lanes;
-/// lanes past the end of a window repeat its last sequence (the one with the most leading pads,
-/// so the block's pad skip is unchanged) and are reported as `None`.
+/// Run `m` over a batch in blocks of `LANES` (pad-sorted windows, two blocks at a time where
+/// there are two) and hand each block's final `h` (lanes) to `out` with the batch indices of its
+/// lanes; lanes past the end of a window repeat its last sequence (the one with the most leading
+/// pads, so the block's pad skip is unchanged) and are reported as `None`.
 #[inline(always)]
 fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     isa: I,
@@ -242,28 +234,35 @@ fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     seqs: &[[u16; SEQ_LEN]],
     out: &mut E,
 ) {
+    let lanes = I::LANES;
     for (w, window) in seqs.chunks(PAD_SORT_WINDOW).enumerate() {
         let order = pad_order(window);
         let last = window.len() - 1;
-        let lane_idx = |b: usize| -> [usize; 8] {
-            std::array::from_fn(|l| usize::from(order[(8 * b + l).min(last)]))
+        // Block `b`'s sequences and, per lane, its batch index (`None` past the window's end).
+        let block = |b: usize| {
+            let mut s = isa.arr(&window[0]);
+            let mut idx = isa.arr(None);
+            for (l, (sl, il)) in s.as_mut().iter_mut().zip(idx.as_mut()).enumerate() {
+                let k = lanes * b + l;
+                let i = usize::from(order[k.min(last)]);
+                *sl = &window[i];
+                *il = (k <= last).then_some(w * PAD_SORT_WINDOW + i);
+            }
+            (s, idx)
         };
-        let valid = |b: usize, idx: [usize; 8]| -> [Option<usize>; 8] {
-            std::array::from_fn(|l| (8 * b + l <= last).then(|| w * PAD_SORT_WINDOW + idx[l]))
-        };
-        let n_blocks = window.len().div_ceil(8);
+        let n_blocks = window.len().div_ceil(lanes);
         let mut b = 0;
         while b + 1 < n_blocks {
-            let (ia, ib) = (lane_idx(b), lane_idx(b + 1));
-            let [ha, hb] = m.blocks(isa, [ia.map(|i| &window[i]), ib.map(|i| &window[i])]);
-            out.accept(isa, m.dense(), &ha, valid(b, ia));
-            out.accept(isa, m.dense(), &hb, valid(b + 1, ib));
+            let ((sa, ia), (sb, ib)) = (block(b), block(b + 1));
+            let [ha, hb] = m.blocks(isa, [sa, sb]);
+            out.accept(isa, m.dense(), &ha, &ia);
+            out.accept(isa, m.dense(), &hb, &ib);
             b += 2;
         }
         if b < n_blocks {
-            let ia = lane_idx(b);
-            let [ha] = m.blocks(isa, [ia.map(|i| &window[i])]);
-            out.accept(isa, m.dense(), &ha, valid(b, ia));
+            let (sa, ia) = block(b);
+            let [ha] = m.blocks(isa, [sa]);
+            out.accept(isa, m.dense(), &ha, &ia);
         }
     }
 }
@@ -276,7 +275,7 @@ trait BlockSink<I: Isa> {
         isa: I,
         dense: (&[f32; HIDDEN], f32),
         h: &[I::V; HIDDEN],
-        lanes: [Option<usize>; 8],
+        lanes: &I::Arr<Option<usize>>,
     );
 }
 
@@ -290,12 +289,12 @@ impl<I: Isa> BlockSink<I> for Probs<'_> {
         isa: I,
         dense: (&[f32; HIDDEN], f32),
         h: &[I::V; HIDDEN],
-        lanes: [Option<usize>; 8],
+        lanes: &I::Arr<Option<usize>>,
     ) {
         let p = isa.store(dense_lanes(isa, h, dense.0, dense.1));
-        for (l, idx) in lanes.into_iter().enumerate() {
+        for (&pl, &idx) in p.as_ref().iter().zip(lanes.as_ref()) {
             if let Some(i) = idx {
-                self.0[i] = p[l];
+                self.0[i] = pl;
             }
         }
     }
@@ -311,12 +310,18 @@ impl<I: Isa> BlockSink<I> for Hidden<'_> {
         isa: I,
         _: (&[f32; HIDDEN], f32),
         h: &[I::V; HIDDEN],
-        lanes: [Option<usize>; 8],
+        lanes: &I::Arr<Option<usize>>,
     ) {
-        let rows = transpose_to_rows(isa, h);
-        for (l, idx) in lanes.into_iter().enumerate() {
+        // (A loop, not `map`: a closure would be outlined without the target features.)
+        let mut stored = [I::Lanes::default(); HIDDEN];
+        for (s, &hu) in stored.iter_mut().zip(h) {
+            *s = isa.store(hu);
+        }
+        for (l, &idx) in lanes.as_ref().iter().enumerate() {
             if let Some(i) = idx {
-                self.0[i] = rows[l];
+                for (u, hu) in stored.iter().enumerate() {
+                    self.0[i][u] = hu.as_ref()[l];
+                }
             }
         }
     }
@@ -347,21 +352,9 @@ pub(crate) fn forward_hidden<I: Isa, M: BlockModel>(
     for_each_block(isa, m, seqs, &mut Hidden(hidden));
 }
 
-/// `[unit][lane]` → `[lane][unit]`.
-#[inline(always)]
-fn transpose_to_rows<I: Isa>(isa: I, h: &[I::V; HIDDEN]) -> [[f32; HIDDEN]; 8] {
-    let mut rows = [[0f32; HIDDEN]; 8];
-    for (u, &hu) in h.iter().enumerate() {
-        for (row, x) in rows.iter_mut().zip(isa.store(hu)) {
-            row[u] = x;
-        }
-    }
-    rows
-}
-
 /// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
 #[inline(always)]
-pub(crate) fn lstm_cell_lanes<I: Isa>(
+pub(crate) fn lstm_cell_lanes<I: Isa8>(
     isa: I,
     t: &LstmTables,
     h: I::V,
@@ -407,7 +400,7 @@ pub(crate) fn lstm_cell_lanes<I: Isa>(
 
 /// One review, latency-style: start from the padding cache, then step the state in registers.
 #[inline(always)]
-pub(crate) fn lstm_review_hidden<I: Isa>(
+pub(crate) fn lstm_review_hidden<I: Isa8>(
     isa: I,
     t: &LstmTables,
     tokens: &[u16; SEQ_LEN],
@@ -426,17 +419,17 @@ pub(crate) fn lstm_review_hidden<I: Isa>(
 // SimpleRNN
 // ---------------------------------------------------------------------------------------------
 
-/// Final `h` of `B` blocks of 8 sequences in lanes (see [`lstm_blocks`]):
+/// Final `h` of `B` blocks of `LANES` sequences in lanes (see [`lstm_blocks`]):
 /// `h'[u] = tanh(zx[u] + Σ_j h[j]·U[j][u])`.
 #[inline(always)]
 pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     isa: I,
     t: &RnnTables,
-    seqs: [[&[u16; SEQ_LEN]; 8]; B],
+    seqs: [BlockSeqs<'_, I>; B],
 ) -> [[I::V; HIDDEN]; B] {
     let start = seqs
         .iter()
-        .flatten()
+        .flat_map(|b| b.as_ref())
         .map(|s| leading_pads(s))
         .min()
         .unwrap_or(0);
@@ -446,15 +439,15 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     let rec_splat = t.recurrent_splat();
     for step in start..SEQ_LEN {
         for (hb, sb) in h.iter_mut().zip(&seqs) {
-            let mut rows = [&table[0].0; 8];
-            for (row, seq) in rows.iter_mut().zip(sb) {
+            let mut rows = isa.arr(&table[0].0);
+            for (row, seq) in rows.as_mut().iter_mut().zip(sb.as_ref()) {
                 *row = &table[seq[step] as usize].0;
             }
-            let mut z = isa.gather_rows(rows);
+            let mut z = isa.gather_rows(&rows);
             // All 8 pre-activations first, then all 8 tanh: independent chains.
             for (u, acc) in z.iter_mut().enumerate() {
                 for j in 0..HIDDEN {
-                    *acc = isa.mul_add(hb[j], isa.load(&rec_splat[j][u].0), *acc);
+                    *acc = isa.mul_add(hb[j], isa.splat_from(&rec_splat[j][u]), *acc);
                 }
             }
             for u in 0..HIDDEN {
@@ -468,7 +461,7 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
 /// One SimpleRNN step of one sequence, units in lanes. `U` is 8 vectors: they stay in registers
 /// across the steps of [`rnn_review_hidden`].
 #[inline(always)]
-pub(crate) fn rnn_cell_lanes<I: Isa>(
+pub(crate) fn rnn_cell_lanes<I: Isa8>(
     isa: I,
     t: &RnnTables,
     u: &[I::V; HIDDEN],
@@ -493,7 +486,7 @@ pub(crate) fn rnn_cell_lanes<I: Isa>(
 
 /// The recurrent kernel as 8 row vectors.
 #[inline(always)]
-pub(crate) fn rnn_recurrent_lanes<I: Isa>(isa: I, t: &RnnTables) -> [I::V; HIDDEN] {
+pub(crate) fn rnn_recurrent_lanes<I: Isa8>(isa: I, t: &RnnTables) -> [I::V; HIDDEN] {
     let mut u = [isa.splat(0.0); HIDDEN];
     for (uj, row) in u.iter_mut().zip(t.recurrent()) {
         *uj = isa.load(row);
@@ -503,7 +496,7 @@ pub(crate) fn rnn_recurrent_lanes<I: Isa>(isa: I, t: &RnnTables) -> [I::V; HIDDE
 
 /// One review, latency-style (padding cache, then the state in registers).
 #[inline(always)]
-pub(crate) fn rnn_review_hidden<I: Isa>(
+pub(crate) fn rnn_review_hidden<I: Isa8>(
     isa: I,
     t: &RnnTables,
     tokens: &[u16; SEQ_LEN],

@@ -28,13 +28,12 @@
 //!
 //! `pad_sequences` pads at the front with token 0, and Keras does not mask it, so the state after
 //! `k` leading pads is the same for every review. `pad_state(k)` for `k = 0..=SEQ_LEN` is computed
-//! once here, with the reference step ([`fold_lstm`]) or a chosen kernel's step
+//! once here, with the reference step ([`super::fold_lstm`]) or a chosen kernel's step
 //! ([`super::Kernel::fold_lstm`]: then a kernel's whole-review function gives bitwise what
 //! stepping every token with the same kernel gives); kernels start a review (or a block of 8)
 //! there.
 
 use super::gemm::sgemm;
-use super::reference;
 use crate::model::{LstmWeights, RnnInput, RnnWeights};
 use crate::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
 
@@ -181,15 +180,8 @@ fn fold_embedding<const N: usize>(
     out
 }
 
-/// Fold LSTM weights into [`LstmTables`] and fill the padding cache with the reference step
-/// (see [`super::Kernel::fold_lstm`] for a cache in a given kernel's arithmetic).
-///
-/// Panics if the vocabulary is empty (there is no pad token to cache).
-pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
-    fold_lstm_with(w, reference::lstm_step)
-}
-
-/// [`fold_lstm`] with the padding cache built by `step`, so that the cache is bitwise what
+/// Fold LSTM weights into [`LstmTables`] with the padding cache built by `step` (see
+/// [`super::fold_lstm`], [`super::Kernel::fold_lstm`]), so that the cache is bitwise what
 /// stepping the pads with `step` gives.
 pub(crate) fn fold_lstm_with(
     w: &LstmWeights,
@@ -232,14 +224,8 @@ pub(crate) fn fold_lstm_with(
     t
 }
 
-/// Fold SimpleRNN weights (embedding or one-hot input) into [`RnnTables`] and fill the
-/// padding cache with the reference step (see [`super::Kernel::fold_rnn`]). Panics if the
-/// vocabulary is empty.
-pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
-    fold_rnn_with(w, reference::rnn_step)
-}
-
-/// [`fold_rnn`] with the padding cache built by `step`.
+/// Fold SimpleRNN weights (embedding or one-hot input) into [`RnnTables`] with the padding cache
+/// built by `step` (see [`super::fold_rnn`], [`super::Kernel::fold_rnn`]).
 pub(crate) fn fold_rnn_with(
     w: &RnnWeights,
     step: impl Fn(&RnnTables, &mut RnnState, u16),

@@ -1,10 +1,13 @@
-//! The AVX2+FMA kernels: the 8-lane bodies of `kernels::simd` (private) on `core::arch` intrinsics.
+//! The AVX2+FMA kernel: the generic bodies (`kernels::simd`, `kernels::bptt`) on `core::arch`
+//! intrinsics, 8 lanes per `__m256`.
 //!
-//! Every entry point is a safe function taking the [`Avx2Fma`] proof token and calling an
-//! `unsafe fn … #[target_feature(enable = "avx2,fma")]` twin. That feature list must stay
-//! identical to what [`Avx2Fma::detect`] checks. The `Isa` methods are safe for the same
-//! reason: they take the token as `self`. They are `#[inline(always)]`, so in an optimised build
-//! they inline into the `#[target_feature]` twins and become single VEX instructions.
+//! Every operation enters through one trampoline, [`dispatch`]: a safe function taking the
+//! [`Avx2Fma`] proof token and calling the one `unsafe fn … #[target_feature(enable =
+//! "avx2,fma")]`, which runs the operation's body. That feature list must stay identical to what
+//! [`Avx2Fma::detect`] checks. The `Isa` methods are safe for the same reason: they take the
+//! token as `self`. They are `#[inline(always)]`, as is every body, so in an optimised build
+//! they inline into the trampoline's instance for that operation and become single VEX
+//! instructions.
 //!
 //! The throughput kernels' gather (`gather_rows`) builds the 8×8 transpose from 128-bit loads:
 //! `vinsertf128` with a memory operand puts rows `l` and `l + 4` into the two halves of one
@@ -17,14 +20,40 @@
 use core::arch::x86_64::*;
 
 use super::Avx2Fma;
-use super::activations::Activation;
-use super::portable::activation_in_place;
-use super::simd::{self, Isa};
-use super::tables::{LstmState, LstmTables, RnnState, RnnTables};
-use crate::shape::{HIDDEN, SEQ_LEN};
+use super::isa::{Isa, Op};
+use super::tables::Splat;
+use crate::shape::HIDDEN;
+
+/// The door: run `op`'s vector body with AVX2+FMA.
+#[inline]
+pub(super) fn dispatch<O: Op>(cpu: Avx2Fma, op: O) -> O::Output {
+    // SAFETY: an `Avx2Fma` value exists only if `Avx2Fma::detect` saw AVX2 and FMA, the features
+    // `run_avx2_fma` enables.
+    unsafe { run_avx2_fma(cpu, op) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2_fma<O: Op>(cpu: Avx2Fma, op: O) -> O::Output {
+    op.run(cpu)
+}
 
 impl Isa for Avx2Fma {
+    const LANES: usize = 8;
     type V = __m256;
+    type Lanes = [f32; 8];
+    type Arr<T: Copy> = [T; 8];
+    type X8 = Avx2Fma;
+
+    #[inline(always)]
+    fn x8(self) -> Avx2Fma {
+        self
+    }
+    #[inline(always)]
+    fn arr<T: Copy>(self, x: T) -> [T; 8] {
+        [x; 8]
+    }
 
     #[inline(always)]
     fn splat(self, x: f32) -> __m256 {
@@ -42,6 +71,12 @@ impl Isa for Avx2Fma {
         // SAFETY: AVX proven by `self`; `out` is 8 writable floats (unaligned store).
         unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) };
         out
+    }
+    #[inline(always)]
+    fn splat_from(self, w: &Splat) -> __m256 {
+        // The 8 copies are loaded as they are: `vfmadd231ps` takes them as a memory operand,
+        // where a broadcast would be a µop of its own.
+        self.load(&w.0)
     }
     #[inline(always)]
     fn add(self, a: __m256, b: __m256) -> __m256 {
@@ -93,7 +128,7 @@ impl Isa for Avx2Fma {
         unsafe { _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(J)) }
     }
     #[inline(always)]
-    fn gather_rows(self, rows: [&[f32; 8]; 8]) -> [__m256; 8] {
+    fn gather_rows(self, rows: &[&[f32; HIDDEN]; 8]) -> [__m256; HIDDEN] {
         // SAFETY: AVX proven by `self`; every pointer is the start or the middle of an
         // `[f32; 8]`, so each 128-bit (4-float) load is in bounds.
         unsafe {
@@ -118,162 +153,4 @@ impl Isa for Avx2Fma {
             out
         }
     }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn lstm_forward_avx2_fma(
-    cpu: Avx2Fma,
-    t: &LstmTables,
-    seqs: &[[u16; SEQ_LEN]],
-    probs: &mut [f32],
-) {
-    simd::forward(cpu, t, seqs, probs);
-}
-
-/// Probabilities of a batch (see [`super::Kernel::lstm_forward`]).
-pub fn lstm_forward(cpu: Avx2Fma, t: &LstmTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { lstm_forward_avx2_fma(cpu, t, seqs, probs) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn lstm_forward_hidden_avx2_fma(
-    cpu: Avx2Fma,
-    t: &LstmTables,
-    seqs: &[[u16; SEQ_LEN]],
-    hidden: &mut [[f32; HIDDEN]],
-) {
-    simd::forward_hidden(cpu, t, seqs, hidden);
-}
-
-/// Final hidden states of a batch.
-pub fn lstm_forward_hidden(
-    cpu: Avx2Fma,
-    t: &LstmTables,
-    seqs: &[[u16; SEQ_LEN]],
-    hidden: &mut [[f32; HIDDEN]],
-) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { lstm_forward_hidden_avx2_fma(cpu, t, seqs, hidden) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn lstm_step_avx2_fma(cpu: Avx2Fma, t: &LstmTables, s: &mut LstmState, token: u16) {
-    let (h, c) = simd::lstm_cell_lanes(cpu, t, cpu.load(&s.h), cpu.load(&s.c), token);
-    s.h = cpu.store(h);
-    s.c = cpu.store(c);
-}
-
-/// One LSTM step of one sequence, gates in lanes.
-pub fn lstm_step(cpu: Avx2Fma, t: &LstmTables, s: &mut LstmState, token: u16) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { lstm_step_avx2_fma(cpu, t, s, token) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn lstm_review_hidden_avx2_fma(
-    cpu: Avx2Fma,
-    t: &LstmTables,
-    tokens: &[u16; SEQ_LEN],
-) -> [f32; HIDDEN] {
-    simd::lstm_review_hidden(cpu, t, tokens)
-}
-
-/// Final `h` of one review, latency-style (padding cache, state in registers).
-pub fn lstm_review_hidden(cpu: Avx2Fma, t: &LstmTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { lstm_review_hidden_avx2_fma(cpu, t, tokens) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rnn_forward_avx2_fma(
-    cpu: Avx2Fma,
-    t: &RnnTables,
-    seqs: &[[u16; SEQ_LEN]],
-    probs: &mut [f32],
-) {
-    simd::forward(cpu, t, seqs, probs);
-}
-
-/// Probabilities of a batch (see [`super::Kernel::rnn_forward`]).
-pub fn rnn_forward(cpu: Avx2Fma, t: &RnnTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { rnn_forward_avx2_fma(cpu, t, seqs, probs) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rnn_forward_hidden_avx2_fma(
-    cpu: Avx2Fma,
-    t: &RnnTables,
-    seqs: &[[u16; SEQ_LEN]],
-    hidden: &mut [[f32; HIDDEN]],
-) {
-    simd::forward_hidden(cpu, t, seqs, hidden);
-}
-
-/// Final hidden states of a batch.
-pub fn rnn_forward_hidden(
-    cpu: Avx2Fma,
-    t: &RnnTables,
-    seqs: &[[u16; SEQ_LEN]],
-    hidden: &mut [[f32; HIDDEN]],
-) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { rnn_forward_hidden_avx2_fma(cpu, t, seqs, hidden) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rnn_step_avx2_fma(cpu: Avx2Fma, t: &RnnTables, s: &mut RnnState, token: u16) {
-    let u = simd::rnn_recurrent_lanes(cpu, t);
-    s.h = cpu.store(simd::rnn_cell_lanes(cpu, t, &u, cpu.load(&s.h), token));
-}
-
-/// One SimpleRNN step of one sequence, units in lanes.
-pub fn rnn_step(cpu: Avx2Fma, t: &RnnTables, s: &mut RnnState, token: u16) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { rnn_step_avx2_fma(cpu, t, s, token) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rnn_review_hidden_avx2_fma(
-    cpu: Avx2Fma,
-    t: &RnnTables,
-    tokens: &[u16; SEQ_LEN],
-) -> [f32; HIDDEN] {
-    simd::rnn_review_hidden(cpu, t, tokens)
-}
-
-/// Final `h` of one review, latency-style.
-pub fn rnn_review_hidden(cpu: Avx2Fma, t: &RnnTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { rnn_review_hidden_avx2_fma(cpu, t, tokens) }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (see [`Avx2Fma::detect`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn activation_avx2_fma(cpu: Avx2Fma, act: Activation, xs: &mut [f32]) {
-    activation_in_place(cpu, act, xs);
-}
-
-/// An activation approximation over a slice, in place.
-pub fn activation(cpu: Avx2Fma, act: Activation, xs: &mut [f32]) {
-    // SAFETY: an `Avx2Fma` value exists only if `detect` saw both features.
-    unsafe { activation_avx2_fma(cpu, act, xs) }
 }

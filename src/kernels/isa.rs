@@ -1,0 +1,96 @@
+//! The instruction-set trait every vector body is written over, and the operation trait that
+//! carries a body through the dispatch door.
+//!
+//! An [`Isa`] value is a proof that the CPU runs its instructions (for AVX2 it is the
+//! [`super::Avx2Fma`] detection token), so every method is safe; the `unsafe` of an intrinsics
+//! ISA lives in its impl, one `// SAFETY:` per method, and in its one `#[target_feature]`
+//! trampoline ([`Op`]).
+//!
+//! The lane count is an associated constant: the batch bodies put one *sequence* per lane and
+//! run unchanged with 8 lanes (AVX2, `wide`) or 16 (AVX-512). The bodies whose layout is tied
+//! to `HIDDEN = 8` (the latency kernels with the 8 units in lanes, the training shard) ask the
+//! ISA for its 8-lane form ([`Isa::x8`]): itself for the 8-lane ISAs, AVX2 for AVX-512 (whose
+//! proof implies AVX2 and FMA), so they too are written once.
+
+use super::tables::Splat;
+use crate::shape::HIDDEN;
+
+/// The handful of f32 vector operations the kernels need.
+pub(crate) trait Isa: Copy {
+    /// Lanes per vector (8 or 16).
+    const LANES: usize;
+    /// `LANES` f32 lanes in a register.
+    type V: Copy;
+    /// The same lanes in memory: `[f32; LANES]`.
+    type Lanes: Copy + Default + AsRef<[f32]> + AsMut<[f32]>;
+    /// Anything per lane, `[T; LANES]`: the sequences of a batch block, their table rows, their
+    /// batch indices (exactly `LANES`, so the bodies index them without bounds checks).
+    type Arr<T: Copy>: Copy + AsRef<[T]> + AsMut<[T]>;
+    /// The 8-lane ISA this proof also grants (see the module docs).
+    type X8: Isa8;
+
+    /// The 8-lane form of this ISA.
+    fn x8(self) -> Self::X8;
+    /// `[x; LANES]`.
+    fn arr<T: Copy>(self, x: T) -> Self::Arr<T>;
+    fn splat(self, x: f32) -> Self::V;
+    fn load(self, a: &Self::Lanes) -> Self::V;
+    fn store(self, v: Self::V) -> Self::Lanes;
+    /// The first `xs.len() ≤ LANES` lanes from `xs`, the rest 0 (a masked load where the ISA
+    /// has one).
+    #[inline(always)]
+    fn load_partial(self, xs: &[f32]) -> Self::V {
+        let mut a = Self::Lanes::default();
+        a.as_mut()[..xs.len()].copy_from_slice(xs);
+        self.load(&a)
+    }
+    /// The first `xs.len() ≤ LANES` lanes of `v` into `xs` (a masked store where the ISA has
+    /// one).
+    #[inline(always)]
+    fn store_partial(self, v: Self::V, xs: &mut [f32]) {
+        let a = self.store(v);
+        xs.copy_from_slice(&a.as_ref()[..xs.len()]);
+    }
+    /// One weight in every lane, from its pre-broadcast copy in the tables (8 lanes there; an
+    /// ISA with more lanes broadcasts the first).
+    fn splat_from(self, w: &Splat) -> Self::V;
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+    fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a · b + c` (fused where the instruction set has FMA).
+    fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `c − a · b` (fused where the instruction set has FMA).
+    fn neg_mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `min(max(x, lo), hi)`, and `x` itself where `x` is NaN.
+    fn clamp_keep_nan(self, x: Self::V, lo: f32, hi: f32) -> Self::V;
+    /// `p · 2^n` for integer-valued `n`, `|n| ≤ 126`, `p ∈ [0.7, 1.42]` (see
+    /// [`super::activations`]); where the result would be below 2^-126 any value below 2^-126
+    /// will do, and a NaN `p` stays NaN.
+    fn scale_pow2(self, p: Self::V, n: Self::V) -> Self::V;
+    /// Lane `J` of `v` in every lane (`J < LANES`).
+    fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
+    /// Load `LANES` rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
+    fn gather_rows(self, rows: &Self::Arr<&[f32; HIDDEN]>) -> [Self::V; HIDDEN];
+}
+
+/// An ISA with one lane per hidden unit (`LANES = HIDDEN = 8`): what the latency and training
+/// bodies are written over.
+pub(crate) trait Isa8: Isa<Lanes = [f32; HIDDEN]> {}
+
+impl<I: Isa<Lanes = [f32; HIDDEN]>> Isa8 for I {}
+
+/// One kernel operation: its scalar reference and its vector body, written once over [`Isa`].
+///
+/// [`super::Kernel::dispatch`] is the one door: the reference kernel calls
+/// [`Op::reference`], the portable kernel calls [`Op::run`] with `wide`, and each intrinsics
+/// ISA calls [`Op::run`] inside its one `#[target_feature]` trampoline, into which `run` (and
+/// everything it calls, all `#[inline(always)]`) inlines. A new operation is a new `Op`, never a
+/// new wrapper per ISA.
+pub(crate) trait Op {
+    type Output;
+    /// The scalar reference ([`super::reference`]).
+    fn reference(self) -> Self::Output;
+    /// The vector body; implementations must be `#[inline(always)]`.
+    fn run<I: Isa>(self, isa: I) -> Self::Output;
+}

@@ -1,0 +1,145 @@
+//! The inference operations that pass through the dispatch door ([`super::Kernel::dispatch`]):
+//! each pairs its scalar reference with its vector body of `simd` (private), written once over
+//! [`Isa`]. The training shard's operations are in `bptt` (private).
+
+use super::activations::{self, Activation};
+use super::isa::{Isa, Op};
+use super::reference;
+use super::simd::{self, BlockModel};
+use super::tables::{LstmState, LstmTables, RnnState, RnnTables};
+use crate::shape::{HIDDEN, SEQ_LEN};
+
+/// Probabilities of a batch `[n, SEQ_LEN]` (sequences in lanes).
+pub(crate) struct Forward<'a, M> {
+    pub m: &'a M,
+    pub seqs: &'a [[u16; SEQ_LEN]],
+    pub probs: &'a mut [f32],
+}
+
+impl<M: BlockModel> Op for Forward<'_, M> {
+    type Output = ();
+    fn reference(self) {
+        self.m.reference_forward(self.seqs, self.probs);
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        simd::forward(isa, self.m, self.seqs, self.probs);
+    }
+}
+
+/// Final hidden states `[n, HIDDEN]` of a batch (sequences in lanes).
+pub(crate) struct ForwardHidden<'a, M> {
+    pub m: &'a M,
+    pub seqs: &'a [[u16; SEQ_LEN]],
+    pub hidden: &'a mut [[f32; HIDDEN]],
+}
+
+impl<M: BlockModel> Op for ForwardHidden<'_, M> {
+    type Output = ();
+    fn reference(self) {
+        self.m.reference_forward_hidden(self.seqs, self.hidden);
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        simd::forward_hidden(isa, self.m, self.seqs, self.hidden);
+    }
+}
+
+/// One LSTM step of one sequence (gates in lanes).
+pub(crate) struct LstmStep<'a> {
+    pub t: &'a LstmTables,
+    pub state: &'a mut LstmState,
+    pub token: u16,
+}
+
+impl Op for LstmStep<'_> {
+    type Output = ();
+    fn reference(self) {
+        reference::lstm_step(self.t, self.state, self.token);
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        let isa = isa.x8();
+        let s = self.state;
+        let (h, c) = simd::lstm_cell_lanes(isa, self.t, isa.load(&s.h), isa.load(&s.c), self.token);
+        s.h = isa.store(h);
+        s.c = isa.store(c);
+    }
+}
+
+/// Final `h` of one LSTM review (latency kernel, from the padding cache).
+pub(crate) struct LstmReviewHidden<'a> {
+    pub t: &'a LstmTables,
+    pub tokens: &'a [u16; SEQ_LEN],
+}
+
+impl Op for LstmReviewHidden<'_> {
+    type Output = [f32; HIDDEN];
+    fn reference(self) -> [f32; HIDDEN] {
+        reference::lstm_review_state(self.t, self.tokens).h
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) -> [f32; HIDDEN] {
+        simd::lstm_review_hidden(isa.x8(), self.t, self.tokens)
+    }
+}
+
+/// One SimpleRNN step of one sequence (units in lanes).
+pub(crate) struct RnnStep<'a> {
+    pub t: &'a RnnTables,
+    pub state: &'a mut RnnState,
+    pub token: u16,
+}
+
+impl Op for RnnStep<'_> {
+    type Output = ();
+    fn reference(self) {
+        reference::rnn_step(self.t, self.state, self.token);
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        let isa = isa.x8();
+        let u = simd::rnn_recurrent_lanes(isa, self.t);
+        let h = simd::rnn_cell_lanes(isa, self.t, &u, isa.load(&self.state.h), self.token);
+        self.state.h = isa.store(h);
+    }
+}
+
+/// Final `h` of one SimpleRNN review (latency kernel, from the padding cache).
+pub(crate) struct RnnReviewHidden<'a> {
+    pub t: &'a RnnTables,
+    pub tokens: &'a [u16; SEQ_LEN],
+}
+
+impl Op for RnnReviewHidden<'_> {
+    type Output = [f32; HIDDEN];
+    fn reference(self) -> [f32; HIDDEN] {
+        reference::rnn_review_state(self.t, self.tokens).h
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) -> [f32; HIDDEN] {
+        simd::rnn_review_hidden(isa.x8(), self.t, self.tokens)
+    }
+}
+
+/// An activation over a slice, in place. The reference uses the standard library
+/// (`1 / (1 + exp(-x))`, `tanh`) for every variant.
+pub(crate) struct ActivationInPlace<'a> {
+    pub act: Activation,
+    pub xs: &'a mut [f32],
+}
+
+impl Op for ActivationInPlace<'_> {
+    type Output = ();
+    fn reference(self) {
+        if self.act.is_tanh() {
+            self.xs.iter_mut().for_each(|x| *x = x.tanh());
+        } else {
+            self.xs.iter_mut().for_each(|x| *x = reference::sigmoid(*x));
+        }
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        activations::activation_in_place(isa, self.act, self.xs);
+    }
+}

@@ -1,0 +1,188 @@
+//! The AVX-512 kernel: the generic bodies on `core::arch` AVX-512F/BW/VL intrinsics, 16 lanes
+//! per `__m512` (stable in Rust since 1.89).
+//!
+//! What changes against AVX2 is only this `Isa` impl (the bodies are the same code):
+//!
+//! - **16 sequences per block** in the batch kernels (`LANES = 16`), so one instruction does the
+//!   work of two 256-bit ones (fewer µops per sequence-step for the front end and the ports).
+//! - **`vscalefps`** multiplies by `2^n` in the exponential: one instruction instead of the
+//!   convert, shift and integer add of the AVX2 path. For `|n| ≤ 126` and `p ∈ [0.7, 1.42]` it is
+//!   exact, as the integer add is; below 2^-126 it rounds correctly where the add gives some
+//!   other value below 2^-126, and `1 + e` is then 1 either way, so the activations are bitwise
+//!   those of the AVX2 path.
+//! - **Masked tails**: `load_partial` / `store_partial` are masked loads and stores, so a slice
+//!   tail needs no copy through a zero-padded block.
+//! - The embedded broadcast `{1to16}`: a recurrent weight is one `f32` read by the FMA itself
+//!   (`splat_from`), where AVX2 reads a pre-broadcast copy of 8.
+//!
+//! The latency kernels and the training shard keep their one-unit-per-lane layout and run on
+//! the AVX2 instructions this proof also grants (`Isa::x8`), inside the same trampoline, so they
+//! give the AVX2 path's bits.
+//!
+//! Every operation enters through one trampoline, [`dispatch`], whose feature list must stay
+//! identical to what [`Avx512::detect`] checks.
+
+// The AVX-512 intrinsics and target features are stable since Rust 1.89, above the crate's
+// declared `rust-version` (1.85; the workspace's `fusedrnn-keras` already needs 1.89, and CI
+// builds with 1.95). Raising `rust-version` to 1.89 is the real fix, but it turns on lints
+// (`manual_is_multiple_of`) in files outside the kernels; until then this file alone opts out.
+#![allow(clippy::incompatible_msrv)]
+
+use core::arch::x86_64::*;
+
+use super::isa::{Isa, Op};
+use super::tables::Splat;
+use super::{Avx2Fma, Avx512};
+use crate::shape::HIDDEN;
+
+/// The door: run `op`'s vector body with AVX-512.
+#[inline]
+pub(super) fn dispatch<O: Op>(cpu: Avx512, op: O) -> O::Output {
+    // SAFETY: an `Avx512` value exists only if `Avx512::detect` saw AVX-512F/BW/VL, AVX2 and
+    // FMA, the features `run_avx512` enables.
+    unsafe { run_avx512(cpu, op) }
+}
+
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512BW, AVX-512VL, AVX2 and FMA (see [`Avx512::detect`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn run_avx512<O: Op>(cpu: Avx512, op: O) -> O::Output {
+    op.run(cpu)
+}
+
+/// The mask of the first `n ≤ 16` lanes.
+#[inline(always)]
+fn first_lanes(n: usize) -> __mmask16 {
+    debug_assert!(n <= 16);
+    ((1u32 << n) - 1) as __mmask16
+}
+
+impl Isa for Avx512 {
+    const LANES: usize = 16;
+    type V = __m512;
+    type Lanes = [f32; 16];
+    type Arr<T: Copy> = [T; 16];
+    type X8 = Avx2Fma;
+
+    #[inline(always)]
+    fn x8(self) -> Avx2Fma {
+        self.avx2_fma()
+    }
+    #[inline(always)]
+    fn arr<T: Copy>(self, x: T) -> [T; 16] {
+        [x; 16]
+    }
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m512 {
+        // SAFETY: `self` proves AVX-512F (see `Avx512::detect`).
+        unsafe { _mm512_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn load(self, a: &[f32; 16]) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`; `a` is 16 readable floats (unaligned load).
+        unsafe { _mm512_loadu_ps(a.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, v: __m512) -> [f32; 16] {
+        let mut out = [0f32; 16];
+        // SAFETY: AVX-512F proven by `self`; `out` is 16 writable floats (unaligned store).
+        unsafe { _mm512_storeu_ps(out.as_mut_ptr(), v) };
+        out
+    }
+    #[inline(always)]
+    fn load_partial(self, xs: &[f32]) -> __m512 {
+        assert!(xs.len() <= 16, "at most 16 lanes");
+        // SAFETY: AVX-512F proven by `self`; the mask enables exactly the `xs.len()` lanes that
+        // are in `xs` (masked-off lanes are neither read nor faulted on) and zeroes the rest.
+        unsafe { _mm512_maskz_loadu_ps(first_lanes(xs.len()), xs.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store_partial(self, v: __m512, xs: &mut [f32]) {
+        assert!(xs.len() <= 16, "at most 16 lanes");
+        // SAFETY: AVX-512F proven by `self`; the mask enables exactly the `xs.len()` lanes that
+        // are in `xs`, which is a unique borrow.
+        unsafe { _mm512_mask_storeu_ps(xs.as_mut_ptr(), first_lanes(xs.len()), v) }
+    }
+    #[inline(always)]
+    fn splat_from(self, w: &Splat) -> __m512 {
+        // One float: LLVM folds the broadcast into the FMA's `{1to16}` memory operand.
+        self.splat(w.0[0])
+    }
+    #[inline(always)]
+    fn add(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn div(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_div_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn neg_mul_add(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_fnmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn clamp_keep_nan(self, x: __m512, lo: f32, hi: f32) -> __m512 {
+        // `vmaxps a, x` / `vminps a, x` return their second operand when either is NaN.
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), x)) }
+    }
+    #[inline(always)]
+    fn scale_pow2(self, p: __m512, n: __m512) -> __m512 {
+        // `vscalefps`: p · 2^floor(n), exact here (see the module docs); NaN stays NaN.
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_scalef_ps(p, n) }
+    }
+    #[inline(always)]
+    fn lane_splat<const J: i32>(self, v: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe { _mm512_permutexvar_ps(_mm512_set1_epi32(J), v) }
+    }
+    #[inline(always)]
+    fn gather_rows(self, rows: &[&[f32; HIDDEN]; 16]) -> [__m512; HIDDEN] {
+        // SAFETY: AVX-512F proven by `self`; every pointer is the start or the middle of an
+        // `[f32; 8]`, so each 128-bit (4-float) load is in bounds.
+        unsafe {
+            // a_k = [row k | row k+4 | row k+8 | row k+12], columns 4·half..+4 of each: the
+            // lane-crossing part of the transpose is done by the loads.
+            let quad = |k: usize, half: usize| {
+                let q = |r: usize| _mm_loadu_ps(rows[r].as_ptr().add(4 * half));
+                let v = _mm512_castps128_ps512(q(k));
+                let v = _mm512_insertf32x4::<1>(v, q(k + 4));
+                let v = _mm512_insertf32x4::<2>(v, q(k + 8));
+                _mm512_insertf32x4::<3>(v, q(k + 12))
+            };
+            let mut out = [_mm512_setzero_ps(); HIDDEN];
+            for half in 0..2 {
+                let (a0, a1, a2, a3) = (quad(0, half), quad(1, half), quad(2, half), quad(3, half));
+                // Four in-lane 4×4 transposes.
+                let t0 = _mm512_unpacklo_ps(a0, a1);
+                let t1 = _mm512_unpackhi_ps(a0, a1);
+                let t2 = _mm512_unpacklo_ps(a2, a3);
+                let t3 = _mm512_unpackhi_ps(a2, a3);
+                out[4 * half] = _mm512_shuffle_ps::<0x44>(t0, t2);
+                out[4 * half + 1] = _mm512_shuffle_ps::<0xee>(t0, t2);
+                out[4 * half + 2] = _mm512_shuffle_ps::<0x44>(t1, t3);
+                out[4 * half + 3] = _mm512_shuffle_ps::<0xee>(t1, t3);
+            }
+            out
+        }
+    }
+}
