@@ -64,7 +64,7 @@ fn rnn_weights(rng: &mut Rng) -> RnnWeights {
 fn seqs(rng: &mut Rng, n: usize, padded: bool) -> Vec<[u16; SEQ_LEN]> {
     (0..n)
         .map(|_| {
-            let pads = if padded && rng.next_u64() % 2 == 0 {
+            let pads = if padded && rng.next_u64().is_multiple_of(2) {
                 (rng.next_u64() % SEQ_LEN as u64) as usize
             } else {
                 0

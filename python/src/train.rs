@@ -174,11 +174,11 @@ pub fn fit(
             });
             let mut interrupt = None;
             while let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(SIGNAL_POLL) {
-                if interrupt.is_none() {
-                    if let Err(e) = Python::attach(|py| py.check_signals()) {
-                        interrupt = Some(e);
-                        cancel.store(true, Ordering::Relaxed);
-                    }
+                if interrupt.is_none()
+                    && let Err(e) = Python::attach(|py| py.check_signals())
+                {
+                    interrupt = Some(e);
+                    cancel.store(true, Ordering::Relaxed);
                 }
             }
             let (r, callback_error) = worker.join().unwrap_or_else(|_| {

@@ -22,11 +22,8 @@
 //! Every operation enters through one trampoline, [`dispatch`], whose feature list must stay
 //! identical to what [`Avx512::detect`] checks.
 
-// The AVX-512 intrinsics and target features are stable since Rust 1.89, above the crate's
-// declared `rust-version` (1.85; the workspace's `fusedrnn-keras` already needs 1.89, and CI
-// builds with 1.95). Raising `rust-version` to 1.89 is the real fix, but it turns on lints
-// (`manual_is_multiple_of`) in files outside the kernels; until then this file alone opts out.
-#![allow(clippy::incompatible_msrv)]
+// The AVX-512 intrinsics and target features are stable since Rust 1.89, the workspace's
+// `rust-version`.
 
 use core::arch::x86_64::*;
 

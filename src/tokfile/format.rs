@@ -652,7 +652,7 @@ impl Section {
                 entry.len_bytes
             )));
         }
-        if entry.offset % ALIGN as u64 != 0 || entry.offset < min_offset {
+        if !entry.offset.is_multiple_of(ALIGN as u64) || entry.offset < min_offset {
             return Err(fail(format!(
                 "offset {} is not {ALIGN}-byte aligned or overlaps what precedes it (ends at {min_offset})",
                 entry.offset

@@ -389,7 +389,7 @@ impl<'a> Split<'a> {
         if seq_len == 0 {
             return Err(SplitPartsError::ZeroSeqLen);
         }
-        if tokens.len() % seq_len != 0 {
+        if !tokens.len().is_multiple_of(seq_len) {
             return Err(SplitPartsError::Ragged {
                 tokens: tokens.len(),
                 seq_len,
