@@ -262,15 +262,25 @@ fn kernel_names_and_overrides() {
     print_skipped();
     let names: Vec<_> = Kernel::available().into_iter().map(Kernel::name).collect();
     eprintln!("available kernels: {names:?}");
-    assert_eq!(&names[..2], ["reference", "portable-wide"]);
+    // On aarch64 the portable kernel is `wide` on NEON, and says so.
+    let portable = if cfg!(target_arch = "aarch64") {
+        "portable-neon"
+    } else {
+        "portable-wide"
+    };
+    assert_eq!(&names[..2], ["reference", portable]);
     assert_eq!(
         Kernel::from_override("reference").unwrap().name(),
         "reference"
     );
-    assert_eq!(
-        Kernel::from_override("portable").unwrap().name(),
-        "portable-wide"
-    );
+    assert_eq!(Kernel::from_override("portable").unwrap().name(), portable);
+    assert_eq!(Kernel::from_override(portable).unwrap().name(), portable);
+    let neon = Kernel::from_override("neon").map(Kernel::name);
+    if cfg!(target_arch = "aarch64") {
+        assert_eq!(neon, Ok("portable-neon"));
+    } else {
+        assert_eq!(neon, Err(KernelError::Unknown("neon".to_owned())));
+    }
     assert_eq!(
         Kernel::from_override("avx512").unwrap_err(),
         KernelError::Unknown("avx512".to_owned())
