@@ -80,7 +80,7 @@ const char *fusedrnn_version(void);
 //
 // On success `*out` is the new model, to be released with `fusedrnn_model_free()`. The kernel is
 // the fastest this CPU runs, unless the environment variable `FUSEDRNN_KERNEL`
-// (`reference` | `portable` | `avx2-fma`) asks for another.
+// (`reference` | `portable` | `avx2-fma` | `avx512`) asks for another.
 //
 // # Safety
 // Both paths are NUL-terminated strings; `out` is valid for writing a pointer.

@@ -30,7 +30,7 @@ fn run(args: &[&str]) -> Output {
     Command::new("sh")
         .arg("-c")
         .arg(format!("ulimit -v {VMEM_KIB} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_fusedrnn"))
+        .args(common::target_argv(env!("CARGO_BIN_EXE_fusedrnn")))
         .args(args)
         .output()
         .expect("run fusedrnn")

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{fixture, parity_json, probs, read_tokens};
 use fusedrnn::infer::{Scorer, evaluate, with_threads};
 use fusedrnn::kernels::Kernel;
@@ -142,7 +140,7 @@ fn fixture_tok(dir: &std::path::Path, num_words: u32) -> (std::path::PathBuf, Ve
 }
 
 fn fusedrnn(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fusedrnn"))
+    common::target_command(env!("CARGO_BIN_EXE_fusedrnn"))
         .args(args)
         .output()
         .unwrap()

@@ -17,12 +17,16 @@ use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::tokfile::{PackParams, SplitData};
 use fusedrnn::train::SplitMix64;
 
+// The binary is started through the target's runner when the tests run under an emulator.
+#[path = "common/runner.rs"]
+mod runner;
+
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
 fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_fusedrnn"))
+    runner::target_command(env!("CARGO_BIN_EXE_fusedrnn"))
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -11,7 +11,7 @@ mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use fusedrnn::infer::Scorer;
 use fusedrnn::kernels::Kernel;
@@ -138,7 +138,7 @@ fn from_keras_tensors_runs_the_loader_checks() {
 // Through the CLI.
 
 fn fusedrnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fusedrnn"))
+    common::target_command(env!("CARGO_BIN_EXE_fusedrnn"))
         .args(args)
         .output()
         .expect("run fusedrnn")

@@ -11,6 +11,11 @@ use fusedrnn::kernels::Kernel;
 use fusedrnn::model::Model;
 use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
 
+// The binary is started through the target's runner when the tests run under an emulator.
+#[path = "common/runner.rs"]
+mod runner;
+use runner::{target_argv, target_command};
+
 fn path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -47,7 +52,7 @@ fn library_probs() -> Vec<f32> {
 }
 
 fn predict(extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fusedrnn"));
+    let mut cmd = target_command(env!("CARGO_BIN_EXE_fusedrnn"));
     cmd.arg("predict")
         .arg("--model")
         .arg(path(MODEL))
@@ -145,14 +150,14 @@ fn bad_combinations_are_refused() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
     }
     // --text without a word index.
-    let out = Command::new(env!("CARGO_BIN_EXE_fusedrnn"))
+    let out = target_command(env!("CARGO_BIN_EXE_fusedrnn"))
         .args(["predict", "--model", MODEL, "--text", "x"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--word-index"));
     // A missing word index is named.
-    let out = Command::new(env!("CARGO_BIN_EXE_fusedrnn"))
+    let out = target_command(env!("CARGO_BIN_EXE_fusedrnn"))
         .arg("predict")
         .arg("--model")
         .arg(path(MODEL))
@@ -174,7 +179,7 @@ fn an_over_long_stdin_line_is_refused_and_the_next_ones_served() {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg("ulimit -v 393216 && exec \"$0\" \"$@\"")
-        .arg(bin)
+        .args(target_argv(bin))
         .args(["predict", "--model"])
         .arg(path(MODEL))
         .arg("--word-index")

@@ -3,7 +3,7 @@
 //! release builds) learning on the real data.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use fusedrnn::kernels::Kernel;
 use fusedrnn::model::{Arch, Model};
@@ -70,7 +70,7 @@ fn token_file(dir: &Path, name: &str, rows: [usize; 3], seq_len: usize) -> PathB
 }
 
 fn fusedrnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fusedrnn"))
+    common::target_command(env!("CARGO_BIN_EXE_fusedrnn"))
         .args(args)
         .output()
         .expect("run fusedrnn")

@@ -178,6 +178,7 @@ pub unsafe extern "C" fn fusedrnn_model_kernel(model: *const Model) -> *const c_
         // SAFETY: the caller passes NULL or a live handle.
         name = match unsafe { model_ref(model) }?.loaded.scorer.kernel() {
             Kernel::Reference => c"reference",
+            Kernel::Portable if cfg!(target_arch = "aarch64") => c"portable-neon",
             Kernel::Portable => c"portable-wide",
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(_) => c"x86_64-avx2-fma",

@@ -84,7 +84,10 @@ fn score_text_equals_the_library() {
     unsafe {
         assert_eq!(fusedrnn_model_vocab(m.0), 500);
         assert_eq!(CStr::from_ptr(fusedrnn_model_arch(m.0)), c"lstm");
-        assert!(!CStr::from_ptr(fusedrnn_model_kernel(m.0)).is_empty());
+        assert_eq!(
+            CStr::from_ptr(fusedrnn_model_kernel(m.0)).to_str(),
+            Ok(fusedrnn::kernels::Kernel::select().unwrap().name())
+        );
     }
     // SAFETY: a static string.
     let version = unsafe { CStr::from_ptr(fusedrnn_version()) };

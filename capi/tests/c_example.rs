@@ -1,4 +1,5 @@
-//! `examples/c/score.c`, compiled with gcc (`-std=c11 -Wall -Wextra -Werror`) against
+//! `examples/c/score.c`, compiled with gcc (`-std=c11 -Wall -Wextra -Werror`; the target's
+//! cross gcc, `CC_<triple>`, when the tests run under an emulator, then run through it) against
 //! `include/fusedrnn.h` and linked to the `libfusedrnn_c.so` cargo just built, prints exactly the
 //! probabilities the Rust library gives, from arguments and from stdin, and fails cleanly (the
 //! status as exit code, fusedrnn's message on stderr) on a missing or malformed file.
@@ -15,7 +16,7 @@ use common::*;
 /// Compiles the example into `dir`; returns the executable.
 fn build(dir: &Path) -> PathBuf {
     let exe = dir.join("score");
-    let out = Command::new("gcc")
+    let out = Command::new(target_cc())
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-I"])
         .arg(root().join("include"))
         .arg(root().join("examples/c/score.c"))
@@ -27,14 +28,15 @@ fn build(dir: &Path) -> PathBuf {
         .unwrap();
     assert!(
         out.status.success(),
-        "gcc failed:\n{}",
+        "{} failed:\n{}",
+        target_cc(),
         String::from_utf8_lossy(&out.stderr)
     );
     exe
 }
 
 fn run(exe: &Path, model: &Path, index: &Path, texts: &[String], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(exe)
+    let mut child = target_command(exe)
         .arg(model)
         .arg(index)
         .args(texts)
@@ -52,7 +54,7 @@ fn run(exe: &Path, model: &Path, index: &Path, texts: &[String], stdin: Option<&
 
 #[test]
 fn c_example_prints_the_library_probabilities() {
-    if !have("gcc", "the C example") {
+    if !have(&target_cc(), "the C example") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -81,7 +83,7 @@ fn c_example_prints_the_library_probabilities() {
 
 #[test]
 fn c_example_reports_errors() {
-    if !have("gcc", "the C example") {
+    if !have(&target_cc(), "the C example") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -116,7 +118,7 @@ fn c_example_reports_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("index.json"));
 
     // Invalid UTF-8 on stdin: FUSEDRNN_ERR_BAD_UTF8 (5) after the good lines before it.
-    let mut child = Command::new(&exe)
+    let mut child = target_command(&exe)
         .arg(model_path())
         .arg(index_path())
         .env("LD_LIBRARY_PATH", lib_dir())

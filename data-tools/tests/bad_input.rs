@@ -6,12 +6,15 @@ use std::process::{Command, Output};
 
 use fusedrnn_data_tools::ImdbArrays;
 
+mod common;
+use common::{target_argv, target_command};
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn imdb_pack(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imdb-pack"))
+    target_command(env!("CARGO_BIN_EXE_imdb-pack"))
         .args(args)
         .output()
         .unwrap()
@@ -497,7 +500,7 @@ fn shapes_near_overflow_are_refused_in_bounded_memory() {
         let o = Command::new("sh")
             .arg("-c")
             .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
-            .arg(env!("CARGO_BIN_EXE_imdb-pack"))
+            .args(target_argv(env!("CARGO_BIN_EXE_imdb-pack")))
             .args([
                 "--npz",
                 npz.to_str().unwrap(),

@@ -11,12 +11,14 @@ use fusedrnn::tokfile::TokFile;
 use fusedrnn::train::SplitMix64;
 use fusedrnn_data_tools::synth::{SynthConfig, generate, npz_bytes};
 
+mod common;
+
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
 fn pack(npz: &Path, out: &Path, maxlen: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_imdb-pack"));
+    let mut c = common::target_command(env!("CARGO_BIN_EXE_imdb-pack"));
     c.args(["--npz", s(npz), "--out", s(out), "--maxlen", maxlen])
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

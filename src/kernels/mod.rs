@@ -8,6 +8,7 @@
 //! |-----------------------|---------------------|-----------------------------------------------------|
 //! | [`Kernel::Reference`] | `reference`         | scalar f32 loops ([`mod@reference`]), the test oracle|
 //! | [`Kernel::Portable`]  | `portable-wide`     | `wide::f32x8` (`portable.rs`), any CPU              |
+//! | same, on aarch64      | `portable-neon`     | `wide::f32x8` as two NEON `float32x4_t` halves      |
 //! | [`Kernel::Avx2Fma`]   | `x86_64-avx2-fma`   | `core::arch` intrinsics (`x86_64_avx2_fma.rs`)      |
 //! | [`Kernel::Avx512`]    | `x86_64-avx512`     | AVX-512F/BW/VL intrinsics (`x86_64_avx512.rs`)      |
 //!
@@ -67,7 +68,7 @@ use crate::model::{LstmWeights, RnnWeights};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
 /// The environment variable that forces a kernel: `reference`, `portable`, `avx2-fma` or
-/// `avx512`.
+/// `avx512` (`neon` on aarch64: the portable kernel there).
 pub const KERNEL_ENV: &str = "FUSEDRNN_KERNEL";
 
 /// Fold LSTM weights into [`LstmTables`] with the padding cache stepped by the reference kernel
@@ -82,6 +83,14 @@ pub fn fold_lstm(w: &LstmWeights) -> LstmTables {
 pub fn fold_rnn(w: &RnnWeights) -> RnnTables {
     Kernel::Reference.fold_rnn(w)
 }
+
+/// The portable kernel's name. On aarch64 `wide` compiles to NEON, part of the baseline ISA there
+/// (no run-time check needed), so the name says which SIMD the best kernel of that target is.
+const PORTABLE_NAME: &str = if cfg!(target_arch = "aarch64") {
+    "portable-neon"
+} else {
+    "portable-wide"
+};
 
 /// Proof that this CPU has AVX2 and FMA. Only [`Avx2Fma::detect`] builds it.
 ///
@@ -181,6 +190,7 @@ impl Kernel {
         match name.trim() {
             "reference" => Ok(Kernel::Reference),
             "portable" | "portable-wide" => Ok(Kernel::Portable),
+            "neon" | "portable-neon" if cfg!(target_arch = "aarch64") => Ok(Kernel::Portable),
             "avx2-fma" | "x86_64-avx2-fma" => {
                 #[cfg(target_arch = "x86_64")]
                 if let Some(cpu) = Avx2Fma::detect() {
@@ -200,6 +210,7 @@ impl Kernel {
     }
 
     /// Every kernel this CPU can run, slowest first: tests and benches loop over these.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))] // only x86-64 pushes
     pub fn available() -> Vec<Kernel> {
         let mut all = vec![Kernel::Reference, Kernel::Portable];
         #[cfg(target_arch = "x86_64")]
@@ -214,6 +225,7 @@ impl Kernel {
     }
 
     /// Names of the kernels compiled into this build that this CPU cannot run.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))] // only x86-64 pushes
     pub fn unavailable_names() -> Vec<&'static str> {
         let mut missing = Vec::new();
         #[cfg(target_arch = "x86_64")]
@@ -227,11 +239,12 @@ impl Kernel {
         missing
     }
 
-    /// The printable name: `reference`, `portable-wide`, `x86_64-avx2-fma` or `x86_64-avx512`.
+    /// The printable name: `reference`, `portable-wide` (`portable-neon` on aarch64),
+    /// `x86_64-avx2-fma` or `x86_64-avx512`.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Reference => "reference",
-            Kernel::Portable => "portable-wide",
+            Kernel::Portable => PORTABLE_NAME,
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(_) => "x86_64-avx2-fma",
             #[cfg(target_arch = "x86_64")]

@@ -94,3 +94,8 @@ pub mod tok_layout {
 mod ci;
 #[allow(unused_imports)] // not every test crate that includes `common` skips
 pub use ci::{in_ci, skip_or_fail_in_ci};
+
+#[path = "runner.rs"]
+mod runner;
+#[allow(unused_imports)] // not every test crate that includes `common` starts a binary
+pub use runner::{emulated, target_argv, target_cc, target_command};

@@ -79,6 +79,15 @@ pub fn lib_dir() -> PathBuf {
 // The workspace's one rule for skipping: loudly outside CI, a failure inside it.
 #[path = "../../../tests/common/ci.rs"]
 mod ci;
+#[allow(unused_imports)] // not every test crate that includes `common` skips
+pub use ci::skip_or_fail_in_ci;
+
+// Starting what was built for the target (the C example) through the target's runner, compiled
+// by the target's C compiler, when the tests run under an emulator.
+#[path = "../../../tests/common/runner.rs"]
+mod runner;
+#[allow(unused_imports)] // only the example tests start programs
+pub use runner::{emulated, target_cc, target_command};
 
 /// Whether `program --version` runs. When it does not, the caller's test skips loudly outside
 /// CI and fails inside it (`CI=true`), so CI can never pass without compiling the C example.
