@@ -482,7 +482,7 @@ def fusedrnn_train(exe, tok_path, args, workdir):
     out = Path(workdir) / "train-lstm"
     threads = max(args.threads)
     run_cmd([exe, "train", "--data", tok_path, "--arch", "lstm", "--epochs", str(args.train_epochs),
-             "--batch-size", "64", "--lr", "1e-4", "--threads", str(threads), "--out", out])
+             "--batch-size", "64", "--lr", "1e-4", "--threads", str(threads), "--out", out, "--overwrite"])
     rows = (out / "history.csv").read_text().strip().splitlines()
     head = rows[0].split(",")
     hist = [dict(zip(head, r.split(","))) for r in rows[1:]]
