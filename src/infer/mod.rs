@@ -40,16 +40,8 @@ pub enum InferError {
     },
     #[error("token id {token} is not below the model's vocabulary of {vocab}")]
     Token { token: u16, vocab: usize },
-    #[error(
-        "{split} row {row}, position {col}: token id {token} is not below the model's vocabulary of {vocab}"
-    )]
-    TokenAt {
-        split: &'static str,
-        row: usize,
-        col: usize,
-        token: u32,
-        vocab: usize,
-    },
+    #[error(transparent)]
+    TokenAt(#[from] crate::tokfile::TokenOutOfVocab),
     #[error("{ids} token ids are not {rows} rows of {SEQ_LEN}")]
     Rows { ids: usize, rows: usize },
     #[error("{0} threads: at least 1 is needed")]
@@ -130,18 +122,7 @@ impl Scorer {
 
     /// The first id of `ids` (rows of `SEQ_LEN`) that is not below the vocabulary, as an error.
     fn check_ids(&self, split: &'static str, ids: TokenIds<'_>) -> Result<(), InferError> {
-        let vocab = self.vocab();
-        // `vocab` is at most 65,536 (a model file's limit), so it fits u32.
-        match ids.first_at_or_above(u32::try_from(vocab).unwrap_or(u32::MAX)) {
-            None => Ok(()),
-            Some((at, token)) => Err(InferError::TokenAt {
-                split,
-                row: at / SEQ_LEN,
-                col: at % SEQ_LEN,
-                token,
-                vocab,
-            }),
-        }
+        Ok(ids.check_vocab(split, SEQ_LEN, self.vocab())?)
     }
 
     /// Probabilities of `seqs` on the calling thread.

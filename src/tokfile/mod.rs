@@ -76,6 +76,8 @@ mod stats;
 mod writer;
 
 pub use format::{FormatError, MAX_U16_NUM_WORDS, PackParams, Side, SplitName, TokenWidth};
-pub use reader::{Batch, Batches, Split, SplitPartsError, TokFile, TokFileError, TokenIds};
+pub use reader::{
+    Batch, Batches, Split, SplitPartsError, TokFile, TokFileError, TokenIds, TokenOutOfVocab,
+};
 pub use stats::SplitStats;
 pub use writer::{SplitData, TokenId, encode, write_atomic};

@@ -342,6 +342,40 @@ impl<'a> TokenIds<'a> {
     pub fn first_at_or_above(&self, limit: u32) -> Option<(usize, u32)> {
         self.iter().enumerate().find(|&(_, t)| t >= limit)
     }
+
+    /// `Ok` if every id (rows of `seq_len`, from the split named `split`) is below `vocab`; else
+    /// the first one that is not, with its row and position.
+    pub fn check_vocab(
+        &self,
+        split: &'static str,
+        seq_len: usize,
+        vocab: usize,
+    ) -> Result<(), TokenOutOfVocab> {
+        let limit = u32::try_from(vocab).unwrap_or(u32::MAX);
+        match self.first_at_or_above(limit) {
+            None => Ok(()),
+            Some((at, token)) => Err(TokenOutOfVocab {
+                split,
+                row: at / seq_len.max(1),
+                col: at % seq_len.max(1),
+                token,
+                vocab,
+            }),
+        }
+    }
+}
+
+/// A token id at or above a model's vocabulary, where it is in its split ([`TokenIds::check_vocab`]).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "{split} row {row}, position {col}: token id {token} is not below the model's vocabulary of {vocab}"
+)]
+pub struct TokenOutOfVocab {
+    pub split: &'static str,
+    pub row: usize,
+    pub col: usize,
+    pub token: u32,
+    pub vocab: usize,
 }
 
 /// One split of a [`TokFile`]: `[rows, seq_len]` tokens, `[rows]` labels and lengths.

@@ -75,16 +75,8 @@ pub enum TrainError {
         max = crate::model::MAX_VOCAB
     )]
     VocabTooLarge(usize),
-    #[error(
-        "{split} row {row}, position {col}: token id {token} is not below the model's vocabulary of {vocab}"
-    )]
-    TokenAt {
-        split: &'static str,
-        row: usize,
-        col: usize,
-        token: u32,
-        vocab: usize,
-    },
+    #[error(transparent)]
+    TokenAt(#[from] crate::tokfile::TokenOutOfVocab),
     #[error("initial parameters for {given:?} do not fit the settings ({wanted:?})")]
     Layout { given: Layout, wanted: Layout },
     /// The observer (e.g. writing the checkpoint) failed, or the thread pool did.
@@ -143,15 +135,7 @@ impl TrainConfig {
                     vocab: self.vocab,
                 });
             };
-            if let Some((at, token)) = s.tokens.first_at_or_above(self.vocab as u32) {
-                return Err(TrainError::TokenAt {
-                    split: s.name.as_str(),
-                    row: at / SEQ_LEN,
-                    col: at % SEQ_LEN,
-                    token,
-                    vocab: self.vocab,
-                });
-            }
+            s.tokens.check_vocab(s.name.as_str(), SEQ_LEN, self.vocab)?;
         }
         Ok(())
     }
