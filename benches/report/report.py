@@ -46,6 +46,8 @@ HERE = Path(__file__).resolve().parent
 RESULTS_DIR = ROOT / "benches" / "results"
 README = ROOT / "README.md"
 SCHEMA = 1
+# A run whose 1-minute load average is above this when its measurements start is flagged noisy.
+QUIET_LOAD = 0.5
 
 # The ISA flags (as /proc/cpuinfo spells them) that decide which kernel can run.
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl")
@@ -589,11 +591,22 @@ class Runner:
 
     # -- the whole run
 
+    def wait_for_quiet(self) -> None:
+        """Wait (at most ``--wait-quiet`` seconds) for the 1-minute load average to fall to QUIET_LOAD.
+
+        The build just before raises it; measuring at once would flag a quiet machine as noisy.
+        """
+        deadline = time.monotonic() + self.args.wait_quiet
+        while os.getloadavg()[0] > QUIET_LOAD and time.monotonic() < deadline:
+            self.say(f"waiting for the load average ({os.getloadavg()[0]:.2f}) to fall to {QUIET_LOAD}")
+            time.sleep(10)
+
     def run(self) -> Dict[str, Any]:
         """Every step ``--runs`` times, round-robin; returns the results."""
-        load_before = os.getloadavg()
         self.prepare()
         self.build_seconds = round(time.monotonic() - self.started, 1)
+        self.wait_for_quiet()
+        load_before = os.getloadavg()
         steps: List[Tuple[str, Callable[[int], None]]] = [
             ("clock", self.clock),
             ("fusedrnn bench", self.fusedrnn_bench),
@@ -861,7 +874,7 @@ def render_machine(v: View) -> str:
         f"{r['runs']} runs, with the lowest and highest run in brackets. Results file: [`{v.source}`]({v.source}).",
     ]
     noisy = []
-    if la["before"][0] > 0.5:
+    if la["before"][0] > QUIET_LOAD:
         noisy.append(f"the load average was {la['before'][0]:.2f} before the run started")
     if best and typ and statistics.median(typ) < 0.9 * statistics.median(best):
         noisy.append("the clock chain was often interrupted (typical below 90 % of best)")
@@ -1412,6 +1425,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         default=None,
         help="a Python with benches/peers/requirements.txt "
         "(default: run.sh's benches/peers/.venv, created on first use)",
+    )
+    r.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=300,
+        help=f"after building, wait up to this many seconds for the load average to fall to {QUIET_LOAD} (default 300)",
     )
     r.add_argument("--no-readme", action="store_true", help="write the results file only")
     r.add_argument("--force", action="store_true", help="render README even from a --quick run (labelled)")
