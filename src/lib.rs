@@ -60,6 +60,7 @@ pub mod display;
 pub mod infer;
 pub mod kernels;
 pub mod model;
+pub mod net;
 pub mod plot;
 pub mod shape;
 pub mod text;

@@ -1,0 +1,47 @@
+//! Any small recurrent network, not one shape (issue 14): `Embedding(vocab, width)` or one-hot
+//! input → one SimpleRNN, LSTM or GRU layer of 1 to 256 units → `Dense(1, sigmoid)`, over
+//! sequences of 1 to 4,096 tokens with 16- or 32-bit ids.
+//!
+//! The notebook's own shapes (8 units, width 16, length 100, 16-bit ids) keep their fixed-shape
+//! types and kernels ([`crate::model::Model`], [`crate::kernels`]): that is the flagship fast path.
+//! Everything else is described here:
+//!
+//! - [`Spec`]: the architecture, validated against hard limits before anything is allocated;
+//! - [`NetWeights`]: the weights in Keras' layout as flat row-major `f32` vectors (Keras' tensor
+//!   shapes and gate orders: LSTM `i, f, c, o`; GRU `z, r, h`);
+//! - [`NetTables`]: the weights folded for the kernels (the input projection of every vocabulary
+//!   entry precomputed, as [`crate::kernels::tables`] does for the notebook's shapes);
+//! - [`reference`]: the scalar reference step and forward pass, the oracle every faster kernel
+//!   for these shapes is tested against.
+
+pub mod reference;
+mod spec;
+mod tables;
+mod weights;
+
+pub use spec::{
+    Cell, Input, MAX_SEQ_LEN, MAX_TABLE_FLOATS, MAX_UNITS, MAX_VOCAB, MAX_WIDTH, Spec, SpecError,
+};
+pub use tables::{NetState, NetTables};
+pub use weights::{NetWeights, WeightsError};
+
+/// A token id type the general kernels take: the token file's 16-bit ids (vocabularies up to
+/// 65,536) or its 32-bit ones.
+pub trait TokenId: Copy + Send + Sync + 'static {
+    /// The id as a row index.
+    fn index(self) -> usize;
+}
+
+impl TokenId for u16 {
+    #[inline(always)]
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl TokenId for u32 {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+}

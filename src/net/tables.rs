@@ -1,0 +1,115 @@
+//! Folded weights for any shape: what the general kernels read.
+//!
+//! ```text
+//! input[v]  = E[v]·W + b_in (+ b_rec for a reset-after GRU's z and r gates)   [vocab, G·H]
+//!             (one-hot: W[v] + b_in)
+//! recurrent = U                                                             [H, G·H]
+//! rec_bias  = b_rec of a reset-after GRU's candidate gate (it sits inside r ⊙ (h·U_h + b_rh))  [H]
+//! ```
+//!
+//! Rows keep Keras' column order (gate-major, unit-minor), so a gate of all units is contiguous.
+
+use super::spec::{Cell, Input, Spec};
+use super::weights::{NetWeights, WeightsError};
+use crate::kernels::gemm::sgemm;
+
+/// Folded weights of a validated [`NetWeights`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetTables {
+    spec: Spec,
+    input: Vec<f32>,
+    recurrent: Vec<f32>,
+    rec_bias: Vec<f32>,
+    dense_kernel: Vec<f32>,
+    dense_bias: f32,
+}
+
+/// The state of one sequence: `h`, and `c` for an LSTM (empty otherwise).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetState {
+    pub h: Vec<f32>,
+    pub c: Vec<f32>,
+}
+
+impl NetState {
+    /// The zero state of a network of this shape.
+    pub fn zeros(spec: &Spec) -> NetState {
+        let c = if spec.cell == Cell::Lstm {
+            spec.units
+        } else {
+            0
+        };
+        NetState {
+            h: vec![0.0; spec.units],
+            c: vec![0.0; c],
+        }
+    }
+}
+
+impl NetTables {
+    /// Validates `w` and folds it (one `sgemm` for an embedding input).
+    pub fn fold(w: &NetWeights) -> Result<NetTables, WeightsError> {
+        w.validate()?;
+        let s = w.spec;
+        let (gw, h) = (s.gate_width(), s.units);
+        let mut input = vec![0.0f32; s.vocab * gw];
+        match s.input {
+            Input::Embedding { width } => {
+                sgemm(s.vocab, width, gw, &w.embedding, &w.kernel, 0.0, &mut input)
+            }
+            Input::OneHot => input.copy_from_slice(&w.kernel),
+        }
+        let mut b_in = w.bias[..gw].to_vec();
+        let mut rec_bias = Vec::new();
+        if s.cell == (Cell::Gru { reset_after: true }) {
+            let b_rec = &w.bias[gw..];
+            // z and r: σ(x·W + b_in + h·U + b_rec): the recurrent bias folds into the row.
+            for k in 0..2 * h {
+                b_in[k] += b_rec[k];
+            }
+            rec_bias = b_rec[2 * h..].to_vec();
+        }
+        for row in input.chunks_exact_mut(gw) {
+            for (x, b) in row.iter_mut().zip(&b_in) {
+                *x += b;
+            }
+        }
+        Ok(NetTables {
+            spec: s,
+            input,
+            recurrent: w.recurrent_kernel.clone(),
+            rec_bias,
+            dense_kernel: w.dense_kernel.clone(),
+            dense_bias: w.dense_bias,
+        })
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// The folded input row of token `v` (`G·H` values). Panics if `v ≥ vocab`.
+    #[inline(always)]
+    pub fn input_row(&self, v: usize) -> &[f32] {
+        let gw = self.spec.gate_width();
+        &self.input[v * gw..(v + 1) * gw]
+    }
+
+    /// `U [H, G·H]`, row-major.
+    pub fn recurrent(&self) -> &[f32] {
+        &self.recurrent
+    }
+
+    /// A reset-after GRU's candidate recurrent bias `b_rh [H]`; empty for other cells.
+    pub fn rec_bias(&self) -> &[f32] {
+        &self.rec_bias
+    }
+
+    pub fn dense_kernel(&self) -> &[f32] {
+        &self.dense_kernel
+    }
+
+    pub fn dense_bias(&self) -> f32 {
+        self.dense_bias
+    }
+}
