@@ -33,6 +33,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -54,6 +55,20 @@ ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl")
 
 # README's generated blocks, in README order.
 BLOCKS = ("machine", "inference", "latency", "training", "peers", "datapath")
+
+# The criterion benches every run measures: (package, bench, filter); ``{kernel}`` in a filter is the
+# kernel's name, escaped. prepare() builds exactly these.
+CRITERION_BENCHES: Tuple[Tuple[str, str, str], ...] = (
+    (
+        "fusedrnn",
+        "kernels",
+        r"^(activations/(sigmoid|tanh)4096|step_latency/(lstm|rnn)|sequence_latency/(lstm|rnn))/{kernel}$",
+    ),
+    ("fusedrnn", "throughput", r"^throughput/"),
+    ("fusedrnn", "train", r"^(train_batch/batch64/lstm/|train_parts/|train_epoch/)"),
+    ("fusedrnn", "text", r"^tokenize/"),
+    ("fusedrnn-data-tools", "pack", r"^pack/"),
+)
 
 Figures = Dict[str, Dict[str, Any]]
 
@@ -343,36 +358,9 @@ class Runner:
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn", "--bins", "--example", "stdin_latency"])
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-data-tools", "--bins"])
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-capi"])
-        self.sh(
-            [
-                "cargo",
-                "bench",
-                "--locked",
-                "--no-run",
-                "-p",
-                "fusedrnn",
-                "--bench",
-                "kernels",
-                "--bench",
-                "throughput",
-                "--bench",
-                "train",
-                "--bench",
-                "text",
-            ]
-        )
-        self.sh(
-            [
-                "cargo",
-                "bench",
-                "--locked",
-                "--no-run",
-                "-p",
-                "fusedrnn-data-tools",
-                "--bench",
-                "pack",
-            ]
-        )
+        for pkg in dict.fromkeys(pkg for pkg, _, _ in CRITERION_BENCHES):
+            names = [x for p, bench, _ in CRITERION_BENCHES if p == pkg for x in ("--bench", bench)]
+            self.sh(["cargo", "bench", "--locked", "--no-run", "-p", pkg, *names])
         self.sh(
             [
                 "gcc",
@@ -456,17 +444,7 @@ class Runner:
         """The criterion benches, each into its own ``CRITERION_HOME``."""
         assert self.kernel, "fusedrnn bench runs first: it names the kernel"
         k = re.escape(self.kernel)
-        benches = [
-            (
-                "fusedrnn",
-                "kernels",
-                rf"^(activations/(sigmoid|tanh)4096|step_latency/(lstm|rnn)|sequence_latency/(lstm|rnn))/{k}$",
-            ),
-            ("fusedrnn", "throughput", r"^throughput/"),
-            ("fusedrnn", "train", r"^(train_batch/batch64/lstm/|train_parts/|train_epoch/)"),
-            ("fusedrnn", "text", r"^tokenize/"),
-            ("fusedrnn-data-tools", "pack", r"^pack/"),
-        ]
+        benches = [(pkg, bench, filt.replace("{kernel}", k)) for pkg, bench, filt in CRITERION_BENCHES]
         for pkg, bench, filt in benches:
             home = self.tmp / f"criterion-{bench}-{run}"
             self.say(f"  criterion {bench}")
@@ -531,6 +509,50 @@ class Runner:
             src = f"examples/stdin_latency.rs, {n} lines" + (", both processes on CPU 0" if cpu == 0 else "")
             self.add(f"cli_stdin.{name}.p50_us", p50, "µs", src)
             self.add(f"cli_stdin.{name}.p99_us", p99, "µs", src)
+
+    def under_load(self, run: int) -> None:
+        """Step and review latencies with the other core busy (issue 16, item 7).
+
+        ``fusedrnn bench --threads 1``, pinned to CPU 0, while CPU 1 runs a batch ``fusedrnn predict``
+        of the test split (one thread) again and again: how a latency-sensitive pipeline shares a
+        machine with batch work.
+        """
+        if (os.cpu_count() or 1) < 2:
+            self.say("  one CPU: no latency under the other core's load")
+            return
+        exe = ROOT / "target/release/fusedrnn"
+        out = self.tmp / "under-load.npy"
+        loop = (
+            f'while :; do "{exe}" predict --model "{self.models["lstm"]}" --data "{self.tok}" '
+            f'--threads 1 --out "{out}" >/dev/null || exit 1; done'
+        )
+        load = subprocess.Popen(
+            ["sh", "-c", loop],
+            cwd=ROOT,
+            preexec_fn=lambda: os.sched_setaffinity(0, {1}),
+            start_new_session=True,
+        )
+        try:
+            time.sleep(0.5)
+            for arch in ("lstm", "rnn"):
+                if load.poll() is not None:
+                    raise ReportError(f"the background predict stopped (exit {load.returncode})")
+                model = self.models[arch]
+                b = json.loads(
+                    self.sh([exe, "bench", "--model", model, "--data", self.tok, "--threads", 1, "--json"], cpu=0)
+                )
+                self.saw_kernel("fusedrnn bench (under load)", b["kernel"])
+                src = (
+                    f"fusedrnn bench --model {model.name} --threads 1 --json on CPU 0, while CPU 1 runs "
+                    "fusedrnn predict --threads 1 over the test split in a loop"
+                )
+                self.add(f"loaded.{arch}.step_p50_ns", b["step_latency_ns"]["p50"], "ns", src)
+                self.add(f"loaded.{arch}.step_p99_ns", b["step_latency_ns"]["p99"], "ns", src)
+                self.add(f"loaded.{arch}.review_p50_us", b["review_latency_us"]["p50"], "µs", src)
+                self.add(f"loaded.{arch}.review_p99_us", b["review_latency_us"]["p99"], "µs", src)
+        finally:
+            os.killpg(load.pid, signal.SIGTERM)
+            load.wait()
 
     def peers_python(self) -> Path:
         """The interpreter with the peers' requirements."""
@@ -613,6 +635,7 @@ class Runner:
             ("criterion benches", self.criterion),
             ("C API latency", self.capi),
             ("CLI predict --stdin latency", self.stdin),
+            ("latency under the other core's load", self.under_load),
         ]
         if self.args.peers and not self.peers_failed:
             steps.append(("peers (PyTorch, ONNX Runtime, Keras) + text_latency.py", self.peers))
@@ -1019,7 +1042,24 @@ def render_latency(v: View) -> str:
         )
     elif not v.res["peers"]["included"]:
         notes.append("PyTorch was not measured in this run (`--no-peers`).")
-    return (v.quick_banner() + v.header() + "\n\n" + head + "\n" + body + "\n\n" + " ".join(notes)).rstrip()
+    loaded_rows = []
+    for arch, label in (("lstm", "LSTM"), ("rnn", "SimpleRNN")):
+        for what, key in (("one step, ns", "step_p{}_ns"), ("one 100-step review, µs", "review_p{}_us")):
+            loaded_rows.append(
+                (
+                    f"{label} {what}",
+                    *(cell(v.raw(f"{src}.{arch}.{key.format(q)}")) for src in ("bench", "loaded") for q in (50, 99)),
+                )
+            )
+    loaded = (
+        "\n\nUnder load: `fusedrnn bench --threads 1` alone, and pinned to CPU 0 while CPU 1 runs a batch "
+        "`fusedrnn predict --threads 1` of the test split in a loop.\n\n"
+        "| latency kernel | alone p50 | alone p99 | under load p50 | under load p99 |\n|---|---:|---:|---:|---:|\n"
+        + "\n".join("| " + " | ".join(r) + " |" for r in loaded_rows)
+    )
+    if not any(v.raw(f"loaded.{a}.step_p50_ns") for a in ("lstm", "rnn")):
+        loaded = ""
+    return (v.quick_banner() + v.header() + "\n\n" + head + "\n" + body + "\n\n" + " ".join(notes)).rstrip() + loaded
 
 
 def render_training(v: View) -> str:

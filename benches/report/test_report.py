@@ -229,6 +229,22 @@ class Rendering(unittest.TestCase):
             peers,
         )
 
+    def test_latency_under_load_is_shown_beside_alone(self) -> None:
+        res = copy.deepcopy(fixture())
+        self.assertNotIn("under load p50", report.render_block(res, "latency", SOURCE))
+
+        def fig(unit: str, values: list) -> dict:
+            return {"unit": unit, "source": "fixture", "values": values}
+
+        res["figures"]["bench.lstm.step_p99_ns"] = fig("ns", [80.0, 81.0, 82.0])
+        res["figures"]["loaded.lstm.step_p50_ns"] = fig("ns", [50.0, 52.0, 60.0])
+        res["figures"]["loaded.lstm.step_p99_ns"] = fig("ns", [100.0, 120.0, 130.0])
+        lat = report.render_block(res, "latency", SOURCE)
+        self.assertIn("| latency kernel | alone p50 | alone p99 | under load p50 | under load p99 |", lat)
+        self.assertIn("| LSTM one step, ns |", lat)
+        self.assertIn("| 52.0 (50.0–60.0) | 120 (100–130) |", lat)
+        self.assertIn("| SimpleRNN one step, ns | — | — | — | — |", lat)
+
     def test_skipped_peers_are_said_so(self) -> None:
         res = copy.deepcopy(fixture())
         res["peers"] = {"included": False, "reason": "skipped with --no-peers"}
