@@ -521,10 +521,10 @@ class Runner:
             self.say("  one CPU: no latency under the other core's load")
             return
         exe = ROOT / "target/release/fusedrnn"
-        out = self.tmp / "under-load.npy"
+        out, log = self.tmp / "under-load.npy", self.tmp / "under-load.log"
         loop = (
             f'while :; do "{exe}" predict --model "{self.models["lstm"]}" --data "{self.tok}" '
-            f'--threads 1 --out "{out}" >/dev/null || exit 1; done'
+            f'--threads 1 --out "{out}" >/dev/null 2>>"{log}" || exit 1; done'
         )
         load = subprocess.Popen(
             ["sh", "-c", loop],
@@ -536,7 +536,7 @@ class Runner:
             time.sleep(0.5)
             for arch in ("lstm", "rnn"):
                 if load.poll() is not None:
-                    raise ReportError(f"the background predict stopped (exit {load.returncode})")
+                    raise ReportError(f"the background predict stopped (exit {load.returncode}; its stderr: {log})")
                 model = self.models[arch]
                 b = json.loads(
                     self.sh([exe, "bench", "--model", model, "--data", self.tok, "--threads", 1, "--json"], cpu=0)
