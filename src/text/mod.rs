@@ -18,7 +18,10 @@
 //!
 //! The hot path ([`Tokenizer::tokenize_into`]) allocates nothing: the caller owns the output
 //! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
-//! words the tokenizer can emit (`table.rs`).
+//! words the tokenizer can emit (`table.rs`). The one-review latency path ([`Tokenizer::padded`])
+//! reads the text backwards from its end and stops once it has the 100 ids `pad_sequences`
+//! keeps; on `benches/peers/review_230.txt` that cut its tokenizing about fourfold (bench group
+//! `padded` of `benches/text.rs`).
 //!
 //! ```no_run
 //! use fusedrnn::infer::Scorer;
