@@ -10,13 +10,21 @@
 //!
 //! Two tokenizers: the notebook's (`num_words = 500`, a table of 496 words) and one that keeps
 //! every word of the index (81,117 words for the shared index).
+//!
+//! Group `padded`: the one-review latency path's tokenizing, review text → the padded row of 100
+//! ids, on `benches/peers/review_230.txt` (the review of the C API latency figure) with the
+//! notebook's tokenizer: `backward` ([`Tokenizer::padded`], what `fusedrnn_score_text` runs),
+//! `forward_tail` (the path it replaced, kept as `padded_forward`) and `whole` (`tokenize_into`
+//! of the whole text, then `to_padded`). Before criterion's figures it prints each one's p50 and
+//! p99 per call (`std::time::Instant` around every call, 200,000 calls): criterion's mean counts
+//! the time slices a loaded machine takes away, a per-call median mostly does not.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fusedrnn::text::{Tokenizer, TokenizerConfig};
+use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
 
 const REVIEWS: usize = 2_000;
 
@@ -122,6 +130,64 @@ fn bench(c: &mut Criterion) {
         );
     }
     g.finish();
+
+    let review = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/review_230.txt"),
+    )
+    .unwrap();
+    let review = review.trim_end_matches(['\n', '\r']);
+    let tokenizer = Tokenizer::from_file(&index_path, TokenizerConfig::default()).unwrap();
+    let mut ids = Vec::with_capacity(4096);
+    tokenizer.tokenize_into(review, &mut ids);
+    assert_eq!(tokenizer.padded(review), to_padded(&ids));
+    per_call("padded/review_230/backward", || {
+        tokenizer.padded(std::hint::black_box(review))
+    });
+    per_call("padded/review_230/forward_tail", || {
+        tokenizer.padded_forward(std::hint::black_box(review))
+    });
+    per_call("padded/review_230/whole", || {
+        tokenizer.tokenize_into(std::hint::black_box(review), &mut ids);
+        to_padded(&ids)
+    });
+    let mut g = c.benchmark_group("padded");
+    g.sample_size(50)
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(1));
+    g.bench_function("review_230/backward", |b| {
+        b.iter(|| tokenizer.padded(std::hint::black_box(review)))
+    });
+    g.bench_function("review_230/forward_tail", |b| {
+        b.iter(|| tokenizer.padded_forward(std::hint::black_box(review)))
+    });
+    g.bench_function("review_230/whole", |b| {
+        b.iter(|| {
+            tokenizer.tokenize_into(std::hint::black_box(review), &mut ids);
+            to_padded(&ids)
+        })
+    });
+    g.finish();
+}
+
+/// Prints the p50 and p99 of `f` per call, in µs (each call timed alone, after a warm-up).
+fn per_call<T>(what: &str, mut f: impl FnMut() -> T) {
+    const CALLS: usize = 200_000;
+    for _ in 0..CALLS / 10 {
+        std::hint::black_box(f());
+    }
+    let mut ns: Vec<u64> = (0..CALLS)
+        .map(|_| {
+            let t0 = std::time::Instant::now();
+            std::hint::black_box(f());
+            t0.elapsed().as_nanos() as u64
+        })
+        .collect();
+    ns.sort_unstable();
+    eprintln!(
+        "{what} p50 {:.3} us  p99 {:.3} us  ({CALLS} calls, Instant per call)",
+        ns[CALLS / 2] as f64 / 1e3,
+        ns[CALLS * 99 / 100] as f64 / 1e3
+    );
 }
 
 criterion_group!(benches, bench);

@@ -18,7 +18,10 @@
 //!
 //! The hot path ([`Tokenizer::tokenize_into`]) allocates nothing: the caller owns the output
 //! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
-//! words the tokenizer can emit (`table.rs`).
+//! words the tokenizer can emit (`table.rs`). The one-review latency path ([`Tokenizer::padded`])
+//! reads the text backwards from its end and stops once it has the 100 ids `pad_sequences`
+//! keeps; on `benches/peers/review_230.txt` that cut its tokenizing about fourfold (bench group
+//! `padded` of `benches/text.rs`).
 //!
 //! ```no_run
 //! use fusedrnn::infer::Scorer;
@@ -495,13 +498,19 @@ impl Tokenizer {
 impl Tokenizer {
     /// `to_padded` of the ids of `text`, without a buffer: the one-review latency path's input.
     ///
-    /// Only the last `SEQ_LEN` ids survive `pad_sequences`, so a long review is not tokenized
-    /// whole. A backward scan finds where its last `SEQ_LEN` words begin and tokenization starts
-    /// there. The scan counts runs of bytes that are not ASCII separators and that hold at least
-    /// one ASCII letter or digit: each such run holds at least one word (non-ASCII characters may
-    /// split it into more, never into none), so the count can only err low, which costs time,
-    /// never correctness. The cut is right after an ASCII separator, where the tokenizer's state
-    /// is fresh, so the suffix yields exactly the tail of the whole text's ids.
+    /// Only the last `SEQ_LEN` ids survive `pad_sequences`, so the text is read backwards from its
+    /// end, one word at a time, each id written straight into its place in the row, and reading
+    /// stops once the row is full (the start char, first of the ids, is then never reached). A
+    /// word is found whole before it is looked up: a run of ASCII word bytes (`[A-Za-z0-9']`,
+    /// [`ByteClass`]) between ASCII separators, its apostrophes stripped at both ends, looked up
+    /// lowercased straight from the text ([`WordTable::get_folded`]). The split rules are the
+    /// same read in either direction, so the words are the forward tokenizer's, last first.
+    ///
+    /// A non-ASCII byte, where Unicode lowercasing may change what is a word, ends the backward
+    /// read: the text before the last ASCII separator passed is tokenized forwards
+    /// ([`Tokenizer::fill_head`]) for the ids still missing. Cutting right at an ASCII separator
+    /// splits the ids exactly: the words of the text are those of the part before it followed by
+    /// those of the part after.
     ///
     /// # Panics
     /// As [`Tokenizer::tokenize_into`], if this tokenizer can emit ids above `u16::MAX`.
@@ -511,14 +520,80 @@ impl Tokenizer {
             "tokenizer emits ids up to {}, more than u16 holds",
             self.max_id
         );
+        let bytes = text.as_bytes();
+        let class = |i: usize| BYTE_CLASS[usize::from(bytes[i])];
+        let mut row = [0u16; SEQ_LEN];
+        // Ids written so far, in `row[SEQ_LEN - n..]`. The assert above makes every id fit u16.
+        let mut n = 0;
+        // Everything from `i` on is read. Invariant: `i` is the text's end or `bytes[i - 1]` is an
+        // ASCII separator (once a word has been read), so a cut at `i` splits the ids exactly.
+        let mut i = bytes.len();
+        loop {
+            while i > 0 && class(i - 1) == ByteClass::Separator {
+                i -= 1;
+            }
+            // Now `i` is the text's end or `bytes[i]` is an ASCII separator.
+            let end = i;
+            while i > 0 && class(i - 1) == ByteClass::Word {
+                i -= 1;
+            }
+            if i > 0 && class(i - 1) == ByteClass::NonAscii {
+                // `end` is a character boundary (the text's end or an ASCII byte).
+                self.fill_head(&text[..end], &mut row[..SEQ_LEN - n]);
+                return row;
+            }
+            if i == end {
+                // Only at the text's start: anywhere else a separator run ends at a word byte
+                // or a non-ASCII one.
+                debug_assert_eq!(i, 0);
+                row[SEQ_LEN - 1 - n] = self.config.start_char as u16;
+                return row;
+            }
+            if let Some(id) = self.run_id(bytes, i, end) {
+                n += 1;
+                row[SEQ_LEN - n] = id as u16;
+                if n == SEQ_LEN {
+                    return row;
+                }
+            }
+        }
+    }
+
+    /// The id of the word in the run of ASCII word bytes `text[start..end]` (not empty), or
+    /// `None` if it is only apostrophes.
+    #[inline]
+    fn run_id(&self, text: &[u8], mut start: usize, mut end: usize) -> Option<u32> {
+        while start < end && text[start] == b'\'' {
+            start += 1;
+        }
+        while end > start && text[end - 1] == b'\'' {
+            end -= 1;
+        }
+        if start == end {
+            return None;
+        }
+        // Too long a word can still match nothing: `get_folded` rejects it by length.
+        Some(
+            self.table
+                .get_folded(text, start, end - start)
+                .unwrap_or(self.config.oov_char),
+        )
+    }
+
+    /// Fills `row` (not empty) with the last `row.len()` ids of `text` (start char included),
+    /// preceded by zeros when there are fewer: the forward path of [`Tokenizer::padded`], which
+    /// starts tokenizing where the last `row.len()` words certainly begin ([`tail_start`]).
+    fn fill_head(&self, text: &str, row: &mut [u16]) {
+        let need = row.len();
+        debug_assert!((1..=SEQ_LEN).contains(&need));
         let mut ring = [0u16; SEQ_LEN];
         let mut n = 0usize;
-        // The assert above makes every id fit.
+        // `padded` asserted that every id fits u16.
         let mut push = |id: u32| {
-            ring[n % SEQ_LEN] = id as u16;
+            ring[n % need] = id as u16;
             n += 1;
         };
-        match tail_start(text.as_bytes(), SEQ_LEN) {
+        match tail_start(text.as_bytes(), need) {
             Some(start) => {
                 let mut word = Word::new();
                 self.feed(&mut word, &text[start..], &mut push);
@@ -526,21 +601,66 @@ impl Tokenizer {
             }
             None => self.for_each_id(text, push),
         }
-        let mut row = [0u16; SEQ_LEN];
-        if n >= SEQ_LEN {
-            // The oldest kept id sits at `n % SEQ_LEN`.
-            row = ring;
-            row.rotate_left(n % SEQ_LEN);
+        row.fill(0);
+        if n >= need {
+            // The oldest kept id sits at `n % need`.
+            row.copy_from_slice(&ring[..need]);
+            row.rotate_left(n % need);
         } else {
-            row[SEQ_LEN - n..].copy_from_slice(&ring[..n]);
+            row[need - n..].copy_from_slice(&ring[..n]);
         }
+    }
+
+    /// [`Tokenizer::padded`] as it was before the backward reader: the whole row from
+    /// [`Tokenizer::fill_head`]'s forward path. Kept for the benches' before/after comparison and
+    /// as a second reference in the tests.
+    #[doc(hidden)]
+    pub fn padded_forward(&self, text: &str) -> [u16; SEQ_LEN] {
+        assert!(
+            self.max_id <= u32::from(u16::MAX),
+            "tokenizer emits ids up to {}, more than u16 holds",
+            self.max_id
+        );
+        let mut row = [0u16; SEQ_LEN];
+        self.fill_head(text, &mut row);
         row
     }
 }
 
+/// What a byte is to the backward reader of [`Tokenizer::padded`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ByteClass {
+    /// An ASCII byte outside `[A-Za-z0-9']`.
+    Separator,
+    /// An ASCII word byte, `[A-Za-z0-9']`.
+    Word,
+    /// Part of a multi-byte character.
+    NonAscii,
+}
+
+/// [`ByteClass`] of every byte, from [`WORD_BYTE`].
+const BYTE_CLASS: [ByteClass; 256] = {
+    let mut t = [ByteClass::NonAscii; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = if WORD_BYTE[b] == 0 {
+            ByteClass::Separator
+        } else {
+            ByteClass::Word
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The byte offset where the last `words` words of `text` certainly begin (just after an ASCII
-/// separator), or `None` if fewer may be there and the whole text must be tokenized. See
-/// [`Tokenizer::padded`] for why the count errs only low.
+/// separator), or `None` if fewer may be there and the whole text must be tokenized.
+///
+/// The scan counts runs of bytes that are not ASCII separators and that hold at least one ASCII
+/// letter or digit: each such run holds at least one word (non-ASCII characters may split it into
+/// more, never into none), so the count can only err low, which costs time, never correctness.
+/// The cut is right after an ASCII separator, where the tokenizer's state is fresh, so the suffix
+/// yields exactly the tail of the whole text's ids.
 fn tail_start(text: &[u8], words: usize) -> Option<usize> {
     let mut count = 0;
     let mut in_run = false;

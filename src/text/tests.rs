@@ -380,3 +380,163 @@ fn streamed_and_whole_parses_agree() {
     b.tokenize_into(text, &mut y);
     assert_eq!(x, y);
 }
+
+/// Property tests of the backward reader of [`Tokenizer::padded`] against the forward tokenizer
+/// (`to_padded` of [`Tokenizer::tokenize_into`], the straightforward reference) and against the
+/// forward tail path it falls back to ([`Tokenizer::padded_forward`]).
+mod backward_reader {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Words of three lengths around the short table's 15-byte limit and beyond it, added to the
+    /// fixture's words so that both tables are exercised.
+    const LONG_WORDS: [&str; 4] = [
+        "cinematographers",
+        "fifteenletterss",
+        "cinematographically",
+        "supercalifragilisticexpialidocious",
+    ];
+
+    /// The fixture's words plus [`LONG_WORDS`], every one its own id; with `num_words = 40`
+    /// the rarer fixture words and the long ones become oov.
+    fn tokenizer(num_words: Option<u32>) -> Tokenizer {
+        let index: HashMap<String, u32> = serde_json::from_slice(FIXTURE).unwrap();
+        let base = index.len() as u32;
+        let entries = index
+            .iter()
+            .map(|(w, &r)| (w.as_str(), r))
+            .chain(LONG_WORDS.iter().zip(1..).map(|(&w, k)| (w, base + k)));
+        let config = TokenizerConfig {
+            num_words,
+            ..TokenizerConfig::default()
+        };
+        Tokenizer::from_index(entries, config).unwrap()
+    }
+
+    /// Known words in several cases, apostrophes, `<br />`, digits, long words and the non-ASCII
+    /// characters that split words (`é`, `’`, emoji), join them (Kelvin sign) or add one (`İ`).
+    const PIECES: &[&str] = &[
+        "the",
+        "The",
+        "THE",
+        "movie",
+        "Movie",
+        "don't",
+        "DON'T",
+        "'it's'",
+        "i'm",
+        "''",
+        "'",
+        "br",
+        "<br />",
+        "<br /><br />",
+        "10",
+        "7/10",
+        "a",
+        "I",
+        "film.",
+        "good,",
+        "bad!",
+        "great",
+        "cinematographers",
+        "Fifteenletterss",
+        "CINEMATOGRAPHICALLY",
+        "supercalifragilisticexpialidocious",
+        "caf\u{e9}",
+        "\u{e9}",
+        "a\u{2019}b",
+        "\u{2019}",
+        "\u{212a}ing",
+        "\u{212a}",
+        "\u{130}",
+        "\u{130}s",
+        "\u{1f600}",
+        "x\u{1f600}y",
+    ];
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => prop::sample::select(PIECES).prop_map(str::to_owned),
+            3 => "[a-zA-Z0-9']{1,18}",
+            1 => any::<char>().prop_map(String::from),
+            1 => (MAX_WORD_BYTES - 2..MAX_WORD_BYTES + 3).prop_map(|n| "y".repeat(n)),
+            1 => (MAX_WORD_BYTES - 2..MAX_WORD_BYTES + 3).prop_map(|n| format!("'{}'", "the".repeat(n / 3))),
+        ]
+    }
+
+    /// A review of up to 260 pieces (so below, at and above `SEQ_LEN` words), each followed by
+    /// a separator or nothing (which glues it to the next piece).
+    fn review() -> impl Strategy<Value = String> {
+        let sep = prop::sample::select(&[" ", " ", " ", "", ", ", ".", "\n", "\u{a0}", "-"][..]);
+        prop::collection::vec((piece(), sep), 0..260)
+            .prop_map(|v| v.into_iter().map(|(p, s)| p + s).collect())
+    }
+
+    /// Mostly ASCII reviews (the backward reader reads them to the end of the kept tail) with an
+    /// optional non-ASCII piece inserted at a random word.
+    fn ascii_review() -> impl Strategy<Value = String> {
+        let word = prop::sample::select(&PIECES[..25]).prop_map(str::to_owned);
+        let sep = prop::sample::select(&[" ", " ", "", ". ", "<br />"][..]);
+        (
+            prop::collection::vec((word, sep), 0..240),
+            prop::option::of((any::<prop::sample::Index>(), any::<char>())),
+        )
+            .prop_map(|(v, extra)| {
+                let mut words: Vec<String> = v.into_iter().map(|(p, s)| p + s).collect();
+                if let (Some((at, c)), false) = (extra, words.is_empty()) {
+                    let at = at.index(words.len());
+                    words[at].push(c);
+                }
+                words.concat()
+            })
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        for t in [tokenizer(None), tokenizer(Some(40))] {
+            let mut ids = Vec::new();
+            t.tokenize_into(text, &mut ids);
+            let want = to_padded(&ids);
+            prop_assert_eq!(t.padded(text), want, "backward reader: {:?}", text);
+            prop_assert_eq!(t.padded_forward(text), want, "forward tail: {:?}", text);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        // 96 cases each: about 0.2 s in a debug build.
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn padded_equals_the_whole_text_tokenized(text in review()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn padded_equals_the_whole_text_tokenized_mostly_ascii(text in ascii_review()) {
+            check(&text)?;
+        }
+    }
+
+    /// The three ways `get_folded` loads a short word (16 bytes forward from it, 16 backward from
+    /// its end, a copy when the text is shorter than 16) and the long table.
+    #[test]
+    fn words_at_every_place_of_a_short_or_long_text() {
+        let t = tokenizer(None);
+        for word in [
+            "a",
+            "The",
+            "DON'T",
+            "fifteenletterss",
+            "Cinematographers",
+            "MOVIE",
+        ] {
+            let want = ids(&t, word);
+            for pre in 0..20 {
+                for post in 0..20 {
+                    let text = format!("{}{word}{}", "-".repeat(pre), ".".repeat(post));
+                    assert_eq!(t.padded(&text)[SEQ_LEN - 2..], [1, want[0]], "{text:?}");
+                }
+            }
+        }
+    }
+}
