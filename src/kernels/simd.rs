@@ -84,8 +84,31 @@
 //!
 //! One SimpleRNN step: first splat 3, four chains of two FMAs fed one splat per cycle by port 5
 //! and two levels of adds (15 more), then one `tanh`: 47.6 before, 39.6 now; total 65.6 → 57.6
-//! cycles. What was measured against this account (criterion `step_latency/*`,
-//! `sequence_latency/*`, side by side) is in the final section below.
+//! cycles.
+//!
+//! **Checked by measurement** (`examples/chain_latency.rs`: fastest of 2,000 windows of 20
+//! reviews, so a loaded machine — load average 11–14 on 2 cores here — shows the time with the
+//! core to itself; clock 3.99 GHz by `benches/report/clock.c`; x86_64-avx512, whose step bodies
+//! are the AVX2 ones; two alternating runs of each build):
+//!
+//! ```text
+//!                            account   measured (cycles per step of a 100-step review)
+//!   LSTM     before            131      146, 150
+//!            now               107      130, 130
+//!   SimpleRNN before            66       72, 72
+//!            now                58       65, 65
+//! ```
+//!
+//! The removed links account for what the step lost (LSTM −16 to −20 cycles measured, −24
+//! counted; SimpleRNN −7, −8 counted). What the account does not explain, ~20 cycles of the
+//! LSTM step and ~7 of the SimpleRNN step, is issue contention rather than latency: the four
+//! gate activations run side by side and each has ~11 µops for the two FMA ports (reduction,
+//! polynomial, convert and shift), issued oldest first, not critical first, on top of the 32
+//! recurrent FMAs; the account's links are each at their latency only when their ports are free.
+//! Not the divider: taking the three sigmoid gates off it (`vrcpps` + a Newton step, 12 cycles,
+//! leaving `vdivps` to the `tanh` gate alone) measured 130 and 137 cycles, no better, and was
+//! not kept; nor the program order of the gates (the `tanh` gate first: 135 and 132 against
+//! 130 and 127 in the same run).
 //!
 //! **Lower bound at the accuracy contract.** With this algorithm (`exp` by range reduction and a
 //! degree-6 polynomial, one division) an activation cannot be shorter than reduction 10 +
