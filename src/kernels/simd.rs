@@ -41,7 +41,8 @@
 //!
 //! Measured on the development machine: 2-core Intel Xeon under KVM (CPUID family 6 model 167),
 //! AVX2+FMA and AVX-512F/BW/VL, ~3.6–4.0 GHz. Instruction latencies from
-//! `benches/report/latency.c` (dependent chains timed against a 1-cycle add chain, best of 200):
+//! `benches/report/insn_latency.c` (dependent chains timed against a 1-cycle add chain, best of
+//! 200):
 //!
 //! ```text
 //!   vfmadd231ps / vmulps / vmaxps / vminps / vrcpps / vrcp14ps / vscalefps (ymm)   4

@@ -5,7 +5,7 @@
  * cycles whatever the clock is. The account built from these numbers is in the module docs of
  * src/kernels/simd.rs.
  *
- *   gcc -O2 -o /tmp/latency benches/report/latency.c && /tmp/latency
+ *   gcc -O2 -o /tmp/insn_latency benches/report/insn_latency.c && /tmp/insn_latency
  *
  * Needs AVX2+FMA; the AVX-512 rows run only where AVX-512F/VL is present. Each row prints the
  * best (lowest) of 200 timed chains of 10,000 dependent instructions, against the best of the
@@ -89,7 +89,7 @@ CHAIN_FN(perm_zmm, "vpermps %%zmm0, %%zmm3, %%zmm0", SETUP)
 int main(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
-        fprintf(stderr, "latency: needs AVX2 and FMA\n");
+        fprintf(stderr, "insn_latency: needs AVX2 and FMA\n");
         return 2;
     }
     const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
