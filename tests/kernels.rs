@@ -717,10 +717,12 @@ fn sigmoid_f64(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Both evaluation orders: (sigmoid, tanh) as the batch kernels and as the step kernels use them.
-const ACTIVATION_PAIRS: [(Activation, Activation); 2] = [
+/// Every form: (sigmoid, tanh) as the batch kernels use them, in Estrin's order, and as the step
+/// kernels use them (Estrin, saturation beside the chain, tanh as `(e − 1)/(e + 1)`).
+const ACTIVATION_PAIRS: [(Activation, Activation); 3] = [
     (Activation::Sigmoid, Activation::Tanh),
     (Activation::SigmoidShortChain, Activation::TanhShortChain),
+    (Activation::SigmoidLatency, Activation::TanhLatency),
 ];
 
 /// Check every activation implementation on the f32 bit patterns `start, start + step, …`

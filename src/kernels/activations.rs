@@ -33,6 +33,29 @@
 //! NaN in gives NaN out: both clamps are written so a NaN passes through them, and every later
 //! step propagates it.
 //!
+//! # Latency forms
+//!
+//! The one-sequence step kernels wait on every instruction of the chain, so they use a third
+//! form ([`sigmoid_latency`], [`tanh_times_latency`]; the cycle account is in `simd.rs`):
+//!
+//! - **No clamp on the chain.** The clamp is a `vmaxps` and a `vminps`, 8 cycles of latency on
+//!   Intel cores (1 on Zen 3). Instead `exp` runs on `x` as it is, and a compare of `|x|` with the
+//!   limit (beside the chain: `x` is known 40 cycles before the result) picks the saturated value
+//!   with one blend at the end (2 cycles). Inside the limits the arithmetic is exactly the
+//!   clamped one; outside, whatever `exp` produced (inf, NaN, garbage exponent) is replaced.
+//!   A NaN `x` fails the ordered compare and keeps its computed NaN.
+//! - **`tanh(x) = (e − 1)/(e + 1)`**, `e = exp(2x)`: numerator and denominator are computed side
+//!   by side, saving the dependent `1 − …` after the division. Near 0 the numerator cancels, as
+//!   `1 − 2/(1 + e)` does: the error stays absolute (`e` is within 1e-8 of 1 there).
+//! - **`m · tanh(x) = (m·e − m)/(e + 1)`**: the LSTM's `h = o · tanh(c)` puts the multiply by `o`
+//!   in the numerator's FMA, saving the dependent multiply after the division.
+//!
+//! Same polynomial, same error budget (the exhaustive test checks this form too). A reciprocal
+//! estimate with a Newton step instead of the division was measured and not taken: `vrcpps` (4
+//! cycles) plus the two FMAs of the Newton step (8) is 12 cycles of latency against 11.6 for
+//! `vdivps` on the CPU of the `simd.rs` account, so it shortens nothing here (it would free the
+//! divider in the batch kernels, a throughput question).
+//!
 //! # Error budget
 //!
 //! [`ACTIVATION_ABS_TOL`] (1e-6 absolute against f64) is the contract. Measured worst cases over
@@ -44,8 +67,9 @@ use super::isa::Isa;
 /// The contract: |approx(x) − f64 exact(x)| ≤ 1e-6 for every f32 `x` (NaN → NaN).
 pub const ACTIVATION_ABS_TOL: f64 = 1e-6;
 /// Worst absolute error of the sigmoid approximations over all 2^32 f32 inputs, measured by the
-/// exhaustive test (AVX2+FMA and portable kernels, Horner and Estrin orders, the scalar
-/// version): 9.2e-8, about 1.5 ulp at 0.5. Margin to the contract: 10×.
+/// exhaustive test (AVX2+FMA and portable kernels, Horner and Estrin orders, the latency form,
+/// the scalar version): 9.2e-8, about 1.5 ulp at 0.5. Margin to the contract: 10×. (With the
+/// latency forms added the worst cases over all 2^32 inputs stayed 9.21e-8 and 1.84e-7.)
 pub const SIGMOID_MEASURED_MAX_ABS_ERR: f64 = 9.3e-8;
 /// Worst absolute error of the tanh approximations over all 2^32 f32 inputs (same
 /// measurement): 1.84e-7, about 1.5 ulp at 1 (the `1 − 2/(1 + e)` form is absolute-accurate,
@@ -154,8 +178,33 @@ pub(crate) fn tanh_short_chain<I: Isa>(isa: I, x: I::V) -> I::V {
     tanh_with::<I, true>(isa, x)
 }
 
-/// Which activation, and which evaluation order of its polynomial (both meet the same error
-/// contract; the kernels use the throughput form in batches and the short-chain form in steps).
+/// Sigmoid for the latency kernels: the short-chain `exp`, and the saturation beside the chain
+/// instead of on it (see "Latency forms" in the module docs). Equal to
+/// [`sigmoid_short_chain`] wherever `|x| ≤ 87`; 1 above, 0 below.
+#[inline(always)]
+pub(crate) fn sigmoid_latency<I: Isa>(isa: I, x: I::V) -> I::V {
+    let one = isa.splat(1.0);
+    let e = exp_scaled::<I, -1, true>(isa, x);
+    let s = isa.div(one, isa.add(one, e));
+    let half = isa.splat(0.5);
+    let saturated = isa.add(half, isa.xor_sign(half, x));
+    isa.select_abs_gt(x, EXP_ARG_MAX, saturated, s)
+}
+
+/// `m · tanh(x)` for the latency kernels, as `(m·e − m) / (e + 1)` with `e = exp(2x)` (short
+/// chain): the multiply by `m` rides in the numerator's FMA and the `1 − …` of the throughput
+/// form disappears; the saturation (`±m` where `|x| > 43.5`) is beside the chain (module docs,
+/// "Latency forms"). With `m = 1` it is the step kernels' `tanh`.
+#[inline(always)]
+pub(crate) fn tanh_times_latency<I: Isa>(isa: I, m: I::V, x: I::V) -> I::V {
+    let e = exp_scaled::<I, 2, true>(isa, x);
+    let num = isa.mul_add(m, e, isa.sub(isa.splat(0.0), m));
+    let t = isa.div(num, isa.add(e, isa.splat(1.0)));
+    isa.select_abs_gt(x, EXP_ARG_MAX / 2.0, isa.xor_sign(m, x), t)
+}
+
+/// Which activation, and which evaluation order of its polynomial (all meet the same error
+/// contract; the kernels use the throughput form in batches and the latency form in steps).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
     /// Sigmoid, Horner's scheme.
@@ -166,19 +215,29 @@ pub enum Activation {
     SigmoidShortChain,
     /// Tanh, Estrin's scheme.
     TanhShortChain,
+    /// Sigmoid, Estrin's scheme, saturation beside the chain (the step kernels' form).
+    SigmoidLatency,
+    /// Tanh as `(e − 1)/(e + 1)`, Estrin's scheme, saturation beside the chain (the step
+    /// kernels' form, with the multiplier 1).
+    TanhLatency,
 }
 
 impl Activation {
-    pub const ALL: [Activation; 4] = [
+    pub const ALL: [Activation; 6] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::SigmoidShortChain,
         Activation::TanhShortChain,
+        Activation::SigmoidLatency,
+        Activation::TanhLatency,
     ];
 
     /// Sigmoid (false) or tanh (true).
     pub fn is_tanh(self) -> bool {
-        matches!(self, Activation::Tanh | Activation::TanhShortChain)
+        matches!(
+            self,
+            Activation::Tanh | Activation::TanhShortChain | Activation::TanhLatency
+        )
     }
 }
 
@@ -189,7 +248,9 @@ fn apply<I: Isa, const ACT: u8>(isa: I, v: I::V) -> I::V {
         0 => sigmoid(isa, v),
         1 => tanh(isa, v),
         2 => sigmoid_short_chain(isa, v),
-        _ => tanh_short_chain(isa, v),
+        3 => tanh_short_chain(isa, v),
+        4 => sigmoid_latency(isa, v),
+        _ => tanh_times_latency(isa, isa.splat(1.0), v),
     }
 }
 
@@ -221,6 +282,8 @@ pub(crate) fn activation_in_place<I: Isa>(isa: I, act: Activation, xs: &mut [f32
         Activation::Tanh => map_in_place::<I, 1>(isa, xs),
         Activation::SigmoidShortChain => map_in_place::<I, 2>(isa, xs),
         Activation::TanhShortChain => map_in_place::<I, 3>(isa, xs),
+        Activation::SigmoidLatency => map_in_place::<I, 4>(isa, xs),
+        Activation::TanhLatency => map_in_place::<I, 5>(isa, xs),
     }
 }
 

@@ -72,6 +72,31 @@ pub(crate) trait Isa: Copy {
     fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
     /// Load `LANES` rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
     fn gather_rows(self, rows: &Self::Arr<&[f32; HIDDEN]>) -> [Self::V; HIDDEN];
+
+    // The latency activations' saturation (`super::activations::sigmoid_latency`): a compare
+    // and a blend beside the chain instead of a clamp on it. Lane-by-lane defaults for ISAs
+    // whose latency bodies run elsewhere (AVX-512 runs them on its `x8()`, AVX2).
+
+    /// Lanes where `|x| > limit` take `above`, the others (and NaN `x`) keep `v`.
+    #[inline(always)]
+    fn select_abs_gt(self, x: Self::V, limit: f32, above: Self::V, v: Self::V) -> Self::V {
+        let (x, above, mut out) = (self.store(x), self.store(above), self.store(v));
+        for ((o, x), a) in out.as_mut().iter_mut().zip(x.as_ref()).zip(above.as_ref()) {
+            if x.abs() > limit {
+                *o = *a;
+            }
+        }
+        self.load(&out)
+    }
+    /// `v` with its sign flipped in the lanes where `s` has its sign bit set.
+    #[inline(always)]
+    fn xor_sign(self, v: Self::V, s: Self::V) -> Self::V {
+        let (s, mut out) = (self.store(s), self.store(v));
+        for (o, s) in out.as_mut().iter_mut().zip(s.as_ref()) {
+            *o = f32::from_bits(o.to_bits() ^ (s.to_bits() & 0x8000_0000));
+        }
+        self.load(&out)
+    }
 }
 
 /// An ISA with one lane per hidden unit (`LANES = HIDDEN = 8`): what the latency and training

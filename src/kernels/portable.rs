@@ -90,4 +90,14 @@ impl Isa for Portable {
     fn gather_rows(self, rows: &[&[f32; HIDDEN]; 8]) -> [f32x8; HIDDEN] {
         f32x8::transpose(rows.map(|r| f32x8::from(*r)))
     }
+    #[inline(always)]
+    fn select_abs_gt(self, x: f32x8, limit: f32, above: f32x8, v: f32x8) -> f32x8 {
+        // `simd_gt` is an ordered compare: false for NaN. Then `mask ? above : v` by bits.
+        let mask = x.abs().simd_gt(f32x8::splat(limit));
+        v ^ ((v ^ above) & mask)
+    }
+    #[inline(always)]
+    fn xor_sign(self, v: f32x8, s: f32x8) -> f32x8 {
+        v ^ (s & f32x8::splat(-0.0))
+    }
 }

@@ -33,9 +33,101 @@
 //! ```
 //!
 //! The LSTM sum runs as two interleaved chains (even and odd `j`), the SimpleRNN sum as four, to
-//! shorten the FMA dependency chain; the activations use the short-chain (Estrin) polynomial.
+//! shorten the FMA dependency chain; the activations use the latency forms of
+//! [`super::activations`] (Estrin polynomial, saturation beside the chain, `tanh` as
+//! `(e − 1)/(e + 1)` with `o ·` folded into its numerator).
+//!
+//! # The latency chain, cycle by cycle (issue 16)
+//!
+//! Measured on the development machine: 2-core Intel Xeon under KVM (CPUID family 6 model 167),
+//! AVX2+FMA and AVX-512F/BW/VL, ~3.6–4.0 GHz. Instruction latencies from
+//! `benches/report/insn_latency.c` (dependent chains timed against a 1-cycle add chain, best of
+//! 200):
+//!
+//! ```text
+//!   vfmadd231ps / vmulps / vmaxps / vminps / vrcpps / vrcp14ps / vscalefps (ymm)   4
+//!   vaddps / vsubps ymm                                                             2
+//!   vdivps ymm                                                                   11.6
+//!   vpermps ymm (the lane splat of h)                                               3
+//!   vblendvps ymm                                                                   2
+//!   vpaddd ymm into an FP consumer (the exponent add of scale_pow2, with bypass)    2
+//!   vfmadd231ps zmm 5, vdivps zmm 19, vpermps zmm 3
+//! ```
+//!
+//! The 2-cycle `vaddps` and 11-cycle `vdivps` match uops.info's Golden Cove (Alder Lake-P /
+//! Sapphire Rapids) figures rather than those of the Rocket Lake core that model 167 names (4-cycle
+//! `vaddps`): the hypervisor's CPUID is not the host's core, so the account uses the measured
+//! numbers. Zen 3 differs mainly in `vmaxps`/`vminps` (1 cycle) and `vaddps` (3).
+//!
+//! One LSTM step, the links on the critical path (all four gates run side by side; the chain is
+//! the slowest of them):
+//!
+//! ```text
+//!                                                   before (clamp,   now (latency
+//!                                                   1 − 2/(1+e))     forms)
+//!   h → first lane splat (vpermps)                        3               3
+//!   recurrent sum: 32 FMAs on 2 ports (16 cycles of
+//!     issue) as 2 chains of 4, the last FMA, odd+even    21              21
+//!   activation of the slowest gate:
+//!     clamp (vmaxps + vminps)                             8               -
+//!     range reduction (FMA, sub, FNMA)                   10              10
+//!     Estrin degree-6 polynomial (3 levels)              12              12
+//!     2^n by exponent add (vpaddd + bypass)               2               2
+//!     1 + e  (tanh now: e − 1 and e + 1 side by side)     2               2
+//!     vdivps                                             11.6            11.6
+//!     tanh's 1 − 2/(…)                                    2               -
+//!     saturation blend                                    -               2
+//!   cell update c' = f·c + i·g                            8 (mul, FMA)    4 (FMA; f·c early)
+//!   tanh(c') as above, numerator o·e − o by FMA         47.6            41.6
+//!   h' = o · tanh(c')                                     4               - (in the numerator)
+//!   total                                               131.2           107.2 cycles
+//! ```
+//!
+//! One SimpleRNN step: first splat 3, four chains of two FMAs fed one splat per cycle by port 5
+//! and two levels of adds (15 more), then one `tanh`: 47.6 before, 39.6 now; total 65.6 → 57.6
+//! cycles.
+//!
+//! **Checked by measurement** (`examples/chain_latency.rs`: fastest of 2,000 windows of 20
+//! reviews, so a loaded machine — load average 11–14 on 2 cores here — shows the time with the
+//! core to itself; clock 3.99 GHz by `benches/report/clock.c`; x86_64-avx512, whose step bodies
+//! are the AVX2 ones; two alternating runs of each build):
+//!
+//! ```text
+//!                            account   measured (cycles per step of a 100-step review)
+//!   LSTM     before            131      146, 150
+//!            now               107      130, 130
+//!   SimpleRNN before            66       72, 72
+//!            now                58       65, 65
+//! ```
+//!
+//! The removed links account for what the step lost (LSTM −16 to −20 cycles measured, −24
+//! counted; SimpleRNN −7, −8 counted). What the account does not explain, ~20 cycles of the
+//! LSTM step and ~7 of the SimpleRNN step, is issue contention rather than latency: the four
+//! gate activations run side by side and each has ~11 µops for the two FMA ports (reduction,
+//! polynomial, convert and shift), issued oldest first, not critical first, on top of the 32
+//! recurrent FMAs; the account's links are each at their latency only when their ports are free.
+//! Not the divider: taking the three sigmoid gates off it (`vrcpps` + a Newton step, 12 cycles,
+//! leaving `vdivps` to the `tanh` gate alone) measured 130 and 137 cycles, no better, and was
+//! not kept; nor the program order of the gates (the `tanh` gate first: 135 and 132 against
+//! 130 and 127 in the same run).
+//!
+//! **Lower bound at the accuracy contract.** With this algorithm (`exp` by range reduction and a
+//! degree-6 polynomial, one division) an activation cannot be shorter than reduction 10 +
+//! polynomial 12 + exponent 2 + denominator 2 + division 11.6 ≈ 38 cycles: a polynomial of
+//! degree 4 to 6 needs three dependent levels (`r²`, then two FMAs) and degree 3 misses the
+//! contract by two orders of magnitude, and a Newton-refined `vrcpps` (12) is no shorter than
+//! `vdivps` (11.6) here. The
+//! LSTM step is then at least 21 + 3 + 38 + 4 + 40 ≈ 106 cycles (27 ns at 3.9 GHz), the
+//! SimpleRNN step ≈ 56 cycles (14.5 ns): the 28 ns / 14 ns targets sit at this bound on this
+//! CPU. Going below needs an activation without `exp` and division: a piecewise polynomial
+//! whose coefficients a `vpermps` selects by the interval of `|x|` (index ~5, permute 3,
+//! Estrin 12, sign 1: ~21 cycles, within 1e-6 with degree ~7 per interval; not built), which
+//! would put the LSTM step near 3 + 21 + 2·21 + 4 ≈ 70 cycles, and an AVX-512 layout with the 32
+//! gates in two zmm registers (16 FMAs instead of 32, so the sum is no longer issue-bound:
+//! about 12 cycles instead of 21; it would change the summation order, hence the bits, of the
+//! AVX-512 latency path, which today equals the AVX2 one bit for bit).
 
-use super::activations::{sigmoid, sigmoid_short_chain, tanh, tanh_short_chain};
+use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_times_latency};
 use super::isa::{Isa, Isa8};
 use super::reference;
 use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
@@ -390,12 +482,13 @@ pub(crate) fn lstm_cell_lanes<I: Isa8>(
     for (zg, og) in z.iter_mut().zip(odd) {
         *zg = isa.add(*zg, og);
     }
-    let i = sigmoid_short_chain(isa, z[GATE_I]);
-    let f = sigmoid_short_chain(isa, z[GATE_F]);
-    let g = tanh_short_chain(isa, z[GATE_C]);
-    let o = sigmoid_short_chain(isa, z[GATE_O]);
-    let c = isa.mul_add(f, c, isa.mul(i, g));
-    (isa.mul(o, tanh_short_chain(isa, c)), c)
+    let i = sigmoid_latency(isa, z[GATE_I]);
+    let f = sigmoid_latency(isa, z[GATE_F]);
+    let g = tanh_times_latency(isa, isa.splat(1.0), z[GATE_C]);
+    let o = sigmoid_latency(isa, z[GATE_O]);
+    // `f·c` waits for `f` only; `i·g + f·c` is then one FMA after `g` (the last gate).
+    let c = isa.mul_add(i, g, isa.mul(f, c));
+    (tanh_times_latency(isa, o, c), c)
 }
 
 /// One review, latency-style: start from the padding cache, then step the state in registers.
@@ -481,7 +574,11 @@ pub(crate) fn rnn_cell_lanes<I: Isa8>(
     let a1 = isa.mul_add(isa.lane_splat::<5>(h), u[5], a1);
     let a2 = isa.mul_add(isa.lane_splat::<6>(h), u[6], a2);
     let a3 = isa.mul_add(isa.lane_splat::<7>(h), u[7], a3);
-    tanh_short_chain(isa, isa.add(isa.add(a0, a1), isa.add(a2, a3)))
+    tanh_times_latency(
+        isa,
+        isa.splat(1.0),
+        isa.add(isa.add(a0, a1), isa.add(a2, a3)),
+    )
 }
 
 /// The recurrent kernel as 8 row vectors.

@@ -153,4 +153,19 @@ impl Isa for Avx2Fma {
             out
         }
     }
+    #[inline(always)]
+    fn select_abs_gt(self, x: __m256, limit: f32, above: __m256, v: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe {
+            let abs = _mm256_andnot_ps(_mm256_set1_ps(-0.0), x);
+            // Ordered compare: false for NaN, so a NaN `x` keeps `v`.
+            let mask = _mm256_cmp_ps::<_CMP_GT_OQ>(abs, _mm256_set1_ps(limit));
+            _mm256_blendv_ps(v, above, mask)
+        }
+    }
+    #[inline(always)]
+    fn xor_sign(self, v: __m256, s: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe { _mm256_xor_ps(v, _mm256_and_ps(_mm256_set1_ps(-0.0), s)) }
+    }
 }

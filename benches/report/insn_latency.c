@@ -1,0 +1,137 @@
+/*
+ * Latency, in core cycles, of each instruction on the latency kernels' dependent chain (issue 16
+ * item 1), measured on the CPU it runs on: a chain of dependent copies of one instruction, timed
+ * beside a chain of dependent one-cycle integer adds (the clock, as in clock.c), so the ratio is
+ * cycles whatever the clock is. The account built from these numbers is in the module docs of
+ * src/kernels/simd.rs.
+ *
+ *   gcc -O2 -o /tmp/insn_latency benches/report/insn_latency.c && /tmp/insn_latency
+ *
+ * Needs AVX2+FMA; the AVX-512 rows run only where AVX-512F/VL is present. Each row prints the
+ * best (lowest) of 200 timed chains of 10,000 dependent instructions, against the best of the
+ * add chains timed in between, so a busy machine slows both alike (the best chain is the one
+ * that had the core to itself).
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+enum { CHAINS = 200, REPS = 100 /* blocks of 100 instructions */ };
+
+static double now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+#define X10(s) s s s s s s s s s s
+#define X100(s) X10(X10(s))
+
+/* One timed chain of REPS*100 copies of the instruction `INSN` on register operands (the loop
+ * in the same asm block, so the registers carry the chain from block to block); the best
+ * nanoseconds per instruction over CHAINS chains. */
+#define CHAIN_FN(name, INSN, PRE)                                                                  \
+    static double name(void) {                                                                     \
+        double best = 1e30;                                                                        \
+        for (int c = 0; c < CHAINS; c++) {                                                         \
+            double t0 = now_ns();                                                                  \
+            __asm__ volatile(PRE "mov %0, %%ecx\n\t"                                           \
+                             "1:\n\t" X100(INSN "\n\t") "dec %%ecx\n\tjnz 1b\n\t"                  \
+                             : : "i"(REPS) : "ecx", "cc", "xmm0", "xmm1", "xmm2", "xmm3");         \
+            double ns = (now_ns() - t0) / (REPS * 100.0);                                          \
+            if (ns < best)                                                                         \
+                best = ns;                                                                         \
+        }                                                                                          \
+        return best;                                                                               \
+    }
+
+/* ymm1 = 1.0f everywhere, ymm2 = 0 (so the chains stay finite and normal); ymm3 = lane index 0
+ * for the permute. */
+#define SETUP                                                                                      \
+    "vpcmpeqd %%ymm1, %%ymm1, %%ymm1\n\tvpsrld $25, %%ymm1, %%ymm1\n\tvpslld $23, %%ymm1, %%ymm1\n\t" \
+    "vxorps %%ymm2, %%ymm2, %%ymm2\n\tvxorps %%ymm3, %%ymm3, %%ymm3\n\tvmovaps %%ymm1, %%ymm0\n\t"
+
+static double add_chain(void) {
+    double best = 1e30;
+    uint64_t x = 0, one = 1;
+    for (int c = 0; c < CHAINS; c++) {
+        double t0 = now_ns();
+        for (int i = 0; i < REPS; i++)
+            __asm__ volatile(X100("add %1, %0\n\t") : "+r"(x) : "r"(one));
+        double ns = (now_ns() - t0) / (REPS * 100.0);
+        if (ns < best)
+            best = ns;
+    }
+    return best;
+}
+
+CHAIN_FN(fma_ps, "vfmadd231ps %%ymm1, %%ymm2, %%ymm0", SETUP)
+CHAIN_FN(add_ps, "vaddps %%ymm2, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(mul_ps, "vmulps %%ymm1, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(max_ps, "vmaxps %%ymm2, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(div_ps, "vdivps %%ymm1, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(rcp_ps, "vrcpps %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(perm_ps, "vpermps %%ymm0, %%ymm3, %%ymm0", SETUP)
+CHAIN_FN(blendv_ps, "vblendvps %%ymm2, %%ymm1, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(paddd, "vpaddd %%ymm2, %%ymm0, %%ymm0", SETUP)
+/* Integer add feeding a float add: the round trip through the integer domain that `scale_pow2`
+ * puts on the chain (vpaddd on the exponent field, then the FP consumer), minus one vaddps. */
+CHAIN_FN(paddd_addps, "vpaddd %%ymm2, %%ymm0, %%ymm0\n\tvaddps %%ymm2, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(cvtt_cvt, "vcvttps2dq %%ymm0, %%ymm0\n\tvcvtdq2ps %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(and_ps, "vandps %%ymm1, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(rcp14_ps, "vrcp14ps %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(scalef_ps, "vscalefps %%ymm2, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(fma_zmm, "vfmadd231ps %%zmm1, %%zmm2, %%zmm0", SETUP)
+CHAIN_FN(div_zmm, "vdivps %%zmm1, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(perm_zmm, "vpermps %%zmm0, %%zmm3, %%zmm0", SETUP)
+
+int main(void) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        fprintf(stderr, "insn_latency: needs AVX2 and FMA\n");
+        return 2;
+    }
+    const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    struct {
+        const char *name;
+        double (*f)(void);
+        double minus; /* cycles of companion instructions in the same chain */
+        int needs512;
+    } rows[] = {
+        {"vfmadd231ps ymm", fma_ps, 0, 0},
+        {"vaddps ymm", add_ps, 0, 0},
+        {"vmulps ymm", mul_ps, 0, 0},
+        {"vmaxps ymm (vminps alike)", max_ps, 0, 0},
+        {"vdivps ymm", div_ps, 0, 0},
+        {"vrcpps ymm", rcp_ps, 0, 0},
+        {"vpermps ymm (lane splat)", perm_ps, 0, 0},
+        {"vblendvps ymm", blendv_ps, 0, 0},
+        {"vandps ymm", and_ps, 0, 0},
+        {"vpaddd ymm", paddd, 0, 0},
+        {"vpaddd ymm -> vaddps (minus vaddps)", paddd_addps, -1, 0},
+        {"vcvttps2dq + vcvtdq2ps ymm", cvtt_cvt, 0, 0},
+        {"vrcp14ps ymm", rcp14_ps, 0, 1},
+        {"vscalefps ymm", scalef_ps, 0, 1},
+        {"vfmadd231ps zmm", fma_zmm, 0, 1},
+        {"vdivps zmm", div_zmm, 0, 1},
+        {"vpermps zmm", perm_zmm, 0, 1},
+    };
+    double add_ns = add_chain();
+    printf("clock %.3f GHz (best dependent-add chain)\n", 1.0 / add_ns);
+    for (unsigned r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        if (rows[r].needs512 && !avx512) {
+            printf("%-40s skipped (no AVX-512F/VL)\n", rows[r].name);
+            continue;
+        }
+        double ns = rows[r].f();
+        double a = add_chain();
+        if (a < add_ns)
+            add_ns = a;
+        double cycles = ns / add_ns;
+        if (rows[r].minus < 0)
+            cycles -= add_ps() / add_ns;
+        printf("%-40s %5.2f cycles\n", rows[r].name, cycles);
+    }
+    return 0;
+}
