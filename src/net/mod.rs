@@ -12,13 +12,22 @@
 //! - [`NetTables`]: the weights folded for the kernels (the input projection of every vocabulary
 //!   entry precomputed, as [`crate::kernels::tables`] does for the notebook's shapes);
 //! - [`reference`]: the scalar reference step and forward pass, the oracle every faster kernel
-//!   for these shapes is tested against.
+//!   for these shapes is tested against;
+//! - [`open`] / [`NetWeights::save`] / [`NetWeights::save_torch`]: models in from Keras `.h5` /
+//!   `.keras`, PyTorch state dicts and fusedrnn's own safetensors formats, and out again.
 
+mod open;
 pub mod reference;
 mod spec;
 mod tables;
 mod weights;
 
+#[cfg(feature = "keras")]
+pub use open::from_keras;
+pub use open::{
+    MAX_NET_FILE_BYTES, NET_FORMAT, NET_FORMAT_VERSION, NetOpenError, OpenOptions,
+    from_safetensors_bytes, open, open_with,
+};
 pub use spec::{
     Cell, Input, MAX_SEQ_LEN, MAX_TABLE_FLOATS, MAX_UNITS, MAX_VOCAB, MAX_WIDTH, Spec, SpecError,
 };
