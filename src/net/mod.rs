@@ -16,8 +16,11 @@
 //! - [`NetPadCache`]: the states after leading pads, stepped once by a kernel;
 //! - [`NetScorer`]: folded weights, a kernel and its padding cache, scoring batches across
 //!   threads, one sequence at a time, or a token at a time ([`NetSession`]). The kernels
-//!   themselves are [`crate::kernels::Kernel`]'s `net_*` methods.
+//!   themselves are [`crate::kernels::Kernel`]'s `net_*` methods;
+//! - [`open`] / [`NetWeights::save`] / [`NetWeights::save_torch`]: models in from Keras `.h5` /
+//!   `.keras`, PyTorch state dicts and fusedrnn's own safetensors formats, and out again.
 
+mod open;
 mod pad;
 pub mod reference;
 pub mod score;
@@ -27,6 +30,12 @@ mod weights;
 
 pub use pad::{NetPadCache, leading_pads};
 pub use score::{NetScoreError, NetScorer, NetSession};
+#[cfg(feature = "keras")]
+pub use open::from_keras;
+pub use open::{
+    MAX_NET_FILE_BYTES, NET_FORMAT, NET_FORMAT_VERSION, NetOpenError, OpenOptions,
+    from_safetensors_bytes, open, open_with,
+};
 pub use spec::{
     Cell, Input, MAX_SEQ_LEN, MAX_TABLE_FLOATS, MAX_UNITS, MAX_VOCAB, MAX_WIDTH, Spec, SpecError,
 };
