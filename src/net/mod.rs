@@ -17,6 +17,7 @@
 pub mod reference;
 mod spec;
 mod tables;
+pub mod train;
 mod weights;
 
 pub use spec::{
