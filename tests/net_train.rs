@@ -148,3 +148,163 @@ fn gradients_match_finite_differences() {
         }
     }
 }
+
+/// Keras parity on 5 `train_on_batch` steps (fixtures and generator in
+/// `tests/fixtures/net_train/`): Embedding(5000, 64), length 200, batch 64, RMSprop(1e-4), no
+/// dropout, from Keras' initial weights (the embedding a closed form both sides compute).
+mod keras_parity {
+    use super::*;
+    use safetensors::{Dtype, SafeTensors};
+    use std::path::PathBuf;
+
+    /// The contract: per tensor, `max|ours − keras| ≤ 1e-4 · max|keras| + 1e-7` after 5
+    /// steps (the floor for biases that start at zero; 1e-7 is 0.03% of one RMSprop step).
+    const WEIGHT_REL_TOL: f64 = 1e-4;
+    const WEIGHT_ABS_FLOOR: f64 = 1e-7;
+    /// Batch losses as Keras reports them (f32 mean of clipped BCE).
+    const LOSS_ABS_TOL: f64 = 1e-5;
+    const WIDTH: usize = 64;
+    const VOCAB: usize = 5000;
+    const SEQ_LEN: usize = 200;
+    const BATCH: usize = 64;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/net_train")
+    }
+
+    fn read(name: &str) -> Vec<u8> {
+        let path = dir().join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn f32s(st: &SafeTensors<'_>, name: &str) -> Vec<f32> {
+        let t = st.tensor(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(t.dtype(), Dtype::F32, "{name}");
+        t.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    }
+
+    fn u16s(st: &SafeTensors<'_>, name: &str) -> Vec<u16> {
+        let t = st.tensor(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(t.dtype(), Dtype::U16, "{name}");
+        t.data()
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect()
+    }
+
+    /// The generator's closed-form initial embedding.
+    fn embedding_table() -> Vec<f32> {
+        (0..(VOCAB * WIDTH) as u64)
+            .map(|i| {
+                let k = ((i * 2_654_435_761) % (1 << 32)) >> 16;
+                ((k as i64 - 32768) as f64 / f64::from(1 << 20)) as f32
+            })
+            .collect()
+    }
+
+    fn weights(st: &SafeTensors<'_>, prefix: &str, spec: Spec, embedding: Vec<f32>) -> NetWeights {
+        NetWeights {
+            spec,
+            embedding,
+            kernel: f32s(st, &format!("{prefix}.kernel")),
+            recurrent_kernel: f32s(st, &format!("{prefix}.recurrent_kernel")),
+            bias: f32s(st, &format!("{prefix}.bias")),
+            dense_kernel: f32s(st, &format!("{prefix}.dense_kernel")),
+            dense_bias: f32s(st, &format!("{prefix}.dense_bias"))[0],
+        }
+    }
+
+    fn close(name: &str, what: &str, ours: &[f32], keras: &[f32]) -> f64 {
+        assert_eq!(ours.len(), keras.len(), "{name} {what}: length");
+        let num = ours
+            .iter()
+            .zip(keras)
+            .map(|(a, b)| f64::from((a - b).abs()))
+            .fold(0.0, f64::max);
+        let den = keras.iter().map(|y| f64::from(y.abs())).fold(0.0, f64::max);
+        assert!(
+            num <= WEIGHT_REL_TOL * den + WEIGHT_ABS_FLOOR,
+            "{name}: {what} after 5 steps off by {num:.3e} (largest |keras| {den:.3e})"
+        );
+        num / den.max(f64::MIN_POSITIVE)
+    }
+
+    #[test]
+    fn five_rmsprop_steps_match_keras() {
+        let data = read("data.safetensors");
+        let data = SafeTensors::deserialize(&data).expect("data.safetensors");
+        let ids = u16s(&data, "ids");
+        let labels = f32s(&data, "labels");
+        let touched = u16s(&data, "touched");
+        assert_eq!(ids.len(), 5 * BATCH * SEQ_LEN);
+        let table = embedding_table();
+        for (name, cell, units) in [
+            ("lstm32", Cell::Lstm, 32),
+            ("gru16", Cell::Gru { reset_after: true }, 16),
+            ("gru16v1", Cell::Gru { reset_after: false }, 16),
+            ("rnn64", Cell::SimpleRnn, 64),
+        ] {
+            let spec = Spec {
+                cell,
+                units,
+                vocab: VOCAB,
+                input: Input::Embedding { width: WIDTH },
+                seq_len: SEQ_LEN,
+            };
+            let bytes = read(&format!("{name}.safetensors"));
+            let st = SafeTensors::deserialize(&bytes).expect("fixture");
+            let init = weights(&st, "init", spec, table.clone());
+            let want = weights(&st, "final", spec, Vec::new());
+            let losses = f32s(&st, "losses");
+            let mut tr = NetTrainer::from_weights(init, NetTrainConfig::default()).unwrap();
+            for (step, &keras_loss) in losses.iter().enumerate() {
+                let r = step * BATCH..(step + 1) * BATCH;
+                let s = tr
+                    .train_batch(&ids[r.start * SEQ_LEN..r.end * SEQ_LEN], &labels[r], None)
+                    .unwrap();
+                let loss = s.loss_sum / BATCH as f64;
+                assert!(
+                    (loss - f64::from(keras_loss)).abs() <= LOSS_ABS_TOL,
+                    "{name} batch {step}: loss {loss} vs Keras {keras_loss}"
+                );
+            }
+            let got = tr.weights();
+            let mut worst = 0f64;
+            for (what, a, b) in [
+                ("kernel", &got.kernel, &want.kernel),
+                (
+                    "recurrent_kernel",
+                    &got.recurrent_kernel,
+                    &want.recurrent_kernel,
+                ),
+                ("bias", &got.bias, &want.bias),
+                ("dense.kernel", &got.dense_kernel, &want.dense_kernel),
+            ] {
+                worst = worst.max(close(name, what, a, b));
+            }
+            let bias = [got.dense_bias];
+            worst = worst.max(close(name, "dense.bias", &bias, &[want.dense_bias]));
+            let rows: Vec<f32> = touched
+                .iter()
+                .flat_map(|&v| {
+                    let v = usize::from(v);
+                    got.embedding[v * WIDTH..(v + 1) * WIDTH].iter().copied()
+                })
+                .collect();
+            let want_rows = f32s(&st, "final.embedding_rows");
+            worst = worst.max(close(name, "embedding (touched rows)", &rows, &want_rows));
+            // Untouched rows have a zero gradient: RMSprop leaves them as they were.
+            for v in (0..VOCAB).filter(|v| touched.binary_search(&(*v as u16)).is_err()) {
+                assert_eq!(
+                    got.embedding[v * WIDTH..(v + 1) * WIDTH],
+                    table[v * WIDTH..(v + 1) * WIDTH],
+                    "{name}: untouched row {v}"
+                );
+            }
+            println!("{name}: worst relative weight error {worst:.2e}");
+        }
+    }
+}
