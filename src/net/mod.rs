@@ -26,6 +26,7 @@ pub mod reference;
 pub mod score;
 mod spec;
 mod tables;
+pub mod train;
 mod weights;
 
 pub use pad::{NetPadCache, leading_pads};
