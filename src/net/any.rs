@@ -43,6 +43,14 @@ impl AnyModel {
         }
     }
 
+    /// Keras' `model.summary()` table.
+    pub fn summary(&self) -> String {
+        match self {
+            AnyModel::Notebook(m) => m.summary(),
+            AnyModel::Net(w) => w.summary(),
+        }
+    }
+
     /// Routes general weights: the notebook's shapes become [`AnyModel::Notebook`].
     pub fn from_net(w: NetWeights) -> AnyModel {
         match w.to_notebook() {

@@ -26,6 +26,7 @@ mod pad;
 pub mod reference;
 pub mod score;
 mod spec;
+mod summary;
 mod tables;
 pub mod train;
 mod weights;
