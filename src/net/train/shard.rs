@@ -168,6 +168,14 @@ pub struct Shard {
     pub correct: usize,
 }
 
+/// `n` values, not cleared when the length is already right (for buffers every use overwrites).
+fn sized(v: &mut Vec<f32>, n: usize) {
+    if v.len() != n {
+        v.clear();
+        v.resize(n, 0.0);
+    }
+}
+
 fn zeroed(v: &mut Vec<f32>, n: usize) {
     v.clear();
     v.resize(n, 0.0);
@@ -198,15 +206,15 @@ impl Shard {
         let n = b * t_len;
         let b_in = &w.bias[..gh];
         // Input projection xz = x·W + b_in for every step at once.
-        zeroed(&mut self.xz, n * gh);
+        sized(&mut self.xz, n * gh);
         for row in self.xz.chunks_exact_mut(gh) {
             row.copy_from_slice(b_in);
         }
         let masked = !self.masks.is_empty();
         match s.input {
             Input::Embedding { width } => {
-                zeroed(&mut self.x, n * width);
-                zeroed(&mut self.x_t, n * width);
+                sized(&mut self.x, n * width);
+                sized(&mut self.x_t, n * width);
                 for r in 0..n {
                     let (tok, bi) = (self.tokens[r] as usize, r % b);
                     let e = &w.embedding[tok * width..(tok + 1) * width];
@@ -241,15 +249,17 @@ impl Shard {
                 }
             }
         }
-        zeroed(&mut self.hs, (t_len + 1) * b * h);
-        zeroed(&mut self.acts, n * gh);
+        sized(&mut self.hs, (t_len + 1) * b * h);
+        self.hs[..b * h].fill(0.0);
+        sized(&mut self.acts, n * gh);
         zeroed(&mut self.tmp, b * gh);
         zeroed(&mut self.tmp2, b * gh);
         if s.cell == Cell::Lstm {
-            zeroed(&mut self.cs, (t_len + 1) * b * h);
+            sized(&mut self.cs, (t_len + 1) * b * h);
+            self.cs[..b * h].fill(0.0);
         }
         if let Cell::Gru { .. } = s.cell {
-            zeroed(&mut self.aux, n * h);
+            sized(&mut self.aux, n * h);
         }
         let u = &w.recurrent_kernel;
         for t in 0..t_len {
@@ -390,10 +400,10 @@ impl Shard {
                 self.dh[bi * h + k] = dlogit * w.dense_kernel[k];
             }
         }
-        zeroed(&mut self.dzx, n * gh);
+        sized(&mut self.dzx, n * gh);
         let ra = s.cell == (Cell::Gru { reset_after: true });
         if ra {
-            zeroed(&mut self.dza, n * gh);
+            sized(&mut self.dza, n * gh);
         }
         for t in (0..t_len).rev() {
             let rows = t * b..(t + 1) * b;
@@ -490,15 +500,31 @@ impl Shard {
                     std::mem::swap(&mut self.dh, &mut self.dh2);
                 }
             }
+            // Vanishing gradients underflow, and subnormal operands or results make every
+            // product ~100× slower (XLA, Keras' JAX backend on CPU, flushes subnormals too). So
+            // δ below `FLUSH_BELOW` is set to zero; once δh and δc are all zero, every earlier
+            // step's δ is zero as well.
+            let live_h = flush(&mut self.dh);
+            let live_c = s.cell == Cell::Lstm && flush(&mut self.dc);
+            if !live_h && !live_c {
+                // Steps before t were not written this time.
+                self.dzx[..t * b * gh].fill(0.0);
+                if ra {
+                    self.dza[..t * b * gh].fill(0.0);
+                }
+                break;
+            }
         }
+        flush(&mut self.dzx);
+        flush(&mut self.dza);
         // δU = H_prevᵀ·δa over all steps (the reset-before GRU's candidate block from qᵀ·δĥ).
         transpose(&self.hs[..n * h], n, h, &mut self.op_t);
-        zeroed(&mut self.d_rec, h * gh);
+        sized(&mut self.d_rec, h * gh);
         let da = if ra { &self.dza } else { &self.dzx };
         sgemm(h, n, gh, &self.op_t, da, 0.0, &mut self.d_rec);
         if s.cell == (Cell::Gru { reset_after: false }) {
             transpose(&self.aux, n, h, &mut self.op_t);
-            zeroed(&mut self.du2, h * gh);
+            sized(&mut self.du2, h * gh);
             sgemm(h, n, gh, &self.op_t, &self.dzx, 0.0, &mut self.du2);
             for j in 0..h {
                 self.d_rec[j * gh + 2 * h..(j + 1) * gh]
@@ -527,9 +553,9 @@ impl Shard {
         let masked = !self.masks.is_empty();
         match s.input {
             Input::Embedding { width } => {
-                zeroed(&mut self.d_kernel, width * gh);
+                sized(&mut self.d_kernel, width * gh);
                 sgemm(width, n, gh, &self.x_t, &self.dzx, 0.0, &mut self.d_kernel);
-                zeroed(&mut self.dx, n * width);
+                sized(&mut self.dx, n * width);
                 sgemm(n, gh, width, &self.dzx, &p.w_t, 0.0, &mut self.dx);
                 zeroed(&mut self.d_rows, self.uniq.len() * width);
                 for r in 0..n {
@@ -575,4 +601,22 @@ impl Shard {
 fn zeroed_u32(v: &mut Vec<u32>, n: usize) {
     v.clear();
     v.resize(n, 0);
+}
+
+/// Backpropagated values below this are set to zero. Such a δ moves no weight: it adds at
+/// most `lr·δ/sqrt(ε)` ≈ 3e-31 to a weight through RMSprop (`ε` = 1e-7 inside the square
+/// root), far below the f32 resolution of any weight above 1e-20; and products of it with the
+/// layer's factors (≥ 1e-8 in practice) stay clear of the subnormal range.
+pub const FLUSH_BELOW: f32 = 1e-30;
+
+/// Sets values below [`FLUSH_BELOW`] to zero; whether any value is non-zero.
+fn flush(xs: &mut [f32]) -> bool {
+    let mut live = false;
+    for x in xs.iter_mut() {
+        if x.abs() < FLUSH_BELOW {
+            *x = 0.0;
+        }
+        live |= *x != 0.0;
+    }
+    live
 }
