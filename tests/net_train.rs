@@ -556,3 +556,37 @@ fn bad_settings_and_data_are_refused() {
     let _ = tr.train_batch(&far, &labels, None);
     assert_eq!(tr.weights(), &before);
 }
+
+/// Long sequences of wide layers get fewer rows per shard: no spec within the limits makes a
+/// shard's caches exceed its budget by more than one sequence.
+#[test]
+fn shard_caches_stay_bounded() {
+    use fusedrnn::net::train::{SHARD_FLOATS, SHARD_ROWS, shard_rows};
+    use fusedrnn::net::{MAX_SEQ_LEN, MAX_UNITS};
+    let small = tiny(Cell::Lstm, Input::Embedding { width: 4 }, 4, 10);
+    assert_eq!(shard_rows(&small), SHARD_ROWS);
+    for (cell, input) in [
+        (Cell::Lstm, Input::Embedding { width: 4096 }),
+        (Cell::Gru { reset_after: true }, Input::OneHot),
+    ] {
+        let spec = Spec {
+            cell,
+            units: MAX_UNITS,
+            vocab: 200_000,
+            input,
+            seq_len: MAX_SEQ_LEN,
+        };
+        let rows = shard_rows(&spec);
+        let width = match input {
+            Input::Embedding { width } => width,
+            Input::OneHot => 0,
+        };
+        let per_row = spec.seq_len * (5 * spec.gate_width() + 2 * width + 4 * spec.units)
+            + spec.input_width();
+        assert!(
+            rows >= 1 && (rows == 1 || rows * per_row <= SHARD_FLOATS),
+            "{spec}: {rows}"
+        );
+        assert!(rows < SHARD_ROWS, "{spec}: {rows}");
+    }
+}

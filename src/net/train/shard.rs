@@ -1,4 +1,4 @@
-//! One shard of a batch: `B ≤ SHARD_ROWS` sequences run as matrices, forward with every
+//! One shard of a batch: `B ≤ shard_rows(spec)` sequences run as matrices, forward with every
 //! activation kept, then backpropagation through time, into the shard's own partial gradient.
 //!
 //! Rows are time-major (`row = t·B + b`), so the `B` rows of one step are one contiguous
@@ -34,9 +34,26 @@ use crate::kernels::activations::{sigmoid_f32 as sigmoid, tanh_f32 as tanh};
 use crate::kernels::gemm::sgemm;
 use crate::net::{Cell, Input, NetWeights, Spec};
 
-/// Sequences per shard. Shard boundaries depend only on the batch, never on the threads, so the
-/// gradient is the same bits for any thread count.
+/// Most sequences per shard. Shard boundaries depend only on the batch and the spec, never on
+/// the threads, so the gradient is the same bits for any thread count.
 pub const SHARD_ROWS: usize = 32;
+
+/// Floats one shard may keep for its caches (256 MiB): long sequences of wide layers get fewer
+/// rows per shard, so no spec within the limits sizes an unbounded allocation.
+pub const SHARD_FLOATS: usize = 1 << 26;
+
+/// Sequences per shard for `spec`: [`SHARD_ROWS`], or fewer (at least 1) when one sequence's
+/// caches (`≈ seq_len·(5·G·H + 2·width + 4·H)` floats, plus its dropout mask of the input
+/// width) would put a shard over [`SHARD_FLOATS`].
+pub fn shard_rows(spec: &Spec) -> usize {
+    let (gh, h) = (spec.gate_width(), spec.units);
+    let width = match spec.input {
+        Input::Embedding { width } => width,
+        Input::OneHot => 0,
+    };
+    let per_row = spec.seq_len * (5 * gh + 2 * width + 4 * h) + spec.input_width();
+    (SHARD_FLOATS / per_row.max(1)).clamp(1, SHARD_ROWS)
+}
 
 /// Keras' `backend.epsilon()`, the probability clip of the loss.
 pub const LOSS_EPSILON: f32 = 1e-7;
