@@ -21,7 +21,7 @@
 //!
 //! | file        | what                                                                    |
 //! |-------------|-------------------------------------------------------------------------|
-//! | `shard.rs`  | forward with caches and BPTT of up to [`SHARD_ROWS`] sequences, as GEMMs per step |
+//! | `shard.rs`  | forward with caches and BPTT of up to [`shard_rows`] sequences, as GEMMs per step |
 //! | [`init`]    | Keras' initializers for any shape                                       |
 //! | this file   | the batch (shards in parallel, fixed-order reduction, RMSprop), the fit loop |
 //!
@@ -36,7 +36,8 @@
 //!
 //! # Determinism
 //!
-//! A batch is cut into shards of [`SHARD_ROWS`] rows (boundaries depend only on the batch), each
+//! A batch is cut into shards of [`shard_rows`] rows (32, fewer for long sequences of wide
+//! layers; boundaries depend only on the batch and the spec), each
 //! shard is computed by one thread from read-only inputs into its own buffers, and the shards'
 //! gradients are summed on the calling thread in shard order: the same bits for any number of
 //! threads.
@@ -49,7 +50,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 pub use init::keras_init;
-pub use shard::{LOSS_EPSILON, SHARD_ROWS, bce};
+pub use shard::{FLUSH_BELOW, LOSS_EPSILON, SHARD_FLOATS, SHARD_ROWS, bce, shard_rows};
 use shard::{Prepared, Shard};
 
 use super::{Input, NetWeights, Spec, SpecError, TokenId, WeightsError};
@@ -416,7 +417,8 @@ impl NetTrainer {
     ) -> NetBatchStats {
         let spec = self.weights.spec;
         let (seq_len, n) = (spec.seq_len, labels.len());
-        let n_shards = n.div_ceil(SHARD_ROWS);
+        let rows = shard_rows(&spec);
+        let n_shards = n.div_ceil(rows);
         self.grow_shards(n_shards);
         self.prepared.update(&self.weights);
         let (w, p) = (&self.weights, &self.prepared);
@@ -426,8 +428,8 @@ impl NetTrainer {
             .par_iter_mut()
             .enumerate()
             .for_each(|(k, shard)| {
-                let lo = k * SHARD_ROWS;
-                let hi = (lo + SHARD_ROWS).min(n);
+                let lo = k * rows;
+                let hi = (lo + rows).min(n);
                 shard.load(&ids[lo * seq_len..hi * seq_len], &labels[lo..hi], seq_len);
                 shard.masks.clear();
                 if let Some(keys) = keys {
@@ -499,8 +501,9 @@ impl NetTrainer {
         let seq_len = self.weights.spec.seq_len;
         let n = labels.len();
         // Bounded memory: a few shards per thread at a time.
-        let per_round = SHARD_ROWS * 4 * rayon::current_num_threads().max(1);
-        let n_shards = per_round.div_ceil(SHARD_ROWS).min(n.div_ceil(SHARD_ROWS));
+        let rows = shard_rows(&self.weights.spec);
+        let per_round = rows * 4 * rayon::current_num_threads().max(1);
+        let n_shards = per_round.div_ceil(rows).min(n.div_ceil(rows));
         self.grow_shards(n_shards);
         self.prepared.update(&self.weights);
         let (w, p) = (&self.weights, &self.prepared);
@@ -511,13 +514,13 @@ impl NetTrainer {
         };
         for lo_round in (0..n).step_by(per_round) {
             let hi_round = (lo_round + per_round).min(n);
-            let shards = (hi_round - lo_round).div_ceil(SHARD_ROWS);
+            let shards = (hi_round - lo_round).div_ceil(rows);
             self.shards[..shards]
                 .par_iter_mut()
                 .enumerate()
                 .for_each(|(k, shard)| {
-                    let lo = lo_round + k * SHARD_ROWS;
-                    let hi = (lo + SHARD_ROWS).min(hi_round);
+                    let lo = lo_round + k * rows;
+                    let hi = (lo + rows).min(hi_round);
                     shard.load(&ids[lo * seq_len..hi * seq_len], &labels[lo..hi], seq_len);
                     shard.masks.clear();
                     shard.forward(w, p);

@@ -1,4 +1,4 @@
-//! One shard of a batch: `B ≤ SHARD_ROWS` sequences run as matrices, forward with every
+//! One shard of a batch: `B ≤ shard_rows(spec)` sequences run as matrices, forward with every
 //! activation kept, then backpropagation through time, into the shard's own partial gradient.
 //!
 //! Rows are time-major (`row = t·B + b`), so the `B` rows of one step are one contiguous
@@ -34,9 +34,26 @@ use crate::kernels::activations::{sigmoid_f32 as sigmoid, tanh_f32 as tanh};
 use crate::kernels::gemm::sgemm;
 use crate::net::{Cell, Input, NetWeights, Spec};
 
-/// Sequences per shard. Shard boundaries depend only on the batch, never on the threads, so the
-/// gradient is the same bits for any thread count.
+/// Most sequences per shard. Shard boundaries depend only on the batch and the spec, never on
+/// the threads, so the gradient is the same bits for any thread count.
 pub const SHARD_ROWS: usize = 32;
+
+/// Floats one shard may keep for its caches (256 MiB): long sequences of wide layers get fewer
+/// rows per shard, so no spec within the limits sizes an unbounded allocation.
+pub const SHARD_FLOATS: usize = 1 << 26;
+
+/// Sequences per shard for `spec`: [`SHARD_ROWS`], or fewer (at least 1) when one sequence's
+/// caches (`≈ seq_len·(5·G·H + 2·width + 4·H)` floats, plus its dropout mask of the input
+/// width) would put a shard over [`SHARD_FLOATS`].
+pub fn shard_rows(spec: &Spec) -> usize {
+    let (gh, h) = (spec.gate_width(), spec.units);
+    let width = match spec.input {
+        Input::Embedding { width } => width,
+        Input::OneHot => 0,
+    };
+    let per_row = spec.seq_len * (5 * gh + 2 * width + 4 * h) + spec.input_width();
+    (SHARD_FLOATS / per_row.max(1)).clamp(1, SHARD_ROWS)
+}
 
 /// Keras' `backend.epsilon()`, the probability clip of the loss.
 pub const LOSS_EPSILON: f32 = 1e-7;
@@ -168,6 +185,14 @@ pub struct Shard {
     pub correct: usize,
 }
 
+/// `n` values, not cleared when the length is already right (for buffers every use overwrites).
+fn sized(v: &mut Vec<f32>, n: usize) {
+    if v.len() != n {
+        v.clear();
+        v.resize(n, 0.0);
+    }
+}
+
 fn zeroed(v: &mut Vec<f32>, n: usize) {
     v.clear();
     v.resize(n, 0.0);
@@ -198,15 +223,15 @@ impl Shard {
         let n = b * t_len;
         let b_in = &w.bias[..gh];
         // Input projection xz = x·W + b_in for every step at once.
-        zeroed(&mut self.xz, n * gh);
+        sized(&mut self.xz, n * gh);
         for row in self.xz.chunks_exact_mut(gh) {
             row.copy_from_slice(b_in);
         }
         let masked = !self.masks.is_empty();
         match s.input {
             Input::Embedding { width } => {
-                zeroed(&mut self.x, n * width);
-                zeroed(&mut self.x_t, n * width);
+                sized(&mut self.x, n * width);
+                sized(&mut self.x_t, n * width);
                 for r in 0..n {
                     let (tok, bi) = (self.tokens[r] as usize, r % b);
                     let e = &w.embedding[tok * width..(tok + 1) * width];
@@ -241,15 +266,17 @@ impl Shard {
                 }
             }
         }
-        zeroed(&mut self.hs, (t_len + 1) * b * h);
-        zeroed(&mut self.acts, n * gh);
+        sized(&mut self.hs, (t_len + 1) * b * h);
+        self.hs[..b * h].fill(0.0);
+        sized(&mut self.acts, n * gh);
         zeroed(&mut self.tmp, b * gh);
         zeroed(&mut self.tmp2, b * gh);
         if s.cell == Cell::Lstm {
-            zeroed(&mut self.cs, (t_len + 1) * b * h);
+            sized(&mut self.cs, (t_len + 1) * b * h);
+            self.cs[..b * h].fill(0.0);
         }
         if let Cell::Gru { .. } = s.cell {
-            zeroed(&mut self.aux, n * h);
+            sized(&mut self.aux, n * h);
         }
         let u = &w.recurrent_kernel;
         for t in 0..t_len {
@@ -390,10 +417,10 @@ impl Shard {
                 self.dh[bi * h + k] = dlogit * w.dense_kernel[k];
             }
         }
-        zeroed(&mut self.dzx, n * gh);
+        sized(&mut self.dzx, n * gh);
         let ra = s.cell == (Cell::Gru { reset_after: true });
         if ra {
-            zeroed(&mut self.dza, n * gh);
+            sized(&mut self.dza, n * gh);
         }
         for t in (0..t_len).rev() {
             let rows = t * b..(t + 1) * b;
@@ -490,15 +517,31 @@ impl Shard {
                     std::mem::swap(&mut self.dh, &mut self.dh2);
                 }
             }
+            // Vanishing gradients underflow, and subnormal operands or results make every
+            // product ~100× slower (XLA, Keras' JAX backend on CPU, flushes subnormals too). So
+            // δ below `FLUSH_BELOW` is set to zero; once δh and δc are all zero, every earlier
+            // step's δ is zero as well.
+            let live_h = flush(&mut self.dh);
+            let live_c = s.cell == Cell::Lstm && flush(&mut self.dc);
+            if !live_h && !live_c {
+                // Steps before t were not written this time.
+                self.dzx[..t * b * gh].fill(0.0);
+                if ra {
+                    self.dza[..t * b * gh].fill(0.0);
+                }
+                break;
+            }
         }
+        flush(&mut self.dzx);
+        flush(&mut self.dza);
         // δU = H_prevᵀ·δa over all steps (the reset-before GRU's candidate block from qᵀ·δĥ).
         transpose(&self.hs[..n * h], n, h, &mut self.op_t);
-        zeroed(&mut self.d_rec, h * gh);
+        sized(&mut self.d_rec, h * gh);
         let da = if ra { &self.dza } else { &self.dzx };
         sgemm(h, n, gh, &self.op_t, da, 0.0, &mut self.d_rec);
         if s.cell == (Cell::Gru { reset_after: false }) {
             transpose(&self.aux, n, h, &mut self.op_t);
-            zeroed(&mut self.du2, h * gh);
+            sized(&mut self.du2, h * gh);
             sgemm(h, n, gh, &self.op_t, &self.dzx, 0.0, &mut self.du2);
             for j in 0..h {
                 self.d_rec[j * gh + 2 * h..(j + 1) * gh]
@@ -527,9 +570,9 @@ impl Shard {
         let masked = !self.masks.is_empty();
         match s.input {
             Input::Embedding { width } => {
-                zeroed(&mut self.d_kernel, width * gh);
+                sized(&mut self.d_kernel, width * gh);
                 sgemm(width, n, gh, &self.x_t, &self.dzx, 0.0, &mut self.d_kernel);
-                zeroed(&mut self.dx, n * width);
+                sized(&mut self.dx, n * width);
                 sgemm(n, gh, width, &self.dzx, &p.w_t, 0.0, &mut self.dx);
                 zeroed(&mut self.d_rows, self.uniq.len() * width);
                 for r in 0..n {
@@ -575,4 +618,22 @@ impl Shard {
 fn zeroed_u32(v: &mut Vec<u32>, n: usize) {
     v.clear();
     v.resize(n, 0);
+}
+
+/// Backpropagated values below this are set to zero. Such a δ moves no weight: it adds at
+/// most `lr·δ/sqrt(ε)` ≈ 3e-31 to a weight through RMSprop (`ε` = 1e-7 inside the square
+/// root), far below the f32 resolution of any weight above 1e-20; and products of it with the
+/// layer's factors (≥ 1e-8 in practice) stay clear of the subnormal range.
+pub const FLUSH_BELOW: f32 = 1e-30;
+
+/// Sets values below [`FLUSH_BELOW`] to zero; whether any value is non-zero.
+fn flush(xs: &mut [f32]) -> bool {
+    let mut live = false;
+    for x in xs.iter_mut() {
+        if x.abs() < FLUSH_BELOW {
+            *x = 0.0;
+        }
+        live |= *x != 0.0;
+    }
+    live
 }
