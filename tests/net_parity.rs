@@ -541,3 +541,20 @@ fn fuzz_seeds_and_fixtures_never_panic_the_general_readers() {
     // torch_{lstm32,gru16,rnn8} + the seeds' three notebook safetensors and one PyTorch one.
     assert!(ok >= 7, "{ok} of {} opened", files.len());
 }
+
+#[test]
+fn pytorch_recurrent_prefix_is_any_one_name() {
+    let bytes = std::fs::read(fixture("torch_gru16.safetensors")).unwrap();
+    let header_len = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(bytes[8..header_len].to_vec()).unwrap();
+    // `rnn.` → `gru.` keeps every length, so the offsets stay right.
+    let renamed = header.replace("\"rnn.", "\"gru.");
+    assert_ne!(renamed, header);
+    let mut edited = bytes[..8].to_vec();
+    edited.extend_from_slice(renamed.as_bytes());
+    edited.extend_from_slice(&bytes[header_len..]);
+    let path = tmp("gru-prefix.safetensors");
+    std::fs::write(&path, edited).unwrap();
+    let w = OpenOptions::default().seq_len(40).open(&path).unwrap();
+    assert_matches_framework(&w, "torch_gru16", "gru-prefix.safetensors");
+}

@@ -195,6 +195,15 @@ fn settings_fusedrnn_cannot_run_are_refused_naming_the_layer() {
             assert!(err.contains(n), "{class}.{key}: {n:?} not in: {err}");
         }
     }
+    // Settings that do not change the forward pass are accepted.
+    for (key, value) in [
+        ("unroll", json!(true)),
+        ("dropout", json!(0.4)),
+        ("recurrent_dropout", json!(0.2)),
+    ] {
+        let m = net_from_bytes(&edited("GRU", key, value), "m.keras").unwrap();
+        assert_eq!(m.cell, Cell::Gru { reset_after: true }, "{key}");
+    }
     // A config that disagrees with the weights: the dataset is named, nothing is read past it.
     let err = net_from_bytes(&edited("GRU", "units", json!(17)), "m.keras")
         .unwrap_err()
