@@ -510,3 +510,51 @@ fn missing_files_are_io_errors_naming_them() {
     assert!(err.is_io(), "{err:?}");
     assert!(err.to_string().contains("absent.safetensors"), "{err}");
 }
+
+/// The fuzz targets' general paths over their seed corpora (and every fixture here): an answer
+/// or an error, never a panic; the valid seeds open.
+#[test]
+fn fuzz_seeds_and_fixtures_never_panic_the_general_readers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = [
+        "fuzz/corpus/hdf5",
+        "fuzz/corpus/safetensors",
+        "tests/fixtures/net",
+    ]
+    .iter()
+    .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
+    .map(|e| e.unwrap().path())
+    .filter(|p| !p.to_string_lossy().ends_with(".npy") && !p.to_string_lossy().ends_with(".py"))
+    .collect();
+    files.sort();
+    let opts = OpenOptions::default().seq_len(10);
+    let mut ok = 0;
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let name = path.display().to_string();
+        ok += usize::from(net::from_safetensors_bytes(&bytes, &name, &opts).is_ok());
+        #[cfg(feature = "keras")]
+        if let Ok(k) = fusedrnn_keras::net_from_bytes(&bytes, &name) {
+            ok += usize::from(net::from_keras(k, &name, &opts).is_ok());
+        }
+    }
+    // torch_{lstm32,gru16,rnn8} + the seeds' three notebook safetensors and one PyTorch one.
+    assert!(ok >= 7, "{ok} of {} opened", files.len());
+}
+
+#[test]
+fn pytorch_recurrent_prefix_is_any_one_name() {
+    let bytes = std::fs::read(fixture("torch_gru16.safetensors")).unwrap();
+    let header_len = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(bytes[8..header_len].to_vec()).unwrap();
+    // `rnn.` → `gru.` keeps every length, so the offsets stay right.
+    let renamed = header.replace("\"rnn.", "\"gru.");
+    assert_ne!(renamed, header);
+    let mut edited = bytes[..8].to_vec();
+    edited.extend_from_slice(renamed.as_bytes());
+    edited.extend_from_slice(&bytes[header_len..]);
+    let path = tmp("gru-prefix.safetensors");
+    std::fs::write(&path, edited).unwrap();
+    let w = OpenOptions::default().seq_len(40).open(&path).unwrap();
+    assert_matches_framework(&w, "torch_gru16", "gru-prefix.safetensors");
+}

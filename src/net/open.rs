@@ -992,3 +992,100 @@ fn encode(tensors: &[(&str, Vec<usize>, &[f32])], meta: &BTreeMap<&str, String>)
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PyTorch `[G·H, cols]` whose value names its place: `100·row + col`.
+    fn torch_matrix(g: usize, h: usize, cols: usize) -> Vec<f32> {
+        (0..g * h)
+            .flat_map(|r| (0..cols).map(move |c| (100 * r + c) as f32))
+            .collect()
+    }
+
+    #[test]
+    fn gru_blocks_move_from_torch_r_z_n_to_keras_z_r_h() {
+        let (h, cols) = (2, 3);
+        let w = torch_matrix(3, h, cols);
+        let k = transpose_blocks(&w, cols, h, &GRU_KERAS_FROM_TORCH);
+        let gw = 3 * h;
+        // Keras column block 0 (z) is PyTorch row block 1 (z), unit u, input c.
+        for u in 0..h {
+            for c in 0..cols {
+                assert_eq!(k[c * gw + u], (100 * (h + u) + c) as f32);
+                assert_eq!(k[c * gw + h + u], (100 * u + c) as f32);
+                assert_eq!(k[c * gw + 2 * h + u], (100 * (2 * h + u) + c) as f32);
+            }
+        }
+        assert_eq!(
+            untranspose_blocks(&k, cols, h, &GRU_KERAS_FROM_TORCH),
+            w,
+            "the permutation is its own inverse"
+        );
+    }
+
+    #[test]
+    fn lstm_blocks_keep_their_order_and_transpose() {
+        let (h, cols) = (3, 2);
+        let w = torch_matrix(4, h, cols);
+        let k = transpose_blocks(&w, cols, h, &[0, 1, 2, 3]);
+        for r in 0..4 * h {
+            for c in 0..cols {
+                assert_eq!(k[c * 4 * h + r], w[r * cols + c]);
+            }
+        }
+        assert_eq!(untranspose_blocks(&k, cols, h, &[0, 1, 2, 3]), w);
+    }
+
+    #[test]
+    fn the_general_format_is_deterministic_and_self_describing() {
+        let spec = Spec {
+            cell: Cell::Gru { reset_after: false },
+            units: 3,
+            vocab: 11,
+            input: Input::OneHot,
+            seq_len: 7,
+        };
+        let w = NetWeights::seeded(spec, 9, 0.3);
+        let bytes = w.to_bytes().unwrap();
+        assert_eq!(bytes, w.to_bytes().unwrap());
+        let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+        let meta = header.metadata().as_ref().unwrap();
+        for (k, v) in [
+            ("format", "fusedrnn-net"),
+            ("format_version", "1"),
+            ("cell", "gru-v1"),
+            ("units", "3"),
+            ("vocab", "11"),
+            ("input", "one-hot"),
+            ("seq_len", "7"),
+        ] {
+            assert_eq!(meta.get(k).map(String::as_str), Some(v), "{k}");
+        }
+        assert!(!meta.contains_key("width"));
+        let back = from_safetensors_bytes(&bytes, "m", &OpenOptions::default()).unwrap();
+        assert_eq!(back, w);
+    }
+
+    #[test]
+    fn invalid_weights_are_not_written() {
+        let spec = Spec {
+            cell: Cell::Lstm,
+            units: 2,
+            vocab: 4,
+            input: Input::Embedding { width: 2 },
+            seq_len: 3,
+        };
+        let mut w = NetWeights::seeded(spec, 1, 0.3);
+        w.bias[5] = f32::INFINITY;
+        let path = std::env::temp_dir().join(format!("fusedrnn-inf-{}.st", std::process::id()));
+        let err = w.save(&path).unwrap_err();
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
+        assert!(err.to_string().contains("bias"), "{err}");
+        assert!(!path.exists(), "no partial output");
+    }
+}

@@ -4,7 +4,8 @@
 //! Both dialects are read: tf.keras 2 (`batch_input_shape`, `input_length`, `time_major`) and
 //! Keras 3 (`batch_shape`, `build_config`, `module`/`registered_name` entries). The model must be a
 //! `Sequential` or `Functional` chain `[InputLayer] → [Embedding] → LSTM | SimpleRNN → Dense(1,
-//! sigmoid)`, with any number of `Dropout` layers (identity at inference) in between. Everything a
+//! sigmoid)` (in [`Mode::General`] also GRU, with any sizes within the `NET_MAX_*` limits), with
+//! any number of `Dropout` layers (identity at inference) in between. Everything a
 //! layer can set that changes the forward pass is checked against what our kernels compute; the
 //! first difference is an error naming the layer.
 

@@ -1,6 +1,13 @@
-//! `fusedrnn-keras`: reads a Keras model file of one of the notebook's three models, in pure Rust
-//! (`hdf5-pure`, no C library), and hands back its architecture and weights under fusedrnn's
-//! Keras-style tensor names.
+//! `fusedrnn-keras`: reads a Keras model file, in pure Rust (`hdf5-pure`, no C library), and hands
+//! back its architecture and weights under fusedrnn's Keras-style tensor names. Two readers:
+//!
+//! - [`read`] / [`from_bytes`]: one of the notebook's three models ([`KerasModel`]), exactly as
+//!   before; every other shape is refused.
+//! - [`read_net`] / [`net_from_bytes`]: any `[InputLayer] → Embedding(V, W) | one-hot(V) →
+//!   SimpleRNN | LSTM | GRU(H, reset_after) → Dense(1, sigmoid)` within the `NET_MAX_*` limits
+//!   ([`KerasNet`]: cell, units, vocabulary, width, input length if the config fixes one, tensors),
+//!   for `fusedrnn::net::open`. The same refusals apply, naming the layer; `use_bias=False` and
+//!   `hard_sigmoid` are refused rather than emulated.
 //!
 //! Formats:
 //! - legacy HDF5 `.h5` as tf.keras 2 writes it (fixed-length byte strings, `…/kernel:0` names)
