@@ -27,11 +27,11 @@ pub struct TrainArgs {
     pub arch: ArchArg,
     /// Recurrent units (1..=256). The notebook's shapes (8 units, embedding 16, length 100) run
     /// on their fixed-shape kernels; any other shape on the general ones.
-    #[arg(long, default_value_t = 8, value_parser = in_range::<{ fusedrnn::net::MAX_UNITS }>)]
+    #[arg(long, default_value_t = 8, value_parser = in_range::<{ fusedrnn::net::MAX_UNITS }>, allow_negative_numbers = true)]
     pub units: usize,
     /// Embedding width (1..=4096; not for rnn-onehot). The sequence length is the data's
     /// (imdb-pack --maxlen).
-    #[arg(long, default_value_t = 16, value_parser = in_range::<{ fusedrnn::net::MAX_WIDTH }>)]
+    #[arg(long, default_value_t = 16, value_parser = in_range::<{ fusedrnn::net::MAX_WIDTH }>, allow_negative_numbers = true)]
     pub embedding: usize,
     /// Input dropout rate in [0, 1), as Keras' `LSTM(8, dropout=…)` / `SimpleRNN(8, dropout=…)`.
     #[arg(long, default_value_t = 0.0, value_parser = parse_dropout, allow_negative_numbers = true)]
