@@ -84,28 +84,54 @@ impl AnyOpenError {
 /// Opens a model file of any supported format and shape.
 ///
 /// The notebook's reader ([`crate::model::open`]) goes first, so a notebook model opens exactly
-/// as it always has; a file it refuses goes to the general reader ([`super::open_with`]), whose
-/// error is the one reported when it refuses the file too. `fallback_seq_len` is the input
-/// length for a file that does not record one (a PyTorch state dict, a Keras model built with
-/// `Input(shape=(None,))`), e.g. the row length of the data it will score; a recorded length
-/// always wins.
+/// as it always has; a file it refuses goes to the general reader ([`super::open_with`]). When
+/// both refuse the file, the error that says more is reported: the notebook reader's when the
+/// file is broken in a way it names exactly (not safetensors, a wrong dtype, a non-finite
+/// value, bad metadata), the general reader's when the file is well-formed but not one of the
+/// notebook's shapes or names. `fallback_seq_len` is the input length for a file that does not
+/// record one (a PyTorch state dict, a Keras model built with `Input(shape=(None,))`), e.g. the
+/// row length of the data it will score; a recorded length always wins.
 pub fn open_any(
     path: impl AsRef<Path>,
     fallback_seq_len: Option<usize>,
 ) -> Result<AnyModel, AnyOpenError> {
     let path = path.as_ref();
-    match crate::model::open(path) {
+    let notebook_err = match crate::model::open(path) {
         Ok(m) => return Ok(AnyModel::Notebook(m)),
         Err(e) if e.is_io() => return Err(e.into()),
-        Err(_) => {}
-    }
-    let w = match (open_with(path, &OpenOptions::default()), fallback_seq_len) {
-        (Err(NetOpenError::NoSeqLen { .. }), Some(n)) => {
-            open_with(path, &OpenOptions::default().seq_len(n))?
-        }
-        (r, _) => r?,
+        Err(e) => e,
     };
-    Ok(AnyModel::from_net(w))
+    let net = match (open_with(path, &OpenOptions::default()), fallback_seq_len) {
+        (Err(NetOpenError::NoSeqLen { .. }), Some(n)) => {
+            open_with(path, &OpenOptions::default().seq_len(n))
+        }
+        (r, _) => r,
+    };
+    match net {
+        Ok(w) => Ok(AnyModel::from_net(w)),
+        Err(net_err) if names_the_damage(&notebook_err) => {
+            drop(net_err);
+            Err(notebook_err.into())
+        }
+        Err(net_err) => Err(net_err.into()),
+    }
+}
+
+/// Whether the notebook reader's refusal describes a broken file (which the general reader
+/// would only describe less precisely), rather than a shape or naming it does not take.
+fn names_the_damage(e: &OpenError) -> bool {
+    use crate::model::ModelError as E;
+    matches!(
+        e,
+        OpenError::Model(
+            E::TooLarge { .. }
+                | E::Format { .. }
+                | E::MixedNaming { .. }
+                | E::Dtype { .. }
+                | E::NonFinite { .. }
+                | E::Metadata { .. }
+        )
+    )
 }
 
 /// Why an [`AnyScorer`] cannot score some input.
