@@ -29,14 +29,14 @@ mod tables;
 pub mod train;
 mod weights;
 
-pub use pad::{NetPadCache, leading_pads};
-pub use score::{NetScoreError, NetScorer, NetSession};
 #[cfg(feature = "keras")]
 pub use open::from_keras;
 pub use open::{
     MAX_NET_FILE_BYTES, NET_FORMAT, NET_FORMAT_VERSION, NetOpenError, OpenOptions,
     from_safetensors_bytes, open, open_with,
 };
+pub use pad::{NetPadCache, leading_pads};
+pub use score::{NetScoreError, NetScorer, NetSession};
 pub use spec::{
     Cell, Input, MAX_SEQ_LEN, MAX_TABLE_FLOATS, MAX_UNITS, MAX_VOCAB, MAX_WIDTH, Spec, SpecError,
 };
