@@ -61,6 +61,52 @@ def fit(
     threads: int,
     on_epoch: Callable[[int, float, float, float, float, float, Optional[Model]], None],
 ) -> Tuple[_History, Model, int, bool, Model]: ...
+def net_fit(
+    net: Net,
+    x: npt.NDArray[np.int64],
+    y: npt.NDArray[np.float64],
+    x_val: npt.NDArray[np.int64],
+    y_val: npt.NDArray[np.float64],
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    dropout: float,
+    patience: int,
+    seed: int,
+    threads: int,
+    on_epoch: Callable[[int, float, float, float, float, float, Optional[Net]], None],
+) -> Tuple[_History, Net, int, bool, Net]: ...
+
+class Net:
+    cell: str
+    units: int
+    vocab: int
+    width: Optional[int]
+    seq_len: int
+    is_notebook_shape: bool
+    kernel: str
+    @staticmethod
+    def open(path: _Path, seq_len: Optional[int] = None) -> Net: ...
+    @staticmethod
+    def init(
+        cell: str, units: int, vocab: int, width: Optional[int], seq_len: int, seed: int
+    ) -> Net: ...
+    @staticmethod
+    def from_weights(
+        cell: str,
+        units: int,
+        vocab: int,
+        width: Optional[int],
+        seq_len: int,
+        weights: Sequence[npt.NDArray[np.float32]],
+    ) -> Net: ...
+    def get_weights(self) -> List[Tuple[str, npt.NDArray[np.float32]]]: ...
+    def save(self, path: _Path, naming: str = "keras") -> None: ...
+    def predict(self, x: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]: ...  # [n, 1]
+    def evaluate(
+        self, x: npt.NDArray[np.int64], y: npt.NDArray[np.float64]
+    ) -> Tuple[float, float]: ...
 
 class Model:
     arch: str

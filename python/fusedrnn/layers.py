@@ -1,8 +1,8 @@
 """The layers of the notebook's models, with Keras' names, arguments and defaults.
 
 A layer here only records its configuration; :class:`fusedrnn.Sequential` checks that the
-stack is one fusedrnn computes (``[Embedding(V, 16) →] LSTM(8) | SimpleRNN(8) → Dense(1,
-sigmoid)``) and refuses anything else with a ``ValueError`` naming the layer.
+stack is one fusedrnn computes (``Embedding(V, width) | one-hot → SimpleRNN | LSTM | GRU(1..256)
+→ Dense(1, sigmoid)``) and refuses anything else with a ``ValueError`` naming the layer.
 """
 
 from __future__ import annotations
@@ -11,6 +11,12 @@ import itertools
 from typing import Any, Dict, Optional, Tuple
 
 _counters: Dict[str, itertools.count[int]] = {}
+
+# The general networks' limits (``fusedrnn::net::spec``).
+MAX_UNITS = 256
+MAX_SEQ_LEN = 4096
+MAX_VOCAB = 1 << 24
+MAX_WIDTH = 4096
 
 
 def _auto_name(base: str) -> str:
@@ -48,7 +54,12 @@ class Layer:
 
 
 class Embedding(Layer):
-    """``keras.layers.Embedding(input_dim, output_dim)``: fusedrnn needs ``output_dim=16``."""
+    """``keras.layers.Embedding(input_dim, output_dim, input_length=maxlen)``.
+
+    Any width 1..4096 and vocabulary 1..2**24; without ``input_length`` the model runs the
+    notebook's 100 steps. ``(V, 16)`` with an ``LSTM(8)`` or ``SimpleRNN(8)`` over 100 steps is the
+    notebook's shape, on its fixed-shape kernels.
+    """
 
     _base = "embedding"
 
@@ -71,21 +82,18 @@ class Embedding(Layer):
     def check(self) -> None:
         """Raise ``ValueError`` unless fusedrnn computes this layer."""
         self._check_extra({})
-        if self.output_dim != 16:
-            raise self._refuse(f"output_dim={self.output_dim}; fusedrnn's kernels use 16")
-        if not 1 <= self.input_dim <= 65536:
-            raise self._refuse(
-                f"input_dim={self.input_dim} is outside 1..65536 "
-                "(the kernels take 16-bit token ids today)"
-            )
+        if not 1 <= self.output_dim <= MAX_WIDTH:
+            raise self._refuse(f"output_dim={self.output_dim} is outside 1..{MAX_WIDTH}")
+        if not 1 <= self.input_dim <= MAX_VOCAB:
+            raise self._refuse(f"input_dim={self.input_dim} is outside 1..{MAX_VOCAB}")
         if self.mask_zero:
             raise self._refuse("mask_zero=True is not supported (it skips padding steps)")
         if self.embeddings_initializer != "uniform":
             raise self._refuse(
                 f"embeddings_initializer={self.embeddings_initializer!r}: only 'uniform'"
             )
-        if self.input_length not in (None, 100):
-            raise self._refuse(f"input_length={self.input_length}; the kernels run 100 steps")
+        if self.input_length is not None and not 1 <= int(self.input_length) <= MAX_SEQ_LEN:
+            raise self._refuse(f"input_length={self.input_length} is outside 1..{MAX_SEQ_LEN}")
 
 
 class _Recurrent(Layer):
@@ -118,8 +126,8 @@ class _Recurrent(Layer):
 
     def check(self) -> None:
         """Raise ``ValueError`` unless fusedrnn computes this layer."""
-        if self.units != 8:
-            raise self._refuse(f"units={self.units}; fusedrnn's kernels use 8")
+        if not 1 <= self.units <= MAX_UNITS:
+            raise self._refuse(f"units={self.units} is outside 1..{MAX_UNITS}")
         if self.activation != "tanh":
             raise self._refuse(f"activation={self.activation!r}; only 'tanh'")
         if not self.use_bias:
@@ -134,7 +142,7 @@ class _Recurrent(Layer):
 
 
 class LSTM(_Recurrent):
-    """``keras.layers.LSTM(8)``; ``dropout=`` drops inputs during ``fit`` as Keras 3 does."""
+    """``keras.layers.LSTM(units)``; ``dropout=`` drops inputs during ``fit`` as Keras 3 does."""
 
     _base = "lstm"
 
@@ -163,7 +171,7 @@ class LSTM(_Recurrent):
 
 
 class SimpleRNN(_Recurrent):
-    """``keras.layers.SimpleRNN(8)``; on one-hot input give ``input_shape=(100, vocab)``."""
+    """``keras.layers.SimpleRNN(units)``; on one-hot input give ``input_shape=(maxlen, vocab)``."""
 
     _base = "simple_rnn"
 
@@ -174,13 +182,33 @@ class SimpleRNN(_Recurrent):
 
 
 class GRU(_Recurrent):
-    """``keras.layers.GRU``: accepted by the API, refused when built (no GRU kernel yet)."""
+    """``keras.layers.GRU(units)``.
+
+    ``reset_after=True`` is Keras 3's default (and PyTorch's form), ``False`` tf.keras 1.x's.
+    """
 
     _base = "gru"
 
+    def __init__(
+        self,
+        units: int,
+        activation: str = "tanh",
+        recurrent_activation: str = "sigmoid",
+        reset_after: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = recurrent_activation
+        self.reset_after = bool(reset_after)
+
     def check(self) -> None:
-        """Always raises: fusedrnn has no GRU kernel."""
-        raise self._refuse("fusedrnn has no GRU kernel (LSTM and SimpleRNN only)")
+        """Raise ``ValueError`` unless fusedrnn computes this layer."""
+        super().check()
+        self._check_extra({})
+        if self.recurrent_activation != "sigmoid":
+            raise self._refuse(
+                f"recurrent_activation={self.recurrent_activation!r}; only 'sigmoid'"
+            )
 
 
 class Dense(Layer):

@@ -1,9 +1,12 @@
-"""``keras.Sequential`` for the notebook's models, and ``keras.models.load_model``.
+"""``keras.Sequential`` for small recurrent models, and ``keras.models.load_model``.
 
-A :class:`Sequential` of ``[Embedding(V, 16), LSTM(8) | SimpleRNN(8), Dense(1, sigmoid)]`` (or a
-``SimpleRNN(8, input_shape=(100, V))`` on one-hot input) maps to one of fusedrnn's three
-architectures; any other stack raises ``ValueError`` naming the layer. Weights live in the Rust
-library; ``predict``, ``evaluate`` and ``fit`` release the GIL.
+A :class:`Sequential` of ``[Embedding(V, width, input_length=maxlen), SimpleRNN | LSTM | GRU(units),
+Dense(1, sigmoid)]`` (or a recurrent layer with ``input_shape=(maxlen, V)`` on one-hot input),
+units 1..256, maxlen 1..4096, is computed by fusedrnn; any other stack raises ``ValueError``
+naming the layer. The notebook's shapes (``Embedding(V, 16)`` → ``LSTM(8)`` | ``SimpleRNN(8)``, or
+one-hot ``SimpleRNN(8)``, maxlen 100) run on the fixed-shape kernels (``_native.Model``), every
+other shape on the general ones (``_native.Net``). Weights live in the Rust library;
+``predict``, ``evaluate`` and ``fit`` release the GIL.
 """
 
 from __future__ import annotations
@@ -11,13 +14,24 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _native, losses, optimizers
 from .callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpoint
-from .layers import LSTM, Dense, Dropout, Embedding, Layer, SimpleRNN, _Recurrent
+from .layers import (
+    GRU,
+    LSTM,
+    MAX_SEQ_LEN,
+    MAX_VOCAB,
+    Dense,
+    Dropout,
+    Embedding,
+    Layer,
+    SimpleRNN,
+    _Recurrent,
+)
 from .utils import current_seed
 
 SEQ_LEN: int = _native.SEQ_LEN
@@ -26,8 +40,28 @@ _ACCURACY = ("accuracy", "acc", "binary_accuracy")
 _FAST_DTYPES = frozenset(np.dtype(t) for t in (np.int32, np.int64, np.uint16, np.uint8))
 
 
+_Native = Union[_native.Model, _native.Net]
+
+
+class NetSpec(NamedTuple):
+    """A stack's shape.
+
+    ``arch`` (fusedrnn's name), the cell, units, vocabulary, embedding width (``None``: one-hot),
+    input length, input dropout, and whether it is one of the notebook's shapes.
+    """
+
+    arch: str
+    cell: str
+    units: int
+    vocab: int
+    width: Optional[int]
+    seq_len: int
+    dropout: float
+    notebook: bool
+
+
 def _onehot_to_ids(a: np.ndarray, vocab: int) -> np.ndarray:
-    """``[n, 100, vocab]`` one-hot rows (as ``to_categorical`` makes them) to ``[n, 100]`` ids."""
+    """``[n, maxlen, vocab]`` one-hot rows (as ``to_categorical`` makes them) to ids."""
     if a.shape[-1] != vocab:
         raise ValueError(f"x: one-hot width {a.shape[-1]} but the model's input is {vocab} wide")
     ids = a.argmax(axis=-1)
@@ -46,7 +80,7 @@ class Sequential:
     def __init__(self, layers: Optional[Iterable[Layer]] = None, name: Optional[str] = None):
         self.name = name or "sequential"
         self.layers: List[Layer] = []
-        self._native: Optional[_native.Model] = None
+        self._native: Optional[_Native] = None
         self._optimizer: Optional[optimizers.RMSprop] = None
         self._metric: Optional[str] = None
         self.history: Optional[History] = None
@@ -63,8 +97,8 @@ class Sequential:
         self.layers.append(layer)
         self._native = None
 
-    def _spec(self) -> Tuple[str, int, float]:
-        """``(arch, vocab, dropout)`` of the stack, or ``ValueError`` naming the layer."""
+    def _net_spec(self) -> NetSpec:
+        """The stack's shape, or ``ValueError`` naming the layer."""
         core = [layer for layer in self.layers if not isinstance(layer, Dropout)]
         for layer in self.layers:
             layer.check()  # type: ignore[attr-defined]
@@ -72,65 +106,110 @@ class Sequential:
             raise ValueError("the model has no layers")
         names = " → ".join(type(layer).__name__ for layer in self.layers)
         first = core[0]
+        width: Optional[int]
         if isinstance(first, Embedding):
             if len(core) != 3:
                 raise ValueError(
-                    f"stack {names}: fusedrnn computes Embedding → LSTM|SimpleRNN → Dense"
+                    f"stack {names}: fusedrnn computes Embedding → SimpleRNN|LSTM|GRU → Dense "
+                    "(one recurrent layer)"
                 )
             rec, head = core[1], core[2]
             if not isinstance(rec, _Recurrent):
-                raise rec._refuse("expected LSTM or SimpleRNN after the Embedding")
-            arch = "lstm" if isinstance(rec, LSTM) else "rnn"
-            if not isinstance(rec, (LSTM, SimpleRNN)):
-                rec.check()  # type: ignore[attr-defined]
-            vocab = first.input_dim
+                raise rec._refuse("expected SimpleRNN, LSTM or GRU after the Embedding")
+            if rec.input_shape is not None:
+                raise rec._refuse("input_shape belongs on the first layer (the Embedding)")
+            vocab, width = first.input_dim, first.output_dim
+            length = first.input_length
         elif isinstance(first, _Recurrent):
-            if not isinstance(first, SimpleRNN):
-                raise first._refuse(
-                    "a recurrent layer on one-hot input must be SimpleRNN "
-                    "(or put an Embedding first)"
-                )
             shape = first.input_shape
             if shape is None or len(shape) != 2:
                 raise first._refuse(
-                    "on one-hot input give input_shape=(100, vocab) (or put an Embedding first)"
+                    "on one-hot input give input_shape=(maxlen, vocab) (or put an Embedding first)"
                 )
-            if shape[0] not in (None, SEQ_LEN):
-                raise first._refuse(f"input_shape={shape}: the kernels run {SEQ_LEN} steps")
             if len(core) != 2:
-                raise ValueError(f"stack {names}: fusedrnn computes SimpleRNN → Dense on one-hot")
-            rec, head, arch, vocab = first, core[1], "rnn-onehot", int(shape[1] or 0)
-            if not 1 <= vocab <= 65536:
-                raise first._refuse(
-                    f"one-hot width {vocab} is outside 1..65536 "
-                    "(the kernels take 16-bit token ids today)"
+                raise ValueError(
+                    f"stack {names}: fusedrnn computes SimpleRNN|LSTM|GRU → Dense on one-hot"
                 )
+            rec, head, width = first, core[1], None
+            vocab = int(shape[1] or 0)
+            length = shape[0]
+            if not 1 <= vocab <= MAX_VOCAB:
+                raise first._refuse(f"one-hot width {vocab} is outside 1..{MAX_VOCAB}")
+            if length is not None and not 1 <= int(length) <= MAX_SEQ_LEN:
+                raise first._refuse(f"input_shape={shape}: maxlen is outside 1..{MAX_SEQ_LEN}")
         else:
-            raise first._refuse("fusedrnn models start with Embedding or a SimpleRNN on one-hot")
+            raise first._refuse(
+                "fusedrnn models start with Embedding or a recurrent layer on one-hot input"
+            )
         if not isinstance(head, Dense):
             raise head._refuse("the last layer must be Dense(1, activation='sigmoid')")
-        return arch, vocab, rec.dropout
+        if isinstance(rec, GRU):
+            cell = "gru" if rec.reset_after else "gru-v1"
+        else:
+            cell = "lstm" if isinstance(rec, LSTM) else "rnn"
+        seq_len = SEQ_LEN if length is None else int(length)
+        notebook = (
+            rec.units == 8
+            and seq_len == SEQ_LEN
+            and vocab <= 65536
+            and ((width == 16 and cell in ("lstm", "rnn")) or (width is None and cell == "rnn"))
+        )
+        if notebook:
+            arch = "rnn-onehot" if width is None else cell
+        else:
+            arch = cell if width is not None else cell + "-onehot"
+        return NetSpec(arch, cell, rec.units, vocab, width, seq_len, rec.dropout, notebook)
+
+    def _spec(self) -> Tuple[str, int, float]:
+        """``(arch, vocab, dropout)`` of the stack, or ``ValueError`` naming the layer."""
+        s = self._net_spec()
+        return s.arch, s.vocab, s.dropout
 
     def build(self, input_shape: Any = None) -> None:
         """Create the weights (Keras' initialisers, seeded by ``utils.set_random_seed``)."""
         if self._native is None:
-            arch, vocab, _ = self._spec()
-            self._native = _native.Model.init(arch, vocab, current_seed())
+            s = self._net_spec()
+            if s.notebook:
+                self._native = _native.Model.init(s.arch, s.vocab, current_seed())
+            else:
+                self._native = _native.Net.init(
+                    s.cell, s.units, s.vocab, s.width, s.seq_len, current_seed()
+                )
 
     @property
     def built(self) -> bool:
         """Whether the weights exist."""
         return self._native is not None
 
-    def _model(self) -> _native.Model:
+    def _model(self) -> _Native:
         self.build()
         assert self._native is not None
         return self._native
 
+    def _fixed(self) -> _native.Model:
+        """The notebook-shape model, or ``ValueError`` for other shapes."""
+        m = self._model()
+        if isinstance(m, _native.Net):
+            raise ValueError(
+                f"{self.arch} (units={m.units}, seq_len={m.seq_len}): text scoring and sessions "
+                "run the notebook's shapes only (Embedding(V, 16) → LSTM(8)|SimpleRNN(8), or "
+                "one-hot SimpleRNN(8), maxlen 100)"
+            )
+        return m
+
     @property
     def arch(self) -> str:
-        """Fusedrnn's name for the architecture: ``lstm``, ``rnn`` or ``rnn-onehot``."""
-        return self._spec()[0]
+        """Fusedrnn's name for the architecture.
+
+        The notebook's shapes are ``lstm``, ``rnn`` or ``rnn-onehot``; any other shape is its
+        cell (``rnn``, ``lstm``, ``gru``, ``gru-v1``), with ``-onehot`` on one-hot input.
+        """
+        return self._net_spec().arch
+
+    @property
+    def seq_len(self) -> int:
+        """The input length (``maxlen``) the model runs."""
+        return self._net_spec().seq_len
 
     # ---- compile ---------------------------------------------------------------------------
 
@@ -168,7 +247,7 @@ class Sequential:
         if type(x) is np.ndarray and x.ndim == 2 and x.dtype.kind in "iu" and x.dtype.isnative:
             return x
         a = np.asarray(x)
-        if a.ndim == 3 and self.arch == "rnn-onehot":
+        if a.ndim == 3 and self._net_spec().width is None:
             return _onehot_to_ids(a, self._model().vocab)
         if a.dtype.kind == "f":
             if not (np.all(np.isfinite(a)) and np.all(a == np.floor(a))):
@@ -178,7 +257,8 @@ class Sequential:
             raise ValueError(f"{what}: token ids must be integers, got dtype {a.dtype}")
         if a.ndim != 2:
             raise ValueError(
-                f"{what}: expected a 2-D array [n, {SEQ_LEN}] of token ids, got shape {a.shape}"
+                f"{what}: expected a 2-D array [n, {self.seq_len}] of token ids, "
+                f"got shape {a.shape}"
             )
         if not a.dtype.isnative:
             a = a.astype(a.dtype.newbyteorder("="))
@@ -205,9 +285,17 @@ class Sequential:
     ) -> np.ndarray:
         """Probabilities, float32 ``[n, 1]`` (``batch_size`` does not change the result)."""
         native = self._native
-        if native is not None and type(x) is np.ndarray and x.ndim == 2 and x.dtype in _FAST_DTYPES:
+        if (
+            type(native) is _native.Model
+            and type(x) is np.ndarray
+            and x.ndim == 2
+            and x.dtype in _FAST_DTYPES
+        ):
             return native.predict(x)  # the common case, kept short
-        return self._model().predict(self._ids(x))
+        m = self._model()
+        if isinstance(m, _native.Net):
+            return m.predict(_int64(self._ids(x)))
+        return m.predict(self._ids(x))
 
     def __call__(self, x: Any) -> np.ndarray:
         """Same as :meth:`predict`."""
@@ -225,7 +313,12 @@ class Sequential:
         """``[loss, accuracy]`` (or ``loss`` without metrics), as Keras' ``evaluate``."""
         self._require_compiled()
         ids = self._ids(x)
-        loss, acc = self._model().evaluate(ids, self._labels(y, ids.shape[0]))
+        m = self._model()
+        labels = self._labels(y, ids.shape[0])
+        if isinstance(m, _native.Net):
+            loss, acc = m.evaluate(_int64(ids), labels)
+        else:
+            loss, acc = m.evaluate(ids, labels)
         loss, acc = float(np.float32(loss)), float(np.float32(acc))
         if return_dict:
             out = {"loss": loss}
@@ -247,13 +340,13 @@ class Sequential:
         if isinstance(texts, str):
             texts = [texts]
         wi = word_index if isinstance(word_index, dict) else os.fspath(word_index)
-        probs = self._model().predict_text(list(texts), wi)
+        probs = self._fixed().predict_text(list(texts), wi)
         return np.asarray(probs, dtype=np.float32).reshape(-1, 1)
 
     def session(self, word_index: Union[str, os.PathLike[str], Dict[str, int]]) -> _native.Session:
         """A streaming session: ``push_text`` / ``push_ids`` then ``prob()`` (the C API's)."""
         wi = word_index if isinstance(word_index, dict) else os.fspath(word_index)
-        return self._model().session(wi)
+        return self._fixed().session(wi)
 
     # ---- training --------------------------------------------------------------------------
 
@@ -356,7 +449,7 @@ class Sequential:
             vloss: float,
             vacc: float,
             seconds: float,
-            best: Optional[_native.Model],
+            best: Optional[_Native],
         ) -> None:
             e = epoch - 1
             logs: Dict[str, float] = {}
@@ -389,9 +482,15 @@ class Sequential:
                     c.on_epoch_end(e, logs)
 
         threads = int(threads) if threads is not None else (os.cpu_count() or 1)
+        model = self._model()
+        if isinstance(model, _native.Net):
+            fit_fn: Any = _native.net_fit
+            ids, xv = _int64(ids), _int64(xv)
+        else:
+            fit_fn = _native.fit
         try:
-            hist, best, best_epoch, stopped, last = _native.fit(
-                self._model(),
+            hist, best, best_epoch, stopped, last = fit_fn(
+                model,
                 ids,
                 labels,
                 xv,
@@ -436,7 +535,13 @@ class Sequential:
         Checked: the count, every shape, finite values.
         """
         arrays = [np.ascontiguousarray(w, dtype=np.float32) for w in weights]
-        self._native = _native.Model.from_weights(self.arch, arrays)
+        s = self._net_spec()
+        if s.notebook:
+            self._native = _native.Model.from_weights(s.arch, arrays)
+        else:
+            self._native = _native.Net.from_weights(
+                s.cell, s.units, s.vocab, s.width, s.seq_len, arrays
+            )
 
     def count_params(self) -> int:
         """Number of weights."""
@@ -444,7 +549,35 @@ class Sequential:
 
     def summary(self, print_fn: Any = None, **kwargs: Any) -> None:
         """Print the Keras-style layer table."""
-        (print_fn or print)(self._model().summary())
+        m = self._model()
+        if isinstance(m, _native.Model):
+            (print_fn or print)(m.summary())
+            return
+        (print_fn or print)(self._summary_table(m))
+
+    def _summary_table(self, m: _native.Net) -> str:
+        weights = m.get_weights()
+        rows: List[Tuple[str, str, int]] = []
+        n_rec = 3 if m.width is not None else 2
+        if m.width is not None:
+            rows.append(
+                ("embedding (Embedding)", f"(None, {m.seq_len}, {m.width})", weights[0][1].size)
+            )
+        rec_params = sum(w.size for _, w in weights[-n_rec - 2 : -2])
+        kind = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU", "gru-v1": "GRU"}[m.cell]
+        rows.append((f"{kind.lower()} ({kind})", f"(None, {m.units})", rec_params))
+        rows.append(("dense (Dense)", "(None, 1)", sum(w.size for _, w in weights[-2:])))
+        total = sum(w.size for _, w in weights)
+        lines = [f'Model: "{self.name}"', "-" * 72]
+        lines.append(f"{'Layer (type)':<32}{'Output Shape':<26}{'Param #':>12}")
+        lines.append("=" * 72)
+        for name, shape, count in rows:
+            lines.append(f"{name:<32}{shape:<26}{count:>12,}")
+        lines.append("=" * 72)
+        lines.append(f" Total params: {total:,}")
+        lines.append(f" Trainable params: {total:,}")
+        lines.append(" Non-trainable params: 0")
+        return "\n".join(lines)
 
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
         """Write the weights as ``.safetensors`` (Keras tensor names), atomically."""
@@ -461,6 +594,29 @@ class Sequential:
         return f"<fusedrnn.Sequential {[type(layer).__name__ for layer in self.layers]}>"
 
 
+def _int64(ids: np.ndarray) -> np.ndarray:
+    """Ids as the C-contiguous int64 array the general scorer reads (checked there)."""
+    if ids.dtype == np.uint64 and ids.size and int(ids.max()) > np.iinfo(np.int64).max:
+        ids = np.minimum(ids, np.iinfo(np.int64).max)
+    return np.ascontiguousarray(ids, dtype=np.int64)
+
+
+def _layers_for_net(net: _native.Net) -> List[Layer]:
+    rec: Layer
+    onehot = None if net.width is not None else (net.seq_len, net.vocab)
+    kw: Dict[str, Any] = {} if onehot is None else {"input_shape": onehot}
+    if net.cell in ("gru", "gru-v1"):
+        rec = GRU(net.units, reset_after=net.cell == "gru", **kw)
+    elif net.cell == "lstm":
+        rec = LSTM(net.units, **kw)
+    else:
+        rec = SimpleRNN(net.units, **kw)
+    head = Dense(1, activation="sigmoid")
+    if net.width is None:
+        return [rec, head]
+    return [Embedding(net.vocab, net.width, input_length=net.seq_len), rec, head]
+
+
 def _layers_for(arch: str, vocab: int) -> List[Layer]:
     if arch == "lstm":
         return [Embedding(vocab, 16), LSTM(8), Dense(1, activation="sigmoid")]
@@ -469,15 +625,35 @@ def _layers_for(arch: str, vocab: int) -> List[Layer]:
     return [SimpleRNN(8, input_shape=(SEQ_LEN, vocab)), Dense(1, activation="sigmoid")]
 
 
-def load_model(filepath: str | os.PathLike[str], compile: bool = True, **kwargs: Any) -> Sequential:
-    """Open a model file: ``.safetensors`` (Keras or PyTorch names), Keras ``.h5`` or ``.keras``.
+def load_model(
+    filepath: str | os.PathLike[str],
+    compile: bool = True,
+    seq_len: Optional[int] = None,
+    **kwargs: Any,
+) -> Sequential:
+    """Open a model file: ``.safetensors`` (fusedrnn's, Keras or PyTorch), ``.h5``, ``.keras``.
 
-    With ``compile=True`` the model is compiled as the notebook compiles it (binary
-    cross-entropy, accuracy, ``RMSprop(learning_rate=1e-4)``), ready for ``evaluate``.
+    Any shape fusedrnn computes; the notebook's shapes open on their fixed-shape kernels.
+    ``seq_len`` (``maxlen``) is needed for files that do not record the input length (PyTorch
+    state dicts of other shapes) and overrides a recorded one. With ``compile=True`` the model
+    is compiled as the notebook compiles it (binary cross-entropy, accuracy,
+    ``RMSprop(learning_rate=1e-4)``), ready for ``evaluate``.
     """
-    native = _native.Model.open(os.fspath(filepath))
-    model = Sequential(_layers_for(native.arch, native.vocab))
-    model._native = native
+    path = os.fspath(filepath)
+    model: Sequential
+    fixed: Optional[_native.Model] = None
+    if seq_len in (None, SEQ_LEN):
+        try:
+            fixed = _native.Model.open(path)
+        except ValueError:
+            fixed = None  # not the notebook's shape: the general reader says why, if anything
+    if fixed is not None:
+        model = Sequential(_layers_for(fixed.arch, fixed.vocab))
+        model._native = fixed
+    else:
+        net = _native.Net.open(path, seq_len)
+        model = Sequential(_layers_for_net(net))
+        model._native = net
     if compile:
         model.compile(
             optimizer=optimizers.RMSprop(learning_rate=1e-4),

@@ -16,6 +16,7 @@ mod data;
 mod errors;
 mod ids;
 mod model;
+mod net;
 mod tokfile;
 mod train;
 
@@ -24,6 +25,8 @@ mod train;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::Model>()?;
     m.add_class::<model::Session>()?;
+    m.add_class::<net::Net>()?;
+    m.add_function(wrap_pyfunction!(net::net_fit, m)?)?;
     m.add_class::<tokfile::TokFile>()?;
     m.add_function(wrap_pyfunction!(data::load_imdb, m)?)?;
     m.add_function(wrap_pyfunction!(data::pad_sequences, m)?)?;

@@ -88,7 +88,7 @@ def test_notebook_stacks_build_with_keras_parameter_counts() -> None:
     [
         (
             lambda: [
-                layers.Embedding(500, 32, name="emb"),
+                layers.Embedding(500, 5000, name="emb"),  # width above 4096
                 layers.LSTM(8),
                 layers.Dense(1, activation="sigmoid"),
             ],
@@ -97,7 +97,7 @@ def test_notebook_stacks_build_with_keras_parameter_counts() -> None:
         (
             lambda: [
                 layers.Embedding(500, 16),
-                layers.LSTM(16, name="big"),
+                layers.LSTM(257, name="big"),  # units above 256
                 layers.Dense(1, activation="sigmoid"),
             ],
             "big",
@@ -105,7 +105,7 @@ def test_notebook_stacks_build_with_keras_parameter_counts() -> None:
         (
             lambda: [
                 layers.Embedding(500, 16),
-                layers.GRU(8, name="g"),
+                layers.GRU(8, recurrent_activation="hard_sigmoid", name="g"),
                 layers.Dense(1, activation="sigmoid"),
             ],
             "g",
@@ -128,7 +128,7 @@ def test_notebook_stacks_build_with_keras_parameter_counts() -> None:
         ),
         (
             lambda: [
-                layers.LSTM(8, input_shape=(100, 500), name="oh"),
+                layers.LSTM(8, input_shape=(5000, 500), name="oh"),  # maxlen above 4096
                 layers.Dense(1, activation="sigmoid"),
             ],
             "oh",

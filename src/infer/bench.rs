@@ -10,11 +10,14 @@
 //!   Steps depend on each other through the state, so the CPU cannot overlap them.
 //! - Review latency: one padded 100-token review through the latency kernel (gates in lanes,
 //!   leading pads from the cache), timed with the monotonic clock.
+//!
+//! [`measure_net`] measures a network of any shape the same way.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use super::{InferError, Scorer, with_threads};
+use crate::net::{NetScoreError, NetScorer, TokenId};
 use crate::shape::SEQ_LEN;
 
 /// Steps timed for the step-latency percentiles (the issue asks for at least 100,000).
@@ -111,5 +114,80 @@ pub fn measure(
         review_latency_us: percentiles(reviews),
         steps_timed,
         reviews_timed,
+    })
+}
+
+/// [`measure`] for a network of any shape ([`NetScorer`]): `seqs` is `[n, seq_len]` flat
+/// (checked here), the step latency is each sequence's `seq_len` dependent steps timed together
+/// and divided by `seq_len`, the review latency one sequence through [`NetScorer::score_one`].
+pub fn measure_net<T: TokenId>(
+    scorer: &NetScorer,
+    seqs: &[T],
+    threads: usize,
+    budget: Duration,
+) -> Result<BenchReport, NetScoreError> {
+    let rows = scorer.check("input", seqs)?;
+    assert!(rows > 0, "nothing to measure");
+    let len = scorer.spec().seq_len;
+    // Throughput.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .ok();
+    let run = || -> Result<Vec<f64>, NetScoreError> {
+        let mut probs = vec![0.0f32; rows];
+        scorer.score(seqs, &mut probs)?; // warm-up: pages, caches, thread wake-up
+        let mut times = Vec::new();
+        let start = Instant::now();
+        while times.len() < 5 || (start.elapsed() < budget && times.len() < 1000) {
+            let t = Instant::now();
+            scorer.score(black_box(seqs), &mut probs)?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+        Ok(times)
+    };
+    let mut times = match &pool {
+        Some(p) => p.install(run)?,
+        None => run()?,
+    };
+    times.sort_by(f64::total_cmp);
+    let reviews_per_s = rows as f64 / times[times.len() / 2];
+
+    // Step latency: each sequence's tokens through a fresh session.
+    let groups = (LATENCY_STEPS / len).max(1);
+    let mut session = scorer.session();
+    let mut steps = Vec::with_capacity(groups);
+    for (i, row) in seqs.chunks_exact(len).cycle().take(groups + 10).enumerate() {
+        session.reset();
+        let t = Instant::now();
+        for &token in row {
+            session.feed(black_box(token))?;
+        }
+        let ns = t.elapsed().as_nanos() as f64 / len as f64;
+        black_box(session.prob());
+        if i >= 10 {
+            steps.push(ns);
+        }
+    }
+
+    // Review latency.
+    let n = rows.min(25_000);
+    let mut reviews = Vec::with_capacity(n);
+    for (i, row) in seqs.chunks_exact(len).cycle().take(n + 100).enumerate() {
+        let t = Instant::now();
+        black_box(scorer.score_one(black_box(row))?);
+        if i >= 100 {
+            reviews.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    Ok(BenchReport {
+        threads,
+        reviews: rows,
+        reviews_per_s,
+        ns_per_sequence_step: 1e9 / (reviews_per_s * len as f64),
+        step_latency_ns: percentiles(steps),
+        steps_timed: groups * len,
+        review_latency_us: percentiles(reviews),
+        reviews_timed: n,
     })
 }

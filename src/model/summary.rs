@@ -87,7 +87,13 @@ impl Model {
     ///  Non-trainable params: 0 (0.00 B)
     /// ```
     pub fn summary(&self) -> String {
-        let layers = self.layers();
+        summary_table(&self.layers())
+    }
+}
+
+/// The table of [`Model::summary`] for any list of layers (the general networks' summary too).
+pub fn summary_table(layers: &[LayerSummary]) -> String {
+    {
         let rule = |left: &str, fill: &str, mid: &str, right: &str| {
             let parts: Vec<String> = WIDTHS.iter().map(|&w| fill.repeat(w)).collect();
             format!("{left}{}{right}\n", parts.join(mid))
@@ -116,7 +122,7 @@ impl Model {
             out += &row("│", [&name, &layer.output_shape, &thousands(layer.params)]);
         }
         out += &rule("└", "─", "┴", "┘");
-        let total = self.param_count();
+        let total: usize = layers.iter().map(|l| l.params).sum();
         let line = |label: &str, n: usize| {
             format!(
                 " {label}: {} ({})\n",

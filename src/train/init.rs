@@ -82,7 +82,7 @@ impl SplitMix64 {
 }
 
 /// `glorot_uniform` for a `[fan_in, fan_out]` kernel.
-fn glorot_uniform(rng: &mut SplitMix64, out: &mut [f32], fan_in: usize, fan_out: usize) {
+pub fn glorot_uniform(rng: &mut SplitMix64, out: &mut [f32], fan_in: usize, fan_out: usize) {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
     out.iter_mut().for_each(|w| *w = rng.uniform(-limit, limit));
 }

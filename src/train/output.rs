@@ -33,9 +33,35 @@ impl RunDir {
 
     /// Records an epoch: the checkpoint when it improved, then the whole history.
     pub fn record(&mut self, record: &EpochRecord, improved: Option<&Model>) -> Result<(), String> {
+        let best = self.best_path();
+        self.record_with(
+            record,
+            improved.map(|m| move || m.save(best).map_err(|e| e.to_string())),
+        )
+    }
+
+    /// [`Self::record`] for a network of any shape (saved in its own format, see
+    /// [`crate::net::NetWeights::save`]).
+    pub fn record_net(
+        &mut self,
+        record: &EpochRecord,
+        improved: Option<&crate::net::NetWeights>,
+    ) -> Result<(), String> {
+        let best = self.best_path();
+        self.record_with(
+            record,
+            improved.map(|w| move || w.save(best).map_err(|e| e.to_string())),
+        )
+    }
+
+    fn record_with(
+        &mut self,
+        record: &EpochRecord,
+        save: Option<impl FnOnce() -> Result<(), String>>,
+    ) -> Result<(), String> {
         self.history.push(*record);
-        if let Some(model) = improved {
-            model.save(self.best_path()).map_err(|e| e.to_string())?;
+        if let Some(save) = save {
+            save()?;
         }
         let mut csv = String::from(EpochRecord::CSV_HEADER);
         csv.push('\n');
@@ -50,6 +76,11 @@ impl RunDir {
 
     /// `loss.png`: training and validation loss per epoch, as the notebook plots them.
     pub fn write_loss_plot(&self, arch: Arch) -> Result<PathBuf, String> {
+        self.write_loss_plot_named(arch.name())
+    }
+
+    /// [`Self::write_loss_plot`] titled with any model name.
+    pub fn write_loss_plot_named(&self, name: &str) -> Result<PathBuf, String> {
         let (loss, val_loss): (Vec<f64>, Vec<f64>) =
             self.history.iter().map(|r| (r.loss, r.val_loss)).unzip();
         let png = self.out.join("loss.png");
@@ -57,7 +88,7 @@ impl RunDir {
             &png,
             &loss,
             &val_loss,
-            &format!("{arch}: training and validation loss"),
+            &format!("{name}: training and validation loss"),
         )
         .map_err(|e| e.to_string())?;
         Ok(png)

@@ -4,18 +4,37 @@
 //! Both dialects are read: tf.keras 2 (`batch_input_shape`, `input_length`, `time_major`) and
 //! Keras 3 (`batch_shape`, `build_config`, `module`/`registered_name` entries). The model must be a
 //! `Sequential` or `Functional` chain `[InputLayer] → [Embedding] → LSTM | SimpleRNN → Dense(1,
-//! sigmoid)`, with any number of `Dropout` layers (identity at inference) in between. Everything a
+//! sigmoid)` (in [`Mode::General`] also GRU, with any sizes within the `NET_MAX_*` limits), with
+//! any number of `Dropout` layers (identity at inference) in between. Everything a
 //! layer can set that changes the forward pass is checked against what our kernels compute; the
 //! first difference is an error naming the layer.
 
 use serde_json::Value;
 
-use crate::{Arch, EMBED, HIDDEN, MAX_VOCAB, Problem};
+use crate::{
+    Arch, Cell, EMBED, HIDDEN, MAX_VOCAB, NET_MAX_UNITS, NET_MAX_VOCAB, NET_MAX_WIDTH, Problem,
+};
+
+/// Which models a reading accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The notebook's three models only ([`crate::read`]).
+    Notebook,
+    /// Any `[Embedding(V, W) | one-hot] → SimpleRNN | LSTM | GRU(H) → Dense(1, sigmoid)` within
+    /// the `NET_MAX_*` limits ([`crate::read_net`]).
+    General,
+}
 
 /// What the config says about the model.
 #[derive(Debug)]
 pub(crate) struct Plan {
+    /// The notebook's name for the model; only meaningful in [`Mode::Notebook`].
     pub arch: Arch,
+    /// The recurrent cell and its units.
+    pub cell: Cell,
+    pub units: usize,
+    /// The Embedding's `output_dim` (`None`: one-hot input).
+    pub width: Option<usize>,
     /// Input length, when the config fixes it.
     pub seq_len: Option<usize>,
     /// `input_dim` of the Embedding, or the one-hot width when the config gives it.
@@ -112,12 +131,15 @@ impl Layer<'_> {
 }
 
 /// Reads the config JSON.
-pub(crate) fn plan(text: &str) -> Result<Plan, Problem> {
+pub(crate) fn plan(text: &str, mode: Mode) -> Result<Plan, Problem> {
     let root: Value =
         serde_json::from_str(text).map_err(|e| Problem::Config(format!("not valid JSON: {e}")))?;
     let layers = layer_entries(&root)?;
     refuse_stacked(&layers)?;
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        mode,
+        ..Walk::default()
+    };
     for (layer, entry) in &layers {
         walk.layer(layer, entry)?;
     }
@@ -185,8 +207,8 @@ fn refuse_stacked(layers: &[(Layer, &Value)]) -> Result<(), Problem> {
 }
 
 /// What the layers seen so far say, in order.
-#[derive(Default)]
 struct Walk {
+    mode: Mode,
     seq_len: Option<usize>,
     /// The last dimension of the input, for one-hot models.
     width: Option<usize>,
@@ -194,7 +216,26 @@ struct Walk {
     embedding: Option<(String, usize)>,
     /// The recurrent layer's name and the architecture it makes.
     rnn: Option<(String, Arch)>,
+    /// The recurrent cell and its units.
+    cell: Option<(Cell, usize)>,
+    /// The Embedding's `output_dim`.
+    embed_width: Option<usize>,
     dense: Option<String>,
+}
+
+impl Default for Walk {
+    fn default() -> Self {
+        Walk {
+            mode: Mode::Notebook,
+            seq_len: None,
+            width: None,
+            embedding: None,
+            rnn: None,
+            cell: None,
+            embed_width: None,
+            dense: None,
+        }
+    }
 }
 
 impl Walk {
@@ -217,6 +258,7 @@ impl Walk {
             c if PASS_THROUGH.contains(&c) => {}
             "Embedding" => self.embedding_layer(layer, entry)?,
             "LSTM" | "SimpleRNN" => self.recurrent_layer(layer, entry)?,
+            "GRU" if self.mode == Mode::General => self.recurrent_layer(layer, entry)?,
             "Dense" => self.dense_layer(layer)?,
             _ => {
                 return Err(layer.refuse(
@@ -244,17 +286,34 @@ impl Walk {
             return Err(Self::after(layer, &format!("Embedding `{e}`")));
         }
         let vocab = layer.usize("input_dim")?;
-        if !(1..=MAX_VOCAB).contains(&vocab) {
-            return Err(layer.refuse(format!(
-                "input_dim {vocab} is out of range (token ids are u16: 1..={MAX_VOCAB})"
-            )));
-        }
         let dim = layer.usize("output_dim")?;
-        if dim != EMBED {
-            return Err(layer.refuse(format!(
-                "output_dim {dim} is not supported (fusedrnn's embedding is {EMBED} wide)"
-            )));
+        match self.mode {
+            Mode::Notebook => {
+                if !(1..=MAX_VOCAB).contains(&vocab) {
+                    return Err(layer.refuse(format!(
+                        "input_dim {vocab} is out of range (token ids are u16: 1..={MAX_VOCAB})"
+                    )));
+                }
+                if dim != EMBED {
+                    return Err(layer.refuse(format!(
+                        "output_dim {dim} is not supported (fusedrnn's embedding is {EMBED} wide)"
+                    )));
+                }
+            }
+            Mode::General => {
+                if !(1..=NET_MAX_VOCAB).contains(&vocab) {
+                    return Err(layer.refuse(format!(
+                        "input_dim {vocab} is out of range (1..={NET_MAX_VOCAB})"
+                    )));
+                }
+                if !(1..=NET_MAX_WIDTH).contains(&dim) {
+                    return Err(layer.refuse(format!(
+                        "output_dim {dim} is out of range (1..={NET_MAX_WIDTH})"
+                    )));
+                }
+            }
         }
+        self.embed_width = Some(dim);
         layer.require_bool(
             "mask_zero",
             false,
@@ -273,8 +332,9 @@ impl Walk {
         if let Some(d) = &self.dense {
             return Err(Self::after(layer, &format!("Dense layer `{d}`")));
         }
-        check_recurrent(layer)?;
-        if layer.class == "LSTM" && self.embedding.is_none() {
+        let cell = check_recurrent(layer, self.mode)?;
+        self.cell = Some(cell);
+        if self.mode == Mode::Notebook && layer.class == "LSTM" && self.embedding.is_none() {
             return Err(layer.refuse(
                 "an LSTM without an Embedding before it (one-hot input) is not one of \
                  fusedrnn's models",
@@ -315,9 +375,12 @@ impl Walk {
     /// The plan, once every layer is seen: a recurrent layer and a Dense one are required.
     fn finish(self) -> Result<Plan, Problem> {
         let Some((recurrent, arch)) = self.rnn else {
-            return Err(Problem::Model(
-                "no LSTM or SimpleRNN layer: not one of fusedrnn's models".into(),
-            ));
+            return Err(Problem::Model(match self.mode {
+                Mode::Notebook => "no LSTM or SimpleRNN layer: not one of fusedrnn's models".into(),
+                Mode::General => {
+                    "no SimpleRNN, LSTM or GRU layer: not a model fusedrnn runs".into()
+                }
+            }));
         };
         let Some(dense) = self.dense else {
             return Err(Problem::Model(format!(
@@ -328,13 +391,28 @@ impl Walk {
             Some((_, v)) => Some(*v),
             None => self.width,
         };
-        if let Some(v) = vocab.filter(|v| !(1..=MAX_VOCAB).contains(v)) {
-            return Err(Problem::Model(format!(
-                "input width {v} is out of range (token ids are u16: 1..={MAX_VOCAB})"
-            )));
+        match self.mode {
+            Mode::Notebook => {
+                if let Some(v) = vocab.filter(|v| !(1..=MAX_VOCAB).contains(v)) {
+                    return Err(Problem::Model(format!(
+                        "input width {v} is out of range (token ids are u16: 1..={MAX_VOCAB})"
+                    )));
+                }
+            }
+            Mode::General => {
+                if let Some(v) = vocab.filter(|v| !(1..=NET_MAX_VOCAB).contains(v)) {
+                    return Err(Problem::Model(format!(
+                        "one-hot input width {v} is out of range (1..={NET_MAX_VOCAB})"
+                    )));
+                }
+            }
         }
+        let (cell, units) = self.cell.unwrap_or((Cell::Lstm, HIDDEN));
         Ok(Plan {
             arch,
+            cell,
+            units,
+            width: self.embed_width,
             seq_len: self.seq_len,
             vocab,
             embedding: self.embedding.map(|(name, _)| name),
@@ -344,18 +422,43 @@ impl Walk {
     }
 }
 
-/// Everything an LSTM / SimpleRNN layer can set that changes its output.
-fn check_recurrent(layer: &Layer) -> Result<(), Problem> {
+/// Everything an LSTM / SimpleRNN (/ GRU, in [`Mode::General`]) layer can set that changes its
+/// output; returns the cell and its units.
+fn check_recurrent(layer: &Layer, mode: Mode) -> Result<(Cell, usize), Problem> {
     let units = layer.usize("units")?;
-    if units != HIDDEN {
-        return Err(layer.refuse(format!(
-            "units {units} is not supported (fusedrnn runs {HIDDEN})"
-        )));
+    match mode {
+        Mode::Notebook if units != HIDDEN => {
+            return Err(layer.refuse(format!(
+                "units {units} is not supported (fusedrnn runs {HIDDEN})"
+            )));
+        }
+        Mode::General if !(1..=NET_MAX_UNITS).contains(&units) => {
+            return Err(layer.refuse(format!(
+                "units {units} is out of range (1..={NET_MAX_UNITS})"
+            )));
+        }
+        _ => {}
     }
     layer.require_str("activation", "tanh", "tanh")?;
-    if layer.class == "LSTM" {
+    if matches!(layer.class, "LSTM" | "GRU") {
         layer.require_str("recurrent_activation", "sigmoid", "sigmoid")?;
     }
+    let cell = match layer.class {
+        "LSTM" => Cell::Lstm,
+        "GRU" => Cell::Gru {
+            // Keras 3 and tf.keras 2 default to True and always write it; tf.keras 1.x wrote False.
+            reset_after: match layer.config.get("reset_after") {
+                None | Some(Value::Null) => true,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(
+                        layer.refuse(format!("reset_after={other}: expected true or false"))
+                    );
+                }
+            },
+        },
+        _ => Cell::SimpleRnn,
+    };
     layer.require_bool(
         "use_bias",
         true,
@@ -392,5 +495,5 @@ fn check_recurrent(layer: &Layer) -> Result<(), Problem> {
         false,
         "fusedrnn reads batch-major input",
     )?;
-    Ok(())
+    Ok((cell, units))
 }

@@ -103,6 +103,8 @@ pub(crate) struct Want {
     pub var: &'static str,
     pub shape: [Option<usize>; 2],
     pub rank: usize,
+    /// The largest value a `None` dimension may take.
+    pub free_max: usize,
 }
 
 /// Reads the weights of one layer.
@@ -113,6 +115,7 @@ pub(crate) fn read_layer(
     key: &str,
     cell: bool,
     wants: &[Want],
+    max_bytes: u64,
 ) -> Result<Vec<Tensor>, Problem> {
     let paths: Vec<String> = match layout {
         Layout::Keras3 => {
@@ -135,7 +138,7 @@ pub(crate) fn read_layer(
     wants
         .iter()
         .zip(paths)
-        .map(|(want, path)| read_dataset(file, layer, &path, want))
+        .map(|(want, path)| read_dataset(file, layer, &path, want, max_bytes))
         .collect()
 }
 
@@ -215,7 +218,15 @@ fn string_list(
     (chunk > 0).then_some(out)
 }
 
-fn read_dataset(file: &File, layer: &str, path: &str, want: &Want) -> Result<Tensor, Problem> {
+/// One dataset, its shape checked against `want` and its data size against `max_bytes` (the
+/// file's size: Keras never compresses weights, so a larger claim is corrupt) before it is read.
+fn read_dataset(
+    file: &File,
+    layer: &str,
+    path: &str,
+    want: &Want,
+    max_bytes: u64,
+) -> Result<Tensor, Problem> {
     let shown = format!("/{path}");
     let ds = file.dataset(path).map_err(|e| match e {
         hdf5_pure::Error::Format(hdf5_pure::FormatError::PathNotFound(_)) => {
@@ -238,7 +249,7 @@ fn read_dataset(file: &File, layer: &str, path: &str, want: &Want) -> Result<Ten
     let fits = shape.len() == expected.len()
         && shape.iter().zip(expected).all(|(&n, e)| match e {
             Some(m) => n == *m as u64,
-            None => (1..=crate::MAX_VOCAB as u64).contains(&n),
+            None => (1..=want.free_max as u64).contains(&n),
         });
     if !fits {
         return Err(Problem::Dataset {
@@ -255,8 +266,19 @@ fn read_dataset(file: &File, layer: &str, path: &str, want: &Want) -> Result<Ten
             found: format!("{dtype:?}"),
         });
     }
-    // The shape fits the model, so this is at most MAX_VOCAB × 16 values.
+    // The shape fits the model, and its data fits in the file.
     let shape: Vec<usize> = shape.iter().map(|&n| n as usize).collect();
+    let data_bytes = shape
+        .iter()
+        .try_fold(4u64, |acc, &n| acc.checked_mul(n as u64))
+        .unwrap_or(u64::MAX);
+    if data_bytes > max_bytes {
+        return Err(Problem::Dataset {
+            dataset: shown,
+            expected: format!("at most {max_bytes} bytes of data (the size of the file)"),
+            found: format!("shape {shape:?} = {data_bytes} bytes"),
+        });
+    }
     let values = ds.read_f32().map_err(|e| hdf5(e, &shown))?;
     if values.len() != shape.iter().product::<usize>() {
         return Err(Problem::Dataset {

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use fusedrnn::infer::bench::measure;
-use fusedrnn::shape::SEQ_LEN;
+use fusedrnn::infer::bench::{measure, measure_net};
+use fusedrnn::net::AnyScorer;
+use fusedrnn::tokfile::TokenIds;
 use serde_json::json;
 
 use crate::CliResult;
@@ -11,10 +12,11 @@ use crate::input::Input;
 
 pub fn run(input: &Input, as_json: bool) -> CliResult {
     let (scorer, tok) = crate::input::prepare(input)?;
-    let seqs = crate::input::rows(&tok, input);
+    let split = tok.split(input.split);
     let kernel = scorer.kernel();
-    let arch = scorer.arch();
-    if seqs.is_empty() {
+    let arch = scorer.arch_name();
+    let len = scorer.seq_len();
+    if split.is_empty() {
         return Err(format!(
             "{}: split {} is empty: nothing to measure",
             input.data.display(),
@@ -26,16 +28,25 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
     if !as_json {
         eprintln!(
             "measuring {} ({}) on {} {} reviews, {threads} threads ...",
-            arch,
+            scorer.describe(),
             kernel.name(),
-            seqs.len(),
+            split.len(),
             input.split
         );
     }
-    let r = measure(&scorer, &seqs, threads, Duration::from_secs(1))?;
+    let budget = Duration::from_secs(1);
+    let r = match &scorer {
+        AnyScorer::Notebook(s) => measure(s, &crate::input::rows(&tok, input), threads, budget)?,
+        AnyScorer::Net(s) => match split.tokens {
+            TokenIds::U16(t) => measure_net(s, t, threads, budget)?,
+            TokenIds::U32(t) => measure_net(s, t, threads, budget)?,
+        },
+    };
     if as_json {
         let v = json!({
-            "arch": arch.name(),
+            "arch": arch,
+            "model": scorer.describe(),
+            "seq_len": len,
             "kernel": kernel.name(),
             "threads": r.threads,
             "split": input.split.as_str(),
@@ -69,7 +80,7 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             r.steps_timed
         );
         fusedrnn::outln!(
-            "  review latency  p50 {:>7.2} µs   p99 {:>7.2} µs   ({} reviews of {SEQ_LEN} tokens)",
+            "  review latency  p50 {:>7.2} µs   p99 {:>7.2} µs   ({} reviews of {len} tokens)",
             r.review_latency_us.p50,
             r.review_latency_us.p99,
             r.reviews_timed

@@ -25,7 +25,7 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             "count": e.count,
             "loss": e.loss,
             "accuracy": e.accuracy,
-            "arch": scorer.arch().name(),
+            "arch": scorer.arch_name(),
             "kernel": scorer.kernel().name(),
         });
         fusedrnn::outln!("{v}");

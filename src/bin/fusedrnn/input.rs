@@ -5,15 +5,17 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use clap::Args;
-use fusedrnn::infer::{Scorer, with_threads};
+use fusedrnn::infer::with_threads;
 use fusedrnn::kernels::Kernel;
+use fusedrnn::net::{AnyScorer, open_any};
 use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::tokfile::{SplitName, TokFile};
 
 /// Where the model and the data come from.
 #[derive(Args, Debug)]
 pub struct Input {
-    /// Model weights (.safetensors, Keras or PyTorch tensor names; or a Keras .h5 / .keras).
+    /// Model weights of any supported shape (.safetensors, Keras or PyTorch tensor names; or a
+    /// Keras .h5 / .keras). A file that does not record its input length takes the data's.
     #[arg(long)]
     pub model: PathBuf,
     /// Packed token file (from imdb-pack).
@@ -36,17 +38,19 @@ impl Input {
 
 /// A split scored by a model.
 pub struct Scored {
-    pub scorer: Scorer,
+    pub scorer: AnyScorer,
     pub tok: TokFile,
     pub probs: Vec<f32>,
 }
 
-/// Loads the model with the kernel for this CPU, opens the token file, and checks that the
-/// chosen split can be scored by the model (row length, vocabulary).
-pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::Error>> {
-    let model = fusedrnn::model::open(&input.model)?;
-    let scorer = Scorer::new(&model, Kernel::select()?);
+/// Loads the model (any shape: the notebook's run on the fixed-shape kernels) with the kernel
+/// for this CPU, opens the token file, and checks that the chosen split can be scored by the
+/// model (row length, vocabulary).
+pub fn prepare(input: &Input) -> Result<(AnyScorer, TokFile), Box<dyn std::error::Error>> {
     let tok = TokFile::open(&input.data)?;
+    let model = open_any(&input.model, Some(tok.seq_len()))?;
+    let scorer = AnyScorer::new(&model, Kernel::select()?)
+        .map_err(|e| format!("{}: {e}", input.model.display()))?;
     scorer
         .check(&tok.split(input.split), tok.num_words())
         .map_err(|e| {
@@ -59,17 +63,18 @@ pub fn prepare(input: &Input) -> Result<(Scorer, TokFile), Box<dyn std::error::E
     Ok((scorer, tok))
 }
 
-/// The rows of a split [`prepare`] checked, as the kernels take them: borrowed from a `u16`
-/// file; narrowed into one owned copy from a `u32` file (for `bench`, which times the kernels
-/// on ready rows; scoring narrows by blocks instead, see [`score`]).
+/// The rows of a split [`prepare`] checked for a notebook-shaped model, as its kernels take
+/// them: borrowed from a `u16` file; narrowed into one owned copy from a `u32` file (for
+/// `bench`, which times the kernels on ready rows; scoring narrows by blocks instead, see
+/// [`score`]).
 pub fn rows<'a>(tok: &'a TokFile, input: &Input) -> Cow<'a, [[u16; SEQ_LEN]]> {
     tok.split(input.split)
         .to_u16_rows::<SEQ_LEN>()
         .expect("checked: SEQ_LEN tokens per row, every id below the model's vocabulary")
 }
 
-/// Loads the model and the split, checks they fit together and scores the split (a `u32`
-/// file a block at a time: [`Scorer::score_ids`]).
+/// Loads the model and the split, checks they fit together and scores the split
+/// ([`AnyScorer::score_ids`]).
 pub fn score(input: &Input) -> Result<Scored, Box<dyn std::error::Error>> {
     let (scorer, tok) = prepare(input)?;
     let split = tok.split(input.split);

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{ArgGroup, Args};
-use fusedrnn::infer::{Scorer, with_threads};
+use fusedrnn::infer::with_threads;
 use fusedrnn::kernels::Kernel;
-use fusedrnn::shape::SEQ_LEN;
+use fusedrnn::net::{AnyScorer, open_any};
 use fusedrnn::text::{Tokenizer, TokenizerConfig};
 use fusedrnn::tokfile::SplitName;
 use serde_json::json;
@@ -24,7 +24,8 @@ use crate::input::{Input, prepare};
 #[command(group(ArgGroup::new("source").required(true).args(["data", "text", "stdin"])))]
 #[command(group(ArgGroup::new("raw").args(["text", "stdin"])))]
 pub struct PredictArgs {
-    /// Model weights (.safetensors, Keras or PyTorch tensor names; or a Keras .h5 / .keras).
+    /// Model weights of any supported shape (.safetensors, Keras or PyTorch tensor names; or a
+    /// Keras .h5 / .keras). A file that does not record its input length takes --data's.
     #[arg(long)]
     pub model: PathBuf,
     /// Packed token file (from imdb-pack): score a whole split into --out.
@@ -82,11 +83,13 @@ pub fn run(args: &PredictArgs) -> CliResult {
 /// the lines after it are served.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// Raw text → tokenizer → `pad_sequences` (`Tokenizer::padded`) → the model's latency path
-/// (`Scorer::score_one`).
+/// Raw text → tokenizer → `pad_sequences` to the model's length → the model's latency path
+/// (`Tokenizer::padded` and `Scorer::score_one` for the notebook's shapes,
+/// `AnyScorer::score_unpadded` for the others).
 fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
-    let model = fusedrnn::model::open(&args.model)?;
-    let scorer = Scorer::new(&model, Kernel::select()?);
+    let model = open_any(&args.model, None)?;
+    let scorer = AnyScorer::new(&model, Kernel::select()?)
+        .map_err(|e| format!("{}: {e}", display::path(&args.model)))?;
     let config = TokenizerConfig {
         num_words: Some(u32::try_from(scorer.vocab())?),
         ..TokenizerConfig::default()
@@ -106,9 +109,16 @@ fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
         )
         .into());
     }
-    let score = |text: &str| -> CliResult {
-        // Only the last SEQ_LEN words are tokenized: they are all pad_sequences keeps.
-        let prob = scorer.score_one(&tokenizer.padded(text))?;
+    let mut wide = Vec::new();
+    let mut score = |text: &str| -> CliResult {
+        let prob = match &scorer {
+            // Only the last SEQ_LEN words are tokenized: they are all pad_sequences keeps.
+            AnyScorer::Notebook(s) => s.score_one(&tokenizer.padded(text))?,
+            AnyScorer::Net(_) => {
+                tokenizer.tokenize_wide_into(text, &mut wide);
+                scorer.score_unpadded(&wide)?
+            }
+        };
         if args.json {
             fusedrnn::outln!("{}", json!({"prob": prob, "label": u8::from(prob > 0.5)}));
         } else {
@@ -238,6 +248,7 @@ fn predict_split(input: &Input, out: &Path) -> CliResult {
     let (scorer, tok) = prepare(input)?;
     let split = tok.split(input.split);
     let n = split.len();
+    let len = scorer.seq_len();
     let kernel = scorer.kernel();
     let threads = input.threads();
     let t = Instant::now();
@@ -251,7 +262,7 @@ fn predict_split(input: &Input, out: &Path) -> CliResult {
             scorer
                 .score_ids(
                     input.split.as_str(),
-                    split.tokens.slice(start * SEQ_LEN..end * SEQ_LEN),
+                    split.tokens.slice(start * len..end * len),
                     p,
                 )
                 .map_err(std::io::Error::other)?;

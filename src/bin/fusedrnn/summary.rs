@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::CliResult;
 
 pub fn run(model: &Path) -> CliResult {
-    let m = fusedrnn::model::open(model)?;
+    let m = fusedrnn::net::open_any(model, None)?;
     fusedrnn::outln!("{}", m.summary().trim_end());
     Ok(())
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use fusedrnn::kernels::Kernel;
 use fusedrnn::model::{Arch, Model};
-use fusedrnn::tokfile::{SplitName, TokFile};
+use fusedrnn::net::train::{NetObserver, NetTrainConfig, NetTrainer};
+use fusedrnn::net::{Cell, Input, NetWeights, Spec};
+use fusedrnn::tokfile::{Split, SplitName, TokFile, TokenIds};
 use fusedrnn::train::{EpochRecord, Observer, RunDir, TrainConfig, fit};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -19,9 +21,18 @@ pub struct TrainArgs {
     /// Packed token file (from imdb-pack); trains on `train`, validates on `val`.
     #[arg(long)]
     pub data: PathBuf,
-    /// Architecture: lstm, rnn or rnn-onehot.
+    /// Architecture: lstm, rnn (SimpleRNN), rnn-onehot (SimpleRNN on one-hot input), gru (Keras
+    /// 3's and PyTorch's GRU, reset_after=True) or gru-v1 (reset_after=False).
     #[arg(long, value_parser = parse_arch)]
-    pub arch: Arch,
+    pub arch: ArchArg,
+    /// Recurrent units (1..=256). The notebook's shapes (8 units, embedding 16, length 100) run
+    /// on their fixed-shape kernels; any other shape on the general ones.
+    #[arg(long, default_value_t = 8, value_parser = in_range::<{ fusedrnn::net::MAX_UNITS }>, allow_negative_numbers = true)]
+    pub units: usize,
+    /// Embedding width (1..=4096; not for rnn-onehot). The sequence length is the data's
+    /// (imdb-pack --maxlen).
+    #[arg(long, default_value_t = 16, value_parser = in_range::<{ fusedrnn::net::MAX_WIDTH }>, allow_negative_numbers = true)]
+    pub embedding: usize,
     /// Input dropout rate in [0, 1), as Keras' `LSTM(8, dropout=…)` / `SimpleRNN(8, dropout=…)`.
     #[arg(long, default_value_t = 0.0, value_parser = parse_dropout, allow_negative_numbers = true)]
     pub dropout: f32,
@@ -44,8 +55,8 @@ pub struct TrainArgs {
     /// Threads (default: every core). Results do not depend on it.
     #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
-    /// Rows of the embedding / one-hot width (default: the data's num_words; at least that,
-    /// at most 65536, what a model file holds).
+    /// Rows of the embedding / one-hot width (default: the data's num_words; at least that;
+    /// at most 65536 for the notebook's shapes, 16,777,216 for the others).
     #[arg(long, value_parser = in_range::<MAX_VOCAB>)]
     pub vocab: Option<usize>,
     /// Output folder (created if missing; its parent must exist): best.safetensors,
@@ -62,8 +73,8 @@ pub struct TrainArgs {
 const MAX_EPOCHS: usize = 100_000;
 /// Largest `--batch-size` (and no larger than the train split).
 const MAX_BATCH: usize = 1 << 16;
-/// Largest `--vocab`: what a model file can hold (u16 token ids).
-const MAX_VOCAB: usize = fusedrnn::model::MAX_VOCAB;
+/// Largest `--vocab` of any shape (the notebook's own are held to `fusedrnn::model::MAX_VOCAB`).
+const MAX_VOCAB: usize = fusedrnn::net::MAX_VOCAB;
 
 /// A count flag in `1..=MAX`, checked before anything is allocated or created.
 fn in_range<const MAX: usize>(s: &str) -> Result<usize, String> {
@@ -110,8 +121,24 @@ fn parse_lr(s: &str) -> Result<f32, String> {
     }
 }
 
-fn parse_arch(s: &str) -> Result<Arch, String> {
-    Arch::from_name(s).ok_or_else(|| format!("{s:?} is not one of: lstm, rnn, rnn-onehot"))
+/// `--arch`: a cell, and for SimpleRNN whether its input is one-hot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArchArg {
+    pub cell: Cell,
+    pub one_hot: bool,
+}
+
+fn parse_arch(s: &str) -> Result<ArchArg, String> {
+    let (cell, one_hot) = match s {
+        "rnn-onehot" => (Cell::SimpleRnn, true),
+        _ => (
+            Cell::from_name(s).ok_or_else(|| {
+                format!("{s:?} is not one of: lstm, rnn, rnn-onehot, gru, gru-v1")
+            })?,
+            false,
+        ),
+    };
+    Ok(ArchArg { cell, one_hot })
 }
 
 /// Draws the per-epoch progress bar, prints Keras' epoch lines and has the run folder written.
@@ -123,17 +150,7 @@ struct Cli {
 
 impl Observer for Cli {
     fn batch_done(&mut self, epoch: usize, done: usize, total: usize) {
-        let bar = self.bar.get_or_insert_with(|| {
-            let bar = ProgressBar::new(total as u64);
-            if let Ok(style) =
-                ProgressStyle::with_template("Epoch {msg} [{bar:30}] {pos}/{len} {elapsed_precise}")
-            {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(format!("{epoch}/{}", self.epochs));
-            bar
-        });
-        bar.set_position(done as u64);
+        progress(&mut self.bar, self.epochs, epoch, done, total);
     }
 
     fn epoch_done(&mut self, record: &EpochRecord, improved: Option<&Model>) -> Result<(), String> {
@@ -148,9 +165,37 @@ impl Observer for Cli {
 pub fn run(args: &TrainArgs) -> CliResult {
     let tok = TokFile::open(&args.data)?;
     let (train, val) = (tok.split(SplitName::Train), tok.split(SplitName::Val));
-    let mut cfg = TrainConfig {
-        arch: args.arch,
+    if args.arch.one_hot && args.embedding != 16 {
+        return Err(
+            "--embedding does not apply to --arch rnn-onehot (its input is one-hot)".into(),
+        );
+    }
+    let spec = Spec {
+        cell: args.arch.cell,
+        units: args.units,
         vocab: args.vocab.unwrap_or(tok.num_words()),
+        input: if args.arch.one_hot {
+            Input::OneHot
+        } else {
+            Input::Embedding {
+                width: args.embedding,
+            }
+        },
+        seq_len: tok.seq_len(),
+    };
+    spec.validate()
+        .map_err(|e| format!("--arch/--units/--embedding/--vocab: {e}"))?;
+    if !spec.is_notebook_shape() {
+        return run_net(args, &tok, spec);
+    }
+    let arch = match (spec.cell, args.arch.one_hot) {
+        (Cell::Lstm, _) => Arch::Lstm,
+        (_, true) => Arch::RnnOneHot,
+        _ => Arch::Rnn,
+    };
+    let mut cfg = TrainConfig {
+        arch,
+        vocab: spec.vocab,
         epochs: args.epochs,
         batch_size: args.batch_size,
         lr: args.lr,
@@ -203,6 +248,126 @@ pub fn run(args: &TrainArgs) -> CliResult {
         args.out.join("best.safetensors").display()
     );
     Ok(())
+}
+
+/// A shape other than the notebook's: [`NetTrainer`] (general kernels, any cell and size),
+/// with the same flags, progress, epoch lines and run folder as the notebook's path.
+fn run_net(args: &TrainArgs, tok: &TokFile, spec: Spec) -> CliResult {
+    let (train, val) = (tok.split(SplitName::Train), tok.split(SplitName::Val));
+    if spec.vocab < tok.num_words() {
+        return Err(format!(
+            "--vocab {} is below the data's num_words {}: every id must have an embedding row",
+            spec.vocab,
+            tok.num_words()
+        )
+        .into());
+    }
+    let mut config = NetTrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        dropout: args.dropout,
+        patience: args.patience,
+        seed: args.seed,
+        threads: args.threads.unwrap_or_else(crate::default_threads),
+        ..NetTrainConfig::default()
+    };
+    if train.is_empty() || val.is_empty() {
+        return Err(format!(
+            "{:?}: the train and val splits must not be empty",
+            args.data
+        )
+        .into());
+    }
+    if config.batch_size > train.len() {
+        eprintln!(
+            "note: --batch-size {} is larger than the train split ({} reviews): one batch per epoch",
+            config.batch_size,
+            train.len()
+        );
+        config.batch_size = train.len();
+    }
+    let mut trainer = NetTrainer::new(spec, config)?;
+    prepare_out_dir(&args.out, args.overwrite)?;
+    eprintln!(
+        "training {spec} on {} reviews, validating on {} ({} kernel for scoring, {} threads)",
+        train.len(),
+        val.len(),
+        Kernel::select()?.name(),
+        config.threads
+    );
+    let mut cli = NetCli {
+        dir: RunDir::new(&args.out),
+        epochs: config.epochs,
+        bar: None,
+    };
+    let labels = |s: &Split<'_>| s.labels.iter().map(|&y| f32::from(y)).collect::<Vec<f32>>();
+    let (train_y, val_y) = (labels(&train), labels(&val));
+    let outcome = match (train.tokens, val.tokens) {
+        (TokenIds::U16(t), TokenIds::U16(v)) => {
+            trainer.fit_with((t, &train_y), (v, &val_y), &mut cli)?
+        }
+        (TokenIds::U32(t), TokenIds::U32(v)) => {
+            trainer.fit_with((t, &train_y), (v, &val_y), &mut cli)?
+        }
+        _ => return Err(format!("{:?}: splits of different id widths", args.data).into()),
+    };
+    cli.dir.write_loss_plot_named(spec.cell.name())?;
+    if outcome.stopped_early {
+        eprintln!(
+            "early stopping after epoch {}",
+            outcome.history.last().map_or(0, |r| r.epoch)
+        );
+    }
+    let best = &outcome.history[outcome.best_epoch - 1];
+    eprintln!(
+        "best epoch {}: val_loss {:.4}, val_accuracy {:.4} -> {}",
+        outcome.best_epoch,
+        best.val_loss,
+        best.val_accuracy,
+        args.out.join("best.safetensors").display()
+    );
+    Ok(())
+}
+
+/// [`Cli`] for the general trainer.
+struct NetCli {
+    dir: RunDir,
+    epochs: usize,
+    bar: Option<ProgressBar>,
+}
+
+impl NetObserver for NetCli {
+    fn batch_done(&mut self, epoch: usize, done: usize, total: usize) {
+        progress(&mut self.bar, self.epochs, epoch, done, total);
+    }
+
+    fn epoch_done(
+        &mut self,
+        record: &EpochRecord,
+        improved: Option<&NetWeights>,
+    ) -> Result<(), String> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        fusedrnn::outln!("{}", record.keras_line(self.epochs));
+        self.dir.record_net(record, improved)
+    }
+}
+
+/// The per-epoch progress bar both observers draw.
+fn progress(bar: &mut Option<ProgressBar>, epochs: usize, epoch: usize, done: usize, total: usize) {
+    let bar = bar.get_or_insert_with(|| {
+        let bar = ProgressBar::new(total as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("Epoch {msg} [{bar:30}] {pos}/{len} {elapsed_precise}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(format!("{epoch}/{epochs}"));
+        bar
+    });
+    bar.set_position(done as u64);
 }
 
 /// What a run writes into its folder.

@@ -1,0 +1,639 @@
+//! One shard of a batch: `B ≤ shard_rows(spec)` sequences run as matrices, forward with every
+//! activation kept, then backpropagation through time, into the shard's own partial gradient.
+//!
+//! Rows are time-major (`row = t·B + b`), so the `B` rows of one step are one contiguous
+//! `[B, ·]` matrix and the heavy work is a GEMM per step (`H_{t-1}·U`, `δZ_t·Uᵀ`) plus three
+//! GEMMs over all steps at once (`X·W`, `Xᵀ·δZ`, `δZ·Wᵀ`, and `H_prevᵀ·δZ` for `δU`). Symbols:
+//! `x_t` the (dropped-out) input, `xz = x·W + b_in`, `G·H` gate columns, gate-major.
+//!
+//! ```text
+//! SimpleRNN  h' = tanh(xz + h·U)
+//!            δz = δh'⊙(1 − h'²);                            δh = δz·Uᵀ
+//! LSTM       i, f, o = σ(·), g = tanh(·) of xz + h·U;  c' = f⊙c + i⊙g;  h' = o⊙tanh(c')
+//!            δc̃ = δc + δh'⊙o⊙(1 − tanh²c');  δz = [δc̃⊙g⊙i(1−i), δc̃⊙c⊙f(1−f), δc̃⊙i⊙(1−g²),
+//!            δh'⊙tanh(c')⊙o(1−o)];  δc ← δc̃⊙f;              δh = δz·Uᵀ
+//! GRU (reset_after)  a = h·U + b_rec;  z = σ(xz_z + a_z);  r = σ(xz_r + a_r)
+//!            ĥ = tanh(xz_h + r⊙a_h);  h' = z⊙h + (1 − z)⊙ĥ
+//!            δẑ = δh'⊙(h − ĥ)⊙z(1−z);  δĥ = δh'⊙(1−z)⊙(1−ĥ²);  δr̂ = δĥ⊙a_h⊙r(1−r)
+//!            δxz = [δẑ, δr̂, δĥ];  δa = [δẑ, δr̂, δĥ⊙r];            δh = δh'⊙z + δa·Uᵀ
+//! GRU (reset before) z, r as above from xz + h·U_zr;  q = r⊙h;  ĥ = tanh(xz_h + q·U_h)
+//!            δq = δĥ·U_hᵀ;  δr̂ = δq⊙h⊙r(1−r);  δxz = [δẑ, δr̂, δĥ]
+//!            δh = δh'⊙z + δq⊙r + [δẑ, δr̂]·U_zrᵀ;   δU_zr = Σ hᵀ[δẑ, δr̂],  δU_h = Σ qᵀ δĥ
+//! all        δU = Σ_t h_{t-1}ᵀ δa_t (δa = δxz but for the reset-after GRU),  δb_in = Σ δxz,
+//!            δb_rec = Σ δa,  δW = Σ x_tᵀ δxz_t,  δx_t = δxz_t·Wᵀ,  δE[token] += δx_t ⊙ mask
+//!            (one-hot: δK[token] += δxz_t · mask[token])
+//! ```
+//!
+//! Loss: Keras' binary cross-entropy of `p = σ(h_T·d + d_b)` with the probability clipped to
+//! `[ε, 1 − ε]`; `δlogit = (p − y)/n` inside the clip, 0 outside (the clip has no gradient).
+
+// Index loops over rows and units read like the equations.
+#![allow(clippy::needless_range_loop)]
+
+use crate::kernels::activations::{sigmoid_f32 as sigmoid, tanh_f32 as tanh};
+use crate::kernels::gemm::sgemm;
+use crate::net::{Cell, Input, NetWeights, Spec};
+
+/// Most sequences per shard. Shard boundaries depend only on the batch and the spec, never on
+/// the threads, so the gradient is the same bits for any thread count.
+pub const SHARD_ROWS: usize = 32;
+
+/// Floats one shard may keep for its caches (256 MiB): long sequences of wide layers get fewer
+/// rows per shard, so no spec within the limits sizes an unbounded allocation.
+pub const SHARD_FLOATS: usize = 1 << 26;
+
+/// Sequences per shard for `spec`: [`SHARD_ROWS`], or fewer (at least 1) when one sequence's
+/// caches (`≈ seq_len·(5·G·H + 2·width + 4·H)` floats, plus its dropout mask of the input
+/// width) would put a shard over [`SHARD_FLOATS`].
+pub fn shard_rows(spec: &Spec) -> usize {
+    let (gh, h) = (spec.gate_width(), spec.units);
+    let width = match spec.input {
+        Input::Embedding { width } => width,
+        Input::OneHot => 0,
+    };
+    let per_row = spec.seq_len * (5 * gh + 2 * width + 4 * h) + spec.input_width();
+    (SHARD_FLOATS / per_row.max(1)).clamp(1, SHARD_ROWS)
+}
+
+/// Keras' `backend.epsilon()`, the probability clip of the loss.
+pub const LOSS_EPSILON: f32 = 1e-7;
+
+/// Keras' binary cross-entropy of one prediction in f32: `p = clip(p, ε, 1 − ε)`,
+/// `−(y·ln p + (1 − y)·ln(1 − p))`.
+#[inline]
+pub fn bce(p: f32, y: f32) -> f32 {
+    let p = p.clamp(LOSS_EPSILON, 1.0 - LOSS_EPSILON);
+    -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+}
+
+/// Keras' `binary_accuracy` of one prediction: `y == (p > 0.5)`.
+#[inline]
+pub fn hit(p: f32, y: f32) -> bool {
+    y == if p > 0.5 { 1.0 } else { 0.0 }
+}
+
+/// What every shard of a batch reads besides the weights: transposed and split copies of the
+/// kernels, so every GEMM operand is a contiguous row-major matrix.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    /// `Wᵀ [G·H, width]` (embedding input only).
+    w_t: Vec<f32>,
+    /// `Uᵀ [G·H, H]`.
+    u_t: Vec<f32>,
+    /// GRU with the reset before: `U_zr [H, 2H]`, `U_h [H, H]` and their transposes.
+    u_zr: Vec<f32>,
+    u_h: Vec<f32>,
+    u_zr_t: Vec<f32>,
+    u_h_t: Vec<f32>,
+}
+
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut Vec<f32>) {
+    dst.clear();
+    dst.resize(rows * cols, 0.0);
+    for r in 0..rows {
+        for c in 0..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
+    }
+}
+
+/// Columns `cols` of a row-major `[rows, width]` matrix, as a contiguous matrix.
+fn columns(
+    src: &[f32],
+    rows: usize,
+    width: usize,
+    cols: std::ops::Range<usize>,
+    dst: &mut Vec<f32>,
+) {
+    dst.clear();
+    for r in 0..rows {
+        dst.extend_from_slice(&src[r * width + cols.start..r * width + cols.end]);
+    }
+}
+
+impl Prepared {
+    /// Refreshes the copies from `w` (once per batch).
+    pub fn update(&mut self, w: &NetWeights) {
+        let s = &w.spec;
+        let (h, gh) = (s.units, s.gate_width());
+        if let Input::Embedding { width } = s.input {
+            transpose(&w.kernel, width, gh, &mut self.w_t);
+        }
+        transpose(&w.recurrent_kernel, h, gh, &mut self.u_t);
+        if s.cell == (Cell::Gru { reset_after: false }) {
+            columns(&w.recurrent_kernel, h, gh, 0..2 * h, &mut self.u_zr);
+            columns(&w.recurrent_kernel, h, gh, 2 * h..gh, &mut self.u_h);
+            transpose(&self.u_zr, h, 2 * h, &mut self.u_zr_t);
+            transpose(&self.u_h, h, h, &mut self.u_h_t);
+        }
+    }
+}
+
+/// Working memory and partial results of one shard, reused from batch to batch.
+#[derive(Clone, Debug, Default)]
+pub struct Shard {
+    /// Sequences in this shard (`B`).
+    pub rows: usize,
+    seq_len: usize,
+    /// `[T·B]` time-major token ids.
+    tokens: Vec<u32>,
+    labels: Vec<f32>,
+    /// `[B, in]` dropout factors (empty: no dropout).
+    pub masks: Vec<f32>,
+    /// `[T·B, width]` inputs `E[token] ⊙ mask` and their transpose `[width, T·B]`.
+    x: Vec<f32>,
+    x_t: Vec<f32>,
+    /// `[T·B, G·H]` `x·W + b_in`.
+    xz: Vec<f32>,
+    /// `[(T+1)·B, H]` `h_0 = 0, …, h_T`; `cs` the same for the LSTM's cell.
+    hs: Vec<f32>,
+    cs: Vec<f32>,
+    /// `[T·B, G·H]` activations: LSTM `i, f, g, o`; GRU `z, r, ĥ`; SimpleRNN `h'`.
+    acts: Vec<f32>,
+    /// `[T·B, H]` GRU: `a_h = (h·U)_h + b_rh` (reset after) or `q = r⊙h` (reset before).
+    aux: Vec<f32>,
+    /// `[B, G·H]` step scratch.
+    tmp: Vec<f32>,
+    tmp2: Vec<f32>,
+    /// `[B]` probabilities of the last forward pass.
+    pub probs: Vec<f32>,
+    /// `[T·B, G·H]` `δxz`, and `δa` for the reset-after GRU.
+    dzx: Vec<f32>,
+    dza: Vec<f32>,
+    /// `[B, H]` the carried `δh`, `δc`.
+    dh: Vec<f32>,
+    dh2: Vec<f32>,
+    dc: Vec<f32>,
+    /// `[T·B, width]` `δx`; `[H, T·B]` transposed states for `δU`; `[H, G·H]` GEMM scratch.
+    dx: Vec<f32>,
+    op_t: Vec<f32>,
+    du2: Vec<f32>,
+    /// Partial gradient: `δW [width, G·H]` (embedding input; one-hot uses `d_rows`).
+    pub d_kernel: Vec<f32>,
+    /// `δU [H, G·H]`.
+    pub d_rec: Vec<f32>,
+    /// `δb [rows·G·H]`.
+    pub d_bias: Vec<f32>,
+    pub d_dense: Vec<f32>,
+    pub d_dense_bias: f32,
+    /// The distinct token ids of the shard, ascending, and their input-table gradient rows:
+    /// `δE [uniq, width]` (embedding) or `δK [uniq, G·H]` (one-hot).
+    pub uniq: Vec<u32>,
+    pub d_rows: Vec<f32>,
+    /// Sum of the per-sample losses (f32 values summed in f64) and the hits.
+    pub loss_sum: f64,
+    pub correct: usize,
+}
+
+/// `n` values, not cleared when the length is already right (for buffers every use overwrites).
+fn sized(v: &mut Vec<f32>, n: usize) {
+    if v.len() != n {
+        v.clear();
+        v.resize(n, 0.0);
+    }
+}
+
+fn zeroed(v: &mut Vec<f32>, n: usize) {
+    v.clear();
+    v.resize(n, 0.0);
+}
+
+impl Shard {
+    /// Loads `rows` sequences from `ids` (`[rows, seq_len]` row-major, already checked to be
+    /// `< vocab`) and their labels.
+    pub fn load<T: crate::net::TokenId>(&mut self, ids: &[T], labels: &[f32], seq_len: usize) {
+        let b = labels.len();
+        debug_assert_eq!(ids.len(), b * seq_len);
+        self.rows = b;
+        self.seq_len = seq_len;
+        self.labels.clear();
+        self.labels.extend_from_slice(labels);
+        zeroed_u32(&mut self.tokens, b * seq_len);
+        for (bi, seq) in ids.chunks_exact(seq_len).enumerate() {
+            for (t, tok) in seq.iter().enumerate() {
+                self.tokens[t * b + bi] = tok.index() as u32;
+            }
+        }
+    }
+
+    /// Forward pass with every activation kept; fills `probs`, `loss_sum` and `correct`.
+    pub fn forward(&mut self, w: &NetWeights, p: &Prepared) {
+        let s = w.spec;
+        let (b, t_len, h, gh) = (self.rows, self.seq_len, s.units, s.gate_width());
+        let n = b * t_len;
+        let b_in = &w.bias[..gh];
+        // Input projection xz = x·W + b_in for every step at once.
+        sized(&mut self.xz, n * gh);
+        for row in self.xz.chunks_exact_mut(gh) {
+            row.copy_from_slice(b_in);
+        }
+        let masked = !self.masks.is_empty();
+        match s.input {
+            Input::Embedding { width } => {
+                sized(&mut self.x, n * width);
+                sized(&mut self.x_t, n * width);
+                for r in 0..n {
+                    let (tok, bi) = (self.tokens[r] as usize, r % b);
+                    let e = &w.embedding[tok * width..(tok + 1) * width];
+                    let x = &mut self.x[r * width..(r + 1) * width];
+                    if masked {
+                        let m = &self.masks[bi * width..(bi + 1) * width];
+                        for k in 0..width {
+                            x[k] = e[k] * m[k];
+                        }
+                    } else {
+                        x.copy_from_slice(e);
+                    }
+                    for k in 0..width {
+                        self.x_t[k * n + r] = x[k];
+                    }
+                }
+                sgemm(n, width, gh, &self.x, &w.kernel, 1.0, &mut self.xz);
+            }
+            Input::OneHot => {
+                let vocab = s.vocab;
+                for r in 0..n {
+                    let (tok, bi) = (self.tokens[r] as usize, r % b);
+                    let m = if masked {
+                        self.masks[bi * vocab + tok]
+                    } else {
+                        1.0
+                    };
+                    let k = &w.kernel[tok * gh..(tok + 1) * gh];
+                    for (x, kv) in self.xz[r * gh..(r + 1) * gh].iter_mut().zip(k) {
+                        *x += kv * m;
+                    }
+                }
+            }
+        }
+        sized(&mut self.hs, (t_len + 1) * b * h);
+        self.hs[..b * h].fill(0.0);
+        sized(&mut self.acts, n * gh);
+        zeroed(&mut self.tmp, b * gh);
+        zeroed(&mut self.tmp2, b * gh);
+        if s.cell == Cell::Lstm {
+            sized(&mut self.cs, (t_len + 1) * b * h);
+            self.cs[..b * h].fill(0.0);
+        }
+        if let Cell::Gru { .. } = s.cell {
+            sized(&mut self.aux, n * h);
+        }
+        let u = &w.recurrent_kernel;
+        for t in 0..t_len {
+            let rows = t * b..(t + 1) * b;
+            let (h_done, h_rest) = self.hs.split_at_mut((t + 1) * b * h);
+            let h_prev = &h_done[t * b * h..];
+            let h_next = &mut h_rest[..b * h];
+            let xz = &self.xz[rows.start * gh..rows.end * gh];
+            let acts = &mut self.acts[rows.start * gh..rows.end * gh];
+            match s.cell {
+                Cell::SimpleRnn => {
+                    self.tmp.copy_from_slice(xz);
+                    sgemm(b, h, gh, h_prev, u, 1.0, &mut self.tmp);
+                    for (k, z) in self.tmp.iter().enumerate() {
+                        let v = tanh(*z);
+                        acts[k] = v;
+                        h_next[k] = v;
+                    }
+                }
+                Cell::Lstm => {
+                    self.tmp.copy_from_slice(xz);
+                    sgemm(b, h, gh, h_prev, u, 1.0, &mut self.tmp);
+                    let (c_done, c_rest) = self.cs.split_at_mut((t + 1) * b * h);
+                    let c_prev = &c_done[t * b * h..];
+                    let c_next = &mut c_rest[..b * h];
+                    for bi in 0..b {
+                        let z = &self.tmp[bi * gh..(bi + 1) * gh];
+                        let a = &mut acts[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let i = sigmoid(z[k]);
+                            let f = sigmoid(z[h + k]);
+                            let g = tanh(z[2 * h + k]);
+                            let o = sigmoid(z[3 * h + k]);
+                            a[k] = i;
+                            a[h + k] = f;
+                            a[2 * h + k] = g;
+                            a[3 * h + k] = o;
+                            let c = f * c_prev[bi * h + k] + i * g;
+                            c_next[bi * h + k] = c;
+                            h_next[bi * h + k] = o * tanh(c);
+                        }
+                    }
+                }
+                Cell::Gru { reset_after: true } => {
+                    sgemm(b, h, gh, h_prev, u, 0.0, &mut self.tmp);
+                    let b_rec = &w.bias[gh..];
+                    let aux = &mut self.aux[rows.start * h..rows.end * h];
+                    for bi in 0..b {
+                        let a = &self.tmp[bi * gh..(bi + 1) * gh];
+                        let x = &xz[bi * gh..(bi + 1) * gh];
+                        let ac = &mut acts[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let z = sigmoid(x[k] + (a[k] + b_rec[k]));
+                            let r = sigmoid(x[h + k] + (a[h + k] + b_rec[h + k]));
+                            let ah = a[2 * h + k] + b_rec[2 * h + k];
+                            let hh = tanh(x[2 * h + k] + r * ah);
+                            ac[k] = z;
+                            ac[h + k] = r;
+                            ac[2 * h + k] = hh;
+                            aux[bi * h + k] = ah;
+                            let hp = h_prev[bi * h + k];
+                            h_next[bi * h + k] = z * hp + (1.0 - z) * hh;
+                        }
+                    }
+                }
+                Cell::Gru { reset_after: false } => {
+                    let azr = &mut self.tmp[..b * 2 * h];
+                    sgemm(b, h, 2 * h, h_prev, &p.u_zr, 0.0, azr);
+                    let q = &mut self.aux[rows.start * h..rows.end * h];
+                    for bi in 0..b {
+                        let a = &azr[bi * 2 * h..(bi + 1) * 2 * h];
+                        let x = &xz[bi * gh..(bi + 1) * gh];
+                        let ac = &mut acts[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let z = sigmoid(x[k] + a[k]);
+                            let r = sigmoid(x[h + k] + a[h + k]);
+                            ac[k] = z;
+                            ac[h + k] = r;
+                            q[bi * h + k] = r * h_prev[bi * h + k];
+                        }
+                    }
+                    let ah = &mut self.tmp2[..b * h];
+                    sgemm(b, h, h, q, &p.u_h, 0.0, ah);
+                    for bi in 0..b {
+                        let x = &xz[bi * gh..(bi + 1) * gh];
+                        let ac = &mut acts[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let hh = tanh(x[2 * h + k] + ah[bi * h + k]);
+                            ac[2 * h + k] = hh;
+                            let z = ac[k];
+                            let hp = h_prev[bi * h + k];
+                            h_next[bi * h + k] = z * hp + (1.0 - z) * hh;
+                        }
+                    }
+                }
+            }
+        }
+        // The head and the loss.
+        let h_last = &self.hs[t_len * b * h..];
+        self.probs.clear();
+        self.loss_sum = 0.0;
+        self.correct = 0;
+        for bi in 0..b {
+            let mut logit = w.dense_bias;
+            for k in 0..h {
+                logit += h_last[bi * h + k] * w.dense_kernel[k];
+            }
+            let prob = sigmoid(logit);
+            self.probs.push(prob);
+            let y = self.labels[bi];
+            self.loss_sum += f64::from(bce(prob, y));
+            self.correct += usize::from(hit(prob, y));
+        }
+    }
+
+    /// Backpropagation through time after [`Shard::forward`]; `inv_n` is 1 / (batch size), so
+    /// the shards' gradients add up to the gradient of the batch's mean loss.
+    pub fn backward(&mut self, w: &NetWeights, p: &Prepared, inv_n: f32) {
+        let s: Spec = w.spec;
+        let (b, t_len, h, gh) = (self.rows, self.seq_len, s.units, s.gate_width());
+        let n = b * t_len;
+        let h_last = &self.hs[t_len * b * h..];
+        zeroed(&mut self.dh, b * h);
+        zeroed(&mut self.dh2, b * h);
+        zeroed(&mut self.dc, b * h);
+        zeroed(&mut self.d_dense, h);
+        self.d_dense_bias = 0.0;
+        for bi in 0..b {
+            let prob = self.probs[bi];
+            let dlogit = if prob > LOSS_EPSILON && prob < 1.0 - LOSS_EPSILON {
+                (prob - self.labels[bi]) * inv_n
+            } else {
+                0.0
+            };
+            self.d_dense_bias += dlogit;
+            for k in 0..h {
+                self.d_dense[k] += dlogit * h_last[bi * h + k];
+                self.dh[bi * h + k] = dlogit * w.dense_kernel[k];
+            }
+        }
+        sized(&mut self.dzx, n * gh);
+        let ra = s.cell == (Cell::Gru { reset_after: true });
+        if ra {
+            sized(&mut self.dza, n * gh);
+        }
+        for t in (0..t_len).rev() {
+            let rows = t * b..(t + 1) * b;
+            let h_prev = &self.hs[t * b * h..(t + 1) * b * h];
+            let h_next = &self.hs[(t + 1) * b * h..(t + 2) * b * h];
+            let acts = &self.acts[rows.start * gh..rows.end * gh];
+            let dzx = &mut self.dzx[rows.start * gh..rows.end * gh];
+            match s.cell {
+                Cell::SimpleRnn => {
+                    for k in 0..b * h {
+                        dzx[k] = self.dh[k] * (1.0 - h_next[k] * h_next[k]);
+                    }
+                    sgemm(b, gh, h, dzx, &p.u_t, 0.0, &mut self.dh);
+                }
+                Cell::Lstm => {
+                    let c_prev = &self.cs[t * b * h..(t + 1) * b * h];
+                    let c_next = &self.cs[(t + 1) * b * h..(t + 2) * b * h];
+                    for bi in 0..b {
+                        let a = &acts[bi * gh..(bi + 1) * gh];
+                        let dz = &mut dzx[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let j = bi * h + k;
+                            let (i, f, g, o) = (a[k], a[h + k], a[2 * h + k], a[3 * h + k]);
+                            let tc = tanh(c_next[j]);
+                            let dhv = self.dh[j];
+                            let dc = self.dc[j] + dhv * o * (1.0 - tc * tc);
+                            dz[k] = dc * g * i * (1.0 - i);
+                            dz[h + k] = dc * c_prev[j] * f * (1.0 - f);
+                            dz[2 * h + k] = dc * i * (1.0 - g * g);
+                            dz[3 * h + k] = dhv * tc * o * (1.0 - o);
+                            self.dc[j] = dc * f;
+                        }
+                    }
+                    sgemm(b, gh, h, dzx, &p.u_t, 0.0, &mut self.dh);
+                }
+                Cell::Gru { reset_after: true } => {
+                    let aux = &self.aux[rows.start * h..rows.end * h];
+                    let dza = &mut self.dza[rows.start * gh..rows.end * gh];
+                    for bi in 0..b {
+                        let a = &acts[bi * gh..(bi + 1) * gh];
+                        let dx = &mut dzx[bi * gh..(bi + 1) * gh];
+                        let da = &mut dza[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let j = bi * h + k;
+                            let (z, r, hh) = (a[k], a[h + k], a[2 * h + k]);
+                            let dhv = self.dh[j];
+                            let dz = dhv * (h_prev[j] - hh) * z * (1.0 - z);
+                            let dhh = dhv * (1.0 - z) * (1.0 - hh * hh);
+                            let dr = dhh * aux[j] * r * (1.0 - r);
+                            dx[k] = dz;
+                            dx[h + k] = dr;
+                            dx[2 * h + k] = dhh;
+                            da[k] = dz;
+                            da[h + k] = dr;
+                            da[2 * h + k] = dhh * r;
+                            self.dh2[j] = dhv * z;
+                        }
+                    }
+                    sgemm(b, gh, h, dza, &p.u_t, 1.0, &mut self.dh2);
+                    std::mem::swap(&mut self.dh, &mut self.dh2);
+                }
+                Cell::Gru { reset_after: false } => {
+                    // δĥ (pre-activation) first: δq = δĥ·U_hᵀ feeds δr.
+                    let dph = &mut self.tmp2[..b * h];
+                    for bi in 0..b {
+                        let a = &acts[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let (z, hh) = (a[k], a[2 * h + k]);
+                            dph[bi * h + k] = self.dh[bi * h + k] * (1.0 - z) * (1.0 - hh * hh);
+                        }
+                    }
+                    let dq = &mut self.tmp[..b * h];
+                    sgemm(b, h, h, dph, &p.u_h_t, 0.0, dq);
+                    let dzr = &mut self.dx;
+                    zeroed(dzr, b * 2 * h);
+                    for bi in 0..b {
+                        let a = &acts[bi * gh..(bi + 1) * gh];
+                        let dx = &mut dzx[bi * gh..(bi + 1) * gh];
+                        for k in 0..h {
+                            let j = bi * h + k;
+                            let (z, r, hh) = (a[k], a[h + k], a[2 * h + k]);
+                            let dhv = self.dh[j];
+                            let dz = dhv * (h_prev[j] - hh) * z * (1.0 - z);
+                            let dr = dq[j] * h_prev[j] * r * (1.0 - r);
+                            dx[k] = dz;
+                            dx[h + k] = dr;
+                            dx[2 * h + k] = dph[j];
+                            dzr[bi * 2 * h + k] = dz;
+                            dzr[bi * 2 * h + h + k] = dr;
+                            self.dh2[j] = dhv * z + dq[j] * r;
+                        }
+                    }
+                    sgemm(b, 2 * h, h, dzr, &p.u_zr_t, 1.0, &mut self.dh2);
+                    std::mem::swap(&mut self.dh, &mut self.dh2);
+                }
+            }
+            // Vanishing gradients underflow, and subnormal operands or results make every
+            // product ~100× slower (XLA, Keras' JAX backend on CPU, flushes subnormals too). So
+            // δ below `FLUSH_BELOW` is set to zero; once δh and δc are all zero, every earlier
+            // step's δ is zero as well.
+            let live_h = flush(&mut self.dh);
+            let live_c = s.cell == Cell::Lstm && flush(&mut self.dc);
+            if !live_h && !live_c {
+                // Steps before t were not written this time.
+                self.dzx[..t * b * gh].fill(0.0);
+                if ra {
+                    self.dza[..t * b * gh].fill(0.0);
+                }
+                break;
+            }
+        }
+        flush(&mut self.dzx);
+        flush(&mut self.dza);
+        // δU = H_prevᵀ·δa over all steps (the reset-before GRU's candidate block from qᵀ·δĥ).
+        transpose(&self.hs[..n * h], n, h, &mut self.op_t);
+        sized(&mut self.d_rec, h * gh);
+        let da = if ra { &self.dza } else { &self.dzx };
+        sgemm(h, n, gh, &self.op_t, da, 0.0, &mut self.d_rec);
+        if s.cell == (Cell::Gru { reset_after: false }) {
+            transpose(&self.aux, n, h, &mut self.op_t);
+            sized(&mut self.du2, h * gh);
+            sgemm(h, n, gh, &self.op_t, &self.dzx, 0.0, &mut self.du2);
+            for j in 0..h {
+                self.d_rec[j * gh + 2 * h..(j + 1) * gh]
+                    .copy_from_slice(&self.du2[j * gh + 2 * h..(j + 1) * gh]);
+            }
+        }
+        // Biases: column sums in row order.
+        zeroed(&mut self.d_bias, s.cell.bias_rows() * gh);
+        for row in self.dzx.chunks_exact(gh) {
+            for (d, v) in self.d_bias[..gh].iter_mut().zip(row) {
+                *d += v;
+            }
+        }
+        if ra {
+            for row in self.dza.chunks_exact(gh) {
+                for (d, v) in self.d_bias[gh..].iter_mut().zip(row) {
+                    *d += v;
+                }
+            }
+        }
+        // The input side.
+        self.uniq.clear();
+        self.uniq.extend_from_slice(&self.tokens);
+        self.uniq.sort_unstable();
+        self.uniq.dedup();
+        let masked = !self.masks.is_empty();
+        match s.input {
+            Input::Embedding { width } => {
+                sized(&mut self.d_kernel, width * gh);
+                sgemm(width, n, gh, &self.x_t, &self.dzx, 0.0, &mut self.d_kernel);
+                sized(&mut self.dx, n * width);
+                sgemm(n, gh, width, &self.dzx, &p.w_t, 0.0, &mut self.dx);
+                zeroed(&mut self.d_rows, self.uniq.len() * width);
+                for r in 0..n {
+                    let tok = self.tokens[r];
+                    let slot = self.uniq.binary_search(&tok).expect("a shard token");
+                    let out = &mut self.d_rows[slot * width..(slot + 1) * width];
+                    let dx = &self.dx[r * width..(r + 1) * width];
+                    if masked {
+                        let bi = r % b;
+                        let m = &self.masks[bi * width..(bi + 1) * width];
+                        for k in 0..width {
+                            out[k] += dx[k] * m[k];
+                        }
+                    } else {
+                        for k in 0..width {
+                            out[k] += dx[k];
+                        }
+                    }
+                }
+            }
+            Input::OneHot => {
+                self.d_kernel.clear();
+                zeroed(&mut self.d_rows, self.uniq.len() * gh);
+                let vocab = s.vocab;
+                for r in 0..n {
+                    let tok = self.tokens[r];
+                    let slot = self.uniq.binary_search(&tok).expect("a shard token");
+                    let m = if masked {
+                        self.masks[(r % b) * vocab + tok as usize]
+                    } else {
+                        1.0
+                    };
+                    let out = &mut self.d_rows[slot * gh..(slot + 1) * gh];
+                    for (o, d) in out.iter_mut().zip(&self.dzx[r * gh..(r + 1) * gh]) {
+                        *o += d * m;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn zeroed_u32(v: &mut Vec<u32>, n: usize) {
+    v.clear();
+    v.resize(n, 0);
+}
+
+/// Backpropagated values below this are set to zero. Such a δ moves no weight: it adds at
+/// most `lr·δ/sqrt(ε)` ≈ 3e-31 to a weight through RMSprop (`ε` = 1e-7 inside the square
+/// root), far below the f32 resolution of any weight above 1e-20; and products of it with the
+/// layer's factors (≥ 1e-8 in practice) stay clear of the subnormal range.
+pub const FLUSH_BELOW: f32 = 1e-30;
+
+/// Sets values below [`FLUSH_BELOW`] to zero; whether any value is non-zero.
+fn flush(xs: &mut [f32]) -> bool {
+    let mut live = false;
+    for x in xs.iter_mut() {
+        if x.abs() < FLUSH_BELOW {
+            *x = 0.0;
+        }
+        live |= *x != 0.0;
+    }
+    live
+}
