@@ -384,6 +384,16 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
             for r in 0..R {
                 toks[r] = seq[r][step].index();
             }
+            // The next step's input rows (random rows of a table that outgrows L2): fetched
+            // while this step computes.
+            if step + 1 < len {
+                for r in 0..R {
+                    let row = t.input_row(seq[r][step + 1].index());
+                    for line in row.chunks(16) {
+                        isa.prefetch(line);
+                    }
+                }
+            }
             block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows);
         }
         for r in 0..live {
