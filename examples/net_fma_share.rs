@@ -7,6 +7,12 @@
 //!
 //! `FILTER` keeps only the rows whose `kernel/cell/units` contains it (e.g. `avx2-fma/lstm/32`).
 //!
+//! With a third argument `REPS`, it only runs the matching kernels (or, for the filters
+//! `probe-ymm` / `probe-zmm`, that probe) `REPS` times and prints the work done, for
+//! `perf stat -e cycles:u`, whose per-process cycle count the other processes of a loaded
+//! machine do not inflate: cycles per sequence-step and MACs per cycle then come straight from
+//! the counter.
+//!
 //! 1. **Peak**: a tight loop of 12 independent FMA chains per ISA (AVX2 `ymm`, AVX-512 `zmm`),
 //!    in multiply-adds (MACs) per nanosecond; and the clock, from one dependent FMA chain
 //!    (4 cycles per FMA on this family of cores).
@@ -141,6 +147,15 @@ fn main() {
         .unwrap_or(0.5);
     let filter = std::env::args().nth(2).unwrap_or_default();
     let (peaks, chain) = probes();
+    let reps: Option<usize> = std::env::args().nth(3).and_then(|s| s.parse().ok());
+    if let Some(reps) = reps {
+        for (name, macs, f) in &peaks {
+            if filter == format!("probe-{name}") {
+                (0..reps).for_each(|_| f());
+                println!("{name}: {} MACs", macs * reps as f64);
+            }
+        }
+    }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average before: {}", load.trim());
     println!(
@@ -180,6 +195,19 @@ fn main() {
                 };
                 let t = NetTables::fold(&NetWeights::seeded(spec, 1, 0.1)).unwrap();
                 let pads = k.net_pad_cache(&t);
+                if let Some(reps) = reps {
+                    (0..reps).for_each(|_| k.net_forward(&t, &pads, &ids, &mut probs));
+                    let g = cell.gates() as f64;
+                    let h = units as f64;
+                    let steps = (reps * n * len) as f64;
+                    println!(
+                        "{}/{}/{units}: {steps} sequence-steps, {} MACs",
+                        k.name(),
+                        cell.name(),
+                        (g * h * h + g * h) * steps
+                    );
+                    continue;
+                }
                 let deadline = Instant::now() + Duration::from_secs_f64(secs);
                 let mut best = f64::INFINITY;
                 let mut peak_ns = vec![f64::INFINITY; peaks.len()];
