@@ -2,8 +2,16 @@
 //! target), measured side by side in one run so the ratios hold on a loaded machine.
 //!
 //! ```text
-//! cargo run --release --example net_fma_share [-- SECONDS_PER_POINT]
+//! cargo run --release --example net_fma_share [-- SECONDS_PER_POINT [FILTER]]
 //! ```
+//!
+//! `FILTER` keeps only the rows whose `kernel/cell/units` contains it (e.g. `avx2-fma/lstm/32`).
+//!
+//! With a third argument `REPS`, it only runs the matching kernels (or, for the filters
+//! `probe-ymm` / `probe-zmm`, that probe) `REPS` times and prints the work done, for
+//! `perf stat -e cycles:u`, whose per-process cycle count the other processes of a loaded
+//! machine do not inflate: cycles per sequence-step and MACs per cycle then come straight from
+//! the counter.
 //!
 //! 1. **Peak**: a tight loop of 12 independent FMA chains per ISA (AVX2 `ymm`, AVX-512 `zmm`),
 //!    in multiply-adds (MACs) per nanosecond; and the clock, from one dependent FMA chain
@@ -82,9 +90,9 @@ mod probe {
     }
 }
 
-/// Best of 5 timings of `f`, in nanoseconds.
+/// Best of 3 timings of `f`, in nanoseconds.
 fn best_ns(mut f: impl FnMut()) -> f64 {
-    (0..5)
+    (0..3)
         .map(|_| {
             let t = Instant::now();
             f();
@@ -93,53 +101,72 @@ fn best_ns(mut f: impl FnMut()) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+/// The peak probes: (name, MACs per call, the call).
+#[allow(clippy::type_complexity)]
+fn probes() -> (
+    Vec<(&'static str, f64, Box<dyn Fn()>)>,
+    Option<Box<dyn Fn()>>,
+) {
+    let mut peaks: Vec<(&'static str, f64, Box<dyn Fn()>)> = Vec::new();
+    let mut chain: Option<Box<dyn Fn()>> = None;
+    #[cfg(target_arch = "x86_64")]
+    {
+        const ITERS: u64 = 1_000_000;
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            peaks.push((
+                "ymm",
+                (ITERS * 12 * 8) as f64,
+                Box::new(|| {
+                    // SAFETY: AVX2 and FMA were just detected.
+                    black_box(unsafe { probe::ymm(black_box(ITERS)) });
+                }),
+            ));
+            chain = Some(Box::new(|| {
+                // SAFETY: AVX2 and FMA were just detected.
+                black_box(unsafe { probe::chain(black_box(ITERS)) });
+            }));
+        }
+        if is_x86_feature_detected!("avx512f") {
+            peaks.push((
+                "zmm",
+                (ITERS * 12 * 16) as f64,
+                Box::new(|| {
+                    // SAFETY: AVX-512F was just detected.
+                    black_box(unsafe { probe::zmm(black_box(ITERS)) });
+                }),
+            ));
+        }
+    }
+    (peaks, chain)
+}
+
 fn main() {
     let secs: f64 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0.3);
-    // Peak (MACs per ns per ISA) and clock (cycles per ns).
-    let mut peaks: Vec<(&str, f64)> = Vec::new();
-    let mut ghz = f64::NAN;
-    #[cfg(target_arch = "x86_64")]
-    {
-        let iters = 20_000_000u64;
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            let ns = best_ns(|| {
-                // SAFETY: AVX2 and FMA were just detected.
-                black_box(unsafe { probe::ymm(black_box(iters)) });
-            });
-            peaks.push(("ymm (AVX2+FMA)", (iters * 12 * 8) as f64 / ns));
-            let ns = best_ns(|| {
-                // SAFETY: AVX2 and FMA were just detected.
-                black_box(unsafe { probe::chain(black_box(iters)) });
-            });
-            ghz = 4.0 * iters as f64 / ns;
-        }
-        if is_x86_feature_detected!("avx512f") {
-            let ns = best_ns(|| {
-                // SAFETY: AVX-512F was just detected.
-                black_box(unsafe { probe::zmm(black_box(iters)) });
-            });
-            peaks.push(("zmm (AVX-512)", (iters * 12 * 16) as f64 / ns));
+        .unwrap_or(0.5);
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    let (peaks, chain) = probes();
+    let reps: Option<usize> = std::env::args().nth(3).and_then(|s| s.parse().ok());
+    if let Some(reps) = reps {
+        for (name, macs, f) in &peaks {
+            if filter == format!("probe-{name}") {
+                (0..reps).for_each(|_| f());
+                println!("{name}: {} MACs", macs * reps as f64);
+            }
         }
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("load average: {}", load.trim());
-    println!("clock (dependent FMA chain, 4 cycles each): {ghz:.2} GHz");
-    let peak = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
-    for (name, p) in &peaks {
-        println!(
-            "FMA peak {name}: {p:.1} MACs/ns = {:.1} MACs/cycle",
-            p / ghz
-        );
-    }
-    let peak_per_cycle = peak / ghz;
+    println!("load average before: {}", load.trim());
     println!(
-        "\n{:<16} {:<8} {:>5} {:>12} {:>10} {:>10}",
-        "kernel", "cell", "units", "reviews/s", "cyc/step", "FMA share"
+        "Each point alternates the kernel with the FMA probes and the clock probe for {secs} s and \
+         keeps the best of each, so the ratios compare like with like on a loaded machine."
     );
-    let (n, len) = (512usize, 200usize);
+    println!(
+        "\n{:<16} {:<7} {:>5} {:>10} {:>6} {:>9} {:>11} {:>11}",
+        "kernel", "cell", "units", "reviews/s", "GHz", "cyc/step", "share ymm", "share zmm"
+    );
+    let (n, len) = (96usize, 200usize);
     let ids: Vec<u32> = (0..n * len)
         .map(|i| 1 + (i as u32).wrapping_mul(2_654_435_761) % 4999)
         .collect();
@@ -156,6 +183,9 @@ fn main() {
         }
         for cell in cells {
             for units in [8, 16, 17, 32, 64, 100] {
+                if !format!("{}/{}/{units}", k.name(), cell.name()).contains(&filter) {
+                    continue;
+                }
                 let spec = Spec {
                     cell,
                     units,
@@ -165,28 +195,62 @@ fn main() {
                 };
                 let t = NetTables::fold(&NetWeights::seeded(spec, 1, 0.1)).unwrap();
                 let pads = k.net_pad_cache(&t);
+                if let Some(reps) = reps {
+                    (0..reps).for_each(|_| k.net_forward(&t, &pads, &ids, &mut probs));
+                    let g = cell.gates() as f64;
+                    let h = units as f64;
+                    let steps = (reps * n * len) as f64;
+                    println!(
+                        "{}/{}/{units}: {steps} sequence-steps, {} MACs",
+                        k.name(),
+                        cell.name(),
+                        (g * h * h + g * h) * steps
+                    );
+                    continue;
+                }
                 let deadline = Instant::now() + Duration::from_secs_f64(secs);
                 let mut best = f64::INFINITY;
+                let mut peak_ns = vec![f64::INFINITY; peaks.len()];
+                let mut chain_ns = f64::INFINITY;
                 while Instant::now() < deadline || best.is_infinite() {
-                    let ns = best_ns(|| k.net_forward(&t, &pads, &ids, &mut probs));
-                    best = best.min(ns);
+                    best = best.min(best_ns(|| k.net_forward(&t, &pads, &ids, &mut probs)));
+                    for (p, (_, _, f)) in peak_ns.iter_mut().zip(&peaks) {
+                        *p = p.min(best_ns(f));
+                    }
+                    if let Some(f) = &chain {
+                        chain_ns = chain_ns.min(best_ns(f));
+                    }
                 }
                 black_box(&probs);
+                let ghz = 4.0 * 1e6 / chain_ns;
                 let steps = (n * len) as f64;
-                let cyc = best * ghz / steps;
                 let g = cell.gates() as f64;
                 let h = units as f64;
-                let macs = g * h * h + g * h;
+                let macs_per_ns = (g * h * h + g * h) * steps / best;
+                let share = |name: &str| {
+                    peaks
+                        .iter()
+                        .zip(&peak_ns)
+                        .find(|((p, _, _), _)| *p == name)
+                        .map(|((_, macs, _), ns)| {
+                            format!("{:.1}%", 100.0 * macs_per_ns / (macs / ns))
+                        })
+                        .unwrap_or_else(|| "-".into())
+                };
                 println!(
-                    "{:<16} {:<8} {:>5} {:>12.0} {:>10.1} {:>9.1}%",
+                    "{:<16} {:<7} {:>5} {:>10.0} {:>6.2} {:>9.1} {:>11} {:>11}",
                     k.name(),
                     cell.name(),
                     units,
                     n as f64 / best * 1e9,
-                    cyc,
-                    100.0 * macs / (peak_per_cycle * cyc)
+                    ghz,
+                    best * ghz / steps,
+                    share("ymm"),
+                    share("zmm"),
                 );
             }
         }
     }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average after: {}", load.trim());
 }

@@ -42,10 +42,10 @@ impl Rng {
     }
 }
 
-/// Seeded weights of magnitude `scale`, the recurrent kernel capped at `2.5/√H`.
+/// Seeded weights of magnitude `scale`, the recurrent kernel capped at `1.5/√H`.
 fn weights(spec: Spec, seed: u64, scale: f32) -> NetWeights {
     let mut w = NetWeights::seeded(spec, seed, scale);
-    let cap = 2.5 / (spec.units as f32).sqrt();
+    let cap = 1.5 / (spec.units as f32).sqrt();
     if scale > cap {
         let k = cap / scale;
         w.recurrent_kernel.iter_mut().for_each(|x| *x *= k);

@@ -65,6 +65,12 @@ pub(crate) trait Isa: Copy {
         let a = self.store(v);
         xs[..Self::LANES].copy_from_slice(a.as_ref());
     }
+    /// A hint to bring the cache line holding `xs[0]` into L1 (no-op where the ISA has no
+    /// prefetch); never faults, whatever `xs` is.
+    #[inline(always)]
+    fn prefetch(self, xs: &[f32]) {
+        let _ = xs;
+    }
     /// One weight in every lane, from its pre-broadcast copy in the tables (8 lanes there; an
     /// ISA with more lanes broadcasts the first).
     fn splat_from(self, w: &Splat) -> Self::V;

@@ -360,7 +360,7 @@ impl Kernel {
     /// pads; with a cache built by this kernel the result is bit for bit that of stepping every
     /// token with [`Self::net_step`], whatever the batch around a sequence.
     ///
-    /// Allocation-free and single-threaded ([`crate::net::NetScorer`] splits across threads).
+    /// Allocation-free after a thread's first call (a per-thread scratch) and single-threaded ([`crate::net::NetScorer`] splits across threads).
     /// Panics if `seqs.len() != probs.len() · seq_len`, if `pads` is for another shape, or if a
     /// token is `≥ vocab` (the scorer checks first).
     pub fn net_forward<T: TokenId>(
@@ -372,7 +372,15 @@ impl Kernel {
     ) {
         net_check(t, pads, seqs, probs.len());
         let out = net_simd::NetOut::Probs(probs);
-        self.dispatch(net_ops::NetForward { t, pads, seqs, out });
+        net_ops::with_scratch(t.spec().units, |scratch| {
+            self.dispatch(net_ops::NetForward {
+                t,
+                pads,
+                seqs,
+                out,
+                scratch,
+            })
+        });
     }
 
     /// Final hidden states `[n, units]` of a batch (the contract of [`Self::net_forward`]).
@@ -390,7 +398,15 @@ impl Kernel {
         );
         net_check(t, pads, seqs, hidden.len() / units);
         let out = net_simd::NetOut::Hidden(hidden);
-        self.dispatch(net_ops::NetForward { t, pads, seqs, out });
+        net_ops::with_scratch(t.spec().units, |scratch| {
+            self.dispatch(net_ops::NetForward {
+                t,
+                pads,
+                seqs,
+                out,
+                scratch,
+            })
+        });
     }
 
     /// One step of one sequence of any shape (streaming). Panics if `token ≥ vocab` or the
@@ -407,7 +423,14 @@ impl Kernel {
             state.h.len() == fits.h.len() && state.c.len() == fits.c.len(),
             "the state must fit the network's shape"
         );
-        self.dispatch(net_ops::NetSteps { t, state, tokens });
+        net_ops::with_scratch(t.spec().units, |scratch| {
+            self.dispatch(net_ops::NetSteps {
+                t,
+                state,
+                tokens,
+                scratch,
+            })
+        });
     }
 
     /// The final state of one sequence (any length), latency-optimised: starts from `pads`

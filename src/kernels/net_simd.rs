@@ -51,10 +51,17 @@ pub(crate) const GRU_RA: u8 = 2;
 /// GRU, `reset_after = false`.
 pub(crate) const GRU_RB: u8 = 3;
 
-/// Most floats of one `Z` row: 4 gates of 256 units.
-const Z_MAX: usize = 4 * crate::net::MAX_UNITS;
-/// Most floats of one state row.
-const H_MAX: usize = crate::net::MAX_UNITS;
+/// Most sequences in a batch block (the `R` of every ISA's tiles).
+const MAX_ROWS: usize = 6;
+
+/// Floats of scratch the bodies need for `units` units on any ISA: `R` rows of `h`, `c`, `Z`
+/// (`G·p ≤ 4·pad(H)`) and `r ⊙ h` (`p ≤ pad(H)`). The caller provides it (the bodies never
+/// allocate, and keep nothing large on the stack: every shape's body inlines into one
+/// trampoline, whose frame would hold every shape's arrays).
+pub(crate) fn scratch_floats(units: usize) -> usize {
+    let pad = units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD;
+    MAX_ROWS * (2 * units + 5 * pad)
+}
 
 #[inline(always)]
 const fn gates(cell: u8) -> usize {
@@ -175,7 +182,8 @@ fn tile<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     }
 }
 
-/// Column vectors `from..to` of `Z` for `R` rows, in tiles of `C` vectors (the rest one by one).
+/// Column vectors `from..to` of `Z` for `R` rows, in tiles of `C` vectors (the rest in a tile
+/// of 2, then one by one).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn product<I: Isa, const CELL: u8, const R: usize, const C: usize>(
@@ -193,6 +201,10 @@ fn product<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     while k + C <= to {
         tile::<I, CELL, R, C>(isa, t, geo, toks, src, ss, k, z);
         k += C;
+    }
+    if C > 2 && k + 2 <= to {
+        tile::<I, CELL, R, 2>(isa, t, geo, toks, src, ss, k, z);
+        k += 2;
     }
     while k < to {
         tile::<I, CELL, R, 1>(isa, t, geo, toks, src, ss, k, z);
@@ -322,6 +334,8 @@ pub(crate) struct Batch<'a, T> {
     pub pads: &'a NetPadCache,
     pub seqs: &'a [T],
     pub out: NetOut<'a>,
+    /// At least [`scratch_floats`] floats.
+    pub scratch: &'a mut [f32],
 }
 
 impl<T: TokenId> ShapeBody for Batch<'_, T> {
@@ -329,11 +343,12 @@ impl<T: TokenId> ShapeBody for Batch<'_, T> {
     #[inline(always)]
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
         // Tiles: 4 rows × 4 vectors (16 accumulators of 32 registers) with 16 lanes; 6 × 2
-        // (12 of 16) with 8.
+        // (12 of 16) with 8. (`MAX_ROWS` is the largest `R` here.) Measured on this machine
+        // (loaded): 6 × 4 with 16 lanes was slower for LSTM(32) and GRU(64).
         if I::LANES == 16 {
             batch::<I, T, HC, CELL, 4, 4>(isa, self);
         } else {
-            batch::<I, T, HC, CELL, 6, 2>(isa, self);
+            batch::<I, T, HC, CELL, MAX_ROWS, 2>(isa, self);
         }
     }
 }
@@ -348,19 +363,19 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
         pads,
         seqs,
         mut out,
+        scratch,
     } = job;
     let geo = geo::<I, HC, CELL>(t.spec().units);
     let (h, len) = (geo.h, t.spec().seq_len);
     let n = seqs.len() / len;
-    let mut hs = [[0f32; H_MAX]; R];
-    let mut cs = [[0f32; H_MAX]; R];
-    let mut zs = [[0f32; Z_MAX]; R];
-    let mut rhs = [[0f32; H_MAX]; R];
+    let (hs, rest) = scratch.split_at_mut(R * h);
+    let (cs, rest) = rest.split_at_mut(R * h);
+    let (zs, rest) = rest.split_at_mut(R * geo.zs);
     let mut rows = Rows {
-        h: &mut hs.as_flattened_mut()[..R * h],
-        c: &mut cs.as_flattened_mut()[..R * h],
-        z: &mut zs.as_flattened_mut()[..R * geo.zs],
-        rh: &mut rhs.as_flattened_mut()[..R * geo.p],
+        h: hs,
+        c: cs,
+        z: zs,
+        rh: &mut rest[..R * geo.p],
     };
     let mut b0 = 0;
     while b0 < n {
@@ -384,6 +399,16 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
             for r in 0..R {
                 toks[r] = seq[r][step].index();
             }
+            // The next step's input rows (random rows of a table that outgrows L2): fetched
+            // while this step computes.
+            if step + 1 < len {
+                for r in 0..R {
+                    let row = t.input_row(seq[r][step + 1].index());
+                    for line in row.chunks(16) {
+                        isa.prefetch(line);
+                    }
+                }
+            }
             block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows);
         }
         for r in 0..live {
@@ -404,6 +429,8 @@ pub(crate) struct Steps<'a, T> {
     pub h: &'a mut [f32],
     pub c: &'a mut [f32],
     pub tokens: &'a [T],
+    /// At least [`scratch_floats`] floats.
+    pub scratch: &'a mut [f32],
 }
 
 impl<T: TokenId> ShapeBody for Steps<'_, T> {
@@ -425,13 +452,12 @@ fn steps<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const C: usize>(
     job: Steps<'_, T>,
 ) {
     let geo = geo::<I, HC, CELL>(job.t.spec().units);
-    let mut z = [0f32; Z_MAX];
-    let mut rh = [0f32; H_MAX];
+    let (z, rest) = job.scratch.split_at_mut(geo.zs);
     let mut rows = Rows {
         h: job.h,
         c: job.c,
-        z: &mut z[..geo.zs],
-        rh: &mut rh[..geo.p],
+        z,
+        rh: &mut rest[..geo.p],
     };
     for tok in job.tokens {
         block_step::<I, CELL, 1, C>(isa, job.t, geo, &[tok.index()], &mut rows);
