@@ -72,8 +72,11 @@ const char *fusedrnn_last_error(void);
 const char *fusedrnn_version(void);
 
 // Opens a model: weights from `model_path` (`.safetensors` with Keras or PyTorch tensor names,
-// or a Keras `.h5` / `.keras` model file, converted in memory; LSTM, SimpleRNN or one-hot
-// SimpleRNN) and the word index from `word_index_path`
+// fusedrnn's general format, or a Keras `.h5` / `.keras` model file, converted in memory) of
+// any shape fusedrnn runs — Embedding or one-hot input, one SimpleRNN, LSTM or GRU layer of
+// 1..256 units, Dense(1, sigmoid), the input length the file records (a file that records
+// none, such as a PyTorch state dict, is `FUSEDRNN_ERR_BAD_MODEL`: save it with its length
+// first, e.g. `fusedrnn import`) — and the word index from `word_index_path`
 // (`imdb_word_index.json`, word → rank). Words become ids as
 // `keras.datasets.imdb.load_data(num_words = the model's vocabulary)` makes them: rank + 3, start
 // char 1, out-of-vocabulary 2.
@@ -102,12 +105,20 @@ void fusedrnn_model_free(struct fusedrnn_model *model);
 // `model` is NULL or a live model handle.
 size_t fusedrnn_model_vocab(const struct fusedrnn_model *model);
 
-// The model's architecture: `"lstm"`, `"rnn"` or `"rnn-onehot"` (a static string), or `""` if
-// `model` is not a model.
+// The model's architecture (a static string): the notebook's `"lstm"`, `"rnn"` or
+// `"rnn-onehot"`, or for any other shape its cell, `"lstm"`, `"rnn"`, `"gru"` (reset_after=True)
+// or `"gru-v1"` (reset_after=False); `""` if `model` is not a model.
 //
 // # Safety
 // `model` is NULL or a live model handle.
 const char *fusedrnn_model_arch(const struct fusedrnn_model *model);
+
+// Tokens per sequence the model runs (`pad_sequences(maxlen=...)`; 100 for the notebook's
+// models), or 0 if `model` is not a model.
+//
+// # Safety
+// `model` is NULL or a live model handle.
+size_t fusedrnn_model_seq_len(const struct fusedrnn_model *model);
 
 // The kernel that runs the model on this CPU, e.g. `"x86_64-avx2-fma"` (a static string), or
 // `""` if `model` is not a model.
@@ -117,12 +128,13 @@ const char *fusedrnn_model_arch(const struct fusedrnn_model *model);
 const char *fusedrnn_model_kernel(const struct fusedrnn_model *model);
 
 // Probability (the model's sigmoid output) that the review `utf8[0..len]` is positive, as the
-// notebook computes it: words → ids, `pad_sequences(maxlen=100)` (pads and truncates at the
-// front), the model. The text need not be NUL-terminated (`len` bytes are read; `utf8` may be
-// NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`; `len` above
+// notebook computes it: words → ids, `pad_sequences(maxlen=fusedrnn_model_seq_len())` (pads and
+// truncates at the front), the model. The text need not be NUL-terminated (`len` bytes are read;
+// `utf8` may be NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`; `len` above
 // `FUSEDRNN_MAX_TEXT_BYTES` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
 //
-// Allocates nothing; any number of threads may score with one model at once.
+// Allocates nothing for the notebook's shapes (the ids and the padded row of other shapes are
+// allocated per call); any number of threads may score with one model at once.
 //
 // # Safety
 // `model` is a live model handle; `utf8` is valid for reading `len` bytes; `prob` is valid for
@@ -133,8 +145,8 @@ enum fusedrnn_status fusedrnn_score_text(const struct fusedrnn_model *model,
                                          float *prob);
 
 // Probability for a review given as token ids (`n` of them at `ids`), as the model sees them
-// after `pad_sequences(maxlen=100)`: more than 100 keeps the last 100, fewer are preceded by pad
-// (0) ids. Include the start char (1) first, as `load_data` does. An id that is negative or not
+// after `pad_sequences(maxlen=L)`, `L` = `fusedrnn_model_seq_len()` (100 for the notebook's
+// models): more than `L` keeps the last `L`, fewer are preceded by pad (0) ids. Include the start char (1) first, as `load_data` does. An id that is negative or not
 // below `fusedrnn_model_vocab()` is `FUSEDRNN_ERR_BAD_TOKEN` (not mapped to the oov id: that
 // would hide a mismatched vocabulary); every one of the `n` ids is checked, also those the
 // truncation drops. `n` above `FUSEDRNN_MAX_IDS` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.

@@ -52,7 +52,7 @@ mod session;
 pub use handle::{FUSEDRNN_MAX_IDS, FUSEDRNN_MAX_TEXT_BYTES};
 pub use model::{
     Model, fusedrnn_model_arch, fusedrnn_model_free, fusedrnn_model_kernel, fusedrnn_model_open,
-    fusedrnn_model_vocab, fusedrnn_score_ids, fusedrnn_score_text,
+    fusedrnn_model_seq_len, fusedrnn_model_vocab, fusedrnn_score_ids, fusedrnn_score_text,
 };
 pub use session::{
     Session, fusedrnn_session_free, fusedrnn_session_new, fusedrnn_session_prob,

@@ -3,9 +3,8 @@
 use std::ffi::{CStr, c_char};
 use std::sync::Arc;
 
-use fusedrnn::infer::Scorer;
 use fusedrnn::kernels::Kernel;
-use fusedrnn::model::Arch;
+use fusedrnn::net::{AnyScorer, open_any};
 use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::text::{Tokenizer, TokenizerConfig};
 
@@ -16,7 +15,8 @@ use crate::status::{Error, Status, guard};
 
 /// What a model handle owns, shared with its sessions.
 pub(crate) struct Loaded {
-    pub(crate) scorer: Scorer,
+    /// The notebook's fixed-shape scorer for its shapes, the general one for any other.
+    pub(crate) scorer: AnyScorer,
     pub(crate) tokenizer: Tokenizer,
 }
 
@@ -42,8 +42,11 @@ pub(crate) unsafe fn model_ref<'a>(model: *const Model) -> Result<&'a ModelState
 }
 
 /// Opens a model: weights from `model_path` (`.safetensors` with Keras or PyTorch tensor names,
-/// or a Keras `.h5` / `.keras` model file, converted in memory; LSTM, SimpleRNN or one-hot
-/// SimpleRNN) and the word index from `word_index_path`
+/// fusedrnn's general format, or a Keras `.h5` / `.keras` model file, converted in memory) of
+/// any shape fusedrnn runs — Embedding or one-hot input, one SimpleRNN, LSTM or GRU layer of
+/// 1..256 units, Dense(1, sigmoid), the input length the file records (a file that records
+/// none, such as a PyTorch state dict, is `FUSEDRNN_ERR_BAD_MODEL`: save it with its length
+/// first, e.g. `fusedrnn import`) — and the word index from `word_index_path`
 /// (`imdb_word_index.json`, word → rank). Words become ids as
 /// `keras.datasets.imdb.load_data(num_words = the model's vocabulary)` makes them: rank + 3, start
 /// char 1, out-of-vocabulary 2.
@@ -68,7 +71,7 @@ pub unsafe extern "C" fn fusedrnn_model_open(
         let model_path = unsafe { path_arg(model_path, "model_path") }?;
         // SAFETY: as above.
         let index_path = unsafe { path_arg(word_index_path, "word_index_path") }?;
-        let model = fusedrnn::model::open(model_path).map_err(|e| {
+        let model = open_any(model_path, None).map_err(|e| {
             let status = if e.is_io() {
                 Status::ERR_IO
             } else {
@@ -77,7 +80,12 @@ pub unsafe extern "C" fn fusedrnn_model_open(
             Error::new(status, e.to_string())
         })?;
         let kernel = Kernel::select().map_err(|e| Error::new(Status::ERR_KERNEL, e.to_string()))?;
-        let scorer = Scorer::new(&model, kernel);
+        let scorer = AnyScorer::new(&model, kernel).map_err(|e| {
+            Error::new(
+                Status::ERR_BAD_MODEL,
+                format!("{}: {e}", fusedrnn::display::path(model_path)),
+            )
+        })?;
         let num_words = u32::try_from(scorer.vocab()).map_err(|_| {
             Error::new(
                 Status::ERR_BAD_MODEL,
@@ -95,7 +103,7 @@ pub unsafe extern "C" fn fusedrnn_model_open(
             };
             Error::new(status, e.to_string())
         })?;
-        if tokenizer.max_id() as usize >= scorer.vocab() || tokenizer.max_id() > u16::MAX.into() {
+        if tokenizer.max_id() as usize >= scorer.vocab() {
             return Err(Error::new(
                 Status::ERR_BAD_WORD_INDEX,
                 format!(
@@ -146,8 +154,9 @@ pub unsafe extern "C" fn fusedrnn_model_vocab(model: *const Model) -> usize {
     vocab
 }
 
-/// The model's architecture: `"lstm"`, `"rnn"` or `"rnn-onehot"` (a static string), or `""` if
-/// `model` is not a model.
+/// The model's architecture (a static string): the notebook's `"lstm"`, `"rnn"` or
+/// `"rnn-onehot"`, or for any other shape its cell, `"lstm"`, `"rnn"`, `"gru"` (reset_after=True)
+/// or `"gru-v1"` (reset_after=False); `""` if `model` is not a model.
 ///
 /// # Safety
 /// `model` is NULL or a live model handle.
@@ -156,14 +165,33 @@ pub unsafe extern "C" fn fusedrnn_model_arch(model: *const Model) -> *const c_ch
     let mut name: &'static CStr = c"";
     let _ = guard(|| {
         // SAFETY: the caller passes NULL or a live handle.
-        name = match unsafe { model_ref(model) }?.loaded.scorer.arch() {
-            Arch::Lstm => c"lstm",
-            Arch::Rnn => c"rnn",
-            Arch::RnnOneHot => c"rnn-onehot",
+        name = match unsafe { model_ref(model) }?.loaded.scorer.arch_name() {
+            "lstm" => c"lstm",
+            "rnn" => c"rnn",
+            "rnn-onehot" => c"rnn-onehot",
+            "gru" => c"gru",
+            "gru-v1" => c"gru-v1",
+            other => unreachable!("an architecture name without its C string: {other}"),
         };
         Ok(())
     });
     name.as_ptr()
+}
+
+/// Tokens per sequence the model runs (`pad_sequences(maxlen=...)`; 100 for the notebook's
+/// models), or 0 if `model` is not a model.
+///
+/// # Safety
+/// `model` is NULL or a live model handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fusedrnn_model_seq_len(model: *const Model) -> usize {
+    let mut len = 0;
+    let _ = guard(|| {
+        // SAFETY: the caller passes NULL or a live handle.
+        len = unsafe { model_ref(model) }?.loaded.scorer.seq_len();
+        Ok(())
+    });
+    len
 }
 
 /// The kernel that runs the model on this CPU, e.g. `"x86_64-avx2-fma"` (a static string), or
@@ -191,12 +219,13 @@ pub unsafe extern "C" fn fusedrnn_model_kernel(model: *const Model) -> *const c_
 }
 
 /// Probability (the model's sigmoid output) that the review `utf8[0..len]` is positive, as the
-/// notebook computes it: words → ids, `pad_sequences(maxlen=100)` (pads and truncates at the
-/// front), the model. The text need not be NUL-terminated (`len` bytes are read; `utf8` may be
-/// NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`; `len` above
+/// notebook computes it: words → ids, `pad_sequences(maxlen=fusedrnn_model_seq_len())` (pads and
+/// truncates at the front), the model. The text need not be NUL-terminated (`len` bytes are read;
+/// `utf8` may be NULL when `len` is 0). Invalid UTF-8 is `FUSEDRNN_ERR_BAD_UTF8`; `len` above
 /// `FUSEDRNN_MAX_TEXT_BYTES` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
 ///
-/// Allocates nothing; any number of threads may score with one model at once.
+/// Allocates nothing for the notebook's shapes (the ids and the padded row of other shapes are
+/// allocated per call); any number of threads may score with one model at once.
 ///
 /// # Safety
 /// `model` is a live model handle; `utf8` is valid for reading `len` bytes; `prob` is valid for
@@ -213,19 +242,23 @@ pub unsafe extern "C" fn fusedrnn_score_text(
         let loaded = &unsafe { model_ref(model) }?.loaded;
         // SAFETY: the caller guarantees `len` readable bytes at `utf8`.
         let text = unsafe { text_arg(utf8, len) }?;
-        let row = loaded.tokenizer.padded(text);
-        let p = loaded
-            .scorer
-            .score_one(&row)
-            .map_err(|e| Error::new(Status::ERR_INTERNAL, e.to_string()))?;
+        let p = match &loaded.scorer {
+            AnyScorer::Notebook(s) => s.score_one(&loaded.tokenizer.padded(text)),
+            AnyScorer::Net(_) => {
+                let mut ids = Vec::new();
+                loaded.tokenizer.tokenize_wide_into(text, &mut ids);
+                return score_unpadded(&loaded.scorer, &ids, prob);
+            }
+        }
+        .map_err(|e| Error::new(Status::ERR_INTERNAL, e.to_string()))?;
         // SAFETY: the caller guarantees `prob` is NULL or valid for writes.
         unsafe { write_out(prob, p, "prob") }
     })
 }
 
 /// Probability for a review given as token ids (`n` of them at `ids`), as the model sees them
-/// after `pad_sequences(maxlen=100)`: more than 100 keeps the last 100, fewer are preceded by pad
-/// (0) ids. Include the start char (1) first, as `load_data` does. An id that is negative or not
+/// after `pad_sequences(maxlen=L)`, `L` = `fusedrnn_model_seq_len()` (100 for the notebook's
+/// models): more than `L` keeps the last `L`, fewer are preceded by pad (0) ids. Include the start char (1) first, as `load_data` does. An id that is negative or not
 /// below `fusedrnn_model_vocab()` is `FUSEDRNN_ERR_BAD_TOKEN` (not mapped to the oov id: that
 /// would hide a mismatched vocabulary); every one of the `n` ids is checked, also those the
 /// truncation drops. `n` above `FUSEDRNN_MAX_IDS` is `FUSEDRNN_ERR_INVALID_ARGUMENT`.
@@ -248,6 +281,14 @@ pub unsafe extern "C" fn fusedrnn_score_ids(
         // Every id, not only the 100 that pad_sequences keeps: a bad one anywhere is a caller's
         // mismatched vocabulary.
         check_ids(ids, scorer.vocab())?;
+        let scorer = match scorer {
+            AnyScorer::Notebook(s) => s,
+            AnyScorer::Net(_) => {
+                // Checked above: every id is in 0..vocab.
+                let wide: Vec<u32> = ids.iter().map(|&id| id as u32).collect();
+                return score_unpadded(scorer, &wide, prob);
+            }
+        };
         let kept = &ids[n.saturating_sub(SEQ_LEN)..];
         let mut row = [0u16; SEQ_LEN];
         let first = SEQ_LEN - kept.len();
@@ -263,12 +304,23 @@ pub unsafe extern "C" fn fusedrnn_score_ids(
     })
 }
 
+/// A model outside the notebook's shapes: `pad_sequences` to its length and its latency path.
+fn score_unpadded(scorer: &AnyScorer, ids: &[u32], prob: *mut f32) -> Result<(), Error> {
+    let p = scorer
+        .score_unpadded(ids)
+        .map_err(|e| Error::new(Status::ERR_INTERNAL, e.to_string()))?;
+    // SAFETY: the caller of the entry point guarantees `prob` is NULL or valid for writes.
+    unsafe { write_out(prob, p, "prob") }
+}
+
 /// Refuses the first id that is negative or not below `vocab` (`FUSEDRNN_ERR_BAD_TOKEN`, with its
-/// position). `vocab` is at most 65,536, so every id that passes fits `u16`.
+/// position). For the notebook's models `vocab` is at most 65,536, so every id that passes fits
+/// `u16`.
 pub(crate) fn check_ids(ids: &[i32], vocab: usize) -> Result<(), Error> {
-    match ids.iter().position(|&id| {
-        usize::try_from(id).map_or(true, |t| t >= vocab || t > usize::from(u16::MAX))
-    }) {
+    match ids
+        .iter()
+        .position(|&id| usize::try_from(id).map_or(true, |t| t >= vocab))
+    {
         None => Ok(()),
         Some(at) => Err(Error::new(
             Status::ERR_BAD_TOKEN,

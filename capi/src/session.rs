@@ -4,6 +4,7 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
+use fusedrnn::net::AnyScorer;
 use fusedrnn::text::TextSession;
 
 use crate::handle::{
@@ -68,7 +69,17 @@ pub unsafe extern "C" fn fusedrnn_session_new(
         // the `TextSession` and drops after it (field order), so it outlives every use; the
         // `Loaded` is never mutated or moved while shared.
         let shared: &'static Loaded = unsafe { &*Arc::as_ptr(&loaded) };
-        let text = TextSession::new(&shared.tokenizer, &shared.scorer)
+        let AnyScorer::Notebook(scorer) = &shared.scorer else {
+            return Err(Error::new(
+                Status::ERR_INVALID_ARGUMENT,
+                format!(
+                    "sessions run the notebook's shapes (LSTM or SimpleRNN of 8 units, length \
+                     100); this model is {}: score whole reviews with fusedrnn_score_text()",
+                    shared.scorer.describe()
+                ),
+            ));
+        };
+        let text = TextSession::new(&shared.tokenizer, scorer)
             .map_err(|e| Error::new(Status::ERR_BAD_WORD_INDEX, e.to_string()))?;
         let session = into_handle::<Session>(SessionState {
             text,

@@ -464,3 +464,78 @@ fn keras_model_files_open_and_score_like_their_safetensors() {
         assert!(last_error().contains(name), "{}", last_error());
     }
 }
+
+/// `<name>.tokens.npy` (int32 [N, T]) of `tests/fixtures/net/`, as rows, and `<name>.probs.npy`.
+fn net_fixture(name: &str) -> (Vec<Vec<i32>>, Vec<f32>) {
+    let read = |file: String| {
+        let path = root().join("tests/fixtures/net").join(file);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+        let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+        let header = std::str::from_utf8(&bytes[10..10 + len])
+            .unwrap()
+            .to_owned();
+        (header, bytes[10 + len..].to_vec())
+    };
+    let (_, probs) = read(format!("{name}.probs.npy"));
+    let probs: Vec<f32> = probs
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let (header, ids) = read(format!("{name}.tokens.npy"));
+    assert!(header.contains("'<i4'"), "{header}");
+    let ids: Vec<i32> = ids
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let len = ids.len() / probs.len();
+    (ids.chunks(len).map(<[i32]>::to_vec).collect(), probs)
+}
+
+#[test]
+fn models_of_any_shape_open_and_score_like_keras() {
+    for (file, name, arch, seq_len) in [
+        ("lstm32.keras", "lstm32", c"lstm", 200),
+        ("gru16.h5", "gru16", c"gru", 100),
+        ("gru16v1.keras", "gru16v1", c"gru-v1", 100),
+    ] {
+        let m = Open::path(&root().join("tests/fixtures/net").join(file));
+        // SAFETY: a live model; the strings returned are static.
+        let (got_arch, got_len) = unsafe {
+            (
+                CStr::from_ptr(fusedrnn_model_arch(m.0)),
+                fusedrnn_model_seq_len(m.0),
+            )
+        };
+        assert_eq!((got_arch, got_len), (arch, seq_len), "{file}");
+        let (rows, want) = net_fixture(name);
+        for (row, &w) in rows.iter().zip(&want).take(8) {
+            let p = m.ids(row).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+            assert!((p - w).abs() < 1e-5, "{file}: {p} vs Keras {w}");
+            // Unpadded ids are padded at the front to the model's length.
+            let first = row.iter().position(|&t| t != 0).unwrap_or(row.len());
+            assert_eq!(m.ids(&row[first..]), Ok(p), "{file}");
+        }
+        let p = m.text("a good film, a great story").unwrap();
+        assert!((0.0..=1.0).contains(&p), "{file}: {p}");
+        let (status, e) = m.ids(&[1, 5, 100_000]).unwrap_err();
+        assert_eq!(status, Status::ERR_BAD_TOKEN, "{file}: {e}");
+        assert!(e.contains("100000") && e.contains("position 2"), "{e}");
+        // Sessions run the notebook's shapes only, and say so.
+        let mut s = ptr::null_mut();
+        // SAFETY: a live model, a valid out-pointer.
+        let status = unsafe { fusedrnn_session_new(m.0, &mut s) };
+        assert_eq!(status, Status::ERR_INVALID_ARGUMENT, "{file}");
+        assert!(s.is_null());
+        assert!(
+            last_error().contains("sessions run the notebook's shapes"),
+            "{}",
+            last_error()
+        );
+    }
+    // The notebook's model keeps its length.
+    // SAFETY: a live model.
+    assert_eq!(unsafe { fusedrnn_model_seq_len(Open::new().0) }, 100);
+    // SAFETY: NULL is not a model.
+    assert_eq!(unsafe { fusedrnn_model_seq_len(ptr::null()) }, 0);
+}
