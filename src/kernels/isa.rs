@@ -51,6 +51,26 @@ pub(crate) trait Isa: Copy {
         let a = self.store(v);
         xs.copy_from_slice(&a.as_ref()[..xs.len()]);
     }
+    /// The first `LANES` floats of `xs` (an unaligned load). Panics if `xs` is shorter.
+    #[inline(always)]
+    fn load_slice(self, xs: &[f32]) -> Self::V {
+        let mut a = Self::Lanes::default();
+        a.as_mut().copy_from_slice(&xs[..Self::LANES]);
+        self.load(&a)
+    }
+    /// `v` into the first `LANES` floats of `xs` (an unaligned store). Panics if `xs` is
+    /// shorter.
+    #[inline(always)]
+    fn store_slice(self, v: Self::V, xs: &mut [f32]) {
+        let a = self.store(v);
+        xs[..Self::LANES].copy_from_slice(a.as_ref());
+    }
+    /// A hint to bring the cache line holding `xs[0]` into L1 (no-op where the ISA has no
+    /// prefetch); never faults, whatever `xs` is.
+    #[inline(always)]
+    fn prefetch(self, xs: &[f32]) {
+        let _ = xs;
+    }
     /// One weight in every lane, from its pre-broadcast copy in the tables (8 lanes there; an
     /// ISA with more lanes broadcasts the first).
     fn splat_from(self, w: &Splat) -> Self::V;

@@ -47,6 +47,8 @@ pub mod activations;
 pub(crate) mod bptt;
 pub mod gemm;
 mod isa;
+mod net_ops;
+mod net_simd;
 mod ops;
 mod portable;
 pub mod reference;
@@ -65,6 +67,7 @@ pub use tables::{
 };
 
 use crate::model::{LstmWeights, RnnWeights};
+use crate::net::{NetPadCache, NetState, NetTables, TokenId};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
 /// The environment variable that forces a kernel: `reference`, `portable`, `avx2-fma` or
@@ -347,6 +350,120 @@ impl Kernel {
         reference::rnn_prob(t, &RnnState { h })
     }
 
+    /// The padding cache of `t` stepped by this kernel ([`NetPadCache::new`]).
+    pub fn net_pad_cache(self, t: &NetTables) -> NetPadCache {
+        NetPadCache::new(self, t)
+    }
+
+    /// Probabilities of a batch of any shape ([`crate::net`]): `seqs` is `[n, seq_len]` flat,
+    /// `probs` is `[n]`. Each block of sequences starts from `pads` after its fewest leading
+    /// pads; with a cache built by this kernel the result is bit for bit that of stepping every
+    /// token with [`Self::net_step`], whatever the batch around a sequence.
+    ///
+    /// Allocation-free after a thread's first call (a per-thread scratch) and single-threaded ([`crate::net::NetScorer`] splits across threads).
+    /// Panics if `seqs.len() != probs.len() · seq_len`, if `pads` is for another shape, or if a
+    /// token is `≥ vocab` (the scorer checks first).
+    pub fn net_forward<T: TokenId>(
+        self,
+        t: &NetTables,
+        pads: &NetPadCache,
+        seqs: &[T],
+        probs: &mut [f32],
+    ) {
+        net_check(t, pads, seqs, probs.len());
+        let out = net_simd::NetOut::Probs(probs);
+        net_ops::with_scratch(t.spec().units, |scratch| {
+            self.dispatch(net_ops::NetForward {
+                t,
+                pads,
+                seqs,
+                out,
+                scratch,
+            })
+        });
+    }
+
+    /// Final hidden states `[n, units]` of a batch (the contract of [`Self::net_forward`]).
+    pub fn net_forward_hidden<T: TokenId>(
+        self,
+        t: &NetTables,
+        pads: &NetPadCache,
+        seqs: &[T],
+        hidden: &mut [f32],
+    ) {
+        let units = t.spec().units;
+        assert!(
+            hidden.len().is_multiple_of(units),
+            "hidden must be [n, units]"
+        );
+        net_check(t, pads, seqs, hidden.len() / units);
+        let out = net_simd::NetOut::Hidden(hidden);
+        net_ops::with_scratch(t.spec().units, |scratch| {
+            self.dispatch(net_ops::NetForward {
+                t,
+                pads,
+                seqs,
+                out,
+                scratch,
+            })
+        });
+    }
+
+    /// One step of one sequence of any shape (streaming). Panics if `token ≥ vocab` or the
+    /// state does not fit the shape.
+    pub fn net_step<T: TokenId>(self, t: &NetTables, state: &mut NetState, token: T) {
+        self.net_steps(t, state, &[token]);
+    }
+
+    /// Steps `state` through `tokens` in one call: bit for bit [`Self::net_step`] per token.
+    /// Panics as [`Self::net_step`].
+    pub fn net_steps<T: TokenId>(self, t: &NetTables, state: &mut NetState, tokens: &[T]) {
+        let fits = NetState::zeros(t.spec());
+        assert!(
+            state.h.len() == fits.h.len() && state.c.len() == fits.c.len(),
+            "the state must fit the network's shape"
+        );
+        net_ops::with_scratch(t.spec().units, |scratch| {
+            self.dispatch(net_ops::NetSteps {
+                t,
+                state,
+                tokens,
+                scratch,
+            })
+        });
+    }
+
+    /// The final state of one sequence (any length), latency-optimised: starts from `pads`
+    /// after its leading pads (at most `seq_len` of them), then steps the rest. With a cache
+    /// built by this kernel, bit for bit [`Self::net_step`] over every token from zeros.
+    /// Panics if a token is `≥ vocab` or `pads` is for another shape.
+    pub fn net_sequence_state<T: TokenId>(
+        self,
+        t: &NetTables,
+        pads: &NetPadCache,
+        tokens: &[T],
+    ) -> NetState {
+        assert_eq!(
+            pads.spec(),
+            t.spec(),
+            "the padding cache is for another shape"
+        );
+        let k = crate::net::leading_pads(tokens).min(pads.max_pads());
+        let mut s = pads.to_state(k);
+        self.net_steps(t, &mut s, &tokens[k..]);
+        s
+    }
+
+    /// Probability of one sequence, latency-optimised (see [`Self::net_sequence_state`]).
+    pub fn net_sequence<T: TokenId>(self, t: &NetTables, pads: &NetPadCache, tokens: &[T]) -> f32 {
+        self.net_prob(t, &self.net_sequence_state(t, pads, tokens))
+    }
+
+    /// `σ(h · dense_kernel + dense_bias)` of a state (the same scalar code for every kernel).
+    pub fn net_prob(self, t: &NetTables, state: &NetState) -> f32 {
+        crate::net::reference::prob(t, &state.h)
+    }
+
     /// Run `op` on this kernel: the one door every operation passes (see the module docs).
     #[inline]
     pub(crate) fn dispatch<O: Op>(self, op: O) -> O::Output {
@@ -376,4 +493,18 @@ impl Kernel {
     pub fn tanh_in_place(self, xs: &mut [f32]) {
         self.activation_in_place(Activation::Tanh, xs);
     }
+}
+
+/// The shape checks of the batch passes (panics, as documented there).
+fn net_check<T>(t: &NetTables, pads: &NetPadCache, seqs: &[T], rows: usize) {
+    assert_eq!(
+        pads.spec(),
+        t.spec(),
+        "the padding cache is for another shape"
+    );
+    assert_eq!(
+        Some(seqs.len()),
+        rows.checked_mul(t.spec().seq_len),
+        "seqs must be [rows, seq_len]"
+    );
 }

@@ -73,6 +73,11 @@ impl Isa for Avx2Fma {
         out
     }
     #[inline(always)]
+    fn prefetch(self, xs: &[f32]) {
+        // SAFETY: SSE (implied by AVX2) proven by `self`; a prefetch never faults and reads no memory architecturally.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(xs.as_ptr().cast()) }
+    }
+    #[inline(always)]
     fn splat_from(self, w: &Splat) -> __m256 {
         // The 8 copies are loaded as they are: `vfmadd231ps` takes them as a memory operand,
         // where a broadcast would be a µop of its own.

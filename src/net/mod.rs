@@ -12,13 +12,21 @@
 //! - [`NetTables`]: the weights folded for the kernels (the input projection of every vocabulary
 //!   entry precomputed, as [`crate::kernels::tables`] does for the notebook's shapes);
 //! - [`reference`]: the scalar reference step and forward pass, the oracle every faster kernel
-//!   for these shapes is tested against.
+//!   for these shapes is tested against;
+//! - [`NetPadCache`]: the states after leading pads, stepped once by a kernel;
+//! - [`NetScorer`]: folded weights, a kernel and its padding cache, scoring batches across
+//!   threads, one sequence at a time, or a token at a time ([`NetSession`]). The kernels
+//!   themselves are [`crate::kernels::Kernel`]'s `net_*` methods.
 
+mod pad;
 pub mod reference;
+pub mod score;
 mod spec;
 mod tables;
 mod weights;
 
+pub use pad::{NetPadCache, leading_pads};
+pub use score::{NetScoreError, NetScorer, NetSession};
 pub use spec::{
     Cell, Input, MAX_SEQ_LEN, MAX_TABLE_FLOATS, MAX_UNITS, MAX_VOCAB, MAX_WIDTH, Spec, SpecError,
 };

@@ -8,6 +8,10 @@
 //! ```
 //!
 //! Rows keep Keras' column order (gate-major, unit-minor), so a gate of all units is contiguous.
+//!
+//! The vector kernels also read `U` with each gate block padded with zero columns to a multiple
+//! of [`NetTables::LANE_PAD`] (`recurrent_lanes [H, G·pad(H)]`), so every load of a row of
+//! `U` is a whole vector of 8 or 16 lanes whatever `H` is.
 
 use super::spec::{Cell, Input, Spec};
 use super::weights::{NetWeights, WeightsError};
@@ -19,6 +23,7 @@ pub struct NetTables {
     spec: Spec,
     input: Vec<f32>,
     recurrent: Vec<f32>,
+    recurrent_lanes: Vec<f32>,
     rec_bias: Vec<f32>,
     dense_kernel: Vec<f32>,
     dense_bias: f32,
@@ -47,6 +52,10 @@ impl NetState {
 }
 
 impl NetTables {
+    /// The gate blocks of [`Self::recurrent_lanes`] are padded to a multiple of this many
+    /// columns (the widest vector, AVX-512's 16 lanes).
+    pub const LANE_PAD: usize = 16;
+
     /// Validates `w` and folds it (one `sgemm` for an embedding input).
     pub fn fold(w: &NetWeights) -> Result<NetTables, WeightsError> {
         w.validate()?;
@@ -74,10 +83,20 @@ impl NetTables {
                 *x += b;
             }
         }
+        let pad = s.units.div_ceil(Self::LANE_PAD) * Self::LANE_PAD;
+        let gates = s.cell.gates();
+        let mut recurrent_lanes = vec![0.0f32; h * gates * pad];
+        for (dst, src) in recurrent_lanes
+            .chunks_exact_mut(pad)
+            .zip(w.recurrent_kernel.chunks_exact(h))
+        {
+            dst[..h].copy_from_slice(src);
+        }
         Ok(NetTables {
             spec: s,
             input,
             recurrent: w.recurrent_kernel.clone(),
+            recurrent_lanes,
             rec_bias,
             dense_kernel: w.dense_kernel.clone(),
             dense_bias: w.dense_bias,
@@ -98,6 +117,18 @@ impl NetTables {
     /// `U [H, G·H]`, row-major.
     pub fn recurrent(&self) -> &[f32] {
         &self.recurrent
+    }
+
+    /// `U` with each gate block of each row padded with zeros to `pad(H)` =
+    /// `H` rounded up to a multiple of [`Self::LANE_PAD`]: `[H, G·pad(H)]`, row-major.
+    pub fn recurrent_lanes(&self) -> &[f32] {
+        &self.recurrent_lanes
+    }
+
+    /// `H` rounded up to a multiple of [`Self::LANE_PAD`]: the gate stride of
+    /// [`Self::recurrent_lanes`].
+    pub fn padded_units(&self) -> usize {
+        self.spec.units.div_ceil(Self::LANE_PAD) * Self::LANE_PAD
     }
 
     /// A reset-after GRU's candidate recurrent bias `b_rh [H]`; empty for other cells.

@@ -1,0 +1,460 @@
+//! The vector bodies for any shape ([`crate::net`]): SimpleRNN, LSTM and GRU (both forms) of 1 to
+//! 256 units, written once over [`Isa`].
+//!
+//! # Layout: units in lanes, sequences as GEMM rows
+//!
+//! A step of a block of `R` sequences is a small matrix product followed by the cell:
+//!
+//! ```text
+//! Z[R, G·H] = input[tok_r] + H[R, H] · U[H, G·H]            (register-tiled, see `tile`)
+//! h', c'    = cell(Z)                                        (units in lanes, per row)
+//! ```
+//!
+//! `Z` lives in a scratch row per sequence whose gate blocks are padded to whole vectors
+//! (`p = ⌈H / LANES⌉ · LANES` floats per gate), so every load and store of `Z` is a whole
+//! vector. The recurrent weights are read from [`NetTables::recurrent_lanes`], whose gate
+//! blocks are padded with zero columns to a multiple of 16, so every load of a row of `U` is a
+//! whole vector too; only the input rows (`G·H` floats, unpadded) and the state (`H` floats) are
+//! read and written through partial (masked) loads and stores in the last vector of a gate when
+//! `H` is not a multiple of the lane count.
+//!
+//! The product is register-tiled: a tile is `R` rows × `C` column vectors of accumulators; for
+//! each `j < H` it loads `C` vectors of row `j` of `U` and broadcasts `h[r][j]` once per row,
+//! then does `R·C` independent FMAs. Each accumulator starts at its row's folded input (for a
+//! reset-after GRU's candidate block, at the recurrent bias `b_rh`, the input being added after
+//! the reset gate) and sums `j` in order, so **a row's arithmetic does not depend on `R`, `C`
+//! or the other rows**: the batch body (`R > 1`), the one-sequence step (`R = 1`) and the
+//! padding cache built with that step give the same bits for the same sequence. The scorer's
+//! thread-count invariance and the whole-sequence latency path's equality with stepping follow.
+//!
+//! A GRU with `reset_after = false` needs `r` before the candidate's product: the step runs the
+//! `z, r` columns, computes `r ⊙ h` into a scratch row, then runs the candidate columns with
+//! `r ⊙ h` as the broadcast source.
+//!
+//! The units are a const parameter `HC` for 16, 32 and 64 (the loops over units, vectors and
+//! tiles then have constant trip counts) and 0 for the run-time path that serves every other
+//! size from 1 to 256. The activations are the throughput (Horner) forms of
+//! [`super::activations`], the same in every path.
+
+// Index loops over tiles read like the sums they compute.
+#![allow(clippy::needless_range_loop)]
+
+use super::activations::{sigmoid, tanh};
+use super::isa::Isa;
+use crate::net::{Cell, NetPadCache, NetTables, TokenId, leading_pads, reference};
+
+/// The cell as a const parameter.
+pub(crate) const RNN: u8 = 0;
+pub(crate) const LSTM: u8 = 1;
+/// GRU, `reset_after = true`.
+pub(crate) const GRU_RA: u8 = 2;
+/// GRU, `reset_after = false`.
+pub(crate) const GRU_RB: u8 = 3;
+
+/// Most sequences in a batch block (the `R` of every ISA's tiles).
+const MAX_ROWS: usize = 6;
+
+/// Floats of scratch the bodies need for `units` units on any ISA: `R` rows of `h`, `c`, `Z`
+/// (`G·p ≤ 4·pad(H)`) and `r ⊙ h` (`p ≤ pad(H)`). The caller provides it (the bodies never
+/// allocate, and keep nothing large on the stack: every shape's body inlines into one
+/// trampoline, whose frame would hold every shape's arrays).
+pub(crate) fn scratch_floats(units: usize) -> usize {
+    let pad = units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD;
+    MAX_ROWS * (2 * units + 5 * pad)
+}
+
+#[inline(always)]
+const fn gates(cell: u8) -> usize {
+    match cell {
+        RNN => 1,
+        LSTM => 4,
+        _ => 3,
+    }
+}
+
+/// A shape's geometry on one ISA.
+#[derive(Clone, Copy, Debug)]
+struct Geo {
+    /// Units.
+    h: usize,
+    /// Vectors per gate block.
+    nv: usize,
+    /// `nv · LANES`: the gate stride of a `Z` row (and the row stride of `r ⊙ h`).
+    p: usize,
+    /// `G · p`: the row stride of `Z`.
+    zs: usize,
+    /// The gate stride of a row of `U` ([`NetTables::padded_units`]).
+    pu: usize,
+    /// `G · pu`: the row stride of `U`.
+    us: usize,
+}
+
+#[inline(always)]
+fn geo<I: Isa, const HC: usize, const CELL: u8>(units: usize) -> Geo {
+    let h = if HC != 0 { HC } else { units };
+    let nv = h.div_ceil(I::LANES);
+    let p = nv * I::LANES;
+    let pu = h.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD;
+    Geo {
+        h,
+        nv,
+        p,
+        zs: gates(CELL) * p,
+        pu,
+        us: gates(CELL) * pu,
+    }
+}
+
+/// `n ≤ LANES` floats of `xs` (a whole-vector load when `n = LANES`).
+#[inline(always)]
+fn ld<I: Isa>(isa: I, xs: &[f32], n: usize) -> I::V {
+    if n == I::LANES {
+        isa.load_slice(xs)
+    } else {
+        isa.load_partial(&xs[..n])
+    }
+}
+
+/// The first `n ≤ LANES` lanes of `v` into `xs`.
+#[inline(always)]
+fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
+    if n == I::LANES {
+        isa.store_slice(v, xs);
+    } else {
+        isa.store_partial(v, &mut xs[..n]);
+    }
+}
+
+/// One register tile: `Z[r][k0 + c] = init + Σ_j src[r][j] · U[j][k0 + c]` for `R` rows and
+/// `C` column vectors (vector `k` is vector `k mod nv` of gate `k / nv`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn tile<I: Isa, const CELL: u8, const R: usize, const C: usize>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    toks: &[usize; R],
+    src: &[f32],
+    ss: usize,
+    k0: usize,
+    z: &mut [f32],
+) {
+    let l = I::LANES;
+    let zero = isa.splat(0.0);
+    let mut acc = [[zero; C]; R];
+    let mut uoff = [0usize; C];
+    for c in 0..C {
+        let k = k0 + c;
+        let (g, v) = (k / geo.nv, k % geo.nv);
+        uoff[c] = g * geo.pu + v * l;
+        let n = l.min(geo.h - v * l);
+        let base = g * geo.h + v * l;
+        for r in 0..R {
+            let from: &[f32] = if CELL == GRU_RA && g == 2 {
+                &t.rec_bias()[v * l..]
+            } else {
+                &t.input_row(toks[r])[base..]
+            };
+            acc[r][c] = ld(isa, from, n);
+        }
+    }
+    let mut rows = [src; R];
+    for r in 0..R {
+        rows[r] = &src[r * ss..r * ss + geo.h];
+    }
+    let u = &t.recurrent_lanes()[..geo.h * geo.us];
+    for (j, urow) in u.chunks_exact(geo.us).enumerate() {
+        let mut uv = [zero; C];
+        for c in 0..C {
+            uv[c] = isa.load_slice(&urow[uoff[c]..]);
+        }
+        for r in 0..R {
+            let b = isa.splat(rows[r][j]);
+            for c in 0..C {
+                acc[r][c] = isa.mul_add(b, uv[c], acc[r][c]);
+            }
+        }
+    }
+    for r in 0..R {
+        for c in 0..C {
+            isa.store_slice(acc[r][c], &mut z[r * geo.zs + (k0 + c) * l..]);
+        }
+    }
+}
+
+/// Column vectors `from..to` of `Z` for `R` rows, in tiles of `C` vectors (the rest one by one).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn product<I: Isa, const CELL: u8, const R: usize, const C: usize>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    toks: &[usize; R],
+    src: &[f32],
+    ss: usize,
+    from: usize,
+    to: usize,
+    z: &mut [f32],
+) {
+    let mut k = from;
+    while k + C <= to {
+        tile::<I, CELL, R, C>(isa, t, geo, toks, src, ss, k, z);
+        k += C;
+    }
+    while k < to {
+        tile::<I, CELL, R, 1>(isa, t, geo, toks, src, ss, k, z);
+        k += 1;
+    }
+}
+
+/// The state of `R` sequences and the step's scratch.
+pub(crate) struct Rows<'a> {
+    /// `[R, H]`.
+    pub h: &'a mut [f32],
+    /// `[R, H]` for an LSTM, unused otherwise.
+    pub c: &'a mut [f32],
+    /// `[R, G·p]`.
+    pub z: &'a mut [f32],
+    /// `[R, p]`: `r ⊙ h` of a reset-before GRU, unused otherwise.
+    pub rh: &'a mut [f32],
+}
+
+/// One step of `R` sequences with tokens `toks` (see the module docs). Panics if a token is
+/// not a row of the input table.
+#[inline(always)]
+fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    toks: &[usize; R],
+    s: &mut Rows<'_>,
+) {
+    let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
+    let first = if CELL == GRU_RB {
+        2 * nv
+    } else {
+        gates(CELL) * nv
+    };
+    product::<I, CELL, R, C>(isa, t, geo, toks, s.h, h, 0, first, s.z);
+    if CELL == GRU_RB {
+        for r in 0..R {
+            let z = &s.z[r * zs..(r + 1) * zs];
+            let hr = &s.h[r * h..(r + 1) * h];
+            let rh = &mut s.rh[r * p..(r + 1) * p];
+            for v in 0..nv {
+                let (lo, n) = (v * l, l.min(h - v * l));
+                let reset = sigmoid(isa, isa.load_slice(&z[p + lo..]));
+                let rv = isa.mul(reset, ld(isa, &hr[lo..], n));
+                isa.store_slice(rv, &mut rh[lo..]);
+            }
+        }
+        product::<I, CELL, R, C>(isa, t, geo, toks, s.rh, p, 2 * nv, 3 * nv, s.z);
+    }
+    let one = isa.splat(1.0);
+    for r in 0..R {
+        let z = &s.z[r * zs..(r + 1) * zs];
+        let hr = &mut s.h[r * h..(r + 1) * h];
+        for v in 0..nv {
+            let (lo, n) = (v * l, l.min(h - v * l));
+            match CELL {
+                RNN => st(isa, tanh(isa, isa.load_slice(&z[lo..])), &mut hr[lo..], n),
+                LSTM => {
+                    let cr = &mut s.c[r * h..(r + 1) * h];
+                    let i = sigmoid(isa, isa.load_slice(&z[lo..]));
+                    let f = sigmoid(isa, isa.load_slice(&z[p + lo..]));
+                    let g = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
+                    let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
+                    let c = isa.mul_add(f, ld(isa, &cr[lo..], n), isa.mul(i, g));
+                    st(isa, c, &mut cr[lo..], n);
+                    st(isa, isa.mul(o, tanh(isa, c)), &mut hr[lo..], n);
+                }
+                _ => {
+                    let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
+                    let cand = if CELL == GRU_RA {
+                        let reset = sigmoid(isa, isa.load_slice(&z[p + lo..]));
+                        let x = ld(isa, &t.input_row(toks[r])[2 * h + lo..], n);
+                        tanh(isa, isa.mul_add(reset, isa.load_slice(&z[2 * p + lo..]), x))
+                    } else {
+                        tanh(isa, isa.load_slice(&z[2 * p + lo..]))
+                    };
+                    let old = ld(isa, &hr[lo..], n);
+                    let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
+                    st(isa, new, &mut hr[lo..], n);
+                }
+            }
+        }
+    }
+}
+
+/// What a batch pass writes.
+pub(crate) enum NetOut<'a> {
+    /// `[n]` probabilities.
+    Probs(&'a mut [f32]),
+    /// `[n, H]` final hidden states.
+    Hidden(&'a mut [f32]),
+}
+
+/// A body generic over the shape's const parameters, run by [`by_shape`].
+pub(crate) trait ShapeBody {
+    type Output;
+    fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) -> Self::Output;
+}
+
+/// Runs `body` with the const parameters of `t`'s shape: the cell, and the units for 16, 32
+/// and 64 (0, the run-time path, for every other size).
+#[inline(always)]
+pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> B::Output {
+    #[inline(always)]
+    fn units<I: Isa, B: ShapeBody, const CELL: u8>(isa: I, h: usize, body: B) -> B::Output {
+        match h {
+            16 => body.run::<I, 16, CELL>(isa),
+            32 => body.run::<I, 32, CELL>(isa),
+            64 => body.run::<I, 64, CELL>(isa),
+            _ => body.run::<I, 0, CELL>(isa),
+        }
+    }
+    let h = t.spec().units;
+    match t.spec().cell {
+        Cell::SimpleRnn => units::<I, B, RNN>(isa, h, body),
+        Cell::Lstm => units::<I, B, LSTM>(isa, h, body),
+        Cell::Gru { reset_after: true } => units::<I, B, GRU_RA>(isa, h, body),
+        Cell::Gru { reset_after: false } => units::<I, B, GRU_RB>(isa, h, body),
+    }
+}
+
+/// The batch pass: `seqs [n, seq_len]` in blocks of `R` sequences, each block starting from
+/// the padding-cache state after the fewest leading pads among its sequences.
+pub(crate) struct Batch<'a, T> {
+    pub t: &'a NetTables,
+    pub pads: &'a NetPadCache,
+    pub seqs: &'a [T],
+    pub out: NetOut<'a>,
+    /// At least [`scratch_floats`] floats.
+    pub scratch: &'a mut [f32],
+}
+
+impl<T: TokenId> ShapeBody for Batch<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
+        // Tiles: 4 rows × 4 vectors (16 accumulators of 32 registers) with 16 lanes; 6 × 2
+        // (12 of 16) with 8.
+        // (`MAX_ROWS` is the largest `R` here.)
+        if I::LANES == 16 {
+            batch::<I, T, HC, CELL, 4, 4>(isa, self);
+        } else {
+            batch::<I, T, HC, CELL, MAX_ROWS, 2>(isa, self);
+        }
+    }
+}
+
+#[inline(always)]
+fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, const C: usize>(
+    isa: I,
+    job: Batch<'_, T>,
+) {
+    let Batch {
+        t,
+        pads,
+        seqs,
+        mut out,
+        scratch,
+    } = job;
+    let geo = geo::<I, HC, CELL>(t.spec().units);
+    let (h, len) = (geo.h, t.spec().seq_len);
+    let n = seqs.len() / len;
+    let (hs, rest) = scratch.split_at_mut(R * h);
+    let (cs, rest) = rest.split_at_mut(R * h);
+    let (zs, rest) = rest.split_at_mut(R * geo.zs);
+    let mut rows = Rows {
+        h: hs,
+        c: cs,
+        z: zs,
+        rh: &mut rest[..R * geo.p],
+    };
+    let mut b0 = 0;
+    while b0 < n {
+        let live = R.min(n - b0);
+        // A short last block repeats its last sequence (computed, not written).
+        let mut seq = [&seqs[..0]; R];
+        for r in 0..R {
+            let i = b0 + r.min(live - 1);
+            seq[r] = &seqs[i * len..(i + 1) * len];
+        }
+        let start = seq.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+        let (h0, c0) = pads.state(start);
+        for r in 0..R {
+            rows.h[r * h..(r + 1) * h].copy_from_slice(h0);
+            if CELL == LSTM {
+                rows.c[r * h..(r + 1) * h].copy_from_slice(c0);
+            }
+        }
+        let mut toks = [0usize; R];
+        for step in start..len {
+            for r in 0..R {
+                toks[r] = seq[r][step].index();
+            }
+            // The next step's input rows (random rows of a table that outgrows L2): fetched
+            // while this step computes.
+            if step + 1 < len {
+                for r in 0..R {
+                    let row = t.input_row(seq[r][step + 1].index());
+                    for line in row.chunks(16) {
+                        isa.prefetch(line);
+                    }
+                }
+            }
+            block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows);
+        }
+        for r in 0..live {
+            let hr = &rows.h[r * h..(r + 1) * h];
+            match &mut out {
+                NetOut::Probs(p) => p[b0 + r] = reference::prob(t, hr),
+                NetOut::Hidden(o) => o[(b0 + r) * h..(b0 + r + 1) * h].copy_from_slice(hr),
+            }
+        }
+        b0 += R;
+    }
+}
+
+/// Steps one sequence's state (`h`, and `c` for an LSTM) through `tokens` (the latency path:
+/// one row, wide tiles).
+pub(crate) struct Steps<'a, T> {
+    pub t: &'a NetTables,
+    pub h: &'a mut [f32],
+    pub c: &'a mut [f32],
+    pub tokens: &'a [T],
+    /// At least [`scratch_floats`] floats.
+    pub scratch: &'a mut [f32],
+}
+
+impl<T: TokenId> ShapeBody for Steps<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
+        // One row: 8 (16-lane) or 6 (8-lane) independent accumulator chains per tile.
+        if I::LANES == 16 {
+            steps::<I, T, HC, CELL, 8>(isa, self);
+        } else {
+            steps::<I, T, HC, CELL, 6>(isa, self);
+        }
+    }
+}
+
+#[inline(always)]
+fn steps<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const C: usize>(
+    isa: I,
+    job: Steps<'_, T>,
+) {
+    let geo = geo::<I, HC, CELL>(job.t.spec().units);
+    let (z, rest) = job.scratch.split_at_mut(geo.zs);
+    let mut rows = Rows {
+        h: job.h,
+        c: job.c,
+        z,
+        rh: &mut rest[..geo.p],
+    };
+    for tok in job.tokens {
+        block_step::<I, CELL, 1, C>(isa, job.t, geo, &[tok.index()], &mut rows);
+    }
+}

@@ -1,0 +1,300 @@
+//! The general-shape kernels (`Kernel::net_*`) against the scalar reference (`net::reference`)
+//! on every kernel this CPU runs, every cell, sizes on and off the compile-time fast paths,
+//! embedding and one-hot input, 16- and 32-bit ids and batch remainders; the latency path
+//! against stepping (bitwise); and `NetScorer`: thread-count invariance, and errors for bad
+//! input.
+
+use fusedrnn::kernels::Kernel;
+use fusedrnn::net::{
+    Cell, Input, NetScoreError, NetScorer, NetState, NetTables, NetWeights, Spec, TokenId,
+    reference,
+};
+use proptest::prelude::*;
+
+/// Kernel vs reference, probabilities, absolute. Both compute the same f32 model in the same
+/// summation order; they differ by the activations (within 1e-6 of f64 each, against the
+/// standard library's) and the fused multiply-adds (one rounding less per term), a few ulps of
+/// a state per step, which a contracting network damps and an expanding one amplifies. The
+/// recurrent weights are capped at `2.5/√H` (see `weights`), Keras' orthogonal initializer's
+/// scale and a bit more; the probability is then within this bound.
+const PROB_ABS_TOL: f32 = 1e-5;
+
+const CELLS: [Cell; 4] = [
+    Cell::SimpleRnn,
+    Cell::Lstm,
+    Cell::Gru { reset_after: true },
+    Cell::Gru { reset_after: false },
+];
+
+/// SplitMix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Seeded weights of magnitude `scale`, the recurrent kernel capped at `1.5/√H`.
+fn weights(spec: Spec, seed: u64, scale: f32) -> NetWeights {
+    let mut w = NetWeights::seeded(spec, seed, scale);
+    let cap = 1.5 / (spec.units as f32).sqrt();
+    if scale > cap {
+        let k = cap / scale;
+        w.recurrent_kernel.iter_mut().for_each(|x| *x *= k);
+    }
+    w
+}
+
+/// `n` rows of `len` ids below `vocab`, each with a random number of leading pads (0).
+fn rows(n: usize, len: usize, vocab: usize, seed: u64) -> Vec<u32> {
+    let mut rng = Rng(seed);
+    let mut out = Vec::with_capacity(n * len);
+    for _ in 0..n {
+        let pads = rng.below(len + 1);
+        for i in 0..len {
+            out.push(if i < pads { 0 } else { rng.below(vocab) as u32 });
+        }
+    }
+    out
+}
+
+fn spec(cell: Cell, units: usize, vocab: usize, one_hot: bool, seq_len: usize) -> Spec {
+    Spec {
+        cell,
+        units,
+        vocab,
+        input: if one_hot {
+            Input::OneHot
+        } else {
+            Input::Embedding {
+                width: 1 + units % 13,
+            }
+        },
+        seq_len,
+    }
+}
+
+/// Every kernel's batch, latency and stepping paths on `ids`, against the reference; the three
+/// paths of one kernel bitwise equal.
+fn check_kernels<T: TokenId + std::fmt::Debug>(
+    t: &NetTables,
+    ids: &[T],
+) -> Result<(), TestCaseError> {
+    let s = *t.spec();
+    let n = ids.len() / s.seq_len;
+    let mut want = vec![0.0f32; n];
+    reference::forward(t, ids, &mut want);
+    for k in Kernel::available() {
+        let pads = k.net_pad_cache(t);
+        let mut got = vec![0.0f32; n];
+        k.net_forward(t, &pads, ids, &mut got);
+        let mut hidden = vec![0.0f32; n * s.units];
+        k.net_forward_hidden(t, &pads, ids, &mut hidden);
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            prop_assert!(
+                (g - w).abs() <= PROB_ABS_TOL,
+                "{} {s}: row {i} of {n}: {g} vs reference {w}",
+                k.name()
+            );
+        }
+        // The latency path and stepping: bitwise, and bitwise the batch's row (first, last).
+        for i in [0, n - 1] {
+            let seq = &ids[i * s.seq_len..(i + 1) * s.seq_len];
+            let whole = k.net_sequence_state(t, &pads, seq);
+            let mut stepped = NetState::zeros(&s);
+            for &tok in seq {
+                k.net_step(t, &mut stepped, tok);
+            }
+            prop_assert_eq!(
+                &whole,
+                &stepped,
+                "{} {}: latency path vs stepping",
+                k.name(),
+                s
+            );
+            prop_assert_eq!(
+                &whole.h[..],
+                &hidden[i * s.units..(i + 1) * s.units],
+                "{} {}: latency path vs batch row {}",
+                k.name(),
+                s,
+                i
+            );
+            prop_assert_eq!(
+                k.net_sequence(t, &pads, seq).to_bits(),
+                got[i].to_bits(),
+                "{} {}: latency probability vs batch",
+                k.name(),
+                s
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Sizes: the fast paths (16, 32, 64) and run-time ones around them.
+const UNITS: [usize; 8] = [1, 3, 8, 16, 17, 32, 64, 100];
+
+fn cases() -> u32 {
+    if cfg!(debug_assertions) { 12 } else { 96 }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn every_kernel_matches_the_reference(
+        cell in 0..4usize,
+        units in 0..UNITS.len(),
+        one_hot in any::<bool>(),
+        wide_ids in any::<bool>(),
+        n in prop::sample::select(vec![1usize, 3, 5, 7, 9, 17, 37]),
+        seq_len in 1..300usize,
+        scale in prop::sample::select(vec![0.05f32, 0.3, 1.0, 2.0]),
+        vocab in 1..700usize,
+        seed in any::<u64>(),
+    ) {
+        let (cell, units) = (CELLS[cell], UNITS[units]);
+        // Keep the reference's work (n · len · G·H²) small in debug builds.
+        let budget = if cfg!(debug_assertions) { 3e6 } else { 6e7 };
+        let per_row = (seq_len * cell.gates() * units * units) as f64;
+        let n = n.min((budget / per_row).max(1.0) as usize);
+        let s = spec(cell, units, vocab, one_hot, seq_len);
+        let t = NetTables::fold(&weights(s, seed, scale)).unwrap();
+        let ids = rows(n, seq_len, vocab, seed ^ 1);
+        if wide_ids {
+            check_kernels(&t, &ids)?;
+        } else {
+            let narrow: Vec<u16> = ids.iter().map(|&x| x as u16).collect();
+            check_kernels(&t, &narrow)?;
+        }
+    }
+}
+
+#[test]
+fn the_largest_units_match_the_reference() {
+    let (len, n) = if cfg!(debug_assertions) {
+        (6, 3)
+    } else {
+        (40, 9)
+    };
+    for (i, cell) in CELLS.into_iter().enumerate() {
+        for scale in [0.05, 1.0] {
+            let s = spec(cell, 256, 300, i % 2 == 0, len);
+            let t = NetTables::fold(&weights(s, i as u64, scale)).unwrap();
+            check_kernels(&t, &rows(n, len, 300, i as u64)).unwrap();
+        }
+    }
+}
+
+/// Ids above 65,535 (a 32-bit vocabulary) through every kernel.
+#[test]
+fn large_vocabularies_take_32_bit_ids() {
+    for cell in CELLS {
+        let s = spec(cell, 16, 70_000, false, 12);
+        let t = NetTables::fold(&weights(s, 3, 0.5)).unwrap();
+        let mut ids = rows(5, 12, 70_000, 9);
+        ids[7] = 69_999;
+        check_kernels(&t, &ids).unwrap();
+    }
+}
+
+fn scorer(cell: Cell, units: usize, seq_len: usize) -> NetScorer {
+    let s = spec(cell, units, 500, false, seq_len);
+    NetScorer::from_weights(&weights(s, 11, 0.5), Kernel::select().unwrap()).unwrap()
+}
+
+#[test]
+fn scores_do_not_depend_on_the_thread_count() {
+    let n = if cfg!(debug_assertions) { 300 } else { 1000 };
+    for cell in CELLS {
+        let sc = scorer(cell, 17, 30);
+        let ids = rows(n, 30, 500, 5);
+        let one = sc.score_threads(&ids, 1).unwrap();
+        for threads in [2, 3] {
+            let many = sc.score_threads(&ids, threads).unwrap();
+            assert!(
+                one.iter()
+                    .zip(&many)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{cell}: 1 vs {threads} threads"
+            );
+        }
+        for i in [0, 131, n - 1] {
+            let row = &ids[i * 30..(i + 1) * 30];
+            assert_eq!(sc.score_one(row).unwrap().to_bits(), one[i].to_bits());
+            let mut session = sc.session();
+            for &tok in row {
+                session.feed(tok).unwrap();
+            }
+            assert_eq!(
+                session.prob().to_bits(),
+                one[i].to_bits(),
+                "{cell}: session"
+            );
+            let pads = fusedrnn::net::leading_pads(row);
+            session.reset_padded(pads);
+            for &tok in &row[pads..] {
+                session.feed(tok).unwrap();
+            }
+            assert_eq!(
+                session.prob().to_bits(),
+                one[i].to_bits(),
+                "{cell}: padded session"
+            );
+            assert_eq!(session.steps(), 30);
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let sc = scorer(Cell::Lstm, 8, 10);
+    let mut ids = rows(4, 10, 500, 1);
+    let mut probs = vec![0.0; 4];
+    // A length that is not whole rows.
+    assert_eq!(
+        sc.score(&ids[..35], &mut probs[..3]),
+        Err(NetScoreError::Rows {
+            ids: 35,
+            seq_len: 10
+        })
+    );
+    assert!(matches!(
+        sc.score_one(&ids[..9]),
+        Err(NetScoreError::Rows { .. })
+    ));
+    // Room for the wrong number of probabilities.
+    assert_eq!(
+        sc.score(&ids, &mut probs[..3]),
+        Err(NetScoreError::Probs { rows: 4, probs: 3 })
+    );
+    assert_eq!(sc.score_threads(&ids, 0), Err(NetScoreError::Threads(0)));
+    // An id at the vocabulary, named by row and position.
+    ids[23] = 500;
+    let err = sc.score(&ids, &mut probs).unwrap_err();
+    assert!(
+        matches!(&err, NetScoreError::Token(t) if t.row == 2 && t.col == 3 && t.token == 500 && t.vocab == 500),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("token id 500"), "{err}");
+    assert!(sc.score_threads(&ids, 2).is_err());
+    assert!(sc.score_one(&ids[20..30]).is_err());
+    let wide: Vec<u16> = vec![65_535; 10];
+    assert!(sc.score_one(&wide).is_err());
+    // A stream: the bad id is refused and the state is untouched.
+    let mut session = sc.session();
+    session.feed(3u32).unwrap();
+    let before = session.state().clone();
+    assert!(session.feed(u32::MAX).is_err());
+    assert_eq!(session.state(), &before);
+    assert_eq!(session.steps(), 1);
+}
