@@ -31,8 +31,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -59,14 +60,16 @@ def token_rows(n: int) -> np.ndarray:
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q``-th percentile (nearest rank) of ``values``."""
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]
 
 
-def latency_us(call: Callable[[np.ndarray], Any], rows: np.ndarray, budget_s: float) -> Dict[str, float]:
+def latency_us(
+    call: Callable[[np.ndarray], Any], rows: np.ndarray, budget_s: float
+) -> dict[str, float]:
     """p50/p99 in µs of ``call`` on one row at a time (10 warm-up calls; at most ``budget_s``)."""
     for r in rows[:10]:
         call(r[None, :])
-    times: List[float] = []
+    times: list[float] = []
     start = time.perf_counter()
     for r in rows:
         t = time.perf_counter_ns()
@@ -74,10 +77,16 @@ def latency_us(call: Callable[[np.ndarray], Any], rows: np.ndarray, budget_s: fl
         times.append((time.perf_counter_ns() - t) / 1e3)
         if time.perf_counter() - start > budget_s and len(times) >= 20:
             break
-    return {"p50": percentile(times, 50), "p99": percentile(times, 99), "calls": float(len(times))}
+    return {
+        "p50": percentile(times, 50),
+        "p99": percentile(times, 99),
+        "calls": float(len(times)),
+    }
 
 
-def throughput(call: Callable[[np.ndarray], Any], batch: np.ndarray, budget_s: float) -> float:
+def throughput(
+    call: Callable[[np.ndarray], Any], batch: np.ndarray, budget_s: float
+) -> float:
     """Reviews/s of ``call`` on the whole batch: the best of the passes within ``budget_s`` (at least 2)."""
     call(batch)
     best, start, passes = float("inf"), time.perf_counter(), 0
@@ -114,7 +123,9 @@ def build_module(cell: str, units: int, seed: int) -> Any:
     return net
 
 
-def bench_pytorch(net: Any, batch: np.ndarray, threads: Sequence[int], budget_s: float) -> Dict[str, Any]:
+def bench_pytorch(
+    net: Any, batch: np.ndarray, threads: Sequence[int], budget_s: float
+) -> dict[str, Any]:
     """PyTorch's reviews/s at ``BATCH`` and one-review latency per thread count."""
     import torch
 
@@ -124,7 +135,7 @@ def bench_pytorch(net: Any, batch: np.ndarray, threads: Sequence[int], budget_s:
         with torch.inference_mode():
             return net(torch.from_numpy(rows) if rows is not batch else x)
 
-    res: Dict[str, Any] = {}
+    res: dict[str, Any] = {}
     for t in threads:
         torch.set_num_threads(t)
         res[str(t)] = {
@@ -132,11 +143,13 @@ def bench_pytorch(net: Any, batch: np.ndarray, threads: Sequence[int], budget_s:
             "batch1_latency_us": latency_us(call, batch, budget_s),
         }
         r = res[str(t)]
-        log(f"pytorch {t}t: {r['reviews_per_s']:,.0f}/s, b1 p50 {r['batch1_latency_us']['p50']:.0f} us")
+        log(
+            f"pytorch {t}t: {r['reviews_per_s']:,.0f}/s, b1 p50 {r['batch1_latency_us']['p50']:.0f} us"
+        )
     return res
 
 
-def export_onnx(net: Any, path: Path) -> List[str]:
+def export_onnx(net: Any, path: Path) -> list[str]:
     """``net`` as ONNX (TorchScript exporter, opset 17, dynamic batch); returns its node types."""
     import onnx
     import torch
@@ -159,12 +172,16 @@ def export_onnx(net: Any, path: Path) -> List[str]:
 
 
 def bench_onnx(
-    path: Path, batch: np.ndarray, want: np.ndarray, threads: Sequence[int], budget_s: float
-) -> Dict[str, Any]:
+    path: Path,
+    batch: np.ndarray,
+    want: np.ndarray,
+    threads: Sequence[int],
+    budget_s: float,
+) -> dict[str, Any]:
     """ONNX Runtime's reviews/s and one-review latency per intra-op thread count (probabilities checked first)."""
     import onnxruntime as ort
 
-    res: Dict[str, Any] = {}
+    res: dict[str, Any] = {}
     for t in threads:
         so = ort.SessionOptions()
         so.intra_op_num_threads = t
@@ -178,18 +195,22 @@ def bench_onnx(
 
         diff = float(np.max(np.abs(call(batch[:64]).reshape(-1) - want[:64])))
         if diff > AGREE:
-            raise SystemExit(f"onnxruntime disagrees with pytorch by {diff:.2e} (> {AGREE}) on {path.name}")
+            raise SystemExit(
+                f"onnxruntime disagrees with pytorch by {diff:.2e} (> {AGREE}) on {path.name}"
+            )
         res[str(t)] = {
             "reviews_per_s": throughput(call, batch, budget_s),
             "batch1_latency_us": latency_us(call, batch, budget_s),
             "max_abs_diff_vs_pytorch": diff,
         }
         r = res[str(t)]
-        log(f"onnxruntime {t}t: {r['reviews_per_s']:,.0f}/s, b1 p50 {r['batch1_latency_us']['p50']:.0f} us")
+        log(
+            f"onnxruntime {t}t: {r['reviews_per_s']:,.0f}/s, b1 p50 {r['batch1_latency_us']['p50']:.0f} us"
+        )
     return res
 
 
-def versions() -> Dict[str, str]:
+def versions() -> dict[str, str]:
     """The libraries' versions and torch's CPU path."""
     import onnxruntime
     import torch
@@ -206,14 +227,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Measures every shape and writes the JSON file."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, type=Path, help="the JSON file to write")
-    ap.add_argument("--budget", type=float, default=2.0, help="seconds per measurement (default 2)")
+    ap.add_argument(
+        "--budget", type=float, default=2.0, help="seconds per measurement (default 2)"
+    )
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     import torch
 
     batch = token_rows(BATCH)
-    out: Dict[str, Any] = {"versions": versions(), "batch": BATCH, "seq_len": SEQ_LEN, "shapes": {}}
+    out: dict[str, Any] = {
+        "versions": versions(),
+        "batch": BATCH,
+        "seq_len": SEQ_LEN,
+        "shapes": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for cell, units in SHAPES:
             name = f"{cell}{units}"
@@ -224,7 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = Path(tmp) / f"{name}.onnx"
             ops = export_onnx(net, path)
             if cell.upper() not in ops:
-                raise SystemExit(f"ONNX export of {name} has no {cell.upper()} node: {ops}")
+                raise SystemExit(
+                    f"ONNX export of {name} has no {cell.upper()} node: {ops}"
+                )
             out["shapes"][name] = {
                 "pytorch": bench_pytorch(net, batch, args.threads, args.budget),
                 "onnxruntime": bench_onnx(path, batch, want, args.threads, args.budget),
