@@ -10,9 +10,12 @@ LSTM(32) and GRU(32) on Embedding(5000, 64), length 200, Dense(1, sigmoid) — t
   ``dynamo=False``: it works offline and maps the layer to one ONNX LSTM / GRU node), intra-op
   threads 1 and 2, the same two measurements.
 
-Weights: uniform in ±0.1 from a fixed seed (the scale of ``NetWeights::seeded(spec, 1, 0.1)``);
-ONNX Runtime's probabilities are checked against PyTorch's (within 1e-5) before timing. The
-token rows are pseudo-random ids without pads (every step computed), as in ``benches/net.rs``.
+Weights: with ``--fusedrnn-dump DIR`` (``cargo run --release --example net_dump -- DIR``), the very
+weights ``benches/net.rs`` times (``NetWeights::seeded(spec, 1, 0.1)``, Keras layout, loaded into
+PyTorch's gate order), and PyTorch's probabilities are checked against fusedrnn's on the dump's rows
+(within 1e-5) before timing; without it, uniform in ±0.1 from torch's seed (same scale, unchecked).
+ONNX Runtime's probabilities are checked against PyTorch's (within 1e-5) before timing. The token
+rows are pseudo-random ids without pads (every step computed), the ids of ``benches/net.rs``.
 
 Usage::
 
@@ -121,6 +124,65 @@ def build_module(cell: str, units: int, seed: int) -> Any:
         for p in net.parameters():
             p.uniform_(-0.1, 0.1)
     return net
+
+
+def load_dump(net: Any, cell: str, units: int, dump: dict[str, Any]) -> None:
+    """Copies ``examples/net_dump.rs``' Keras tensors into ``net`` (PyTorch's layout and gate order)."""
+    import torch
+
+    if (dump["cell"], dump["units"], dump["vocab"], dump["width"]) != (
+        cell,
+        units,
+        VOCAB,
+        WIDTH,
+    ):
+        raise SystemExit(
+            f"the dump is {dump['cell']}({dump['units']}), not {cell}({units}) on this embedding"
+        )
+    t = {
+        k: np.asarray(v["values"], dtype=np.float32).reshape(v["shape"])
+        for k, v in dump["tensors"].items()
+    }
+    h = units
+    # Keras' gate blocks (LSTM i, f, c, o; GRU z, r, h) → PyTorch's (LSTM i, f, g, o; GRU r, z, n).
+    order = [0, 1, 2, 3] if cell == "lstm" else [1, 0, 2]
+
+    def gates(m: np.ndarray) -> np.ndarray:
+        return np.concatenate([m[..., g * h : (g + 1) * h] for g in order], axis=-1)
+
+    bias = t["bias"].reshape(-1, len(order) * h)
+    b_ih = gates(bias[0])
+    b_hh = gates(bias[1]) if len(bias) == 2 else np.zeros_like(b_ih)
+    with torch.no_grad():
+        net.embedding.weight.copy_(torch.from_numpy(t["embedding"]))
+        net.rnn.weight_ih_l0.copy_(torch.from_numpy(gates(t["kernel"]).T.copy()))
+        net.rnn.weight_hh_l0.copy_(
+            torch.from_numpy(gates(t["recurrent_kernel"]).T.copy())
+        )
+        net.rnn.bias_ih_l0.copy_(torch.from_numpy(b_ih))
+        net.rnn.bias_hh_l0.copy_(torch.from_numpy(b_hh))
+        net.fc.weight.copy_(torch.from_numpy(t["dense.kernel"].T.copy()))
+        net.fc.bias.copy_(torch.from_numpy(t["dense.bias"]))
+
+
+def check_against_fusedrnn(net: Any, dump: dict[str, Any]) -> float:
+    """Max |PyTorch − fusedrnn| over the dump's rows; exits when above ``AGREE``."""
+    import torch
+
+    ids = np.asarray(dump["ids"], dtype=np.int64).reshape(-1, dump["seq_len"])
+    if not np.array_equal(ids, token_rows(len(ids))):
+        raise SystemExit("the dump's ids are not the rows this script times")
+    with torch.inference_mode():
+        ours = net(torch.from_numpy(ids)).numpy().reshape(-1)
+    diff = float(np.max(np.abs(ours - np.asarray(dump["probs"], dtype=np.float32))))
+    if diff > AGREE:
+        raise SystemExit(
+            f"pytorch disagrees with fusedrnn ({dump['kernel']}) by {diff:.2e} (> {AGREE})"
+        )
+    log(
+        f"pytorch vs fusedrnn ({dump['kernel']}) on {len(ids)} rows: max |diff| {diff:.1e}"
+    )
+    return diff
 
 
 def bench_pytorch(
@@ -232,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--fusedrnn-dump",
+        type=Path,
+        help="examples/net_dump.rs' folder: time fusedrnn's own weights, checked against its probabilities",
+    )
     args = ap.parse_args(argv)
     import torch
 
@@ -247,6 +314,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = f"{cell}{units}"
             log(f"{name} on Embedding({VOCAB}, {WIDTH}), length {SEQ_LEN}")
             net = build_module(cell, units, args.seed)
+            agree: dict[str, Any] = {"checked": False}
+            if args.fusedrnn_dump:
+                dump = json.loads((args.fusedrnn_dump / f"{name}.json").read_text())
+                load_dump(net, cell, units, dump)
+                agree = {
+                    "checked": True,
+                    "rows": len(dump["probs"]),
+                    "kernel": dump["kernel"],
+                    "max_abs_diff": check_against_fusedrnn(net, dump),
+                }
             with torch.inference_mode():
                 want = net(torch.from_numpy(batch)).numpy().reshape(-1)
             path = Path(tmp) / f"{name}.onnx"
@@ -259,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pytorch": bench_pytorch(net, batch, args.threads, args.budget),
                 "onnxruntime": bench_onnx(path, batch, want, args.threads, args.budget),
                 "onnx_ops": ops,
+                "fusedrnn_agreement": agree,
             }
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     return 0

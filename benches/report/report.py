@@ -283,6 +283,9 @@ def shapes_figures(res: Dict[str, Any]) -> Dict[str, float]:
                 figs[f"{pre}.reviews_per_s"] = r["reviews_per_s"]
                 figs[f"{pre}.b1_p50_us"] = r["batch1_latency_us"]["p50"]
                 figs[f"{pre}.b1_p99_us"] = r["batch1_latency_us"]["p99"]
+        agree = peers.get("fusedrnn_agreement") or {}
+        if agree.get("checked"):
+            figs[f"shapes.{shape}.max_abs_diff"] = agree["max_abs_diff"]
     return figs
 
 
@@ -373,7 +376,21 @@ class Runner:
         self.say("building (release): fusedrnn, imdb-pack, libfusedrnn_c, stdin_latency, the criterion benches")
         # First what benches/peers/run.sh builds (every default member), so that its build finds nothing to do.
         self.sh(["cargo", "build", "--release", "--locked"])
-        self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn", "--bins", "--example", "stdin_latency"])
+        self.sh(
+            [
+                "cargo",
+                "build",
+                "--release",
+                "--locked",
+                "-p",
+                "fusedrnn",
+                "--bins",
+                "--example",
+                "stdin_latency",
+                "--example",
+                "net_dump",
+            ]
+        )
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-data-tools", "--bins"])
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-capi"])
         for pkg in dict.fromkeys(pkg for pkg, _, _ in CRITERION_BENCHES):
@@ -633,9 +650,24 @@ class Runner:
         """``benches/peers/shapes.py``: PyTorch and ONNX Runtime on LSTM(32) / GRU(32), Embedding(5000, 64)."""
         out = self.tmp / f"shapes-{run}.json"
         budget = "0.3" if self.quick else "2"
-        self.sh([self.peers_python(), ROOT / "benches/peers/shapes.py", "--out", out, "--budget", budget])
+        dump = self.tmp / "net-dump"
+        if not dump.is_dir():
+            # The weights benches/net.rs times, and fusedrnn's probabilities, for shapes.py to load and check.
+            self.sh([ROOT / "target/release/examples/net_dump", dump])
+        self.sh(
+            [
+                self.peers_python(),
+                ROOT / "benches/peers/shapes.py",
+                "--out",
+                out,
+                "--budget",
+                budget,
+                "--fusedrnn-dump",
+                dump,
+            ]
+        )
         for key, v in shapes_figures(json.loads(out.read_text())).items():
-            unit = "reviews/s" if key.endswith("reviews_per_s") else "µs"
+            unit = "reviews/s" if key.endswith("reviews_per_s") else "" if key.endswith("diff") else "µs"
             self.add(key, v, unit, f"benches/peers/shapes.py --budget {budget}")
 
     # -- the whole run
@@ -1354,11 +1386,18 @@ def render_shapes(v: View) -> str:
         )
     if any(k.startswith("shapes.") for k in v.f):
         pv = v.res["peers"].get("versions") or {}
+        diffs = [max(f["values"]) for k, f in v.f.items() if k.startswith("shapes.") and k.endswith(".max_abs_diff")]
+        agree = (
+            f"largest |PyTorch − fusedrnn| probability difference: {max(diffs):.1e}"
+            if diffs
+            else "PyTorch not checked against fusedrnn in this run"
+        )
         out += [
             "",
             f"Beside torch {pv.get('torch')} (`nn.LSTM` / `nn.GRU`) and onnxruntime {pv.get('onnxruntime')} (the "
             "same module exported by `torch.onnx.export`, TorchScript exporter), `benches/peers/shapes.py`, batch "
-            f"{SHAPE_BATCH}; peers' one review is the p50 of per-call times, fusedrnn's criterion's median. Issue 14 "
+            f"{SHAPE_BATCH}, with the weights `benches/net.rs` times ({agree}); peers' one review is the p50 of "
+            "per-call times, fusedrnn's criterion's median. Issue 14 "
             "aims at leading PyTorch in throughput and ONNX Runtime in one-review latency by the notebook shape's "
             "margins (4× and 6×).",
             "",

@@ -247,6 +247,12 @@ class Rendering(unittest.TestCase):
         self.assertIn("| LSTM(32) one review µs, 1 thread | 200 (200–200) | 100 (100–100) | 25.0", shapes)
         self.assertIn("| 8.00× | 4.00× |", shapes)
         self.assertIn("| GRU(32) reviews/s, 1 thread | — | — | — | — | — |", shapes)
+        self.assertIn("PyTorch not checked against fusedrnn in this run", shapes)
+        res = copy.deepcopy(fixture())
+        res["figures"]["shapes.lstm32.max_abs_diff"] = {"unit": "", "source": "fixture", "values": [6e-8, 5e-8, 0.0]}
+        self.assertIn(
+            "largest |PyTorch − fusedrnn| probability difference: 6.0e-08", report.render_block(res, "shapes", SOURCE)
+        )
 
     def test_shapes_on_avx512_use_16_lanes_and_can_miss_the_target(self) -> None:
         res = copy.deepcopy(fixture())
@@ -270,6 +276,7 @@ class Rendering(unittest.TestCase):
                     "pytorch": {"1": {"reviews_per_s": 9000.0, "batch1_latency_us": {"p50": 300.0, "p99": 400.0}}},
                     "onnxruntime": {"2": {"reviews_per_s": 7000.0, "batch1_latency_us": {"p50": 90.0, "p99": 99.0}}},
                     "onnx_ops": ["GRU"],
+                    "fusedrnn_agreement": {"checked": True, "rows": 64, "max_abs_diff": 6e-8},
                 }
             }
         }
@@ -282,6 +289,7 @@ class Rendering(unittest.TestCase):
                 "shapes.gru32.onnxruntime.2t.reviews_per_s": 7000.0,
                 "shapes.gru32.onnxruntime.2t.b1_p50_us": 90.0,
                 "shapes.gru32.onnxruntime.2t.b1_p99_us": 99.0,
+                "shapes.gru32.max_abs_diff": 6e-8,
             },
         )
 
