@@ -54,7 +54,7 @@ QUIET_LOAD = 0.5
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl")
 
 # README's generated blocks, in README order.
-BLOCKS = ("machine", "inference", "latency", "training", "peers", "datapath")
+BLOCKS = ("machine", "inference", "latency", "training", "peers", "shapes", "datapath")
 
 # The criterion benches every run measures: (package, bench, filter); ``{kernel}`` in a filter is the
 # kernel's name, escaped. prepare() builds exactly these.
@@ -67,6 +67,7 @@ CRITERION_BENCHES: Tuple[Tuple[str, str, str], ...] = (
     ("fusedrnn", "throughput", r"^throughput/"),
     ("fusedrnn", "train", r"^(train_batch/batch64/lstm/|train_parts/|train_epoch/)"),
     ("fusedrnn", "text", r"^tokenize/"),
+    ("fusedrnn", "net", r"^net/"),
     ("fusedrnn-data-tools", "pack", r"^pack/"),
 )
 
@@ -212,6 +213,10 @@ def criterion_kernel(full_id: str) -> Optional[str]:
     parts = full_id.split("/")
     if parts[0] == "throughput" and len(parts) == 5:
         return parts[3]  # throughput/ARCH/test25000/KERNEL/Nt
+    if parts[0] == "net" and len(parts) == 5 and parts[1].startswith("batch"):
+        return parts[3]  # net/batch1024/CELLUNITS/KERNEL/THREADS
+    if parts[0] == "net" and len(parts) == 4 and parts[1] == "one":
+        return parts[3]  # net/one/CELLUNITS/KERNEL
     if parts[0] in (
         "activations",
         "step_latency",
@@ -266,6 +271,22 @@ def peers_figures(res: Dict[str, Any]) -> Tuple[Dict[str, float], Dict[str, str]
     if ours.get("seconds"):
         figs["peers.train.fusedrnn.epoch_s"] = ours["seconds"][-1]
     return figs, notes, kernels
+
+
+def shapes_figures(res: Dict[str, Any]) -> Dict[str, float]:
+    """One ``benches/peers/shapes.py`` results file → figures ``shapes.CELLUNITS.PEER.Nt.{reviews_per_s,b1_p*_us}``."""
+    figs: Dict[str, float] = {}
+    for shape, peers in res["shapes"].items():
+        for peer in ("pytorch", "onnxruntime"):
+            for t, r in peers[peer].items():
+                pre = f"shapes.{shape}.{peer}.{t}t"
+                figs[f"{pre}.reviews_per_s"] = r["reviews_per_s"]
+                figs[f"{pre}.b1_p50_us"] = r["batch1_latency_us"]["p50"]
+                figs[f"{pre}.b1_p99_us"] = r["batch1_latency_us"]["p99"]
+        agree = peers.get("fusedrnn_agreement") or {}
+        if agree.get("checked"):
+            figs[f"shapes.{shape}.max_abs_diff"] = agree["max_abs_diff"]
+    return figs
 
 
 def peers_versions(res: Dict[str, Any]) -> Dict[str, Any]:
@@ -355,7 +376,21 @@ class Runner:
         self.say("building (release): fusedrnn, imdb-pack, libfusedrnn_c, stdin_latency, the criterion benches")
         # First what benches/peers/run.sh builds (every default member), so that its build finds nothing to do.
         self.sh(["cargo", "build", "--release", "--locked"])
-        self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn", "--bins", "--example", "stdin_latency"])
+        self.sh(
+            [
+                "cargo",
+                "build",
+                "--release",
+                "--locked",
+                "-p",
+                "fusedrnn",
+                "--bins",
+                "--example",
+                "stdin_latency",
+                "--example",
+                "net_dump",
+            ]
+        )
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-data-tools", "--bins"])
         self.sh(["cargo", "build", "--release", "--locked", "-p", "fusedrnn-capi"])
         for pkg in dict.fromkeys(pkg for pkg, _, _ in CRITERION_BENCHES):
@@ -611,6 +646,30 @@ class Runner:
             self.add(f"{key}.p50_us", lat[what][0], "µs", src)
             self.add(f"{key}.p99_us", lat[what][1], "µs", src)
 
+    def peer_shapes(self, run: int) -> None:
+        """``benches/peers/shapes.py``: PyTorch and ONNX Runtime on LSTM(32) / GRU(32), Embedding(5000, 64)."""
+        out = self.tmp / f"shapes-{run}.json"
+        budget = "0.3" if self.quick else "2"
+        dump = self.tmp / "net-dump"
+        if not dump.is_dir():
+            # The weights benches/net.rs times, and fusedrnn's probabilities, for shapes.py to load and check.
+            self.sh([ROOT / "target/release/examples/net_dump", dump])
+        self.sh(
+            [
+                self.peers_python(),
+                ROOT / "benches/peers/shapes.py",
+                "--out",
+                out,
+                "--budget",
+                budget,
+                "--fusedrnn-dump",
+                dump,
+            ]
+        )
+        for key, v in shapes_figures(json.loads(out.read_text())).items():
+            unit = "reviews/s" if key.endswith("reviews_per_s") else "" if key.endswith("diff") else "µs"
+            self.add(key, v, unit, f"benches/peers/shapes.py --budget {budget}")
+
     # -- the whole run
 
     def wait_for_quiet(self) -> None:
@@ -639,12 +698,16 @@ class Runner:
         ]
         if self.args.peers and not self.peers_failed:
             steps.append(("peers (PyTorch, ONNX Runtime, Keras) + text_latency.py", self.peers))
+            steps.append(("peers on the larger shapes (benches/peers/shapes.py)", self.peer_shapes))
+        optional = (self.peers, self.peer_shapes)
         loads = []
         for run in range(1, self.args.runs + 1):
             loads.append(os.getloadavg()[0])
             for name, step in list(steps):
+                if (name, step) not in steps:
+                    continue  # an optional step dropped after a failure earlier in this run
                 self.say(f"run {run}/{self.args.runs}: {name} (load average {os.getloadavg()[0]:.2f})")
-                if step != self.peers:
+                if step not in optional:
                     step(run)
                     continue
                 try:
@@ -654,8 +717,8 @@ class Runner:
                     # peers.py reports) drops them from this run instead of losing every other figure.
                     self.peers_failed = last_line(str(e))
                     self.say(f"PEERS FAILED, continuing without them: {e}")
-                    steps.remove((name, step))
-                    for key in [k for k in self.values if k.startswith(("peers.", "torch_text."))]:
+                    steps[:] = [(n, s) for n, s in steps if s not in optional]
+                    for key in [k for k in self.values if k.startswith(("peers.", "torch_text.", "shapes."))]:
                         del self.values[key]
         load_after = os.getloadavg()
         return self.results(load_before, load_after, loads)
@@ -1234,6 +1297,138 @@ def _peer_row(
     return (label, *cells, cell(ours, fmt), ratio)
 
 
+# Issue 14's general shapes: (cell as benches/net.rs names it, label, gates G); MACs per sequence-step are
+# G·H² (recurrent product) + G·H (adding the embedding's precomputed input projection).
+SHAPE_CELLS = (("lstm", "LSTM", 4), ("gru", "GRU", 3), ("rnn", "SimpleRNN", 1))
+SHAPE_UNITS = (16, 32, 64)
+SHAPE_BATCH = 1024
+SHAPE_LEN = 200
+# Issue 14's FMA-share targets (batch throughput, one thread), by units.
+SHAPE_FMA_TARGETS = {32: 0.55, 64: 0.70}
+
+
+def fma_peak_per_cycle(kernel: str) -> int:
+    """Peak multiply-adds per cycle: 2 FMA pipes × the kernel's f32 lanes (16 for AVX-512, else 8)."""
+    return 2 * (16 if "avx512" in kernel else 8)
+
+
+def render_shapes(v: View) -> str:
+    """Issue 14's general shapes (``benches/net.rs``): throughput, latency, cycles and FMA share; peers beside."""
+    head = v.quick_banner() + v.header()
+    if not any(k.startswith("criterion.net/") for k in v.f):
+        return (
+            head + "\n\n"
+            "The general shapes (`cargo bench --bench net`, `benches/peers/shapes.py`) are not in this results file: "
+            "a `benches/report/report.py run` newer than the `net` bench measures them."
+        )
+    ghz = v.clock()
+    peak = fma_peak_per_cycle(v.res["kernel"])
+    rows = []
+    for cell_name, label, gates in SHAPE_CELLS:
+        for units in SHAPE_UNITS:
+            name = f"{cell_name}{units}"
+            r1 = v.crit_rate(f"net/batch{SHAPE_BATCH}/{name}/KERNEL/1")
+            r2 = v.crit_rate(f"net/batch{SHAPE_BATCH}/{name}/KERNEL/2")
+            one = v.scaled(f"net/one/{name}/KERNEL", 1e-3, crit=True)
+            macs = gates * units * units + gates * units
+            cyc = [ghz * 1e9 / (r * SHAPE_LEN) for r in r1] if (r1 and ghz) else None
+            share = [macs / (peak * c) * 100 for c in cyc] if cyc else None
+            goal = SHAPE_FMA_TARGETS.get(units)
+            target, met = verdict(share, ("≥", goal * 100) if goal else None, lambda g: f"{g:g} %")
+            if not (r1 or r2 or one):
+                continue
+            rows.append(
+                (
+                    f"{label}({units})",
+                    cell(r1, rate),
+                    cell(r2, rate),
+                    cell(one),
+                    cell(cyc),
+                    f"{macs:,}",
+                    cell(share),
+                    f"{target} {met}".strip() if goal else "—",
+                )
+            )
+    out = [
+        head,
+        "",
+        f"Embedding(5000, 64), length {SHAPE_LEN} without pads (every step computed), Dense(1, sigmoid); "
+        f"`cargo bench --bench net` (criterion medians). Cycles per sequence-step = one thread's time per review "
+        f"÷ {SHAPE_LEN} steps × the measured clock ({sig3(ghz) if ghz else '—'} GHz). MACs per step = G·H² "
+        "recurrent + G·H input adds (G = 4 LSTM, 3 GRU, 1 SimpleRNN; the embedding's input projection is a "
+        f"precomputed table). FMA share = MACs per step ÷ ({peak} peak MACs per cycle × cycles per step); the peak "
+        f"is 2 FMA pipes × {peak // 2} lanes of kernel `{v.res['kernel']}`, assumed, not measured "
+        "(`examples/net_fma_share.rs` measures it). Shapes the bench does not measure are left out.",
+        "",
+        "| shape | reviews/s, 1 thread | reviews/s, 2 threads | one review µs | cycles / step | MACs / step "
+        "| FMA share % | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    prow = []
+    for cell_name, label in (("lstm", "LSTM"), ("gru", "GRU")):
+        name = f"{cell_name}32"
+        for th in (1, 2):
+            ours = v.crit_rate(f"net/batch{SHAPE_BATCH}/{name}/KERNEL/{th}")
+            prow.append(
+                _shape_peer_row(
+                    v,
+                    f"{label}(32) reviews/s, {th} thread{'s' if th > 1 else ''}",
+                    name,
+                    ours,
+                    f"{th}t.reviews_per_s",
+                    higher=True,
+                )
+            )
+        ours = v.scaled(f"net/one/{name}/KERNEL", 1e-3, crit=True)
+        prow.append(
+            _shape_peer_row(v, f"{label}(32) one review µs, 1 thread", name, ours, "1t.b1_p50_us", higher=False)
+        )
+    if any(k.startswith("shapes.") for k in v.f):
+        pv = v.res["peers"].get("versions") or {}
+        diffs = [max(f["values"]) for k, f in v.f.items() if k.startswith("shapes.") and k.endswith(".max_abs_diff")]
+        agree = (
+            f"largest |PyTorch − fusedrnn| probability difference: {max(diffs):.1e}"
+            if diffs
+            else "PyTorch not checked against fusedrnn in this run"
+        )
+        out += [
+            "",
+            f"Beside torch {pv.get('torch')} (`nn.LSTM` / `nn.GRU`) and onnxruntime {pv.get('onnxruntime')} (the "
+            "same module exported by `torch.onnx.export`, TorchScript exporter), `benches/peers/shapes.py`, batch "
+            f"{SHAPE_BATCH}, with the weights `benches/net.rs` times ({agree}); peers' one review is the p50 of "
+            "per-call times, fusedrnn's criterion's median. Issue 14 "
+            "aims at leading PyTorch in throughput and ONNX Runtime in one-review latency by the notebook shape's "
+            "margins (4× and 6×).",
+            "",
+            "| figure | PyTorch | ONNX Runtime | fusedrnn | fusedrnn ÷ PyTorch | fusedrnn ÷ ONNX Runtime |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        out += ["| " + " | ".join(r) + " |" for r in prow]
+    else:
+        reason = v.res["peers"].get("reason") or "benches/peers/shapes.py was not run"
+        out += ["", f"PyTorch and ONNX Runtime on these shapes were not measured in this run ({reason})."]
+    return "\n".join(out)
+
+
+def _shape_peer_row(
+    v: View, label: str, name: str, ours: Optional[List[float]], suffix: str, higher: bool
+) -> Tuple[str, ...]:
+    """One row of the shapes' peer table: PyTorch, ONNX Runtime, fusedrnn, and the two ratios (medians)."""
+    fmt = rate if higher else sig3
+    cells = []
+    ratios = []
+    for peer in ("pytorch", "onnxruntime"):
+        vals = v.raw(f"shapes.{name}.{peer}.{suffix}")
+        cells.append(cell(vals, fmt))
+        if vals and ours:
+            p, m = statistics.median(vals), statistics.median(ours)
+            ratios.append(f"{sig3(m / p if higher else p / m)}×")
+        else:
+            ratios.append("—")
+    return (label, *cells, cell(ours, fmt), *ratios)
+
+
 def render_datapath(v: View) -> str:
     """imdb.npz → .tok, its parts and sum, and the tokenizer."""
     ms = 1e-6
@@ -1297,6 +1492,7 @@ RENDERERS: Dict[str, Callable[[View], str]] = {
     "latency": render_latency,
     "training": render_training,
     "peers": render_peers,
+    "shapes": render_shapes,
     "datapath": render_datapath,
 }
 

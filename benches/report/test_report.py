@@ -137,6 +137,8 @@ class Parsers(unittest.TestCase):
         self.assertEqual(report.criterion_kernel("throughput/lstm/test25000/x86_64-avx512/1t"), "x86_64-avx512")
         self.assertEqual(report.criterion_kernel("train_epoch/lstm/threads2/portable-wide"), "portable-wide")
         self.assertIsNone(report.criterion_kernel("train_parts/rmsprop/lstm"))
+        self.assertEqual(report.criterion_kernel("net/batch1024/gru32/x86_64-avx512/2"), "x86_64-avx512")
+        self.assertEqual(report.criterion_kernel("net/one/rnn64/portable-wide"), "portable-wide")
 
     def test_committed_peers_results(self) -> None:
         """The extraction reads the real peers.py output committed in benches/peers/results/."""
@@ -227,6 +229,68 @@ class Rendering(unittest.TestCase):
         self.assertIn(
             "| 0.400 (0.400–0.400); epoch 1: 2.40 (2.40–2.40) | 0.100 (0.100–0.100) | 4.00× |",
             peers,
+        )
+
+    def test_shapes_cycles_fma_share_and_peer_ratios(self) -> None:
+        # LSTM(32): 1024 reviews in 20.48 ms = 50k/s = 20 µs per review = 100 ns per step = 400 cycles
+        # at 4 GHz; 4·32² + 4·32 = 4,224 MACs ÷ (16 × 400) = 66 % of the AVX2 peak.
+        shapes = report.render_block(fixture(), "shapes", SOURCE)
+        self.assertIn(
+            "| LSTM(32) | 50.0k (50.0k–50.0k) | 100k (100k–100k) | 25.0 (25.0–25.0) | 400 (400–400) | 4,224 "
+            "| 66.0 (66.0–66.0) | ≥ 55 % met (3/3 runs) |",
+            shapes,
+        )
+        self.assertIn("the measured clock (4.00 GHz)", shapes)
+        self.assertNotIn("| GRU(64) |", shapes)  # not in the fixture: left out
+        self.assertIn("| LSTM(32) reviews/s, 2 threads | 20.0k (20.0k–20.0k) | 8.00k (8.00k–8.00k) | 100k", shapes)
+        self.assertIn("| 100k (100k–100k) | 5.00× | 12.5× |", shapes)
+        self.assertIn("| LSTM(32) one review µs, 1 thread | 200 (200–200) | 100 (100–100) | 25.0", shapes)
+        self.assertIn("| 8.00× | 4.00× |", shapes)
+        self.assertIn("| GRU(32) reviews/s, 1 thread | — | — | — | — | — |", shapes)
+        self.assertIn("PyTorch not checked against fusedrnn in this run", shapes)
+        res = copy.deepcopy(fixture())
+        res["figures"]["shapes.lstm32.max_abs_diff"] = {"unit": "", "source": "fixture", "values": [6e-8, 5e-8, 0.0]}
+        self.assertIn(
+            "largest |PyTorch − fusedrnn| probability difference: 6.0e-08", report.render_block(res, "shapes", SOURCE)
+        )
+
+    def test_shapes_on_avx512_use_16_lanes_and_can_miss_the_target(self) -> None:
+        res = copy.deepcopy(fixture())
+        res["kernel"] = "x86_64-avx512"
+        shapes = report.render_block(res, "shapes", SOURCE)
+        self.assertIn("| 33.0 (33.0–33.0) | ≥ 55 % not met (0/3 runs) |", shapes)
+        self.assertIn("2 FMA pipes × 16 lanes", shapes)
+
+    def test_shapes_without_figures_and_without_peers(self) -> None:
+        res = copy.deepcopy(fixture())
+        res["figures"] = {k: f for k, f in res["figures"].items() if not k.startswith("shapes.")}
+        res["peers"] = {"included": False, "reason": "failed: boom"}
+        self.assertIn("were not measured in this run (failed: boom)", report.render_block(res, "shapes", SOURCE))
+        res["figures"] = {k: f for k, f in res["figures"].items() if not k.startswith("criterion.net/")}
+        self.assertIn("are not in this results file", report.render_block(res, "shapes", SOURCE))
+
+    def test_shapes_figures_from_the_script_output(self) -> None:
+        out = {
+            "shapes": {
+                "gru32": {
+                    "pytorch": {"1": {"reviews_per_s": 9000.0, "batch1_latency_us": {"p50": 300.0, "p99": 400.0}}},
+                    "onnxruntime": {"2": {"reviews_per_s": 7000.0, "batch1_latency_us": {"p50": 90.0, "p99": 99.0}}},
+                    "onnx_ops": ["GRU"],
+                    "fusedrnn_agreement": {"checked": True, "rows": 64, "max_abs_diff": 6e-8},
+                }
+            }
+        }
+        self.assertEqual(
+            report.shapes_figures(out),
+            {
+                "shapes.gru32.pytorch.1t.reviews_per_s": 9000.0,
+                "shapes.gru32.pytorch.1t.b1_p50_us": 300.0,
+                "shapes.gru32.pytorch.1t.b1_p99_us": 400.0,
+                "shapes.gru32.onnxruntime.2t.reviews_per_s": 7000.0,
+                "shapes.gru32.onnxruntime.2t.b1_p50_us": 90.0,
+                "shapes.gru32.onnxruntime.2t.b1_p99_us": 99.0,
+                "shapes.gru32.max_abs_diff": 6e-8,
+            },
         )
 
     def test_latency_under_load_is_shown_beside_alone(self) -> None:
