@@ -36,7 +36,7 @@
 //! # Latency forms
 //!
 //! The one-sequence step kernels wait on every instruction of the chain, so they use a third
-//! form ([`sigmoid_latency`], [`tanh_times_latency`]; the cycle account is in `simd.rs`):
+//! form (`sigmoid_latency`, `tanh_times_latency`; the cycle account is in `simd.rs`):
 //!
 //! - **No clamp on the chain.** The clamp is a `vmaxps` and a `vminps`, 8 cycles of latency on
 //!   Intel cores (1 on Zen 3). Instead `exp` runs on `x` as it is, and a compare of `|x|` with the

@@ -83,7 +83,7 @@ impl AnyOpenError {
 
 /// Opens a model file of any supported format and shape.
 ///
-/// The notebook's reader ([`crate::model::open`]) goes first, so a notebook model opens exactly
+/// The notebook's reader ([`crate::model::open()`]) goes first, so a notebook model opens exactly
 /// as it always has; a file it refuses goes to the general reader ([`super::open_with`]). When
 /// both refuse the file, the error that says more is reported: the notebook reader's when the
 /// file is broken in a way it names exactly (not safetensors, a wrong dtype, a non-finite

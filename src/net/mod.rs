@@ -11,7 +11,7 @@
 //!   shapes and gate orders: LSTM `i, f, c, o`; GRU `z, r, h`);
 //! - [`NetTables`]: the weights folded for the kernels (the input projection of every vocabulary
 //!   entry precomputed, as [`crate::kernels::tables`] does for the notebook's shapes);
-//! - [`reference`]: the scalar reference step and forward pass, the oracle every faster kernel
+//! - [`mod@reference`]: the scalar reference step and forward pass, the oracle every faster kernel
 //!   for these shapes is tested against;
 //! - [`NetPadCache`]: the states after leading pads, stepped once by a kernel;
 //! - [`NetScorer`]: folded weights, a kernel and its padding cache, scoring batches across

@@ -502,13 +502,13 @@ impl Tokenizer {
     /// end, one word at a time, each id written straight into its place in the row, and reading
     /// stops once the row is full (the start char, first of the ids, is then never reached). A
     /// word is found whole before it is looked up: a run of ASCII word bytes (`[A-Za-z0-9']`,
-    /// [`ByteClass`]) between ASCII separators, its apostrophes stripped at both ends, looked up
-    /// lowercased straight from the text ([`WordTable::get_folded`]). The split rules are the
+    /// `ByteClass`) between ASCII separators, its apostrophes stripped at both ends, looked up
+    /// lowercased straight from the text (`WordTable::get_folded`). The split rules are the
     /// same read in either direction, so the words are the forward tokenizer's, last first.
     ///
     /// A non-ASCII byte, where Unicode lowercasing may change what is a word, ends the backward
     /// read: the text before the last ASCII separator passed is tokenized forwards
-    /// ([`Tokenizer::fill_head`]) for the ids still missing. Cutting right at an ASCII separator
+    /// (`Tokenizer::fill_head`) for the ids still missing. Cutting right at an ASCII separator
     /// splits the ids exactly: the words of the text are those of the part before it followed by
     /// those of the part after.
     ///
