@@ -103,6 +103,7 @@ fn best_ns(mut f: impl FnMut()) -> f64 {
 
 /// The peak probes: (name, MACs per call, the call).
 #[allow(clippy::type_complexity)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))] // only x86-64 has probes to push
 fn probes() -> (
     Vec<(&'static str, f64, Box<dyn Fn()>)>,
     Option<Box<dyn Fn()>>,
