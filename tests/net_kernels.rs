@@ -4,6 +4,9 @@
 //! against stepping (bitwise); and `NetScorer`: thread-count invariance, and errors for bad
 //! input.
 
+#[path = "common/runner.rs"]
+mod runner;
+
 use fusedrnn::kernels::Kernel;
 use fusedrnn::net::{
     Cell, Input, NetScoreError, NetScorer, NetState, NetTables, NetWeights, Spec, TokenId,
@@ -143,8 +146,15 @@ fn check_kernels<T: TokenId + std::fmt::Debug>(
 /// Sizes: the fast paths (16, 32, 64) and run-time ones around them.
 const UNITS: [usize; 8] = [1, 3, 8, 16, 17, 32, 64, 100];
 
+/// Few cases in debug builds and under an emulator (CI's qemu-aarch64 step runs these with the
+/// portable NEON kernel, tens of times slower than natively); the full count in native release
+/// runs.
+fn small() -> bool {
+    cfg!(debug_assertions) || runner::emulated()
+}
+
 fn cases() -> u32 {
-    if cfg!(debug_assertions) { 12 } else { 96 }
+    if small() { 12 } else { 96 }
 }
 
 proptest! {
@@ -164,7 +174,7 @@ proptest! {
     ) {
         let (cell, units) = (CELLS[cell], UNITS[units]);
         // Keep the reference's work (n · len · G·H²) small in debug builds.
-        let budget = if cfg!(debug_assertions) { 3e6 } else { 6e7 };
+        let budget = if small() { 3e6 } else { 6e7 };
         let per_row = (seq_len * cell.gates() * units * units) as f64;
         let n = n.min((budget / per_row).max(1.0) as usize);
         let s = spec(cell, units, vocab, one_hot, seq_len);
@@ -181,11 +191,7 @@ proptest! {
 
 #[test]
 fn the_largest_units_match_the_reference() {
-    let (len, n) = if cfg!(debug_assertions) {
-        (6, 3)
-    } else {
-        (40, 9)
-    };
+    let (len, n) = if small() { (6, 3) } else { (40, 9) };
     for (i, cell) in CELLS.into_iter().enumerate() {
         for scale in [0.05, 1.0] {
             let s = spec(cell, 256, 300, i % 2 == 0, len);
@@ -214,7 +220,7 @@ fn scorer(cell: Cell, units: usize, seq_len: usize) -> NetScorer {
 
 #[test]
 fn scores_do_not_depend_on_the_thread_count() {
-    let n = if cfg!(debug_assertions) { 300 } else { 1000 };
+    let n = if small() { 300 } else { 1000 };
     for cell in CELLS {
         let sc = scorer(cell, 17, 30);
         let ids = rows(n, 30, 500, 5);
