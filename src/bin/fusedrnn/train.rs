@@ -206,16 +206,7 @@ pub fn run(args: &TrainArgs) -> CliResult {
     };
     cfg.check(&train, &val, tok.num_words())
         .map_err(|e| format!("{:?}: {e}", args.data))?;
-    if cfg.batch_size > train.len() {
-        // Keras' fit does the same: one batch holding the whole split. Clamping keeps the
-        // batch buffers sized by the data, not by the flag.
-        eprintln!(
-            "note: --batch-size {} is larger than the train split ({} reviews): one batch per epoch",
-            cfg.batch_size,
-            train.len()
-        );
-        cfg.batch_size = train.len();
-    }
+    cfg.batch_size = clamp_batch(cfg.batch_size, train.len());
     let kernel = Kernel::select()?;
     prepare_out_dir(&args.out, args.overwrite)?;
     eprintln!(
@@ -233,19 +224,11 @@ pub fn run(args: &TrainArgs) -> CliResult {
     };
     let outcome = fit(&train, &val, tok.num_words(), &cfg, kernel, &mut cli)?;
     cli.dir.write_loss_plot(cfg.arch)?;
-    if outcome.stopped_early {
-        eprintln!(
-            "early stopping after epoch {}",
-            outcome.history.last().map_or(0, |r| r.epoch)
-        );
-    }
-    let best = &outcome.history[outcome.best_epoch - 1];
-    eprintln!(
-        "best epoch {}: val_loss {:.4}, val_accuracy {:.4} -> {}",
+    finish(
+        &outcome.history,
         outcome.best_epoch,
-        best.val_loss,
-        best.val_accuracy,
-        args.out.join("best.safetensors").display()
+        outcome.stopped_early,
+        &args.out,
     );
     Ok(())
 }
@@ -279,14 +262,7 @@ fn run_net(args: &TrainArgs, tok: &TokFile, spec: Spec) -> CliResult {
         )
         .into());
     }
-    if config.batch_size > train.len() {
-        eprintln!(
-            "note: --batch-size {} is larger than the train split ({} reviews): one batch per epoch",
-            config.batch_size,
-            train.len()
-        );
-        config.batch_size = train.len();
-    }
+    config.batch_size = clamp_batch(config.batch_size, train.len());
     let mut trainer = NetTrainer::new(spec, config)?;
     prepare_out_dir(&args.out, args.overwrite)?;
     eprintln!(
@@ -313,21 +289,42 @@ fn run_net(args: &TrainArgs, tok: &TokFile, spec: Spec) -> CliResult {
         _ => return Err(format!("{:?}: splits of different id widths", args.data).into()),
     };
     cli.dir.write_loss_plot_named(spec.cell.name())?;
-    if outcome.stopped_early {
-        eprintln!(
-            "early stopping after epoch {}",
-            outcome.history.last().map_or(0, |r| r.epoch)
-        );
-    }
-    let best = &outcome.history[outcome.best_epoch - 1];
-    eprintln!(
-        "best epoch {}: val_loss {:.4}, val_accuracy {:.4} -> {}",
+    finish(
+        &outcome.history,
         outcome.best_epoch,
-        best.val_loss,
-        best.val_accuracy,
-        args.out.join("best.safetensors").display()
+        outcome.stopped_early,
+        &args.out,
     );
     Ok(())
+}
+
+/// `--batch-size` no larger than the train split. Keras' fit does the same: one batch holding
+/// the whole split. Clamping keeps the batch buffers sized by the data, not by the flag.
+fn clamp_batch(batch: usize, train: usize) -> usize {
+    if batch > train {
+        eprintln!(
+            "note: --batch-size {batch} is larger than the train split ({train} reviews): one batch per epoch"
+        );
+        return train;
+    }
+    batch
+}
+
+/// What both trainers say at the end: early stopping, and the best epoch's checkpoint.
+fn finish(history: &[EpochRecord], best_epoch: usize, stopped_early: bool, out: &Path) {
+    if stopped_early {
+        eprintln!(
+            "early stopping after epoch {}",
+            history.last().map_or(0, |r| r.epoch)
+        );
+    }
+    let best = &history[best_epoch - 1];
+    eprintln!(
+        "best epoch {best_epoch}: val_loss {:.4}, val_accuracy {:.4} -> {}",
+        best.val_loss,
+        best.val_accuracy,
+        out.join("best.safetensors").display()
+    );
 }
 
 /// [`Cli`] for the general trainer.
