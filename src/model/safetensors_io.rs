@@ -47,6 +47,32 @@ pub const META_NUM_WORDS: &str = "num_words";
 pub const META_NAMES: &str = "names";
 pub const META_PRODUCER: &str = "producer";
 
+/// Why [`read_bounded`] read nothing.
+pub(crate) enum BoundedRead {
+    Io(std::io::Error),
+    /// The file's size (or what was read of it), above the limit.
+    TooLarge(u64),
+}
+
+/// The whole file at `path` if it holds at most `max` bytes, never allocating more than
+/// `max + 1` (`take` keeps the bound even if the file grows between `metadata` and `read`).
+pub(crate) fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, BoundedRead> {
+    let handle = fs::File::open(path).map_err(BoundedRead::Io)?;
+    let len = handle.metadata().map_err(BoundedRead::Io)?.len();
+    if len > max {
+        return Err(BoundedRead::TooLarge(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    handle
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(BoundedRead::Io)?;
+    if bytes.len() as u64 > max {
+        return Err(BoundedRead::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// File label used in errors about a `Model` that is being serialized rather than read.
 const IN_MEMORY: &str = "<model>";
 
@@ -59,25 +85,14 @@ impl Model {
             file: file.clone(),
             source,
         };
-        let handle = fs::File::open(path).map_err(io)?;
-        let too_large = |found_bytes| ModelError::TooLarge {
-            file: file.clone(),
-            found_bytes,
-            max_bytes: MAX_FILE_BYTES,
-        };
-        let len = handle.metadata().map_err(io)?.len();
-        if len > MAX_FILE_BYTES {
-            return Err(too_large(len));
-        }
-        // `take` keeps the bound even if the file grows between `metadata` and `read`.
-        let mut bytes = Vec::with_capacity(len as usize);
-        handle
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_large(bytes.len() as u64));
-        }
+        let bytes = read_bounded(path, MAX_FILE_BYTES).map_err(|e| match e {
+            BoundedRead::Io(source) => io(source),
+            BoundedRead::TooLarge(found_bytes) => ModelError::TooLarge {
+                file: file.clone(),
+                found_bytes,
+                max_bytes: MAX_FILE_BYTES,
+            },
+        })?;
         Model::from_bytes(&bytes, &file)
     }
 

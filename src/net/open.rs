@@ -283,29 +283,18 @@ fn checked(weights: NetWeights, file: &str) -> Result<NetWeights, NetOpenError> 
 }
 
 fn read_bounded(path: &Path, file: &str) -> Result<Vec<u8>, NetOpenError> {
-    let io = |source| NetOpenError::Io {
-        file: file.to_owned(),
-        source,
-    };
-    let handle = std::fs::File::open(path).map_err(io)?;
-    let len = handle.metadata().map_err(io)?.len();
-    let too_large = |found| NetOpenError::TooLarge {
-        file: file.to_owned(),
-        found,
-        max: MAX_NET_FILE_BYTES,
-    };
-    if len > MAX_NET_FILE_BYTES {
-        return Err(too_large(len));
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    handle
-        .take(MAX_NET_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_NET_FILE_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
-    Ok(bytes)
+    use crate::model::safetensors_io::{BoundedRead, read_bounded};
+    read_bounded(path, MAX_NET_FILE_BYTES).map_err(|e| match e {
+        BoundedRead::Io(source) => NetOpenError::Io {
+            file: file.to_owned(),
+            source,
+        },
+        BoundedRead::TooLarge(found) => NetOpenError::TooLarge {
+            file: file.to_owned(),
+            found,
+            max: MAX_NET_FILE_BYTES,
+        },
+    })
 }
 
 /// Metadata keys of the general format.
