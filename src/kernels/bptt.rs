@@ -6,11 +6,17 @@
 //! vector). The equations are those of `train::reference`; this file only changes the layout:
 //!
 //! ```text
-//! xproj  [LANES·SEQ_LEN, G]   x_t·W + b per (lane, step), row l·SEQ_LEN + t  (input to the shard)
+//! xproj  [rows, G]            x_t·W + b of (lane l, step t) in row index[l][t]  (input to the shard)
 //! acts   [SEQ_LEN][G] lanes   activations i, f, g, o (LSTM) or h_t (RNN)
 //! hs, cs [SEQ_LEN+1][HIDDEN] lanes, tcs = tanh(c_t)
-//! dz     [LANES·SEQ_LEN, G]   ∂loss/∂z per (lane, step): what the caller turns into δW, δE, δK
+//! dz     [rows, G]            ∂loss/∂z of (lane l, step t) into row index[l][t]: what the caller
+//!                             turns into δW, δE, δK
 //! ```
+//!
+//! The index is either [`IDENTITY`] (a shard's own `[LANES·SEQ_LEN, G]` buffers, row
+//! `l·SEQ_LEN + t`) or the shard's tokens: then `xproj` is the folded table `T = E·W + b` itself,
+//! read in place, and `dz` is the shard's table gradient `δT`, to which the backward pass adds
+//! each active lane's `δz` (no per-shard copy of the rows, no second pass to scatter them).
 //!
 //! The recurrent-kernel gradient `δU = Σ_t h_{t-1}ᵀ δz_t` is accumulated per lane and summed
 //! over the lanes at the end in lane order, so a shard's result never depends on which thread
@@ -43,6 +49,34 @@ pub(crate) type L = [f32; LANES];
 
 const ZERO: L = [0.0; LANES];
 
+/// The row index of a shard's own `[LANES·SEQ_LEN, G]` buffers: lane `l`, step `t` → row
+/// `l·SEQ_LEN + t`.
+pub(crate) const IDENTITY: [[u16; SEQ_LEN]; LANES] = {
+    let mut idx = [[0u16; SEQ_LEN]; LANES];
+    let mut l = 0;
+    while l < LANES {
+        let mut t = 0;
+        while t < SEQ_LEN {
+            idx[l][t] = (l * SEQ_LEN + t) as u16;
+            t += 1;
+        }
+        l += 1;
+    }
+    idx
+};
+
+/// Checks that `table` is `[rows, g]` and that every index names one of its rows, so the bodies'
+/// row slices are in bounds. Panics otherwise.
+fn check_rows(table: &[f32], g: usize, index: &[[u16; SEQ_LEN]; LANES], what: &str) {
+    assert_eq!(table.len() % g, 0, "{what}: [rows, G]");
+    let max = index.as_flattened().iter().copied().max().unwrap_or(0);
+    assert!(
+        usize::from(max) < table.len() / g,
+        "{what}: row {max} of {} rows",
+        table.len() / g
+    );
+}
+
 /// The forward pass's record of one shard, read back by the backward pass; reused from batch to
 /// batch.
 #[derive(Clone, Debug)]
@@ -53,6 +87,9 @@ pub(crate) struct Tape {
     hs: Vec<L>,
     cs: Vec<L>,
     tcs: Vec<L>,
+    /// `[SEQ_LEN][G]` lanes: the backward pass's `δz` per step, kept for `δU` and `δb`, which
+    /// are summed after the steps (the accumulators in registers instead of memory).
+    dzs: Vec<L>,
 }
 
 impl Tape {
@@ -68,6 +105,7 @@ impl Tape {
             hs: vec![ZERO; (SEQ_LEN + 1) * HIDDEN],
             cs: vec![ZERO; (SEQ_LEN + 1) * HIDDEN],
             tcs: vec![ZERO; SEQ_LEN * HIDDEN],
+            dzs: vec![ZERO; SEQ_LEN * g],
         }
     }
 
@@ -82,7 +120,10 @@ impl Tape {
 /// `[HIDDEN, G]`. Panics if a length disagrees with the tape's `G`.
 pub(crate) struct ShardForward<'a> {
     pub tape: &'a mut Tape,
+    /// `[rows, G]`: row `index[l][t]` is `x_t·W + b` of lane `l` at step `t` (the folded table
+    /// with the tokens as index, or a shard's own `xproj` with [`IDENTITY`]).
     pub xproj: &'a [f32],
+    pub index: &'a [[u16; SEQ_LEN]; LANES],
     pub rec: &'a [f32],
     pub dense: &'a [f32; HIDDEN],
     pub dense_bias: f32,
@@ -109,11 +150,18 @@ impl Op for ShardForward<'_> {
 /// `dz [LANES·SEQ_LEN, G]` and the gradients of the recurrent kernel `[HIDDEN, G]`, the bias
 /// `[G]` and the dense head, each summed over the lanes in lane order.
 pub(crate) struct ShardBackward<'a> {
-    pub tape: &'a Tape,
+    pub tape: &'a mut Tape,
     pub rec: &'a [f32],
     pub dense: &'a [f32; HIDDEN],
     pub dlogit: L,
+    /// `[rows, G]`: `∂loss/∂z` of lane `l` at step `t` goes to row `index[l][t]`: written (every
+    /// lane; [`IDENTITY`] gives the `[LANES·SEQ_LEN, G]` layout), or with `accumulate` added to
+    /// it for the first `active` lanes only (the table gradient `δT[tok] += δz`, steps from last
+    /// to first, lanes in order within a step).
     pub dz: &'a mut [f32],
+    pub index: &'a [[u16; SEQ_LEN]; LANES],
+    pub accumulate: bool,
+    pub active: usize,
     pub d_rec: &'a mut [f32],
     pub d_bias: &'a mut [f32],
     pub d_dense: &'a mut [f32; HIDDEN],
@@ -149,11 +197,7 @@ impl ShardForward<'_> {
     #[inline(always)]
     fn run_g<I: Isa8, const G: usize, const LSTM: bool>(self, isa: I) -> L {
         let tape = self.tape;
-        assert_eq!(
-            self.xproj.len(),
-            LANES * SEQ_LEN * G,
-            "xproj [LANES·SEQ_LEN, G]"
-        );
+        check_rows(self.xproj, G, self.index, "xproj");
         let rec = rec_rows::<G>(self.rec);
         let zero = isa.splat(0.0);
         tape.hs[..HIDDEN].fill(ZERO);
@@ -163,7 +207,8 @@ impl ShardForward<'_> {
             for blk in 0..G / LANES {
                 let mut rows = isa.arr(&ZERO);
                 for (l, row) in rows.as_mut().iter_mut().enumerate() {
-                    *row = self.xproj[(l * SEQ_LEN + t) * G + blk * LANES..][..LANES]
+                    let r = usize::from(self.index[l][t]);
+                    *row = self.xproj[r * G + blk * LANES..][..LANES]
                         .try_into()
                         .expect("LANES");
                 }
@@ -214,20 +259,15 @@ impl ShardForward<'_> {
     /// The reference forward body (plain lane loops, the standard library's activations).
     fn reference_g<const G: usize, const LSTM: bool>(self) -> L {
         let tape = self.tape;
-        assert_eq!(
-            self.xproj.len(),
-            LANES * SEQ_LEN * G,
-            "xproj [LANES·SEQ_LEN, G]"
-        );
+        check_rows(self.xproj, G, self.index, "xproj");
         let rec = rec_rows::<G>(self.rec);
         tape.hs[..HIDDEN].fill(ZERO);
         tape.cs[..HIDDEN].fill(ZERO);
         for t in 0..SEQ_LEN {
             let a: &mut [L; G] = (&mut tape.acts[t * G..(t + 1) * G]).try_into().expect("G");
             for l in 0..LANES {
-                let row: &[f32; G] = self.xproj[(l * SEQ_LEN + t) * G..][..G]
-                    .try_into()
-                    .expect("G");
+                let r = usize::from(self.index[l][t]);
+                let row: &[f32; G] = self.xproj[r * G..][..G].try_into().expect("G");
                 for col in 0..G {
                     a[col][l] = row[col];
                 }
@@ -300,9 +340,14 @@ impl ShardBackward<'_> {
     /// The vector backward body for `G` columns; `LSTM` selects the cell.
     #[inline(always)]
     fn run_g<I: Isa8, const G: usize, const LSTM: bool>(mut self, isa: I) {
-        assert_eq!(self.dz.len(), LANES * SEQ_LEN * G, "dz [LANES·SEQ_LEN, G]");
+        check_rows(self.dz, G, self.index, "dz");
+        let lanes_out = if self.accumulate {
+            self.active.min(LANES)
+        } else {
+            LANES
+        };
         self.dense_grads();
-        let tape = self.tape;
+        let tape = &mut *self.tape;
         let rec = rec_rows::<G>(self.rec);
         let zero = isa.splat(0.0);
         let one = isa.splat(1.0);
@@ -311,8 +356,6 @@ impl ShardBackward<'_> {
         for j in 0..HIDDEN {
             dh[j] = isa.mul(dlogit_v, isa.splat(self.dense[j]));
         }
-        let mut d_rec = [[ZERO; G]; HIDDEN];
-        let mut d_bias = [ZERO; G];
         let mut dc = [zero; HIDDEN];
         let mut dz = [zero; G];
         for t in (0..SEQ_LEN).rev() {
@@ -343,12 +386,9 @@ impl ShardBackward<'_> {
                     dz[u] = isa.mul(dh[u], isa.neg_mul_add(h, h, one));
                 }
             }
-            for j in 0..HIDDEN {
-                let hj = isa.load(&tape.hs[t * HIDDEN + j]);
-                for col in 0..G {
-                    let acc = isa.load(&d_rec[j][col]);
-                    d_rec[j][col] = isa.store(isa.mul_add(hj, dz[col], acc));
-                }
+            let dzs: &mut [L; G] = (&mut tape.dzs[t * G..(t + 1) * G]).try_into().expect("G");
+            for col in 0..G {
+                dzs[col] = isa.store(dz[col]);
             }
             for (j, dhj) in dh.iter_mut().enumerate() {
                 let mut acc = zero;
@@ -357,24 +397,58 @@ impl ShardBackward<'_> {
                 }
                 *dhj = acc;
             }
-            for col in 0..G {
-                d_bias[col] = isa.store(isa.add(isa.load(&d_bias[col]), dz[col]));
-            }
+            let dzs: &[L; G] = dzs;
             for blk in 0..G / LANES {
-                let block: [[f32; LANES]; LANES] =
-                    std::array::from_fn(|u| isa.store(dz[blk * LANES + u]));
                 let mut block_rows = isa.arr(&ZERO);
-                for (r, b) in block_rows.as_mut().iter_mut().zip(&block) {
+                for (r, b) in block_rows.as_mut().iter_mut().zip(&dzs[blk * LANES..]) {
                     *r = b;
                 }
                 let rows = isa.gather_rows(&block_rows);
-                for (l, row) in rows.iter().enumerate() {
-                    let out: &mut [f32; LANES] = (&mut self.dz
-                        [(l * SEQ_LEN + t) * G + blk * LANES..][..LANES])
+                for (l, row) in rows.iter().enumerate().take(lanes_out) {
+                    let r = usize::from(self.index[l][t]);
+                    let out: &mut [f32; LANES] = (&mut self.dz[r * G + blk * LANES..][..LANES])
                         .try_into()
                         .expect("LANES");
-                    *out = isa.store(*row);
+                    *out = if self.accumulate {
+                        isa.store(isa.add(isa.load(out), *row))
+                    } else {
+                        isa.store(*row)
+                    };
                 }
+            }
+        }
+        // δU[j][col] = Σ_t h_{t-1}[j]·δz_t[col] and δb[col] = Σ_t δz_t[col], per lane, the steps
+        // from last to first as the reference adds them; eight accumulators in registers.
+        let mut d_rec = [[ZERO; G]; HIDDEN];
+        let mut d_bias = [ZERO; G];
+        for jb in (0..HIDDEN).step_by(2) {
+            for cb in (0..G).step_by(4) {
+                let mut acc = [[zero; 4]; 2];
+                for t in (0..SEQ_LEN).rev() {
+                    let dzs = &tape.dzs[t * G + cb..][..4];
+                    for (jj, acc) in acc.iter_mut().enumerate() {
+                        let hj = isa.load(&tape.hs[t * HIDDEN + jb + jj]);
+                        for (c, a) in acc.iter_mut().enumerate() {
+                            *a = isa.mul_add(hj, isa.load(&dzs[c]), *a);
+                        }
+                    }
+                }
+                for (jj, acc) in acc.iter().enumerate() {
+                    for (c, a) in acc.iter().enumerate() {
+                        d_rec[jb + jj][cb + c] = isa.store(*a);
+                    }
+                }
+            }
+        }
+        for cb in (0..G).step_by(LANES) {
+            let mut acc = [zero; LANES];
+            for t in (0..SEQ_LEN).rev() {
+                for (c, a) in acc.iter_mut().enumerate() {
+                    *a = isa.add(*a, isa.load(&tape.dzs[t * G + cb + c]));
+                }
+            }
+            for (c, a) in acc.iter().enumerate() {
+                d_bias[cb + c] = isa.store(*a);
             }
         }
         self.finish(&d_rec, &d_bias);
@@ -382,9 +456,14 @@ impl ShardBackward<'_> {
 
     /// The reference backward body (plain lane loops).
     fn reference_g<const G: usize, const LSTM: bool>(mut self) {
-        assert_eq!(self.dz.len(), LANES * SEQ_LEN * G, "dz [LANES·SEQ_LEN, G]");
+        check_rows(self.dz, G, self.index, "dz");
+        let lanes_out = if self.accumulate {
+            self.active.min(LANES)
+        } else {
+            LANES
+        };
         self.dense_grads();
-        let tape = self.tape;
+        let tape = &*self.tape;
         let rec = rec_rows::<G>(self.rec);
         let mut dh = [ZERO; HIDDEN];
         for j in 0..HIDDEN {
@@ -433,10 +512,15 @@ impl ShardBackward<'_> {
             for col in 0..G {
                 d_bias[col] = add(d_bias[col], dz[col]);
             }
-            for l in 0..LANES {
-                let row = &mut self.dz[(l * SEQ_LEN + t) * G..][..G];
+            for l in 0..lanes_out {
+                let r = usize::from(self.index[l][t]);
+                let row = &mut self.dz[r * G..][..G];
                 for col in 0..G {
-                    row[col] = dz[col][l];
+                    row[col] = if self.accumulate {
+                        row[col] + dz[col][l]
+                    } else {
+                        dz[col][l]
+                    };
                 }
             }
         }

@@ -11,7 +11,7 @@
 use crate::infer::metrics::{EPSILON, bce};
 use crate::kernels::Kernel;
 pub use crate::kernels::bptt::LANES;
-use crate::kernels::bptt::{L, ShardBackward, ShardForward, Tape};
+use crate::kernels::bptt::{IDENTITY, L, ShardBackward, ShardForward, Tape};
 use crate::model::Arch;
 use crate::shape::{GATES, HIDDEN, SEQ_LEN};
 
@@ -93,6 +93,46 @@ impl Shard {
         dense_bias: f32,
         inv_n: f32,
     ) {
+        self.run_from(arch, kernel, rec, dense, dense_bias, inv_n, None);
+    }
+
+    /// [`Self::run`] reading the rows `x_t·W + b` from the folded table `[vocab, G]` by token
+    /// (nothing copied into `xproj`) and adding the active lanes' `δz` into the table gradient
+    /// `d_table [vocab, G]` by token (`dz` untouched): the trainer's path without dropout.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_table(
+        &mut self,
+        arch: Arch,
+        kernel: Kernel,
+        rec: &[f32],
+        dense: &[f32; HIDDEN],
+        dense_bias: f32,
+        inv_n: f32,
+        table: &[f32],
+        d_table: &mut [f32],
+    ) {
+        self.run_from(
+            arch,
+            kernel,
+            rec,
+            dense,
+            dense_bias,
+            inv_n,
+            Some((table, d_table)),
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_from(
+        &mut self,
+        arch: Arch,
+        kernel: Kernel,
+        rec: &[f32],
+        dense: &[f32; HIDDEN],
+        dense_bias: f32,
+        inv_n: f32,
+        tables: Option<(&[f32], &mut [f32])>,
+    ) {
         let g = match arch {
             Arch::Lstm => GATES,
             Arch::Rnn | Arch::RnnOneHot => HIDDEN,
@@ -100,41 +140,63 @@ impl Shard {
         assert_eq!(self.g, g, "shard built for another architecture");
         debug_assert_eq!(self.tape.columns(), g);
         assert_eq!(rec.len(), HIDDEN * self.g, "recurrent kernel [HIDDEN, G]");
+        let (xproj, index, dz, accumulate): (&[f32], _, &mut [f32], bool) = match tables {
+            Some((table, d_table)) => (table, &self.tokens, d_table, true),
+            None => (&self.xproj, &IDENTITY, &mut self.dz, false),
+        };
         let p = kernel.dispatch(ShardForward {
             tape: &mut self.tape,
-            xproj: &self.xproj,
+            xproj,
+            index,
             rec,
             dense,
             dense_bias,
         });
-        let dlogit = self.loss_and_dlogit(&p, inv_n);
+        let dlogit = loss_and_dlogit(
+            &p,
+            &self.labels,
+            self.active,
+            inv_n,
+            &mut self.loss_sum,
+            &mut self.correct,
+        );
         kernel.dispatch(ShardBackward {
-            tape: &self.tape,
+            tape: &mut self.tape,
             rec,
             dense,
             dlogit,
-            dz: &mut self.dz,
+            dz,
+            index,
+            accumulate,
+            active: self.active,
             d_rec: &mut self.d_rec,
             d_bias: &mut self.d_bias,
             d_dense: &mut self.d_dense,
             d_dense_bias: &mut self.d_dense_bias,
         });
     }
+}
 
-    /// Per-sample loss and accuracy of the active lanes, and `∂loss/∂logit`: `(p − y)/n`, or 0
-    /// where Keras' probability clip is active (and in unused lanes).
-    fn loss_and_dlogit(&mut self, p: &L, inv_n: f32) -> L {
-        let mut dlogit = ZERO;
-        self.loss_sum = 0.0;
-        self.correct = 0;
-        for l in 0..self.active {
-            let y = self.labels[l];
-            self.loss_sum += f64::from(bce(p[l], y as u8));
-            self.correct += usize::from((p[l] > 0.5) == (y > 0.5));
-            if p[l] > EPSILON && p[l] < 1.0 - EPSILON {
-                dlogit[l] = (p[l] - y) * inv_n;
-            }
+/// Per-sample loss and accuracy of the `active` lanes, and `∂loss/∂logit`: `(p − y)/n`, or 0
+/// where Keras' probability clip is active (and in unused lanes).
+fn loss_and_dlogit(
+    p: &L,
+    labels: &L,
+    active: usize,
+    inv_n: f32,
+    loss_sum: &mut f64,
+    correct: &mut usize,
+) -> L {
+    let mut dlogit = ZERO;
+    *loss_sum = 0.0;
+    *correct = 0;
+    for l in 0..active {
+        let y = labels[l];
+        *loss_sum += f64::from(bce(p[l], y as u8));
+        *correct += usize::from((p[l] > 0.5) == (y > 0.5));
+        if p[l] > EPSILON && p[l] < 1.0 - EPSILON {
+            dlogit[l] = (p[l] - y) * inv_n;
         }
-        dlogit
     }
+    dlogit
 }

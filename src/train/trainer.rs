@@ -272,16 +272,21 @@ impl Trainer {
             add(&mut grad[layout.bias()], &shard.d_bias);
             add(&mut grad[layout.dense_kernel()], &shard.d_dense);
             grad[layout.dense_bias()] += shard.d_dense_bias;
-            let d_in = &self.d_inputs[k];
-            if by_table {
-                add(&mut self.d_table, d_in);
-            } else if layout.has_embedding() {
-                add(&mut grad[layout.embedding()], d_in);
+            if !by_table && layout.has_embedding() {
                 add(&mut grad[layout.kernel()], &self.x_drop[k][3]);
-            } else {
-                add(&mut grad[layout.kernel()], d_in);
             }
         }
+        // The shards' input gradients (`[vocab, width]` each), summed in shard order; in
+        // parallel over blocks of rows, which keeps that order for every element.
+        let d_inputs = &self.d_inputs[..n_shards];
+        let target: &mut [f32] = if by_table {
+            &mut self.d_table
+        } else if layout.has_embedding() {
+            &mut grad[layout.embedding()]
+        } else {
+            &mut grad[layout.kernel()]
+        };
+        sum_in_order(target, d_inputs);
         if by_table {
             self.table_gradient_to_weights();
         }
@@ -371,6 +376,23 @@ impl BatchView<'_> {
                 _ => sc.fill(1.0),
             }
         }
+        if keys.is_none() {
+            // The folded table read in place and its gradient accumulated by token, inside the
+            // shard kernels (see `kernels::bptt`).
+            d_in.clear();
+            d_in.resize(layout.vocab * g, 0.0);
+            shard.run_table(
+                layout.arch,
+                self.kernel,
+                self.rec,
+                &self.dense,
+                self.dense_bias,
+                self.inv_n,
+                self.table,
+                d_in,
+            );
+            return;
+        }
         fill_xproj(
             shard,
             layout,
@@ -403,6 +425,18 @@ impl BatchView<'_> {
 
 fn add(acc: &mut [f32], x: &[f32]) {
     acc.iter_mut().zip(x).for_each(|(a, b)| *a += b);
+}
+
+/// `acc += Σ_k parts[k]`, each element summed in the order of `parts` (so the result does not
+/// depend on the number of threads), in parallel over blocks of elements.
+fn sum_in_order(acc: &mut [f32], parts: &[Vec<f32>]) {
+    const BLOCK: usize = 2048;
+    acc.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
+        let lo = b * BLOCK;
+        for part in parts {
+            add(out, &part[lo..lo + out.len()]);
+        }
+    });
 }
 
 /// Scatters a shard's per-step gradients onto the rows of its tokens (see the module table):
