@@ -304,10 +304,8 @@ fn general_sessions_outlive_their_model_handle_and_are_independent() {
     let b = Both::open(&net("gru16.h5"));
     let mut other = ptr::null_mut();
     // SAFETY: a live model, a valid out-pointer.
-    assert_eq!(
-        unsafe { fusedrnn_session_new(b.model, &mut other) },
-        Status::OK
-    );
+    let status = unsafe { fusedrnn_session_new(b.model, &mut other) };
+    assert_eq!(status, Status::OK);
     assert_eq!(b.push_text("a wonderful, moving film"), Status::OK);
     let want = b.score_text("a wonderful, moving film");
     let empty = b.score_text("");
