@@ -242,3 +242,32 @@ fn bad_files_fail_with_one_line_naming_the_file_and_no_output() {
     assert!(!o.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
 }
+
+/// `export` takes any shape too: a general model to PyTorch's names and back keeps its weights
+/// bit for bit; a GRU with reset_after=False (no PyTorch form) is refused with no output.
+#[test]
+fn export_of_any_shape_round_trips_through_torch_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, len) in [("lstm32.keras", 200), ("gru16.h5", 100), ("rnn64.h5", 50)] {
+        let src = fixture(file);
+        let out = dir.path().join(format!("{file}.torch.safetensors"));
+        let o = fusedrnn(&["export", s(&src), "--to", "torch", "--out", s(&out)]);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let back = net::open_with(&out, &OpenOptions::default().seq_len(len)).unwrap();
+        assert_eq!(back, net::open(&src).unwrap(), "{file}");
+    }
+    let out = dir.path().join("v1.safetensors");
+    assert_refused(
+        &[
+            "export",
+            s(&fixture("gru16v1.h5")),
+            "--to",
+            "torch",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        1,
+        &["reset_after=False"],
+    );
+}
