@@ -159,8 +159,10 @@ enum fusedrnn_status fusedrnn_score_ids(const struct fusedrnn_model *model,
                                         size_t n,
                                         float *prob);
 
-// A new session over `model`, holding the start char only (an empty review). `*out` is to be
-// released with `fusedrnn_session_free()`; the session keeps the model alive until then.
+// A new session over `model` (of any shape `fusedrnn_model_open()` takes), holding the start
+// char only (an empty review). `*out` is to be released with `fusedrnn_session_free()`; the
+// session keeps the model alive until then. It holds the last `fusedrnn_model_seq_len()` ids
+// (two copies: 32 KiB at most).
 //
 // # Safety
 // `model` is a live model handle; `out` is valid for writing a pointer.
@@ -203,7 +205,8 @@ enum fusedrnn_status fusedrnn_session_push_ids(struct fusedrnn_session *session,
                                                size_t n);
 
 // The probability of the review so far, as `fusedrnn_score_text()` would give for its whole text
-// (an unfinished last word counts as a word). Costs one review's scoring (at most 100 steps).
+// (an unfinished last word counts as a word). Costs one review's scoring (at most
+// `fusedrnn_model_seq_len()` steps, from the padding cache).
 //
 // # Safety
 // `session` is a live session handle that no other thread pushes to or resets during the call;

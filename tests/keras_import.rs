@@ -322,11 +322,17 @@ fn bad_keras_files_fail_cleanly_through_the_cli() {
             "bad-bidirectional.keras",
             "layer `bidirectional` (Bidirectional)",
         ),
-        ("bad-gru.h5", "layer `gru` (GRU)"),
     ] {
         let err = refused(&fixture(file), dir.path());
         assert!(err.contains(needle), "{needle:?} not in {err}");
     }
+    // A GRU is no longer refused by `import` (issue 14): it imports into the general format.
+    let out = dir.path().join("gru.safetensors");
+    let o = fusedrnn(&["import", s(&fixture("bad-gru.h5")), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("GRU(8)"), "{}", stderr(&o));
+    let spec = fusedrnn::net::open(&out).unwrap().spec;
+    assert_eq!((spec.units, spec.vocab, spec.seq_len), (8, 20, 100));
     // Truncated and corrupted copies of real files.
     for file in ["lstm.h5", "lstm.keras", "rnn.tf2.h5"] {
         let data = std::fs::read(fixture(file)).unwrap();
@@ -353,8 +359,11 @@ fn ext(file: &str) -> &str {
     file.rsplit('.').next().unwrap()
 }
 
+/// A notebook-shaped Keras model of another input length is a general model (issue 14): it
+/// imports into the general format with its length, and a token file of another length is refused
+/// by `predict`, naming both lengths.
 #[test]
-fn keras_input_length_other_than_100_is_refused() {
+fn keras_input_length_other_than_100_imports_as_a_general_model() {
     let dir = tempfile::tempdir().unwrap();
     let mut archive =
         zip::ZipArchive::new(std::fs::File::open(fixture("lstm.keras")).unwrap()).unwrap();
@@ -379,6 +388,25 @@ fn keras_input_length_other_than_100_is_refused() {
         w.write_all(&data).unwrap();
     }
     w.finish().unwrap();
-    let err = refused(&bad, dir.path());
-    assert!(err.contains("the model's input length is 50"), "{err}");
+    let out = dir.path().join("len50.safetensors");
+    let o = fusedrnn(&["import", s(&bad), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("length 50"), "{}", stderr(&o));
+    let general = fusedrnn::net::open(&out).unwrap();
+    assert_eq!(general.spec.seq_len, 50);
+    assert_eq!(general.to_notebook(), None, "not the notebook's length");
+    let data = token_file(dir.path());
+    let p = dir.path().join("p.npy");
+    let o = fusedrnn(&[
+        "predict",
+        "--model",
+        s(&out),
+        "--data",
+        s(&data),
+        "--out",
+        s(&p),
+    ]);
+    assert!(!o.status.success() && !p.exists());
+    let err = stderr(&o);
+    assert!(err.contains("50") && err.contains("100"), "{err}");
 }

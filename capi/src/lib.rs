@@ -36,8 +36,12 @@
 //! - **Threads.** A model is immutable once open: any number of threads may score with one model
 //!   at the same time. A session is used by one thread at a time (it may move between threads). A
 //!   session keeps its model alive: `fusedrnn_model_free` may come before the sessions' frees.
-//! - **Allocation.** Scoring (`fusedrnn_score_text`, `fusedrnn_score_ids`) and the session's
-//!   pushes and reads allocate nothing; only open, new and the error path do.
+//! - **Allocation.** For the notebook's shapes, scoring (`fusedrnn_score_text`,
+//!   `fusedrnn_score_ids`) and the session's pushes and reads allocate nothing; only open, new
+//!   and the error path do. For other shapes the session's own buffers are allocated once, at
+//!   `fusedrnn_session_new`, but the general kernels' one-sequence step still allocates its
+//!   state (a few hundred bytes per step and per read); whole-review scoring also allocates the
+//!   padded row.
 //!
 //! Safety is the caller's side of the contract each function's `# Safety` states: pointers valid
 //! for the lengths given, handles from this library and not yet freed.

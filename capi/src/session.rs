@@ -1,11 +1,11 @@
 //! Sessions: a review arriving in pieces (text chunks, token ids), its probability readable after
-//! any of them.
+//! any of them, for a model of any shape ([`AnyTextSession`]: the notebook's fixed-shape session
+//! for its shapes, [`fusedrnn::text::NetTextSession`] over `net::NetSession` for every other).
 
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use fusedrnn::net::AnyScorer;
-use fusedrnn::text::TextSession;
+use fusedrnn::text::AnyTextSession;
 
 use crate::handle::{
     FUSEDRNN_MAX_IDS, free_handle, into_handle, slice_arg, state_mut, state_ref, text_arg,
@@ -24,7 +24,7 @@ pub struct Session {
 /// What a session handle owns.
 pub(crate) struct SessionState {
     // Declared before `_loaded`, so dropped first: it borrows from what `_loaded` owns.
-    pub(crate) text: TextSession<'static>,
+    pub(crate) text: AnyTextSession<'static>,
     /// Keeps the tokenizer and scorer `text` borrows alive (and where they are: an `Arc`'s
     /// contents never move).
     pub(crate) _loaded: Arc<Loaded>,
@@ -49,8 +49,10 @@ unsafe fn session_ref<'a>(session: *const Session) -> Result<&'a SessionState, E
     unsafe { state_ref(session) }
 }
 
-/// A new session over `model`, holding the start char only (an empty review). `*out` is to be
-/// released with `fusedrnn_session_free()`; the session keeps the model alive until then.
+/// A new session over `model` (of any shape `fusedrnn_model_open()` takes), holding the start
+/// char only (an empty review). `*out` is to be released with `fusedrnn_session_free()`; the
+/// session keeps the model alive until then. It holds the last `fusedrnn_model_seq_len()` ids
+/// (two copies: 32 KiB at most).
 ///
 /// # Safety
 /// `model` is a live model handle; `out` is valid for writing a pointer.
@@ -69,17 +71,7 @@ pub unsafe extern "C" fn fusedrnn_session_new(
         // the `TextSession` and drops after it (field order), so it outlives every use; the
         // `Loaded` is never mutated or moved while shared.
         let shared: &'static Loaded = unsafe { &*Arc::as_ptr(&loaded) };
-        let AnyScorer::Notebook(scorer) = &shared.scorer else {
-            return Err(Error::new(
-                Status::ERR_INVALID_ARGUMENT,
-                format!(
-                    "sessions run the notebook's shapes (LSTM or SimpleRNN of 8 units, length \
-                     100); this model is {}: score whole reviews with fusedrnn_score_text()",
-                    shared.scorer.describe()
-                ),
-            ));
-        };
-        let text = TextSession::new(&shared.tokenizer, scorer)
+        let text = AnyTextSession::new(&shared.tokenizer, &shared.scorer)
             .map_err(|e| Error::new(Status::ERR_BAD_WORD_INDEX, e.to_string()))?;
         let session = into_handle::<Session>(SessionState {
             text,
@@ -157,10 +149,15 @@ pub unsafe extern "C" fn fusedrnn_session_push_ids(
         // SAFETY: the caller guarantees `n` readable ids at `ids`; the length is checked first.
         let ids = unsafe { slice_arg(ids, n, FUSEDRNN_MAX_IDS, ("ids", "n")) }?;
         check_ids(ids, s._loaded.scorer.vocab())?;
-        for &id in ids {
-            // Checked above: every id fits u16 and is below the vocabulary.
+        // Checked above: every id is in 0..vocab. Pushed in slices of a stack buffer, so the
+        // call allocates nothing.
+        let mut wide = [0u32; 256];
+        for part in ids.chunks(wide.len()) {
+            for (w, &id) in wide.iter_mut().zip(part) {
+                *w = id as u32;
+            }
             s.text
-                .push_token(id as u16)
+                .push_tokens(&wide[..part.len()])
                 .map_err(|e| Error::new(Status::ERR_INTERNAL, e.to_string()))?;
         }
         Ok(())
@@ -168,7 +165,8 @@ pub unsafe extern "C" fn fusedrnn_session_push_ids(
 }
 
 /// The probability of the review so far, as `fusedrnn_score_text()` would give for its whole text
-/// (an unfinished last word counts as a word). Costs one review's scoring (at most 100 steps).
+/// (an unfinished last word counts as a word). Costs one review's scoring (at most
+/// `fusedrnn_model_seq_len()` steps, from the padding cache).
 ///
 /// # Safety
 /// `session` is a live session handle that no other thread pushes to or resets during the call;

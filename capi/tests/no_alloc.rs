@@ -93,3 +93,80 @@ fn scoring_allocates_nothing() {
         fusedrnn_model_free(model);
     }
 }
+
+/// Other shapes (`tests/fixtures/net/lstm32.keras`, LSTM(32), length 200): a session's buffers
+/// are allocated once, at `fusedrnn_session_new`; what is left per call is the general kernels'
+/// one-sequence path (`Kernel::net_steps` builds a zero state to check the state's shape against,
+/// `Kernel::net_sequence_state` returns a new state; the reference kernel also grows a scratch
+/// per call). Measured on x86_64-avx512: exactly 2 allocations per id pushed (`h`, `c`) and 4 per
+/// read. Bounded here by [`PER_STEP`] / [`PER_READ`] for every kernel, however long the review;
+/// it becomes 0 when those kernels stop allocating.
+/// Most allocations per id a general session steps (see the test's docs: 2 measured).
+const PER_STEP: usize = 4;
+/// Most allocations per read of a general session's probability (4 measured).
+const PER_READ: usize = 8;
+
+#[test]
+fn general_sessions_allocate_only_in_the_kernels_bounded_per_step() {
+    let (model_c, index_c) = (
+        CString::new(
+            root()
+                .join("tests/fixtures/net/lstm32.keras")
+                .to_str()
+                .unwrap(),
+        )
+        .unwrap(),
+        CString::new(index_path().to_str().unwrap()).unwrap(),
+    );
+    let ids: Vec<i32> = (0..1000).map(|i| 1 + i % 4999).collect();
+    let text = "A fine film, and a moving one. ".repeat(40);
+    let mut model = ptr::null_mut();
+    let mut session = ptr::null_mut();
+    let mut p = 0f32;
+    // SAFETY: NUL-terminated paths, valid out-pointers, live handles, buffers of the given lengths.
+    unsafe {
+        assert_eq!(
+            fusedrnn_model_open(model_c.as_ptr(), index_c.as_ptr(), &mut model),
+            Status::OK
+        );
+        assert_eq!(fusedrnn_session_new(model, &mut session), Status::OK);
+        // Warm the kernels' per-thread scratch.
+        assert_eq!(
+            fusedrnn_session_push_ids(session, ids.as_ptr(), 1),
+            Status::OK
+        );
+        assert_eq!(fusedrnn_session_prob(session, &mut p), Status::OK);
+        let before = allocations();
+        assert_eq!(
+            fusedrnn_session_push_ids(session, ids.as_ptr(), ids.len()),
+            Status::OK
+        );
+        let pushes = allocations() - before;
+        let before = allocations();
+        for _ in 0..10 {
+            assert_eq!(fusedrnn_session_prob(session, &mut p), Status::OK);
+        }
+        let reads = allocations() - before;
+        let before = allocations();
+        assert_eq!(fusedrnn_session_reset(session), Status::OK);
+        let st = fusedrnn_session_push_text(session, text.as_ptr().cast(), text.len());
+        assert_eq!(st, Status::OK);
+        let words = allocations() - before;
+        eprintln!(
+            "general session: {pushes} allocations for 1000 ids, {reads} for 10 reads, {words} \
+             for a reset and 280 words"
+        );
+        assert!(
+            pushes <= PER_STEP * ids.len(),
+            "{pushes} allocations for 1000 ids"
+        );
+        assert!(reads <= PER_READ * 10, "{reads} allocations for 10 reads");
+        // 40 × 7 words and the start char, each one step, and the reset (a new zero state).
+        assert!(
+            words <= PER_STEP * (40 * 7 + 2),
+            "{words} allocations for the text"
+        );
+        fusedrnn_session_free(session);
+        fusedrnn_model_free(model);
+    }
+}

@@ -107,6 +107,10 @@ class Net:
     def evaluate(
         self, x: npt.NDArray[np.int64], y: npt.NDArray[np.float64]
     ) -> Tuple[float, float]: ...
+    def predict_text(
+        self, texts: Sequence[str], word_index: Union[_Path, Dict[str, int]]
+    ) -> List[float]: ...
+    def session(self, word_index: Union[_Path, Dict[str, int]]) -> Session: ...
 
 class Model:
     arch: str

@@ -186,17 +186,6 @@ class Sequential:
         assert self._native is not None
         return self._native
 
-    def _fixed(self) -> _native.Model:
-        """The notebook-shape model, or ``ValueError`` for other shapes."""
-        m = self._model()
-        if isinstance(m, _native.Net):
-            raise ValueError(
-                f"{self.arch} (units={m.units}, seq_len={m.seq_len}): text scoring and sessions "
-                "run the notebook's shapes only (Embedding(V, 16) → LSTM(8)|SimpleRNN(8), or "
-                "one-hot SimpleRNN(8), maxlen 100)"
-            )
-        return m
-
     @property
     def arch(self) -> str:
         """Fusedrnn's name for the architecture.
@@ -334,19 +323,27 @@ class Sequential:
     ) -> np.ndarray:
         """Probabilities ``[n, 1]`` of raw review texts.
 
-        The notebook's tokenisation, as the CLI and C API do it; ``word_index`` is
+        The notebook's tokenisation, as the CLI and C API do it, for a model of any shape: ids
+        as ``load_data(num_words=vocab)`` makes them (``vocab`` the model's), then
+        ``pad_sequences(maxlen=seq_len)`` (pads and truncates at the front). ``word_index`` is
         ``imdb_word_index.json``'s path or its dict.
         """
         if isinstance(texts, str):
             texts = [texts]
         wi = word_index if isinstance(word_index, dict) else os.fspath(word_index)
-        probs = self._fixed().predict_text(list(texts), wi)
+        probs = self._model().predict_text(list(texts), wi)
         return np.asarray(probs, dtype=np.float32).reshape(-1, 1)
 
     def session(self, word_index: Union[str, os.PathLike[str], Dict[str, int]]) -> _native.Session:
-        """A streaming session: ``push_text`` / ``push_ids`` then ``prob()`` (the C API's)."""
+        """A streaming session: ``push_text`` / ``push_ids`` then ``prob()`` (the C API's).
+
+        Any shape. ``prob()`` is :meth:`predict_text` of the review so far (an unfinished last
+        word counts as a word); ``running_prob()`` is the recurrent state stepped once per
+        finished word from zeros, without pads or truncation. The session keeps the weights it
+        was opened with (a later ``fit`` or ``set_weights`` does not change it).
+        """
         wi = word_index if isinstance(word_index, dict) else os.fspath(word_index)
-        return self._fixed().session(wi)
+        return self._model().session(wi)
 
     # ---- training --------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use fusedrnn::infer::ids::{labels01, score_rows};
 use fusedrnn::infer::{Scorer, evaluate};
 use fusedrnn::model::{Arch, Model as Weights};
-use fusedrnn::text::{TextSession, Tokenizer, TokenizerConfig};
+use fusedrnn::net::NetScorer;
+use fusedrnn::text::{AnyTextSession, Tokenizer, TokenizerConfig};
 use fusedrnn::train::{Layout, init_params};
 use numpy::PyUntypedArrayMethods;
 use numpy::ndarray::{Array2, IxDyn};
@@ -203,7 +204,9 @@ impl Model {
     fn session(slf: Bound<'_, Self>, word_index: &Bound<'_, PyAny>) -> PyResult<Session> {
         let py = slf.py();
         let tokenizer = slf.get().tokenizer(py, word_index)?;
-        Session::new(slf.unbind(), tokenizer)
+        let scorer = SessionScorer::Notebook(&slf.get().scorer);
+        // SAFETY: `scorer` is the scorer of the frozen `Model` that `slf` refers to.
+        unsafe { Session::new(slf.clone().into_any().unbind(), scorer, tokenizer) }
     }
 
     fn __repr__(&self) -> String {
@@ -228,79 +231,123 @@ impl Model {
 
     /// The tokenizer `load_data(num_words=vocab)` implies, from a path or a dict.
     fn tokenizer(&self, py: Python<'_>, word_index: &Bound<'_, PyAny>) -> PyResult<Tokenizer> {
-        let num_words = u32::try_from(self.weights.vocab()).map_err(value_error)?;
-        let config = TokenizerConfig {
-            num_words: Some(num_words),
-            ..TokenizerConfig::default()
-        };
-        let tokenizer = if let Ok(d) = word_index.cast::<PyDict>() {
-            let mut pairs: Vec<(String, u32)> = Vec::with_capacity(d.len());
-            for (k, v) in d.iter() {
-                let word: String = k
-                    .extract()
-                    .map_err(|_| value_error(format!("word_index key {k}: expected a str")))?;
-                let rank: u32 = v.extract().map_err(|_| {
-                    value_error(format!(
-                        "word_index[{word:?}] = {v}: expected a rank 0..2**32"
-                    ))
-                })?;
-                pairs.push((word, rank));
-            }
-            py.detach(|| Tokenizer::from_index(pairs.iter().map(|(w, r)| (w.as_str(), *r)), config))
-                .map_err(|e| value_error(format!("word_index: {e}")))?
-        } else {
-            let path: PathBuf = word_index.extract().map_err(|_| {
-                value_error(
-                    "word_index: expected a path to imdb_word_index.json or a {word: rank} dict",
-                )
-            })?;
-            py.detach(|| Tokenizer::from_file(&path, config))
-                .map_err(|e| {
-                    if matches!(e, fusedrnn::text::TextError::Io { .. }) {
-                        os_error(e)
-                    } else {
-                        value_error(e)
-                    }
-                })?
-        };
-        if tokenizer.max_id() as usize >= self.weights.vocab() {
-            return Err(value_error(format!(
-                "word_index: ids up to {} but the model's vocabulary is {}",
-                tokenizer.max_id(),
-                self.weights.vocab()
-            )));
-        }
-        Ok(tokenizer)
+        tokenizer_for(py, word_index, self.weights.vocab())
     }
 }
 
-/// The tokenizer and the model a session borrows, kept alive by the session.
+/// The tokenizer `load_data(num_words=vocab)` implies for a model of vocabulary `vocab`, from a
+/// path to `imdb_word_index.json` or a `{word: rank}` dict; refused if it could emit an id the
+/// model lacks.
+pub fn tokenizer_for(
+    py: Python<'_>,
+    word_index: &Bound<'_, PyAny>,
+    vocab: usize,
+) -> PyResult<Tokenizer> {
+    let num_words = u32::try_from(vocab).map_err(value_error)?;
+    let config = TokenizerConfig {
+        num_words: Some(num_words),
+        ..TokenizerConfig::default()
+    };
+    let tokenizer = if let Ok(d) = word_index.cast::<PyDict>() {
+        let mut pairs: Vec<(String, u32)> = Vec::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let word: String = k
+                .extract()
+                .map_err(|_| value_error(format!("word_index key {k}: expected a str")))?;
+            let rank: u32 = v.extract().map_err(|_| {
+                value_error(format!(
+                    "word_index[{word:?}] = {v}: expected a rank 0..2**32"
+                ))
+            })?;
+            pairs.push((word, rank));
+        }
+        py.detach(|| Tokenizer::from_index(pairs.iter().map(|(w, r)| (w.as_str(), *r)), config))
+            .map_err(|e| value_error(format!("word_index: {e}")))?
+    } else {
+        let path: PathBuf = word_index.extract().map_err(|_| {
+            value_error(
+                "word_index: expected a path to imdb_word_index.json or a {word: rank} dict",
+            )
+        })?;
+        py.detach(|| Tokenizer::from_file(&path, config))
+            .map_err(|e| {
+                if matches!(e, fusedrnn::text::TextError::Io { .. }) {
+                    os_error(e)
+                } else {
+                    value_error(e)
+                }
+            })?
+    };
+    if tokenizer.max_id() as usize >= vocab {
+        return Err(value_error(format!(
+            "word_index: ids up to {} but the model's vocabulary is {vocab}",
+            tokenizer.max_id(),
+        )));
+    }
+    Ok(tokenizer)
+}
+
+/// The tokenizer a session borrows, and the model (a `Model` or a `Net`, both frozen) whose
+/// scorer it borrows, kept alive by the session.
 struct Shared {
     tokenizer: Tokenizer,
-    model: Py<Model>,
+    _model: Py<PyAny>,
 }
 
 /// One review arriving in pieces (text chunks and ids, in order), scored at any point, equal to
-/// the C API's `fusedrnn_session_*`.
+/// the C API's `fusedrnn_session_*`: for the notebook's shapes (`Model.session`) and any other
+/// (`Net.session`).
 #[pyclass(module = "fusedrnn._native")]
 pub struct Session {
-    // Field order matters: `text` borrows from `shared` and is dropped first.
-    text: TextSession<'static>,
-    shared: Arc<Shared>,
+    // Field order matters: `text` borrows from `_shared` and is dropped first.
+    text: AnyTextSession<'static>,
+    _shared: Arc<Shared>,
 }
 
 impl Session {
-    fn new(model: Py<Model>, tokenizer: Tokenizer) -> PyResult<Session> {
-        let shared = Arc::new(Shared { tokenizer, model });
-        // SAFETY: the reference points into the `Arc` allocation (the tokenizer) and, through it, to the
-        // frozen, never-mutated `Model` that `shared.model` keeps alive; the `Arc` is stored in
-        // this session beside the `TextSession` and dropped after it (field order), and neither
-        // referent is moved or mutated while the session lives.
-        let s: &'static Shared = unsafe { &*Arc::as_ptr(&shared) };
-        let (tokenizer, scorer) = (&s.tokenizer, &s.model.get().scorer);
-        let text = TextSession::new(tokenizer, scorer).map_err(value_error)?;
-        Ok(Session { text, shared })
+    /// A session over the model `model` owns (`scorer` points into it) and `tokenizer`.
+    ///
+    /// # Safety
+    /// `scorer` is the scorer of the frozen pyclass `model` refers to (never mutated or moved
+    /// while `model` is alive).
+    pub unsafe fn new(
+        model: Py<PyAny>,
+        scorer: SessionScorer<'_>,
+        tokenizer: Tokenizer,
+    ) -> PyResult<Session> {
+        let shared = Arc::new(Shared {
+            tokenizer,
+            _model: model,
+        });
+        // SAFETY: the tokenizer lives in the `Arc` allocation, which never moves and is stored
+        // in this session beside the `AnyTextSession` and dropped after it (field order), and is
+        // never mutated.
+        let tokenizer: &'static Tokenizer = unsafe { &(*Arc::as_ptr(&shared)).tokenizer };
+        let text = match scorer {
+            SessionScorer::Notebook(s) => {
+                // SAFETY: the scorer lives in the frozen, never-mutated model object that
+                // `shared._model` keeps alive for as long as the session (the caller's contract).
+                let s: &'static Scorer = unsafe { &*std::ptr::from_ref(s) };
+                AnyTextSession::notebook(tokenizer, s)
+            }
+            SessionScorer::Net(s) => {
+                // SAFETY: as above.
+                let s: &'static NetScorer = unsafe { &*std::ptr::from_ref(s) };
+                AnyTextSession::net(tokenizer, s)
+            }
+        };
+        let text = text.map_err(value_error)?;
+        Ok(Session {
+            text,
+            _shared: shared,
+        })
     }
+}
+
+/// The scorer a session runs on.
+pub enum SessionScorer<'a> {
+    Notebook(&'a Scorer),
+    Net(&'a NetScorer),
 }
 
 #[pymethods]
@@ -313,28 +360,26 @@ impl Session {
     /// Appends token ids after the text so far. Every id is checked first: on an error nothing
     /// is appended (as the C API's `fusedrnn_session_push_ids`).
     fn push_ids(&mut self, ids: Vec<i64>) -> PyResult<()> {
-        let vocab = self.text_vocab();
-        let tokens = ids
+        let vocab = self.text.vocab();
+        let wide = ids
             .iter()
             .enumerate()
             .map(|(i, &id)| {
-                u16::try_from(id)
+                u32::try_from(id)
                     .ok()
-                    .filter(|&t| usize::from(t) < vocab)
+                    .filter(|&t| (t as usize) < vocab)
                     .ok_or_else(|| {
                         value_error(format!(
                             "ids[{i}] = {id} is outside the model's vocabulary (0..{vocab})"
                         ))
                     })
             })
-            .collect::<PyResult<Vec<u16>>>()?;
-        for token in tokens {
-            self.text.push_token(token).map_err(value_error)?;
-        }
-        Ok(())
+            .collect::<PyResult<Vec<u32>>>()?;
+        // Checked above: the library appends all of them.
+        self.text.push_tokens(&wide).map_err(value_error)
     }
 
-    /// The notebook's probability for the review so far (padded / truncated to 100 ids).
+    /// The model's probability for the review so far (padded / truncated to its length).
     fn prob(&self) -> f32 {
         self.text.prob()
     }
@@ -353,11 +398,5 @@ impl Session {
     /// Starts a new review.
     fn reset(&mut self) {
         self.text.reset();
-    }
-}
-
-impl Session {
-    fn text_vocab(&self) -> usize {
-        self.shared.model.get().weights.vocab()
     }
 }

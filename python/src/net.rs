@@ -26,6 +26,8 @@ use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 
 use crate::errors::{kernel, os_error, value_error};
+use crate::model::{Session, SessionScorer, tokenizer_for};
+use rayon::prelude::*;
 
 /// A weight's Keras-style name and its array.
 type NamedArray<'py> = (&'static str, Bound<'py, PyArrayDyn<f32>>);
@@ -322,6 +324,41 @@ impl Net {
         }
         let e = py.detach(|| evaluate(&probs, &labels));
         Ok((e.loss, e.accuracy))
+    }
+
+    /// Probabilities of raw review texts, as the CLI's `predict --text` and the C API's
+    /// `fusedrnn_score_text` give them: the notebook's tokenizer with `num_words` = the
+    /// network's vocabulary, `pad_sequences` to its length, its latency path. `word_index`: a
+    /// path to `imdb_word_index.json` or a `{word: rank}` dict.
+    fn predict_text(
+        &self,
+        py: Python<'_>,
+        texts: Vec<String>,
+        word_index: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<f32>> {
+        let tokenizer = tokenizer_for(py, word_index, self.weights.spec.vocab)?;
+        let (scorer, len) = (&self.scorer, self.weights.spec.seq_len);
+        py.detach(|| {
+            texts
+                .par_iter()
+                .map_init(Vec::new, |row, t| {
+                    tokenizer.padded_wide_into(t, len, row);
+                    scorer.score_one(row)
+                })
+                .collect::<Result<Vec<f32>, _>>()
+        })
+        .map_err(value_error)
+    }
+
+    /// A streaming session over this network and a word index (the C API's
+    /// `fusedrnn_session_*`).
+    fn session(slf: Bound<'_, Self>, word_index: &Bound<'_, PyAny>) -> PyResult<Session> {
+        let py = slf.py();
+        let net = slf.get();
+        let tokenizer = tokenizer_for(py, word_index, net.weights.spec.vocab)?;
+        let scorer = SessionScorer::Net(&net.scorer);
+        // SAFETY: `scorer` is the scorer of the frozen `Net` that `slf` refers to.
+        unsafe { Session::new(slf.clone().into_any().unbind(), scorer, tokenizer) }
     }
 
     fn __repr__(&self) -> String {

@@ -38,9 +38,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod net_session;
 mod session;
 mod table;
 
+pub use net_session::{AnyTextSession, NetTextSession};
 pub use session::TextSession;
 
 use std::collections::HashMap;

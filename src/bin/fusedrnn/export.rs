@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use fusedrnn::model::Naming;
+use fusedrnn::net::{AnyModel, open_any};
 
 use crate::CliResult;
 
@@ -20,7 +21,8 @@ pub enum ExportNames {
 /// `fusedrnn export MODEL --to torch --out T.safetensors`.
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// Model weights (.safetensors with either naming, or a Keras .h5 / .keras).
+    /// Model weights of any shape (.safetensors with either naming or fusedrnn's general format,
+    /// or a Keras .h5 / .keras).
     pub model: PathBuf,
     /// Which names and layout to write.
     #[arg(long)]
@@ -32,18 +34,26 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs) -> CliResult {
     fusedrnn::cli::paths::check_out_file(&args.out, &[("MODEL", &args.model)])?;
-    let model = fusedrnn::model::open(&args.model)?;
+    // Any shape (issue 14): the notebook's writers for its shapes, the general ones otherwise (a
+    // GRU with reset_after=False has no PyTorch form and is refused, writing nothing).
+    let model = open_any(&args.model, None)?;
     let naming = match args.to {
         ExportNames::Torch => Naming::Torch,
         ExportNames::Keras => Naming::Keras,
     };
-    match naming {
-        Naming::Torch => model.save_torch(&args.out)?,
-        Naming::Keras => model.save(&args.out)?,
-    }
+    let arch = match (&model, naming) {
+        (AnyModel::Notebook(m), Naming::Torch) => {
+            m.save_torch(&args.out).map(|()| m.arch().name())?
+        }
+        (AnyModel::Notebook(m), Naming::Keras) => m.save(&args.out).map(|()| m.arch().name())?,
+        (AnyModel::Net(w), Naming::Torch) => {
+            w.save_torch(&args.out).map(|()| w.spec.cell.name())?
+        }
+        (AnyModel::Net(w), Naming::Keras) => w.save(&args.out).map(|()| w.spec.cell.name())?,
+    };
     eprintln!(
         "exported {} from {} to {} ({} names)",
-        model.arch(),
+        arch,
         args.model.display(),
         args.out.display(),
         naming.name()

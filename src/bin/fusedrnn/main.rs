@@ -33,7 +33,8 @@ enum Command {
         #[arg(long)]
         model: std::path::PathBuf,
     },
-    /// Convert a Keras model file (.h5 from tf.keras 2 or Keras 3, or .keras) to .safetensors.
+    /// Convert a model of any supported shape (Keras .h5 / .keras, a PyTorch state dict, or
+    /// fusedrnn's own) to fusedrnn's .safetensors.
     Import(import::ImportArgs),
     /// Write a model's weights under PyTorch's state_dict names (or our Keras names).
     Export(export::ExportArgs),
