@@ -719,10 +719,13 @@ fn sigmoid_f64(x: f64) -> f64 {
 
 /// Every form: (sigmoid, tanh) as the batch kernels use them, in Estrin's order, and as the step
 /// kernels use them (Estrin, saturation beside the chain, tanh as `(e − 1)/(e + 1)`).
-const ACTIVATION_PAIRS: [(Activation, Activation); 3] = [
+/// The last pair checks the piecewise-polynomial tanh of the step kernels (issue 16; its
+/// sigmoid partner repeats the latency form, the step kernels' sigmoid).
+const ACTIVATION_PAIRS: [(Activation, Activation); 4] = [
     (Activation::Sigmoid, Activation::Tanh),
     (Activation::SigmoidShortChain, Activation::TanhShortChain),
     (Activation::SigmoidLatency, Activation::TanhLatency),
+    (Activation::SigmoidLatency, Activation::TanhPiecewise),
 ];
 
 /// Check every activation implementation on the f32 bit patterns `start, start + step, …`

@@ -117,6 +117,54 @@ pub(crate) trait Isa: Copy {
         }
         self.load(&out)
     }
+
+    // The piecewise-polynomial tanh of the latency kernels
+    // (`super::activations::tanh_piecewise`, issue 16): the interval of `|x|` read from its
+    // exponent bits, the polynomial's argument, an 8-entry lane permute for the coefficients,
+    // and the sign put back. Lane-by-lane defaults; the AVX2 ISA (which also runs AVX-512's
+    // latency bodies) overrides them with single instructions.
+
+    /// Per lane, with `a = |x|` and `e` the biased exponent of `a`: the interval index
+    /// `clamp(e − BASE, 0, 7)`, as an `i32` in the lane's bits, and the polynomial's argument:
+    /// `a` itself where `e ≤ BASE` (interval 0), else `m − 1.5` with `m ∈ [1, 2)` the mantissa
+    /// of `a` (exact). NaN and infinities land in interval 7.
+    #[inline(always)]
+    fn piecewise_interval<const BASE: i32>(self, x: Self::V) -> (Self::V, Self::V) {
+        let (mut k, mut t) = (self.store(x), self.store(x));
+        for (k, t) in k.as_mut().iter_mut().zip(t.as_mut()) {
+            let a = t.to_bits() & 0x7fff_ffff;
+            let raw = (a >> 23) as i32 - BASE;
+            *k = f32::from_bits(raw.clamp(0, 7) as u32);
+            *t = if raw <= 0 {
+                f32::from_bits(a)
+            } else {
+                f32::from_bits((a & 0x007f_ffff) | 0x3f80_0000) - 1.5
+            };
+        }
+        (self.load(&k), self.load(&t))
+    }
+    /// Lane `l` is `table[index[l]]`, `index` from [`Isa::piecewise_interval`].
+    #[inline(always)]
+    fn lookup8(self, table: &[f32; 8], index: Self::V) -> Self::V {
+        let mut out = self.store(index);
+        for o in out.as_mut() {
+            *o = table[(o.to_bits() & 7) as usize];
+        }
+        self.load(&out)
+    }
+    /// `p` (`≥ +0` or NaN) with the sign bit of `x`; NaN where `x` is NaN.
+    #[inline(always)]
+    fn with_sign_of(self, p: Self::V, x: Self::V) -> Self::V {
+        let (x, mut out) = (self.store(x), self.store(p));
+        for (o, x) in out.as_mut().iter_mut().zip(x.as_ref()) {
+            *o = if x.is_nan() {
+                *x
+            } else {
+                f32::from_bits(o.to_bits() | (x.to_bits() & 0x8000_0000))
+            };
+        }
+        self.load(&out)
+    }
 }
 
 /// An ISA with one lane per hidden unit (`LANES = HIDDEN = 8`): what the latency and training

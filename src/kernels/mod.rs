@@ -54,6 +54,7 @@ mod portable;
 pub mod reference;
 mod simd;
 pub mod tables;
+mod tanh_piecewise_table;
 #[cfg(target_arch = "x86_64")]
 mod x86_64_avx2_fma;
 #[cfg(target_arch = "x86_64")]

@@ -33,9 +33,10 @@
 //! ```
 //!
 //! The LSTM sum runs as two interleaved chains (even and odd `j`), the SimpleRNN sum as four, to
-//! shorten the FMA dependency chain; the activations use the latency forms of
-//! [`super::activations`] (Estrin polynomial, saturation beside the chain, `tanh` as
-//! `(e − 1)/(e + 1)` with `o ·` folded into its numerator).
+//! shorten the FMA dependency chain; the sigmoids use the latency form of
+//! [`super::activations`] (Estrin polynomial, saturation beside the chain), and every `tanh`
+//! (the LSTM's `g` and `tanh(c')`, the SimpleRNN's) the piecewise polynomial without `exp` or
+//! division, with `o ·` folded into the last level of `tanh(c')`'s polynomial.
 //!
 //! # The latency chain, cycle by cycle (issue 16)
 //!
@@ -111,6 +112,38 @@
 //! not kept; nor the program order of the gates (the `tanh` gate first: 135 and 132 against
 //! 130 and 127 in the same run).
 //!
+//! **The piecewise `tanh` (issue 16, step 2).** Every `tanh` of the step kernels is now the
+//! piecewise polynomial of [`super::activations`] ("Piecewise-polynomial tanh"): no `exp`, no
+//! division. Its chain, counted: interval index from the exponent bits 5 (and, shift, sub, max,
+//! min), then eight `vpermps` for the coefficients, which issue one per cycle on the one
+//! shuffle port, so the last arrives 3 + 7 = 10 cycles after the index; then the last
+//! coefficient pair's FMA, and two more Estrin levels (12); the sign OR 1: about 28 cycles
+//! where the `exp` form took 39.6 (the permute serialisation is the link the first estimate of
+//! ~21 left out). The sigmoids keep the `exp` form: three more vectors of eight permutes each
+//! would queue 24 more shuffle µops behind `g`'s and put the slowest gate later, not earlier.
+//!
+//! ```text
+//!   LSTM step, counted:  splat 3 + sum 21 + sigmoid i/f 39.6 (g: 28, beside it) + cell FMA 4
+//!                        + tanh(c')·o 28 (o in the last Estrin level)          ≈  96 cycles
+//!   SimpleRNN step:      splat 3 + sum 15 + tanh 28                             ≈  46 cycles
+//! ```
+//!
+//! Measured side by side (`examples/chain_latency`, x86_64-avx512, fastest of 2,000 windows,
+//! two alternating runs of each binary in one shell, load average 15–17 on 2 cores, cycles at
+//! the README's 4.09 GHz):
+//!
+//! ```text
+//!                               exp tanh      piecewise tanh
+//!   LSTM step                  150.1, 150.0   134.3, 135.4   cycles  (36.7 → 32.9 ns)
+//!   LSTM step of a review      140.1, 143.9   118.9, 125.3           (3.43–3.52 → 2.91–3.06 µs)
+//!   SimpleRNN step              83.3,  83.3    68.9,  68.9           (20.4 → 16.9 ns)
+//!   SimpleRNN step of a review  72.2,  70.3    56.6,  56.7           (1.74 → 1.39 µs)
+//! ```
+//!
+//! The LSTM review step lost ~20 cycles, as counted (two `tanh` of the chain each ~11 shorter);
+//! the SimpleRNN review step ~15 (one `tanh`, plus less issue contention). The step figures
+//! include the `Op`'s load and store of the state through memory.
+//!
 //! **Lower bound at the accuracy contract.** With this algorithm (`exp` by range reduction and a
 //! degree-6 polynomial, one division) an activation cannot be shorter than reduction 10 +
 //! polynomial 12 + exponent 2 + denominator 2 + division 11.6 ≈ 38 cycles: a polynomial of
@@ -119,15 +152,21 @@
 //! `vdivps` (11.6) here. The
 //! LSTM step is then at least 21 + 3 + 38 + 4 + 40 ≈ 106 cycles (27 ns at 3.9 GHz), the
 //! SimpleRNN step ≈ 56 cycles (14.5 ns): the 28 ns / 14 ns targets sit at this bound on this
-//! CPU. Going below needs an activation without `exp` and division: a piecewise polynomial
-//! whose coefficients a `vpermps` selects by the interval of `|x|` (index ~5, permute 3,
-//! Estrin 12, sign 1: ~21 cycles, within 1e-6 with degree ~7 per interval; not built), which
-//! would put the LSTM step near 3 + 21 + 2·21 + 4 ≈ 70 cycles, and an AVX-512 layout with the 32
-//! gates in two zmm registers (16 FMAs instead of 32, so the sum is no longer issue-bound:
-//! about 12 cycles instead of 21; it would change the summation order, hence the bits, of the
-//! AVX-512 latency path, which today equals the AVX2 one bit for bit).
+//! CPU for the `exp` form. The piecewise `tanh` (above) moved that bound: with degree 7 (the
+//! lowest that meets the contract on 8 octave intervals: a degree-6 fit evaluated in f32 errs
+//! by 1.4e-6 on `[2, 4)`) and eight coefficient permutes on one port, it is ≥ 5 + 10 + 12 + 1 = 28
+//! cycles; with the sigmoids' 39.6 the LSTM step is ≥ 3 + 21 + 39.6 + 4 + 28 ≈ 96 cycles
+//! (23 ns at 4.09 GHz) and the SimpleRNN step ≥ 46 cycles (11 ns). So the 22 ns LSTM target
+//! (90 cycles) is out of reach with these links; measured we are at 119–125 cycles per review
+//! step and 134 per `Op` step. What would still shorten it, not built (deadline): the sigmoids
+//! without `exp` (the same piecewise scheme on two zmm registers holding all 32 gates, with a
+//! 16-entry `vpermps` table so that `i, f, o` and `g` share one lookup: 16 permutes per step
+//! instead of the 24 that forbid it in the 8-lane layout), which would make the gate link ~28
+//! instead of 39.6 (LSTM ≥ ~84 cycles); and the recurrent sum as 16 zmm FMAs (~12 cycles
+//! instead of 21). Both change the AVX-512 latency path's bits against AVX2's, which today are
+//! equal.
 
-use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_times_latency};
+use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_piecewise, tanh_times_piecewise};
 use super::isa::{Isa, Isa8};
 use super::reference;
 use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
@@ -484,11 +523,11 @@ pub(crate) fn lstm_cell_lanes<I: Isa8>(
     }
     let i = sigmoid_latency(isa, z[GATE_I]);
     let f = sigmoid_latency(isa, z[GATE_F]);
-    let g = tanh_times_latency(isa, isa.splat(1.0), z[GATE_C]);
+    let g = tanh_piecewise(isa, z[GATE_C]);
     let o = sigmoid_latency(isa, z[GATE_O]);
-    // `f·c` waits for `f` only; `i·g + f·c` is then one FMA after `g` (the last gate).
+    // `f·c` waits for `f` only; `i·g + f·c` is then one FMA after the last of `i`, `g`.
     let c = isa.mul_add(i, g, isa.mul(f, c));
-    (tanh_times_latency(isa, o, c), c)
+    (tanh_times_piecewise(isa, o, c), c)
 }
 
 /// One review, latency-style: start from the padding cache, then step the state in registers.
@@ -574,11 +613,7 @@ pub(crate) fn rnn_cell_lanes<I: Isa8>(
     let a1 = isa.mul_add(isa.lane_splat::<5>(h), u[5], a1);
     let a2 = isa.mul_add(isa.lane_splat::<6>(h), u[6], a2);
     let a3 = isa.mul_add(isa.lane_splat::<7>(h), u[7], a3);
-    tanh_times_latency(
-        isa,
-        isa.splat(1.0),
-        isa.add(isa.add(a0, a1), isa.add(a2, a3)),
-    )
+    tanh_piecewise(isa, isa.add(isa.add(a0, a1), isa.add(a2, a3)))
 }
 
 /// The recurrent kernel as 8 row vectors.

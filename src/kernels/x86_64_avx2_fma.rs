@@ -173,4 +173,45 @@ impl Isa for Avx2Fma {
         // SAFETY: AVX proven by `self`.
         unsafe { _mm256_xor_ps(v, _mm256_and_ps(_mm256_set1_ps(-0.0), s)) }
     }
+
+    // The piecewise tanh (see `Isa::piecewise_interval`): integer ops on the bits of `|x|` and
+    // one `vpermps` per coefficient.
+    #[inline(always)]
+    fn piecewise_interval<const BASE: i32>(self, x: __m256) -> (__m256, __m256) {
+        // SAFETY: AVX2 proven by `self`.
+        unsafe {
+            let a = _mm256_castps_si256(_mm256_andnot_ps(_mm256_set1_ps(-0.0), x));
+            let raw = _mm256_sub_epi32(_mm256_srli_epi32::<23>(a), _mm256_set1_epi32(BASE));
+            let k = _mm256_min_epi32(
+                _mm256_max_epi32(raw, _mm256_setzero_si256()),
+                _mm256_set1_epi32(7),
+            );
+            let m = _mm256_or_si256(
+                _mm256_and_si256(a, _mm256_set1_epi32(0x007f_ffff)),
+                _mm256_set1_epi32(0x3f80_0000),
+            );
+            let tm = _mm256_sub_ps(_mm256_castsi256_ps(m), _mm256_set1_ps(1.5));
+            let bottom = _mm256_cmpgt_epi32(_mm256_set1_epi32(1), raw);
+            let t = _mm256_blendv_ps(tm, _mm256_castsi256_ps(a), _mm256_castsi256_ps(bottom));
+            (_mm256_castsi256_ps(k), t)
+        }
+    }
+    #[inline(always)]
+    fn lookup8(self, table: &[f32; 8], index: __m256) -> __m256 {
+        // SAFETY: AVX2 proven by `self`; `table` is 8 readable floats (unaligned load).
+        unsafe {
+            _mm256_permutevar8x32_ps(_mm256_loadu_ps(table.as_ptr()), _mm256_castps_si256(index))
+        }
+    }
+    #[inline(always)]
+    fn with_sign_of(self, p: __m256, x: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe {
+            // The sign bit of `x`, or all of `x` where it is NaN: OR-ing a NaN's bits into `p`
+            // gives an all-ones exponent and a non-zero mantissa, a NaN.
+            let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(x, x);
+            let s = _mm256_and_ps(x, _mm256_or_ps(nan, _mm256_set1_ps(-0.0)));
+            _mm256_or_ps(p, s)
+        }
+    }
 }
