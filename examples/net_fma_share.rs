@@ -18,6 +18,8 @@
 //!    (4 cycles per FMA on this family of cores).
 //! 2. **Kernels**: for each available kernel, cell and size, one thread, 512 sequences of 200
 //!    tokens without pads (every step computed), `Kernel::net_forward`.
+//! 3. **Latency**: one review (`Kernel::net_sequence`), fastest of many windows of 20 calls,
+//!    in µs and cycles per step (rows `latency/kernel/cell/units` for `FILTER`).
 //!
 //! Per size it prints cycles per sequence-step and the FMA share
 //! `(G·H² + G·H) MACs per sequence-step / (best peak MACs per cycle × cycles per step)`.
@@ -252,6 +254,65 @@ fn main() {
             }
         }
     }
+    latency(secs, &filter, chain.as_deref());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average after: {}", load.trim());
+}
+
+/// One-review latency (`Kernel::net_sequence`, one sequence of 200 tokens without pads): the
+/// fastest of many short windows, alternated with the clock probe. Rows are named
+/// `latency/kernel/cell/units` for `FILTER`.
+fn latency(secs: f64, filter: &str, chain: Option<&dyn Fn()>) {
+    let len = 200usize;
+    let ids: Vec<u32> = (0..len)
+        .map(|i| 1 + (i as u32).wrapping_mul(2_654_435_761) % 4999)
+        .collect();
+    println!(
+        "\n{:<24} {:<7} {:>5} {:>12} {:>6} {:>9}",
+        "latency kernel", "cell", "units", "µs/review", "GHz", "cyc/step"
+    );
+    for k in Kernel::available() {
+        if matches!(k, Kernel::Reference) {
+            continue;
+        }
+        for cell in [Cell::Lstm, Cell::Gru { reset_after: true }, Cell::SimpleRnn] {
+            for units in [16, 32, 64] {
+                if !format!("latency/{}/{}/{units}", k.name(), cell.name()).contains(filter) {
+                    continue;
+                }
+                let spec = Spec {
+                    cell,
+                    units,
+                    vocab: 5000,
+                    input: Input::Embedding { width: 64 },
+                    seq_len: len,
+                };
+                let t = NetTables::fold(&NetWeights::seeded(spec, 1, 0.1)).unwrap();
+                let pads = k.net_pad_cache(&t);
+                let deadline = Instant::now() + Duration::from_secs_f64(secs);
+                let (mut best, mut chain_ns) = (f64::INFINITY, f64::INFINITY);
+                while Instant::now() < deadline || best.is_infinite() {
+                    let window = best_ns(|| {
+                        for _ in 0..20 {
+                            black_box(k.net_sequence(&t, &pads, black_box(&ids[..])));
+                        }
+                    });
+                    best = best.min(window / 20.0);
+                    if let Some(f) = chain {
+                        chain_ns = chain_ns.min(best_ns(f));
+                    }
+                }
+                let ghz = 4.0 * 1e6 / chain_ns;
+                println!(
+                    "{:<24} {:<7} {:>5} {:>12.2} {:>6.2} {:>9.1}",
+                    format!("latency/{}", k.name()),
+                    cell.name(),
+                    units,
+                    best / 1e3,
+                    ghz,
+                    best * ghz / len as f64,
+                );
+            }
+        }
+    }
 }

@@ -358,8 +358,9 @@ impl Kernel {
 
     /// Probabilities of a batch of any shape ([`crate::net`]): `seqs` is `[n, seq_len]` flat,
     /// `probs` is `[n]`. Each block of sequences starts from `pads` after its fewest leading
-    /// pads; with a cache built by this kernel the result is bit for bit that of stepping every
-    /// token with [`Self::net_step`], whatever the batch around a sequence.
+    /// pads; a sequence's result does not depend on the batch around it, and is within a few
+    /// ulps of stepping every token with [`Self::net_step`] (the one-sequence path, whose
+    /// activations are the latency forms).
     ///
     /// Allocation-free after a thread's first call (a per-thread scratch) and single-threaded ([`crate::net::NetScorer`] splits across threads).
     /// Panics if `seqs.len() != probs.len() · seq_len`, if `pads` is for another shape, or if a

@@ -23,9 +23,14 @@
 //! then does `R·C` independent FMAs. Each accumulator starts at its row's folded input (for a
 //! reset-after GRU's candidate block, at the recurrent bias `b_rh`, the input being added after
 //! the reset gate) and sums `j` in order, so **a row's arithmetic does not depend on `R`, `C`
-//! or the other rows**: the batch body (`R > 1`), the one-sequence step (`R = 1`) and the
-//! padding cache built with that step give the same bits for the same sequence. The scorer's
-//! thread-count invariance and the whole-sequence latency path's equality with stepping follow.
+//! or the other rows**: a sequence's bits in a batch do not depend on the batch around it, and
+//! the scorer's results do not depend on the thread count.
+//!
+//! The one-sequence path ([`Steps`], the latency path; the padding cache is built with it) is
+//! a matrix-vector product with the same sums, as wide a tile as the registers hold, and the
+//! latency forms of the activations (see "The one-sequence path" below): stepping, the
+//! whole-sequence call and a session agree bit for bit; against the same sequence in a batch
+//! (throughput activations) they differ by a few ulps, both within the reference's tolerance.
 //!
 //! A GRU with `reset_after = false` needs `r` before the candidate's product: the step runs the
 //! `z, r` columns, computes `r ⊙ h` into a scratch row, then runs the candidate columns with
@@ -33,13 +38,13 @@
 //!
 //! The units are a const parameter `HC` for 16, 32 and 64 (the loops over units, vectors and
 //! tiles then have constant trip counts) and 0 for the run-time path that serves every other
-//! size from 1 to 256. The activations are the throughput (Horner) forms of
-//! [`super::activations`], the same in every path.
+//! size from 1 to 256. The batch uses the throughput (Horner) forms of [`super::activations`],
+//! the one-sequence path the latency forms.
 
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
 
-use super::activations::{sigmoid, tanh};
+use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_times_latency};
 use super::isa::Isa;
 use crate::net::{Cell, NetPadCache, NetTables, TokenId, leading_pads, reference};
 
@@ -422,8 +427,8 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
     }
 }
 
-/// Steps one sequence's state (`h`, and `c` for an LSTM) through `tokens` (the latency path:
-/// one row, wide tiles).
+/// Steps one sequence's state (`h`, and `c` for an LSTM) through `tokens`: the latency path
+/// ([`seq_step`]).
 pub(crate) struct Steps<'a, T> {
     pub t: &'a NetTables,
     pub h: &'a mut [f32],
@@ -437,29 +442,140 @@ impl<T: TokenId> ShapeBody for Steps<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
-        // One row: 8 (16-lane) or 6 (8-lane) independent accumulator chains per tile.
-        if I::LANES == 16 {
-            steps::<I, T, HC, CELL, 8>(isa, self);
-        } else {
-            steps::<I, T, HC, CELL, 6>(isa, self);
+        let geo = geo::<I, HC, CELL>(self.t.spec().units);
+        let (z, rest) = self.scratch.split_at_mut(geo.zs);
+        let mut rows = Rows {
+            h: self.h,
+            c: self.c,
+            z,
+            rh: &mut rest[..geo.p],
+        };
+        for (i, tok) in self.tokens.iter().enumerate() {
+            // The next token's input row (a random row of a table that may outgrow L2),
+            // fetched while this step computes.
+            if let Some(next) = self.tokens.get(i + 1) {
+                for line in self.t.input_row(next.index()).chunks(16) {
+                    isa.prefetch(line);
+                }
+            }
+            seq_step::<I, CELL>(isa, self.t, geo, tok.index(), &mut rows);
         }
     }
 }
 
+// The one-sequence path (latency): a matrix-vector product with the units × gates in lanes.
+//
+// One sequence has no rows to share a load of `U` between, so the product is one row of
+// accumulators as wide as the registers allow: every gate vector of the step in one tile where
+// it fits (16 vectors of 16 lanes, 8 of 8), so `U` is streamed once per step from L1 and the
+// `G·⌈H/LANES⌉` accumulator chains run side by side (LSTM(32) on AVX-512: 8 chains of 32
+// FMAs). A row's sum is the batch's (input row first, then `j` in order), but the activations
+// are the latency forms (`sigmoid_latency`, `tanh_times_latency`: short polynomial chain, no
+// clamp on the chain, no division after `m · tanh`), so a sequence's bits here differ from its
+// bits in a batch by a few ulps; the padding cache is built with this path, so stepping, the
+// whole-sequence call and a session agree bit for bit.
+
+/// Column vectors `from..to` of one sequence's `Z`: tiles of 16 (16 lanes) or 8 (8 lanes)
+/// vectors, the rest in one tile of the exact width for the shapes of the fast paths (12, 8,
+/// 6, 4), else greedily (no 1-wide tiles with a long chain where a wider one fits).
 #[inline(always)]
-fn steps<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const C: usize>(
+#[allow(clippy::too_many_arguments)]
+fn seq_product<I: Isa, const CELL: u8>(
     isa: I,
-    job: Steps<'_, T>,
+    t: &NetTables,
+    geo: Geo,
+    tok: usize,
+    src: &[f32],
+    from: usize,
+    to: usize,
+    z: &mut [f32],
 ) {
-    let geo = geo::<I, HC, CELL>(job.t.spec().units);
-    let (z, rest) = job.scratch.split_at_mut(geo.zs);
-    let mut rows = Rows {
-        h: job.h,
-        c: job.c,
-        z,
-        rh: &mut rest[..geo.p],
+    let toks = [tok];
+    let ss = geo.h;
+    let mut k = from;
+    if I::LANES == 16 {
+        while to - k >= 16 {
+            tile::<I, CELL, 1, 16>(isa, t, geo, &toks, src, ss, k, z);
+            k += 16;
+        }
+        if to - k >= 12 {
+            tile::<I, CELL, 1, 12>(isa, t, geo, &toks, src, ss, k, z);
+            k += 12;
+        }
+    }
+    while to - k >= 8 {
+        tile::<I, CELL, 1, 8>(isa, t, geo, &toks, src, ss, k, z);
+        k += 8;
+    }
+    if to - k >= 6 {
+        tile::<I, CELL, 1, 6>(isa, t, geo, &toks, src, ss, k, z);
+        k += 6;
+    }
+    if to - k >= 4 {
+        tile::<I, CELL, 1, 4>(isa, t, geo, &toks, src, ss, k, z);
+        k += 4;
+    }
+    if to - k >= 2 {
+        tile::<I, CELL, 1, 2>(isa, t, geo, &toks, src, ss, k, z);
+        k += 2;
+    }
+    if to > k {
+        tile::<I, CELL, 1, 1>(isa, t, geo, &toks, src, ss, k, z);
+    }
+}
+
+/// One step of one sequence with token `tok`, latency activations (see above). Panics if
+/// `tok` is not a row of the input table.
+#[inline(always)]
+fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize, s: &mut Rows<'_>) {
+    let (l, h, nv, p) = (I::LANES, geo.h, geo.nv, geo.p);
+    let first = if CELL == GRU_RB {
+        2 * nv
+    } else {
+        gates(CELL) * nv
     };
-    for tok in job.tokens {
-        block_step::<I, CELL, 1, C>(isa, job.t, geo, &[tok.index()], &mut rows);
+    seq_product::<I, CELL>(isa, t, geo, tok, s.h, 0, first, s.z);
+    if CELL == GRU_RB {
+        for v in 0..nv {
+            let (lo, n) = (v * l, l.min(h - v * l));
+            let reset = sigmoid_latency(isa, isa.load_slice(&s.z[p + lo..]));
+            let rv = isa.mul(reset, ld(isa, &s.h[lo..], n));
+            isa.store_slice(rv, &mut s.rh[lo..]);
+        }
+        seq_product::<I, CELL>(isa, t, geo, tok, s.rh, 2 * nv, 3 * nv, s.z);
+    }
+    let one = isa.splat(1.0);
+    let z = &s.z[..geo.zs];
+    for v in 0..nv {
+        let (lo, n) = (v * l, l.min(h - v * l));
+        match CELL {
+            RNN => {
+                let hv = tanh_times_latency(isa, one, isa.load_slice(&z[lo..]));
+                st(isa, hv, &mut s.h[lo..], n);
+            }
+            LSTM => {
+                let i = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
+                let f = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
+                let g = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
+                let o = sigmoid_latency(isa, isa.load_slice(&z[3 * p + lo..]));
+                let c = isa.mul_add(f, ld(isa, &s.c[lo..], n), isa.mul(i, g));
+                st(isa, c, &mut s.c[lo..], n);
+                st(isa, tanh_times_latency(isa, o, c), &mut s.h[lo..], n);
+            }
+            _ => {
+                let zz = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
+                let cand = if CELL == GRU_RA {
+                    let reset = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
+                    let x = ld(isa, &t.input_row(tok)[2 * h + lo..], n);
+                    let pre = isa.mul_add(reset, isa.load_slice(&z[2 * p + lo..]), x);
+                    tanh_times_latency(isa, one, pre)
+                } else {
+                    tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]))
+                };
+                let old = ld(isa, &s.h[lo..], n);
+                let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
+                st(isa, new, &mut s.h[lo..], n);
+            }
+        }
     }
 }

@@ -157,6 +157,27 @@ impl Isa for Avx512 {
         // SAFETY: AVX-512F proven by `self`.
         unsafe { _mm512_permutexvar_ps(_mm512_set1_epi32(J), v) }
     }
+    // The latency activations' saturation in one mask compare and one blend (the trait's
+    // lane-by-lane defaults cost a store and 16 scalar selects): used by the general-shape
+    // one-sequence path (`net_simd::seq_step`), which runs on 16 lanes.
+    #[inline(always)]
+    fn select_abs_gt(self, x: __m512, limit: f32, above: __m512, v: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe {
+            // Ordered compare: false for NaN, so a NaN `x` keeps `v`.
+            let mask = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_abs_ps(x), _mm512_set1_ps(limit));
+            _mm512_mask_blend_ps(mask, v, above)
+        }
+    }
+    #[inline(always)]
+    fn xor_sign(self, v: __m512, s: __m512) -> __m512 {
+        // Integer xor/and (AVX-512F; the float forms need AVX-512DQ).
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe {
+            let sign = _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32(i32::MIN));
+            _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), sign))
+        }
+    }
     #[inline(always)]
     fn gather_rows(self, rows: &[&[f32; HIDDEN]; 16]) -> [__m512; HIDDEN] {
         // SAFETY: AVX-512F proven by `self`; every pointer is the start or the middle of an
