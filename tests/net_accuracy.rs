@@ -149,7 +149,7 @@ fn reduced_run_reaches_keras_accuracy() {
                     .unwrap();
                 assert_eq!(fit.history.len(), epochs, "{name}: ran every epoch");
                 let last = fit.history[epochs - 1];
-                (f64::from(last.val_accuracy), f64::from(last.val_loss))
+                (last.val_accuracy, last.val_loss)
             })
             .collect();
         let keras = &reduced["models"][name];
