@@ -263,13 +263,14 @@ fn run_net(args: &TrainArgs, tok: &TokFile, spec: Spec) -> CliResult {
         .into());
     }
     config.batch_size = clamp_batch(config.batch_size, train.len());
-    let mut trainer = NetTrainer::new(spec, config)?;
+    let kernel = Kernel::select()?;
+    let mut trainer = NetTrainer::new(spec, config)?.with_kernel(kernel);
     prepare_out_dir(&args.out, args.overwrite)?;
     eprintln!(
-        "training {spec} on {} reviews, validating on {} ({} kernel for scoring, {} threads)",
+        "training {spec} on {} reviews, validating on {} ({} kernel, {} threads)",
         train.len(),
         val.len(),
-        Kernel::select()?.name(),
+        kernel.name(),
         config.threads
     );
     let mut cli = NetCli {

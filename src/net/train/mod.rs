@@ -55,6 +55,7 @@ use shard::{Prepared, Shard};
 
 use super::{Input, NetWeights, Spec, SpecError, TokenId, WeightsError};
 use crate::infer::with_threads;
+use crate::kernels::Kernel;
 pub use crate::train::fit::EpochRecord;
 use crate::train::init::{SplitMix64, hash_words};
 use crate::train::{EarlyStopping, RmsProp, Verdict, dropout_key, dropout_scales};
@@ -283,6 +284,8 @@ pub struct NetTrainer {
     grad: NetWeights,
     prepared: Prepared,
     shards: Vec<Shard>,
+    /// Whose vector sigmoid and tanh the shards' gate activations run through.
+    kernel: Kernel,
 }
 
 impl NetTrainer {
@@ -324,7 +327,22 @@ impl NetTrainer {
             grad,
             prepared: Prepared::default(),
             shards: Vec::new(),
+            kernel: Kernel::select().unwrap_or_else(|_| Kernel::best()),
         })
+    }
+
+    /// Runs the gate activations through `kernel` (by default [`Kernel::select`]'s choice, or
+    /// [`Kernel::best`] when `FUSEDRNN_KERNEL` names no usable kernel). Every kernel meets the
+    /// activations' error contract, so the choice moves results by rounding only; for a given
+    /// kernel they are the same bits for any number of threads.
+    pub fn with_kernel(mut self, kernel: Kernel) -> NetTrainer {
+        self.kernel = kernel;
+        self
+    }
+
+    /// The kernel of the gate activations.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     pub fn spec(&self) -> &Spec {
@@ -421,7 +439,7 @@ impl NetTrainer {
         let n_shards = n.div_ceil(rows);
         self.grow_shards(n_shards);
         self.prepared.update(&self.weights);
-        let (w, p) = (&self.weights, &self.prepared);
+        let (w, p, kernel) = (&self.weights, &self.prepared, self.kernel);
         let (rate, in_dim) = (self.config.dropout, spec.input_width());
         let inv_n = 1.0 / n as f32;
         self.shards[..n_shards]
@@ -438,7 +456,7 @@ impl NetTrainer {
                         dropout_scales(rate, key, m);
                     }
                 }
-                shard.forward(w, p);
+                shard.forward(w, p, kernel);
                 shard.backward(w, p, inv_n);
             });
         self.reduce(n_shards, n)
@@ -506,7 +524,7 @@ impl NetTrainer {
         let n_shards = per_round.div_ceil(rows).min(n.div_ceil(rows));
         self.grow_shards(n_shards);
         self.prepared.update(&self.weights);
-        let (w, p) = (&self.weights, &self.prepared);
+        let (w, p, kernel) = (&self.weights, &self.prepared, self.kernel);
         let mut probs = Vec::with_capacity(n);
         let mut stats = NetBatchStats {
             count: n,
@@ -523,7 +541,7 @@ impl NetTrainer {
                     let hi = (lo + rows).min(hi_round);
                     shard.load(&ids[lo * seq_len..hi * seq_len], &labels[lo..hi], seq_len);
                     shard.masks.clear();
-                    shard.forward(w, p);
+                    shard.forward(w, p, kernel);
                 });
             for shard in &self.shards[..shards] {
                 probs.extend_from_slice(&shard.probs);

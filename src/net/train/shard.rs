@@ -30,7 +30,8 @@
 // Index loops over rows and units read like the equations.
 #![allow(clippy::needless_range_loop)]
 
-use crate::kernels::activations::{sigmoid_f32 as sigmoid, tanh_f32 as tanh};
+use crate::kernels::Kernel;
+use crate::kernels::activations::{Activation, sigmoid_f32 as sigmoid};
 use crate::kernels::gemm::sgemm;
 use crate::net::{Cell, Input, NetWeights, Spec};
 
@@ -43,7 +44,7 @@ pub const SHARD_ROWS: usize = 32;
 pub const SHARD_FLOATS: usize = 1 << 26;
 
 /// Sequences per shard for `spec`: [`SHARD_ROWS`], or fewer (at least 1) when one sequence's
-/// caches (`≈ seq_len·(5·G·H + 2·width + 4·H)` floats, plus its dropout mask of the input
+/// caches (`≈ seq_len·(5·G·H + 2·width + 5·H)` floats, plus its dropout mask of the input
 /// width) would put a shard over [`SHARD_FLOATS`].
 pub fn shard_rows(spec: &Spec) -> usize {
     let (gh, h) = (spec.gate_width(), spec.units);
@@ -51,7 +52,7 @@ pub fn shard_rows(spec: &Spec) -> usize {
         Input::Embedding { width } => width,
         Input::OneHot => 0,
     };
-    let per_row = spec.seq_len * (5 * gh + 2 * width + 4 * h) + spec.input_width();
+    let per_row = spec.seq_len * (5 * gh + 2 * width + 5 * h) + spec.input_width();
     (SHARD_FLOATS / per_row.max(1)).clamp(1, SHARD_ROWS)
 }
 
@@ -148,6 +149,8 @@ pub struct Shard {
     /// `[(T+1)·B, H]` `h_0 = 0, …, h_T`; `cs` the same for the LSTM's cell.
     hs: Vec<f32>,
     cs: Vec<f32>,
+    /// `[T·B, H]` LSTM: `tanh(c_t)`, kept for the backward pass.
+    tcs: Vec<f32>,
     /// `[T·B, G·H]` activations: LSTM `i, f, g, o`; GRU `z, r, ĥ`; SimpleRNN `h'`.
     acts: Vec<f32>,
     /// `[T·B, H]` GRU: `a_h = (h·U)_h + b_rh` (reset after) or `q = r⊙h` (reset before).
@@ -217,7 +220,9 @@ impl Shard {
     }
 
     /// Forward pass with every activation kept; fills `probs`, `loss_sum` and `correct`.
-    pub fn forward(&mut self, w: &NetWeights, p: &Prepared) {
+    /// The gate activations run as `kernel`'s vector sigmoid and tanh
+    /// ([`Kernel::activation_in_place`], throughput form), a row's gate block at a time.
+    pub fn forward(&mut self, w: &NetWeights, p: &Prepared, kernel: Kernel) {
         let s = w.spec;
         let (b, t_len, h, gh) = (self.rows, self.seq_len, s.units, s.gate_width());
         let n = b * t_len;
@@ -274,7 +279,10 @@ impl Shard {
         if s.cell == Cell::Lstm {
             sized(&mut self.cs, (t_len + 1) * b * h);
             self.cs[..b * h].fill(0.0);
+            sized(&mut self.tcs, n * h);
         }
+        let sigmoid_in_place = |xs: &mut [f32]| kernel.activation_in_place(Activation::Sigmoid, xs);
+        let tanh_in_place = |xs: &mut [f32]| kernel.activation_in_place(Activation::Tanh, xs);
         if let Cell::Gru { .. } = s.cell {
             sized(&mut self.aux, n * h);
         }
@@ -288,35 +296,43 @@ impl Shard {
             let acts = &mut self.acts[rows.start * gh..rows.end * gh];
             match s.cell {
                 Cell::SimpleRnn => {
-                    self.tmp.copy_from_slice(xz);
-                    sgemm(b, h, gh, h_prev, u, 1.0, &mut self.tmp);
-                    for (k, z) in self.tmp.iter().enumerate() {
-                        let v = tanh(*z);
-                        acts[k] = v;
-                        h_next[k] = v;
-                    }
+                    acts.copy_from_slice(xz);
+                    sgemm(b, h, gh, h_prev, u, 1.0, acts);
+                    tanh_in_place(acts);
+                    h_next.copy_from_slice(acts);
                 }
                 Cell::Lstm => {
-                    self.tmp.copy_from_slice(xz);
-                    sgemm(b, h, gh, h_prev, u, 1.0, &mut self.tmp);
+                    // z = xz + h·U in place in `acts`, then i, f, o = σ(z), g = tanh(z).
+                    acts.copy_from_slice(xz);
+                    sgemm(b, h, gh, h_prev, u, 1.0, acts);
+                    for a in acts.chunks_exact_mut(gh) {
+                        let (ifg, o) = a.split_at_mut(3 * h);
+                        let (i_f, g) = ifg.split_at_mut(2 * h);
+                        sigmoid_in_place(i_f);
+                        tanh_in_place(g);
+                        sigmoid_in_place(o);
+                    }
                     let (c_done, c_rest) = self.cs.split_at_mut((t + 1) * b * h);
                     let c_prev = &c_done[t * b * h..];
                     let c_next = &mut c_rest[..b * h];
                     for bi in 0..b {
-                        let z = &self.tmp[bi * gh..(bi + 1) * gh];
-                        let a = &mut acts[bi * gh..(bi + 1) * gh];
+                        let a = &acts[bi * gh..(bi + 1) * gh];
+                        let (i, f, g) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
+                        let cp = &c_prev[bi * h..(bi + 1) * h];
+                        let cn = &mut c_next[bi * h..(bi + 1) * h];
                         for k in 0..h {
-                            let i = sigmoid(z[k]);
-                            let f = sigmoid(z[h + k]);
-                            let g = tanh(z[2 * h + k]);
-                            let o = sigmoid(z[3 * h + k]);
-                            a[k] = i;
-                            a[h + k] = f;
-                            a[2 * h + k] = g;
-                            a[3 * h + k] = o;
-                            let c = f * c_prev[bi * h + k] + i * g;
-                            c_next[bi * h + k] = c;
-                            h_next[bi * h + k] = o * tanh(c);
+                            cn[k] = f[k] * cp[k] + i[k] * g[k];
+                        }
+                    }
+                    let tc = &mut self.tcs[rows.start * h..rows.end * h];
+                    tc.copy_from_slice(c_next);
+                    tanh_in_place(tc);
+                    for bi in 0..b {
+                        let o = &acts[bi * gh + 3 * h..(bi + 1) * gh];
+                        let tc = &tc[bi * h..(bi + 1) * h];
+                        let hn = &mut h_next[bi * h..(bi + 1) * h];
+                        for k in 0..h {
+                            hn[k] = o[k] * tc[k];
                         }
                     }
                 }
@@ -328,17 +344,21 @@ impl Shard {
                         let a = &self.tmp[bi * gh..(bi + 1) * gh];
                         let x = &xz[bi * gh..(bi + 1) * gh];
                         let ac = &mut acts[bi * gh..(bi + 1) * gh];
+                        let ah = &mut aux[bi * h..(bi + 1) * h];
+                        for k in 0..2 * h {
+                            ac[k] = x[k] + (a[k] + b_rec[k]);
+                        }
+                        sigmoid_in_place(&mut ac[..2 * h]);
                         for k in 0..h {
-                            let z = sigmoid(x[k] + (a[k] + b_rec[k]));
-                            let r = sigmoid(x[h + k] + (a[h + k] + b_rec[h + k]));
-                            let ah = a[2 * h + k] + b_rec[2 * h + k];
-                            let hh = tanh(x[2 * h + k] + r * ah);
-                            ac[k] = z;
-                            ac[h + k] = r;
-                            ac[2 * h + k] = hh;
-                            aux[bi * h + k] = ah;
-                            let hp = h_prev[bi * h + k];
-                            h_next[bi * h + k] = z * hp + (1.0 - z) * hh;
+                            ah[k] = a[2 * h + k] + b_rec[2 * h + k];
+                            ac[2 * h + k] = x[2 * h + k] + ac[h + k] * ah[k];
+                        }
+                        tanh_in_place(&mut ac[2 * h..]);
+                        let hp = &h_prev[bi * h..(bi + 1) * h];
+                        let hn = &mut h_next[bi * h..(bi + 1) * h];
+                        for k in 0..h {
+                            let (z, hh) = (ac[k], ac[2 * h + k]);
+                            hn[k] = z * hp[k] + (1.0 - z) * hh;
                         }
                     }
                 }
@@ -350,12 +370,12 @@ impl Shard {
                         let a = &azr[bi * 2 * h..(bi + 1) * 2 * h];
                         let x = &xz[bi * gh..(bi + 1) * gh];
                         let ac = &mut acts[bi * gh..(bi + 1) * gh];
+                        for k in 0..2 * h {
+                            ac[k] = x[k] + a[k];
+                        }
+                        sigmoid_in_place(&mut ac[..2 * h]);
                         for k in 0..h {
-                            let z = sigmoid(x[k] + a[k]);
-                            let r = sigmoid(x[h + k] + a[h + k]);
-                            ac[k] = z;
-                            ac[h + k] = r;
-                            q[bi * h + k] = r * h_prev[bi * h + k];
+                            q[bi * h + k] = ac[h + k] * h_prev[bi * h + k];
                         }
                     }
                     let ah = &mut self.tmp2[..b * h];
@@ -364,11 +384,14 @@ impl Shard {
                         let x = &xz[bi * gh..(bi + 1) * gh];
                         let ac = &mut acts[bi * gh..(bi + 1) * gh];
                         for k in 0..h {
-                            let hh = tanh(x[2 * h + k] + ah[bi * h + k]);
-                            ac[2 * h + k] = hh;
-                            let z = ac[k];
-                            let hp = h_prev[bi * h + k];
-                            h_next[bi * h + k] = z * hp + (1.0 - z) * hh;
+                            ac[2 * h + k] = x[2 * h + k] + ah[bi * h + k];
+                        }
+                        tanh_in_place(&mut ac[2 * h..]);
+                        let hp = &h_prev[bi * h..(bi + 1) * h];
+                        let hn = &mut h_next[bi * h..(bi + 1) * h];
+                        for k in 0..h {
+                            let (z, hh) = (ac[k], ac[2 * h + k]);
+                            hn[k] = z * hp[k] + (1.0 - z) * hh;
                         }
                     }
                 }
@@ -437,14 +460,14 @@ impl Shard {
                 }
                 Cell::Lstm => {
                     let c_prev = &self.cs[t * b * h..(t + 1) * b * h];
-                    let c_next = &self.cs[(t + 1) * b * h..(t + 2) * b * h];
+                    let tcs = &self.tcs[rows.start * h..rows.end * h];
                     for bi in 0..b {
                         let a = &acts[bi * gh..(bi + 1) * gh];
                         let dz = &mut dzx[bi * gh..(bi + 1) * gh];
                         for k in 0..h {
                             let j = bi * h + k;
                             let (i, f, g, o) = (a[k], a[h + k], a[2 * h + k], a[3 * h + k]);
-                            let tc = tanh(c_next[j]);
+                            let tc = tcs[j];
                             let dhv = self.dh[j];
                             let dc = self.dc[j] + dhv * o * (1.0 - tc * tc);
                             dz[k] = dc * g * i * (1.0 - i);
