@@ -72,6 +72,22 @@
 //! exhaustive test as the other forms. Used for the LSTM cell's `g` and `tanh(c')` and the
 //! SimpleRNN's `tanh`; the throughput kernels and training keep the `exp` forms above.
 //!
+//! # Batch forms (issue 16 item 3)
+//!
+//! The batch kernels (16 sequences per zmm on AVX-512) are bound by µops on the two FP ports and,
+//! before these forms, by the divider: a zmm `vdivps` occupies it ~12 cycles, 40 of them per LSTM
+//! block-step (account in `simd.rs`). `sigmoid_batch` / `tanh_batch` compute the throughput
+//! (Horner) form's *values* with fewer µops:
+//!
+//! - **`1/d` by [`Isa::recip`]**: on AVX-512 `vrcp14ps` plus one Newton step (no divider; the
+//!   error is the division's within an ulp); elsewhere the division itself, so there the bits are
+//!   the throughput form's.
+//! - **No `k·x` µop.** Sigmoid reduces `−r = x + n·ln2` (one FMA) and runs Horner on `−r` with
+//!   `c − a·b` steps; tanh reduces `r/2 = x − n·(ln2/2)` and runs Horner on `r/2` with the
+//!   coefficients scaled by `2^k`. Negation and scaling by powers of two are exact and commute
+//!   with rounding, so every intermediate is exactly `±` or `2^k ×` the throughput form's: the
+//!   same bits, one µop fewer per activation.
+//!
 //! # Error budget
 //!
 //! [`ACTIVATION_ABS_TOL`] (1e-6 absolute against f64) is the contract. Measured worst cases over
@@ -266,6 +282,63 @@ pub(crate) fn tanh_times_piecewise<I: Isa>(isa: I, m: I::V, x: I::V) -> I::V {
     tanh_piecewise_with::<I, true>(isa, m, x)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Batch forms (issue 16 item 3: the throughput kernels' activations; module docs, "Batch forms")
+// ---------------------------------------------------------------------------------------------
+
+/// `exp(−x)` for `x` clamped to `|x| ≤ 87`, Horner's order, as [`exp_scaled`] with `K = −1`
+/// computes it, without the negation: the reduction gives `−r` and Horner runs `c − (−r)·p`.
+#[inline(always)]
+fn exp_neg_batch<I: Isa>(isa: I, x: I::V) -> I::V {
+    let shifted = isa.mul_add(x, isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC));
+    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+    // −r = x + n·ln2 (exactly the negation of `−x − n·ln2`).
+    let nr = isa.mul_add(n, isa.splat(LN2), x);
+    let p = isa.neg_mul_add(nr, isa.splat(P6), isa.splat(P5));
+    let p = isa.neg_mul_add(nr, p, isa.splat(P4));
+    let p = isa.neg_mul_add(nr, p, isa.splat(P3));
+    let p = isa.neg_mul_add(nr, p, isa.splat(P2));
+    let p = isa.neg_mul_add(nr, p, isa.splat(1.0));
+    let p = isa.neg_mul_add(nr, p, isa.splat(1.0));
+    isa.scale_pow2(p, n)
+}
+
+/// `exp(2x)` for `x` clamped to `|x| ≤ 43.5`, Horner's order, as [`exp_scaled`] with `K = 2`
+/// computes it, without the doubling: the reduction gives `s = r/2` and Horner runs on `s` with
+/// the coefficients times `2^k`, so the `k`-th intermediate is exactly `2^k` times the original.
+#[inline(always)]
+fn exp_twice_batch<I: Isa>(isa: I, x: I::V) -> I::V {
+    let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC));
+    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+    let s = isa.neg_mul_add(n, isa.splat(LN2 / 2.0), x);
+    let p = isa.mul_add(s, isa.splat(64.0 * P6), isa.splat(32.0 * P5));
+    let p = isa.mul_add(s, p, isa.splat(16.0 * P4));
+    let p = isa.mul_add(s, p, isa.splat(8.0 * P3));
+    let p = isa.mul_add(s, p, isa.splat(4.0 * P2));
+    let p = isa.mul_add(s, p, isa.splat(2.0));
+    let p = isa.mul_add(s, p, isa.splat(1.0));
+    isa.scale_pow2(p, n)
+}
+
+/// Sigmoid for the batch kernels: [`sigmoid`]'s value, one µop fewer, `1/(1 + e)` by
+/// [`Isa::recip`] (see "Batch forms" in the module docs).
+#[inline(always)]
+pub(crate) fn sigmoid_batch<I: Isa>(isa: I, x: I::V) -> I::V {
+    let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX, EXP_ARG_MAX);
+    let e = exp_neg_batch(isa, x);
+    isa.recip(isa.add(isa.splat(1.0), e))
+}
+
+/// Tanh for the batch kernels: [`tanh`]'s value, one µop fewer, `1 − 2·(1/(1 + e))` with the
+/// reciprocal by [`Isa::recip`] (`2·(1/d)` is `2/d` exactly when `recip` divides).
+#[inline(always)]
+pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
+    let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+    let e = exp_twice_batch(isa, x);
+    let one = isa.splat(1.0);
+    isa.neg_mul_add(isa.splat(2.0), isa.recip(isa.add(one, e)), one)
+}
+
 /// Which activation, and which evaluation order of its polynomial (all meet the same error
 /// contract; the kernels use the throughput form in batches and the latency form in steps).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,10 +359,14 @@ pub enum Activation {
     /// Tanh as a piecewise polynomial selected by the exponent of `|x|` (the step kernels'
     /// form since issue 16; no `exp`, no division).
     TanhPiecewise,
+    /// Sigmoid, the batch form (Horner, [`Isa::recip`]: the batch kernels' form).
+    SigmoidBatch,
+    /// Tanh, the batch form (Horner, [`Isa::recip`]).
+    TanhBatch,
 }
 
 impl Activation {
-    pub const ALL: [Activation; 7] = [
+    pub const ALL: [Activation; 9] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::SigmoidShortChain,
@@ -297,6 +374,8 @@ impl Activation {
         Activation::SigmoidLatency,
         Activation::TanhLatency,
         Activation::TanhPiecewise,
+        Activation::SigmoidBatch,
+        Activation::TanhBatch,
     ];
 
     /// Sigmoid (false) or tanh (true).
@@ -307,6 +386,7 @@ impl Activation {
                 | Activation::TanhShortChain
                 | Activation::TanhLatency
                 | Activation::TanhPiecewise
+                | Activation::TanhBatch
         )
     }
 }
@@ -321,7 +401,9 @@ fn apply<I: Isa, const ACT: u8>(isa: I, v: I::V) -> I::V {
         3 => tanh_short_chain(isa, v),
         4 => sigmoid_latency(isa, v),
         5 => tanh_times_latency(isa, isa.splat(1.0), v),
-        _ => tanh_piecewise(isa, v),
+        6 => tanh_piecewise(isa, v),
+        7 => sigmoid_batch(isa, v),
+        _ => tanh_batch(isa, v),
     }
 }
 
@@ -356,6 +438,8 @@ pub(crate) fn activation_in_place<I: Isa>(isa: I, act: Activation, xs: &mut [f32
         Activation::SigmoidLatency => map_in_place::<I, 4>(isa, xs),
         Activation::TanhLatency => map_in_place::<I, 5>(isa, xs),
         Activation::TanhPiecewise => map_in_place::<I, 6>(isa, xs),
+        Activation::SigmoidBatch => map_in_place::<I, 7>(isa, xs),
+        Activation::TanhBatch => map_in_place::<I, 8>(isa, xs),
     }
 }
 

@@ -93,6 +93,18 @@ pub(crate) trait Isa: Copy {
     /// Load `LANES` rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
     fn gather_rows(self, rows: &Self::Arr<&[f32; HIDDEN]>) -> [Self::V; HIDDEN];
 
+    // The batch (throughput) activations' reciprocal (issue 16 item 3; `super::activations`,
+    // "Batch forms"): a division by default, an estimate refined by one Newton step where the
+    // divider is the bottleneck (AVX-512).
+
+    /// `1 / d` for `d ∈ [1, 2^126]` or NaN (NaN stays NaN), within one ulp of the correctly
+    /// rounded quotient. The default is the division itself (so the batch activations keep the
+    /// division's bits on the ISAs that do not override it).
+    #[inline(always)]
+    fn recip(self, d: Self::V) -> Self::V {
+        self.div(self.splat(1.0), d)
+    }
+
     // The latency activations' saturation (`super::activations::sigmoid_latency`): a compare
     // and a blend beside the chain instead of a clamp on it. Lane-by-lane defaults for ISAs
     // whose latency bodies run elsewhere (AVX-512 runs them on its `x8()`, AVX2).

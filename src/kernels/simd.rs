@@ -19,10 +19,43 @@
 //! wide set of independent chains, and the batch driver runs two blocks per step loop so one
 //! block's dependency tail overlaps the other's FMAs.
 //!
-//! Where the time goes (Zen 3, measured): per block-step the 256 recurrent FMAs need 128 cycles
-//! on the two FMA pipes, but the 40 activations (32 gates + 8 `tanh(c)`) each cost ~6-7 cycles of
-//! FP-pipe throughput (their polynomial, range reduction, clamp and division share those pipes),
-//! ~260 cycles: the activations, not the recurrent product, bound the batch kernels.
+//! **Where the time goes** (issue 16 item 3; AVX-512, 16 sequences per zmm, measured on the
+//! development machine: 2-core Xeon under KVM, CPUID family 6 model 167, clock 4.09 GHz by
+//! `benches/report/clock.c`). On this core every 512-bit FP µop issues on one of two ports (p0,
+//! p5; shuffles on p5 only), so the batch step is a count of those µops. Throughputs measured
+//! with independent copies beside FMAs: zmm FMA 0.5 cycle; `vunpck*`/`vshufps` 1 (p5);
+//! `vinsertf32x4` from memory ~0.5; `vrcp14ps` 1.5 cycles of both ports (~3 µops); `vdivps` zmm
+//! one per ~12 cycles of the divider (plus ~2 port µops); `vgatherdps` zmm 8.6 (so the rows are
+//! gathered by loads and a transpose, not by it). One LSTM block-step, as compiled:
+//!
+//! ```text
+//!                                               µops on p0/p5     cycles (2 ports)
+//!   gather + transpose, 16 rows × 32 floats      ~160              ~80
+//!   recurrent sum, 256 FMAs ({1to16} operand)     256              128
+//!   40 activations × ~19 (clamp 2, reduction 3,
+//!     Horner 6, vscalefps 1, 1 + e 1,
+//!     reciprocal 5 = vrcp14ps + Newton 2,
+//!     tanh's 1 − 2y 1)                           ~760             ~380
+//!   cell update (mul, FMA, mul) × 8                24               12
+//!   total                                        ~1200             ~600  = 37.5 per sequence-step
+//!   measured (fastest of 400 windows, 1 thread)                     820  = 51.3 per sequence-step
+//! ```
+//!
+//! The activations, not the recurrent product, bound the batch kernels; the step runs at ~73 %
+//! of its port bound. The SimpleRNN block-step: gather ~40, 64 FMAs, 8 `tanh` × ~19 ≈ 256 µops,
+//! 128 cycles = 8 per sequence-step, measured 11.0 (73 % again).
+//!
+//! Before the batch activation forms ([`super::activations`], "Batch forms") each activation
+//! divided: 40 zmm `vdivps` per LSTM block-step are ~480 cycles of the divider, which looked
+//! like the bound, but they mostly overlapped the port work: replacing them by `vrcp14ps` and a
+//! Newton step (two more port µops each) and dropping the `k·x` µop took the LSTM from 52.5 to
+//! 51.3 cycles per sequence-step (−2 %) and the SimpleRNN from 12.2 to 11.0 (−10 %, where 8
+//! divisions sat on a 216-cycle step), side by side in one run (load average 18 on 2 cores).
+//! Tried and not kept, same conditions: interleaving the 8 activation chains of a gate step by
+//! step in program order (52.6–53.8, no better: the reorder buffer already overlaps them), and
+//! advancing a gate's 8 unit sums together over `j` (65, worse). What is left to take is µops:
+//! a one-µop clamp (`vrangeps`, AVX-512DQ: −40), `2^f` by `vreduceps` (−40), fewer shuffles
+//! in the transpose.
 //!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
@@ -166,7 +199,9 @@
 //! instead of 21). Both change the AVX-512 latency path's bits against AVX2's, which today are
 //! equal.
 
-use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_piecewise, tanh_times_piecewise};
+use super::activations::{
+    sigmoid_batch, sigmoid_latency, tanh_batch, tanh_piecewise, tanh_times_piecewise,
+};
 use super::isa::{Isa, Isa8};
 use super::reference;
 use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
@@ -253,15 +288,15 @@ fn lstm_block_step<I: Isa>(
         [zero; HIDDEN],
     );
     for u in 0..HIDDEN {
-        i[u] = sigmoid(isa, z[GATE_I][u]);
-        f[u] = sigmoid(isa, z[GATE_F][u]);
-        g[u] = tanh(isa, z[GATE_C][u]);
-        o[u] = sigmoid(isa, z[GATE_O][u]);
+        i[u] = sigmoid_batch(isa, z[GATE_I][u]);
+        f[u] = sigmoid_batch(isa, z[GATE_F][u]);
+        g[u] = tanh_batch(isa, z[GATE_C][u]);
+        o[u] = sigmoid_batch(isa, z[GATE_O][u]);
     }
     // 3. the cell update and the 8 tanh(c').
     for u in 0..HIDDEN {
         c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
-        h[u] = isa.mul(o[u], tanh(isa, c[u]));
+        h[u] = isa.mul(o[u], tanh_batch(isa, c[u]));
     }
 }
 
@@ -272,7 +307,7 @@ fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias:
     for j in 0..HIDDEN {
         acc = isa.mul_add(h[j], isa.splat(kernel[j]), acc);
     }
-    sigmoid(isa, acc)
+    sigmoid_batch(isa, acc)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,7 +618,7 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
                 }
             }
             for u in 0..HIDDEN {
-                hb[u] = tanh(isa, z[u]);
+                hb[u] = tanh_batch(isa, z[u]);
             }
         }
     }
