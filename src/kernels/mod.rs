@@ -420,9 +420,8 @@ impl Kernel {
     /// Steps `state` through `tokens` in one call: bit for bit [`Self::net_step`] per token.
     /// Panics as [`Self::net_step`].
     pub fn net_steps<T: TokenId>(self, t: &NetTables, state: &mut NetState, tokens: &[T]) {
-        let fits = NetState::zeros(t.spec());
         assert!(
-            state.h.len() == fits.h.len() && state.c.len() == fits.c.len(),
+            state.fits(t.spec()),
             "the state must fit the network's shape"
         );
         net_ops::with_scratch(t.spec().units, |scratch| {

@@ -73,6 +73,14 @@ impl NetPadCache {
         row.split_at(h)
     }
 
+    /// Overwrites `state` (of this cache's shape) with the state after `pads` leading pads,
+    /// allocating nothing. Panics if `pads > seq_len` or `state` has another shape.
+    pub fn copy_state_into(&self, pads: usize, state: &mut NetState) {
+        let (h, c) = self.state(pads);
+        state.h.copy_from_slice(h);
+        state.c.copy_from_slice(c);
+    }
+
     /// The state after `pads` leading pads as a [`NetState`]. Panics if `pads > seq_len`.
     pub fn to_state(&self, pads: usize) -> NetState {
         let (h, c) = self.state(pads);

@@ -198,7 +198,8 @@ impl NetSession<'_> {
     /// The state after `pads` leading pads (at most `seq_len`; more are capped), from the cache.
     pub fn reset_padded(&mut self, pads: usize) {
         let k = pads.min(self.scorer.pads.max_pads());
-        self.state = self.scorer.pads.to_state(k);
+        // In place: a session's reset allocates nothing (the C API's no_alloc test).
+        self.scorer.pads.copy_state_into(k, &mut self.state);
         self.steps = k;
     }
 

@@ -49,6 +49,17 @@ impl NetState {
             c: vec![0.0; c],
         }
     }
+
+    /// Whether this state has the lengths of a network of this shape (`h`: units; `c`: units
+    /// for an LSTM, empty otherwise). Allocates nothing.
+    pub fn fits(&self, spec: &Spec) -> bool {
+        let c = if spec.cell == Cell::Lstm {
+            spec.units
+        } else {
+            0
+        };
+        self.h.len() == spec.units && self.c.len() == c
+    }
 }
 
 impl NetTables {
