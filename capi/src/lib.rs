@@ -38,10 +38,10 @@
 //!   session keeps its model alive: `fusedrnn_model_free` may come before the sessions' frees.
 //! - **Allocation.** For the notebook's shapes, scoring (`fusedrnn_score_text`,
 //!   `fusedrnn_score_ids`) and the session's pushes and reads allocate nothing; only open, new
-//!   and the error path do. For other shapes the session's own buffers are allocated once, at
-//!   `fusedrnn_session_new`, but the general kernels' one-sequence step still allocates its
-//!   state (a few hundred bytes per step and per read); whole-review scoring also allocates the
-//!   padded row.
+//!   and the error path do. For other shapes the session's buffers are allocated once, at
+//!   `fusedrnn_session_new`, and its pushes and resets allocate nothing; a read (and
+//!   whole-review scoring) allocates the state it scores (two small vectors) and, for
+//!   whole-review scoring, the padded row.
 //!
 //! Safety is the caller's side of the contract each function's `# Safety` states: pointers valid
 //! for the lengths given, handles from this library and not yet freed.
