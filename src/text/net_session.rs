@@ -338,6 +338,7 @@ mod tests {
     use crate::kernels::Kernel;
     use crate::net::{Cell, Input, NetWeights, Spec};
     use crate::text::TokenizerConfig;
+    use crate::text::session::tests::review;
 
     fn tokenizer(num_words: u32) -> Tokenizer {
         let json = include_bytes!("../../tests/fixtures/text/word_index.json");
@@ -358,32 +359,6 @@ mod tests {
         };
         NetScorer::from_weights(&NetWeights::seeded(spec, 3, 0.4), Kernel::select().unwrap())
             .unwrap()
-    }
-
-    fn review(words: usize) -> String {
-        let pool = [
-            "The",
-            "movie",
-            "was",
-            "great,",
-            "I",
-            "didn't",
-            "'like'",
-            "the",
-            "caf\u{e9}",
-            "story",
-            "<br",
-            "/><br",
-            "/>",
-            "BAD!",
-            "10/10",
-            "it's",
-            "''",
-        ];
-        (0..words)
-            .map(|i| pool[i * 7 % pool.len()])
-            .collect::<Vec<_>>()
-            .join(" ")
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl<'a> TextSession<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::kernels::Kernel;
     use crate::model::Model;
@@ -146,8 +146,9 @@ mod tests {
         Tokenizer::from_json(json, TokenizerConfig::default()).unwrap()
     }
 
-    /// A review of `words` words cycling through some known, unknown and awkward ones.
-    fn review(words: usize) -> String {
+    /// A review of `words` words cycling through some known, unknown and awkward ones (also
+    /// `net_session`'s tests').
+    pub(in crate::text) fn review(words: usize) -> String {
         let pool = [
             "The",
             "movie",
