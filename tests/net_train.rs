@@ -326,6 +326,81 @@ mod keras_parity {
             println!("{name}: worst relative weight error {worst:.2e}");
         }
     }
+
+    /// One-hot input (the generator's fifth model): the same rows with every id `v > 0` mapped
+    /// to `v mod 499 + 1`, one-hot vectors of width 500 → GRU(16) → Dense. The input kernel is
+    /// the lookup table, so the rows no id selects must come out unchanged.
+    #[test]
+    fn five_rmsprop_steps_match_keras_with_one_hot_input() {
+        const ONEHOT_VOCAB: usize = 500;
+        let data = read("data.safetensors");
+        let data = SafeTensors::deserialize(&data).expect("data.safetensors");
+        let ids: Vec<u32> = u16s(&data, "ids")
+            .into_iter()
+            .map(|v| match u32::from(v) {
+                0 => 0,
+                v => v % (ONEHOT_VOCAB as u32 - 1) + 1,
+            })
+            .collect();
+        let labels = f32s(&data, "labels");
+        let spec = Spec {
+            cell: Cell::Gru { reset_after: true },
+            units: 16,
+            vocab: ONEHOT_VOCAB,
+            input: Input::OneHot,
+            seq_len: SEQ_LEN,
+        };
+        let bytes = read("onehot_gru16.safetensors");
+        let st = SafeTensors::deserialize(&bytes).expect("fixture");
+        let init = weights(&st, "init", spec, Vec::new());
+        let want = weights(&st, "final", spec, Vec::new());
+        let mut tr = NetTrainer::from_weights(init.clone(), NetTrainConfig::default()).unwrap();
+        for (step, &keras_loss) in f32s(&st, "losses").iter().enumerate() {
+            let r = step * BATCH..(step + 1) * BATCH;
+            let s = tr
+                .train_batch(&ids[r.start * SEQ_LEN..r.end * SEQ_LEN], &labels[r], None)
+                .unwrap();
+            let loss = s.loss_sum / BATCH as f64;
+            assert!(
+                (loss - f64::from(keras_loss)).abs() <= LOSS_ABS_TOL,
+                "one-hot batch {step}: loss {loss} vs Keras {keras_loss}"
+            );
+        }
+        let got = tr.weights();
+        let mut worst = 0f64;
+        for (what, a, b) in [
+            ("kernel", &got.kernel, &want.kernel),
+            (
+                "recurrent_kernel",
+                &got.recurrent_kernel,
+                &want.recurrent_kernel,
+            ),
+            ("bias", &got.bias, &want.bias),
+            ("dense.kernel", &got.dense_kernel, &want.dense_kernel),
+        ] {
+            worst = worst.max(close("onehot_gru16", what, a, b));
+        }
+        worst = worst.max(close(
+            "onehot_gru16",
+            "dense.bias",
+            &[got.dense_bias],
+            &[want.dense_bias],
+        ));
+        let gh = 3 * 16;
+        let used: std::collections::BTreeSet<usize> = ids[..5 * BATCH * SEQ_LEN]
+            .iter()
+            .map(|&v| v as usize)
+            .collect();
+        assert!(used.len() < ONEHOT_VOCAB, "some kernel rows must be unused");
+        for v in (0..ONEHOT_VOCAB).filter(|v| !used.contains(v)) {
+            assert_eq!(
+                got.kernel[v * gh..(v + 1) * gh],
+                init.kernel[v * gh..(v + 1) * gh],
+                "one-hot: unused kernel row {v} moved"
+            );
+        }
+        println!("onehot_gru16: worst relative weight error {worst:.2e}");
+    }
 }
 
 /// On the notebook's shapes this trainer starts from the notebook trainer's exact initial
