@@ -17,6 +17,13 @@
 //! one thread from read-only inputs, and the reduction runs on the calling thread in shard
 //! order. So the gradient, and the weights after any number of steps, are bit-identical for any
 //! number of threads.
+//!
+//! The per-batch work on the folded table, the fold `T = E·W + b` before the shards and, after
+//! them, the sum of the shards' `δT` with `δE = δT·Wᵀ` and `δW = Eᵀ·δT`, runs in parallel too,
+//! over fixed blocks of [`ROW_BLOCK`] vocabulary rows: the blocks depend only on the vocabulary,
+//! `δT` and `δE` of a row are computed within its block, and `δW` is summed from the blocks'
+//! partial products in block order, so this also gives the same bits on any number of threads.
+//! (Serial, these passes left the second thread idle for a large share of every batch.)
 
 // Index loops over lanes, steps and columns read like the equations.
 #![allow(clippy::needless_range_loop)]
@@ -31,6 +38,10 @@ use crate::kernels::Kernel;
 use crate::kernels::gemm::sgemm;
 use crate::model::Arch;
 use crate::shape::{EMBED, HIDDEN, SEQ_LEN};
+
+/// Vocabulary rows per block of the table passes (fold, `δT` sum, `δE`, `δW` partials): fixed,
+/// so the blocks, and every sum's order, never depend on the number of threads.
+pub const ROW_BLOCK: usize = 64;
 
 /// Loss and accuracy counts of one batch, with the weights before its update.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -75,8 +86,10 @@ pub struct Trainer {
     table: Vec<f32>,
     /// `[vocab, G]` table gradient.
     d_table: Vec<f32>,
-    /// `[EMBED, vocab]` = Eᵀ.
+    /// Per block of [`ROW_BLOCK`] rows, `[EMBED, ROW_BLOCK]` = Eᵀ of the block's rows.
     emb_t: Vec<f32>,
+    /// Per block of [`ROW_BLOCK`] rows, `[EMBED, G]`: the block's share `E_blkᵀ·δT_blk` of `δW`.
+    d_kernel_parts: Vec<f32>,
     /// Per shard `[LANES, in_dim]` dropout factors.
     scales: Vec<Vec<f32>>,
     /// Per shard, dropout with an embedding: `X'` `[LANES·SEQ_LEN, EMBED]`, its transpose,
@@ -104,6 +117,7 @@ impl Trainer {
             table: Vec::new(),
             d_table: Vec::new(),
             emb_t: Vec::new(),
+            d_kernel_parts: Vec::new(),
             scales: Vec::new(),
             x_drop: Vec::new(),
             d_inputs: Vec::new(),
@@ -202,15 +216,23 @@ impl Trainer {
         }
         let fold = !dropout || !layout.has_embedding();
         if fold {
-            self.table.clear();
-            for _ in 0..vocab {
-                self.table.extend_from_slice(bias);
-            }
-            if layout.has_embedding() {
-                sgemm(vocab, EMBED, g, emb, ker, 1.0, &mut self.table);
-            } else {
-                self.table.iter_mut().zip(ker).for_each(|(t, k)| *t += k);
-            }
+            let has_embedding = layout.has_embedding();
+            self.table.resize(vocab * g, 0.0);
+            self.table
+                .par_chunks_mut(ROW_BLOCK * g)
+                .enumerate()
+                .for_each(|(b, out)| {
+                    let (lo, rows) = (b * ROW_BLOCK, out.len() / g);
+                    for row in out.chunks_exact_mut(g) {
+                        row.copy_from_slice(bias);
+                    }
+                    if has_embedding {
+                        let e = &emb[lo * EMBED..(lo + rows) * EMBED];
+                        sgemm(rows, EMBED, g, e, ker, 1.0, out);
+                    } else {
+                        add(out, &ker[lo * g..(lo + rows) * g]);
+                    }
+                });
         }
     }
 
@@ -251,7 +273,6 @@ impl Trainer {
     /// their loss and accuracy counts.
     fn reduce(&mut self, count: usize, dropout: bool) -> BatchStats {
         let layout = self.params.layout;
-        let vocab = layout.vocab;
         let n_shards = count.div_ceil(LANES);
         let grad = &mut self.grad;
         grad.fill(0.0);
@@ -260,10 +281,6 @@ impl Trainer {
             ..BatchStats::default()
         };
         let by_table = !dropout && layout.has_embedding();
-        if by_table {
-            self.d_table.clear();
-            self.d_table.resize(vocab * layout.gates(), 0.0);
-        }
         for k in 0..n_shards {
             let shard = &self.shards[k];
             stats.loss_sum += shard.loss_sum;
@@ -276,53 +293,64 @@ impl Trainer {
                 add(&mut grad[layout.kernel()], &self.x_drop[k][3]);
             }
         }
+        if by_table {
+            self.table_gradient_to_weights(n_shards);
+            return stats;
+        }
         // The shards' input gradients (`[vocab, width]` each), summed in shard order; in
         // parallel over blocks of rows, which keeps that order for every element.
         let d_inputs = &self.d_inputs[..n_shards];
-        let target: &mut [f32] = if by_table {
-            &mut self.d_table
-        } else if layout.has_embedding() {
+        let target: &mut [f32] = if layout.has_embedding() {
             &mut grad[layout.embedding()]
         } else {
             &mut grad[layout.kernel()]
         };
         sum_in_order(target, d_inputs);
-        if by_table {
-            self.table_gradient_to_weights();
-        }
         stats
     }
 
-    /// From the folded table's gradient to the weights': `δW = Eᵀ·δT` (`[EMBED, vocab]·[vocab, G]`)
-    /// and `δE = δT·Wᵀ` (`[vocab, G]·[G, EMBED]`).
-    fn table_gradient_to_weights(&mut self) {
+    /// From the shards' table gradients to the weights', in parallel over blocks of
+    /// [`ROW_BLOCK`] vocabulary rows: per block, `δT_blk = Σ_k δT_k[blk]` (shard order),
+    /// `δE_blk = δT_blk·Wᵀ` (`[rows, G]·[G, EMBED]`) and the block's share `E_blkᵀ·δT_blk` of
+    /// `δW`; then `δW` = the shares summed in block order.
+    fn table_gradient_to_weights(&mut self, n_shards: usize) {
         let layout = self.params.layout;
         let (g, vocab) = (layout.gates(), layout.vocab);
+        let blocks = vocab.div_ceil(ROW_BLOCK);
         let emb = &self.params.values[layout.embedding()];
-        self.emb_t.resize(EMBED * vocab, 0.0);
-        for v in 0..vocab {
-            for e in 0..EMBED {
-                self.emb_t[e * vocab + v] = emb[v * EMBED + e];
-            }
+        let d_inputs = &self.d_inputs[..n_shards];
+        let kernel_t = &self.kernel_t;
+        self.d_table.resize(vocab * g, 0.0);
+        self.emb_t.resize(blocks * EMBED * ROW_BLOCK, 0.0);
+        self.d_kernel_parts.resize(blocks * EMBED * g, 0.0);
+        let d_emb = &mut self.grad[layout.embedding()];
+        self.d_table
+            .par_chunks_mut(ROW_BLOCK * g)
+            .zip(d_emb.par_chunks_mut(ROW_BLOCK * EMBED))
+            .zip(self.emb_t.par_chunks_mut(EMBED * ROW_BLOCK))
+            .zip(self.d_kernel_parts.par_chunks_mut(EMBED * g))
+            .enumerate()
+            .for_each(|(b, (((d_t, d_e), e_t), d_w))| {
+                let (lo, rows) = (b * ROW_BLOCK, d_t.len() / g);
+                d_t.fill(0.0);
+                for part in d_inputs {
+                    add(d_t, &part[lo * g..(lo + rows) * g]);
+                }
+                sgemm(rows, g, EMBED, d_t, kernel_t, 0.0, d_e);
+                let e = &emb[lo * EMBED..(lo + rows) * EMBED];
+                let e_t = &mut e_t[..EMBED * rows];
+                for v in 0..rows {
+                    for k in 0..EMBED {
+                        e_t[k * rows + v] = e[v * EMBED + k];
+                    }
+                }
+                sgemm(EMBED, rows, g, e_t, d_t, 0.0, d_w);
+            });
+        let d_ker = &mut self.grad[layout.kernel()];
+        d_ker.fill(0.0);
+        for part in self.d_kernel_parts.chunks_exact(EMBED * g) {
+            add(d_ker, part);
         }
-        sgemm(
-            EMBED,
-            vocab,
-            g,
-            &self.emb_t,
-            &self.d_table,
-            0.0,
-            &mut self.grad[layout.kernel()],
-        );
-        sgemm(
-            vocab,
-            g,
-            EMBED,
-            &self.d_table,
-            &self.kernel_t,
-            0.0,
-            &mut self.grad[layout.embedding()],
-        );
     }
 }
 
