@@ -86,7 +86,9 @@
 //!   126 against 89;
 //! - the piecewise tanh (no `exp`, no division) in the one-sequence path for `g`, `tanh(c')`
 //!   and the GRU/SimpleRNN candidate: 2.5× *slower* (LSTM(32) review 51.6 against 20.6 µs;
-//!   GRU(32) 29.1 against 12.5), though the notebook step kernels use it — not looked into.
+//!   GRU(32) 29.1 against 12.5). Cause, read from the source: the AVX-512 `Isa` has no
+//!   vector forms of `piecewise_interval`, `lookup8` and `with_sign_of` (the AVX2 one has),
+//!   so with 16 lanes they run the trait's scalar defaults, lane by lane through memory.
 //!
 //! The 64-unit rows moved by up to 2.3× between runs of the same binary under that load (other
 //! processes evicting L2); only the second run's are quoted (main's build matched the quiet
