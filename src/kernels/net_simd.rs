@@ -40,6 +40,61 @@
 //! tiles then have constant trip counts) and 0 for the run-time path that serves every other
 //! size from 1 to 256. The batch uses the throughput (Horner) forms of [`super::activations`],
 //! the one-sequence path the latency forms.
+//!
+//! # Cycle account (AMD EPYC family 26 model 2, Zen 5, AVX-512, 2026-12-02)
+//!
+//! Peak: two 512-bit FMA pipes, 32 MACs per cycle. A sequence-step of `G` gates and `H` units
+//! needs `G·H²` recurrent MACs; the shares below are of that peak (`examples/net_fma_share`,
+//! one thread, 4 × 4 tile, 512 sequences of 200 tokens; by time and clock: `perf stat` has no
+//! hardware counters in this VM). Per block-step of 4 sequences, LSTM(32) (8 column vectors,
+//! two tiles):
+//!
+//! ```text
+//! product   2 tiles × 32 j × (16 FMAs, 4 U loads, 4 broadcasts)
+//!           1024 FMAs = 512 cycles (FMA pipes); 512 loads, 2 per cycle = 256, under them
+//! cell      40 activations (3 σ + 2 tanh per unit vector): ~8.5 FMA-pipe µops each (Horner 6,
+//!           reduction 2–3) = ~340 µops = ~170 cycles; plus 40 vdivps on the divider
+//! bound     ~690 FMA-pipe cycles: at most ~74 % of peak with these activation forms
+//! measured  ~1180 cycles (295 per sequence-step, 44.5 %; main d85bc1f, quiet machine)
+//! ```
+//!
+//! So ~490 cycles per block-step are neither the product's nor the activations' µops: the
+//! block-step is a chain product → cell → next product (the next step's first tile broadcasts
+//! `h[r][0]` of every row, written by the cell), and within it the FMA pipes idle while the
+//! cell's divider-bound, latency-bound chains drain, and the divider idles during the product.
+//! LSTM(64) (16 vectors, four tiles): `U` is 64 × 256 floats = 64 KiB, over the 48 KiB L1, and
+//! each 16 KiB column panel is used by one tile of 4 rows per step, so all of `U` streams from
+//! L2 every block-step (64 KiB per 2048 FMA cycles, 32 B/cycle): 901 cycles per sequence-step,
+//! 58.5 %; GRU(64) 627, 63.2 %; SimpleRNN(64) 190, 68.7 % (same baseline run).
+//!
+//! Tried on this machine (2026-12-02, machine loaded to 9–14 by parallel builds; fastest of
+//! 2 + 3 alternating runs of main's build and one experiment build whose variants an
+//! environment switch picked; not kept). The experiment build was itself ~5 % slower than
+//! main's at 32 units (LSTM(32) 315–321 against 297–300 cycles per sequence-step) and 1.8–4×
+//! slower on GRU(64) (1136–2576 against 627–632, unexplained), so each variant is set against
+//! its own build's unchanged path:
+//!
+//! - batch forms of the activations (`sigmoid_batch`/`tanh_batch`, `vrcp14ps` + Newton
+//!   instead of the divider): LSTM(32) 336 against 315–321, LSTM(64) 1014 against 974,
+//!   GRU(32) 237–241 against 228–229 — slower (on Golden Cove: no gain);
+//! - two blocks of 4 sequences stepped alternately (each block's cell independent of the
+//!   other's product, for the out-of-order core to overlap): LSTM(32) 309–317 against
+//!   315–321, LSTM(64) 983 against 974, GRU(32) 230 against 228–229 — no gain at this
+//!   granularity (one block-step is ~2000 µops, over four times the reorder buffer: the
+//!   overlap would have to be written into the instruction order, one block's cell between
+//!   the other's tiles); SimpleRNN(16) 27.5–28.7 against 34.6–34.9 (−20 %), but GRU(8)
+//!   126 against 89;
+//! - the piecewise tanh (no `exp`, no division) in the one-sequence path for `g`, `tanh(c')`
+//!   and the GRU/SimpleRNN candidate: 2.5× *slower* (LSTM(32) review 51.6 against 20.6 µs;
+//!   GRU(32) 29.1 against 12.5). Cause, read from the source: the AVX-512 `Isa` has no
+//!   vector forms of `piecewise_interval`, `lookup8` and `with_sign_of` (the AVX2 one has),
+//!   so with 16 lanes they run the trait's scalar defaults, lane by lane through memory.
+//!
+//! The 64-unit rows moved by up to 2.3× between runs of the same binary under that load (other
+//! processes evicting L2); only the second run's are quoted (main's build matched the quiet
+//! baseline there: LSTM(64) 919). What the account points to next: the tile order at 64
+//! units (each `U` panel used by two blocks before the next panel, so it is read from L1
+//! twice), and the two blocks' product and cell interleaved in code.
 
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
