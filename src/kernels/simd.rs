@@ -271,6 +271,45 @@
 //!   SimpleRNN step: 16 + tanh 27.5                                            ≈ 43.5
 //! ```
 //!
+//! **Measured** (`examples/chain_latency`, fastest of 2,000 windows, old (d85bc1f) and new
+//! binaries alternating in one shell, three runs each, load average 13 on the 2 cores; cycles
+//! at 3.9 GHz, `clock.c` best 3.84–3.89 GHz around the runs):
+//!
+//! ```text
+//!   x86_64-avx512              before                    after
+//!   LSTM step                 31.4–31.7 ns (123 cyc)    29.9–30.5 ns (117–119)
+//!   SimpleRNN step            16.0–16.4 ns (62–64)      15.6–15.7 ns (61)
+//!   LSTM review (100 steps)   2856–2957 ns (111–115)    2748–2752 ns (107.2)
+//!   SimpleRNN review          1392–1402 ns (54.3–54.7)  1300–1308 ns (50.7–51.0)
+//!   x86_64-avx2-fma (two runs each)
+//!   LSTM review               3124, 3168 ns             3019, 3065 ns
+//!   SimpleRNN review          1352, 1391 ns             1295, 1308 ns
+//! ```
+//!
+//! The SimpleRNN took what the index change counts (−3.5 cycles of −4); the LSTM review step
+//! took −4 to −8 of the −11.5 counted: the sum ends earlier, but the three `exp` sigmoids' ~11
+//! FMA-port µops each now issue beside the tail of 16 zmm FMAs instead of after 32 ymm ones,
+//! and the extract of `f` sits on the path. The AVX2 path (same order of operations, 32 ymm
+//! FMAs) gained too (−3 %: the index), so nothing was given up there.
+//!
+//! **Beside a batch job** (item 7; `chain_latency avx512 3.9 busy`: single reviews and steps
+//! timed 10 at a time, 20,000 samples, p50 / p99, then again while a second thread runs
+//! `lstm_forward` on 256 reviews in a loop; same load):
+//!
+//! ```text
+//!                       alone p50 / p99        beside a batch predict p50 / p99
+//!   LSTM step           34.1 /   58.1 ns        35.0 /   47.1 ns
+//!   SimpleRNN step      18.0 /   19.1 ns        19.0 /   28.0 ns
+//!   LSTM review         2955 / 4817 ns          2974 / 4958 ns
+//!   SimpleRNN review    1402 / 1622 ns          1402 / 1442 ns
+//! ```
+//!
+//! The median moves by 0–5 % with the batch thread on the other core (a step reads one
+//! 128-byte table row and 1 KiB of recurrent weights, so little of what the batch thread
+//! competes for); the p99s are set by the machine's load (other processes and the
+//! hypervisor), which swamps the batch thread's effect here. One run each, on a loaded
+//! machine: the quiet figures belong to `fusedrnn bench`.
+//!
 //! **Lower bound on Zen 5, at the accuracy contract.** The links left are the lane splat (5),
 //! the sum (≥ FMA 4 + FMA 4 + two adds 4), the `exp` sigmoid (39: its division alone is 10 +
 //! the `1 + e` add 2) and the piecewise `tanh` (index 6 + permute 4 + three Estrin levels 12 +
