@@ -85,6 +85,55 @@ CHAIN_FN(scalef_ps, "vscalefps %%ymm2, %%ymm0, %%ymm0", SETUP)
 CHAIN_FN(fma_zmm, "vfmadd231ps %%zmm1, %%zmm2, %%zmm0", SETUP)
 CHAIN_FN(div_zmm, "vdivps %%zmm1, %%zmm0, %%zmm0", SETUP)
 CHAIN_FN(perm_zmm, "vpermps %%zmm0, %%zmm3, %%zmm0", SETUP)
+/* The AVX-512 rows of issue 16's Zen 5 account (zmm unless named). */
+CHAIN_FN(add_zmm, "vaddps %%zmm2, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(mul_zmm, "vmulps %%zmm1, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(max_zmm, "vmaxps %%zmm2, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(permt2_zmm, "vpermt2ps %%zmm2, %%zmm3, %%zmm0", SETUP)
+CHAIN_FN(rcp14_zmm, "vrcp14ps %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(scalef_zmm, "vscalefps %%zmm2, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(getexp_zmm, "vgetexpps %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(blendm_zmm, "vblendmps %%zmm0, %%zmm2, %%zmm0%{%%k1%}", SETUP "kxnorw %%k1, %%k1, %%k1\n\t")
+CHAIN_FN(bcast_zmm, "vbroadcastss %%xmm0, %%zmm0", SETUP)
+CHAIN_FN(shuff_zmm, "vshuff32x4 $0x4e, %%zmm0, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(extract_zmm, "vextractf32x4 $1, %%zmm0, %%xmm0", SETUP)
+CHAIN_FN(extract8_zmm, "vextractf32x8 $1, %%zmm0, %%ymm0", SETUP)
+CHAIN_FN(extract64x4_zmm, "vextractf64x4 $1, %%zmm0, %%ymm0", SETUP)
+CHAIN_FN(pmaxub_ymm, "vpmaxub %%ymm2, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(psrld_ymm, "vpsrld $1, %%ymm0, %%ymm0", SETUP)
+CHAIN_FN(pand_zmm, "vpandd %%zmm1, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(psrld_zmm, "vpsrld $1, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(pmaxsd_zmm, "vpmaxsd %%zmm2, %%zmm0, %%zmm0", SETUP)
+CHAIN_FN(por_zmm, "vpord %%zmm2, %%zmm0, %%zmm0", SETUP)
+/* Round trip integer op -> FP consumer in zmm (minus one vaddps zmm). */
+CHAIN_FN(pand_addps_zmm, "vpandd %%zmm1, %%zmm0, %%zmm0\n\tvaddps %%zmm2, %%zmm0, %%zmm0", SETUP)
+
+/* Throughput: 8 independent copies per line (reciprocal throughput = time / instruction). */
+#define TPUT_FN(name, OP, SRC, PRE)                                                                \
+    static double name(void) {                                                                     \
+        double best = 1e30;                                                                        \
+        for (int c = 0; c < CHAINS; c++) {                                                         \
+            double t0 = now_ns();                                                                  \
+            __asm__ volatile(PRE "mov %0, %%ecx\n\t"                                               \
+                             "1:\n\t" X10(OP " " SRC "4\n\t" OP " " SRC "5\n\t"        \
+                                 OP " " SRC "6\n\t" OP " " SRC "7\n\t"                    \
+                                 OP " " SRC "8\n\t" OP " " SRC "9\n\t"                    \
+                                 OP " " SRC "10\n\t" OP " " SRC "11\n\t")               \
+                             "dec %%ecx\n\tjnz 1b\n\t"                                            \
+                             : : "i"(REPS * 10) : "ecx", "cc", "xmm0", "xmm1", "xmm2", "xmm3",     \
+                               "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11");  \
+            double ns = (now_ns() - t0) / (REPS * 10 * 80.0);                                      \
+            if (ns < best)                                                                         \
+                best = ns;                                                                         \
+        }                                                                                          \
+        return best;                                                                               \
+    }
+TPUT_FN(t_perm_ymm, "vpermps", "%%ymm1, %%ymm3, %%ymm", SETUP)
+TPUT_FN(t_perm_zmm, "vpermps", "%%zmm1, %%zmm3, %%zmm", SETUP)
+TPUT_FN(t_fma_zmm, "vfmadd231ps", "%%zmm1, %%zmm2, %%zmm", SETUP)
+TPUT_FN(t_fma_ymm, "vfmadd231ps", "%%ymm1, %%ymm2, %%ymm", SETUP)
+TPUT_FN(t_add_zmm, "vaddps", "%%zmm1, %%zmm2, %%zmm", SETUP)
+TPUT_FN(t_pand_zmm, "vpandd", "%%zmm1, %%zmm2, %%zmm", SETUP)
 
 int main(void) {
     __builtin_cpu_init();
@@ -116,6 +165,32 @@ int main(void) {
         {"vfmadd231ps zmm", fma_zmm, 0, 1},
         {"vdivps zmm", div_zmm, 0, 1},
         {"vpermps zmm", perm_zmm, 0, 1},
+        {"vaddps zmm", add_zmm, 0, 1},
+        {"vmulps zmm", mul_zmm, 0, 1},
+        {"vmaxps zmm", max_zmm, 0, 1},
+        {"vpermt2ps zmm", permt2_zmm, 0, 1},
+        {"vrcp14ps zmm", rcp14_zmm, 0, 1},
+        {"vscalefps zmm", scalef_zmm, 0, 1},
+        {"vgetexpps zmm", getexp_zmm, 0, 1},
+        {"vblendmps zmm (mask)", blendm_zmm, 0, 1},
+        {"vbroadcastss xmm -> zmm", bcast_zmm, 0, 1},
+        {"vshuff32x4 zmm", shuff_zmm, 0, 1},
+        {"vextractf32x4 zmm -> xmm", extract_zmm, 0, 1},
+        {"vextractf32x8 zmm -> ymm", extract8_zmm, 0, 1},
+        {"vextractf64x4 zmm -> ymm", extract64x4_zmm, 0, 1},
+        {"vpmaxub ymm (vpminub alike)", pmaxub_ymm, 0, 0},
+        {"vpsrld ymm", psrld_ymm, 0, 0},
+        {"vpandd zmm", pand_zmm, 0, 1},
+        {"vpsrld zmm", psrld_zmm, 0, 1},
+        {"vpmaxsd zmm", pmaxsd_zmm, 0, 1},
+        {"vpord zmm", por_zmm, 0, 1},
+        {"vpandd zmm -> vaddps zmm (minus vaddps)", pand_addps_zmm, -2, 1},
+        {"throughput (cycles/insn): vpermps ymm", t_perm_ymm, 0, 0},
+        {"throughput: vpermps zmm", t_perm_zmm, 0, 1},
+        {"throughput: vfmadd231ps ymm", t_fma_ymm, 0, 0},
+        {"throughput: vfmadd231ps zmm", t_fma_zmm, 0, 1},
+        {"throughput: vaddps zmm", t_add_zmm, 0, 1},
+        {"throughput: vpandd zmm", t_pand_zmm, 0, 1},
     };
     double add_ns = add_chain();
     printf("clock %.3f GHz (best dependent-add chain)\n", 1.0 / add_ns);
@@ -129,8 +204,10 @@ int main(void) {
         if (a < add_ns)
             add_ns = a;
         double cycles = ns / add_ns;
-        if (rows[r].minus < 0)
+        if (rows[r].minus == -1)
             cycles -= add_ps() / add_ns;
+        if (rows[r].minus == -2)
+            cycles -= add_zmm() / add_ns;
         printf("%-40s %5.2f cycles\n", rows[r].name, cycles);
     }
     return 0;

@@ -244,6 +244,26 @@ pub(crate) fn tanh_times_latency<I: Isa>(isa: I, m: I::V, x: I::V) -> I::V {
 /// (`|x| < 2^(125 − 127) = 1/4`: interval `e − 124`, clamped to `[0, 7]`).
 const TANH_PIECEWISE_BASE: i32 = 124;
 
+/// [`TANH_PIECEWISE`] with each row rotated so that entry `(k + TANH_PIECEWISE_BASE) mod 8`
+/// holds interval `k`'s coefficient: [`Isa::piecewise_interval`]'s index is the clamped
+/// exponent itself, whose low 3 bits the lane permute reads (no subtraction on the chain).
+const TANH_PIECEWISE_ROTATED: [[f32; 8]; 8] = rotate_rows(&TANH_PIECEWISE, TANH_PIECEWISE_BASE);
+
+/// `out[j][(k + base) mod 8] = t[j][k]`.
+const fn rotate_rows(t: &[[f32; 8]; 8], base: i32) -> [[f32; 8]; 8] {
+    let mut out = [[0.0; 8]; 8];
+    let mut j = 0;
+    while j < 8 {
+        let mut k = 0;
+        while k < 8 {
+            out[j][((k as i32 + base) & 7) as usize] = t[j][k];
+            k += 1;
+        }
+        j += 1;
+    }
+    out
+}
+
 /// `m · tanh(x)` (`m ≥ 0` or NaN) without `exp` or division: the piecewise polynomial of the
 /// module docs ("Piecewise-polynomial tanh"). With `SCALED = false`, `m` is ignored and the
 /// result is `tanh(x)`. The multiply by `m` rides on the last Estrin level
@@ -252,7 +272,7 @@ const TANH_PIECEWISE_BASE: i32 = 124;
 #[inline(always)]
 fn tanh_piecewise_with<I: Isa, const SCALED: bool>(isa: I, m: I::V, x: I::V) -> I::V {
     let (k, t) = isa.piecewise_interval::<TANH_PIECEWISE_BASE>(x);
-    let c = &TANH_PIECEWISE;
+    let c = &TANH_PIECEWISE_ROTATED;
     let t2 = isa.mul(t, t);
     let t4 = isa.mul(t2, t2);
     let l0 = isa.mul_add(t, isa.lookup8(&c[1], k), isa.lookup8(&c[0], k));

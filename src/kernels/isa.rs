@@ -137,17 +137,19 @@ pub(crate) trait Isa: Copy {
     // latency bodies) overrides them with single instructions.
 
     /// Per lane, with `a = |x|` and `e` the biased exponent of `a`: the interval index
-    /// `clamp(e − BASE, 0, 7)`, as an `i32` in the lane's bits, and the polynomial's argument:
-    /// `a` itself where `e ≤ BASE` (interval 0), else `m − 1.5` with `m ∈ [1, 2)` the mantissa
-    /// of `a` (exact). NaN and infinities land in interval 7.
+    /// `clamp(e − BASE, 0, 7)`, given as any `i32` in the lane's bits whose low 3 bits are
+    /// `(index + BASE) mod 8` (the clamped exponent `clamp(e, BASE, BASE + 7)` itself: the
+    /// lookup reads a table rotated by `BASE`, so no subtraction sits on the chain), and the
+    /// polynomial's argument: `a` itself where `e ≤ BASE` (interval 0), else `m − 1.5` with
+    /// `m ∈ [1, 2)` the mantissa of `a` (exact). NaN and infinities land in interval 7.
     #[inline(always)]
     fn piecewise_interval<const BASE: i32>(self, x: Self::V) -> (Self::V, Self::V) {
         let (mut k, mut t) = (self.store(x), self.store(x));
         for (k, t) in k.as_mut().iter_mut().zip(t.as_mut()) {
             let a = t.to_bits() & 0x7fff_ffff;
-            let raw = (a >> 23) as i32 - BASE;
-            *k = f32::from_bits(raw.clamp(0, 7) as u32);
-            *t = if raw <= 0 {
+            let e = (a >> 23) as i32;
+            *k = f32::from_bits(e.clamp(BASE, BASE + 7) as u32);
+            *t = if e <= BASE {
                 f32::from_bits(a)
             } else {
                 f32::from_bits((a & 0x007f_ffff) | 0x3f80_0000) - 1.5
@@ -155,7 +157,8 @@ pub(crate) trait Isa: Copy {
         }
         (self.load(&k), self.load(&t))
     }
-    /// Lane `l` is `table[index[l]]`, `index` from [`Isa::piecewise_interval`].
+    /// Lane `l` is `table[index[l] mod 8]`, `index` from [`Isa::piecewise_interval`] (one lane
+    /// permute reads only the low 3 bits of its index).
     #[inline(always)]
     fn lookup8(self, table: &[f32; 8], index: Self::V) -> Self::V {
         let mut out = self.store(index);
@@ -164,6 +167,22 @@ pub(crate) trait Isa: Copy {
         }
         self.load(&out)
     }
+    // The LSTM latency kernel's recurrent sum (issue 16, step 2): written once on the 8-lane
+    // form, overridden by AVX-512 with half as many (zmm) FMAs in the same order.
+
+    /// The LSTM latency kernel's gate pre-activations `z[g] = row[g] + Σ_j splat(h[j]) ·
+    /// rec[j][g]` (lane = unit), every lane summed in the one order of
+    /// [`super::simd::lstm_gate_sums_lanes`], so that ISAs with fused FMA agree bitwise.
+    #[inline(always)]
+    fn lstm_gate_sums(
+        self,
+        row: &[[f32; HIDDEN]; 4],
+        rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
+        h: <Self::X8 as Isa>::V,
+    ) -> [<Self::X8 as Isa>::V; 4] {
+        super::simd::lstm_gate_sums_lanes(self.x8(), row, rec, h)
+    }
+
     /// `p` (`≥ +0` or NaN) with the sign bit of `x`; NaN where `x` is NaN.
     #[inline(always)]
     fn with_sign_of(self, p: Self::V, x: Self::V) -> Self::V {

@@ -59,11 +59,11 @@ impl Op for LstmStep<'_> {
     }
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) {
-        let isa = isa.x8();
+        let x8 = isa.x8();
         let s = self.state;
-        let (h, c) = simd::lstm_cell_lanes(isa, self.t, isa.load(&s.h), isa.load(&s.c), self.token);
-        s.h = isa.store(h);
-        s.c = isa.store(c);
+        let (h, c) = simd::lstm_cell_lanes(isa, self.t, x8.load(&s.h), x8.load(&s.c), self.token);
+        s.h = x8.store(h);
+        s.c = x8.store(c);
     }
 }
 
@@ -80,7 +80,7 @@ impl Op for LstmReviewHidden<'_> {
     }
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) -> [f32; HIDDEN] {
-        simd::lstm_review_hidden(isa.x8(), self.t, self.tokens)
+        simd::lstm_review_hidden(isa, self.t, self.tokens)
     }
 }
 

@@ -65,8 +65,9 @@
 //!   z[g] = table[tok][g] + Σ_j splat(h[j]) · U[j][g]          (8 lane-broadcasts × 4 FMAs)
 //! ```
 //!
-//! The LSTM sum runs as two interleaved chains (even and odd `j`), the SimpleRNN sum as four, to
-//! shorten the FMA dependency chain; the sigmoids use the latency form of
+//! The LSTM and SimpleRNN sums run as four chains of two terms and two levels of adds, to
+//! shorten the FMA dependency chain (the LSTM's on AVX-512 with two gates per zmm,
+//! `Isa::lstm_gate_sums`: half the FMAs, the same bits; see "On Zen 5" below); the sigmoids use the latency form of
 //! [`super::activations`] (Estrin polynomial, saturation beside the chain), and every `tanh`
 //! (the LSTM's `g` and `tanh(c')`, the SimpleRNN's) the piecewise polynomial without `exp` or
 //! division, with `o ·` folded into the last level of `tanh(c')`'s polynomial.
@@ -197,7 +198,126 @@
 //! instead of the 24 that forbid it in the 8-lane layout), which would make the gate link ~28
 //! instead of 39.6 (LSTM ≥ ~84 cycles); and the recurrent sum as 16 zmm FMAs (~12 cycles
 //! instead of 21). Both change the AVX-512 latency path's bits against AVX2's, which today are
-//! equal.
+//! equal. (The second is now built, keeping the bits equal: "On Zen 5" below.)
+//!
+//! # On Zen 5 (issue 16 items 1, 2 and 7)
+//!
+//! Everything above was measured on the Golden Cove Xeon. This section is the same account on
+//! a 2-core AMD EPYC under KVM, CPUID family 26 model 2 (Zen 5, "Turin"), AVX-512
+//! F/BW/VL/DQ/VBMI/VNNI/BF16 on a full 512-bit datapath; clock by `benches/report/clock.c`
+//! 3.6–3.9 GHz (best chain; ~3.75 typical). Latencies by `benches/report/insn_latency.c`
+//! (dependent chains against a 1-cycle add chain, best of 200), throughputs by 8 independent
+//! copies:
+//!
+//! ```text
+//!   latency (cycles)                 ymm    zmm      throughput (cycles/insn)
+//!   vfmadd231ps                       4      4.1      FMA ymm/zmm 0.5 (2 pipes)
+//!   vmulps                            3      3        vaddps zmm 0.5
+//!   vaddps / vsubps                   2      2        vpermps ymm/zmm 0.5 (2 pipes)
+//!   vmaxps / vminps                   2      2        vpandd zmm 0.25
+//!   vdivps                           10     10.1
+//!   vrcpps / vrcp14ps                 4 / 5.2  5.1
+//!   vscalefps / vgetexpps             3      3 / 3
+//!   vpermps (lane splat)              4      5        vpermt2ps zmm 5
+//!   vblendvps / vblendmps (mask)      2      2
+//!   vbroadcastss xmm → zmm                   2
+//!   vshuff32x4 / vextractf32x4               5 / 5
+//!   vextractf32x8 / vextractf64x4 → ymm      4 / 4
+//!   integer and/or/shift/add/max, epu8 max  2      2  (+1 into an FP consumer)
+//!   vcvttps2dq + vcvtdq2ps            6
+//! ```
+//!
+//! Against Golden Cove: FMA 4 (zmm too, where Golden Cove took 5), `vdivps` 10 instead of 11.6,
+//! and the simple vector integer operations 2 cycles, not 1, which lengthens the piecewise
+//! `tanh`'s index (five of them) by 5; two shuffle pipes, so eight lane splats or coefficient
+//! permutes issue in four cycles, not eight.
+//!
+//! **The chain as it was** (main at d85bc1f; counted with these numbers, `a → b` the cycle
+//! each link completes):
+//!
+//! ```text
+//!   LSTM step: splats 4 (last +3.5); 32 ymm FMAs, 2 per cycle → the last done ≥ 4 + 16 + 4,
+//!     odd + even 2                                                           26
+//!   sigmoid i/f (exp form): reduction 10, Estrin 12, 2^n add 3, 1 + e 2,
+//!     vdivps 10, saturation blend 2                                          39  → 65
+//!   c' = fma(i, g, f·c) (f·c 3 after f)                                       7  → 72
+//!   o·tanh(c') piecewise: index 10 (andnot, shift, sub, max, min), permute 4
+//!     (+3.5 for the eighth), Estrin 12, sign OR 2                          31.5 → 103.5
+//!   SimpleRNN step: splat 4, FMA 4, FMA 4, add 2, add 2, tanh 31.5             ≈ 48
+//! ```
+//!
+//! Measured 112 and 53 cycles per step of a review (baseline, quiet machine, 3.75 GHz): the
+//! account's 103.5 and 48 plus issue contention, as on Golden Cove.
+//!
+//! **What changed** (step 2):
+//!
+//! - *The piecewise index in three links.* `x >> 23` is `sign·256 + e`; a byte-wise unsigned
+//!   clamp (`vpmaxub`, `vpminub`) puts byte 0 in `[BASE, BASE + 7]`, and the permute reads only
+//!   the low 3 bits of a lane, so neither `|x|` nor `e − BASE` is needed: the coefficient tables
+//!   are rotated by `BASE` instead (`activations::TANH_PIECEWISE_ROTATED`). Index 6 instead of
+//!   10; the same coefficients, the same bits. Every `tanh` of both step kernels: −4 cycles
+//!   each.
+//! - *The LSTM recurrent sum on zmm* (`Isa::lstm_gate_sums`, AVX-512 only): `[i | f]` and
+//!   `[g | o]` in two zmm, 16 FMAs (8 cycles of issue, no longer the bound) as four chains of two
+//!   and two add levels: the last splat is ready at 8.5 (zmm `vpermps` 5), the last FMA at
+//!   13.5, `i` and `g` (the low halves) at 17.5, `f` and `o` after one `vextractf64x4` at 21.5.
+//!   The step reads `f` last: `c' = fma(f, c, i·g)`. The 8-lane ISAs run the same order of
+//!   operations on four ymm (so AVX-512 and AVX2 still agree bitwise), where the 32 FMAs still
+//!   bound the sum at ~26–28.
+//!
+//! ```text
+//!   LSTM step (AVX-512): sum 17.5 / 21.5, sigmoid i 39 → 56.5, i·g → 59.5,
+//!     f 21.5 + 39 → 60.5, c' = fma(f, c, i·g) → 64.5, o·tanh(c') 27.5          ≈ 92
+//!   SimpleRNN step: 16 + tanh 27.5                                            ≈ 43.5
+//! ```
+//!
+//! **Measured** (`examples/chain_latency`, fastest of 2,000 windows, old (d85bc1f) and new
+//! binaries alternating in one shell, three runs each, load average 13 on the 2 cores; cycles
+//! at 3.9 GHz, `clock.c` best 3.84–3.89 GHz around the runs):
+//!
+//! ```text
+//!   x86_64-avx512              before                    after
+//!   LSTM step                 31.4–31.7 ns (123 cyc)    29.9–30.5 ns (117–119)
+//!   SimpleRNN step            16.0–16.4 ns (62–64)      15.6–15.7 ns (61)
+//!   LSTM review (100 steps)   2856–2957 ns (111–115)    2748–2752 ns (107.2)
+//!   SimpleRNN review          1392–1402 ns (54.3–54.7)  1300–1308 ns (50.7–51.0)
+//!   x86_64-avx2-fma (two runs each)
+//!   LSTM review               3124, 3168 ns             3019, 3065 ns
+//!   SimpleRNN review          1352, 1391 ns             1295, 1308 ns
+//! ```
+//!
+//! The SimpleRNN took what the index change counts (−3.5 cycles of −4); the LSTM review step
+//! took −4 to −8 of the −11.5 counted: the sum ends earlier, but the three `exp` sigmoids' ~11
+//! FMA-port µops each now issue beside the tail of 16 zmm FMAs instead of after 32 ymm ones,
+//! and the extract of `f` sits on the path. The AVX2 path (same order of operations, 32 ymm
+//! FMAs) gained too (−3 %: the index), so nothing was given up there.
+//!
+//! **Beside a batch job** (item 7; `chain_latency avx512 3.9 busy`: single reviews and steps
+//! timed 10 at a time, 20,000 samples, p50 / p99, then again while a second thread runs
+//! `lstm_forward` on 256 reviews in a loop; same load):
+//!
+//! ```text
+//!                       alone p50 / p99        beside a batch predict p50 / p99
+//!   LSTM step           34.1 /   58.1 ns        35.0 /   47.1 ns
+//!   SimpleRNN step      18.0 /   19.1 ns        19.0 /   28.0 ns
+//!   LSTM review         2955 / 4817 ns          2974 / 4958 ns
+//!   SimpleRNN review    1402 / 1622 ns          1402 / 1442 ns
+//! ```
+//!
+//! The median moves by 0–5 % with the batch thread on the other core (a step reads one
+//! 128-byte table row and 1 KiB of recurrent weights, so little of what the batch thread
+//! competes for); the p99s are set by the machine's load (other processes and the
+//! hypervisor), which swamps the batch thread's effect here. One run each, on a loaded
+//! machine: the quiet figures belong to `fusedrnn bench`.
+//!
+//! **Lower bound on Zen 5, at the accuracy contract.** The links left are the lane splat (5),
+//! the sum (≥ FMA 4 + FMA 4 + two adds 4), the `exp` sigmoid (39: its division alone is 10 +
+//! the `1 + e` add 2) and the piecewise `tanh` (index 6 + permute 4 + three Estrin levels 12 +
+//! sign 2 = 24 without permute queueing), and one FMA for `c'`: LSTM ≥ 5 + 12 + 39 + 4 + 24 ≈
+//! 84 cycles (≈ 22 ns at 3.8 GHz), SimpleRNN ≥ 4 + 12 + 24 = 40 (≈ 10.5 ns). The 22 ns
+//! LSTM target sits on this bound; it needs the sigmoids off `exp` (a piecewise sigmoid on the
+//! `[i | f]`, `[g | o]` zmm with a 16-entry `vpermps` table, 16 permutes a step: ~−8 cycles),
+//! not built.
 
 use super::activations::{
     sigmoid_batch, sigmoid_latency, tanh_batch, tanh_piecewise, tanh_times_piecewise,
@@ -518,66 +638,91 @@ pub(crate) fn forward_hidden<I: Isa, M: BlockModel>(
     for_each_block(isa, m, seqs, &mut Hidden(hidden));
 }
 
-/// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
+/// A vector of the 8-lane form of `W` (the latency kernels' registers).
+pub(crate) type V8<W> = <<W as Isa>::X8 as Isa>::V;
+
+/// `a·u + b·v`, the product `a·u` rounded first (one chain of the recurrent sums).
 #[inline(always)]
-pub(crate) fn lstm_cell_lanes<I: Isa8>(
+fn two_terms<I: Isa>(isa: I, a: I::V, u: I::V, b: I::V, v: I::V) -> I::V {
+    isa.mul_add(b, v, isa.mul(a, u))
+}
+
+/// The LSTM gate pre-activations of one step, units in lanes: `z[g] = row[g] + Σ_j splat(h[j])
+/// · rec[j][g]`, per gate as four independent chains of two terms and two levels of adds,
+/// `((row + h0·U0 + h4·U4) + (h1·U1 + h5·U5)) + ((h2·U2 + h6·U6) + (h3·U3 + h7·U7))`: an FMA
+/// chain of two (not four) links, and the adds, two cycles each on Zen 5, off the FMA ports
+/// (module docs). `Isa::lstm_gate_sums` runs this on the 8-lane ISAs; AVX-512 computes the same
+/// sums, lane by lane in the same order, with two gates per zmm.
+#[inline(always)]
+pub(crate) fn lstm_gate_sums_lanes<I: Isa8>(
     isa: I,
-    t: &LstmTables,
+    row: &[[f32; HIDDEN]; 4],
+    rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
     h: I::V,
-    c: I::V,
-    token: u16,
-) -> (I::V, I::V) {
-    let row = &t.table()[token as usize].0;
-    let rec = t.recurrent();
-    let mut even = [
-        isa.load(&row[0]),
-        isa.load(&row[1]),
-        isa.load(&row[2]),
-        isa.load(&row[3]),
+) -> [I::V; 4] {
+    let s = [
+        isa.lane_splat::<0>(h),
+        isa.lane_splat::<1>(h),
+        isa.lane_splat::<2>(h),
+        isa.lane_splat::<3>(h),
+        isa.lane_splat::<4>(h),
+        isa.lane_splat::<5>(h),
+        isa.lane_splat::<6>(h),
+        isa.lane_splat::<7>(h),
     ];
-    let mut odd: [I::V; 4] = [isa.splat(0.0); 4];
-    macro_rules! accumulate {
-        ($acc:ident, $j:literal) => {{
-            let hj = isa.lane_splat::<$j>(h);
-            for g in 0..4 {
-                $acc[g] = isa.mul_add(hj, isa.load(&rec[$j][g]), $acc[g]);
-            }
-        }};
+    let mut z = [isa.splat(0.0); 4];
+    for (g, zg) in z.iter_mut().enumerate() {
+        // (A macro, not a closure: a closure is outlined without the target features.)
+        macro_rules! u {
+            ($j:literal) => {
+                isa.load(&rec[$j][g])
+            };
+        }
+        let a0 = isa.mul_add(s[4], u!(4), isa.mul_add(s[0], u!(0), isa.load(&row[g])));
+        let a1 = two_terms(isa, s[1], u!(1), s[5], u!(5));
+        let a2 = two_terms(isa, s[2], u!(2), s[6], u!(6));
+        let a3 = two_terms(isa, s[3], u!(3), s[7], u!(7));
+        *zg = isa.add(isa.add(a0, a1), isa.add(a2, a3));
     }
-    accumulate!(even, 0);
-    accumulate!(odd, 1);
-    accumulate!(even, 2);
-    accumulate!(odd, 3);
-    accumulate!(even, 4);
-    accumulate!(odd, 5);
-    accumulate!(even, 6);
-    accumulate!(odd, 7);
-    let mut z = even;
-    for (zg, og) in z.iter_mut().zip(odd) {
-        *zg = isa.add(*zg, og);
-    }
+    z
+}
+
+/// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
+/// `wide` is the kernel's ISA (its 8-lane form runs the step; AVX-512 its recurrent sum).
+#[inline(always)]
+pub(crate) fn lstm_cell_lanes<W: Isa>(
+    wide: W,
+    t: &LstmTables,
+    h: V8<W>,
+    c: V8<W>,
+    token: u16,
+) -> (V8<W>, V8<W>) {
+    let isa = wide.x8();
+    let z = wide.lstm_gate_sums(&t.table()[token as usize].0, t.recurrent(), h);
     let i = sigmoid_latency(isa, z[GATE_I]);
     let f = sigmoid_latency(isa, z[GATE_F]);
     let g = tanh_piecewise(isa, z[GATE_C]);
     let o = sigmoid_latency(isa, z[GATE_O]);
-    // `f·c` waits for `f` only; `i·g + f·c` is then one FMA after the last of `i`, `g`.
-    let c = isa.mul_add(i, g, isa.mul(f, c));
+    // `i·g` first, `f` last: on AVX-512 `f` and `o` come out of the recurrent sum one
+    // extract later than `i` and `g` (the high halves of their zmm).
+    let c = isa.mul_add(f, c, isa.mul(i, g));
     (tanh_times_piecewise(isa, o, c), c)
 }
 
 /// One review, latency-style: start from the padding cache, then step the state in registers.
 #[inline(always)]
-pub(crate) fn lstm_review_hidden<I: Isa8>(
-    isa: I,
+pub(crate) fn lstm_review_hidden<W: Isa>(
+    wide: W,
     t: &LstmTables,
     tokens: &[u16; SEQ_LEN],
 ) -> [f32; HIDDEN] {
+    let isa = wide.x8();
     let pads = leading_pads(tokens);
     let s0 = t.pad_state(pads);
     let mut h = isa.load(&s0.h);
     let mut c = isa.load(&s0.c);
     for &tok in &tokens[pads..] {
-        (h, c) = lstm_cell_lanes(isa, t, h, c, tok);
+        (h, c) = lstm_cell_lanes(wide, t, h, c, tok);
     }
     isa.store(h)
 }

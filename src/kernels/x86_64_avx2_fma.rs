@@ -174,25 +174,32 @@ impl Isa for Avx2Fma {
         unsafe { _mm256_xor_ps(v, _mm256_and_ps(_mm256_set1_ps(-0.0), s)) }
     }
 
-    // The piecewise tanh (see `Isa::piecewise_interval`): integer ops on the bits of `|x|` and
+    // The piecewise tanh (see `Isa::piecewise_interval`): integer ops on the bits of `x` and
     // one `vpermps` per coefficient.
     #[inline(always)]
     fn piecewise_interval<const BASE: i32>(self, x: __m256) -> (__m256, __m256) {
         // SAFETY: AVX2 proven by `self`.
         unsafe {
-            let a = _mm256_castps_si256(_mm256_andnot_ps(_mm256_set1_ps(-0.0), x));
-            let raw = _mm256_sub_epi32(_mm256_srli_epi32::<23>(a), _mm256_set1_epi32(BASE));
-            let k = _mm256_min_epi32(
-                _mm256_max_epi32(raw, _mm256_setzero_si256()),
-                _mm256_set1_epi32(7),
+            let bits = _mm256_castps_si256(x);
+            // The index chain is three 1-µop links (issue 16, Zen 5 account in `simd.rs`):
+            // `x >> 23` is `sign << 8 | e`, and a byte-wise unsigned clamp puts byte 0 (the
+            // exponent) in `[BASE, BASE + 7]`; the other bytes (the sign among them) become
+            // `BASE` too, but `vpermps` reads only the low 3 bits of each lane.
+            let e = _mm256_srli_epi32::<23>(bits);
+            let k = _mm256_min_epu8(
+                _mm256_max_epu8(e, _mm256_set1_epi8(BASE as i8)),
+                _mm256_set1_epi8((BASE + 7) as i8),
             );
+            // The argument, beside the index chain: the mantissa of `x` is that of `|x|`.
             let m = _mm256_or_si256(
-                _mm256_and_si256(a, _mm256_set1_epi32(0x007f_ffff)),
+                _mm256_and_si256(bits, _mm256_set1_epi32(0x007f_ffff)),
                 _mm256_set1_epi32(0x3f80_0000),
             );
             let tm = _mm256_sub_ps(_mm256_castsi256_ps(m), _mm256_set1_ps(1.5));
-            let bottom = _mm256_cmpgt_epi32(_mm256_set1_epi32(1), raw);
-            let t = _mm256_blendv_ps(tm, _mm256_castsi256_ps(a), _mm256_castsi256_ps(bottom));
+            let a = _mm256_andnot_ps(_mm256_set1_ps(-0.0), x);
+            let ea = _mm256_srli_epi32::<23>(_mm256_castps_si256(a));
+            let bottom = _mm256_cmpgt_epi32(_mm256_set1_epi32(BASE + 1), ea);
+            let t = _mm256_blendv_ps(tm, a, _mm256_castsi256_ps(bottom));
             (_mm256_castsi256_ps(k), t)
         }
     }

@@ -17,7 +17,9 @@
 //!
 //! The latency kernels and the training shard keep their one-unit-per-lane layout and run on
 //! the AVX2 instructions this proof also grants (`Isa::x8`), inside the same trampoline, so they
-//! give the AVX2 path's bits.
+//! give the AVX2 path's bits; the one exception, the LSTM step's recurrent sum
+//! (`Isa::lstm_gate_sums`), runs two gates per zmm in the same order of operations, and so
+//! gives the same bits too.
 //!
 //! Every operation enters through one trampoline, [`dispatch`], whose feature list must stay
 //! identical to what [`Avx512::detect`] checks.
@@ -189,6 +191,52 @@ impl Isa for Avx512 {
         unsafe {
             let sign = _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32(i32::MIN));
             _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), sign))
+        }
+    }
+    #[inline(always)]
+    fn lstm_gate_sums(
+        self,
+        row: &[[f32; HIDDEN]; 4],
+        rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
+        h: __m256,
+    ) -> [__m256; 4] {
+        // `simd::lstm_gate_sums_lanes` with two gates per zmm, `[i | f]` and `[g | o]` (Keras'
+        // order, adjacent in memory): 16 FMAs instead of 32 ymm ones, each lane computed by
+        // the same operations in the same order, so the bits are the AVX2 path's. `i` and `g`
+        // are the low halves (free); `f` and `o` cost one extract, and the step reads them
+        // last (`simd::lstm_cell_lanes`).
+        // SAFETY: AVX-512F and AVX (implied) proven by `self`; every 512-bit load reads 16
+        // consecutive floats at offset 0 or 16 of a 32-float `[[f32; 8]; 4]`.
+        unsafe {
+            let hz = _mm512_castps256_ps512(h);
+            macro_rules! s {
+                ($j:literal) => {
+                    _mm512_permutexvar_ps(_mm512_set1_epi32($j), hz)
+                };
+            }
+            let s = [s!(0), s!(1), s!(2), s!(3), s!(4), s!(5), s!(6), s!(7)];
+            let mut z = [_mm512_setzero_ps(); 2];
+            for (pair, zp) in z.iter_mut().enumerate() {
+                macro_rules! u {
+                    ($j:literal) => {
+                        _mm512_loadu_ps(rec[$j].as_ptr().cast::<f32>().add(16 * pair))
+                    };
+                }
+                let r = _mm512_loadu_ps(row.as_ptr().cast::<f32>().add(16 * pair));
+                let a0 = _mm512_fmadd_ps(s[4], u!(4), _mm512_fmadd_ps(s[0], u!(0), r));
+                let a1 = _mm512_fmadd_ps(s[5], u!(5), _mm512_mul_ps(s[1], u!(1)));
+                let a2 = _mm512_fmadd_ps(s[6], u!(6), _mm512_mul_ps(s[2], u!(2)));
+                let a3 = _mm512_fmadd_ps(s[7], u!(7), _mm512_mul_ps(s[3], u!(3)));
+                *zp = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+            }
+            // The high half by `vextractf64x4` (AVX-512F; the f32x8 form needs DQ).
+            let hi = |v: __m512| _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+            [
+                _mm512_castps512_ps256(z[0]),
+                hi(z[0]),
+                _mm512_castps512_ps256(z[1]),
+                hi(z[1]),
+            ]
         }
     }
     #[inline(always)]
