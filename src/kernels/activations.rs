@@ -347,8 +347,8 @@ pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
 pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
     let mut n = *x;
     let mut nr = *x;
-    for k in 0..N {
-        x[k] = isa.clamp_keep_nan(x[k], -EXP_ARG_MAX, EXP_ARG_MAX);
+    for xk in x.iter_mut() {
+        *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX, EXP_ARG_MAX);
     }
     for k in 0..N {
         let shifted = isa.mul_add(x[k], isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC));
@@ -379,8 +379,8 @@ pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N])
 pub(crate) fn tanh_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
     let mut n = *x;
     let mut s = *x;
-    for k in 0..N {
-        x[k] = isa.clamp_keep_nan(x[k], -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+    for xk in x.iter_mut() {
+        *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
     }
     for k in 0..N {
         let shifted = isa.mul_add(x[k], isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC));
