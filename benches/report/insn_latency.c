@@ -5,7 +5,10 @@
  * cycles whatever the clock is. The account built from these numbers is in the module docs of
  * src/kernels/simd.rs.
  *
- *   gcc -O2 -o /tmp/insn_latency benches/report/insn_latency.c && /tmp/insn_latency
+ *   gcc -O2 -mavx512f -o /tmp/insn_latency benches/report/insn_latency.c && /tmp/insn_latency
+ *
+ * (`-mavx512f` lets the throughput table name zmm16..zmm23 and k1 in its clobbers; main checks
+ * the CPU before running any AVX-512 row.)
  *
  * Needs AVX2+FMA; the AVX-512 rows run only where AVX-512F/VL is present. Each row prints the
  * best (lowest) of 200 timed chains of 10,000 dependent instructions, against the best of the
@@ -135,6 +138,136 @@ TPUT_FN(t_fma_ymm, "vfmadd231ps", "%%ymm1, %%ymm2, %%ymm", SETUP)
 TPUT_FN(t_add_zmm, "vaddps", "%%zmm1, %%zmm2, %%zmm", SETUP)
 TPUT_FN(t_pand_zmm, "vpandd", "%%zmm1, %%zmm2, %%zmm", SETUP)
 
+
+/* Throughput (issue 16 item 3, the batch kernels' port account): REPS blocks of 100 copies of
+ * an instruction into ten registers that no copy reads (zmm4..zmm13; FMAs accumulate there, ten
+ * chains, enough to fill two pipes of latency 4 or 5), alone and interleaved one to one with an
+ * FMA or an add into ten other registers (zmm14..zmm23): if the pair costs max(x, 0.5) cycles
+ * the instruction runs beside that pipe pair, if it costs the sum it shares it. Cycles per
+ * instruction (or pair), best of CHAINS. */
+#define RA(M) M("4") M("5") M("6") M("7") M("8") M("9") M("10") M("11") M("12") M("13")
+#define RB(M) M("14") M("15") M("16") M("17") M("18") M("19") M("20") M("21") M("22") M("23")
+#define ZCLOB "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",   \
+    "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19",    \
+    "xmm20", "xmm21", "xmm22", "xmm23", "k1"
+/* zmm1 = 1.0f, zmm2 = 0, zmm3 = 0 (permute index), zmm4..zmm23 = 1.0f. */
+#define ZSETUP                                                                                     \
+    "vpternlogd $0xff, %%zmm1, %%zmm1, %%zmm1\n\tvpsrld $25, %%zmm1, %%zmm1\n\t"                 \
+    "vpslld $23, %%zmm1, %%zmm1\n\tvpxord %%zmm2, %%zmm2, %%zmm2\n\tvpxord %%zmm3, %%zmm3, %%zmm3\n\t" \
+    RA(ZINIT) RB(ZINIT)
+#define ZINIT(r) "vmovaps %%zmm1, %%zmm" r "\n\t"
+#define TPUT_FN(name, BODY)                                                                        \
+    static double name(void) {                                                                     \
+        double best = 1e30;                                                                        \
+        for (int c = 0; c < CHAINS; c++) {                                                         \
+            double t0 = now_ns();                                                                  \
+            __asm__ volatile(ZSETUP "mov %0, %%ecx\n\t"                                          \
+                             "1:\n\t" BODY "dec %%ecx\n\tjnz 1b\n\t"                               \
+                             : : "i"(REPS) : "ecx", "cc", ZCLOB);                                  \
+            double ns = (now_ns() - t0) / (REPS * 100.0);                                          \
+            if (ns < best)                                                                         \
+                best = ns;                                                                         \
+        }                                                                                          \
+        return best;                                                                               \
+    }
+#define T_FMA(r) "vfmadd231ps %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define T_ADD(r) "vaddps %%zmm2, %%zmm" r ", %%zmm" r "\n\t"
+/* One instruction X (macro X_##n(r)) alone, beside an FMA, beside an add. */
+#define TPUT3(n)                                                                                   \
+    TPUT_FN(t_##n, X10(RA(X_##n)))                                                                 \
+    TPUT_FN(tf_##n, X10(RA(X_##n) RB(T_FMA)) )                                                     \
+    TPUT_FN(ta_##n, X10(RA(X_##n) RB(T_ADD)))
+#define X_fma(r) T_FMA(r)
+#define X_add(r) T_ADD(r)
+#define X_mul(r) "vmulps %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_max(r) "vmaxps %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_perm(r) "vpermps %%zmm1, %%zmm3, %%zmm" r "\n\t"
+#define X_perm2(r) "vpermt2ps %%zmm1, %%zmm3, %%zmm" r "\n\t"
+#define X_rcp14(r) "vrcp14ps %%zmm1, %%zmm" r "\n\t"
+#define X_scalef(r) "vscalefps %%zmm2, %%zmm1, %%zmm" r "\n\t"
+#define X_cvt(r) "vcvtps2dq %%zmm1, %%zmm" r "\n\t"
+#define X_cvtdq(r) "vcvtdq2ps %%zmm1, %%zmm" r "\n\t"
+#define X_rndscale(r) "vrndscaleps $0, %%zmm1, %%zmm" r "\n\t"
+#define X_getexp(r) "vgetexpps %%zmm1, %%zmm" r "\n\t"
+#define X_getmant(r) "vgetmantps $0, %%zmm1, %%zmm" r "\n\t"
+#define X_range(r) "vrangeps $2, %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_reduce(r) "vreduceps $0, %%zmm1, %%zmm" r "\n\t"
+#define X_unpck(r) "vunpcklps %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_shuf(r) "vshufps $0x44, %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_insert(r) "vinsertf32x4 $1, %%xmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_paddd(r) "vpaddd %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_pand(r) "vpandd %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_psrld(r) "vpsrld $3, %%zmm1, %%zmm" r "\n\t"
+#define X_tern(r) "vpternlogd $0x96, %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_fixup(r) "vfixupimmps $0, %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_div(r) "vdivps %%zmm1, %%zmm2, %%zmm" r "\n\t"
+#define X_cmp(r) "vcmpps $1, %%zmm1, %%zmm2, %%k1\n\t"
+#define X_blendm(r) "vblendmps %%zmm1, %%zmm2, %%zmm" r "%{%%k1%}\n\t"
+#define X_fmabc(r) "vfmadd231ps (%%rsp)%{1to16%}, %%zmm2, %%zmm" r "\n\t"
+TPUT3(fma)
+TPUT3(add)
+TPUT3(mul)
+TPUT3(max)
+TPUT3(perm)
+TPUT3(perm2)
+TPUT3(rcp14)
+TPUT3(scalef)
+TPUT3(cvt)
+TPUT3(cvtdq)
+TPUT3(rndscale)
+TPUT3(getexp)
+TPUT3(getmant)
+TPUT3(range)
+TPUT3(reduce)
+TPUT3(unpck)
+TPUT3(shuf)
+TPUT3(insert)
+TPUT3(paddd)
+TPUT3(pand)
+TPUT3(psrld)
+TPUT3(tern)
+TPUT3(fixup)
+TPUT3(div)
+TPUT3(blendm)
+TPUT3(fmabc)
+
+static void throughput_table(double add_ns, int dq) {
+    struct {
+        const char *name;
+        double (*f[3])(void);
+        int needs_dq;
+    } rows[] = {
+#define ROW(n, label, dq) {label, {t_##n, tf_##n, ta_##n}, dq},
+        ROW(fma, "vfmadd231ps zmm", 0) ROW(fmabc, "vfmadd231ps zmm, m32{1to16}", 0)
+        ROW(add, "vaddps zmm", 0) ROW(mul, "vmulps zmm", 0) ROW(max, "vmaxps zmm", 0)
+        ROW(perm, "vpermps zmm", 0) ROW(perm2, "vpermt2ps zmm", 0) ROW(rcp14, "vrcp14ps zmm", 0)
+        ROW(scalef, "vscalefps zmm", 0) ROW(cvt, "vcvtps2dq zmm", 0) ROW(cvtdq, "vcvtdq2ps zmm", 0)
+        ROW(rndscale, "vrndscaleps zmm", 0) ROW(getexp, "vgetexpps zmm", 0)
+        ROW(getmant, "vgetmantps zmm", 0) ROW(range, "vrangeps zmm (DQ)", 1)
+        ROW(reduce, "vreduceps zmm (DQ)", 1) ROW(unpck, "vunpcklps zmm", 0)
+        ROW(shuf, "vshufps zmm", 0) ROW(insert, "vinsertf32x4 zmm, xmm", 0)
+        ROW(paddd, "vpaddd zmm", 0) ROW(pand, "vpandd zmm", 0) ROW(psrld, "vpsrld zmm, imm", 0)
+        ROW(tern, "vpternlogd zmm", 0) ROW(fixup, "vfixupimmps zmm", 0) ROW(div, "vdivps zmm", 0)
+        ROW(blendm, "vblendmps zmm {k}", 0)
+#undef ROW
+    };
+    printf("\nthroughput, zmm, cycles per instruction: alone | + 1 FMA | + 1 vaddps (pair)\n");
+    for (unsigned r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        if (rows[r].needs_dq && !dq) {
+            printf("%-32s skipped (no AVX-512DQ)\n", rows[r].name);
+            continue;
+        }
+        double c[3];
+        for (int k = 0; k < 3; k++) {
+            double a = add_chain();
+            if (a < add_ns)
+                add_ns = a;
+            c[k] = rows[r].f[k]() / add_ns;
+        }
+        printf("%-32s %5.2f | %5.2f | %5.2f\n", rows[r].name, c[0], c[1], c[2]);
+    }
+}
+
 int main(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
@@ -210,5 +343,7 @@ int main(void) {
             cycles -= add_zmm() / add_ns;
         printf("%-40s %5.2f cycles\n", rows[r].name, cycles);
     }
+    if (avx512 && __builtin_cpu_supports("avx512bw"))
+        throughput_table(add_ns, __builtin_cpu_supports("avx512dq"));
     return 0;
 }

@@ -359,6 +359,73 @@ pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
     isa.neg_mul_add(isa.splat(2.0), isa.recip(isa.add(one, e)), one)
 }
 
+/// [`sigmoid_batch`] of `N` vectors, written stage by stage across them (every lane's value is
+/// [`sigmoid_batch`]'s, bit for bit): `N` independent chains side by side in program order, so
+/// the scheduler holds µops that are ready together instead of one activation's 20-deep chain
+/// (issue 16 item 3; the account is in `simd.rs`).
+#[inline(always)]
+pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+    let mut n = *x;
+    let mut nr = *x;
+    for xk in x.iter_mut() {
+        *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX, EXP_ARG_MAX);
+    }
+    for k in 0..N {
+        let shifted = isa.mul_add(x[k], isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC));
+        n[k] = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+    }
+    for k in 0..N {
+        nr[k] = isa.mul_add(n[k], isa.splat(LN2), x[k]);
+    }
+    for k in 0..N {
+        x[k] = isa.neg_mul_add(nr[k], isa.splat(P6), isa.splat(P5));
+    }
+    for c in [P4, P3, P2, 1.0, 1.0] {
+        for k in 0..N {
+            x[k] = isa.neg_mul_add(nr[k], x[k], isa.splat(c));
+        }
+    }
+    for k in 0..N {
+        x[k] = isa.add(isa.splat(1.0), isa.scale_pow2(x[k], n[k]));
+    }
+    for xk in x.iter_mut() {
+        *xk = isa.recip(*xk);
+    }
+}
+
+/// [`tanh_batch`] of `N` vectors, stage by stage across them (bit for bit [`tanh_batch`]'s
+/// values; see [`sigmoid_batch_n`]).
+#[inline(always)]
+pub(crate) fn tanh_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+    let mut n = *x;
+    let mut s = *x;
+    for xk in x.iter_mut() {
+        *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+    }
+    for k in 0..N {
+        let shifted = isa.mul_add(x[k], isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC));
+        n[k] = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+    }
+    for k in 0..N {
+        s[k] = isa.neg_mul_add(n[k], isa.splat(LN2 / 2.0), x[k]);
+    }
+    for k in 0..N {
+        x[k] = isa.mul_add(s[k], isa.splat(64.0 * P6), isa.splat(32.0 * P5));
+    }
+    for c in [16.0 * P4, 8.0 * P3, 4.0 * P2, 2.0, 1.0] {
+        for k in 0..N {
+            x[k] = isa.mul_add(s[k], x[k], isa.splat(c));
+        }
+    }
+    let one = isa.splat(1.0);
+    for k in 0..N {
+        x[k] = isa.add(one, isa.scale_pow2(x[k], n[k]));
+    }
+    for xk in x.iter_mut() {
+        *xk = isa.neg_mul_add(isa.splat(2.0), isa.recip(*xk), one);
+    }
+}
+
 /// Which activation, and which evaluation order of its polynomial (all meet the same error
 /// contract; the kernels use the throughput form in batches and the latency form in steps).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

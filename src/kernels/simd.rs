@@ -16,11 +16,13 @@
 //! `splat(U[j][g][u])` is stored pre-broadcast in the tables (`recurrent_splat`, 8 KiB, L1
 //! resident), so each of the 256 terms is one FMA with a memory operand: no broadcast µop.
 //! A step runs in three phases (32 pre-activations, 32 activations, 8 cell updates), each a
-//! wide set of independent chains, and the batch driver runs two blocks per step loop so one
+//! wide set of independent chains (the activations four units at a time, stage by stage:
+//! "Zen 5 port account" below), and the batch driver runs two blocks per step loop so one
 //! block's dependency tail overlaps the other's FMAs.
 //!
-//! **Where the time goes** (issue 16 item 3; AVX-512, 16 sequences per zmm, measured on the
-//! development machine: 2-core Xeon under KVM, CPUID family 6 model 167, clock 4.09 GHz by
+//! **Where the time goes on Golden Cove** (issue 16 item 3, an earlier session; AVX-512, 16
+//! sequences per zmm, measured on that development machine: 2-core Xeon under KVM, CPUID family
+//! 6 model 167, clock 4.09 GHz by
 //! `benches/report/clock.c`). On this core every 512-bit FP µop issues on one of two ports (p0,
 //! p5; shuffles on p5 only), so the batch step is a count of those µops. Throughputs measured
 //! with independent copies beside FMAs: zmm FMA 0.5 cycle; `vunpck*`/`vshufps` 1 (p5);
@@ -56,6 +58,56 @@
 //! advancing a gate's 8 unit sums together over `j` (65, worse). What is left to take is µops:
 //! a one-µop clamp (`vrangeps`, AVX-512DQ: −40), `2^f` by `vreduceps` (−40), fewer shuffles
 //! in the transpose.
+//!
+//! **Zen 5 port account** (issue 16 items 3 and 4; AMD EPYC, CPUID family 26 model 2, 2 cores
+//! under KVM, clock 3.84 GHz by the add chain of `benches/report/insn_latency.c`, whose
+//! throughput table is where these figures come from: each instruction alone into ten registers,
+//! and one to one beside an FMA or a `vaddps`). Zen 5 has four 512-bit FP pipes:
+//!
+//! ```text
+//!   FMA pipes (2):   vfmadd*ps (also with a {1to16} operand), vmulps, vfixupimmps   0.5 cycle
+//!   ADD pipes (2):   vaddps/vsubps, vmaxps/vminps, vcvtps2dq/vcvtdq2ps, vrndscaleps,
+//!                    vgetexpps, vgetmantps, vrangeps, vpsrld imm                     0.5
+//!                    vscalefps, vreduceps: two µops there                             1.0
+//!   one of each:     vpermps, vpermt2ps, vrcp14ps, vinsertf32x4                       0.5 alone,
+//!                      ~0.74 a pair beside an FMA or an add (they take an FMA or an ADD slot)
+//!   any of the four: vunpck*ps, vshufps, vpaddd, vpandd, vpternlogd, vblendmps        0.25
+//!   vdivps zmm 2.5 (latency 10); latencies: FMA 4, mul 3, add/max 2, vscalefps 3, vpermps 5
+//! ```
+//!
+//! One LSTM block-step (16 sequences), counted in the compiled code: 696 FMA-pipe µops (256
+//! recurrent FMAs, 40 activations × 10–11: reduction 2, Horner 6, Newton 2, `tanh`'s `1 − 2y`
+//! 1; the cell's 24), 240 ADD-pipe µops (per activation: clamp 2, `n` 1, `1 + e` 1,
+//! `vscalefps` 2), 136 on either (40 `vrcp14ps`, 96 inserts of the gather), 64 on any. The FMA
+//! pipes bound it: 348 cycles = **21.8 per sequence-step**; the ADD pipes need ≤ 188, all four
+//! pipes together 284. The SimpleRNN block-step: 152 FMA-pipe µops (64 + 8 × 11) = 76 cycles
+//! = 4.75 per sequence-step.
+//!
+//! Measured (`examples/batch_throughput`, fastest of 300 windows, old and new binaries
+//! alternating in one shell, load average 12–14 on 2 cores): LSTM 42–45 cycles per
+//! sequence-step before this account, ~51 % of the bound, the SimpleRNN 7.5–7.9 (~62 %). So on
+//! Zen 5 the batch step is not port bound, and moving µops between pipes (a `vreduceps`
+//! reduction on the ADD pipes, a one-µop `vrangeps` clamp) cannot pay until it is. Tried, same
+//! conditions, cycles per LSTM sequence-step against the old binary's 43.9–44.6 in the same
+//! runs:
+//!
+//! ```text
+//!   Estrin polynomials and vdivps (sigmoid_short_chain, tanh_short_chain)    44.0, 44.5
+//!   four blocks per step loop instead of two                                 42.3, 41.6
+//!   piecewise tanh for g and tanh(c') (8 vpermps each, on the shared pipes)  48.1, 47.5
+//!   a gate's activations stage by stage, all 8 units at once                 44.6, 44.5
+//!                                           2 units at a time                42.9, 43.3
+//!                                           4 units at a time (kept)         40.7, 41.4
+//! ```
+//!
+//! Shorter chains (Estrin) change nothing, so the step is not waiting on chain length; placing
+//! four independent activation chains side by side in program order helps (−6 %; avx2-fma
+//! 62.4–63.4 → 59.3, −5 %), eight at once lose it again to spills (LLVM keeps 8 × 3 vectors
+//! live). Our reading, not measured (no PMU under this hypervisor): the FP µops enter a
+//! scheduler of limited size in program order, and one activation's ~20-µop dependent chain
+//! fills it with µops that cannot issue, so fewer than the 8 chains two FMA pipes of latency 4
+//! need are in flight. The SimpleRNN showed no measurable change from grouping its 8 `tanh`
+//! (7.5–7.9 either way) and keeps one call per unit.
 //!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
@@ -320,7 +372,8 @@
 //! not built.
 
 use super::activations::{
-    sigmoid_batch, sigmoid_latency, tanh_batch, tanh_piecewise, tanh_times_piecewise,
+    sigmoid_batch, sigmoid_batch_n, sigmoid_latency, tanh_batch, tanh_batch_n, tanh_piecewise,
+    tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
@@ -400,24 +453,45 @@ fn lstm_block_step<I: Isa>(
             }
         }
     }
-    // 2. the 32 gate activations,
-    let (mut i, mut f, mut g, mut o) = (
-        [zero; HIDDEN],
-        [zero; HIDDEN],
-        [zero; HIDDEN],
-        [zero; HIDDEN],
-    );
-    for u in 0..HIDDEN {
-        i[u] = sigmoid_batch(isa, z[GATE_I][u]);
-        f[u] = sigmoid_batch(isa, z[GATE_F][u]);
-        g[u] = tanh_batch(isa, z[GATE_C][u]);
-        o[u] = sigmoid_batch(isa, z[GATE_O][u]);
+    // 2. the 32 gate activations, a gate's units in groups of `ACT_GROUP`, each group's chains
+    //    side by side, stage by stage (module docs: measured on Zen 5),
+    let [mut i, mut f, mut g, mut o] = z;
+    for u0 in (0..HIDDEN).step_by(ACT_GROUP) {
+        in_groups::<I, false>(isa, &mut i, u0);
+        in_groups::<I, false>(isa, &mut f, u0);
+        in_groups::<I, true>(isa, &mut g, u0);
+        in_groups::<I, false>(isa, &mut o, u0);
     }
-    // 3. the cell update and the 8 tanh(c').
+    // 3. the cell update and the 8 tanh(c'), grouped alike.
     for u in 0..HIDDEN {
         c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
-        h[u] = isa.mul(o[u], tanh_batch(isa, c[u]));
     }
+    let mut tc = *c;
+    for u0 in (0..HIDDEN).step_by(ACT_GROUP) {
+        in_groups::<I, true>(isa, &mut tc, u0);
+    }
+    for u in 0..HIDDEN {
+        h[u] = isa.mul(o[u], tc[u]);
+    }
+}
+
+/// Units per activation group of the LSTM batch step: 4 measured best on Zen 5 (1 and 8
+/// slower; module docs).
+const ACT_GROUP: usize = 4;
+
+/// `sigmoid_batch` (or, with `TANH`, `tanh_batch`) of `v[u0..u0 + ACT_GROUP]`, the group's
+/// chains side by side in program order (the values are those of one call per unit, bit for
+/// bit).
+#[inline(always)]
+fn in_groups<I: Isa, const TANH: bool>(isa: I, v: &mut [I::V; HIDDEN], u0: usize) {
+    let mut a = [v[0]; ACT_GROUP];
+    a.copy_from_slice(&v[u0..u0 + ACT_GROUP]);
+    if TANH {
+        tanh_batch_n(isa, &mut a);
+    } else {
+        sigmoid_batch_n(isa, &mut a);
+    }
+    v[u0..u0 + ACT_GROUP].copy_from_slice(&a);
 }
 
 /// `σ(h · dense_kernel + dense_bias)` for `LANES` sequences in lanes.
