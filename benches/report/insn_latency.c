@@ -156,7 +156,7 @@ TPUT_FN(t_pand_zmm, "vpandd", "%%zmm1, %%zmm2, %%zmm", SETUP)
     "vpslld $23, %%zmm1, %%zmm1\n\tvpxord %%zmm2, %%zmm2, %%zmm2\n\tvpxord %%zmm3, %%zmm3, %%zmm3\n\t" \
     RA(ZINIT) RB(ZINIT)
 #define ZINIT(r) "vmovaps %%zmm1, %%zmm" r "\n\t"
-#define TPUT_FN(name, BODY)                                                                        \
+#define PORT_FN(name, BODY)                                                                         \
     static double name(void) {                                                                     \
         double best = 1e30;                                                                        \
         for (int c = 0; c < CHAINS; c++) {                                                         \
@@ -174,9 +174,9 @@ TPUT_FN(t_pand_zmm, "vpandd", "%%zmm1, %%zmm2, %%zmm", SETUP)
 #define T_ADD(r) "vaddps %%zmm2, %%zmm" r ", %%zmm" r "\n\t"
 /* One instruction X (macro X_##n(r)) alone, beside an FMA, beside an add. */
 #define TPUT3(n)                                                                                   \
-    TPUT_FN(t_##n, X10(RA(X_##n)))                                                                 \
-    TPUT_FN(tf_##n, X10(RA(X_##n) RB(T_FMA)) )                                                     \
-    TPUT_FN(ta_##n, X10(RA(X_##n) RB(T_ADD)))
+    PORT_FN(t_##n, X10(RA(X_##n)))                                                                 \
+    PORT_FN(tf_##n, X10(RA(X_##n) RB(T_FMA)) )                                                     \
+    PORT_FN(ta_##n, X10(RA(X_##n) RB(T_ADD)))
 #define X_fma(r) T_FMA(r)
 #define X_add(r) T_ADD(r)
 #define X_mul(r) "vmulps %%zmm1, %%zmm2, %%zmm" r "\n\t"
