@@ -235,6 +235,51 @@ mod keras_parity {
         num / den.max(f64::MIN_POSITIVE)
     }
 
+    /// Five `train_batch` steps from `init` on the fixture's batches, each batch's loss within
+    /// `LOSS_ABS_TOL` of what Keras reported; the trained weights.
+    fn train_five_steps(
+        name: &str,
+        init: NetWeights,
+        st: &SafeTensors<'_>,
+        ids: &[u32],
+        labels: &[f32],
+    ) -> NetWeights {
+        let mut tr = NetTrainer::from_weights(init, NetTrainConfig::default()).unwrap();
+        for (step, &keras_loss) in f32s(st, "losses").iter().enumerate() {
+            let r = step * BATCH..(step + 1) * BATCH;
+            let s = tr
+                .train_batch(&ids[r.start * SEQ_LEN..r.end * SEQ_LEN], &labels[r], None)
+                .unwrap();
+            let loss = s.loss_sum / BATCH as f64;
+            assert!(
+                (loss - f64::from(keras_loss)).abs() <= LOSS_ABS_TOL,
+                "{name} batch {step}: loss {loss} vs Keras {keras_loss}"
+            );
+        }
+        tr.weights().clone()
+    }
+
+    /// Every recurrent and head tensor of `got` against Keras' (`close` asserts each); the
+    /// worst relative error.
+    fn worst_weight_error(name: &str, got: &NetWeights, want: &NetWeights) -> f64 {
+        [
+            ("kernel", &got.kernel, &want.kernel),
+            (
+                "recurrent_kernel",
+                &got.recurrent_kernel,
+                &want.recurrent_kernel,
+            ),
+            ("bias", &got.bias, &want.bias),
+            ("dense.kernel", &got.dense_kernel, &want.dense_kernel),
+        ]
+        .into_iter()
+        .map(|(what, a, b)| close(name, what, a, b))
+        .fold(
+            close(name, "dense.bias", &[got.dense_bias], &[want.dense_bias]),
+            f64::max,
+        )
+    }
+
     #[test]
     fn five_rmsprop_steps_match_keras() {
         let data = read("data.safetensors");
@@ -261,35 +306,9 @@ mod keras_parity {
             let st = SafeTensors::deserialize(&bytes).expect("fixture");
             let init = weights(&st, "init", spec, table.clone());
             let want = weights(&st, "final", spec, Vec::new());
-            let losses = f32s(&st, "losses");
-            let mut tr = NetTrainer::from_weights(init, NetTrainConfig::default()).unwrap();
-            for (step, &keras_loss) in losses.iter().enumerate() {
-                let r = step * BATCH..(step + 1) * BATCH;
-                let s = tr
-                    .train_batch(&ids[r.start * SEQ_LEN..r.end * SEQ_LEN], &labels[r], None)
-                    .unwrap();
-                let loss = s.loss_sum / BATCH as f64;
-                assert!(
-                    (loss - f64::from(keras_loss)).abs() <= LOSS_ABS_TOL,
-                    "{name} batch {step}: loss {loss} vs Keras {keras_loss}"
-                );
-            }
-            let got = tr.weights();
-            let mut worst = 0f64;
-            for (what, a, b) in [
-                ("kernel", &got.kernel, &want.kernel),
-                (
-                    "recurrent_kernel",
-                    &got.recurrent_kernel,
-                    &want.recurrent_kernel,
-                ),
-                ("bias", &got.bias, &want.bias),
-                ("dense.kernel", &got.dense_kernel, &want.dense_kernel),
-            ] {
-                worst = worst.max(close(name, what, a, b));
-            }
-            let bias = [got.dense_bias];
-            worst = worst.max(close(name, "dense.bias", &bias, &[want.dense_bias]));
+            let ids: Vec<u32> = ids.iter().map(|&v| u32::from(v)).collect();
+            let got = train_five_steps(name, init, &st, &ids, &labels);
+            let mut worst = worst_weight_error(name, &got, &want);
             let rows: Vec<f32> = touched
                 .iter()
                 .flat_map(|&v| {
@@ -354,38 +373,8 @@ mod keras_parity {
         let st = SafeTensors::deserialize(&bytes).expect("fixture");
         let init = weights(&st, "init", spec, Vec::new());
         let want = weights(&st, "final", spec, Vec::new());
-        let mut tr = NetTrainer::from_weights(init.clone(), NetTrainConfig::default()).unwrap();
-        for (step, &keras_loss) in f32s(&st, "losses").iter().enumerate() {
-            let r = step * BATCH..(step + 1) * BATCH;
-            let s = tr
-                .train_batch(&ids[r.start * SEQ_LEN..r.end * SEQ_LEN], &labels[r], None)
-                .unwrap();
-            let loss = s.loss_sum / BATCH as f64;
-            assert!(
-                (loss - f64::from(keras_loss)).abs() <= LOSS_ABS_TOL,
-                "one-hot batch {step}: loss {loss} vs Keras {keras_loss}"
-            );
-        }
-        let got = tr.weights();
-        let mut worst = 0f64;
-        for (what, a, b) in [
-            ("kernel", &got.kernel, &want.kernel),
-            (
-                "recurrent_kernel",
-                &got.recurrent_kernel,
-                &want.recurrent_kernel,
-            ),
-            ("bias", &got.bias, &want.bias),
-            ("dense.kernel", &got.dense_kernel, &want.dense_kernel),
-        ] {
-            worst = worst.max(close("onehot_gru16", what, a, b));
-        }
-        worst = worst.max(close(
-            "onehot_gru16",
-            "dense.bias",
-            &[got.dense_bias],
-            &[want.dense_bias],
-        ));
+        let got = train_five_steps("onehot_gru16", init.clone(), &st, &ids, &labels);
+        let worst = worst_weight_error("onehot_gru16", &got, &want);
         let gh = 3 * 16;
         let used: std::collections::BTreeSet<usize> = ids[..5 * BATCH * SEQ_LEN]
             .iter()
