@@ -23,8 +23,9 @@
 //! Keras' spread would be a coin flip for a correct trainer; a mean over four runs is not.
 //!
 //! Needs `../shared/data/imdb.npz`: skipped loudly without it outside CI, a failure in CI. In a
-//! debug build (CI's test profile, opt-level 1) the eight trainings take ~30 s of CPU, so the test skips loudly there and CI's release pass runs it (`.ci/run`,
-//! `--test net_accuracy`).
+//! debug build (the test profile, opt-level 1) the eight trainings take ~30 s of CPU, so the test
+//! skips loudly there; CI runs it optimised (`.ci/run`: the whole suite in the `ci` profile with
+//! `FUSEDRNN_TESTS_OPTIMISED=1`, best kernel).
 
 mod common;
 
@@ -74,11 +75,11 @@ fn reduced_run_reaches_keras_accuracy() {
         common::skip_or_fail_in_ci(&format!("{} not found", npz.display()));
         return;
     }
-    if cfg!(debug_assertions) {
+    if common::debug_sized() {
         eprintln!(
             "\n=== SKIPPED reduced_run_reaches_keras_accuracy in a debug build: eight trainings on \
-             4,000 real reviews take ~30 s of CPU there; CI's release pass runs it \
-             (cargo test --release --test net_accuracy) ===\n"
+             4,000 real reviews take ~30 s of CPU there; CI runs it optimised (`.ci/run`, \
+             profile `ci`, or `cargo test --release --test net_accuracy`) ===\n"
         );
         return;
     }

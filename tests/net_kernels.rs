@@ -5,6 +5,9 @@
 //! (bitwise); and `NetScorer`: thread-count invariance, and errors for bad
 //! input.
 
+#[allow(dead_code)] // debug_sized alone
+#[path = "common/ci.rs"]
+mod ci;
 #[path = "common/runner.rs"]
 mod runner;
 
@@ -142,10 +145,10 @@ fn check_kernels<T: TokenId + std::fmt::Debug>(
 const UNITS: [usize; 8] = [1, 3, 8, 16, 17, 32, 64, 100];
 
 /// Few cases in debug builds and under an emulator (CI's qemu-aarch64 step runs these with the
-/// portable NEON kernel, tens of times slower than natively); the full count in native release
-/// runs.
+/// portable NEON kernel, tens of times slower than natively); the full count in native optimised
+/// runs (release, or CI's `ci` profile with `FUSEDRNN_TESTS_OPTIMISED=1`).
 fn small() -> bool {
-    cfg!(debug_assertions) || runner::emulated()
+    ci::debug_sized() || runner::emulated()
 }
 
 fn cases() -> u32 {

@@ -21,3 +21,11 @@ pub fn skip_or_fail_in_ci(reason: &str) {
     );
     eprintln!("\n=== SKIPPED {test}: {reason} (would fail with CI=true) ===\n");
 }
+
+/// Whether the tests are sized for an unoptimised build: debug assertions on, and
+/// `FUSEDRNN_TESTS_OPTIMISED=1` not set. CI runs the whole suite in its `ci` profile (release's
+/// optimisation with debug assertions and overflow checks kept, `Cargo.toml`) and sets the
+/// variable there, so the tests a debug build shrinks or skips run at full size.
+pub fn debug_sized() -> bool {
+    cfg!(debug_assertions) && !std::env::var("FUSEDRNN_TESTS_OPTIMISED").is_ok_and(|v| v == "1")
+}

@@ -93,7 +93,7 @@ pub mod tok_layout {
 #[path = "ci.rs"]
 mod ci;
 #[allow(unused_imports)] // not every test crate that includes `common` skips
-pub use ci::{in_ci, skip_or_fail_in_ci};
+pub use ci::{debug_sized, in_ci, skip_or_fail_in_ci};
 
 #[path = "runner.rs"]
 mod runner;
