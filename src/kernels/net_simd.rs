@@ -90,6 +90,21 @@
 //!   vector forms of `piecewise_interval`, `lookup8` and `with_sign_of` (the AVX2 one has),
 //!   so with 16 lanes they run the trait's scalar defaults, lane by lane through memory.
 //!
+//! - (2026-12-02, later session, load 14–16; one alternating pair of runs of main's build and
+//!   the experiment's, fastest of two windows of 0.25 s per point; not kept) the two blocks
+//!   software-pipelined in program order: 16-lane batch in pairs of 4-row blocks, `b`'s
+//!   product of step `s` with `a`'s cell of step `s` written into it (one cell unit, a row's
+//!   vector, after every `⌊js / (units + 1)⌋` values of `j`, through a trait method called
+//!   from the tile's `j` loop), then `a`'s product of step `s + 1` with `b`'s cell of step
+//!   `s`. Cycles per sequence-step, main against experiment: LSTM(32) 305 → 347, LSTM(64)
+//!   1264 → 1871, GRU(32) 222 → 240, GRU(64) 624 → 1594, GRU-v1(32) 190 → 182, GRU-v1(64)
+//!   611 → 672, SimpleRNN(16) 35 → 27, SimpleRNN(64) 190 → 176: slower where it mattered
+//!   (one noisy pair of runs; the tests were not run on it). Not yet read from the assembly:
+//!   whether the 16 accumulators stay in registers across the interleaved cell (spills would
+//!   explain it). A first build passed the cell as a closure and ran ~100× slower: a
+//!   closure's body is not compiled with the trampoline's target features, so its `Isa`
+//!   operations did not inline.
+//!
 //! The 64-unit rows moved by up to 2.3× between runs of the same binary under that load (other
 //! processes evicting L2); only the second run's are quoted (main's build matched the quiet
 //! baseline there: LSTM(64) 919). What the account points to next: the tile order at 64
