@@ -56,10 +56,13 @@
 //! # Where the time goes (AMD EPYC Zen 5, family 26 model 2, avx512 kernel, 2026-12-02)
 //!
 //! `examples/train_speed`, fastest of windows, old (8-lane shards on ymm, divisions) and new
-//! binaries alternated in one shell on a loaded machine: the shards' forward + backward of a
-//! batch of 64 went from 336 µs (8 shards of 8) to 238 µs (4 shards of 16), 1.41×; the
-//! one-thread batch of 64 from 379 µs to 280 µs. The step's FP work is the same per sequence,
-//! but one zmm instruction now does 16 sequences' worth, and no activation waits on the divider.
+//! binaries alternated three times in one shell on a machine loaded 10–16 by other builds: the
+//! shards' forward + backward of a batch of 64 went from 328 µs (8 shards of 8) to 238 µs
+//! (4 shards of 16), 1.38×; the one-thread batch of 64 (gradient + RMSprop) from 382 µs to
+//! 273 µs, 1.40×. (The epoch times of that run, 1.2 s against 0.6 s, measured the load, not
+//! the trainer; the quiet baseline of the old code was 0.090 s on 2 threads.) The step's FP
+//! work is the same per sequence, but one zmm instruction now does 16 sequences' worth, and no
+//! activation waits on the divider.
 //! What is left per 16-lane shard-step (~60 µs / 100 steps ≈ 2200 cycles fwd + bwd at
 //! 3.75 GHz): the forward's 256 FMAs of `h·U` plus 40 activations (~15 µops each), the
 //! backward's 256 FMAs of `δh = δz·Uᵀ` and 256 of `δU`, the 16×8 transposes of the table rows
