@@ -62,7 +62,9 @@
 //! 273 µs, 1.40×. (The epoch times of that run, 1.2 s against 0.6 s, measured the load, not
 //! the trainer; the quiet baseline of the old code was 0.090 s on 2 threads.) The step's FP
 //! work is the same per sequence, but one zmm instruction now does 16 sequences' worth, and no
-//! activation waits on the divider.
+//! activation waits on the divider. The AVX2+FMA kernel forced on the same CPU lost: shards
+//! 328–334 µs → 348–367 µs (5–10 %, two alternations), the price of running each step as two
+//! ymm halves; not yet looked into.
 //! What is left per 16-lane shard-step (~60 µs / 100 steps ≈ 2200 cycles fwd + bwd at
 //! 3.75 GHz): the forward's 256 FMAs of `h·U` plus 40 activations (~15 µops each), the
 //! backward's 256 FMAs of `δh = δz·Uᵀ` and 256 of `δU`, the 16×8 transposes of the table rows
