@@ -81,7 +81,7 @@ fn bench(c: &mut Criterion) {
             .collect();
         let dense = [0.1f32; HIDDEN];
         g.bench_function(
-            format!("shard8_forward_backward/{arch}/{}", kernel.name()),
+            format!("shard{LANES}_forward_backward/{arch}/{}", kernel.name()),
             |b| b.iter(|| shard.run(arch, kernel, &rec, &dense, 0.0, 1.0 / 64.0)),
         );
     }

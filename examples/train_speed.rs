@@ -1,7 +1,7 @@
 //! The notebook trainer's speed on the real data (or the bench's synthetic stand-in): one LSTM
 //! `fit` epoch (20,000 train + 5,000 validation reviews, batch 64) on 2 and 1 threads, one
 //! batch of 64 on one and two threads, and the parts of the one-thread batch (the gradient; of
-//! it, the 8 shards' forward + backward from a filled `xproj`; the RMSprop update), each the
+//! it, the `64 / LANES` shards' forward + backward from a filled `xproj`; the RMSprop update), each the
 //! fastest of many short windows, so that a loaded machine disturbs it least. Build two versions
 //! and run them alternately to compare.
 //!
@@ -104,9 +104,10 @@ fn main() {
         best[2] * 1e6
     );
     println!(
-        "batch64 2 threads {:.1} us; 1 thread: gradient {:.1} us (8 shards fwd+bwd {:.1} us), rmsprop {:.1} us",
+        "batch64 2 threads {:.1} us; 1 thread: gradient {:.1} us ({} shards fwd+bwd {:.1} us), rmsprop {:.1} us",
         best[3] * 1e6,
         best[4] * 1e6,
+        64 / LANES,
         best[5] * 1e6,
         best[6] * 1e6
     );

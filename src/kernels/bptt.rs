@@ -2,8 +2,9 @@
 //! lane, as two operations through the dispatch door ([`ShardForward`], [`ShardBackward`]; the
 //! loss between them is the trainer's).
 //!
-//! Every per-step quantity is stored as `[f32; LANES]` (one value per sequence, one 256-bit
-//! vector). The equations are those of `train::reference`; this file only changes the layout:
+//! Every per-step quantity is stored as `[f32; LANES]` (one value per sequence: one 512-bit
+//! vector, or two 256-bit ones). The equations are those of `train::reference`; this file only
+//! changes the layout:
 //!
 //! ```text
 //! xproj  [rows, G]            x_t·W + b of (lane l, step t) in row index[l][t]  (input to the shard)
@@ -24,30 +25,84 @@
 //!
 //! # Two bodies
 //!
-//! - The vector body (`Op::run`), written over the 8-lane ISA ([`Isa::x8`]: `wide`, AVX2+FMA,
-//!   and AVX2+FMA again under an AVX-512 proof, so training gives the same bits there): each lane
-//!   array lives in one register, `U[j][col]` is a broadcast from L1, products are FMAs where the
-//!   CPU has them, the activations are the kernels' inlined approximations, and the row layouts
-//!   of `xproj` and `dz` meet the lane layout through 8×8 transposes.
+//! - The vector body (`Op::run`), written once over [`Isa`]: the ISA holds all 16 sequences in
+//!   one zmm vector (AVX-512) or 8 of them (AVX2+FMA, `wide`), and then the step runs on the
+//!   two halves one after the other (two independent chains the out-of-order core overlaps).
+//!   Each lane array lives in one register, `U[j][col]` is a broadcast from L1, products are
+//!   FMAs where the CPU has them, the activations are the batch kernels' forms
+//!   (`sigmoid_batch_n`, `tanh_batch_n`: stage by stage across the units), and the row layouts
+//!   of `xproj` and `dz` meet the lane layout through 16×8 (AVX-512) or 8×8 transposes.
 //! - The reference body (`Op::reference`): the same steps as plain `[f32; LANES]` loops with the
 //!   standard library's `exp`/`tanh`. It is the readable twin, and 3× slower.
+//!
+//! # Shard size and bits (issue 16 item 6)
+//!
+//! A shard is 16 sequences on every kernel (it was 8: one ymm), so a batch of 64 is 4 shards.
+//! The shard size fixes the order of the gradient sums (lanes within a shard, then the shards
+//! in order), and it does not depend on the kernel or the number of threads: every kernel
+//! gives the same bits on 1 or 2 threads (the contract). Every lane is computed by the same
+//! operations on either width, so the 8-lane ISAs and AVX-512 would agree bit for bit but for
+//! one design choice:
+//!
+//! - **Division-free activations on AVX-512.** The activations are the batch forms, whose
+//!   `1/d` is `Isa::recip`: on AVX-512 `vrcp14ps` and one Newton step (three FMA-port µops, no
+//!   divider; within an ulp of the quotient, the activations' error budget unchanged, see
+//!   `activations.rs`), elsewhere the division itself (the same bits as the `exp` forms). A
+//!   shard-step has 40 activations per 16 lanes; as zmm `vdivps` (2.5 cycles each on the
+//!   divider, Zen 5) they were ~100 cycles of divider time per step forward. So AVX-512's
+//!   gradients may differ from AVX2's in the last bits; `tests/train.rs` compares every kernel
+//!   with the f64 reference within a tolerance, never kernels with each other.
+//!
+//! # Where the time goes (AMD EPYC Zen 5, family 26 model 2, avx512 kernel, 2026-12-02)
+//!
+//! `examples/train_speed`, fastest of windows, old (8-lane shards on ymm, divisions) and new
+//! binaries alternated three times in one shell on a machine loaded 10–16 by other builds: the
+//! shards' forward + backward of a batch of 64 went from 328 µs (8 shards of 8) to 238 µs
+//! (4 shards of 16), 1.38×; the one-thread batch of 64 (gradient + RMSprop) from 382 µs to
+//! 273 µs, 1.40×. (The epoch times of that run, 1.2 s against 0.6 s, measured the load, not
+//! the trainer; the quiet baseline of the old code was 0.090 s on 2 threads.) The step's FP
+//! work is the same per sequence, but one zmm instruction now does 16 sequences' worth, and no
+//! activation waits on the divider. The AVX2+FMA kernel forced on the same CPU lost: shards
+//! 328–334 µs → 348–367 µs (5–10 %, two alternations), the price of running each step as two
+//! ymm halves; not yet looked into.
+//! What is left per 16-lane shard-step (~60 µs / 100 steps ≈ 2200 cycles fwd + bwd at
+//! 3.75 GHz): the forward's 256 FMAs of `h·U` plus 40 activations (~15 µops each), the
+//! backward's 256 FMAs of `δh = δz·Uᵀ` and 256 of `δU`, the 16×8 transposes of the table rows
+//! and the 2 × 8×8 transposes per 8 columns of `δz`, and the scatter-add of `δz` into `δT`.
 
 // Index loops over lanes, units and columns read like the equations.
 #![allow(clippy::needless_range_loop)]
 
-use super::activations::{sigmoid, tanh};
-use super::isa::{Isa, Isa8, Op};
+use super::activations::{sigmoid_batch, sigmoid_batch_n, tanh_batch_n};
+use super::isa::{Isa, Op};
 use super::reference;
 use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O};
 use crate::shape::{GATES, HIDDEN, SEQ_LEN};
 
-/// Sequences per shard: one per SIMD lane of a 256-bit vector.
-pub const LANES: usize = 8;
+/// Sequences per shard: one per SIMD lane of a 512-bit vector (two 256-bit vectors on the
+/// 8-lane ISAs).
+pub const LANES: usize = 16;
 
 /// One value per lane (per sequence of the shard).
 pub(crate) type L = [f32; LANES];
 
 const ZERO: L = [0.0; LANES];
+
+/// A row of 8 columns, the unit of the 8×8 / 16×8 transposes.
+const ROW0: [f32; HIDDEN] = [0.0; HIDDEN];
+
+/// The `I::LANES` lanes of `l` from lane `half · I::LANES` (all of them on AVX-512, half on
+/// the 8-lane ISAs).
+#[inline(always)]
+fn ld<I: Isa>(isa: I, l: &L, half: usize) -> I::V {
+    isa.load_slice(&l[half * I::LANES..])
+}
+
+/// [`ld`]'s store.
+#[inline(always)]
+fn st<I: Isa>(isa: I, v: I::V, l: &mut L, half: usize) {
+    isa.store_slice(v, &mut l[half * I::LANES..]);
+}
 
 /// The row index of a shard's own `[LANES·SEQ_LEN, G]` buffers: lane `l`, step `t` → row
 /// `l·SEQ_LEN + t`.
@@ -140,8 +195,8 @@ impl Op for ShardForward<'_> {
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) -> L {
         match self.tape.g {
-            GATES => self.run_g::<I::X8, GATES, true>(isa.x8()),
-            _ => self.run_g::<I::X8, HIDDEN, false>(isa.x8()),
+            GATES => self.run_g::<I, GATES, true>(isa),
+            _ => self.run_g::<I, HIDDEN, false>(isa),
         }
     }
 }
@@ -179,8 +234,8 @@ impl Op for ShardBackward<'_> {
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) {
         match self.tape.g {
-            GATES => self.run_g::<I::X8, GATES, true>(isa.x8()),
-            _ => self.run_g::<I::X8, HIDDEN, false>(isa.x8()),
+            GATES => self.run_g::<I, GATES, true>(isa),
+            _ => self.run_g::<I, HIDDEN, false>(isa),
         }
     }
 }
@@ -193,9 +248,11 @@ fn rec_rows<const G: usize>(rec: &[f32]) -> [&[f32; G]; HIDDEN] {
 }
 
 impl ShardForward<'_> {
-    /// The vector forward body for `G` columns; `LSTM` selects the cell.
+    /// The vector forward body for `G` columns; `LSTM` selects the cell. `I` holds all
+    /// [`LANES`] sequences in one vector (AVX-512) or half of them (the 8-lane ISAs: the two
+    /// halves' steps side by side, each lane computed by the same operations).
     #[inline(always)]
-    fn run_g<I: Isa8, const G: usize, const LSTM: bool>(self, isa: I) -> L {
+    fn run_g<I: Isa, const G: usize, const LSTM: bool>(self, isa: I) -> L {
         let tape = self.tape;
         check_rows(self.xproj, G, self.index, "xproj");
         let rec = rec_rows::<G>(self.rec);
@@ -203,57 +260,82 @@ impl ShardForward<'_> {
         tape.hs[..HIDDEN].fill(ZERO);
         tape.cs[..HIDDEN].fill(ZERO);
         for t in 0..SEQ_LEN {
-            let mut z = [zero; G];
-            for blk in 0..G / LANES {
-                let mut rows = isa.arr(&ZERO);
-                for (l, row) in rows.as_mut().iter_mut().enumerate() {
-                    let r = usize::from(self.index[l][t]);
-                    *row = self.xproj[r * G + blk * LANES..][..LANES]
+            for half in 0..LANES / I::LANES {
+                let base = half * I::LANES;
+                let mut z = [zero; G];
+                for blk in 0..G / HIDDEN {
+                    let mut rows = isa.arr(&ROW0);
+                    for (k, row) in rows.as_mut().iter_mut().enumerate() {
+                        let r = usize::from(self.index[base + k][t]);
+                        *row = self.xproj[r * G + blk * HIDDEN..][..HIDDEN]
+                            .try_into()
+                            .expect("HIDDEN");
+                    }
+                    let zx = isa.gather_rows(&rows);
+                    z[blk * HIDDEN..(blk + 1) * HIDDEN].copy_from_slice(&zx);
+                }
+                let h: [I::V; HIDDEN] =
+                    std::array::from_fn(|j| ld(isa, &tape.hs[t * HIDDEN + j], half));
+                for (col, zc) in z.iter_mut().enumerate() {
+                    for j in 0..HIDDEN {
+                        *zc = isa.mul_add(h[j], isa.splat(rec[j][col]), *zc);
+                    }
+                }
+                let a = &mut tape.acts[t * G..(t + 1) * G];
+                if LSTM {
+                    // i, f | g | o: the batch forms, stage by stage across the units.
+                    let mut ifo = [zero; 3 * HIDDEN];
+                    ifo[..2 * HIDDEN].copy_from_slice(&z[GATE_I * HIDDEN..(GATE_F + 1) * HIDDEN]);
+                    ifo[2 * HIDDEN..].copy_from_slice(&z[GATE_O * HIDDEN..(GATE_O + 1) * HIDDEN]);
+                    sigmoid_batch_n(isa, &mut ifo);
+                    let mut g: [I::V; HIDDEN] = z[GATE_C * HIDDEN..(GATE_C + 1) * HIDDEN]
                         .try_into()
-                        .expect("LANES");
-                }
-                let zx = isa.gather_rows(&rows);
-                z[blk * LANES..(blk + 1) * LANES].copy_from_slice(&zx);
-            }
-            let h: [I::V; HIDDEN] = std::array::from_fn(|j| isa.load(&tape.hs[t * HIDDEN + j]));
-            for (col, zc) in z.iter_mut().enumerate() {
-                for j in 0..HIDDEN {
-                    *zc = isa.mul_add(h[j], isa.splat(rec[j][col]), *zc);
-                }
-            }
-            let a = &mut tape.acts[t * G..(t + 1) * G];
-            if LSTM {
-                for u in 0..HIDDEN {
-                    let i = sigmoid(isa, z[GATE_I * HIDDEN + u]);
-                    let f = sigmoid(isa, z[GATE_F * HIDDEN + u]);
-                    let g = tanh(isa, z[GATE_C * HIDDEN + u]);
-                    let o = sigmoid(isa, z[GATE_O * HIDDEN + u]);
-                    let c_prev = isa.load(&tape.cs[t * HIDDEN + u]);
-                    let c = isa.mul_add(f, c_prev, isa.mul(i, g));
-                    let tc = tanh(isa, c);
-                    a[GATE_I * HIDDEN + u] = isa.store(i);
-                    a[GATE_F * HIDDEN + u] = isa.store(f);
-                    a[GATE_C * HIDDEN + u] = isa.store(g);
-                    a[GATE_O * HIDDEN + u] = isa.store(o);
-                    tape.cs[(t + 1) * HIDDEN + u] = isa.store(c);
-                    tape.tcs[t * HIDDEN + u] = isa.store(tc);
-                    tape.hs[(t + 1) * HIDDEN + u] = isa.store(isa.mul(o, tc));
-                }
-            } else {
-                for u in 0..HIDDEN {
-                    let h = isa.store(tanh(isa, z[u]));
-                    a[u] = h;
-                    tape.hs[(t + 1) * HIDDEN + u] = h;
+                        .expect("HIDDEN");
+                    tanh_batch_n(isa, &mut g);
+                    let mut c = [zero; HIDDEN];
+                    for u in 0..HIDDEN {
+                        let (i, f) = (ifo[u], ifo[HIDDEN + u]);
+                        let c_prev = ld(isa, &tape.cs[t * HIDDEN + u], half);
+                        c[u] = isa.mul_add(f, c_prev, isa.mul(i, g[u]));
+                    }
+                    let mut tc = c;
+                    tanh_batch_n(isa, &mut tc);
+                    for u in 0..HIDDEN {
+                        let o = ifo[2 * HIDDEN + u];
+                        st(isa, ifo[u], &mut a[GATE_I * HIDDEN + u], half);
+                        st(isa, ifo[HIDDEN + u], &mut a[GATE_F * HIDDEN + u], half);
+                        st(isa, g[u], &mut a[GATE_C * HIDDEN + u], half);
+                        st(isa, o, &mut a[GATE_O * HIDDEN + u], half);
+                        st(isa, c[u], &mut tape.cs[(t + 1) * HIDDEN + u], half);
+                        st(isa, tc[u], &mut tape.tcs[t * HIDDEN + u], half);
+                        st(
+                            isa,
+                            isa.mul(o, tc[u]),
+                            &mut tape.hs[(t + 1) * HIDDEN + u],
+                            half,
+                        );
+                    }
+                } else {
+                    let mut hz: [I::V; HIDDEN] = z[..HIDDEN].try_into().expect("HIDDEN");
+                    tanh_batch_n(isa, &mut hz);
+                    for u in 0..HIDDEN {
+                        st(isa, hz[u], &mut a[u], half);
+                        st(isa, hz[u], &mut tape.hs[(t + 1) * HIDDEN + u], half);
+                    }
                 }
             }
         }
         // Dense head.
-        let mut logit = isa.splat(self.dense_bias);
-        for j in 0..HIDDEN {
-            let hj = isa.load(&tape.hs[SEQ_LEN * HIDDEN + j]);
-            logit = isa.mul_add(hj, isa.splat(self.dense[j]), logit);
+        let mut p = ZERO;
+        for half in 0..LANES / I::LANES {
+            let mut logit = isa.splat(self.dense_bias);
+            for j in 0..HIDDEN {
+                let hj = ld(isa, &tape.hs[SEQ_LEN * HIDDEN + j], half);
+                logit = isa.mul_add(hj, isa.splat(self.dense[j]), logit);
+            }
+            st(isa, sigmoid_batch(isa, logit), &mut p, half);
         }
-        isa.store(sigmoid(isa, logit))
+        p
     }
 
     /// The reference forward body (plain lane loops, the standard library's activations).
@@ -337,9 +419,10 @@ impl ShardBackward<'_> {
         }
     }
 
-    /// The vector backward body for `G` columns; `LSTM` selects the cell.
+    /// The vector backward body for `G` columns; `LSTM` selects the cell (lanes as in the
+    /// forward body).
     #[inline(always)]
-    fn run_g<I: Isa8, const G: usize, const LSTM: bool>(mut self, isa: I) {
+    fn run_g<I: Isa, const G: usize, const LSTM: bool>(mut self, isa: I) {
         check_rows(self.dz, G, self.index, "dz");
         let lanes_out = if self.accumulate {
             self.active.min(LANES)
@@ -351,69 +434,85 @@ impl ShardBackward<'_> {
         let rec = rec_rows::<G>(self.rec);
         let zero = isa.splat(0.0);
         let one = isa.splat(1.0);
-        let dlogit_v = isa.load(&self.dlogit);
-        let mut dh = [zero; HIDDEN];
-        for j in 0..HIDDEN {
-            dh[j] = isa.mul(dlogit_v, isa.splat(self.dense[j]));
+        let halves = LANES / I::LANES;
+        let mut dh = [[zero; HIDDEN]; 2];
+        let mut dc = [[zero; HIDDEN]; 2];
+        for half in 0..halves {
+            let dlogit_v = ld(isa, &self.dlogit, half);
+            for j in 0..HIDDEN {
+                dh[half][j] = isa.mul(dlogit_v, isa.splat(self.dense[j]));
+            }
         }
-        let mut dc = [zero; HIDDEN];
-        let mut dz = [zero; G];
         for t in (0..SEQ_LEN).rev() {
             let a = &tape.acts[t * G..(t + 1) * G];
-            if LSTM {
-                for u in 0..HIDDEN {
-                    let i = isa.load(&a[GATE_I * HIDDEN + u]);
-                    let f = isa.load(&a[GATE_F * HIDDEN + u]);
-                    let g = isa.load(&a[GATE_C * HIDDEN + u]);
-                    let o = isa.load(&a[GATE_O * HIDDEN + u]);
-                    let tc = isa.load(&tape.tcs[t * HIDDEN + u]);
-                    let c_prev = isa.load(&tape.cs[t * HIDDEN + u]);
-                    // δo = δh⊙tanh c;  δc += δh⊙o⊙(1 − tanh² c)
-                    let d_o = isa.mul(dh[u], tc);
-                    let dcu = isa.mul_add(isa.mul(dh[u], o), isa.neg_mul_add(tc, tc, one), dc[u]);
-                    let di = isa.mul(dcu, g);
-                    let df = isa.mul(dcu, c_prev);
-                    let dg = isa.mul(dcu, i);
-                    dz[GATE_I * HIDDEN + u] = isa.mul(di, isa.mul(i, isa.sub(one, i)));
-                    dz[GATE_F * HIDDEN + u] = isa.mul(df, isa.mul(f, isa.sub(one, f)));
-                    dz[GATE_C * HIDDEN + u] = isa.mul(dg, isa.neg_mul_add(g, g, one));
-                    dz[GATE_O * HIDDEN + u] = isa.mul(d_o, isa.mul(o, isa.sub(one, o)));
-                    dc[u] = isa.mul(dcu, f);
-                }
-            } else {
-                for u in 0..HIDDEN {
-                    let h = isa.load(&a[u]);
-                    dz[u] = isa.mul(dh[u], isa.neg_mul_add(h, h, one));
-                }
-            }
             let dzs: &mut [L; G] = (&mut tape.dzs[t * G..(t + 1) * G]).try_into().expect("G");
-            for col in 0..G {
-                dzs[col] = isa.store(dz[col]);
-            }
-            for (j, dhj) in dh.iter_mut().enumerate() {
-                let mut acc = zero;
+            for half in 0..halves {
+                let (dh, dc) = (&mut dh[half], &mut dc[half]);
+                let mut dz = [zero; G];
+                if LSTM {
+                    for u in 0..HIDDEN {
+                        let i = ld(isa, &a[GATE_I * HIDDEN + u], half);
+                        let f = ld(isa, &a[GATE_F * HIDDEN + u], half);
+                        let g = ld(isa, &a[GATE_C * HIDDEN + u], half);
+                        let o = ld(isa, &a[GATE_O * HIDDEN + u], half);
+                        let tc = ld(isa, &tape.tcs[t * HIDDEN + u], half);
+                        let c_prev = ld(isa, &tape.cs[t * HIDDEN + u], half);
+                        // δo = δh⊙tanh c;  δc += δh⊙o⊙(1 − tanh² c)
+                        let d_o = isa.mul(dh[u], tc);
+                        let dcu =
+                            isa.mul_add(isa.mul(dh[u], o), isa.neg_mul_add(tc, tc, one), dc[u]);
+                        let di = isa.mul(dcu, g);
+                        let df = isa.mul(dcu, c_prev);
+                        let dg = isa.mul(dcu, i);
+                        dz[GATE_I * HIDDEN + u] = isa.mul(di, isa.mul(i, isa.sub(one, i)));
+                        dz[GATE_F * HIDDEN + u] = isa.mul(df, isa.mul(f, isa.sub(one, f)));
+                        dz[GATE_C * HIDDEN + u] = isa.mul(dg, isa.neg_mul_add(g, g, one));
+                        dz[GATE_O * HIDDEN + u] = isa.mul(d_o, isa.mul(o, isa.sub(one, o)));
+                        dc[u] = isa.mul(dcu, f);
+                    }
+                } else {
+                    for u in 0..HIDDEN {
+                        let h = ld(isa, &a[u], half);
+                        dz[u] = isa.mul(dh[u], isa.neg_mul_add(h, h, one));
+                    }
+                }
                 for col in 0..G {
-                    acc = isa.mul_add(dz[col], isa.splat(rec[j][col]), acc);
+                    st(isa, dz[col], &mut dzs[col], half);
                 }
-                *dhj = acc;
+                for (j, dhj) in dh.iter_mut().enumerate() {
+                    let mut acc = zero;
+                    for col in 0..G {
+                        acc = isa.mul_add(dz[col], isa.splat(rec[j][col]), acc);
+                    }
+                    *dhj = acc;
+                }
             }
+            // The step's `δz` rows into `dz` by lane: 8×8 transposes of the stored lanes.
+            let x8 = isa.x8();
             let dzs: &[L; G] = dzs;
-            for blk in 0..G / LANES {
-                let mut block_rows = isa.arr(&ZERO);
-                for (r, b) in block_rows.as_mut().iter_mut().zip(&dzs[blk * LANES..]) {
-                    *r = b;
-                }
-                let rows = isa.gather_rows(&block_rows);
-                for (l, row) in rows.iter().enumerate().take(lanes_out) {
-                    let r = usize::from(self.index[l][t]);
-                    let out: &mut [f32; LANES] = (&mut self.dz[r * G + blk * LANES..][..LANES])
-                        .try_into()
-                        .expect("LANES");
-                    *out = if self.accumulate {
-                        isa.store(isa.add(isa.load(out), *row))
-                    } else {
-                        isa.store(*row)
-                    };
+            for blk in 0..G / HIDDEN {
+                for sub in 0..LANES / HIDDEN {
+                    let mut block_rows = x8.arr(&ROW0);
+                    for (r, b) in block_rows.as_mut().iter_mut().zip(&dzs[blk * HIDDEN..]) {
+                        *r = b[sub * HIDDEN..][..HIDDEN].try_into().expect("HIDDEN");
+                    }
+                    let rows = x8.gather_rows(&block_rows);
+                    for (k, row) in rows.iter().enumerate() {
+                        let l = sub * HIDDEN + k;
+                        if l >= lanes_out {
+                            break;
+                        }
+                        let r = usize::from(self.index[l][t]);
+                        let out: &mut [f32; HIDDEN] = (&mut self.dz[r * G + blk * HIDDEN..]
+                            [..HIDDEN])
+                            .try_into()
+                            .expect("HIDDEN");
+                        *out = if self.accumulate {
+                            x8.store(x8.add(x8.load(out), *row))
+                        } else {
+                            x8.store(*row)
+                        };
+                    }
                 }
             }
         }
@@ -421,34 +520,36 @@ impl ShardBackward<'_> {
         // from last to first as the reference adds them; eight accumulators in registers.
         let mut d_rec = [[ZERO; G]; HIDDEN];
         let mut d_bias = [ZERO; G];
-        for jb in (0..HIDDEN).step_by(2) {
-            for cb in (0..G).step_by(4) {
-                let mut acc = [[zero; 4]; 2];
-                for t in (0..SEQ_LEN).rev() {
-                    let dzs = &tape.dzs[t * G + cb..][..4];
-                    for (jj, acc) in acc.iter_mut().enumerate() {
-                        let hj = isa.load(&tape.hs[t * HIDDEN + jb + jj]);
-                        for (c, a) in acc.iter_mut().enumerate() {
-                            *a = isa.mul_add(hj, isa.load(&dzs[c]), *a);
+        for half in 0..halves {
+            for jb in (0..HIDDEN).step_by(2) {
+                for cb in (0..G).step_by(4) {
+                    let mut acc = [[zero; 4]; 2];
+                    for t in (0..SEQ_LEN).rev() {
+                        let dzs = &tape.dzs[t * G + cb..][..4];
+                        for (jj, acc) in acc.iter_mut().enumerate() {
+                            let hj = ld(isa, &tape.hs[t * HIDDEN + jb + jj], half);
+                            for (c, a) in acc.iter_mut().enumerate() {
+                                *a = isa.mul_add(hj, ld(isa, &dzs[c], half), *a);
+                            }
+                        }
+                    }
+                    for (jj, acc) in acc.iter().enumerate() {
+                        for (c, a) in acc.iter().enumerate() {
+                            st(isa, *a, &mut d_rec[jb + jj][cb + c], half);
                         }
                     }
                 }
-                for (jj, acc) in acc.iter().enumerate() {
-                    for (c, a) in acc.iter().enumerate() {
-                        d_rec[jb + jj][cb + c] = isa.store(*a);
+            }
+            for cb in (0..G).step_by(HIDDEN) {
+                let mut acc = [zero; HIDDEN];
+                for t in (0..SEQ_LEN).rev() {
+                    for (c, a) in acc.iter_mut().enumerate() {
+                        *a = isa.add(*a, ld(isa, &tape.dzs[t * G + cb + c], half));
                     }
                 }
-            }
-        }
-        for cb in (0..G).step_by(LANES) {
-            let mut acc = [zero; LANES];
-            for t in (0..SEQ_LEN).rev() {
-                for (c, a) in acc.iter_mut().enumerate() {
-                    *a = isa.add(*a, isa.load(&tape.dzs[t * G + cb + c]));
+                for (c, a) in acc.iter().enumerate() {
+                    st(isa, *a, &mut d_bias[cb + c], half);
                 }
-            }
-            for (c, a) in acc.iter().enumerate() {
-                d_bias[cb + c] = isa.store(*a);
             }
         }
         self.finish(&d_rec, &d_bias);

@@ -7,8 +7,9 @@
 //! trampoline ([`Op`]).
 //!
 //! The lane count is an associated constant: the batch bodies put one *sequence* per lane and
-//! run unchanged with 8 lanes (AVX2, `wide`) or 16 (AVX-512). The bodies whose layout is tied
-//! to `HIDDEN = 8` (the latency kernels with the 8 units in lanes, the training shard) ask the
+//! run unchanged with 8 lanes (AVX2, `wide`) or 16 (AVX-512); so does the training shard (16
+//! sequences: one vector, or two halves). The bodies whose layout is tied to `HIDDEN = 8` (the
+//! latency kernels with the 8 units in lanes) ask the
 //! ISA for its 8-lane form ([`Isa::x8`]): itself for the 8-lane ISAs, AVX2 for AVX-512 (whose
 //! proof implies AVX2 and FMA), so they too are written once.
 

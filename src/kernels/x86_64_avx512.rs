@@ -15,7 +15,9 @@
 //! - The embedded broadcast `{1to16}`: a recurrent weight is one `f32` read by the FMA itself
 //!   (`splat_from`), where AVX2 reads a pre-broadcast copy of 8.
 //!
-//! The latency kernels and the training shard keep their one-unit-per-lane layout and run on
+//! The training shard runs its 16 sequences in zmm lanes with the batch activations (its
+//! reciprocal is `vrcp14ps` and a Newton step, so its bits may differ from AVX2's in the last
+//! place; `kernels::bptt`). The latency kernels keep their one-unit-per-lane layout and run on
 //! the AVX2 instructions this proof also grants (`Isa::x8`), inside the same trampoline, so they
 //! give the AVX2 path's bits; the one exception, the LSTM step's recurrent sum
 //! (`Isa::lstm_gate_sums`), runs two gates per zmm in the same order of operations, and so
