@@ -372,7 +372,7 @@
 //! not built.
 
 use super::activations::{
-    sigmoid_batch, sigmoid_batch_n, sigmoid_latency, tanh_batch, tanh_batch_n, tanh_piecewise,
+    sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_piecewise,
     tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
@@ -761,6 +761,18 @@ pub(crate) fn lstm_gate_sums_lanes<I: Isa8>(
     z
 }
 
+/// `[σ(z_i), σ(z_f), tanh(z_g), σ(z_o)]` of the gate pre-activations, units in lanes: the
+/// piecewise forms (the default of `Isa::lstm_gate_activations`).
+#[inline(always)]
+pub(crate) fn lstm_gate_activations_lanes<I: Isa8>(isa: I, z: [I::V; 4]) -> [I::V; 4] {
+    [
+        sigmoid_piecewise(isa, z[GATE_I]),
+        sigmoid_piecewise(isa, z[GATE_F]),
+        tanh_piecewise(isa, z[GATE_C]),
+        sigmoid_piecewise(isa, z[GATE_O]),
+    ]
+}
+
 /// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
 /// `wide` is the kernel's ISA (its 8-lane form runs the step; AVX-512 its recurrent sum).
 #[inline(always)]
@@ -772,11 +784,7 @@ pub(crate) fn lstm_cell_lanes<W: Isa>(
     token: u16,
 ) -> (V8<W>, V8<W>) {
     let isa = wide.x8();
-    let z = wide.lstm_gate_sums(&t.table()[token as usize].0, t.recurrent(), h);
-    let i = sigmoid_latency(isa, z[GATE_I]);
-    let f = sigmoid_latency(isa, z[GATE_F]);
-    let g = tanh_piecewise(isa, z[GATE_C]);
-    let o = sigmoid_latency(isa, z[GATE_O]);
+    let [i, f, g, o] = wide.lstm_gate_activations(&t.table()[token as usize].0, t.recurrent(), h);
     // `i·g` first, `f` last: on AVX-512 `f` and `o` come out of the recurrent sum one
     // extract later than `i` and `g` (the high halves of their zmm).
     let c = isa.mul_add(f, c, isa.mul(i, g));
