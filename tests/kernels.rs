@@ -739,14 +739,29 @@ fn sigmoid_f64(x: f64) -> f64 {
 /// kernels use them (Estrin, saturation beside the chain, tanh as `(e − 1)/(e + 1)`).
 /// The fourth pair checks the piecewise-polynomial tanh of the step kernels (issue 16; its
 /// sigmoid partner repeats the latency form, the step kernels' sigmoid); the fifth the batch
-/// forms (Horner, `Isa::recip`: `vrcp14ps` and a Newton step on AVX-512).
-const ACTIVATION_PAIRS: [(Activation, Activation); 5] = [
+/// forms (Horner, `Isa::recip`: `vrcp14ps` and a Newton step on AVX-512); the sixth the
+/// piecewise sigmoid of the LSTM step kernel (issue 16 item 2) beside the piecewise tanh.
+const ACTIVATION_PAIRS: [(Activation, Activation); 6] = [
     (Activation::Sigmoid, Activation::Tanh),
     (Activation::SigmoidShortChain, Activation::TanhShortChain),
     (Activation::SigmoidLatency, Activation::TanhLatency),
     (Activation::SigmoidLatency, Activation::TanhPiecewise),
     (Activation::SigmoidBatch, Activation::TanhBatch),
+    (Activation::SigmoidPiecewise, Activation::TanhPiecewise),
 ];
+
+/// The pairs the exhaustive test checks: all of [`ACTIVATION_PAIRS`], or with
+/// `FUSEDRNN_ACTIVATION_PAIR=k` only the `k`-th (0-based; to check one new form in minutes
+/// instead of all of them).
+fn exhaustive_pairs() -> Vec<(Activation, Activation)> {
+    match std::env::var("FUSEDRNN_ACTIVATION_PAIR") {
+        Ok(k) => {
+            let k: usize = k.parse().expect("FUSEDRNN_ACTIVATION_PAIR is an index");
+            vec![ACTIVATION_PAIRS[k]]
+        }
+        Err(_) => ACTIVATION_PAIRS.to_vec(),
+    }
+}
 
 /// The batch forms compute the throughput forms' values with fewer µops (`−r` and `r/2`
 /// reductions, exact rewrites): where the ISA's reciprocal is the division (every kernel but
@@ -796,7 +811,13 @@ fn batch_activations_equal_throughput_forms_where_recip_divides() {
 /// Check every activation implementation on the f32 bit patterns `start, start + step, …`
 /// below `end`; returns the worst absolute errors (sigmoid, tanh) over all of them. The f64
 /// values are computed once per input; `with_reference` adds the standard-library reference.
-fn check_activations_range(start: u64, end: u64, step: u64, with_reference: bool) -> (f64, f64) {
+fn check_activations_range(
+    start: u64,
+    end: u64,
+    step: u64,
+    with_reference: bool,
+    pairs: &[(Activation, Activation)],
+) -> (f64, f64) {
     const CHUNK: usize = 1 << 16;
     let mut worst = (0.0f64, 0.0f64);
     let kernels: Vec<Kernel> = Kernel::available()
@@ -824,7 +845,7 @@ fn check_activations_range(start: u64, end: u64, step: u64, with_reference: bool
             }
         };
         for &k in &kernels {
-            for (sig, tanh) in ACTIVATION_PAIRS {
+            for &(sig, tanh) in pairs {
                 buf_s.clear();
                 buf_s.extend_from_slice(&xs);
                 buf_t.clear();
@@ -879,7 +900,7 @@ fn check_one(
 fn activations_within_tolerance_every_97th_f32() {
     print_skipped();
     let stride = if runner::emulated() { 997 } else { 97 };
-    let (s, t) = check_activations_range(0, 1 << 32, stride, true);
+    let (s, t) = check_activations_range(0, 1 << 32, stride, true, &ACTIVATION_PAIRS);
     eprintln!("every {stride}th f32: worst sigmoid err {s:e}, tanh err {t:e}");
     for x in [
         0.0,
@@ -922,9 +943,10 @@ fn activations_within_tolerance_every_97th_f32() {
 #[ignore]
 fn activations_exhaustive() {
     let half = 1u64 << 31;
+    let pairs = exhaustive_pairs();
     let (a, b) = std::thread::scope(|scope| {
-        let lo = scope.spawn(|| check_activations_range(0, half, 1, false));
-        let hi = scope.spawn(|| check_activations_range(half, 1 << 32, 1, false));
+        let lo = scope.spawn(|| check_activations_range(0, half, 1, false, &pairs));
+        let hi = scope.spawn(|| check_activations_range(half, 1 << 32, 1, false, &pairs));
         (lo.join().unwrap(), hi.join().unwrap())
     });
     let (s, t) = (a.0.max(b.0), a.1.max(b.1));

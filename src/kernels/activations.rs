@@ -72,6 +72,14 @@
 //! exhaustive test as the other forms. Used for the LSTM cell's `g` and `tanh(c')` and the
 //! SimpleRNN's `tanh`; the throughput kernels and training keep the `exp` forms above.
 //!
+//! `sigmoid_piecewise` (the LSTM step's `i, f, o` since issue 16 item 2) is the same table:
+//! `σ(x) = 1/2 + tanh(x/2)/2`, and `x/2` has the mantissa of `x`, so its intervals are the
+//! tanh's with the base exponent one higher, and its coefficients the tanh's halved (and on
+//! the first interval, whose argument is `|x|` instead of `|x|/2`, scaled by `2^−j` for
+//! `t^j`): powers of two, exact. The sign and the `1/2` ride in the last two FMAs
+//! (`(s·t⁴)·M1 + (s·M0 + 1/2)`, `s = ±1`, NaN for a NaN `x`); the last interval (`|x| ≥ 32`)
+//! is the constant 1/2, so the result is exactly 0 or 1 there.
+//!
 //! # Batch forms (issue 16 item 3)
 //!
 //! The batch kernels (16 sequences per zmm on AVX-512) are bound by µops on the two FP ports and,
@@ -102,8 +110,12 @@ pub const ACTIVATION_ABS_TOL: f64 = 1e-6;
 /// Worst absolute error of the sigmoid approximations over all 2^32 f32 inputs, measured by the
 /// exhaustive test (AVX2+FMA and portable kernels, Horner and Estrin orders, the latency form,
 /// the scalar version): 9.2e-8, about 1.5 ulp at 0.5. Margin to the contract: 10×. (With the
-/// latency forms added the worst cases over all 2^32 inputs stayed 9.21e-8 and 1.84e-7.)
-pub const SIGMOID_MEASURED_MAX_ABS_ERR: f64 = 9.3e-8;
+/// latency forms added the worst cases over all 2^32 inputs stayed 9.21e-8 and 1.84e-7.) The
+/// piecewise sigmoid of the LSTM step kernel (`SigmoidPiecewise`, issue 16 item 2: half the
+/// piecewise tanh's error at `x/2` plus two roundings near 1/2) measured 2.71e-7 over all 2^32
+/// inputs on the portable, AVX2+FMA and AVX-512 kernels of an AMD EPYC Zen 5 (family 26
+/// model 2), `FUSEDRNN_ACTIVATION_PAIR=5`: the worst sigmoid form now, margin 3.7×.
+pub const SIGMOID_MEASURED_MAX_ABS_ERR: f64 = 2.71e-7;
 /// Worst absolute error of the tanh approximations over all 2^32 f32 inputs (same
 /// measurement, every form of [`Activation::ALL`] on every vector kernel of the development
 /// machine, portable, AVX2+FMA and AVX-512): 4.01e-7, the piecewise tanh of the step kernels (`TanhPiecewise`, issue 16;
@@ -302,6 +314,61 @@ pub(crate) fn tanh_times_piecewise<I: Isa>(isa: I, m: I::V, x: I::V) -> I::V {
     tanh_piecewise_with::<I, true>(isa, m, x)
 }
 
+/// Biased exponent below which `|x|` is in the first interval of the piecewise sigmoid
+/// (`|x| < 1/2`): one more than the tanh's, since `σ(x) = 1/2 + tanh(x/2)/2` and `x/2` has
+/// the exponent of `x` minus one and the same mantissa.
+const SIGMOID_PIECEWISE_BASE: i32 = TANH_PIECEWISE_BASE + 1;
+
+/// The piecewise sigmoid's coefficients, derived exactly from the tanh's: `σ(x) − 1/2 =
+/// tanh(x/2)/2`, so every coefficient is halved, and on the first interval (argument `|x|`,
+/// where the tanh's is `|x|/2`) the coefficient of `t^j` is also scaled by `2^−j`. On the
+/// octaves the argument `m − 1.5` is the same for `x` and `x/2`, and the interval index
+/// `e − SIGMOID_PIECEWISE_BASE` of `x` is the tanh's index of `x/2`. Powers of two only: every
+/// intermediate of the evaluation is exactly a power of two times the tanh's at `x/2`.
+/// Rotated by [`SIGMOID_PIECEWISE_BASE`] (see [`TANH_PIECEWISE_ROTATED`]).
+const SIGMOID_PIECEWISE_ROTATED: [[f32; 8]; 8] =
+    rotate_rows(&sigmoid_from_tanh(&TANH_PIECEWISE), SIGMOID_PIECEWISE_BASE);
+
+/// See [`SIGMOID_PIECEWISE_ROTATED`].
+const fn sigmoid_from_tanh(t: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
+    let mut out = [[0.0; 8]; 8];
+    let mut j = 0;
+    let mut first = 0.5f32;
+    while j < 8 {
+        let mut k = 0;
+        while k < 8 {
+            out[j][k] = t[j][k] * if k == 0 { first } else { 0.5 };
+            k += 1;
+        }
+        first *= 0.5;
+        j += 1;
+    }
+    out
+}
+
+/// Sigmoid without `exp` or division (issue 16 item 2, the latency kernels' gates): `1/2 +
+/// tanh(x/2)/2` on the piecewise tanh's intervals and coefficients
+/// ([`SIGMOID_PIECEWISE_ROTATED`]), the sign and the `1/2` folded into the last two FMAs:
+/// `s·M0 + 1/2` (ready beside the second half's coefficients) and then `(s·t⁴)·M1 + …`,
+/// with `s = ±1` the sign of `x` (NaN where `x` is NaN, so NaN propagates). No saturation
+/// step: the last interval (`|x| ≥ 32`) is the constant `1/2`, so the result is exactly 0 or
+/// 1 there, infinities included.
+#[inline(always)]
+pub(crate) fn sigmoid_piecewise<I: Isa>(isa: I, x: I::V) -> I::V {
+    let (k, t) = isa.piecewise_interval::<SIGMOID_PIECEWISE_BASE>(x);
+    let c = &SIGMOID_PIECEWISE_ROTATED;
+    let s = isa.with_sign_of(isa.splat(1.0), x);
+    let t2 = isa.mul(t, t);
+    let st4 = isa.mul(s, isa.mul(t2, t2));
+    let l0 = isa.mul_add(t, isa.lookup8(&c[1], k), isa.lookup8(&c[0], k));
+    let l1 = isa.mul_add(t, isa.lookup8(&c[3], k), isa.lookup8(&c[2], k));
+    let m0 = isa.mul_add(t2, l1, l0);
+    let l2 = isa.mul_add(t, isa.lookup8(&c[5], k), isa.lookup8(&c[4], k));
+    let l3 = isa.mul_add(t, isa.lookup8(&c[7], k), isa.lookup8(&c[6], k));
+    let m1 = isa.mul_add(t2, l3, l2);
+    isa.mul_add(st4, m1, isa.mul_add(s, m0, isa.splat(0.5)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Batch forms (issue 16 item 3: the throughput kernels' activations; module docs, "Batch forms")
 // ---------------------------------------------------------------------------------------------
@@ -450,10 +517,13 @@ pub enum Activation {
     SigmoidBatch,
     /// Tanh, the batch form (Horner, `Isa::recip`).
     TanhBatch,
+    /// Sigmoid as `1/2 + tanh(x/2)/2` on the piecewise tanh's intervals (the LSTM step
+    /// kernel's gates since issue 16 item 2; no `exp`, no division).
+    SigmoidPiecewise,
 }
 
 impl Activation {
-    pub const ALL: [Activation; 9] = [
+    pub const ALL: [Activation; 10] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::SigmoidShortChain,
@@ -463,6 +533,7 @@ impl Activation {
         Activation::TanhPiecewise,
         Activation::SigmoidBatch,
         Activation::TanhBatch,
+        Activation::SigmoidPiecewise,
     ];
 
     /// Sigmoid (false) or tanh (true).
@@ -490,7 +561,8 @@ fn apply<I: Isa, const ACT: u8>(isa: I, v: I::V) -> I::V {
         5 => tanh_times_latency(isa, isa.splat(1.0), v),
         6 => tanh_piecewise(isa, v),
         7 => sigmoid_batch(isa, v),
-        _ => tanh_batch(isa, v),
+        8 => tanh_batch(isa, v),
+        _ => sigmoid_piecewise(isa, v),
     }
 }
 
@@ -527,6 +599,7 @@ pub(crate) fn activation_in_place<I: Isa>(isa: I, act: Activation, xs: &mut [f32
         Activation::TanhPiecewise => map_in_place::<I, 6>(isa, xs),
         Activation::SigmoidBatch => map_in_place::<I, 7>(isa, xs),
         Activation::TanhBatch => map_in_place::<I, 8>(isa, xs),
+        Activation::SigmoidPiecewise => map_in_place::<I, 9>(isa, xs),
     }
 }
 

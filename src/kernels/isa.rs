@@ -184,6 +184,20 @@ pub(crate) trait Isa: Copy {
         super::simd::lstm_gate_sums_lanes(self.x8(), row, rec, h)
     }
 
+    /// The LSTM latency kernel's activated gates `[σ(z_i), σ(z_f), tanh(z_g), σ(z_o)]` of
+    /// [`Isa::lstm_gate_sums`]' pre-activations, by the piecewise forms of
+    /// [`super::activations`] (issue 16 item 2). Overridden by AVX-512, which runs the `[i | f]`
+    /// sigmoids on one zmm, with the same bits.
+    #[inline(always)]
+    fn lstm_gate_activations(
+        self,
+        row: &[[f32; HIDDEN]; 4],
+        rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
+        h: <Self::X8 as Isa>::V,
+    ) -> [<Self::X8 as Isa>::V; 4] {
+        super::simd::lstm_gate_activations_lanes(self.x8(), self.lstm_gate_sums(row, rec, h))
+    }
+
     /// `p` (`≥ +0` or NaN) with the sign bit of `x`; NaN where `x` is NaN.
     #[inline(always)]
     fn with_sign_of(self, p: Self::V, x: Self::V) -> Self::V {

@@ -119,10 +119,12 @@
 //!
 //! The LSTM and SimpleRNN sums run as four chains of two terms and two levels of adds, to
 //! shorten the FMA dependency chain (the LSTM's on AVX-512 with two gates per zmm,
-//! `Isa::lstm_gate_sums`: half the FMAs, the same bits; see "On Zen 5" below); the sigmoids use the latency form of
-//! [`super::activations`] (Estrin polynomial, saturation beside the chain), and every `tanh`
-//! (the LSTM's `g` and `tanh(c')`, the SimpleRNN's) the piecewise polynomial without `exp` or
-//! division, with `o ·` folded into the last level of `tanh(c')`'s polynomial.
+//! `Isa::lstm_gate_sums`: half the FMAs, the same bits; see "On Zen 5" below); every
+//! activation of the step kernels is a piecewise polynomial without `exp` or division
+//! ([`super::activations`]): the LSTM's sigmoids `1/2 + tanh(x/2)/2` on the `tanh`'s table
+//! (on AVX-512 the `[i | f]` pair on one zmm, `Isa::lstm_gate_activations`), its `g` and
+//! `tanh(c')` and the SimpleRNN's `tanh` the piecewise `tanh`, with `o ·` folded into the last
+//! level of `tanh(c')`'s polynomial.
 //!
 //! # The latency chain, cycle by cycle (issue 16)
 //!
@@ -367,12 +369,52 @@
 //! the `1 + e` add 2) and the piecewise `tanh` (index 6 + permute 4 + three Estrin levels 12 +
 //! sign 2 = 24 without permute queueing), and one FMA for `c'`: LSTM ≥ 5 + 12 + 39 + 4 + 24 ≈
 //! 84 cycles (≈ 22 ns at 3.8 GHz), SimpleRNN ≥ 4 + 12 + 24 = 40 (≈ 10.5 ns). The 22 ns
-//! LSTM target sits on this bound; it needs the sigmoids off `exp` (a piecewise sigmoid on the
-//! `[i | f]`, `[g | o]` zmm with a 16-entry `vpermps` table, 16 permutes a step: ~−8 cycles),
-//! not built.
+//! LSTM target sits on this bound; it needs the sigmoids off `exp`: built next.
+//!
+//! **The sigmoids off `exp`** (issue 16 item 2, a later session; same CPU, AMD EPYC family 26
+//! model 2). `σ(x) = 1/2 + tanh(x/2)/2`, evaluated on the piecewise `tanh`'s intervals with its
+//! coefficients scaled by powers of two (`activations::sigmoid_piecewise`: `x/2` has the
+//! mantissa of `x`, so only the interval base moves by one; the sign and the `1/2` ride in the
+//! last two FMAs; no saturation step). Its chain: index 6, permute 5 (zmm), two Estrin levels
+//! 8, `s·M0 + 1/2` 4, the last FMA 4: ~27 against the `exp` form's 39. On AVX-512 the `[i | f]`
+//! sigmoids run on their zmm as the sum leaves it (one activation's 8 permutes and ~11
+//! FMA-pipe µops for two gates; `f` extracted after its activation instead of before), `g` and
+//! `o` on ymm; the AVX-512 `Isa` got vector `piecewise_interval` / `lookup8` /
+//! `with_sign_of` (the AVX2 instructions on zmm, proptested against the lane-by-lane
+//! defaults). The bits stay the AVX2 path's. Counted:
+//!
+//! ```text
+//!   LSTM step (AVX-512): h → splats ~5, sum 12 → [i | f], [g | o] at ~17.5;
+//!     σ([i | f]) ~28 (+ permute queueing) → 45.5, f extracted → 49.5; g (tanh) 24 → 41.5,
+//!     i·g → 48.5; c' = fma(f, c, i·g) → 53.5; o·tanh(c') ~28 → ≈ 82 cycles
+//! ```
+//!
+//! Measured (`examples/chain_latency avx512`, fastest of 2,000 windows; main's binary (old),
+//! the piecewise sigmoid for `i, f, o` on ymm only (A), and the kept version with `[i | f]` on
+//! zmm (B), alternating in one shell, two runs each, load average 12–13 on the 2 cores;
+//! `clock.c` typical 3.82–3.95 GHz around the runs, cycles at 3.75 GHz as printed):
+//!
+//! ```text
+//!                            old                   A (ymm)              B (kept)
+//!   LSTM step                29.7, 29.1 ns         30.1, 29.7           27.5, 27.9
+//!   LSTM review (100 steps)  2747, 2658 ns         2710, 2706           2521, 2437
+//!     cycles per step        103.0, 99.7           101.6, 101.5         94.5, 91.4
+//!   SimpleRNN step           15.4, 14.4 ns         15.0, 15.4           15.4, 15.5
+//!   SimpleRNN review         1298, 1284 ns         1264, 1274           1281, 1294
+//! ```
+//!
+//! A alone bought nothing: three ymm sigmoids of 8 permutes each (32 permutes a step with
+//! `g`'s, 40 with `tanh(c')`'s, beside the ~11 of the lane splats) and ~11 FMA-pipe µops each
+//! compete for the pipes the chain's own µops need, so the ~12 cycles off each sigmoid's chain
+//! did not show. B takes one sigmoid's µops away and gains ~8 % on the review step. The step is
+//! still ~10 cycles above its count: issue contention, as before. What is left, not built: `g`
+//! and `o` on their zmm `[g | o]` too (one evaluation, `tanh` and sigmoid lanes in one
+//! 32-entry `vpermt2ps` table; the two functions' clamped exponents overlap mod 32, so the
+//! `tanh` lanes' index needs an XOR with 16: +2 on `g`, which is not the last input of `c'`),
+//! 8 more permutes and ~11 FMA-pipe µops off the step.
 
 use super::activations::{
-    sigmoid_batch, sigmoid_batch_n, sigmoid_latency, tanh_batch, tanh_batch_n, tanh_piecewise,
+    sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_piecewise,
     tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
@@ -761,6 +803,18 @@ pub(crate) fn lstm_gate_sums_lanes<I: Isa8>(
     z
 }
 
+/// `[σ(z_i), σ(z_f), tanh(z_g), σ(z_o)]` of the gate pre-activations, units in lanes: the
+/// piecewise forms (the default of `Isa::lstm_gate_activations`).
+#[inline(always)]
+pub(crate) fn lstm_gate_activations_lanes<I: Isa8>(isa: I, z: [I::V; 4]) -> [I::V; 4] {
+    [
+        sigmoid_piecewise(isa, z[GATE_I]),
+        sigmoid_piecewise(isa, z[GATE_F]),
+        tanh_piecewise(isa, z[GATE_C]),
+        sigmoid_piecewise(isa, z[GATE_O]),
+    ]
+}
+
 /// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
 /// `wide` is the kernel's ISA (its 8-lane form runs the step; AVX-512 its recurrent sum).
 #[inline(always)]
@@ -772,11 +826,7 @@ pub(crate) fn lstm_cell_lanes<W: Isa>(
     token: u16,
 ) -> (V8<W>, V8<W>) {
     let isa = wide.x8();
-    let z = wide.lstm_gate_sums(&t.table()[token as usize].0, t.recurrent(), h);
-    let i = sigmoid_latency(isa, z[GATE_I]);
-    let f = sigmoid_latency(isa, z[GATE_F]);
-    let g = tanh_piecewise(isa, z[GATE_C]);
-    let o = sigmoid_latency(isa, z[GATE_O]);
+    let [i, f, g, o] = wide.lstm_gate_activations(&t.table()[token as usize].0, t.recurrent(), h);
     // `i·g` first, `f` last: on AVX-512 `f` and `o` come out of the recurrent sum one
     // extract later than `i` and `g` (the high halves of their zmm).
     let c = isa.mul_add(f, c, isa.mul(i, g));

@@ -31,6 +31,7 @@
 
 use core::arch::x86_64::*;
 
+use super::activations::{sigmoid_piecewise, tanh_piecewise};
 use super::isa::{Isa, Op};
 use super::tables::Splat;
 use super::{Avx2Fma, Avx512};
@@ -195,6 +196,61 @@ impl Isa for Avx512 {
             _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), sign))
         }
     }
+    // The piecewise polynomials (`Isa::piecewise_interval`; issue 16 item 2): the AVX2
+    // override's instructions on zmm, where the trait's lane-by-lane defaults cost a store and
+    // 16 scalar lanes each (the general-shape one-sequence path runs 16 lanes). The same bits
+    // as the AVX2 override lane for lane, NaN lanes included.
+    #[inline(always)]
+    fn piecewise_interval<const BASE: i32>(self, x: __m512) -> (__m512, __m512) {
+        // SAFETY: AVX-512F and AVX-512BW (the byte-wise max/min) proven by `self`.
+        unsafe {
+            let bits = _mm512_castps_si512(x);
+            // `x >> 23` is `sign << 8 | e`; the byte-wise unsigned clamp puts byte 0 in
+            // `[BASE, BASE + 7]` (the permute reads only the low bits).
+            let e = _mm512_srli_epi32::<23>(bits);
+            let k = _mm512_min_epu8(
+                _mm512_max_epu8(e, _mm512_set1_epi8(BASE as i8)),
+                _mm512_set1_epi8((BASE + 7) as i8),
+            );
+            let m = _mm512_or_si512(
+                _mm512_and_si512(bits, _mm512_set1_epi32(0x007f_ffff)),
+                _mm512_set1_epi32(0x3f80_0000),
+            );
+            let tm = _mm512_sub_ps(_mm512_castsi512_ps(m), _mm512_set1_ps(1.5));
+            let a = _mm512_and_si512(bits, _mm512_set1_epi32(0x7fff_ffff));
+            let bottom =
+                _mm512_cmplt_epi32_mask(_mm512_srli_epi32::<23>(a), _mm512_set1_epi32(BASE + 1));
+            let t = _mm512_mask_blend_ps(bottom, tm, _mm512_castsi512_ps(a));
+            (_mm512_castsi512_ps(k), t)
+        }
+    }
+    #[inline(always)]
+    fn lookup8(self, table: &[f32; 8], index: __m512) -> __m512 {
+        // The 8 entries in both halves of a zmm, so the 16-entry `vpermps` (low 4 bits of the
+        // index) reads entry `index mod 8`.
+        // SAFETY: AVX-512F proven by `self`; `table` is 8 readable floats (one unaligned
+        // 256-bit load).
+        unsafe {
+            let t = _mm512_broadcast_f64x4(_mm256_loadu_pd(table.as_ptr().cast::<f64>()));
+            _mm512_permutexvar_ps(_mm512_castps_si512(index), _mm512_castpd_ps(t))
+        }
+    }
+    #[inline(always)]
+    fn with_sign_of(self, p: __m512, x: __m512) -> __m512 {
+        // SAFETY: AVX-512F proven by `self`.
+        unsafe {
+            // `p | (x & mask)`, the mask the sign bit, or all ones where `x` is NaN (OR-ing a
+            // NaN's bits into `p` gives a NaN), in one `vpternlogd` (0xF8: A | (B & C)).
+            let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
+            let mask =
+                _mm512_mask_blend_epi32(nan, _mm512_set1_epi32(i32::MIN), _mm512_set1_epi32(-1));
+            _mm512_castsi512_ps(_mm512_ternarylogic_epi32::<0xF8>(
+                _mm512_castps_si512(p),
+                _mm512_castps_si512(x),
+                mask,
+            ))
+        }
+    }
     #[inline(always)]
     fn lstm_gate_sums(
         self,
@@ -202,44 +258,36 @@ impl Isa for Avx512 {
         rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
         h: __m256,
     ) -> [__m256; 4] {
-        // `simd::lstm_gate_sums_lanes` with two gates per zmm, `[i | f]` and `[g | o]` (Keras'
-        // order, adjacent in memory): 16 FMAs instead of 32 ymm ones, each lane computed by
-        // the same operations in the same order, so the bits are the AVX2 path's. `i` and `g`
-        // are the low halves (free); `f` and `o` cost one extract, and the step reads them
-        // last (`simd::lstm_cell_lanes`).
-        // SAFETY: AVX-512F and AVX (implied) proven by `self`; every 512-bit load reads 16
-        // consecutive floats at offset 0 or 16 of a 32-float `[[f32; 8]; 4]`.
-        unsafe {
-            let hz = _mm512_castps256_ps512(h);
-            macro_rules! s {
-                ($j:literal) => {
-                    _mm512_permutexvar_ps(_mm512_set1_epi32($j), hz)
-                };
-            }
-            let s = [s!(0), s!(1), s!(2), s!(3), s!(4), s!(5), s!(6), s!(7)];
-            let mut z = [_mm512_setzero_ps(); 2];
-            for (pair, zp) in z.iter_mut().enumerate() {
-                macro_rules! u {
-                    ($j:literal) => {
-                        _mm512_loadu_ps(rec[$j].as_ptr().cast::<f32>().add(16 * pair))
-                    };
-                }
-                let r = _mm512_loadu_ps(row.as_ptr().cast::<f32>().add(16 * pair));
-                let a0 = _mm512_fmadd_ps(s[4], u!(4), _mm512_fmadd_ps(s[0], u!(0), r));
-                let a1 = _mm512_fmadd_ps(s[5], u!(5), _mm512_mul_ps(s[1], u!(1)));
-                let a2 = _mm512_fmadd_ps(s[6], u!(6), _mm512_mul_ps(s[2], u!(2)));
-                let a3 = _mm512_fmadd_ps(s[7], u!(7), _mm512_mul_ps(s[3], u!(3)));
-                *zp = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
-            }
-            // The high half by `vextractf64x4` (AVX-512F; the f32x8 form needs DQ).
-            let hi = |v: __m512| _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
-            [
-                _mm512_castps512_ps256(z[0]),
-                hi(z[0]),
-                _mm512_castps512_ps256(z[1]),
-                hi(z[1]),
-            ]
-        }
+        // `i` and `g` are the low halves (free); `f` and `o` cost one extract, and the step
+        // reads them last (`simd::lstm_cell_lanes`).
+        let [z_if, z_go] = self.gate_sums_zmm(row, rec, h);
+        [
+            low_half(z_if),
+            high_half(z_if),
+            low_half(z_go),
+            high_half(z_go),
+        ]
+    }
+    #[inline(always)]
+    fn lstm_gate_activations(
+        self,
+        row: &[[f32; HIDDEN]; 4],
+        rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
+        h: __m256,
+    ) -> [__m256; 4] {
+        // The sigmoids of `i` and `f` on their zmm `[i | f]` as it leaves the sum: one
+        // activation's µops (8 permutes) for two gates, and the same bits lane for lane as on
+        // the 8-lane ISA (the piecewise operations above are the AVX2 ones on zmm). `f` is
+        // extracted after its activation instead of before it.
+        let x8 = self.x8();
+        let [z_if, z_go] = self.gate_sums_zmm(row, rec, h);
+        let s_if = sigmoid_piecewise(self, z_if);
+        [
+            low_half(s_if),
+            high_half(s_if),
+            tanh_piecewise(x8, low_half(z_go)),
+            sigmoid_piecewise(x8, high_half(z_go)),
+        ]
     }
     #[inline(always)]
     fn gather_rows(self, rows: &[&[f32; HIDDEN]; 16]) -> [__m512; HIDDEN] {
@@ -269,6 +317,142 @@ impl Isa for Avx512 {
                 out[4 * half + 3] = _mm512_shuffle_ps::<0xee>(t1, t3);
             }
             out
+        }
+    }
+}
+
+impl Avx512 {
+    /// `simd::lstm_gate_sums_lanes` with two gates per zmm, `[i | f]` and `[g | o]` (Keras'
+    /// order, adjacent in memory): 16 FMAs instead of 32 ymm ones, each lane computed by the
+    /// same operations in the same order, so the bits are the AVX2 path's.
+    #[inline(always)]
+    fn gate_sums_zmm(
+        self,
+        row: &[[f32; HIDDEN]; 4],
+        rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
+        h: __m256,
+    ) -> [__m512; 2] {
+        // SAFETY: AVX-512F and AVX (implied) proven by `self`; every 512-bit load reads 16
+        // consecutive floats at offset 0 or 16 of a 32-float `[[f32; 8]; 4]`.
+        unsafe {
+            let hz = _mm512_castps256_ps512(h);
+            macro_rules! s {
+                ($j:literal) => {
+                    _mm512_permutexvar_ps(_mm512_set1_epi32($j), hz)
+                };
+            }
+            let s = [s!(0), s!(1), s!(2), s!(3), s!(4), s!(5), s!(6), s!(7)];
+            let mut z = [_mm512_setzero_ps(); 2];
+            for (pair, zp) in z.iter_mut().enumerate() {
+                macro_rules! u {
+                    ($j:literal) => {
+                        _mm512_loadu_ps(rec[$j].as_ptr().cast::<f32>().add(16 * pair))
+                    };
+                }
+                let r = _mm512_loadu_ps(row.as_ptr().cast::<f32>().add(16 * pair));
+                let a0 = _mm512_fmadd_ps(s[4], u!(4), _mm512_fmadd_ps(s[0], u!(0), r));
+                let a1 = _mm512_fmadd_ps(s[5], u!(5), _mm512_mul_ps(s[1], u!(1)));
+                let a2 = _mm512_fmadd_ps(s[6], u!(6), _mm512_mul_ps(s[2], u!(2)));
+                let a3 = _mm512_fmadd_ps(s[7], u!(7), _mm512_mul_ps(s[3], u!(3)));
+                *zp = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+            }
+            z
+        }
+    }
+}
+
+/// The low 8 lanes of a zmm (free).
+#[inline(always)]
+fn low_half(v: __m512) -> __m256 {
+    // SAFETY: a cast, no instruction; AVX-512F is enabled wherever this inlines (the
+    // trampoline).
+    unsafe { _mm512_castps512_ps256(v) }
+}
+
+/// The high 8 lanes of a zmm, by `vextractf64x4` (AVX-512F; the f32x8 form needs DQ).
+#[inline(always)]
+fn high_half(v: __m512) -> __m256 {
+    // SAFETY: as `low_half`.
+    unsafe { _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v))) }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The AVX-512 overrides of the piecewise operations against the trait's lane-by-lane
+    //! defaults (the portable ISA keeps them), on each 8-lane half.
+    use core::arch::x86_64::__m512;
+
+    use proptest::prelude::*;
+
+    use super::super::isa::Isa;
+    use super::super::portable::Portable;
+    use super::Avx512;
+
+    /// Any f32 bit pattern, with the special values and interval edges often.
+    fn any_f32() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            any::<u32>().prop_map(f32::from_bits),
+            (-40.0f32..40.0),
+            prop::sample::select(vec![
+                0.0,
+                -0.0,
+                0.25,
+                -0.5,
+                16.0,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::NAN,
+                -f32::NAN,
+                f32::MIN_POSITIVE / 2.0,
+            ]),
+        ]
+    }
+
+    fn halves(v: [f32; 16]) -> [[f32; 8]; 2] {
+        let mut h = [[0.0; 8]; 2];
+        h[0].copy_from_slice(&v[..8]);
+        h[1].copy_from_slice(&v[8..]);
+        h
+    }
+
+    fn bits<const N: usize>(v: [f32; N]) -> [u32; N] {
+        v.map(f32::to_bits)
+    }
+
+    proptest! {
+        #[test]
+        fn piecewise_ops_equal_the_defaults(
+            x in prop::array::uniform16(any_f32()),
+            p in prop::array::uniform16(0.0f32..2.0),
+            table in prop::array::uniform8(-2.0f32..2.0),
+        ) {
+            let Some(wide) = Avx512::detect() else { return Ok(()) };
+            let v = wide.load(&x);
+            let (k, t) = wide.piecewise_interval::<124>(v);
+            let (k1, t1) = wide.piecewise_interval::<125>(v);
+            let looked = wide.lookup8(&table, k);
+            let signed = wide.with_sign_of(wide.load(&p), v);
+            let (xh, ph) = (halves(x), halves(p));
+            for half in 0..2 {
+                let lanes = 8 * half..8 * half + 8;
+                let d = Portable;
+                let dx = d.load(&xh[half]);
+                let (dk, dt) = d.piecewise_interval::<124>(dx);
+                let (dk1, dt1) = d.piecewise_interval::<125>(dx);
+                // The index: only its low 3 bits are specified.
+                let low3 = |v: [f32; 8]| v.map(|f| f.to_bits() & 7);
+                let got = |v: __m512| halves(wide.store(v))[half];
+                prop_assert_eq!(low3(got(k)), low3(d.store(dk)), "index, lanes {:?}", lanes.clone());
+                prop_assert_eq!(low3(got(k1)), low3(d.store(dk1)));
+                prop_assert_eq!(bits(got(t)), bits(d.store(dt)), "argument, lanes {:?}", lanes.clone());
+                prop_assert_eq!(bits(got(t1)), bits(d.store(dt1)));
+                prop_assert_eq!(bits(got(looked)), bits(d.store(d.lookup8(&table, dk))));
+                let ds = d.with_sign_of(d.load(&ph[half]), dx);
+                for (g, w) in got(signed).iter().zip(d.store(ds)) {
+                    // NaN payloads are not specified; NaN-ness and every other bit are.
+                    prop_assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "{g:?} {w:?}");
+                }
+            }
         }
     }
 }
