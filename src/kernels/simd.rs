@@ -18,7 +18,10 @@
 //! A step runs in three phases (32 pre-activations, 32 activations, 8 cell updates), each a
 //! wide set of independent chains (the activations four units at a time, stage by stage:
 //! "Zen 5 port account" below), and the batch driver runs two blocks per step loop so one
-//! block's dependency tail overlaps the other's FMAs.
+//! block's dependency tail overlaps the other's FMAs. On AVX-512 (32 registers) the two blocks
+//! are software-pipelined half a step apart (`lstm_pair`, `rnn_pair`): one block's recurrent
+//! products sit in program order beside the other block's activations, chunk by chunk ("The
+//! pipelined pair" below).
 //!
 //! **Where the time goes on Golden Cove** (issue 16 item 3, an earlier session; AVX-512, 16
 //! sequences per zmm, measured on that development machine: 2-core Xeon under KVM, CPUID family
@@ -108,6 +111,40 @@
 //! fills it with µops that cannot issue, so fewer than the 8 chains two FMA pipes of latency 4
 //! need are in flight. The SimpleRNN showed no measurable change from grouping its 8 `tanh`
 //! (7.5–7.9 either way) and keeps one call per unit.
+//!
+//! **The pipelined pair** (issue 16 item 3, this session; same Zen 5 machine, load average
+//! 13–16 on the 2 cores). Two blocks half a step apart: a half-step is block A's recurrent
+//! products and block B's activations, written in unit chunks of two (`lstm_half`): chunk `k`
+//! holds A's 64 product FMAs for units `2k, 2k + 1` (8 chains advanced together over `j`), B's
+//! six sigmoids and two `tanh` of those units stage by stage, their cell update, and the
+//! `tanh(c')` and `h` of chunk `k − 1` (skewed one chunk, so that chain's inputs are ready
+//! when it enters the window); the next half swaps the roles. Every lane sees the operations of
+//! `lstm_block_step` in the same order, so the bits are unchanged. The SimpleRNN half advances
+//! its 8 product chains together over `j` with the other block's `tanh` of unit `j` after the
+//! FMAs of `j` (`rnn_half`). As compiled, LLVM keeps the chunk loop rolled (4 iterations, ~300
+//! instructions), the LSTM pair step ~1,250 instructions. Measured
+//! (`examples/batch_throughput`, fastest of 300 or 1,000 windows, cycles per sequence-step at
+//! 3.76 GHz, the main binary and the new one alternating in one shell):
+//!
+//! ```text
+//!                          main (two steps alternated)   pipelined pair
+//!   avx512     LSTM        38.2–39.5                      36.0–38.3     (−3 %)
+//!              SimpleRNN    7.5–7.8                        6.4–6.7      (−15 %)
+//!   avx2-fma   LSTM        55.5–56.5                      60.2–60.7     (+8 %: not used)
+//!              SimpleRNN   13.0–13.2                      10.8–10.9     (−17 %)
+//! ```
+//!
+//! The AVX2 LSTM pair spills (16 registers: a chunk keeps 8 `h` and 8 sums live beside the
+//! activations), so 16-register ISAs keep the two alternating steps for the LSTM
+//! (`Isa::VECTOR_REGISTERS`); the SimpleRNN pair (16 live vectors) runs on every ISA. Tried and
+//! not kept: the chunk loop forced rolled through an opaque trip count (LLVM unrolled it
+//! anyway: 38.3–38.9, no change), and several chunk sizes compiled into one binary behind a
+//! run-time switch (every variant then measured 47–58, the switch's function compiled worse, so
+//! chunk sizes 1 and 4 were not measured in isolation). So the LSTM stays at ~60 % of its
+//! FMA-pipe bound (21.8): interleaving the blocks in program order took only 3 %, which argues
+//! against the scheduler-window reading above as the main loss; what else holds it (the
+//! ~1,500 instructions per block-step at ~2.5 per cycle suggest the front end or dispatch;
+//! no PMU here to tell) is not settled.
 //!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
@@ -414,8 +451,8 @@
 //! 8 more permutes and ~11 FMA-pipe µops off the step.
 
 use super::activations::{
-    sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_piecewise,
-    tanh_times_piecewise,
+    sigmoid_batch, sigmoid_batch_mn, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n,
+    tanh_piecewise, tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
@@ -454,12 +491,160 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     let s0 = t.pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     let mut c: [[I::V; HIDDEN]; B] = [s0.c.map(|x| isa.splat(x)); B];
+    // The pipelined pair on 32 registers (its chunk keeps 8 `h`, 8 sums and the activations'
+    // chains live); with 16 (AVX2) it spilled and measured slower than two alternating steps.
+    if B == 2 && I::VECTOR_REGISTERS >= 32 {
+        let (h0, h1) = h.split_at_mut(1);
+        let (c0, c1) = c.split_at_mut(1);
+        lstm_pair(
+            isa,
+            t,
+            [&seqs[0], &seqs[1]],
+            start,
+            [&mut h0[0], &mut h1[0]],
+            [&mut c0[0], &mut c1[0]],
+        );
+        return h;
+    }
     for step in start..SEQ_LEN {
         for b in 0..B {
             lstm_block_step(isa, t, &seqs[b], step, &mut h[b], &mut c[b]);
         }
     }
     h
+}
+
+/// The pre-activations' input part `zx[g][u]` of one block's step: its `LANES` table rows,
+/// transposed gate by gate.
+#[inline(always)]
+fn lstm_gather<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    seqs: &BlockSeqs<'_, I>,
+    step: usize,
+    z: &mut [[I::V; HIDDEN]; 4],
+) {
+    let table = t.table();
+    for (g, zg) in z.iter_mut().enumerate() {
+        let mut rows = isa.arr(&table[0].0[0]);
+        for (row, seq) in rows.as_mut().iter_mut().zip(seqs.as_ref()) {
+            *row = &table[seq[step] as usize].0[g];
+        }
+        *zg = isa.gather_rows(&rows);
+    }
+}
+
+/// Units per chunk of the pipelined pair step ([`lstm_half`]); measured on Zen 5 (module docs).
+const PAIR_CHUNK: usize = 2;
+
+/// Two blocks, software-pipelined half a step apart (issue 16 item 3, the Zen 5 account in the
+/// module docs): each half-step is one block's recurrent products interleaved, unit chunk by
+/// unit chunk in program order, with the other block's activations and cell update, so the
+/// independent work of the two blocks sits side by side inside the reorder window. Every lane
+/// gets the operations of [`lstm_block_step`] in the same order: the same bits.
+#[inline(always)]
+fn lstm_pair<I: Isa>(
+    isa: I,
+    t: &LstmTables,
+    seqs: [&BlockSeqs<'_, I>; 2],
+    start: usize,
+    h: [&mut [I::V; HIDDEN]; 2],
+    c: [&mut [I::V; HIDDEN]; 2],
+) {
+    if start >= SEQ_LEN {
+        return;
+    }
+    let [h0, h1] = h;
+    let [c0, c1] = c;
+    let zero = isa.splat(0.0);
+    let mut z0 = [[zero; HIDDEN]; 4];
+    let mut z1 = [[zero; HIDDEN]; 4];
+    // Block 0's pre-activations of the first step, alone.
+    lstm_gather(isa, t, seqs[0], start, &mut z0);
+    lstm_half::<I, true, false>(isa, t, h0, &mut z0, &z1, h1, c1);
+    for step in start..SEQ_LEN {
+        // Block 1's products of `step` beside block 0's activations of `step`;
+        lstm_gather(isa, t, seqs[1], step, &mut z1);
+        lstm_half::<I, true, true>(isa, t, h1, &mut z1, &z0, h0, c0);
+        // block 0's products of `step + 1` beside block 1's activations of `step`.
+        if step + 1 < SEQ_LEN {
+            lstm_gather(isa, t, seqs[0], step + 1, &mut z0);
+            lstm_half::<I, true, true>(isa, t, h0, &mut z0, &z1, h1, c1);
+        } else {
+            lstm_half::<I, false, true>(isa, t, h0, &mut z0, &z1, h1, c1);
+        }
+    }
+}
+
+/// Half a pipelined pair step: with `PRODUCTS`, `zp += Σ_j hp[j]·U[j]` (one block's recurrent
+/// products, `zp` holding its `zx`); with `ACTIVATIONS`, the other block's step from its
+/// pre-activations `za` (`ha`, `ca` updated). Unit chunk `k`'s products sit next to chunk
+/// `k`'s gate activations and chunk `k − 1`'s `tanh(c')` in program order.
+#[inline(always)]
+fn lstm_half<I: Isa, const PRODUCTS: bool, const ACTIVATIONS: bool>(
+    isa: I,
+    t: &LstmTables,
+    hp: &[I::V; HIDDEN],
+    zp: &mut [[I::V; HIDDEN]; 4],
+    za: &[[I::V; HIDDEN]; 4],
+    ha: &mut [I::V; HIDDEN],
+    ca: &mut [I::V; HIDDEN],
+) {
+    let rec_splat = t.recurrent_splat();
+    let hp = *hp;
+    let zero = isa.splat(0.0);
+    // The previous chunk's `o` and `c'`, waiting for their `tanh(c')`.
+    let mut pend_o = [zero; PAIR_CHUNK];
+    let mut pend_c = [zero; PAIR_CHUNK];
+    for u0 in (0..HIDDEN).step_by(PAIR_CHUNK) {
+        if PRODUCTS {
+            let mut acc = [[zero; PAIR_CHUNK]; 4];
+            for (g, ag) in acc.iter_mut().enumerate() {
+                ag.copy_from_slice(&zp[g][u0..u0 + PAIR_CHUNK]);
+            }
+            for j in 0..HIDDEN {
+                for k in 0..PAIR_CHUNK {
+                    for (g, ag) in acc.iter_mut().enumerate() {
+                        ag[k] = isa.mul_add(hp[j], isa.splat_from(&rec_splat[j][g][u0 + k]), ag[k]);
+                    }
+                }
+            }
+            for (g, ag) in acc.iter().enumerate() {
+                zp[g][u0..u0 + PAIR_CHUNK].copy_from_slice(ag);
+            }
+        }
+        if ACTIVATIONS {
+            // [i, f, o] of the chunk's units.
+            let mut s = [[zero; PAIR_CHUNK]; 3];
+            let mut gt = [zero; PAIR_CHUNK];
+            for k in 0..PAIR_CHUNK {
+                s[0][k] = za[GATE_I][u0 + k];
+                s[1][k] = za[GATE_F][u0 + k];
+                s[2][k] = za[GATE_O][u0 + k];
+                gt[k] = za[GATE_C][u0 + k];
+            }
+            sigmoid_batch_mn(isa, &mut s);
+            tanh_batch_n(isa, &mut gt);
+            if u0 > 0 {
+                tanh_batch_n(isa, &mut pend_c);
+                for k in 0..PAIR_CHUNK {
+                    ha[u0 - PAIR_CHUNK + k] = isa.mul(pend_o[k], pend_c[k]);
+                }
+            }
+            for k in 0..PAIR_CHUNK {
+                let u = u0 + k;
+                ca[u] = isa.mul_add(s[1][k], ca[u], isa.mul(s[0][k], gt[k]));
+                pend_c[k] = ca[u];
+                pend_o[k] = s[2][k];
+            }
+        }
+    }
+    if ACTIVATIONS {
+        tanh_batch_n(isa, &mut pend_c);
+        for k in 0..PAIR_CHUNK {
+            ha[HIDDEN - PAIR_CHUNK + k] = isa.mul(pend_o[k], pend_c[k]);
+        }
+    }
 }
 
 /// One step of one block of `LANES` sequences.
@@ -871,6 +1056,17 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
         .unwrap_or(0);
     let s0 = t.pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
+    if B == 2 {
+        let (h0, h1) = h.split_at_mut(1);
+        rnn_pair(
+            isa,
+            t,
+            [&seqs[0], &seqs[1]],
+            start,
+            [&mut h0[0], &mut h1[0]],
+        );
+        return h;
+    }
     let table = t.table();
     let rec_splat = t.recurrent_splat();
     for step in start..SEQ_LEN {
@@ -892,6 +1088,79 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
         }
     }
     h
+}
+
+/// `zx[u]` of one SimpleRNN block's step: its `LANES` table rows, transposed.
+#[inline(always)]
+fn rnn_gather<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    seqs: &BlockSeqs<'_, I>,
+    step: usize,
+) -> [I::V; HIDDEN] {
+    let table = t.table();
+    let mut rows = isa.arr(&table[0].0);
+    for (row, seq) in rows.as_mut().iter_mut().zip(seqs.as_ref()) {
+        *row = &table[seq[step] as usize].0;
+    }
+    isa.gather_rows(&rows)
+}
+
+/// Two SimpleRNN blocks half a step apart (see [`lstm_pair`]): one block's recurrent products,
+/// advanced over `j` for all 8 units at once, with the other block's `tanh` of unit `j` between
+/// the FMAs of `j` and `j + 1`. Each lane's operations are [`rnn_blocks`]' (the same bits).
+#[inline(always)]
+fn rnn_pair<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    seqs: [&BlockSeqs<'_, I>; 2],
+    start: usize,
+    h: [&mut [I::V; HIDDEN]; 2],
+) {
+    if start >= SEQ_LEN {
+        return;
+    }
+    let [h0, h1] = h;
+    let mut z0 = rnn_gather(isa, t, seqs[0], start);
+    let mut unused = [isa.splat(0.0); HIDDEN];
+    rnn_half::<I, false>(isa, t, h0, &mut z0, &unused.clone(), &mut unused);
+    for step in start..SEQ_LEN {
+        let mut z1 = rnn_gather(isa, t, seqs[1], step);
+        rnn_half::<I, true>(isa, t, h1, &mut z1, &z0, h0);
+        if step + 1 < SEQ_LEN {
+            z0 = rnn_gather(isa, t, seqs[0], step + 1);
+            rnn_half::<I, true>(isa, t, h0, &mut z0, &z1, h1);
+        } else {
+            for u in 0..HIDDEN {
+                h1[u] = tanh_batch(isa, z1[u]);
+            }
+        }
+    }
+}
+
+/// Half a pipelined SimpleRNN pair step: `zp += Σ_j hp[j]·U[j]` (8 chains advanced together),
+/// and with `ACTIVATIONS` `ha[j] = tanh(za[j])` after the FMAs of `j`.
+#[inline(always)]
+fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
+    isa: I,
+    t: &RnnTables,
+    hp: &[I::V; HIDDEN],
+    zp: &mut [I::V; HIDDEN],
+    za: &[I::V; HIDDEN],
+    ha: &mut [I::V; HIDDEN],
+) {
+    let rec_splat = t.recurrent_splat();
+    let hp = *hp;
+    let mut acc = *zp;
+    for j in 0..HIDDEN {
+        for (u, a) in acc.iter_mut().enumerate() {
+            *a = isa.mul_add(hp[j], isa.splat_from(&rec_splat[j][u]), *a);
+        }
+        if ACTIVATIONS {
+            ha[j] = tanh_batch(isa, za[j]);
+        }
+    }
+    *zp = acc;
 }
 
 /// One SimpleRNN step of one sequence, units in lanes. `U` is 8 vectors: they stay in registers

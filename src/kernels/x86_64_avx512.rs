@@ -61,6 +61,7 @@ fn first_lanes(n: usize) -> __mmask16 {
 
 impl Isa for Avx512 {
     const LANES: usize = 16;
+    const VECTOR_REGISTERS: usize = 32;
     type V = __m512;
     type Lanes = [f32; 16];
     type Arr<T: Copy> = [T; 16];
