@@ -276,6 +276,18 @@ const fn rotate_rows(t: &[[f32; 8]; 8], base: i32) -> [[f32; 8]; 8] {
     out
 }
 
+/// The two Estrin halves of a degree-7 piecewise polynomial with coefficient rows `c` (rotated
+/// like [`TANH_PIECEWISE_ROTATED`]) looked up at interval index `k`: `M0 = (c0 + c1·t) +
+/// (c2 + c3·t)·t²` and `M1` likewise from `c4..c7`, so that `P = M0 + t⁴·M1`.
+#[inline(always)]
+fn piecewise_halves<I: Isa>(isa: I, c: &[[f32; 8]; 8], k: I::V, t: I::V, t2: I::V) -> (I::V, I::V) {
+    let l0 = isa.mul_add(t, isa.lookup8(&c[1], k), isa.lookup8(&c[0], k));
+    let l1 = isa.mul_add(t, isa.lookup8(&c[3], k), isa.lookup8(&c[2], k));
+    let l2 = isa.mul_add(t, isa.lookup8(&c[5], k), isa.lookup8(&c[4], k));
+    let l3 = isa.mul_add(t, isa.lookup8(&c[7], k), isa.lookup8(&c[6], k));
+    (isa.mul_add(t2, l1, l0), isa.mul_add(t2, l3, l2))
+}
+
 /// `m · tanh(x)` (`m ≥ 0` or NaN) without `exp` or division: the piecewise polynomial of the
 /// module docs ("Piecewise-polynomial tanh"). With `SCALED = false`, `m` is ignored and the
 /// result is `tanh(x)`. The multiply by `m` rides on the last Estrin level
@@ -284,15 +296,9 @@ const fn rotate_rows(t: &[[f32; 8]; 8], base: i32) -> [[f32; 8]; 8] {
 #[inline(always)]
 fn tanh_piecewise_with<I: Isa, const SCALED: bool>(isa: I, m: I::V, x: I::V) -> I::V {
     let (k, t) = isa.piecewise_interval::<TANH_PIECEWISE_BASE>(x);
-    let c = &TANH_PIECEWISE_ROTATED;
     let t2 = isa.mul(t, t);
     let t4 = isa.mul(t2, t2);
-    let l0 = isa.mul_add(t, isa.lookup8(&c[1], k), isa.lookup8(&c[0], k));
-    let l1 = isa.mul_add(t, isa.lookup8(&c[3], k), isa.lookup8(&c[2], k));
-    let m0 = isa.mul_add(t2, l1, l0);
-    let l2 = isa.mul_add(t, isa.lookup8(&c[5], k), isa.lookup8(&c[4], k));
-    let l3 = isa.mul_add(t, isa.lookup8(&c[7], k), isa.lookup8(&c[6], k));
-    let m1 = isa.mul_add(t2, l3, l2);
+    let (m0, m1) = piecewise_halves(isa, &TANH_PIECEWISE_ROTATED, k, t, t2);
     let p = if SCALED {
         isa.mul_add(isa.mul(m, t4), m1, isa.mul(m, m0))
     } else {
@@ -356,16 +362,10 @@ const fn sigmoid_from_tanh(t: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
 #[inline(always)]
 pub(crate) fn sigmoid_piecewise<I: Isa>(isa: I, x: I::V) -> I::V {
     let (k, t) = isa.piecewise_interval::<SIGMOID_PIECEWISE_BASE>(x);
-    let c = &SIGMOID_PIECEWISE_ROTATED;
     let s = isa.with_sign_of(isa.splat(1.0), x);
     let t2 = isa.mul(t, t);
     let st4 = isa.mul(s, isa.mul(t2, t2));
-    let l0 = isa.mul_add(t, isa.lookup8(&c[1], k), isa.lookup8(&c[0], k));
-    let l1 = isa.mul_add(t, isa.lookup8(&c[3], k), isa.lookup8(&c[2], k));
-    let m0 = isa.mul_add(t2, l1, l0);
-    let l2 = isa.mul_add(t, isa.lookup8(&c[5], k), isa.lookup8(&c[4], k));
-    let l3 = isa.mul_add(t, isa.lookup8(&c[7], k), isa.lookup8(&c[6], k));
-    let m1 = isa.mul_add(t2, l3, l2);
+    let (m0, m1) = piecewise_halves(isa, &SIGMOID_PIECEWISE_ROTATED, k, t, t2);
     isa.mul_add(st4, m1, isa.mul_add(s, m0, isa.splat(0.5)))
 }
 
