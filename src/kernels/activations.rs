@@ -460,56 +460,6 @@ pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N])
     }
 }
 
-/// [`sigmoid_batch`] of `M × N` vectors, stage by stage across all of them (as
-/// [`sigmoid_batch_n`], whose `M · N` the const generics cannot spell; bit for bit
-/// [`sigmoid_batch`]'s values).
-#[inline(always)]
-pub(crate) fn sigmoid_batch_mn<I: Isa, const M: usize, const N: usize>(
-    isa: I,
-    x: &mut [[I::V; N]; M],
-) {
-    let mut n = *x;
-    let mut nr = *x;
-    for xm in x.iter_mut() {
-        for xk in xm.iter_mut() {
-            *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX, EXP_ARG_MAX);
-        }
-    }
-    for m in 0..M {
-        for k in 0..N {
-            let shifted = isa.mul_add(x[m][k], isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC));
-            n[m][k] = isa.sub(shifted, isa.splat(ROUND_MAGIC));
-        }
-    }
-    for m in 0..M {
-        for k in 0..N {
-            nr[m][k] = isa.mul_add(n[m][k], isa.splat(LN2), x[m][k]);
-        }
-    }
-    for m in 0..M {
-        for k in 0..N {
-            x[m][k] = isa.neg_mul_add(nr[m][k], isa.splat(P6), isa.splat(P5));
-        }
-    }
-    for c in [P4, P3, P2, 1.0, 1.0] {
-        for m in 0..M {
-            for k in 0..N {
-                x[m][k] = isa.neg_mul_add(nr[m][k], x[m][k], isa.splat(c));
-            }
-        }
-    }
-    for m in 0..M {
-        for k in 0..N {
-            x[m][k] = isa.add(isa.splat(1.0), isa.scale_pow2(x[m][k], n[m][k]));
-        }
-    }
-    for xm in x.iter_mut() {
-        for xk in xm.iter_mut() {
-            *xk = isa.recip(*xk);
-        }
-    }
-}
-
 /// [`tanh_batch`] of `N` vectors, stage by stage across them (bit for bit [`tanh_batch`]'s
 /// values; see [`sigmoid_batch_n`]).
 #[inline(always)]

@@ -451,8 +451,8 @@
 //! 8 more permutes and ~11 FMA-pipe µops off the step.
 
 use super::activations::{
-    sigmoid_batch, sigmoid_batch_mn, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n,
-    tanh_piecewise, tanh_times_piecewise,
+    sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_piecewise,
+    tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
@@ -473,21 +473,17 @@ pub(crate) type BlockSeqs<'a, I> = <I as Isa>::Arr<&'a [u16; SEQ_LEN]>;
 /// among them: every sequence has at least `m`, so this is exact. Panics if a token is not a
 /// row of the table.
 ///
-/// With `B = 2` the two blocks' steps alternate: they are independent, so the out-of-order core
-/// overlaps one block's dependency tail (activations → `c` → `tanh(c)` → `h`, ~100 cycles) with
-/// the other block's FMAs.
+/// With `B = 2` the two blocks are independent: on an ISA with 32 vector registers they run as
+/// the pipelined pair ([`lstm_pair`]: one block's products beside the other's activations in
+/// program order); with 16 their steps alternate, so the out-of-order core overlaps one block's
+/// dependency tail (activations → `c` → `tanh(c)` → `h`, ~100 cycles) with the other's FMAs.
 #[inline(always)]
 pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     isa: I,
     t: &LstmTables,
     seqs: [BlockSeqs<'_, I>; B],
 ) -> [[I::V; HIDDEN]; B] {
-    let start = seqs
-        .iter()
-        .flat_map(|b| b.as_ref())
-        .map(|s| leading_pads(s))
-        .min()
-        .unwrap_or(0);
+    let start = fewest_pads::<I, B>(&seqs);
     let s0 = t.pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     let mut c: [[I::V; HIDDEN]; B] = [s0.c.map(|x| isa.splat(x)); B];
@@ -512,6 +508,16 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
         }
     }
     h
+}
+
+/// The fewest leading pads among the sequences of `seqs`: every sequence has at least that
+/// many, so all of them start exactly from the padding cache's state after it.
+fn fewest_pads<I: Isa, const B: usize>(seqs: &[BlockSeqs<'_, I>; B]) -> usize {
+    seqs.iter()
+        .flat_map(|b| b.as_ref())
+        .map(|s| leading_pads(s))
+        .min()
+        .unwrap_or(0)
 }
 
 /// The pre-activations' input part `zx[g][u]` of one block's step: its `LANES` table rows,
@@ -615,15 +621,15 @@ fn lstm_half<I: Isa, const PRODUCTS: bool, const ACTIVATIONS: bool>(
         }
         if ACTIVATIONS {
             // [i, f, o] of the chunk's units.
-            let mut s = [[zero; PAIR_CHUNK]; 3];
+            let mut s = [zero; 3 * PAIR_CHUNK];
             let mut gt = [zero; PAIR_CHUNK];
             for k in 0..PAIR_CHUNK {
-                s[0][k] = za[GATE_I][u0 + k];
-                s[1][k] = za[GATE_F][u0 + k];
-                s[2][k] = za[GATE_O][u0 + k];
+                s[k] = za[GATE_I][u0 + k];
+                s[PAIR_CHUNK + k] = za[GATE_F][u0 + k];
+                s[2 * PAIR_CHUNK + k] = za[GATE_O][u0 + k];
                 gt[k] = za[GATE_C][u0 + k];
             }
-            sigmoid_batch_mn(isa, &mut s);
+            sigmoid_batch_n(isa, &mut s);
             tanh_batch_n(isa, &mut gt);
             if u0 > 0 {
                 tanh_batch_n(isa, &mut pend_c);
@@ -633,9 +639,9 @@ fn lstm_half<I: Isa, const PRODUCTS: bool, const ACTIVATIONS: bool>(
             }
             for k in 0..PAIR_CHUNK {
                 let u = u0 + k;
-                ca[u] = isa.mul_add(s[1][k], ca[u], isa.mul(s[0][k], gt[k]));
+                ca[u] = isa.mul_add(s[PAIR_CHUNK + k], ca[u], isa.mul(s[k], gt[k]));
                 pend_c[k] = ca[u];
-                pend_o[k] = s[2][k];
+                pend_o[k] = s[2 * PAIR_CHUNK + k];
             }
         }
     }
@@ -1048,12 +1054,7 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     t: &RnnTables,
     seqs: [BlockSeqs<'_, I>; B],
 ) -> [[I::V; HIDDEN]; B] {
-    let start = seqs
-        .iter()
-        .flat_map(|b| b.as_ref())
-        .map(|s| leading_pads(s))
-        .min()
-        .unwrap_or(0);
+    let start = fewest_pads::<I, B>(&seqs);
     let s0 = t.pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     if B == 2 {
