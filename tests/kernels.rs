@@ -22,10 +22,34 @@ mod runner;
 /// the activations ~50× over 100 steps, so this is the model's conditioning, not kernel error.
 /// SimpleRNN at ±3 (with the recurrent cap below): 3.6e-7. A random ±3 LSTM case once reached
 /// 1.07e-5, so both cells now cap their recurrent entries (see `LSTM_RECURRENT_MAG_CAP`); 3,000
-/// random cases of each proptest then passed.
+/// random cases of each proptest then passed. The LSTM with weights ±3 has its own tolerance,
+/// [`LSTM_SATURATED_ABS_TOL`].
 const FORWARD_ABS_TOL: f32 = 1e-5;
+/// The LSTM with weights ±3 (saturated gates; recurrent entries capped at ±1): kernels vs the
+/// reference and the reference vs f64, final `h` and probability. That model is ill-conditioned
+/// in two ways no kernel controls: `f ≈ 1` and `i·g ≈ ±1` grow the cell state to |c| ≈ 40 over
+/// 100 steps, and every step multiplies `c` by the forget gate, so an activation error ε moves
+/// `c` by |c|·ε; and a recurrent kernel of norm above 1 amplifies whatever differs. Errors there
+/// have a long tail: 1e-5 was crossed by the exp-based batch forms (1.37e-5), by the latency
+/// step with the piecewise sigmoid and tanh (within 4.02e-7 of f64 each; 8.1e-5), and by the f32
+/// reference against f64 (one case in 2,224). Measured worst over 120,000 random sequences
+/// (every kernel and entry point; Intel Xeon with AVX-512, family 6 model 167): 8.1e-5 in `h`;
+/// the tolerance leaves 6× over it, far below what a wrong saturation or a wrong gate gives
+/// (O(0.1)). Weights ±0.1 and ±0.5 keep [`FORWARD_ABS_TOL`] (measured worst there 2.8e-7).
+const LSTM_SATURATED_ABS_TOL: f32 = 5e-4;
+
+/// The LSTM's tolerance for weights of magnitude `mag` (see [`LSTM_SATURATED_ABS_TOL`]).
+fn lstm_tol(mag: f32) -> f32 {
+    if mag > 1.0 {
+        LSTM_SATURATED_ABS_TOL
+    } else {
+        FORWARD_ABS_TOL
+    }
+}
+
 /// The f32 reference vs the f64 model on Keras' unfolded weights. Measured worst: 2.5e-6
-/// (LSTM, ±3); 1.6e-7 at ±0.5.
+/// (LSTM, ±3); 1.6e-7 at ±0.5. The LSTM at ±3 uses [`LSTM_SATURATED_ABS_TOL`] (one random ±3
+/// case in 2,224 exceeded 1e-5).
 const F64_ABS_TOL: f64 = 1e-5;
 /// A reference-built padding cache vs stepping the pads with another kernel, weights up to ±0.5
 /// (`c` relative to max(1, |c|)). Measured worst: 3.3e-7.
@@ -135,7 +159,8 @@ fn print_skipped() {
 }
 
 /// Every LSTM entry point of every fast kernel against the reference; returns the worst error.
-fn check_lstm_case(w: &LstmWeights, seqs: &[[u16; SEQ_LEN]]) -> f32 {
+/// `tol`: [`lstm_tol`] of the weights' magnitude.
+fn check_lstm_case(w: &LstmWeights, seqs: &[[u16; SEQ_LEN]], tol: f32) -> f32 {
     let t = fold_lstm(w);
     let n = seqs.len();
     let mut want_p = vec![0.0; n];
@@ -143,18 +168,15 @@ fn check_lstm_case(w: &LstmWeights, seqs: &[[u16; SEQ_LEN]]) -> f32 {
     reference::lstm_forward(&t, seqs, &mut want_p);
     reference::lstm_forward_hidden(&t, seqs, &mut want_h);
     // The reference against f64 on the unfolded weights (first few sequences: f64 is slow).
+    let tol64 = F64_ABS_TOL.max(f64::from(tol));
     for (k, seq) in seqs.iter().enumerate().take(4) {
         let (h64, p64) = reference::lstm_forward_f64(w, seq);
         for u in 0..HIDDEN {
-            assert!(
-                (f64::from(want_h[k][u]) - h64[u]).abs() <= F64_ABS_TOL,
-                "h[{u}] vs f64"
-            );
+            let e = (f64::from(want_h[k][u]) - h64[u]).abs();
+            assert!(e <= tol64, "h[{u}] vs f64: {e}");
         }
-        assert!(
-            (f64::from(want_p[k]) - p64).abs() <= F64_ABS_TOL,
-            "prob vs f64"
-        );
+        let e = (f64::from(want_p[k]) - p64).abs();
+        assert!(e <= tol64, "prob vs f64: {e}");
     }
     let mut worst = 0.0f32;
     for kernel in Kernel::available() {
@@ -165,31 +187,31 @@ fn check_lstm_case(w: &LstmWeights, seqs: &[[u16; SEQ_LEN]]) -> f32 {
         kernel.lstm_forward_hidden(&t, seqs, &mut h);
         let ep = max_abs_diff(&p, &want_p);
         let eh = max_abs_diff(h.as_flattened(), want_h.as_flattened());
-        assert!(ep <= FORWARD_ABS_TOL, "{name}: lstm_forward prob err {ep}");
-        assert!(
-            eh <= FORWARD_ABS_TOL,
-            "{name}: lstm_forward_hidden err {eh}"
-        );
+        assert!(ep <= tol, "{name}: lstm_forward prob err {ep}");
+        assert!(eh <= tol, "{name}: lstm_forward_hidden err {eh}");
         worst = worst.max(ep).max(eh);
         // Latency paths on the first few sequences.
         for (k, seq) in seqs.iter().enumerate().take(3) {
             let hr = kernel.lstm_review_hidden(&t, seq);
             let er = max_abs_diff(&hr, &want_h[k]);
-            assert!(er <= FORWARD_ABS_TOL, "{name}: lstm_review_hidden err {er}");
+            assert!(er <= tol, "{name}: lstm_review_hidden err {er}");
             let pr = kernel.lstm_review(&t, seq);
             assert!(
-                (pr - want_p[k]).abs() <= FORWARD_ABS_TOL,
-                "{name}: lstm_review"
+                (pr - want_p[k]).abs() <= tol,
+                "{name}: lstm_review err {}",
+                (pr - want_p[k]).abs()
             );
             let mut s = LstmState::default();
             for &tok in seq {
                 kernel.lstm_step(&t, &mut s, tok);
             }
             let es = max_abs_diff(&s.h, &want_h[k]);
-            assert!(es <= FORWARD_ABS_TOL, "{name}: lstm_step err {es}");
+            assert!(es <= tol, "{name}: lstm_step err {es}");
+            let ps = kernel.lstm_prob(&t, &s);
             assert!(
-                (kernel.lstm_prob(&t, &s) - want_p[k]).abs() <= FORWARD_ABS_TOL,
-                "{name}: lstm_prob"
+                (ps - want_p[k]).abs() <= tol,
+                "{name}: lstm_prob err {}",
+                (ps - want_p[k]).abs()
             );
             worst = worst.max(er).max(es);
         }
@@ -318,7 +340,7 @@ fn every_kernel_matches_reference_lstm_fixed_seeds() {
         let mut rng = Rng(100 + i as u64);
         let w = random_lstm(&mut rng, 500, mag);
         let seqs = random_seqs(&mut rng, 67, 500);
-        worst = worst.max(check_lstm_case(&w, &seqs));
+        worst = worst.max(check_lstm_case(&w, &seqs, lstm_tol(mag)));
     }
     eprintln!("lstm worst |kernel - reference| = {worst:e}");
 }
@@ -498,7 +520,7 @@ proptest! {
         let mut rng = Rng(seed);
         let w = random_lstm(&mut rng, VOCABS[vocab], MAGNITUDES[mag]);
         let seqs = random_seqs(&mut rng, n, VOCABS[vocab]);
-        check_lstm_case(&w, &seqs);
+        check_lstm_case(&w, &seqs, lstm_tol(MAGNITUDES[mag]));
     }
 
     #[test]
