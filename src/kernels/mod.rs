@@ -68,7 +68,7 @@ pub use tables::{
 };
 
 use crate::model::{LstmWeights, RnnWeights};
-use crate::net::{NetPadCache, NetState, NetTables, TokenId};
+use crate::net::{Ids, NetPadCache, NetState, NetTables, TokenId};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
 /// The environment variable that forces a kernel: `reference`, `portable`, `avx2-fma` or
@@ -373,16 +373,7 @@ impl Kernel {
         probs: &mut [f32],
     ) {
         net_check(t, pads, seqs, probs.len());
-        let out = net_simd::NetOut::Probs(probs);
-        net_ops::with_scratch(t.spec().units, |scratch| {
-            self.dispatch(net_ops::NetForward {
-                t,
-                pads,
-                seqs,
-                out,
-                scratch,
-            })
-        });
+        self.net_forward_ids(t, pads, T::ids(seqs), net_simd::NetOut::Probs(probs));
     }
 
     /// Final hidden states `[n, units]` of a batch (the contract of [`Self::net_forward`]).
@@ -399,16 +390,38 @@ impl Kernel {
             "hidden must be [n, units]"
         );
         net_check(t, pads, seqs, hidden.len() / units);
-        let out = net_simd::NetOut::Hidden(hidden);
-        net_ops::with_scratch(t.spec().units, |scratch| {
-            self.dispatch(net_ops::NetForward {
-                t,
-                pads,
-                seqs,
-                out,
-                scratch,
-            })
-        });
+        self.net_forward_ids(t, pads, T::ids(seqs), net_simd::NetOut::Hidden(hidden));
+    }
+
+    /// The batch bodies for both id widths, compiled in this crate only (see [`Ids`]).
+    fn net_forward_ids(
+        self,
+        t: &NetTables,
+        pads: &NetPadCache,
+        seqs: Ids<'_>,
+        out: net_simd::NetOut<'_>,
+    ) {
+        fn run<T: TokenId>(
+            k: Kernel,
+            t: &NetTables,
+            pads: &NetPadCache,
+            seqs: &[T],
+            out: net_simd::NetOut<'_>,
+        ) {
+            net_ops::with_scratch(t.spec().units, |scratch| {
+                k.dispatch(net_ops::NetForward {
+                    t,
+                    pads,
+                    seqs,
+                    out,
+                    scratch,
+                })
+            });
+        }
+        match seqs {
+            Ids::U16(s) => run(self, t, pads, s, out),
+            Ids::U32(s) => run(self, t, pads, s, out),
+        }
     }
 
     /// One step of one sequence of any shape (streaming). Panics if `token ≥ vocab` or the
@@ -424,14 +437,25 @@ impl Kernel {
             state.fits(t.spec()),
             "the state must fit the network's shape"
         );
-        net_ops::with_scratch(t.spec().units, |scratch| {
-            self.dispatch(net_ops::NetSteps {
-                t,
-                state,
-                tokens,
-                scratch,
-            })
-        });
+        self.net_steps_ids(t, state, T::ids(tokens));
+    }
+
+    /// The stepping bodies for both id widths, compiled in this crate only (see [`Ids`]).
+    fn net_steps_ids(self, t: &NetTables, state: &mut NetState, tokens: Ids<'_>) {
+        fn run<T: TokenId>(k: Kernel, t: &NetTables, state: &mut NetState, tokens: &[T]) {
+            net_ops::with_scratch(t.spec().units, |scratch| {
+                k.dispatch(net_ops::NetSteps {
+                    t,
+                    state,
+                    tokens,
+                    scratch,
+                })
+            });
+        }
+        match tokens {
+            Ids::U16(s) => run(self, t, state, s),
+            Ids::U32(s) => run(self, t, state, s),
+        }
     }
 
     /// The final state of one sequence (any length), latency-optimised: starts from `pads`
