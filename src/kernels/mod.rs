@@ -68,8 +68,9 @@ pub use tables::{
 };
 
 use crate::model::{LstmWeights, RnnWeights};
-use crate::net::{Ids, NetPadCache, NetState, NetTables, TokenId};
+use crate::net::{NetPadCache, NetState, NetTables, TokenId};
 use crate::shape::{HIDDEN, SEQ_LEN};
+use crate::tokfile::TokenIds;
 
 /// The environment variable that forces a kernel: `reference`, `portable`, `avx2-fma` or
 /// `avx512` (`neon` on aarch64: the portable kernel there).
@@ -393,12 +394,12 @@ impl Kernel {
         self.net_forward_ids(t, pads, T::ids(seqs), net_simd::NetOut::Hidden(hidden));
     }
 
-    /// The batch bodies for both id widths, compiled in this crate only (see [`Ids`]).
+    /// The batch bodies for both id widths, compiled in this crate only (see [`TokenId::ids`]).
     fn net_forward_ids(
         self,
         t: &NetTables,
         pads: &NetPadCache,
-        seqs: Ids<'_>,
+        seqs: TokenIds<'_>,
         out: net_simd::NetOut<'_>,
     ) {
         fn run<T: TokenId>(
@@ -419,8 +420,8 @@ impl Kernel {
             });
         }
         match seqs {
-            Ids::U16(s) => run(self, t, pads, s, out),
-            Ids::U32(s) => run(self, t, pads, s, out),
+            TokenIds::U16(s) => run(self, t, pads, s, out),
+            TokenIds::U32(s) => run(self, t, pads, s, out),
         }
     }
 
@@ -440,8 +441,8 @@ impl Kernel {
         self.net_steps_ids(t, state, T::ids(tokens));
     }
 
-    /// The stepping bodies for both id widths, compiled in this crate only (see [`Ids`]).
-    fn net_steps_ids(self, t: &NetTables, state: &mut NetState, tokens: Ids<'_>) {
+    /// The stepping bodies for both id widths, compiled in this crate only (see [`TokenId::ids`]).
+    fn net_steps_ids(self, t: &NetTables, state: &mut NetState, tokens: TokenIds<'_>) {
         fn run<T: TokenId>(k: Kernel, t: &NetTables, state: &mut NetState, tokens: &[T]) {
             net_ops::with_scratch(t.spec().units, |scratch| {
                 k.dispatch(net_ops::NetSteps {
@@ -453,8 +454,8 @@ impl Kernel {
             });
         }
         match tokens {
-            Ids::U16(s) => run(self, t, state, s),
-            Ids::U32(s) => run(self, t, state, s),
+            TokenIds::U16(s) => run(self, t, state, s),
+            TokenIds::U32(s) => run(self, t, state, s),
         }
     }
 

@@ -46,13 +46,24 @@ pub use spec::{
 pub use tables::{NetState, NetTables};
 pub use weights::{NetWeights, WeightsError};
 
+use crate::tokfile::TokenIds;
+
 /// A token id type the general kernels take: the token file's 16-bit ids (vocabularies up to
 /// 65,536) or its 32-bit ones.
 pub trait TokenId: Copy + Send + Sync + 'static {
     /// The id as a row index.
     fn index(self) -> usize;
-    /// `tokens` as [`Ids`], the one non-generic form the kernels' entry points take.
-    fn ids(tokens: &[Self]) -> Ids<'_>;
+    /// `tokens` as [`TokenIds`], the one non-generic form the kernels' bodies are reached by.
+    ///
+    /// The kernels' generic entry points (`Kernel::net_forward::<T>` and the like) turn their
+    /// `&[T]` into this and call a non-generic function of this crate, which picks the body for
+    /// the width. So the vector bodies (every ISA × cell × unit count) are compiled once, here,
+    /// and not again in every crate that calls them with a concrete `T` (generic code is
+    /// compiled where it is instantiated). Measured (`cargo test --profile ci --no-run
+    /// --timings`, Intel Xeon, 2 cores): the CLI binary's compile went from 146 s to 17 s,
+    /// `tests/net_kernels.rs`' from 157 s to 6 s, the workspace's own crates from ~520 s to
+    /// ~310 s.
+    fn ids(tokens: &[Self]) -> TokenIds<'_>;
 }
 
 impl TokenId for u16 {
@@ -61,8 +72,8 @@ impl TokenId for u16 {
         usize::from(self)
     }
     #[inline(always)]
-    fn ids(tokens: &[Self]) -> Ids<'_> {
-        Ids::U16(tokens)
+    fn ids(tokens: &[Self]) -> TokenIds<'_> {
+        TokenIds::U16(tokens)
     }
 }
 
@@ -72,39 +83,7 @@ impl TokenId for u32 {
         self as usize
     }
     #[inline(always)]
-    fn ids(tokens: &[Self]) -> Ids<'_> {
-        Ids::U32(tokens)
-    }
-}
-
-/// Token ids of either width, as one type.
-///
-/// The kernels' generic entry points (`Kernel::net_forward::<T>` and the like) turn their
-/// `&[T]` into this and call a non-generic function of this crate, which picks the body for
-/// the width. So the vector bodies (every ISA × cell × unit count) are compiled once, here, and
-/// not again in every crate that calls them with a concrete `T` (generic code is compiled where
-/// it is instantiated). Measured (`cargo test --profile ci --no-run --timings`, Intel Xeon,
-/// 2 cores): the CLI binary's compile went from 146 s to 17 s, `tests/net_kernels.rs`' from
-/// 157 s to 6 s, the workspace's own crates from ~520 s to ~310 s.
-#[derive(Clone, Copy, Debug)]
-pub enum Ids<'a> {
-    /// 16-bit ids.
-    U16(&'a [u16]),
-    /// 32-bit ids.
-    U32(&'a [u32]),
-}
-
-impl Ids<'_> {
-    /// How many ids.
-    pub fn len(&self) -> usize {
-        match self {
-            Ids::U16(s) => s.len(),
-            Ids::U32(s) => s.len(),
-        }
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    fn ids(tokens: &[Self]) -> TokenIds<'_> {
+        TokenIds::U32(tokens)
     }
 }
