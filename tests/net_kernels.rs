@@ -211,6 +211,39 @@ fn large_vocabularies_take_32_bit_ids() {
     }
 }
 
+/// `Kernel::net_steps` over a run far longer than the ids it widens at a time (`6 · seq_len`
+/// here 18), with 16- and 32-bit ids: bit for bit one `net_step` per token.
+#[test]
+fn stepping_a_long_run_equals_stepping_token_by_token() {
+    for cell in CELLS {
+        let s = spec(cell, 16, 300, false, 3);
+        let t = NetTables::fold(&weights(s, 11, 0.5)).unwrap();
+        let ids32 = rows(1, 50, 300, 12);
+        let ids16: Vec<u16> = ids32.iter().map(|&v| v as u16).collect();
+        for k in Kernel::available() {
+            let mut one_by_one = NetState::zeros(&s);
+            for &tok in &ids32 {
+                k.net_step(&t, &mut one_by_one, tok);
+            }
+            let (mut run32, mut run16) = (NetState::zeros(&s), NetState::zeros(&s));
+            k.net_steps(&t, &mut run32, &ids32);
+            k.net_steps(&t, &mut run16, &ids16);
+            assert_eq!(
+                run32,
+                one_by_one,
+                "{} {s}: u32 run vs token by token",
+                k.name()
+            );
+            assert_eq!(
+                run16,
+                one_by_one,
+                "{} {s}: u16 run vs token by token",
+                k.name()
+            );
+        }
+    }
+}
+
 /// The one-sequence (latency) path of every kernel, every cell and every size class (the fast
 /// paths 16, 32, 64; below, between and above them; the largest, 256) against the reference:
 /// final states and probabilities, from zeros and from the padding cache.

@@ -394,7 +394,7 @@ impl Kernel {
         self.net_forward_ids(t, pads, T::ids(seqs), net_simd::NetOut::Hidden(hidden));
     }
 
-    /// The batch bodies for both id widths, compiled in this crate only (see [`TokenId::ids`]).
+    /// The batch bodies, compiled once, in this crate (see [`TokenId::ids`]).
     fn net_forward_ids(
         self,
         t: &NetTables,
@@ -402,27 +402,16 @@ impl Kernel {
         seqs: TokenIds<'_>,
         out: net_simd::NetOut<'_>,
     ) {
-        fn run<T: TokenId>(
-            k: Kernel,
-            t: &NetTables,
-            pads: &NetPadCache,
-            seqs: &[T],
-            out: net_simd::NetOut<'_>,
-        ) {
-            net_ops::with_scratch(t.spec().units, |scratch| {
-                k.dispatch(net_ops::NetForward {
-                    t,
-                    pads,
-                    seqs,
-                    out,
-                    scratch,
-                })
-            });
-        }
-        match seqs {
-            TokenIds::U16(s) => run(self, t, pads, s, out),
-            TokenIds::U32(s) => run(self, t, pads, s, out),
-        }
+        net_ops::with_scratch(t.spec().units, t.spec().seq_len, |scratch, ids| {
+            self.dispatch(net_ops::NetForward {
+                t,
+                pads,
+                seqs,
+                out,
+                scratch,
+                ids,
+            })
+        });
     }
 
     /// One step of one sequence of any shape (streaming). Panics if `token ≥ vocab` or the
@@ -441,22 +430,17 @@ impl Kernel {
         self.net_steps_ids(t, state, T::ids(tokens));
     }
 
-    /// The stepping bodies for both id widths, compiled in this crate only (see [`TokenId::ids`]).
+    /// The stepping bodies, compiled once, in this crate (see [`TokenId::ids`]).
     fn net_steps_ids(self, t: &NetTables, state: &mut NetState, tokens: TokenIds<'_>) {
-        fn run<T: TokenId>(k: Kernel, t: &NetTables, state: &mut NetState, tokens: &[T]) {
-            net_ops::with_scratch(t.spec().units, |scratch| {
-                k.dispatch(net_ops::NetSteps {
-                    t,
-                    state,
-                    tokens,
-                    scratch,
-                })
-            });
-        }
-        match tokens {
-            TokenIds::U16(s) => run(self, t, state, s),
-            TokenIds::U32(s) => run(self, t, state, s),
-        }
+        net_ops::with_scratch(t.spec().units, t.spec().seq_len, |scratch, ids| {
+            self.dispatch(net_ops::NetSteps {
+                t,
+                state,
+                tokens,
+                scratch,
+                ids,
+            })
+        });
     }
 
     /// The final state of one sequence (any length), latency-optimised: starts from `pads`

@@ -6,47 +6,66 @@ use super::isa::{Isa, Op};
 use std::cell::RefCell;
 
 use super::net_simd::{self, Batch, NetOut, Steps};
-use crate::net::{NetPadCache, NetState, NetTables, TokenId, reference};
+use crate::net::{NetPadCache, NetState, NetTables, reference};
+use crate::tokfile::TokenIds;
 
 thread_local! {
-    /// The vector bodies' scratch, grown once per thread to the largest shape it has run.
-    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// The vector bodies' scratch (floats, ids), grown once per thread to the largest shape
+    /// it has run.
+    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Runs `f` with this thread's scratch of at least `net_simd::scratch_floats(units)` floats
-/// (allocated on first use; a fresh buffer if the thread's is in use).
-pub(crate) fn with_scratch<R>(units: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-    let need = net_simd::scratch_floats(units);
+/// and `net_simd::scratch_ids(seq_len)` ids (allocated on first use; fresh buffers if the
+/// thread's are in use).
+pub(crate) fn with_scratch<R>(
+    units: usize,
+    seq_len: usize,
+    f: impl FnOnce(&mut [f32], &mut [u32]) -> R,
+) -> R {
+    let (floats, ids) = (
+        net_simd::scratch_floats(units),
+        net_simd::scratch_ids(seq_len),
+    );
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
-            if buf.len() < need {
-                buf.resize(need, 0.0);
+            let (fs, is) = &mut *buf;
+            if fs.len() < floats {
+                fs.resize(floats, 0.0);
             }
-            f(&mut buf[..need])
+            if is.len() < ids {
+                is.resize(ids, 0);
+            }
+            f(&mut fs[..floats], &mut is[..ids])
         }
-        Err(_) => f(&mut vec![0.0; need]),
+        Err(_) => f(&mut vec![0.0; floats], &mut vec![0; ids]),
     })
 }
 
 /// A batch `[n, seq_len]`: probabilities or final hidden states.
-pub(crate) struct NetForward<'a, T> {
+pub(crate) struct NetForward<'a> {
     pub t: &'a NetTables,
     pub pads: &'a NetPadCache,
-    pub seqs: &'a [T],
+    pub seqs: TokenIds<'a>,
     pub out: NetOut<'a>,
     /// At least `net_simd::scratch_floats(units)` floats (see [`with_scratch`]).
     pub scratch: &'a mut [f32],
+    /// At least `net_simd::scratch_ids(seq_len)` ids.
+    pub ids: &'a mut [u32],
 }
 
-impl<T: TokenId> Op for NetForward<'_, T> {
+impl Op for NetForward<'_> {
     type Output = ();
     fn reference(self) {
         let NetForward {
             t, seqs, mut out, ..
         } = self;
         let (h, len) = (t.spec().units, t.spec().seq_len);
-        for (i, seq) in seqs.chunks_exact(len).enumerate() {
-            let s = reference::sequence_state(t, seq);
+        for i in 0..seqs.len() / len {
+            let s = match seqs.slice(i * len..(i + 1) * len) {
+                TokenIds::U16(seq) => reference::sequence_state(t, seq),
+                TokenIds::U32(seq) => reference::sequence_state(t, seq),
+            };
             match out {
                 NetOut::Probs(ref mut p) => p[i] = reference::prob(t, &s.h),
                 NetOut::Hidden(ref mut o) => o[i * h..(i + 1) * h].copy_from_slice(&s.h),
@@ -61,26 +80,29 @@ impl<T: TokenId> Op for NetForward<'_, T> {
             seqs: self.seqs,
             out: self.out,
             scratch: self.scratch,
+            ids: self.ids,
         };
         net_simd::by_shape(isa, self.t, job);
     }
 }
 
 /// One sequence's state stepped through `tokens` (the latency path).
-pub(crate) struct NetSteps<'a, T> {
+pub(crate) struct NetSteps<'a> {
     pub t: &'a NetTables,
     pub state: &'a mut NetState,
-    pub tokens: &'a [T],
+    pub tokens: TokenIds<'a>,
     /// As [`NetForward::scratch`].
     pub scratch: &'a mut [f32],
+    /// As [`NetForward::ids`].
+    pub ids: &'a mut [u32],
 }
 
-impl<T: TokenId> Op for NetSteps<'_, T> {
+impl Op for NetSteps<'_> {
     type Output = ();
     fn reference(self) {
         let mut scratch = Vec::new();
-        for tok in self.tokens {
-            reference::step(self.t, self.state, tok.index(), &mut scratch);
+        for tok in self.tokens.iter() {
+            reference::step(self.t, self.state, tok as usize, &mut scratch);
         }
     }
     #[inline(always)]
@@ -91,6 +113,7 @@ impl<T: TokenId> Op for NetSteps<'_, T> {
             c: &mut self.state.c,
             tokens: self.tokens,
             scratch: self.scratch,
+            ids: self.ids,
         };
         net_simd::by_shape(isa, self.t, job);
     }

@@ -116,7 +116,8 @@
 
 use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_times_latency};
 use super::isa::Isa;
-use crate::net::{Cell, NetPadCache, NetTables, TokenId, leading_pads, reference};
+use crate::net::{Cell, NetPadCache, NetTables, leading_pads, reference};
+use crate::tokfile::TokenIds;
 
 /// The cell as a const parameter.
 pub(crate) const RNN: u8 = 0;
@@ -136,6 +137,28 @@ const MAX_ROWS: usize = 6;
 pub(crate) fn scratch_floats(units: usize) -> usize {
     let pad = units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD;
     MAX_ROWS * (2 * units + 5 * pad)
+}
+
+/// `u32` ids of scratch the bodies need for sequences of `seq_len`: a batch block's
+/// sequences widened from `u16` (`R · seq_len`). The stepping path widens in chunks of
+/// whatever it is given (at least one id).
+pub(crate) fn scratch_ids(seq_len: usize) -> usize {
+    MAX_ROWS * seq_len
+}
+
+/// The `n`-th `len` ids of `seqs` as `u32`: borrowed if they are, else widened into `buf`.
+#[inline(always)]
+fn as_u32<'a>(seqs: TokenIds<'a>, at: std::ops::Range<usize>, buf: &'a mut [u32]) -> &'a [u32] {
+    match seqs {
+        TokenIds::U32(s) => &s[at],
+        TokenIds::U16(s) => {
+            let buf = &mut buf[..at.len()];
+            for (d, &v) in buf.iter_mut().zip(&s[at]) {
+                *d = u32::from(v);
+            }
+            buf
+        }
+    }
 }
 
 #[inline(always)]
@@ -404,16 +427,23 @@ pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> 
 
 /// The batch pass: `seqs [n, seq_len]` in blocks of `R` sequences, each block starting from
 /// the padding-cache state after the fewest leading pads among its sequences.
-pub(crate) struct Batch<'a, T> {
+///
+/// The ids are a run-time [`TokenIds`], not a type parameter, which would compile every
+/// ISA × cell × size body once per id width (the crate's largest compile, twice): a block of
+/// `u16` ids is widened into `ids` first (`R · seq_len` copies beside `R · seq_len · G·H²`
+/// FMAs), and the one body runs on `u32` ids.
+pub(crate) struct Batch<'a> {
     pub t: &'a NetTables,
     pub pads: &'a NetPadCache,
-    pub seqs: &'a [T],
+    pub seqs: TokenIds<'a>,
     pub out: NetOut<'a>,
     /// At least [`scratch_floats`] floats.
     pub scratch: &'a mut [f32],
+    /// At least [`scratch_ids`] ids.
+    pub ids: &'a mut [u32],
 }
 
-impl<T: TokenId> ShapeBody for Batch<'_, T> {
+impl ShapeBody for Batch<'_> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
@@ -421,17 +451,17 @@ impl<T: TokenId> ShapeBody for Batch<'_, T> {
         // (12 of 16) with 8. (`MAX_ROWS` is the largest `R` here.) Measured on this machine
         // (loaded): 6 × 4 with 16 lanes was slower for LSTM(32) and GRU(64).
         if I::LANES == 16 {
-            batch::<I, T, HC, CELL, 4, 4>(isa, self);
+            batch::<I, HC, CELL, 4, 4>(isa, self);
         } else {
-            batch::<I, T, HC, CELL, MAX_ROWS, 2>(isa, self);
+            batch::<I, HC, CELL, MAX_ROWS, 2>(isa, self);
         }
     }
 }
 
 #[inline(always)]
-fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, const C: usize>(
+fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize>(
     isa: I,
-    job: Batch<'_, T>,
+    job: Batch<'_>,
 ) {
     let Batch {
         t,
@@ -439,6 +469,7 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
         seqs,
         mut out,
         scratch,
+        ids,
     } = job;
     let geo = geo::<I, HC, CELL>(t.spec().units);
     let (h, len) = (geo.h, t.spec().seq_len);
@@ -456,10 +487,10 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
     while b0 < n {
         let live = R.min(n - b0);
         // A short last block repeats its last sequence (computed, not written).
-        let mut seq = [&seqs[..0]; R];
-        for r in 0..R {
+        let mut seq: [&[u32]; R] = [&[]; R];
+        for (r, buf) in ids.chunks_exact_mut(len).take(R).enumerate() {
             let i = b0 + r.min(live - 1);
-            seq[r] = &seqs[i * len..(i + 1) * len];
+            seq[r] = as_u32(seqs, i * len..(i + 1) * len, buf);
         }
         let start = seq.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
         let (h0, c0) = pads.state(start);
@@ -472,13 +503,13 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
         let mut toks = [0usize; R];
         for step in start..len {
             for r in 0..R {
-                toks[r] = seq[r][step].index();
+                toks[r] = seq[r][step] as usize;
             }
             // The next step's input rows (random rows of a table that outgrows L2): fetched
             // while this step computes.
             if step + 1 < len {
                 for r in 0..R {
-                    let row = t.input_row(seq[r][step + 1].index());
+                    let row = t.input_row(seq[r][step + 1] as usize);
                     for line in row.chunks(16) {
                         isa.prefetch(line);
                     }
@@ -499,16 +530,21 @@ fn batch<I: Isa, T: TokenId, const HC: usize, const CELL: u8, const R: usize, co
 
 /// Steps one sequence's state (`h`, and `c` for an LSTM) through `tokens`: the latency path
 /// ([`seq_step`]).
-pub(crate) struct Steps<'a, T> {
+///
+/// The ids are a run-time [`TokenIds`], as in [`Batch`]: `u16` ids are widened into `ids` a
+/// chunk at a time.
+pub(crate) struct Steps<'a> {
     pub t: &'a NetTables,
     pub h: &'a mut [f32],
     pub c: &'a mut [f32],
-    pub tokens: &'a [T],
+    pub tokens: TokenIds<'a>,
     /// At least [`scratch_floats`] floats.
     pub scratch: &'a mut [f32],
+    /// At least one id ([`scratch_ids`] in practice).
+    pub ids: &'a mut [u32],
 }
 
-impl<T: TokenId> ShapeBody for Steps<'_, T> {
+impl ShapeBody for Steps<'_> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
@@ -520,15 +556,23 @@ impl<T: TokenId> ShapeBody for Steps<'_, T> {
             z,
             rh: &mut rest[..geo.p],
         };
-        for (i, tok) in self.tokens.iter().enumerate() {
-            // The next token's input row (a random row of a table that may outgrow L2),
-            // fetched while this step computes.
-            if let Some(next) = self.tokens.get(i + 1) {
-                for line in self.t.input_row(next.index()).chunks(16) {
-                    isa.prefetch(line);
+        let (n, chunk) = (self.tokens.len(), self.ids.len());
+        assert!(chunk > 0, "no room for ids");
+        for c0 in (0..n).step_by(chunk) {
+            let c1 = n.min(c0 + chunk);
+            let tokens = as_u32(self.tokens, c0..c1, &mut *self.ids);
+            // The first id after this chunk, for the last step's prefetch.
+            let after = (c1 < n).then(|| self.tokens.get(c1));
+            for (i, &tok) in tokens.iter().enumerate() {
+                // The next token's input row (a random row of a table that may outgrow L2),
+                // fetched while this step computes.
+                if let Some(next) = tokens.get(i + 1).copied().or(after) {
+                    for line in self.t.input_row(next as usize).chunks(16) {
+                        isa.prefetch(line);
+                    }
                 }
+                seq_step::<I, CELL>(isa, self.t, geo, tok as usize, &mut rows);
             }
-            seq_step::<I, CELL>(isa, self.t, geo, tok.index(), &mut rows);
         }
     }
 }
