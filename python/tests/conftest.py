@@ -31,6 +31,23 @@ def need(path: Path) -> Path:
     pytest.skip(msg)
 
 
+def built(name: str) -> Path:
+    """A file cargo built (`imdb-pack`, `libfusedrnn_c.so`): skip loudly, or fail when CI=true.
+
+    From ``$FUSEDRNN_BUILD_DIR`` when set (``scripts/test-all`` sets it to the profile directory
+    its ``cargo test`` just built, e.g. ``target/ci``), else from ``target/release`` or
+    ``target/debug``, whichever has it.
+    """
+    env = os.environ.get("FUSEDRNN_BUILD_DIR")
+    if env:
+        return need(Path(env) / name)
+    for profile in ("release", "debug"):
+        path = ROOT / "target" / profile / name
+        if path.exists():
+            return path
+    return need(ROOT / "target" / "release" / name)
+
+
 @pytest.fixture
 def shared_npz() -> Path:
     return need(SHARED / "imdb.npz")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SHARED, need
+from conftest import ROOT, SHARED, built, need
 
 import fusedrnn
 
@@ -22,12 +22,8 @@ TEXTS = [
 
 
 def capi() -> ctypes.CDLL:
-    """libfusedrnn_c from this repository's build (the release tests build it in CI)."""
-    for profile in ("release", "debug"):
-        path = ROOT / "target" / profile / "libfusedrnn_c.so"
-        if path.exists():
-            break
-    lib = ctypes.CDLL(str(need(path)))
+    """libfusedrnn_c from this repository's build (``scripts/test-all``'s ``cargo test``)."""
+    lib = ctypes.CDLL(str(built("libfusedrnn_c.so")))
     p = ctypes.c_void_p
     f32 = ctypes.POINTER(ctypes.c_float)
     i32 = ctypes.POINTER(ctypes.c_int32)

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pytest
-from conftest import ROOT, need, need_ray, ray_pids
+from conftest import built, need_ray, ray_pids
 
 import fusedrnn
 from fusedrnn import layers
@@ -223,10 +223,7 @@ def test_text_and_tok_inputs(
     np.testing.assert_array_equal(t.column("prob").to_numpy().view(np.uint32), want.view(np.uint32))
 
     # A .tok file (packed by imdb-pack): ids are row indices of the split; equal to predict.
-    exe = ROOT / "target" / "release" / "imdb-pack"
-    if not exe.exists():
-        exe = ROOT / "target" / "debug" / "imdb-pack"
-    need(exe)
+    exe = built("imdb-pack")
     npz = tmp_path / "synth.npz"
     fusedrnn.datasets.imdb.write_synthetic_npz(str(npz), train=300, test=250)
     tokd = tmp_path / "tok"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SHARED, need
+from conftest import ROOT, SHARED, built, need
 
 import fusedrnn
 from fusedrnn import layers
@@ -19,10 +19,7 @@ def write_tok(tmp_path: Path) -> Path:
     """A small token file from the synthetic corpus, packed by the Python pipeline's Rust twin."""
     npz = tmp_path / "synth.npz"
     imdb.write_synthetic_npz(str(npz), train=300, test=200)
-    exe = ROOT / "target" / "release" / "imdb-pack"
-    if not exe.exists():
-        exe = ROOT / "target" / "debug" / "imdb-pack"
-    need(exe)
+    exe = built("imdb-pack")
     tok = tmp_path / "imdb.tok"
     subprocess.run(
         [str(exe), "--npz", str(npz), "--out", str(tok)], check=True, capture_output=True
@@ -65,10 +62,7 @@ def test_a_version_2_tokfile_gives_uint32_views_equal_to_load_data_num_words_non
 ) -> None:
     """`imdb-pack --num-words none` on data whose ids exceed u16 writes u32 ids (version 2)."""
     npz = need(ROOT / "data-tools" / "tests" / "fixtures" / "small_p4_deflated.npz")
-    exe = ROOT / "target" / "release" / "imdb-pack"
-    if not exe.exists():
-        exe = ROOT / "target" / "debug" / "imdb-pack"
-    need(exe)
+    exe = built("imdb-pack")
     tok = tmp_path / "wide.tok"
     subprocess.run(
         [str(exe), "--npz", str(npz), "--out", str(tok), "--num-words", "none"],
