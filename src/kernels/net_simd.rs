@@ -146,7 +146,7 @@ pub(crate) fn scratch_ids(seq_len: usize) -> usize {
     MAX_ROWS * seq_len
 }
 
-/// The `n`-th `len` ids of `seqs` as `u32`: borrowed if they are, else widened into `buf`.
+/// The ids `at` of `seqs` as `u32`: borrowed if they are `u32`, else widened into `buf`.
 #[inline(always)]
 fn as_u32<'a>(seqs: TokenIds<'a>, at: std::ops::Range<usize>, buf: &'a mut [u32]) -> &'a [u32] {
     match seqs {
