@@ -36,10 +36,14 @@ def built(name: str) -> Path:
 
     From ``$FUSEDRNN_BUILD_DIR`` when set (``scripts/test-all`` sets it to the profile directory
     its ``cargo test`` just built, e.g. ``target/ci``), else from ``target/release`` or
-    ``target/debug``, whichever has it.
+    ``target/debug``, whichever has it. A test build leaves the C API's cdylib in the profile's
+    ``deps/`` only (``cargo build`` copies it up a level), so both places are looked in.
     """
     env = os.environ.get("FUSEDRNN_BUILD_DIR")
     if env:
+        for path in (Path(env) / name, Path(env) / "deps" / name):
+            if path.exists():
+                return path
         return need(Path(env) / name)
     for profile in ("release", "debug"):
         path = ROOT / "target" / profile / name
