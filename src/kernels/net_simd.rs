@@ -27,10 +27,10 @@
 //! the scorer's results do not depend on the thread count.
 //!
 //! The one-sequence path ([`Steps`], the latency path; the padding cache is built with it) is
-//! a matrix-vector product with the same sums, as wide a tile as the registers hold, and the
-//! latency forms of the activations (see "The one-sequence path" below): stepping, the
-//! whole-sequence call and a session agree bit for bit; against the same sequence in a batch
-//! (throughput activations) they differ by a few ulps, both within the reference's tolerance.
+//! a matrix-vector product, as wide a tile as the registers hold, and the latency forms of the
+//! activations (see "The one-sequence path" below): stepping, the whole-sequence call and a
+//! session agree bit for bit; against the same sequence in a batch (throughput activations)
+//! they differ by a few ulps, both within the reference's tolerance.
 //!
 //! A GRU with `reset_after = false` needs `r` before the candidate's product: the step runs the
 //! `z, r` columns, computes `r ⊙ h` into a scratch row, then runs the candidate columns with
@@ -223,6 +223,27 @@ fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
     }
 }
 
+/// Column vector `k` (vector `k mod nv` of gate `k / nv`): its offset in a row of `U`, and
+/// its accumulator's start for token `tok`, the folded input (for a reset-after GRU's
+/// candidate block, the recurrent bias `b_rh`, the input being added after the reset gate).
+#[inline(always)]
+fn column<I: Isa, const CELL: u8>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    k: usize,
+    tok: usize,
+) -> (usize, I::V) {
+    let l = I::LANES;
+    let (g, v) = (k / geo.nv, k % geo.nv);
+    let from: &[f32] = if CELL == GRU_RA && g == 2 {
+        &t.rec_bias()[v * l..]
+    } else {
+        &t.input_row(tok)[g * geo.h + v * l..]
+    };
+    (g * geo.pu + v * l, ld(isa, from, l.min(geo.h - v * l)))
+}
+
 /// One register tile: `Z[r][k0 + c] = init + Σ_j src[r][j] · U[j][k0 + c]` for `R` rows and
 /// `C` column vectors (vector `k` is vector `k mod nv` of gate `k / nv`).
 #[inline(always)]
@@ -242,18 +263,8 @@ fn tile<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     let mut acc = [[zero; C]; R];
     let mut uoff = [0usize; C];
     for c in 0..C {
-        let k = k0 + c;
-        let (g, v) = (k / geo.nv, k % geo.nv);
-        uoff[c] = g * geo.pu + v * l;
-        let n = l.min(geo.h - v * l);
-        let base = g * geo.h + v * l;
         for r in 0..R {
-            let from: &[f32] = if CELL == GRU_RA && g == 2 {
-                &t.rec_bias()[v * l..]
-            } else {
-                &t.input_row(toks[r])[base..]
-            };
-            acc[r][c] = ld(isa, from, n);
+            (uoff[c], acc[r][c]) = column::<I, CELL>(isa, t, geo, k0 + c, toks[r]);
         }
     }
     let mut rows = [src; R];
@@ -277,6 +288,52 @@ fn tile<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         for c in 0..C {
             isa.store_slice(acc[r][c], &mut z[r * geo.zs + (k0 + c) * l..]);
         }
+    }
+}
+
+/// One sequence's tile of `C` column vectors with two accumulator chains per column (even
+/// and odd `j`, added at the end), for the products bound by their chains' latency (`H`
+/// dependent FMAs each; see [`seq_product`]): halving the chains shortens the step.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn seq_tile<I: Isa, const CELL: u8, const C: usize>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    tok: usize,
+    src: &[f32],
+    k0: usize,
+    z: &mut [f32],
+) {
+    let l = I::LANES;
+    let zero = isa.splat(0.0);
+    let mut even = [zero; C];
+    let mut odd = [zero; C];
+    let mut uoff = [0usize; C];
+    for c in 0..C {
+        (uoff[c], even[c]) = column::<I, CELL>(isa, t, geo, k0 + c, tok);
+    }
+    let hs = &src[..geo.h];
+    let u = &t.recurrent_lanes()[..geo.h * geo.us];
+    let mut pairs = u.chunks_exact(2 * geo.us);
+    for (j2, urows) in (&mut pairs).enumerate() {
+        let (u0, u1) = urows.split_at(geo.us);
+        let b0 = isa.splat(hs[2 * j2]);
+        let b1 = isa.splat(hs[2 * j2 + 1]);
+        for c in 0..C {
+            even[c] = isa.mul_add(b0, isa.load_slice(&u0[uoff[c]..]), even[c]);
+            odd[c] = isa.mul_add(b1, isa.load_slice(&u1[uoff[c]..]), odd[c]);
+        }
+    }
+    let last = pairs.remainder();
+    if !last.is_empty() {
+        let b = isa.splat(hs[geo.h - 1]);
+        for c in 0..C {
+            even[c] = isa.mul_add(b, isa.load_slice(&last[uoff[c]..]), even[c]);
+        }
+    }
+    for c in 0..C {
+        isa.store_slice(isa.add(even[c], odd[c]), &mut z[(k0 + c) * l..]);
     }
 }
 
@@ -583,15 +640,25 @@ impl ShapeBody for Steps<'_> {
 // accumulators as wide as the registers allow: every gate vector of the step in one tile where
 // it fits (16 vectors of 16 lanes, 8 of 8), so `U` is streamed once per step from L1 and the
 // `G·⌈H/LANES⌉` accumulator chains run side by side (LSTM(32) on AVX-512: 8 chains of 32
-// FMAs). A row's sum is the batch's (input row first, then `j` in order), but the activations
-// are the latency forms (`sigmoid_latency`, `tanh_times_latency`: short polynomial chain, no
-// clamp on the chain, no division after `m · tanh`), so a sequence's bits here differ from its
-// bits in a batch by a few ulps; the padding cache is built with this path, so stepping, the
-// whole-sequence call and a session agree bit for bit.
+// FMAs). Where a step has at most 6 column vectors (16 lanes: SimpleRNN up to 96 units,
+// LSTM(16), GRU(16), GRU(32); 8 lanes: SimpleRNN up to 48, GRU(16)) each column sums its even
+// and odd `j` in two chains and adds them at the end ([`seq_tile`]), since there the chains'
+// latency, not the loads, bounds the step; elsewhere a row's sum is the batch's (input row
+// first, then `j` in order). The activations are the latency forms (`sigmoid_latency`,
+// `tanh_times_latency`: short polynomial chain, no clamp on the chain, no division after
+// `m · tanh`), so a sequence's bits here differ from its bits in a batch by a few ulps; the
+// padding cache is built with this path, so stepping, the whole-sequence call and a session
+// agree bit for bit.
 
-/// Column vectors `from..to` of one sequence's `Z`: tiles of 16 (16 lanes) or 8 (8 lanes)
-/// vectors, the rest in one tile of the exact width for the shapes of the fast paths (12, 8,
-/// 6, 4), else greedily (no 1-wide tiles with a long chain where a wider one fits).
+/// Column vectors `from..to` of one sequence's `Z`.
+///
+/// A product of at most 6 column vectors is bound by its chains' latency (`H` dependent FMAs
+/// of 4 cycles each, against `≤ 6` loads of `U` per `j`, 3 cycles on two load ports): it runs
+/// as one [`seq_tile`], two chains per column. A wider one is bound by the loads of `U` (one
+/// per FMA: 16 KiB a step at LSTM(32)), which shorter chains would not reduce: it runs in
+/// tiles of 16 (16 lanes) or 8 (8 lanes) vectors, the rest in one tile of the exact width for
+/// the shapes of the fast paths (12, 8, 6, 4), else greedily (no 1-wide tiles with a long
+/// chain where a wider one fits).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn seq_product<I: Isa, const CELL: u8>(
@@ -604,6 +671,16 @@ fn seq_product<I: Isa, const CELL: u8>(
     to: usize,
     z: &mut [f32],
 ) {
+    match to - from {
+        0 => return,
+        1 => return seq_tile::<I, CELL, 1>(isa, t, geo, tok, src, from, z),
+        2 => return seq_tile::<I, CELL, 2>(isa, t, geo, tok, src, from, z),
+        3 => return seq_tile::<I, CELL, 3>(isa, t, geo, tok, src, from, z),
+        4 => return seq_tile::<I, CELL, 4>(isa, t, geo, tok, src, from, z),
+        5 => return seq_tile::<I, CELL, 5>(isa, t, geo, tok, src, from, z),
+        6 => return seq_tile::<I, CELL, 6>(isa, t, geo, tok, src, from, z),
+        _ => {}
+    }
     let toks = [tok];
     let ss = geo.h;
     let mut k = from;
