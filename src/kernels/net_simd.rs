@@ -110,6 +110,23 @@
 //! baseline there: LSTM(64) 919). What the account points to next: the tile order at 64
 //! units (each `U` panel used by two blocks before the next panel, so it is read from L1
 //! twice), and the two blocks' product and cell interleaved in code.
+//!
+//! - (2026-12-03, Intel Xeon family 6 model 167 under KVM, AVX-512; fastest of 4–6 alternating
+//!   runs; not kept) one block's cell interleaved with its own product: the product's columns
+//!   in unit-vector-major order (the `G` gates of unit vector 0, then of vector 1, ...), so
+//!   that after each tile the cells of the unit vectors it completed run while the next tile's
+//!   FMAs do, the cells writing a second `h` buffer. Cycles per sequence-step: LSTM(32) 397 →
+//!   393, LSTM(64) 1387 → 1723 (each tile now reads four 64-byte lines 256 bytes apart in a row
+//!   of `U` instead of 256 contiguous bytes). Swapping the two `h` buffers after each step
+//!   (`mem::swap` of the slices) made LLVM keep every accumulator in a stack slot as well as a
+//!   register, one store per FMA (found in the disassembly: 16 FMAs and 16 stores per `j`);
+//!   copying the buffer back instead did not. Here the step is not bound by the overlap: this
+//!   core runs every 512-bit vector µop on the same two ports as the FMAs and its `vdivps zmm`
+//!   takes 10 cycles (`benches/report/insn_latency.c`), so 40 divisions alone are 400 of a
+//!   ~1600-cycle block-step; whether Zen 5 gains is not measured. The same interleave in the
+//!   one-sequence path (a tile per unit vector, two chains per column, its cell right after)
+//!   was slower too: LSTM(32) review 31.3 → 37.5 µs, GRU(32) 22.3 → 33.1, GRU(64) 95.7 → 87.1
+//!   (each tile broadcasts `h` again, and the steps' loads of `U` bound them).
 
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
