@@ -125,8 +125,9 @@
 //!   takes 10 cycles (`benches/report/insn_latency.c`), so 40 divisions alone are 400 of a
 //!   ~1600-cycle block-step; whether Zen 5 gains is not measured. The same interleave in the
 //!   one-sequence path (a tile per unit vector, two chains per column, its cell right after)
-//!   was slower too: LSTM(32) review 31.3 → 37.5 µs, GRU(32) 22.3 → 33.1, GRU(64) 95.7 → 87.1
-//!   (each tile broadcasts `h` again, and the steps' loads of `U` bound them).
+//!   was slower at 32 units: LSTM(32) review 31.3 → 37.5 µs, GRU(32) 22.3 → 33.1 (each tile
+//!   broadcasts `h` again, and the steps' loads of `U` bound them); only GRU(64) gained
+//!   (95.7 → 87.1), LSTM(64) lost (155 → 204).
 
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
