@@ -8,7 +8,7 @@
 //! `data-tools/tests/bad_input.rs`; the library-level checks behind these messages are in
 //! `tests/tokfile.rs` and `tests/model.rs`.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! fixture models (`tests/fixtures/parity/gen_parity.py`), for every architecture, both tensor
 //! namings, every kernel this CPU runs, 1 and 2 threads; and the CLI that wraps it.
 
-mod common;
+use crate::common;
 
 use common::{fixture, parity_json, probs, read_tokens};
 use fusedrnn::infer::{Scorer, evaluate, with_threads};

@@ -18,8 +18,7 @@ use fusedrnn::tokfile::{PackParams, SplitData};
 use fusedrnn::train::SplitMix64;
 
 // The binary is started through the target's runner when the tests run under an emulator.
-#[path = "common/runner.rs"]
-mod runner;
+use crate::common::runner;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

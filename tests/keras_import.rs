@@ -7,7 +7,7 @@
 //! Fixtures: `tests/fixtures/keras_import/`, written by `gen_keras_import.py` there (Keras 3.15.1
 //! on JAX, torch 2.15.0; versions in `keras_import.json`).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -12,8 +12,7 @@ use fusedrnn::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
 use proptest::prelude::*;
 
 // Whether the tests run under an emulator (the aarch64 suite of `.ci/run`, under qemu).
-#[path = "common/runner.rs"]
-mod runner;
+use crate::common::runner;
 
 /// Fast kernels vs the f32 reference, final `h` and probability, absolute (the task's contract).
 /// Measured worst over 10,800 random sequences (150 seeds × 3 magnitudes × 24, every kernel and
@@ -960,7 +959,7 @@ fn activations_within_tolerance_every_97th_f32() {
 
 /// All 2^32 f32 inputs through every approximation (the reference is the standard library and
 /// is left out), on two threads. Takes a few minutes in release:
-/// `cargo test --release --test kernels -- --ignored activations_exhaustive`.
+/// `cargo test --release --test all -- --ignored activations_exhaustive`.
 #[test]
 #[ignore]
 fn activations_exhaustive() {

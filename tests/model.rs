@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
-mod common;
+use crate::common;
 use common::{fixture, parity_json, probs, read_tokens};
 
 const ARCHS: [&str; 3] = ["lstm", "rnn", "rnn-onehot"];

@@ -27,7 +27,7 @@
 //! skips loudly there; CI runs it optimised (`.ci/run`: the whole suite in the `ci` profile with
 //! `FUSEDRNN_TESTS_OPTIMISED=1`, best kernel).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -79,7 +79,7 @@ fn reduced_run_reaches_keras_accuracy() {
         eprintln!(
             "\n=== SKIPPED reduced_run_reaches_keras_accuracy in a debug build: eight trainings on \
              4,000 real reviews take ~30 s of CPU there; CI runs it optimised (`.ci/run`, \
-             profile `ci`, or `cargo test --release --test net_accuracy`) ===\n"
+             profile `ci`, or `cargo test --release --test all net_accuracy::`) ===\n"
         );
         return;
     }

@@ -10,7 +10,7 @@ use fusedrnn::net::{self, Cell, Input};
 use fusedrnn::tokfile::{PackParams, SplitData};
 use fusedrnn::train::SplitMix64;
 
-mod common;
+use crate::common;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

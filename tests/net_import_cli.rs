@@ -9,7 +9,7 @@ use std::process::Output;
 
 use fusedrnn::net::{self, NetTables, NetWeights, OpenOptions, reference};
 
-mod common;
+use crate::common;
 
 /// Probabilities within 1e-5 of the framework's (issue 14; measured worst 8.9e-7, see
 /// tests/net_parity.rs).

@@ -5,11 +5,8 @@
 //! (bitwise); and `NetScorer`: thread-count invariance, and errors for bad
 //! input.
 
-#[allow(dead_code)] // debug_sized alone
-#[path = "common/ci.rs"]
-mod ci;
-#[path = "common/runner.rs"]
-mod runner;
+use crate::common::ci;
+use crate::common::runner;
 
 use fusedrnn::kernels::Kernel;
 use fusedrnn::net::{

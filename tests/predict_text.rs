@@ -12,8 +12,7 @@ use fusedrnn::model::Model;
 use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
 
 // The binary is started through the target's runner when the tests run under an emulator.
-#[path = "common/runner.rs"]
-mod runner;
+use crate::common::runner;
 use runner::{target_argv, target_command};
 
 fn path(rel: &str) -> PathBuf {

@@ -6,7 +6,7 @@
 //! Both need `python3` (3.9+, standard library only): without it they skip loudly, and fail when
 //! `CI=true` (`tests/common/ci.rs`).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

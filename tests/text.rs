@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use fusedrnn::text::{Tokenizer, TokenizerConfig, to_padded};
 use fusedrnn_data_tools::ImdbArrays;
 
-mod common;
+use crate::common;
 
 fn shared_data() -> Option<(PathBuf, PathBuf)> {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data"));

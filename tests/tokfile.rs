@@ -1,6 +1,6 @@
 //! The token file: write → open round trips, and every corruption the opener must catch.
 
-mod common;
+use crate::common;
 
 use common::tok_layout::{ENTRY_BYTES, SECTIONS, TABLE_AT, entry, fix_header_crc, fix_section_crc};
 use fusedrnn::tokfile::{

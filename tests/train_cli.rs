@@ -11,7 +11,7 @@ use fusedrnn::shape::SEQ_LEN;
 use fusedrnn::tokfile::{PackParams, SplitData, SplitName, TokFile};
 use fusedrnn::train::{Quiet, SplitMix64, TrainConfig, fit};
 
-mod common;
+use crate::common;
 
 const NUM_WORDS: u32 = 50;
 

@@ -1,4 +1,4 @@
-//! Fixture helpers shared by the integration tests (`mod common;`).
+//! Fixture helpers shared by the integration tests (`tests/all.rs`: `use crate::common;`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -91,11 +91,9 @@ pub mod tok_layout {
 }
 
 #[path = "ci.rs"]
-mod ci;
-#[allow(unused_imports)] // not every test crate that includes `common` skips
-pub use ci::{debug_sized, in_ci, skip_or_fail_in_ci};
+pub mod ci;
+pub use ci::{debug_sized, skip_or_fail_in_ci};
 
 #[path = "runner.rs"]
-mod runner;
-#[allow(unused_imports)] // not every test crate that includes `common` starts a binary
-pub use runner::{emulated, target_argv, target_cc, target_command};
+pub mod runner;
+pub use runner::{target_argv, target_command};
