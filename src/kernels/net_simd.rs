@@ -128,11 +128,47 @@
 //!   was slower at 32 units: LSTM(32) review 31.3 → 37.5 µs, GRU(32) 22.3 → 33.1 (each tile
 //!   broadcasts `h` again, and the steps' loads of `U` bound them); only GRU(64) gained
 //!   (95.7 → 87.1), LSTM(64) lost (155 → 204).
+//!
+//! # The staged cell (16 lanes; LSTM and reset-after GRU of 16, 32 and 64 units)
+//!
+//! Split on the Intel Xeon above (2026-12-03, one thread, 16 lanes), by running the product
+//! without the cell and the cell without the product: the two add up to the whole step
+//! (LSTM(32): 339 + 258 against 619 cycles per sequence-step in one run), so neither hides
+//! the other. The product alone runs at about half the two FMA pipes' peak; the cell alone
+//! is 2–3 times its µop count, because it hands the core one activation at a time: a chain
+//! of ~20 dependent µops that ends in a `vdivps`, which holds this core's divider 10.9 cycles
+//! (`benches/report/insn_latency.c`), 40 of them per block-step at LSTM(32).
+//!
+//! [`cell_staged`] runs the block's activations eight vectors at a time, stage by stage
+//! ([`sigmoid_batch_n`], [`tanh_batch_n`]: eight independent chains side by side in program
+//! order, and `vrcp14ps` with a Newton step instead of the divider): one σ pass over every
+//! gate vector of the block (the LSTM's `g` as `1 − 2σ(−2x)`, the same bits as the tanh
+//! batch form), then `c'` (or the GRU candidate's input), then one tanh pass, the
+//! intermediates parked in their spent slots of `Z`. A sequence's bits move by a few ulps
+//! (the reciprocal; largest probability difference seen 6e-8) and still do not depend on
+//! the rows around it.
+//!
+//! Measured in one process that alternates the two cells call by call (1,000 calls of 32
+//! sequences × 200 tokens, fastest call of each; three runs): LSTM(16) −4 to −9 %, LSTM(32)
+//! −4 % in two runs and +3 % in one, LSTM(64) −4 %, GRU(16) −13 %, GRU(32) −2 to −5 %,
+//! GRU(64) −3 to −5 %. Elsewhere the same method measured it slower, and those shapes keep
+//! the vector-by-vector cell: SimpleRNN +3 to +13 %, reset-before GRU +5 to +10 %, the
+//! run-time sizes 8 and 17 +4 to +24 % (the round trip of each vector through `Z` lengthens
+//! a short step), and AVX2 LSTM +5 to +9 % (there `recip` divides; the bits are the
+//! vector-by-vector cell's; AVX2 GRU measured −1 to −7 % in one run, not enough to take). Not
+//! measured on Zen 5.
+//!
+//! Also measured then, same method: the folded input rows cost LSTM(64) 15 %, LSTM(32)
+//! 6–7 %, GRU(64) 8 % (random ids against ids from a set of 7, same arithmetic); fetching
+//! them two or three steps ahead instead of one changed nothing (±1 %), not fetching them
+//! ahead at all was mixed (LSTM(16) −10 %, LSTM(32) and GRU(32) +4.5 %).
 
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
 
-use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_times_latency};
+use super::activations::{
+    sigmoid, sigmoid_batch_n, sigmoid_latency, tanh, tanh_batch_n, tanh_times_latency,
+};
 use super::isa::Isa;
 use crate::net::{Cell, NetPadCache, NetTables, leading_pads, reference};
 use crate::tokfile::TokenIds;
@@ -397,8 +433,8 @@ pub(crate) struct Rows<'a> {
     pub rh: &'a mut [f32],
 }
 
-/// One step of `R` sequences with tokens `toks` (see the module docs). Panics if a token is
-/// not a row of the input table.
+/// One step of `R` sequences with tokens `toks` (see the module docs), the cell
+/// [`cell_staged`] if `staged`. Panics if a token is not a row of the input table.
 #[inline(always)]
 fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     isa: I,
@@ -406,6 +442,7 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     geo: Geo,
     toks: &[usize; R],
     s: &mut Rows<'_>,
+    staged: bool,
 ) {
     let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
     let first = if CELL == GRU_RB {
@@ -414,6 +451,9 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         gates(CELL) * nv
     };
     product::<I, CELL, R, C>(isa, t, geo, toks, s.h, h, 0, first, s.z);
+    if staged {
+        return cell_staged::<I, CELL, R>(isa, t, geo, toks, s);
+    }
     if CELL == GRU_RB {
         for r in 0..R {
             let z = &s.z[r * zs..(r + 1) * zs];
@@ -459,6 +499,147 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
                     let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
                     st(isa, new, &mut hr[lo..], n);
                 }
+            }
+        }
+    }
+}
+
+/// `N` vectors of `z` at `at[..]` through [`sigmoid_batch_n`] (or [`tanh_batch_n`] if
+/// `TANH`), stored back in place; a vector with `neg2[k]` is scaled by −2 first (see
+/// [`act_staged`]).
+#[inline(always)]
+fn act_chunk<I: Isa, const TANH: bool, const N: usize>(
+    isa: I,
+    z: &mut [f32],
+    at: [usize; N],
+    neg2: [bool; N],
+) {
+    let mut x = [isa.splat(0.0); N];
+    for k in 0..N {
+        x[k] = isa.load_slice(&z[at[k]..]);
+        if neg2[k] {
+            x[k] = isa.mul(x[k], isa.splat(-2.0));
+        }
+    }
+    if TANH {
+        tanh_batch_n(isa, &mut x);
+    } else {
+        sigmoid_batch_n(isa, &mut x);
+    }
+    for k in 0..N {
+        isa.store_slice(x[k], &mut z[at[k]..]);
+    }
+}
+
+/// σ (or tanh if `TANH`) in place on gates `g0..g0 + m` of `rows` rows of `z`, eight
+/// vectors at a time stage by stage (the rest four, then one), so the out-of-order core
+/// holds eight independent chains where the vector-by-vector cell gives it one. Gate `neg2`
+/// goes through σ as `−2x`, for the caller to finish as `tanh(x) = 1 − 2σ(−2x)`: the same
+/// bits as [`tanh_batch_n`] (the reductions and Horner steps differ from it by exact
+/// scalings by −2 and powers of two, as the batch forms' do from the throughput forms').
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn act_staged<I: Isa, const TANH: bool>(
+    isa: I,
+    geo: Geo,
+    z: &mut [f32],
+    rows: usize,
+    g0: usize,
+    m: usize,
+    neg2: Option<usize>,
+) {
+    let mut at = [0; 8];
+    let mut ng = [false; 8];
+    let mut k = 0;
+    for r in 0..rows {
+        for g in g0..g0 + m {
+            for v in 0..geo.nv {
+                (at[k], ng[k]) = (r * geo.zs + (g * geo.nv + v) * I::LANES, Some(g) == neg2);
+                k += 1;
+                if k == 8 {
+                    act_chunk::<I, TANH, 8>(isa, z, at, ng);
+                    k = 0;
+                }
+            }
+        }
+    }
+    let rest = if k >= 4 {
+        let (at4, ng4) = ([at[0], at[1], at[2], at[3]], [ng[0], ng[1], ng[2], ng[3]]);
+        act_chunk::<I, TANH, 4>(isa, z, at4, ng4);
+        4
+    } else {
+        0
+    };
+    for i in rest..k {
+        act_chunk::<I, TANH, 1>(isa, z, [at[i]], [ng[i]]);
+    }
+}
+
+/// The LSTM or reset-after GRU cell of `R` rows after the product, its activations staged
+/// across the block ([`act_staged`]): every gate through one σ pass (the LSTM's `g` as
+/// `1 − 2σ(−2x)`), then the cell state or the candidate's input, then one tanh pass, then the
+/// new `h`. Intermediate vectors go back to their spent slots of `Z`.
+#[inline(always)]
+fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    toks: &[usize; R],
+    s: &mut Rows<'_>,
+) {
+    let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
+    let one = isa.splat(1.0);
+    let z = &mut s.z[..R * zs];
+    if CELL == LSTM {
+        act_staged::<I, false>(isa, geo, z, R, 0, 4, Some(2));
+        let two = isa.splat(2.0);
+        for r in 0..R {
+            let zr = &mut z[r * zs..(r + 1) * zs];
+            let cr = &mut s.c[r * h..(r + 1) * h];
+            for v in 0..nv {
+                let (lo, n) = (v * l, l.min(h - v * l));
+                let i = isa.load_slice(&zr[lo..]);
+                let f = isa.load_slice(&zr[p + lo..]);
+                let g = isa.neg_mul_add(two, isa.load_slice(&zr[2 * p + lo..]), one);
+                let c = isa.mul_add(f, ld(isa, &cr[lo..], n), isa.mul(i, g));
+                st(isa, c, &mut cr[lo..], n);
+                isa.store_slice(c, &mut zr[lo..]);
+            }
+        }
+        act_staged::<I, true>(isa, geo, z, R, 0, 1, None);
+        for r in 0..R {
+            let zr = &z[r * zs..(r + 1) * zs];
+            let hr = &mut s.h[r * h..(r + 1) * h];
+            for v in 0..nv {
+                let (lo, n) = (v * l, l.min(h - v * l));
+                let o = isa.load_slice(&zr[3 * p + lo..]);
+                st(isa, isa.mul(o, isa.load_slice(&zr[lo..])), &mut hr[lo..], n);
+            }
+        }
+    } else {
+        debug_assert_eq!(CELL, GRU_RA);
+        act_staged::<I, false>(isa, geo, z, R, 0, 2, None);
+        for r in 0..R {
+            let zr = &mut z[r * zs..(r + 1) * zs];
+            let x = &t.input_row(toks[r])[2 * h..3 * h];
+            for v in 0..nv {
+                let (lo, n) = (v * l, l.min(h - v * l));
+                let reset = isa.load_slice(&zr[p + lo..]);
+                let rec = isa.load_slice(&zr[2 * p + lo..]);
+                let pre = isa.mul_add(reset, rec, ld(isa, &x[lo..], n));
+                isa.store_slice(pre, &mut zr[2 * p + lo..]);
+            }
+        }
+        act_staged::<I, true>(isa, geo, z, R, 2, 1, None);
+        for r in 0..R {
+            let zr = &z[r * zs..(r + 1) * zs];
+            let hr = &mut s.h[r * h..(r + 1) * h];
+            for v in 0..nv {
+                let (lo, n) = (v * l, l.min(h - v * l));
+                let zz = isa.load_slice(&zr[lo..]);
+                let cand = isa.load_slice(&zr[2 * p + lo..]);
+                let new = isa.mul_add(zz, ld(isa, &hr[lo..], n), isa.mul(isa.sub(one, zz), cand));
+                st(isa, new, &mut hr[lo..], n);
             }
         }
     }
@@ -549,6 +730,9 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
     let geo = geo::<I, HC, CELL>(t.spec().units);
     let (h, len) = (geo.h, t.spec().seq_len);
     let n = seqs.len() / len;
+    // The staged cell where it measured faster (module docs, "The staged cell"): 16 lanes,
+    // LSTM and reset-after GRU, the compile-time sizes.
+    let staged = I::LANES == 16 && HC != 0 && (CELL == LSTM || CELL == GRU_RA);
     let (hs, rest) = scratch.split_at_mut(R * h);
     let (cs, rest) = rest.split_at_mut(R * h);
     let (zs, rest) = rest.split_at_mut(R * geo.zs);
@@ -590,7 +774,7 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
                     }
                 }
             }
-            block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows);
+            block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows, staged);
         }
         for r in 0..live {
             let hr = &rows.h[r * h..(r + 1) * h];
