@@ -154,9 +154,10 @@
 //! GRU(64) −3 to −5 %. Elsewhere the same method measured it slower, and those shapes keep
 //! the vector-by-vector cell: SimpleRNN +3 to +13 %, reset-before GRU +5 to +10 %, the
 //! run-time sizes 8 and 17 +4 to +24 % (the round trip of each vector through `Z` lengthens
-//! a short step), and AVX2 LSTM +5 to +9 % (there `recip` divides; the bits are the
-//! vector-by-vector cell's; AVX2 GRU measured −1 to −7 % in one run, not enough to take). Not
-//! measured on Zen 5.
+//! a short step), and AVX2 LSTM +5 to +9 % (there `recip` divides, so the bits are the
+//! vector-by-vector cell's). AVX2's reset-after GRU was mixed over four runs (fastest call:
+//! GRU(32) −5 to −20 %, GRU(16) −12 to +1 %, GRU(64) −3 to 0 %; median calls −3 to +5 %) and
+//! keeps the old cell too. Not measured on Zen 5.
 //!
 //! Also measured then, same method: the folded input rows cost LSTM(64) 15 %, LSTM(32)
 //! 6–7 %, GRU(64) 8 % (random ids against ids from a set of 7, same arithmetic); fetching
