@@ -973,3 +973,97 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The staged cell against the vector-by-vector cell on the portable ISA, where `recip`
+    //! divides: the same bits, so every index, chunk tail and the `1 − 2σ(−2x)` form of the
+    //! LSTM's `g` are checked on any machine (the AVX-512 build, whose reciprocal moves the
+    //! bits, is held to the reference by `tests/net_kernels.rs` where the CPU has it).
+    use super::super::portable::Portable;
+    use super::*;
+    use crate::net::{Input, NetWeights, Spec};
+
+    /// `steps` block-steps of `R` rows from the same start, cell by cell; returns `h` and `c`.
+    fn run<const CELL: u8, const R: usize>(
+        t: &NetTables,
+        start: &[f32],
+        toks: &[[usize; R]],
+        staged: bool,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let units = t.spec().units;
+        let geo = geo::<Portable, 0, CELL>(units);
+        let mut h = start[..R * units].to_vec();
+        let mut c = start[R * units..2 * R * units].to_vec();
+        let mut z = vec![0.0; R * geo.zs];
+        let mut rh = vec![0.0; R * geo.p];
+        for step in toks {
+            let mut rows = Rows {
+                h: &mut h,
+                c: &mut c,
+                z: &mut z,
+                rh: &mut rh,
+            };
+            block_step::<Portable, CELL, R, 2>(Portable, t, geo, step, &mut rows, staged);
+        }
+        (h, c)
+    }
+
+    fn check<const CELL: u8>(cell: Cell) {
+        const R: usize = 6;
+        for units in [1, 8, 16, 17, 32, 33, 64] {
+            let spec = Spec {
+                cell,
+                units,
+                vocab: 40,
+                input: Input::Embedding { width: 5 },
+                seq_len: 12,
+            };
+            // Large weights: saturated and mid-range gates both.
+            let t = NetTables::fold(&NetWeights::seeded(spec, units as u64, 1.5)).unwrap();
+            let mut x = units as u64;
+            let mut next = move || {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (x >> 33) as usize
+            };
+            let start: Vec<f32> = (0..2 * R * units)
+                .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
+                .collect();
+            let toks: Vec<[usize; R]> = (0..12).map(|_| [(); R].map(|()| next() % 40)).collect();
+            let old = run::<CELL, R>(&t, &start, &toks, false);
+            let new = run::<CELL, R>(&t, &start, &toks, true);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&new.0),
+                bits(&old.0),
+                "{} units {units}: h",
+                cell.name()
+            );
+            if CELL == LSTM {
+                assert_eq!(
+                    bits(&new.1),
+                    bits(&old.1),
+                    "{} units {units}: c",
+                    cell.name()
+                );
+            }
+            assert!(
+                old.0.iter().any(|&v| v != 0.0),
+                "{} units {units}: h moved",
+                cell.name()
+            );
+        }
+    }
+
+    #[test]
+    fn the_staged_lstm_cell_has_the_vector_by_vector_cells_bits_where_recip_divides() {
+        check::<LSTM>(Cell::Lstm);
+    }
+
+    #[test]
+    fn the_staged_gru_cell_has_the_vector_by_vector_cells_bits_where_recip_divides() {
+        check::<GRU_RA>(Cell::Gru { reset_after: true });
+    }
+}
