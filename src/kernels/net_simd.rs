@@ -453,7 +453,12 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     };
     product::<I, CELL, R, C>(isa, t, geo, toks, s.h, h, 0, first, s.z);
     if staged {
-        return cell_staged::<I, CELL, R>(isa, t, geo, toks, s);
+        // Named by cell, not `CELL`: two instances per ISA and `R`, not one per cell.
+        return if CELL == LSTM {
+            cell_staged::<I, LSTM, R>(isa, t, geo, toks, s)
+        } else {
+            cell_staged::<I, GRU_RA, R>(isa, t, geo, toks, s)
+        };
     }
     if CELL == GRU_RB {
         for r in 0..R {
