@@ -76,6 +76,16 @@ use crate::tokfile::TokenIds;
 /// `avx512` (`neon` on aarch64: the portable kernel there).
 pub const KERNEL_ENV: &str = "FUSEDRNN_KERNEL";
 
+/// Floats in a 64-byte cache line.
+pub(crate) const LINE_FLOATS: usize = 16;
+
+/// How many floats of `xs` precede its first float on a 64-byte line boundary (below
+/// [`LINE_FLOATS`]; `xs` is at least 4-byte aligned, as every `f32` is).
+pub(crate) fn line_offset(xs: &[f32]) -> usize {
+    let misaligned = (xs.as_ptr() as usize) % (4 * LINE_FLOATS);
+    (4 * LINE_FLOATS - misaligned) % (4 * LINE_FLOATS) / 4
+}
+
 /// Fold LSTM weights into [`LstmTables`] with the padding cache stepped by the reference kernel
 /// (see [`Kernel::fold_lstm`] for a cache in a given kernel's arithmetic). Panics if the
 /// vocabulary is empty (there is no pad token to cache).

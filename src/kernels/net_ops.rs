@@ -27,18 +27,29 @@ pub(crate) fn with_scratch<R>(
         net_simd::scratch_floats(units),
         net_simd::scratch_ids(seq_len),
     );
+    // The floats start a cache line (see `net_simd::batch`): room for up to 15 floats before it.
+    let room = floats + super::LINE_FLOATS - 1;
+    let lined = |fs: &[f32]| {
+        let off = super::line_offset(fs);
+        (off, off + floats)
+    };
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
             let (fs, is) = &mut *buf;
-            if fs.len() < floats {
-                fs.resize(floats, 0.0);
+            if fs.len() < room {
+                fs.resize(room, 0.0);
             }
             if is.len() < ids {
                 is.resize(ids, 0);
             }
-            f(&mut fs[..floats], &mut is[..ids])
+            let (a, b) = lined(fs);
+            f(&mut fs[a..b], &mut is[..ids])
         }
-        Err(_) => f(&mut vec![0.0; floats], &mut vec![0; ids]),
+        Err(_) => {
+            let mut fs = vec![0.0; room];
+            let (a, b) = lined(&fs);
+            f(&mut fs[a..b], &mut vec![0; ids])
+        }
     })
 }
 
@@ -116,5 +127,26 @@ impl Op for NetSteps<'_> {
             ids: self.ids,
         };
         net_simd::by_shape(isa, self.t, job);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scratch_starts_a_cache_line_also_when_the_threads_is_in_use() {
+        for units in [1, 17, 32, 64, 256] {
+            with_scratch(units, 50, |fs, ids| {
+                assert_eq!(fs.len(), net_simd::scratch_floats(units));
+                assert_eq!(ids.len(), net_simd::scratch_ids(50));
+                assert_eq!(fs.as_ptr() as usize % 64, 0, "units {units}");
+                // Nested: the thread's buffer is borrowed, so this one is fresh.
+                with_scratch(units, 3, |inner, _| {
+                    assert_eq!(inner.len(), net_simd::scratch_floats(units));
+                    assert_eq!(inner.as_ptr() as usize % 64, 0, "units {units}, nested");
+                });
+            });
+        }
     }
 }

@@ -163,6 +163,21 @@
 //! 6–7 %, GRU(64) 8 % (random ids against ids from a set of 7, same arithmetic); fetching
 //! them two or three steps ahead instead of one changed nothing (±1 %), not fetching them
 //! ahead at all was mixed (LSTM(16) −10 %, LSTM(32) and GRU(32) +4.5 %).
+//!
+//! # Cache-line alignment
+//!
+//! `U` ([`NetTables::recurrent_lanes`]), the input table and the scratch (`Z` first in it)
+//! start a 64-byte line (`LineFloats` in `net/tables.rs`, `net_ops::with_scratch`), so every
+//! whole-vector load and store of them touches one line. Before, they were `Vec<f32>`s: a large
+//! one starts 16 bytes past a line (malloc's header), a smaller one anywhere, and with 16 lanes
+//! every vector load of `U` and of an input row split across two lines. Measured on an Intel
+//! Xeon (family 6 model 207, 2 cores, KVM; 2026-12-03) in one process alternating call by call
+//! tables and scratch on a line boundary and the same ones 16, 32 or 48 bytes past it, fastest
+//! of 100–150 calls of 96 sequences × 200 tokens, one thread; bits identical. 16 lanes: LSTM(16)
+//! −9..−13 %, LSTM(32) −4..−16 %, LSTM(64) −25..−28 %, GRU(16) −5..−11 %, GRU(32) −5..−6 %,
+//! GRU(64) −23..−25 %, SimpleRNN(16, 32, 64) −5 %. 8 lanes (AVX2 on the same machine, 16 bytes
+//! off): −2..−5 %. At 64 units `U` (64 KiB) streams from L2 every block-step, where a split
+//! load fetches a fifth line for every four.
 
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
@@ -739,14 +754,16 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
     // The staged cell where it measured faster (module docs, "The staged cell"): 16 lanes,
     // LSTM and reset-after GRU, the compile-time sizes.
     let staged = I::LANES == 16 && HC != 0 && (CELL == LSTM || CELL == GRU_RA);
-    let (hs, rest) = scratch.split_at_mut(R * h);
-    let (cs, rest) = rest.split_at_mut(R * h);
-    let (zs, rest) = rest.split_at_mut(R * geo.zs);
+    // `Z` first: the scratch starts a cache line (`net_ops::with_scratch`) and a row of `Z` is
+    // whole vectors, so no load or store of `Z` splits across two lines.
+    let (zs, rest) = scratch.split_at_mut(R * geo.zs);
+    let (rh, rest) = rest.split_at_mut(R * geo.p);
+    let (hs, rest) = rest.split_at_mut(R * h);
     let mut rows = Rows {
         h: hs,
-        c: cs,
+        c: &mut rest[..R * h],
         z: zs,
-        rh: &mut rest[..R * geo.p],
+        rh,
     };
     let mut b0 = 0;
     while b0 < n {
