@@ -47,6 +47,7 @@ pub mod activations;
 pub(crate) mod bptt;
 pub mod gemm;
 mod isa;
+mod lines;
 mod net_ops;
 mod net_simd;
 mod ops;
@@ -62,6 +63,7 @@ mod x86_64_avx512;
 
 pub use activations::Activation;
 pub(crate) use isa::Op;
+pub(crate) use lines::{LINE_FLOATS, LineFloats, line_offset};
 pub use tables::{
     GATE_C, GATE_F, GATE_I, GATE_O, GateRow, HiddenRow, LstmState, LstmTables, RnnState, RnnTables,
     leading_pads,
@@ -75,16 +77,6 @@ use crate::tokfile::TokenIds;
 /// The environment variable that forces a kernel: `reference`, `portable`, `avx2-fma` or
 /// `avx512` (`neon` on aarch64: the portable kernel there).
 pub const KERNEL_ENV: &str = "FUSEDRNN_KERNEL";
-
-/// Floats in a 64-byte cache line.
-pub(crate) const LINE_FLOATS: usize = 16;
-
-/// How many floats of `xs` precede its first float on a 64-byte line boundary (below
-/// [`LINE_FLOATS`]; `xs` is at least 4-byte aligned, as every `f32` is).
-pub(crate) fn line_offset(xs: &[f32]) -> usize {
-    let misaligned = (xs.as_ptr() as usize) % (4 * LINE_FLOATS);
-    (4 * LINE_FLOATS - misaligned) % (4 * LINE_FLOATS) / 4
-}
 
 /// Fold LSTM weights into [`LstmTables`] with the padding cache stepped by the reference kernel
 /// (see [`Kernel::fold_lstm`] for a cache in a given kernel's arithmetic). Panics if the

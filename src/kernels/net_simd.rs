@@ -167,7 +167,7 @@
 //! # Cache-line alignment
 //!
 //! `U` ([`NetTables::recurrent_lanes`]), the input table and the scratch (`Z` first in it)
-//! start a 64-byte line (`LineFloats` in `net/tables.rs`, `net_ops::with_scratch`), so every
+//! start a 64-byte line (`LineFloats` in `kernels/lines.rs`, `net_ops::with_scratch`), so every
 //! whole-vector load and store of them touches one line. Before, they were `Vec<f32>`s: a large
 //! one starts 16 bytes past a line (malloc's header), a smaller one anywhere, and with 16 lanes
 //! every vector load of `U` and of an input row split across two lines. Measured on an Intel

@@ -15,6 +15,7 @@
 
 use super::spec::{Cell, Input, Spec};
 use super::weights::{NetWeights, WeightsError};
+use crate::kernels::LineFloats;
 use crate::kernels::gemm::sgemm;
 
 /// Folded weights of a validated [`NetWeights`].
@@ -27,61 +28,6 @@ pub struct NetTables {
     rec_bias: Vec<f32>,
     dense_kernel: Vec<f32>,
     dense_bias: f32,
-}
-
-/// Floats that start a 64-byte cache line: the buffer is over-allocated by up to 15 floats and
-/// the slice starts at its first float on a line boundary (read from the address; no `unsafe`).
-/// A vector of 16 floats at a multiple of 16 then touches one cache line, never two: the batch
-/// kernels' loads of `U` and of the input rows (a `Vec<f32>` of this size starts 16 bytes past a
-/// line, so every such load split across two lines).
-#[derive(Default)]
-pub(crate) struct LineFloats {
-    buf: Vec<f32>,
-    off: usize,
-    len: usize,
-}
-
-impl LineFloats {
-    /// `len` zeros.
-    pub(crate) fn zeros(len: usize) -> LineFloats {
-        let buf = vec![0.0f32; len + crate::kernels::LINE_FLOATS - 1];
-        let off = crate::kernels::line_offset(&buf);
-        LineFloats { buf, off, len }
-    }
-}
-
-impl std::ops::Deref for LineFloats {
-    type Target = [f32];
-    fn deref(&self) -> &[f32] {
-        &self.buf[self.off..self.off + self.len]
-    }
-}
-
-impl std::ops::DerefMut for LineFloats {
-    fn deref_mut(&mut self) -> &mut [f32] {
-        &mut self.buf[self.off..self.off + self.len]
-    }
-}
-
-impl Clone for LineFloats {
-    /// A new buffer, aligned where it lands (a `Vec`'s clone could start elsewhere on a line).
-    fn clone(&self) -> LineFloats {
-        let mut copy = LineFloats::zeros(self.len);
-        copy.copy_from_slice(self);
-        copy
-    }
-}
-
-impl PartialEq for LineFloats {
-    fn eq(&self, other: &LineFloats) -> bool {
-        **self == **other
-    }
-}
-
-impl std::fmt::Debug for LineFloats {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        (**self).fmt(f)
-    }
 }
 
 /// The state of one sequence: `h`, and `c` for an LSTM (empty otherwise).
@@ -251,18 +197,6 @@ mod tests {
             assert_eq!(copy, t);
             assert_eq!(&*copy.input, &*t.input);
             drop(noise);
-        }
-    }
-
-    #[test]
-    fn line_floats_are_their_length_of_zeros_on_a_line_boundary() {
-        for len in [0, 1, 15, 16, 17, 1000] {
-            let xs = LineFloats::zeros(len);
-            assert_eq!(xs.len(), len);
-            assert!(xs.iter().all(|&x| x == 0.0));
-            if len > 0 {
-                assert_eq!(xs.as_ptr() as usize % 64, 0, "len {len}");
-            }
         }
     }
 }

@@ -9,9 +9,9 @@
 //! ```
 
 use crate::infer::metrics::{EPSILON, bce};
-use crate::kernels::Kernel;
 pub use crate::kernels::bptt::LANES;
 use crate::kernels::bptt::{IDENTITY, L, ShardBackward, ShardForward, Tape};
+use crate::kernels::{Kernel, LineFloats};
 use crate::model::Arch;
 use crate::shape::{GATES, HIDDEN, SEQ_LEN};
 
@@ -26,11 +26,11 @@ pub struct Shard {
     pub(crate) tokens: [[u16; SEQ_LEN]; LANES],
     pub(crate) labels: [f32; LANES],
     /// `[LANES·SEQ_LEN, G]`, filled by the caller.
-    pub(crate) xproj: Vec<f32>,
+    pub(crate) xproj: LineFloats,
     /// The forward pass's activations and states, for the backward pass.
     tape: Tape,
     /// `[LANES·SEQ_LEN, G]` pre-activation gradients.
-    pub(crate) dz: Vec<f32>,
+    pub(crate) dz: LineFloats,
     /// `[HIDDEN, G]`, summed over the lanes.
     pub(crate) d_rec: Vec<f32>,
     /// `[G]`.
@@ -51,9 +51,9 @@ impl Shard {
             active: 0,
             tokens: [[0; SEQ_LEN]; LANES],
             labels: [0.0; LANES],
-            xproj: vec![0.0; LANES * SEQ_LEN * g],
+            xproj: LineFloats::zeros(LANES * SEQ_LEN * g),
             tape: Tape::new(g),
-            dz: vec![0.0; LANES * SEQ_LEN * g],
+            dz: LineFloats::zeros(LANES * SEQ_LEN * g),
             d_rec: vec![0.0; HIDDEN * g],
             d_bias: vec![0.0; g],
             d_dense: [0.0; HIDDEN],

@@ -34,8 +34,8 @@ use super::bptt::{LANES, Shard};
 use super::init::{SplitMix64, hash_words};
 use super::params::{Layout, Params};
 use super::rmsprop::RmsProp;
-use crate::kernels::Kernel;
 use crate::kernels::gemm::sgemm;
+use crate::kernels::{Kernel, LineFloats};
 use crate::model::Arch;
 use crate::shape::{EMBED, HIDDEN, SEQ_LEN};
 
@@ -83,9 +83,9 @@ pub struct Trainer {
     /// `[G, EMBED]` = Wᵀ.
     kernel_t: Vec<f32>,
     /// `[vocab, G]` folded table (no-dropout paths).
-    table: Vec<f32>,
+    table: LineFloats,
     /// `[vocab, G]` table gradient.
-    d_table: Vec<f32>,
+    d_table: LineFloats,
     /// Per block of [`ROW_BLOCK`] rows, `[EMBED, ROW_BLOCK]` = Eᵀ of the block's rows.
     emb_t: Vec<f32>,
     /// Per block of [`ROW_BLOCK`] rows, `[EMBED, G]`: the block's share `E_blkᵀ·δT_blk` of `δW`.
@@ -114,8 +114,8 @@ impl Trainer {
             kernel,
             shards: Vec::new(),
             kernel_t: Vec::new(),
-            table: Vec::new(),
-            d_table: Vec::new(),
+            table: LineFloats::default(),
+            d_table: LineFloats::default(),
             emb_t: Vec::new(),
             d_kernel_parts: Vec::new(),
             scales: Vec::new(),
@@ -217,7 +217,7 @@ impl Trainer {
         let fold = !dropout || !layout.has_embedding();
         if fold {
             let has_embedding = layout.has_embedding();
-            self.table.resize(vocab * g, 0.0);
+            self.table.resize(vocab * g);
             self.table
                 .par_chunks_mut(ROW_BLOCK * g)
                 .enumerate()
@@ -320,7 +320,7 @@ impl Trainer {
         let emb = &self.params.values[layout.embedding()];
         let d_inputs = &self.d_inputs[..n_shards];
         let kernel_t = &self.kernel_t;
-        self.d_table.resize(vocab * g, 0.0);
+        self.d_table.resize(vocab * g);
         self.emb_t.resize(blocks * EMBED * ROW_BLOCK, 0.0);
         self.d_kernel_parts.resize(blocks * EMBED * g, 0.0);
         let d_emb = &mut self.grad[layout.embedding()];

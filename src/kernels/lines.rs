@@ -1,0 +1,152 @@
+//! Buffers that start a 64-byte cache line, so that a whole vector at a multiple of its width
+//! touches one line, never two (a `Vec<f32>` of a few hundred KiB starts 16 bytes past a line,
+//! where malloc's header ends; a smaller one anywhere on a 16-byte boundary). Safe code: the
+//! buffer is over-allocated and the slice starts at its first float on a line boundary, read
+//! from the address.
+
+/// Floats in a 64-byte cache line.
+pub(crate) const LINE_FLOATS: usize = 16;
+
+/// How many floats of `xs` precede its first float on a 64-byte line boundary (below
+/// [`LINE_FLOATS`]; `xs` is at least 4-byte aligned, as every `f32` is).
+pub(crate) fn line_offset(xs: &[f32]) -> usize {
+    let misaligned = (xs.as_ptr() as usize) % (4 * LINE_FLOATS);
+    (4 * LINE_FLOATS - misaligned) % (4 * LINE_FLOATS) / 4
+}
+
+/// `len` floats that start a 64-byte cache line (the general-shape tables and scratch).
+#[derive(Default)]
+pub(crate) struct LineFloats {
+    buf: Vec<f32>,
+    off: usize,
+    len: usize,
+}
+
+impl LineFloats {
+    /// `len` zeros.
+    pub(crate) fn zeros(len: usize) -> LineFloats {
+        let buf = vec![0.0f32; len + LINE_FLOATS - 1];
+        let off = line_offset(&buf);
+        LineFloats { buf, off, len }
+    }
+
+    /// `Vec::resize` with zeros: the first `min(len, old)` floats kept, the rest zero; a new
+    /// buffer when the length changes (a caller that resizes to the same length each batch
+    /// allocates once).
+    pub(crate) fn resize(&mut self, len: usize) {
+        if len != self.len {
+            let mut grown = LineFloats::zeros(len);
+            let kept = len.min(self.len);
+            grown[..kept].copy_from_slice(&self[..kept]);
+            *self = grown;
+        }
+    }
+}
+
+impl std::ops::Deref for LineFloats {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        &self.buf[self.off..self.off + self.len]
+    }
+}
+
+impl std::ops::DerefMut for LineFloats {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        &mut self.buf[self.off..self.off + self.len]
+    }
+}
+
+impl Clone for LineFloats {
+    /// A new buffer, aligned where it lands (a `Vec`'s clone could start elsewhere on a line).
+    fn clone(&self) -> LineFloats {
+        let mut copy = LineFloats::zeros(self.len);
+        copy.copy_from_slice(self);
+        copy
+    }
+}
+
+impl PartialEq for LineFloats {
+    fn eq(&self, other: &LineFloats) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for LineFloats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// Rows of `N` floats that start a 64-byte cache line (`N` = 16: one line per row; the training
+/// shard's tape of 16-lane values), over [`LineFloats`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LineRows<const N: usize>(LineFloats);
+
+impl<const N: usize> LineRows<N> {
+    /// `rows` rows of zeros.
+    pub(crate) fn zeros(rows: usize) -> LineRows<N> {
+        LineRows(LineFloats::zeros(rows * N))
+    }
+}
+
+impl<const N: usize> std::ops::Deref for LineRows<N> {
+    type Target = [[f32; N]];
+    fn deref(&self) -> &[[f32; N]] {
+        bytemuck::cast_slice(&self.0)
+    }
+}
+
+impl<const N: usize> std::ops::DerefMut for LineRows<N> {
+    fn deref_mut(&mut self) -> &mut [[f32; N]] {
+        bytemuck::cast_slice_mut(&mut self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_floats_are_their_length_of_zeros_on_a_line_boundary() {
+        for len in [0, 1, 15, 16, 17, 1000] {
+            let xs = LineFloats::zeros(len);
+            assert_eq!(xs.len(), len);
+            assert!(xs.iter().all(|&x| x == 0.0));
+            if len > 0 {
+                assert_eq!(xs.as_ptr() as usize % 64, 0, "len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn line_floats_resize_as_a_vec_does_and_stay_on_a_line_boundary() {
+        let mut xs = LineFloats::default();
+        let mut v: Vec<f32> = Vec::new();
+        for len in [5, 40, 40, 3, 0, 17] {
+            xs.resize(len);
+            v.resize(len, 0.0);
+            assert_eq!(&*xs, &v[..]);
+            if len > 0 {
+                assert_eq!(xs.as_ptr() as usize % 64, 0, "len {len}");
+            }
+            for (i, (x, y)) in xs.iter_mut().zip(&mut v).enumerate() {
+                (*x, *y) = (i as f32 + 0.5, i as f32 + 0.5);
+            }
+        }
+    }
+
+    #[test]
+    fn line_rows_are_rows_of_zeros_on_a_line_boundary_and_so_are_their_clones() {
+        for rows in [1, 3, 3200] {
+            let mut xs = LineRows::<16>::zeros(rows);
+            assert_eq!(xs.len(), rows);
+            xs[rows - 1][15] = 2.5;
+            let copy = xs.clone();
+            for x in [&xs, &copy] {
+                assert_eq!(x.as_ptr() as usize % 64, 0, "rows {rows}");
+                assert_eq!(x[rows - 1][15], 2.5);
+                assert_eq!(x.iter().flatten().filter(|&&v| v != 0.0).count(), 1);
+            }
+        }
+    }
+}
