@@ -74,14 +74,20 @@
 //!
 //! The tape's lane arrays are one cache line each ([`LineRows`]), and the shard's `xproj`/`dz`
 //! and the trainer's folded table and its gradient start a line (`LineFloats`). As `Vec`s they
-//! did not: the tape's `acts` (200 KiB) started 16 bytes past a line, so every 64-byte lane
-//! array it held split across two lines, and on AVX2 one half of every two. Measured in one
-//! process, each build's buffers on a line boundary against the same buffers 16 bytes off,
-//! alternated call by call (fastest of 1,500; bits identical): one LSTM shard forward +
-//! backward 74 µs against 106–109 µs with AVX-512 (32 bytes off: the same), 129–131 against
-//! 143–148 µs with AVX2+FMA; SimpleRNN +3–5 %. One notebook epoch (fastest of 6, alternated, 2
-//! threads, a machine loaded by a build): LSTM 0.146 s against 0.200 s, LSTM with dropout 0.3
-//! 0.297 against 0.326 s, SimpleRNN 0.0325 against 0.0362 s.
+//! started wherever the allocator put them: in most runs the tape's `acts` (200 KiB) began 16
+//! bytes past a line, so every 64-byte lane array it held split across two lines (on AVX2,
+//! one half of every two).
+//!
+//! - In one process, the same build's buffers on a line boundary against 16 bytes off,
+//!   alternated call by call (fastest of 1,500; bits identical): one LSTM shard forward +
+//!   backward 74 µs against 106–109 µs with AVX-512 (32 bytes off: the same), 129–131 against
+//!   143–148 µs with AVX2+FMA; SimpleRNN +3–5 %. (Measured with a view of the tape that checked
+//!   its length on every access; the pointer cast [`LineRows`] has now took the aligned shard
+//!   from 74 to 66 µs.)
+//! - Against the build before (its `acts` 16 bytes off in each run), the two binaries
+//!   alternated four times: LSTM shard 66–67 µs in three runs (90 in one) against 86–95 µs;
+//!   SimpleRNN 69–74 against 72–74 µs; one notebook LSTM epoch on 2 threads, fastest of 3
+//!   per run, 0.090–0.127 s against 0.117–0.146 s (a noisy machine: the ranges overlap).
 
 // Index loops over lanes, units and columns read like the equations.
 #![allow(clippy::needless_range_loop)]
@@ -152,13 +158,13 @@ fn check_rows(table: &[f32], g: usize, index: &[[u16; SEQ_LEN]; LANES], what: &s
 pub(crate) struct Tape {
     /// Pre-activation columns per step: `GATES` (LSTM) or `HIDDEN` (SimpleRNN).
     g: usize,
-    acts: LineRows<LANES>,
-    hs: LineRows<LANES>,
-    cs: LineRows<LANES>,
-    tcs: LineRows<LANES>,
+    acts: LineRows,
+    hs: LineRows,
+    cs: LineRows,
+    tcs: LineRows,
     /// `[SEQ_LEN][G]` lanes: the backward pass's `δz` per step, kept for `δU` and `δb`, which
     /// are summed after the steps (the accumulators in registers instead of memory).
-    dzs: LineRows<LANES>,
+    dzs: LineRows,
 }
 
 impl Tape {

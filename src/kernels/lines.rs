@@ -77,27 +77,33 @@ impl std::fmt::Debug for LineFloats {
     }
 }
 
-/// Rows of `N` floats that start a 64-byte cache line (`N` = 16: one line per row; the training
-/// shard's tape of 16-lane values), over [`LineFloats`].
-#[derive(Clone, Debug, Default)]
-pub(crate) struct LineRows<const N: usize>(LineFloats);
+/// One 64-byte cache line of floats, on a line boundary.
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(64))]
+struct Line([f32; LINE_FLOATS]);
 
-impl<const N: usize> LineRows<N> {
+/// Rows of [`LINE_FLOATS`] floats, each one cache line (the training shard's tape of 16-lane
+/// values). Read as `[[f32; 16]]`: the same size as [`Line`] with a smaller alignment, so the
+/// view is a pointer cast with nothing checked at run time.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LineRows(Vec<Line>);
+
+impl LineRows {
     /// `rows` rows of zeros.
-    pub(crate) fn zeros(rows: usize) -> LineRows<N> {
-        LineRows(LineFloats::zeros(rows * N))
+    pub(crate) fn zeros(rows: usize) -> LineRows {
+        LineRows(vec![Line::default(); rows])
     }
 }
 
-impl<const N: usize> std::ops::Deref for LineRows<N> {
-    type Target = [[f32; N]];
-    fn deref(&self) -> &[[f32; N]] {
+impl std::ops::Deref for LineRows {
+    type Target = [[f32; LINE_FLOATS]];
+    fn deref(&self) -> &[[f32; LINE_FLOATS]] {
         bytemuck::cast_slice(&self.0)
     }
 }
 
-impl<const N: usize> std::ops::DerefMut for LineRows<N> {
-    fn deref_mut(&mut self) -> &mut [[f32; N]] {
+impl std::ops::DerefMut for LineRows {
+    fn deref_mut(&mut self) -> &mut [[f32; LINE_FLOATS]] {
         bytemuck::cast_slice_mut(&mut self.0)
     }
 }
@@ -138,7 +144,7 @@ mod tests {
     #[test]
     fn line_rows_are_rows_of_zeros_on_a_line_boundary_and_so_are_their_clones() {
         for rows in [1, 3, 3200] {
-            let mut xs = LineRows::<16>::zeros(rows);
+            let mut xs = LineRows::zeros(rows);
             assert_eq!(xs.len(), rows);
             xs[rows - 1][15] = 2.5;
             let copy = xs.clone();
