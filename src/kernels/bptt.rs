@@ -74,9 +74,9 @@
 //!
 //! The tape's lane arrays are one cache line each ([`LineRows`]), and the shard's `xproj`/`dz`
 //! and the trainer's folded table and its gradient start a line (`LineFloats`). As `Vec`s they
-//! started wherever the allocator put them: in most runs the tape's `acts` (200 KiB) began 16
-//! bytes past a line, so every 64-byte lane array it held split across two lines (on AVX2,
-//! one half of every two).
+//! started wherever the allocator put them: the tape's `acts` (200 KiB) 0, 16, 32 or 48 bytes
+//! past a line in the runs printed, and where it was off a line every 64-byte lane array it
+//! held split across two lines (on AVX2, one half of every two).
 //!
 //! - In one process, the same build's buffers on a line boundary against 16 bytes off,
 //!   alternated call by call (fastest of 1,500; bits identical): one LSTM shard forward +
@@ -84,7 +84,7 @@
 //!   143–148 µs with AVX2+FMA; SimpleRNN +3–5 %. (Measured with a view of the tape that checked
 //!   its length on every access; the pointer cast [`LineRows`] has now took the aligned shard
 //!   from 74 to 66 µs.)
-//! - Against the build before (its `acts` 16 bytes off in each run), the two binaries
+//! - Against the build before (its `acts` 16 bytes off in each shard run), the two binaries
 //!   alternated four times: LSTM shard 66–67 µs in three runs (90 in one) against 86–95 µs;
 //!   SimpleRNN 69–74 against 72–74 µs; one notebook LSTM epoch on 2 threads, fastest of 3
 //!   per run, 0.090–0.127 s against 0.117–0.146 s (a noisy machine: the ranges overlap).

@@ -1,8 +1,8 @@
 //! Buffers that start a 64-byte cache line, so that a whole vector at a multiple of its width
-//! touches one line, never two (a `Vec<f32>` of a few hundred KiB starts 16 bytes past a line,
-//! where malloc's header ends; a smaller one anywhere on a 16-byte boundary). Safe code: the
-//! buffer is over-allocated and the slice starts at its first float on a line boundary, read
-//! from the address.
+//! touches one line, never two. A `Vec<f32>` starts wherever malloc puts it, on some 16-byte
+//! boundary: one mapped on its own (large) right after malloc's 16-byte header, so 16 bytes past
+//! a line. Safe code: the buffer is over-allocated and the slice starts at its first float on a
+//! line boundary, read from the address.
 
 /// Floats in a 64-byte cache line.
 pub(crate) const LINE_FLOATS: usize = 16;

@@ -166,18 +166,18 @@
 //!
 //! # Cache-line alignment
 //!
-//! `U` ([`NetTables::recurrent_lanes`]), the input table and the scratch (`Z` first in it)
-//! start a 64-byte line (`LineFloats` in `kernels/lines.rs`, `net_ops::with_scratch`), so every
-//! whole-vector load and store of them touches one line. Before, they were `Vec<f32>`s: a large
-//! one starts 16 bytes past a line (malloc's header), a smaller one anywhere, and with 16 lanes
-//! every vector load of `U` and of an input row split across two lines. Measured on an Intel
-//! Xeon (family 6 model 207, 2 cores, KVM; 2026-12-03) in one process alternating call by call
-//! tables and scratch on a line boundary and the same ones 16, 32 or 48 bytes past it, fastest
-//! of 100–150 calls of 96 sequences × 200 tokens, one thread; bits identical. 16 lanes: LSTM(16)
-//! −9..−13 %, LSTM(32) −4..−16 %, LSTM(64) −25..−28 %, GRU(16) −5..−11 %, GRU(32) −5..−6 %,
-//! GRU(64) −23..−25 %, SimpleRNN(16, 32, 64) −5 %. 8 lanes (AVX2 on the same machine, 16 bytes
-//! off): −2..−5 %. At 64 units `U` (64 KiB) streams from L2 every block-step, where a split
-//! load fetches a fifth line for every four.
+//! `U` ([`NetTables::recurrent_lanes`]), the input table and the scratch (`Z` first in it) start a
+//! 64-byte line (`LineFloats` in `kernels/lines.rs`, `net_ops::with_scratch`), so every
+//! whole-vector load and store of them touches one line. Before, they were `Vec<f32>`s, on whatever
+//! 16-byte boundary malloc gave them (a large one mapped on its own: 16 bytes past a line), and
+//! where one was off a line, every 16-lane vector load of `U` and of an input row split across two
+//! lines. Measured on an Intel Xeon (family 6 model 207, 2 cores, KVM; 2026-12-03) in one process
+//! alternating call by call tables and scratch on a line boundary and the same ones 16, 32 or 48
+//! bytes past it, fastest of 100–150 calls of 96 sequences × 200 tokens, one thread; bits
+//! identical. 16 lanes: LSTM(16) −9..−13 %, LSTM(32) −4..−16 %, LSTM(64) −25..−28 %, GRU(16)
+//! −5..−11 %, GRU(32) −5..−6 %, GRU(64) −23..−25 %, SimpleRNN(16, 32, 64) −5 %. 8 lanes (AVX2 on
+//! the same machine, 16 bytes off): −2..−5 %. At 64 units `U` (64 KiB) streams from L2 every
+//! block-step, where a split load fetches a fifth line for every four.
 
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
