@@ -14,6 +14,13 @@ pub(crate) fn line_offset(xs: &[f32]) -> usize {
     (4 * LINE_FLOATS - misaligned) % (4 * LINE_FLOATS) / 4
 }
 
+/// The `len` floats of `buf` from its first float on a line boundary. Panics if `buf` is
+/// shorter than `len + LINE_FLOATS - 1` floats (the room that always suffices).
+pub(crate) fn on_line(buf: &mut [f32], len: usize) -> &mut [f32] {
+    let off = line_offset(buf);
+    &mut buf[off..off + len]
+}
+
 /// `len` floats that start a 64-byte cache line (the general-shape tables and scratch).
 #[derive(Default)]
 pub(crate) struct LineFloats {

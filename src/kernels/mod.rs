@@ -63,7 +63,7 @@ mod x86_64_avx512;
 
 pub use activations::Activation;
 pub(crate) use isa::Op;
-pub(crate) use lines::{LINE_FLOATS, LineFloats, line_offset};
+pub(crate) use lines::{LINE_FLOATS, LineFloats, on_line};
 pub use tables::{
     GATE_C, GATE_F, GATE_I, GATE_O, GateRow, HiddenRow, LstmState, LstmTables, RnnState, RnnTables,
     leading_pads,

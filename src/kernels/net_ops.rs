@@ -29,10 +29,6 @@ pub(crate) fn with_scratch<R>(
     );
     // The floats start a cache line (see `net_simd::batch`): room for up to 15 floats before it.
     let room = floats + super::LINE_FLOATS - 1;
-    let lined = |fs: &[f32]| {
-        let off = super::line_offset(fs);
-        (off, off + floats)
-    };
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
             let (fs, is) = &mut *buf;
@@ -42,14 +38,12 @@ pub(crate) fn with_scratch<R>(
             if is.len() < ids {
                 is.resize(ids, 0);
             }
-            let (a, b) = lined(fs);
-            f(&mut fs[a..b], &mut is[..ids])
+            f(super::on_line(fs, floats), &mut is[..ids])
         }
-        Err(_) => {
-            let mut fs = vec![0.0; room];
-            let (a, b) = lined(&fs);
-            f(&mut fs[a..b], &mut vec![0; ids])
-        }
+        Err(_) => f(
+            super::on_line(&mut vec![0.0; room], floats),
+            &mut vec![0; ids],
+        ),
     })
 }
 
