@@ -88,6 +88,42 @@
 //!   alternated four times: LSTM shard 66–67 µs in three runs (90 in one) against 86–95 µs;
 //!   SimpleRNN 69–74 against 72–74 µs; one notebook LSTM epoch on 2 threads, fastest of 3
 //!   per run, 0.090–0.127 s against 0.117–0.146 s (a noisy machine: the ranges overlap).
+//!
+//! # The step's loops (Intel Xeon family 6 model 207, 2 cores, KVM, 2026-12-04)
+//!
+//! A `perf` profile of the LSTM shard showed the forward spending ~40 % of its samples on
+//! scalar index arithmetic: every lane's table row was looked up once per block of 8 columns
+//! (64 lookups and bounds checks per step), and the backward's scatter did the same. Now:
+//!
+//! - forward: each lane's row is looked up once per step; `h·U` keeps half the vector
+//!   registers as column accumulators with the units outside (`recurrent_product`); the
+//!   sigmoids run 8 units at a time; bits unchanged;
+//! - backward: `δh = δz·Uᵀ` sums the LSTM's 32 columns in 4 interleaved partial sums
+//!   (`d_hidden`; its critical path 8 FMAs, not 32; this changes the last bits, checked
+//!   against the f64 reference like every kernel); the transposed `δz` goes into one row per
+//!   lane, written to `dz` whole; `δU` is accumulated in tiles of `J` × 4 (`d_rec_tiles`, `J`
+//!   by the register count: 4 with AVX-512, 2 with AVX2, 1 for the portable `f32x8` on SSE).
+//!
+//! Tried and measured against the alternative in one process (fastest of ~2,000 calls each):
+//! the 4 partial sums made the SimpleRNN (8 columns) 3–4 % slower on every ISA, so it keeps
+//! one chain; the compiler's loop adding a whole lane row into `dz` was 10 % slower on AVX2
+//! and 5 % on the portable kernel than 8-float blocks by hand; `J = 2` on the portable kernel
+//! and `J = 4` on AVX2 were 4 % and 7 % slower than `J = 1` and `J = 2`.
+//!
+//! One shard's forward + backward (16 sequences, the table path), the build before and this
+//! one alternated twice, fastest of ~6,000 calls:
+//!
+//! | kernel | LSTM | SimpleRNN |
+//! |---|---|---|
+//! | AVX-512 | 69.5–69.9 → 55.8–56.0 µs | 65.5–65.6 → 64.4–64.5 µs |
+//! | AVX2+FMA (forced) | 117.9–118.0 → 106.3–106.8 µs | 110.5–110.6 → 110.9 µs |
+//! | portable `wide` (forced) | 252.8–254.2 → 247.4–249.2 µs | 252.9–253.0 → 255.7–256.8 µs |
+//!
+//! `examples/train_speed` (AVX-512), the two binaries alternated three times: the one-thread
+//! batch of 64 372–384 → 301–312 µs, its 4 shards 347–370 → 274–295 µs; one `fit` epoch on one
+//! thread 0.127–0.152 → 0.105–0.109 s, on two 0.081–0.100 → 0.073–0.105 s. Two threads gain
+//! little: the two-thread batch (229–361 µs before, 300–318 after) is no faster than one
+//! thread's, the fork-joins around ~300 µs of work costing what the second core saves.
 
 // Index loops over lanes, units and columns read like the equations.
 #![allow(clippy::needless_range_loop)]
@@ -280,26 +316,29 @@ impl ShardForward<'_> {
         tape.hs[..HIDDEN].fill(ZERO);
         tape.cs[..HIDDEN].fill(ZERO);
         for t in 0..SEQ_LEN {
+            // Each lane's row of the step, looked up once (not once per block of 8 columns).
+            let lane_rows: [&[f32; G]; LANES] = std::array::from_fn(|l| {
+                let r = usize::from(self.index[l][t]);
+                self.xproj[r * G..][..G].try_into().expect("G")
+            });
             for half in 0..LANES / I::LANES {
                 let base = half * I::LANES;
                 let mut z = [zero; G];
                 for blk in 0..G / HIDDEN {
                     let mut rows = isa.arr(&ROW0);
                     for (k, row) in rows.as_mut().iter_mut().enumerate() {
-                        let r = usize::from(self.index[base + k][t]);
-                        *row = self.xproj[r * G + blk * HIDDEN..][..HIDDEN]
-                            .try_into()
-                            .expect("HIDDEN");
+                        *row = &lane_rows[base + k].as_chunks().0[blk];
                     }
                     let zx = isa.gather_rows(&rows);
                     z[blk * HIDDEN..(blk + 1) * HIDDEN].copy_from_slice(&zx);
                 }
                 let h: [I::V; HIDDEN] =
                     std::array::from_fn(|j| ld(isa, &tape.hs[t * HIDDEN + j], half));
-                for (col, zc) in z.iter_mut().enumerate() {
-                    for j in 0..HIDDEN {
-                        *zc = isa.mul_add(h[j], isa.splat(rec[j][col]), *zc);
-                    }
+                // Half the registers as accumulators.
+                match I::VECTOR_REGISTERS {
+                    32.. => recurrent_product::<I, G, 16>(isa, &h, &rec, &mut z),
+                    16.. => recurrent_product::<I, G, 8>(isa, &h, &rec, &mut z),
+                    _ => recurrent_product::<I, G, 4>(isa, &h, &rec, &mut z),
                 }
                 let a = &mut tape.acts[t * G..(t + 1) * G];
                 if LSTM {
@@ -307,7 +346,9 @@ impl ShardForward<'_> {
                     let mut ifo = [zero; 3 * HIDDEN];
                     ifo[..2 * HIDDEN].copy_from_slice(&z[GATE_I * HIDDEN..(GATE_F + 1) * HIDDEN]);
                     ifo[2 * HIDDEN..].copy_from_slice(&z[GATE_O * HIDDEN..(GATE_O + 1) * HIDDEN]);
-                    sigmoid_batch_n(isa, &mut ifo);
+                    for chunk in ifo.as_chunks_mut::<HIDDEN>().0 {
+                        sigmoid_batch_n(isa, chunk);
+                    }
                     let mut g: [I::V; HIDDEN] = z[GATE_C * HIDDEN..(GATE_C + 1) * HIDDEN]
                         .try_into()
                         .expect("HIDDEN");
@@ -417,6 +458,90 @@ impl ShardForward<'_> {
     }
 }
 
+/// `z[col] += Σ_j h[j]·U[j][col]`, `C` columns at a time with `j` outside: `C` independent
+/// accumulators in registers (each column's terms still added in `j` order, so `C` does not
+/// change the bits).
+#[inline(always)]
+fn recurrent_product<I: Isa, const G: usize, const C: usize>(
+    isa: I,
+    h: &[I::V; HIDDEN],
+    rec: &[&[f32; G]; HIDDEN],
+    z: &mut [I::V; G],
+) {
+    for cb in (0..G).step_by(C) {
+        let n = C.min(G - cb);
+        let mut acc = [isa.splat(0.0); C];
+        acc[..n].copy_from_slice(&z[cb..cb + n]);
+        for j in 0..HIDDEN {
+            for c in 0..n {
+                acc[c] = isa.mul_add(h[j], isa.splat(rec[j][cb + c]), acc[c]);
+            }
+        }
+        z[cb..cb + n].copy_from_slice(&acc[..n]);
+    }
+}
+
+/// `δh[j] = Σ_col δz[col]·U[j][col]` as `P` interleaved partial sums (`P` = 1, 2 or 4) added
+/// as a tree: the critical path is `G/P` dependent FMAs and `log₂ P` adds. `P` changes the bits.
+#[inline(always)]
+fn d_hidden<I: Isa, const G: usize, const P: usize>(
+    isa: I,
+    dz: &[I::V; G],
+    rec: &[&[f32; G]; HIDDEN],
+    dh: &mut [I::V; HIDDEN],
+) {
+    for (j, dhj) in dh.iter_mut().enumerate() {
+        let mut acc = [isa.splat(0.0); P];
+        for col in (0..G).step_by(P) {
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a = isa.mul_add(dz[col + k], isa.splat(rec[j][col + k]), *a);
+            }
+        }
+        let mut width = P;
+        while width > 1 {
+            width /= 2;
+            for k in 0..width {
+                acc[k] = isa.add(acc[2 * k], acc[2 * k + 1]);
+            }
+        }
+        *dhj = acc[0];
+    }
+}
+
+/// `δU[j][col] = Σ_t h_{t-1}[j]·δz_t[col]` of half `half`'s lanes, the steps from last to first,
+/// in register tiles of `J` units × 4 columns (`J·4` independent chains; `J = 4` needs 21
+/// vector registers, `J = 2` 13, `J = 1` 9). The tile does not change the bits.
+#[inline(always)]
+fn d_rec_tiles<I: Isa, const G: usize, const J: usize>(
+    isa: I,
+    tape: &Tape,
+    half: usize,
+    d_rec: &mut [[L; G]; HIDDEN],
+) {
+    let zero = isa.splat(0.0);
+    let (hs, dzs) = (&tape.hs[..SEQ_LEN * HIDDEN], &tape.dzs[..SEQ_LEN * G]);
+    for jb in (0..HIDDEN).step_by(J) {
+        for cb in (0..G).step_by(4) {
+            let mut acc = [[zero; 4]; J];
+            for (h_t, dz_t) in hs.chunks_exact(HIDDEN).zip(dzs.chunks_exact(G)).rev() {
+                let (h_t, dz_t) = (&h_t[jb..jb + J], &dz_t[cb..cb + 4]);
+                let dzv: [I::V; 4] = std::array::from_fn(|c| ld(isa, &dz_t[c], half));
+                for (jj, acc) in acc.iter_mut().enumerate() {
+                    let hj = ld(isa, &h_t[jj], half);
+                    for (c, a) in acc.iter_mut().enumerate() {
+                        *a = isa.mul_add(hj, dzv[c], *a);
+                    }
+                }
+            }
+            for (jj, acc) in acc.iter().enumerate() {
+                for (c, a) in acc.iter().enumerate() {
+                    st(isa, *a, &mut d_rec[jb + jj][cb + c], half);
+                }
+            }
+        }
+    }
+}
+
 impl ShardBackward<'_> {
     /// The dense head's gradients, the lanes summed in lane order.
     fn dense_grads(&mut self) {
@@ -463,6 +588,8 @@ impl ShardBackward<'_> {
                 dh[half][j] = isa.mul(dlogit_v, isa.splat(self.dense[j]));
             }
         }
+        // One row of the step's `δz` per lane (see the scatter below).
+        let mut by_lane = [[0f32; G]; LANES];
         for t in (0..SEQ_LEN).rev() {
             let a = &tape.acts[t * G..(t + 1) * G];
             let dzs: &mut [L; G] = (&mut tape.dzs[t * G..(t + 1) * G]).try_into().expect("G");
@@ -499,15 +626,18 @@ impl ShardBackward<'_> {
                 for col in 0..G {
                     st(isa, dz[col], &mut dzs[col], half);
                 }
-                for (j, dhj) in dh.iter_mut().enumerate() {
-                    let mut acc = zero;
-                    for col in 0..G {
-                        acc = isa.mul_add(dz[col], isa.splat(rec[j][col]), acc);
-                    }
-                    *dhj = acc;
+                // The LSTM's 32 columns in four partial sums; the SimpleRNN's 8 are faster in one
+                // chain (its step has other work to overlap with).
+                if G > HIDDEN {
+                    d_hidden::<I, G, 4>(isa, &dz, &rec, dh);
+                } else {
+                    d_hidden::<I, G, 1>(isa, &dz, &rec, dh);
                 }
             }
-            // The step's `δz` rows into `dz` by lane: 8×8 transposes of the stored lanes.
+            // The step's `δz` rows into `dz` by lane: 8×8 transposes of the stored lanes into
+            // one row per lane, then each lane's row written or added whole (its row of `dz`
+            // looked up once, not once per block of 8 columns). A row's elements see the lanes
+            // in order either way.
             let x8 = isa.x8();
             let dzs: &[L; G] = dzs;
             for blk in 0..G / HIDDEN {
@@ -518,47 +648,38 @@ impl ShardBackward<'_> {
                     }
                     let rows = x8.gather_rows(&block_rows);
                     for (k, row) in rows.iter().enumerate() {
-                        let l = sub * HIDDEN + k;
-                        if l >= lanes_out {
-                            break;
-                        }
-                        let r = usize::from(self.index[l][t]);
-                        let out: &mut [f32; HIDDEN] = (&mut self.dz[r * G + blk * HIDDEN..]
-                            [..HIDDEN])
-                            .try_into()
-                            .expect("HIDDEN");
-                        *out = if self.accumulate {
-                            x8.store(x8.add(x8.load(out), *row))
-                        } else {
-                            x8.store(*row)
-                        };
+                        by_lane[sub * HIDDEN + k].as_chunks_mut().0[blk] = x8.store(*row);
                     }
+                }
+            }
+            for (l, row) in by_lane.iter().enumerate().take(lanes_out) {
+                let r = usize::from(self.index[l][t]);
+                let out: &mut [f32; G] = (&mut self.dz[r * G..][..G]).try_into().expect("G");
+                // In blocks of 8 by hand: the compiler's loop over the whole row was 10 % slower on
+                // AVX2 (Intel Xeon model 207).
+                for (o, v) in out
+                    .as_chunks_mut::<HIDDEN>()
+                    .0
+                    .iter_mut()
+                    .zip(row.as_chunks().0)
+                {
+                    *o = if self.accumulate {
+                        x8.store(x8.add(x8.load(o), x8.load(v)))
+                    } else {
+                        *v
+                    };
                 }
             }
         }
         // δU[j][col] = Σ_t h_{t-1}[j]·δz_t[col] and δb[col] = Σ_t δz_t[col], per lane, the steps
-        // from last to first as the reference adds them; eight accumulators in registers.
+        // from last to first as the reference adds them.
         let mut d_rec = [[ZERO; G]; HIDDEN];
         let mut d_bias = [ZERO; G];
         for half in 0..halves {
-            for jb in (0..HIDDEN).step_by(2) {
-                for cb in (0..G).step_by(4) {
-                    let mut acc = [[zero; 4]; 2];
-                    for t in (0..SEQ_LEN).rev() {
-                        let dzs = &tape.dzs[t * G + cb..][..4];
-                        for (jj, acc) in acc.iter_mut().enumerate() {
-                            let hj = ld(isa, &tape.hs[t * HIDDEN + jb + jj], half);
-                            for (c, a) in acc.iter_mut().enumerate() {
-                                *a = isa.mul_add(hj, ld(isa, &dzs[c], half), *a);
-                            }
-                        }
-                    }
-                    for (jj, acc) in acc.iter().enumerate() {
-                        for (c, a) in acc.iter().enumerate() {
-                            st(isa, *a, &mut d_rec[jb + jj][cb + c], half);
-                        }
-                    }
-                }
+            match I::VECTOR_REGISTERS {
+                32.. => d_rec_tiles::<I, G, 4>(isa, tape, half, &mut d_rec),
+                16.. => d_rec_tiles::<I, G, 2>(isa, tape, half, &mut d_rec),
+                _ => d_rec_tiles::<I, G, 1>(isa, tape, half, &mut d_rec),
             }
             for cb in (0..G).step_by(HIDDEN) {
                 let mut acc = [zero; HIDDEN];

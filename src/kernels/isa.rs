@@ -29,8 +29,9 @@ pub(crate) trait Isa: Copy {
     type Arr<T: Copy>: Copy + AsRef<[T]> + AsMut<[T]>;
     /// The 8-lane ISA this proof also grants (see the module docs).
     type X8: Isa8;
-    /// Architectural vector registers (16 for AVX2; AVX-512 has 32): how much a body may keep
-    /// in registers at once (the batch LSTM's pipelined pair step, `simd::lstm_pair`).
+    /// How many `V`s the registers hold (16 for AVX2; AVX-512 has 32; the portable `f32x8` on
+    /// SSE 8): how much a body may keep in registers at once (the batch LSTM's pipelined pair
+    /// step, `simd::lstm_pair`; the training shard's accumulator tiles, `kernels::bptt`).
     const VECTOR_REGISTERS: usize = 16;
 
     /// The 8-lane form of this ISA.

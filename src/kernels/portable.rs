@@ -21,6 +21,12 @@ impl Isa for Portable {
     type Lanes = [f32; 8];
     type Arr<T: Copy> = [T; 8];
     type X8 = Portable;
+    /// An `f32x8` takes two of NEON's 32 registers or of SSE's 16 (one of AVX's 16).
+    const VECTOR_REGISTERS: usize = if cfg!(any(target_arch = "aarch64", target_feature = "avx")) {
+        16
+    } else {
+        8
+    };
 
     #[inline(always)]
     fn x8(self) -> Portable {
