@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::{fixture, parity_json, probs, read_tokens};
-use fusedrnn::infer::{Scorer, evaluate, with_threads};
+use fusedrnn::infer::{Scorer, evaluate, with_busy_threads, with_threads};
 use fusedrnn::kernels::Kernel;
 use fusedrnn::model::Model;
 use fusedrnn::shape::SEQ_LEN;
@@ -502,4 +502,60 @@ fn the_command_line_scores_a_u32_file_as_its_u16_twin() {
         ),
         "{stderr}"
     );
+}
+
+/// The training loops' pool: the busy workers run the parallel steps inside `f` (the result is
+/// that of the work, not of the thread that did it), the pool ends when `f` returns, and a
+/// panic in `f` comes out as a panic instead of leaving the spinners waiting for ever.
+#[test]
+fn busy_threads_run_the_work_and_end_with_it() {
+    use rayon::prelude::*;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    for threads in [1, 2, cores, cores + 1] {
+        let (sum, workers) = with_busy_threads(threads, || {
+            let mut sum = 0u64;
+            let mut seen = std::collections::BTreeSet::new();
+            for round in 0..200u64 {
+                let (s, ids): (u64, Vec<usize>) = (0..64u64)
+                    .into_par_iter()
+                    .map(|i| {
+                        (
+                            i * round,
+                            rayon::current_thread_index().unwrap_or(usize::MAX),
+                        )
+                    })
+                    .fold(
+                        || (0, Vec::new()),
+                        |(s, mut v), (x, t)| {
+                            v.push(t);
+                            (s + x, v)
+                        },
+                    )
+                    .reduce(
+                        || (0, Vec::new()),
+                        |(a, mut v), (b, w)| {
+                            v.extend(w);
+                            (a + b, v)
+                        },
+                    );
+                sum += s;
+                seen.extend(ids);
+            }
+            (sum, seen)
+        })
+        .unwrap();
+        assert_eq!(
+            sum,
+            (0..200u64).map(|r| r * (0..64).sum::<u64>()).sum::<u64>()
+        );
+        assert!(
+            workers.iter().all(|&t| t < threads),
+            "{threads} threads: {workers:?}"
+        );
+        let outcome = std::panic::catch_unwind(|| {
+            with_busy_threads(threads, || -> u32 { panic!("inside the pool") })
+        });
+        assert!(outcome.is_err(), "{threads} threads: the panic was lost");
+    }
+    assert!(with_busy_threads(0, || ()).is_err(), "0 threads is refused");
 }

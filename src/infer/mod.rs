@@ -7,6 +7,8 @@
 //! keeps both cores busy to the end, and large enough that scheduling costs nothing. Nothing is
 //! allocated per sequence or per chunk.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 
 use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables};
@@ -254,6 +256,67 @@ pub fn with_threads<R: Send>(
         // The OS refused a thread: run on the global pool rather than fail.
         Err(_) => Ok(f()),
     }
+}
+
+/// [`with_threads`] for a loop of many short parallel steps (a training batch: three
+/// fork-joins of 10–150 µs each): while `f` runs, the pool's other workers wait for work busily,
+/// taking each job as soon as it is queued, instead of going to sleep between steps and being
+/// woken by the OS, late or not at all. They do so only when `threads` is at most the cores
+/// available (a spinner must not take a core `f` needs), and they yield the core to the OS
+/// between short spins.
+pub fn with_busy_threads<R: Send>(
+    threads: usize,
+    f: impl FnOnce() -> R + Send,
+) -> Result<R, InferError> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads > cores {
+        return with_threads(threads, f);
+    }
+    with_threads(threads, || busy_workers(f))
+}
+
+/// Runs `f` here while the current pool's other workers spin on [`rayon::yield_now`].
+fn busy_workers<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let helpers = rayon::current_num_threads().saturating_sub(1);
+    if helpers == 0 {
+        return f();
+    }
+    let stop = AtomicBool::new(false);
+    rayon::scope(|s| {
+        let home = rayon::current_thread_index();
+        for _ in 0..helpers {
+            let stop = &stop;
+            s.spawn(move |_| {
+                // A worker waiting in a join runs queued jobs: a spinner there would sit on
+                // top of `f`'s frames until `f` returned, which it then could not.
+                if rayon::current_thread_index() == home {
+                    return;
+                }
+                let mut idle = 0u32;
+                while !stop.load(Ordering::Acquire) {
+                    if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                        idle = 0;
+                        continue;
+                    }
+                    idle += 1;
+                    if idle.is_multiple_of(64) {
+                        std::thread::yield_now();
+                    } else {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        // Set however `f` ends (a panic included), so that the scope can end.
+        struct SetOnDrop<'a>(&'a AtomicBool);
+        impl Drop for SetOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
+        let _stop = SetOnDrop(&stop);
+        f()
+    })
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -121,9 +121,12 @@
 //!
 //! `examples/train_speed` (AVX-512), the two binaries alternated three times: the one-thread
 //! batch of 64 372–384 → 301–312 µs, its 4 shards 347–370 → 274–295 µs; one `fit` epoch on one
-//! thread 0.127–0.152 → 0.105–0.109 s, on two 0.081–0.100 → 0.073–0.105 s. Two threads gain
-//! little: the two-thread batch (229–361 µs before, 300–318 after) is no faster than one
-//! thread's, the fork-joins around ~300 µs of work costing what the second core saves.
+//! thread 0.127–0.152 → 0.105–0.109 s, on two 0.081–0.100 → 0.073–0.105 s. Two threads gained
+//! little because the second worker slept between the batch's fork-joins: timestamps of 939
+//! batches showed the shards of a quarter of them all run by one thread, the other never
+//! woken in time. `fit` now keeps the pool's other workers spinning while it runs
+//! (`infer::with_busy_threads`): the two-thread epoch 0.073–0.107 → 0.066–0.088 s, the
+//! builds alternated four times (the one-thread epoch 0.103 against 0.111 s in that run).
 
 // Index loops over lanes, units and columns read like the equations.
 #![allow(clippy::needless_range_loop)]

@@ -5,6 +5,10 @@
 //! partial), one RMSprop step per batch; the epoch's training loss and accuracy are the means
 //! over all samples of the values computed with the weights each batch saw (as Keras' progress
 //! bar reports them); then validation with the inference [`Scorer`] and EarlyStopping.
+//!
+//! A batch is three short parallel steps (fold the table, run the shards, sum their gradients),
+//! so the loop runs on a pool whose idle workers wait busily (`infer::with_busy_threads`): a
+//! worker left to sleep between them was often not woken before the step was over.
 
 use std::time::Instant;
 
@@ -12,7 +16,7 @@ use super::early_stopping::{EarlyStopping, Verdict};
 use super::init::{SplitMix64, hash_words, init_params};
 use super::params::{Layout, Params};
 use super::trainer::{Trainer, dropout_key};
-use crate::infer::{Scorer, evaluate, with_threads};
+use crate::infer::{Scorer, evaluate, with_busy_threads};
 use crate::kernels::Kernel;
 use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
@@ -251,7 +255,7 @@ pub fn fit_from(
     }
     let threads = cfg.threads;
     let run = move || fit_loop(params, train, val, cfg, kernel, observer);
-    with_threads(threads, run).map_err(|e| TrainError::Observer(e.to_string()))?
+    with_busy_threads(threads, run).map_err(|e| TrainError::Observer(e.to_string()))?
 }
 
 fn fit_loop(
