@@ -1010,6 +1010,15 @@ fn gemm_exact_with_small_integers() {
         gemm::sgemm(m, k, n, &a, &b, 1.0, &mut c);
         let acc: Vec<f32> = want.iter().zip(&c0).map(|(w, c)| w + c).collect();
         assert_eq!(c, acc, "beta=1 {m}x{k}x{n}");
+        // The same product from A stored transposed ([k, m]).
+        let a_t: Vec<f32> = (0..k * m).map(|q| a[(q % m) * k + q / m]).collect();
+        let mut c = vec![f32::NAN; m * n + 1];
+        gemm::sgemm_tn(m, k, n, &a_t, &b, 0.0, &mut c[..m * n]);
+        assert_eq!(&c[..m * n], &want[..], "Aᵀ, beta=0 {m}x{k}x{n}");
+        assert!(c[m * n].is_nan(), "Aᵀ: wrote past C");
+        let mut c = c0.clone();
+        gemm::sgemm_tn(m, k, n, &a_t, &b, 1.0, &mut c);
+        assert_eq!(c, acc, "Aᵀ, beta=1 {m}x{k}x{n}");
     }
     // Degenerate shapes do nothing and do not panic.
     gemm::sgemm(0, 3, 4, &[], &[0.0; 12], 0.0, &mut []);
@@ -1022,6 +1031,12 @@ fn gemm_exact_with_small_integers() {
 #[should_panic(expected = "A must be [m, k]")]
 fn gemm_rejects_wrong_lengths() {
     gemm::sgemm(2, 2, 2, &[0.0; 3], &[0.0; 4], 0.0, &mut [0.0; 4]);
+}
+
+#[test]
+#[should_panic(expected = "A must be [k, m]")]
+fn gemm_tn_rejects_wrong_lengths() {
+    gemm::sgemm_tn(2, 3, 2, &[0.0; 5], &[0.0; 6], 0.0, &mut [0.0; 4]);
 }
 
 /// The folded table is `E·W + b` exactly when the values are small integers.

@@ -34,7 +34,7 @@ use super::bptt::{LANES, Shard};
 use super::init::{SplitMix64, hash_words};
 use super::params::{Layout, Params};
 use super::rmsprop::RmsProp;
-use crate::kernels::gemm::sgemm;
+use crate::kernels::gemm::{sgemm, sgemm_tn};
 use crate::kernels::{Kernel, LineFloats};
 use crate::model::Arch;
 use crate::shape::{EMBED, HIDDEN, SEQ_LEN};
@@ -92,9 +92,9 @@ pub struct Trainer {
     d_kernel_parts: Vec<f32>,
     /// Per shard `[LANES, in_dim]` dropout factors.
     scales: Vec<Vec<f32>>,
-    /// Per shard, dropout with an embedding: `X'` `[LANES·SEQ_LEN, EMBED]`, its transpose,
-    /// `δX'` and the shard's `δW` `[EMBED, G]`.
-    x_drop: Vec<[Vec<f32>; 4]>,
+    /// Per shard, dropout with an embedding: `X'` `[LANES·SEQ_LEN, EMBED]`, `δX'` and the
+    /// shard's `δW` `[EMBED, G]` (`X'ᵀ·δZ` read from `X'` by strides, no transposed copy).
+    x_drop: Vec<[Vec<f32>; 3]>,
     /// Per shard, its input gradient: `δT` `[vocab, G]` (no dropout), `δK` `[vocab, G]`
     /// (one-hot) or `δE` `[vocab, EMBED]` (dropout with an embedding). Scattered in parallel,
     /// summed in shard order.
@@ -189,7 +189,6 @@ impl Trainer {
             self.scales.push(vec![0.0; LANES * in_dim]);
             self.d_inputs.push(Vec::new());
             self.x_drop.push([
-                vec![0.0; LANES * SEQ_LEN * EMBED],
                 vec![0.0; LANES * SEQ_LEN * EMBED],
                 vec![0.0; LANES * SEQ_LEN * EMBED],
                 vec![0.0; EMBED * g],
@@ -290,7 +289,7 @@ impl Trainer {
             add(&mut grad[layout.dense_kernel()], &shard.d_dense);
             grad[layout.dense_bias()] += shard.d_dense_bias;
             if !by_table && layout.has_embedding() {
-                add(&mut grad[layout.kernel()], &self.x_drop[k][3]);
+                add(&mut grad[layout.kernel()], &self.x_drop[k][2]);
             }
         }
         if by_table {
@@ -381,7 +380,7 @@ impl BatchView<'_> {
         k: usize,
         shard: &mut Shard,
         scales: &mut [f32],
-        xd: &mut [Vec<f32>; 4],
+        xd: &mut [Vec<f32>; 3],
         d_in: &mut Vec<f32>,
     ) {
         let (layout, keys) = (self.layout, self.keys);
@@ -442,9 +441,9 @@ impl BatchView<'_> {
         );
         if keys.is_some() && layout.has_embedding() {
             // δW_shard = X'ᵀ·δZ, δX' = δZ·Wᵀ.
-            let [_, xt, dx, dw] = xd;
+            let [x, dx, dw] = xd;
             let rows = LANES * SEQ_LEN;
-            sgemm(EMBED, rows, g, xt, &shard.dz, 0.0, dw);
+            sgemm_tn(EMBED, rows, g, x, &shard.dz, 0.0, dw);
             sgemm(rows, g, EMBED, &shard.dz, self.kernel_t, 0.0, dx);
         }
         scatter_input_grad(shard, layout, keys.is_some(), scales, xd, d_in);
@@ -475,7 +474,7 @@ fn scatter_input_grad(
     layout: Layout,
     dropout: bool,
     scales: &[f32],
-    xd: &[Vec<f32>; 4],
+    xd: &[Vec<f32>; 3],
     d_in: &mut Vec<f32>,
 ) {
     let (g, in_dim, vocab) = (layout.gates(), layout.in_dim(), layout.vocab);
@@ -489,7 +488,7 @@ fn scatter_input_grad(
             let r = l * SEQ_LEN + t;
             let out = &mut d_in[tok * width..(tok + 1) * width];
             if dropout_embedding {
-                let dx = &xd[2][r * EMBED..(r + 1) * EMBED];
+                let dx = &xd[1][r * EMBED..(r + 1) * EMBED];
                 let sc = &scales[l * EMBED..(l + 1) * EMBED];
                 for e in 0..EMBED {
                     out[e] += dx[e] * sc[e];
@@ -520,7 +519,7 @@ fn fill_xproj(
     table: &[f32],
     dropout: bool,
     scales: &[f32],
-    xd: &mut [Vec<f32>; 4],
+    xd: &mut [Vec<f32>; 3],
 ) {
     let g = layout.gates();
     let in_dim = layout.in_dim();
@@ -546,17 +545,15 @@ fn fill_xproj(
         }
     } else {
         let rows = LANES * SEQ_LEN;
-        let [x, xt, _, _] = xd;
+        let [x, _, _] = xd;
         for l in 0..LANES {
             let sc = &scales[l * EMBED..(l + 1) * EMBED];
             for t in 0..SEQ_LEN {
                 let tok = usize::from(shard.tokens[l][t]);
                 let r = l * SEQ_LEN + t;
                 let e_row = &emb[tok * EMBED..(tok + 1) * EMBED];
-                for e in 0..EMBED {
-                    let v = e_row[e] * sc[e];
-                    x[r * EMBED + e] = v;
-                    xt[e * rows + r] = v;
+                for ((x, e), s) in x[r * EMBED..(r + 1) * EMBED].iter_mut().zip(e_row).zip(sc) {
+                    *x = e * s;
                 }
                 shard.xproj[r * g..(r + 1) * g].copy_from_slice(bias);
             }

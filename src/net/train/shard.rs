@@ -32,7 +32,7 @@
 
 use crate::kernels::Kernel;
 use crate::kernels::activations::{Activation, sigmoid_f32 as sigmoid};
-use crate::kernels::gemm::sgemm;
+use crate::kernels::gemm::{sgemm, sgemm_tn};
 use crate::net::{Cell, Input, NetWeights, Spec};
 
 /// Most sequences per shard. Shard boundaries depend only on the batch and the spec, never on
@@ -141,9 +141,8 @@ pub struct Shard {
     labels: Vec<f32>,
     /// `[B, in]` dropout factors (empty: no dropout).
     pub masks: Vec<f32>,
-    /// `[T·B, width]` inputs `E[token] ⊙ mask` and their transpose `[width, T·B]`.
+    /// `[T·B, width]` inputs `E[token] ⊙ mask` (`δW = xᵀ·δxz` reads it by strides).
     x: Vec<f32>,
-    x_t: Vec<f32>,
     /// `[T·B, G·H]` `x·W + b_in`.
     xz: Vec<f32>,
     /// `[(T+1)·B, H]` `h_0 = 0, …, h_T`; `cs` the same for the LSTM's cell.
@@ -167,9 +166,8 @@ pub struct Shard {
     dh: Vec<f32>,
     dh2: Vec<f32>,
     dc: Vec<f32>,
-    /// `[T·B, width]` `δx`; `[H, T·B]` transposed states for `δU`; `[H, G·H]` GEMM scratch.
+    /// `[T·B, width]` `δx`; `[H, G·H]` GEMM scratch.
     dx: Vec<f32>,
-    op_t: Vec<f32>,
     du2: Vec<f32>,
     /// Partial gradient: `δW [width, G·H]` (embedding input; one-hot uses `d_rows`).
     pub d_kernel: Vec<f32>,
@@ -236,7 +234,6 @@ impl Shard {
         match s.input {
             Input::Embedding { width } => {
                 sized(&mut self.x, n * width);
-                sized(&mut self.x_t, n * width);
                 for r in 0..n {
                     let (tok, bi) = (self.tokens[r] as usize, r % b);
                     let e = &w.embedding[tok * width..(tok + 1) * width];
@@ -248,9 +245,6 @@ impl Shard {
                         }
                     } else {
                         x.copy_from_slice(e);
-                    }
-                    for k in 0..width {
-                        self.x_t[k * n + r] = x[k];
                     }
                 }
                 sgemm(n, width, gh, &self.x, &w.kernel, 1.0, &mut self.xz);
@@ -558,14 +552,12 @@ impl Shard {
         flush(&mut self.dzx);
         flush(&mut self.dza);
         // δU = H_prevᵀ·δa over all steps (the reset-before GRU's candidate block from qᵀ·δĥ).
-        transpose(&self.hs[..n * h], n, h, &mut self.op_t);
         sized(&mut self.d_rec, h * gh);
         let da = if ra { &self.dza } else { &self.dzx };
-        sgemm(h, n, gh, &self.op_t, da, 0.0, &mut self.d_rec);
+        sgemm_tn(h, n, gh, &self.hs[..n * h], da, 0.0, &mut self.d_rec);
         if s.cell == (Cell::Gru { reset_after: false }) {
-            transpose(&self.aux, n, h, &mut self.op_t);
             sized(&mut self.du2, h * gh);
-            sgemm(h, n, gh, &self.op_t, &self.dzx, 0.0, &mut self.du2);
+            sgemm_tn(h, n, gh, &self.aux[..n * h], &self.dzx, 0.0, &mut self.du2);
             for j in 0..h {
                 self.d_rec[j * gh + 2 * h..(j + 1) * gh]
                     .copy_from_slice(&self.du2[j * gh + 2 * h..(j + 1) * gh]);
@@ -594,7 +586,7 @@ impl Shard {
         match s.input {
             Input::Embedding { width } => {
                 sized(&mut self.d_kernel, width * gh);
-                sgemm(width, n, gh, &self.x_t, &self.dzx, 0.0, &mut self.d_kernel);
+                sgemm_tn(width, n, gh, &self.x, &self.dzx, 0.0, &mut self.d_kernel);
                 sized(&mut self.dx, n * width);
                 sgemm(n, gh, width, &self.dzx, &p.w_t, 0.0, &mut self.dx);
                 zeroed(&mut self.d_rows, self.uniq.len() * width);
