@@ -516,30 +516,12 @@ fn busy_threads_run_the_work_and_end_with_it() {
             let mut sum = 0u64;
             let mut seen = std::collections::BTreeSet::new();
             for round in 0..200u64 {
-                let (s, ids): (u64, Vec<usize>) = (0..64u64)
+                let items: Vec<(u64, Option<usize>)> = (0..64u64)
                     .into_par_iter()
-                    .map(|i| {
-                        (
-                            i * round,
-                            rayon::current_thread_index().unwrap_or(usize::MAX),
-                        )
-                    })
-                    .fold(
-                        || (0, Vec::new()),
-                        |(s, mut v), (x, t)| {
-                            v.push(t);
-                            (s + x, v)
-                        },
-                    )
-                    .reduce(
-                        || (0, Vec::new()),
-                        |(a, mut v), (b, w)| {
-                            v.extend(w);
-                            (a + b, v)
-                        },
-                    );
-                sum += s;
-                seen.extend(ids);
+                    .map(|i| (i * round, rayon::current_thread_index()))
+                    .collect();
+                sum += items.iter().map(|&(x, _)| x).sum::<u64>();
+                seen.extend(items.iter().map(|&(_, t)| t));
             }
             (sum, seen)
         })
@@ -549,7 +531,7 @@ fn busy_threads_run_the_work_and_end_with_it() {
             (0..200u64).map(|r| r * (0..64).sum::<u64>()).sum::<u64>()
         );
         assert!(
-            workers.iter().all(|&t| t < threads),
+            workers.iter().all(|&t| t.is_some_and(|t| t < threads)),
             "{threads} threads: {workers:?}"
         );
         let outcome = std::panic::catch_unwind(|| {
