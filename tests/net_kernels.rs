@@ -139,7 +139,7 @@ fn check_kernels<T: TokenId + std::fmt::Debug>(
 }
 
 /// Sizes: the fast paths (16, 32, 64) and run-time ones around them.
-const UNITS: [usize; 8] = [1, 3, 8, 16, 17, 32, 64, 100];
+const UNITS: [usize; 9] = [1, 3, 8, 12, 16, 17, 32, 64, 100];
 
 /// Few cases in debug builds and under an emulator (CI's qemu-aarch64 step runs these with the
 /// portable NEON kernel, tens of times slower than natively); the full count in native optimised

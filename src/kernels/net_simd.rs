@@ -129,7 +129,7 @@
 //!   broadcasts `h` again, and the steps' loads of `U` bound them); only GRU(64) gained
 //!   (95.7 → 87.1), LSTM(64) lost (155 → 204).
 //!
-//! # The staged cell (16 lanes; LSTM and reset-after GRU of 16, 32 and 64 units)
+//! # The staged cell (16 lanes; LSTM of 9 units or more, reset-after GRU of 16 or 17 and more)
 //!
 //! Split on the Intel Xeon above (2026-12-03, one thread, 16 lanes), by running the product
 //! without the cell and the cell without the product: the two add up to the whole step
@@ -158,6 +158,13 @@
 //! vector-by-vector cell's). AVX2's reset-after GRU was mixed over four runs (fastest call:
 //! GRU(32) −5 to −20 %, GRU(16) −12 to +1 %, GRU(64) −3 to 0 %; median calls −3 to +5 %) and
 //! keeps the old cell too. Not measured on Zen 5.
+//!
+//! The run-time sizes were measured again after the state rows became whole vectors
+//! ([`Rows`]; same machine, 2026-12-04, one process alternating the two cells call by call,
+//! 96 sequences × 200 tokens, fastest of 40 calls, two runs), and now gain: LSTM(9, 12, 17,
+//! 20, 24) −6 to −8 %, LSTM(40, 48, 80, 100) −0.3 to −2.5 %, GRU(17, 20, 24, 40) −5 %,
+//! GRU(48, 80, 100) −2 to −4 %; one vector per gate (GRU(9), GRU(12)) stays mixed (−3 to
+//! +6 %) and keeps the old cell, and 8 units or fewer run on 8 lanes ([`by_shape`]).
 //!
 //! Also measured then, same method: the folded input rows cost LSTM(64) 15 %, LSTM(32)
 //! 6–7 %, GRU(64) 8 % (random ids against ids from a set of 7, same arithmetic); fetching
@@ -200,13 +207,13 @@ pub(crate) const GRU_RB: u8 = 3;
 /// Most sequences in a batch block (the `R` of every ISA's tiles).
 const MAX_ROWS: usize = 6;
 
-/// Floats of scratch the bodies need for `units` units on any ISA: `R` rows of `h`, `c`, `Z`
-/// (`G·p ≤ 4·pad(H)`) and `r ⊙ h` (`p ≤ pad(H)`). The caller provides it (the bodies never
+/// Floats of scratch the bodies need for `units` units on any ISA: `R` rows of `h`, `c` and
+/// `r ⊙ h` (`p ≤ pad(H)` each, see [`Rows`]) and of `Z` (`G·p ≤ 4·pad(H)`). The caller provides it (the bodies never
 /// allocate, and keep nothing large on the stack: every shape's body inlines into one
 /// trampoline, whose frame would hold every shape's arrays).
 pub(crate) fn scratch_floats(units: usize) -> usize {
     let pad = units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD;
-    MAX_ROWS * (2 * units + 5 * pad)
+    MAX_ROWS * 7 * pad
 }
 
 /// `u32` ids of scratch the bodies need for sequences of `seq_len`: a batch block's
@@ -280,16 +287,6 @@ fn ld<I: Isa>(isa: I, xs: &[f32], n: usize) -> I::V {
         isa.load_slice(xs)
     } else {
         isa.load_partial(&xs[..n])
-    }
-}
-
-/// The first `n ≤ LANES` lanes of `v` into `xs`.
-#[inline(always)]
-fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
-    if n == I::LANES {
-        isa.store_slice(v, xs);
-    } else {
-        isa.store_partial(v, &mut xs[..n]);
     }
 }
 
@@ -438,15 +435,30 @@ fn product<I: Isa, const CELL: u8, const R: usize, const C: usize>(
 }
 
 /// The state of `R` sequences and the step's scratch.
+///
+/// A row of the state is `p` floats, whole vectors, its lanes past `H` zero (and kept zero by
+/// the cell: their `Z` lanes are 0, since their input lanes are loaded as 0 and their columns
+/// of `U` are 0), so the cell writes the state with whole-vector stores. A masked store of the
+/// last vector of a row, where `H` is not a multiple of the lanes, is not forwarded to the
+/// next step's loads of `h[j]`: each step then waited for it to reach the cache (measured on
+/// an Intel Xeon: LSTM(9) 84 against LSTM(16) 72 ns per sequence-step with 8 lanes).
 pub(crate) struct Rows<'a> {
-    /// `[R, H]`.
+    /// `[R, p]`.
     pub h: &'a mut [f32],
-    /// `[R, H]` for an LSTM, unused otherwise.
+    /// `[R, p]` for an LSTM, unused otherwise.
     pub c: &'a mut [f32],
     /// `[R, G·p]`.
     pub z: &'a mut [f32],
     /// `[R, p]`: `r ⊙ h` of a reset-before GRU, unused otherwise.
     pub rh: &'a mut [f32],
+}
+
+/// `row` (`p` floats) from a state of `H` floats, its lanes past `H` zero (see [`Rows`]).
+#[inline(always)]
+fn load_state(row: &mut [f32], state: &[f32]) {
+    let (head, tail) = row.split_at_mut(state.len());
+    head.copy_from_slice(state);
+    tail.fill(0.0);
 }
 
 /// One step of `R` sequences with tokens `toks` (see the module docs), the cell
@@ -466,7 +478,7 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     } else {
         gates(CELL) * nv
     };
-    product::<I, CELL, R, C>(isa, t, geo, toks, s.h, h, 0, first, s.z);
+    product::<I, CELL, R, C>(isa, t, geo, toks, s.h, p, 0, first, s.z);
     if staged {
         // Named by cell, not `CELL`: two instances per ISA and `R`, not one per cell.
         return if CELL == LSTM {
@@ -478,12 +490,12 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     if CELL == GRU_RB {
         for r in 0..R {
             let z = &s.z[r * zs..(r + 1) * zs];
-            let hr = &s.h[r * h..(r + 1) * h];
+            let hr = &s.h[r * p..(r + 1) * p];
             let rh = &mut s.rh[r * p..(r + 1) * p];
             for v in 0..nv {
-                let (lo, n) = (v * l, l.min(h - v * l));
+                let lo = v * l;
                 let reset = sigmoid(isa, isa.load_slice(&z[p + lo..]));
-                let rv = isa.mul(reset, ld(isa, &hr[lo..], n));
+                let rv = isa.mul(reset, isa.load_slice(&hr[lo..]));
                 isa.store_slice(rv, &mut rh[lo..]);
             }
         }
@@ -492,20 +504,20 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     let one = isa.splat(1.0);
     for r in 0..R {
         let z = &s.z[r * zs..(r + 1) * zs];
-        let hr = &mut s.h[r * h..(r + 1) * h];
+        let hr = &mut s.h[r * p..(r + 1) * p];
         for v in 0..nv {
             let (lo, n) = (v * l, l.min(h - v * l));
             match CELL {
-                RNN => st(isa, tanh(isa, isa.load_slice(&z[lo..])), &mut hr[lo..], n),
+                RNN => isa.store_slice(tanh(isa, isa.load_slice(&z[lo..])), &mut hr[lo..]),
                 LSTM => {
-                    let cr = &mut s.c[r * h..(r + 1) * h];
+                    let cr = &mut s.c[r * p..(r + 1) * p];
                     let i = sigmoid(isa, isa.load_slice(&z[lo..]));
                     let f = sigmoid(isa, isa.load_slice(&z[p + lo..]));
                     let g = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
                     let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
-                    let c = isa.mul_add(f, ld(isa, &cr[lo..], n), isa.mul(i, g));
-                    st(isa, c, &mut cr[lo..], n);
-                    st(isa, isa.mul(o, tanh(isa, c)), &mut hr[lo..], n);
+                    let c = isa.mul_add(f, isa.load_slice(&cr[lo..]), isa.mul(i, g));
+                    isa.store_slice(c, &mut cr[lo..]);
+                    isa.store_slice(isa.mul(o, tanh(isa, c)), &mut hr[lo..]);
                 }
                 _ => {
                     let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
@@ -516,9 +528,9 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
                     } else {
                         tanh(isa, isa.load_slice(&z[2 * p + lo..]))
                     };
-                    let old = ld(isa, &hr[lo..], n);
+                    let old = isa.load_slice(&hr[lo..]);
                     let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
-                    st(isa, new, &mut hr[lo..], n);
+                    isa.store_slice(new, &mut hr[lo..]);
                 }
             }
         }
@@ -616,25 +628,25 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
         let two = isa.splat(2.0);
         for r in 0..R {
             let zr = &mut z[r * zs..(r + 1) * zs];
-            let cr = &mut s.c[r * h..(r + 1) * h];
+            let cr = &mut s.c[r * p..(r + 1) * p];
             for v in 0..nv {
-                let (lo, n) = (v * l, l.min(h - v * l));
+                let lo = v * l;
                 let i = isa.load_slice(&zr[lo..]);
                 let f = isa.load_slice(&zr[p + lo..]);
                 let g = isa.neg_mul_add(two, isa.load_slice(&zr[2 * p + lo..]), one);
-                let c = isa.mul_add(f, ld(isa, &cr[lo..], n), isa.mul(i, g));
-                st(isa, c, &mut cr[lo..], n);
+                let c = isa.mul_add(f, isa.load_slice(&cr[lo..]), isa.mul(i, g));
+                isa.store_slice(c, &mut cr[lo..]);
                 isa.store_slice(c, &mut zr[lo..]);
             }
         }
         act_staged::<I, true>(isa, geo, z, R, 0, 1, None);
         for r in 0..R {
             let zr = &z[r * zs..(r + 1) * zs];
-            let hr = &mut s.h[r * h..(r + 1) * h];
+            let hr = &mut s.h[r * p..(r + 1) * p];
             for v in 0..nv {
-                let (lo, n) = (v * l, l.min(h - v * l));
+                let lo = v * l;
                 let o = isa.load_slice(&zr[3 * p + lo..]);
-                st(isa, isa.mul(o, isa.load_slice(&zr[lo..])), &mut hr[lo..], n);
+                isa.store_slice(isa.mul(o, isa.load_slice(&zr[lo..])), &mut hr[lo..]);
             }
         }
     } else {
@@ -654,13 +666,13 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
         act_staged::<I, true>(isa, geo, z, R, 2, 1, None);
         for r in 0..R {
             let zr = &z[r * zs..(r + 1) * zs];
-            let hr = &mut s.h[r * h..(r + 1) * h];
+            let hr = &mut s.h[r * p..(r + 1) * p];
             for v in 0..nv {
-                let (lo, n) = (v * l, l.min(h - v * l));
+                let lo = v * l;
                 let zz = isa.load_slice(&zr[lo..]);
                 let cand = isa.load_slice(&zr[2 * p + lo..]);
-                let new = isa.mul_add(zz, ld(isa, &hr[lo..], n), isa.mul(isa.sub(one, zz), cand));
-                st(isa, new, &mut hr[lo..], n);
+                let new = isa.mul_add(zz, isa.load_slice(&hr[lo..]), isa.mul(isa.sub(one, zz), cand));
+                isa.store_slice(new, &mut hr[lo..]);
             }
         }
     }
@@ -682,8 +694,18 @@ pub(crate) trait ShapeBody {
 
 /// Runs `body` with the const parameters of `t`'s shape: the cell, and the units for 16, 32
 /// and 64 (0, the run-time path, for every other size).
+///
+/// Up to 8 units run on the ISA's 8-lane form ([`Isa::x8`]: AVX2 under AVX-512), where 16
+/// lanes would be half padding. Measured on an Intel Xeon (family 6 model 207, 2026-12-04,
+/// one process alternating the two kernels, 96 sequences × 200 tokens, fastest of 30 calls):
+/// per sequence-step 8 lanes against 16, LSTM(8) 37.7 against 50.0 ns, LSTM(4) 35.4 against
+/// 46.4, GRU(8) 33.2 against 38.2, SimpleRNN(8) 10.9 against 12.9; one review of 200 steps
+/// LSTM(8) 10.1 against 12.0 µs, GRU(8) 10.2 against 11.8.
 #[inline(always)]
 pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> B::Output {
+    if I::LANES > 8 && t.spec().units <= 8 {
+        return by_shape(isa.x8(), t, body);
+    }
     #[inline(always)]
     fn units<I: Isa, B: ShapeBody, const CELL: u8>(isa: I, h: usize, body: B) -> B::Output {
         match h {
@@ -752,16 +774,18 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
     let (h, len) = (geo.h, t.spec().seq_len);
     let n = seqs.len() / len;
     // The staged cell where it measured faster (module docs, "The staged cell"): 16 lanes,
-    // LSTM and reset-after GRU, the compile-time sizes.
-    let staged = I::LANES == 16 && HC != 0 && (CELL == LSTM || CELL == GRU_RA);
+    // LSTM, and reset-after GRU at the compile-time sizes or two vectors per gate and more.
+    let staged = I::LANES == 16
+        && (CELL == LSTM || CELL == GRU_RA)
+        && (HC != 0 || CELL == LSTM || geo.nv >= 2);
     // `Z` first: the scratch starts a cache line (`net_ops::with_scratch`) and a row of `Z` is
     // whole vectors, so no load or store of `Z` splits across two lines.
     let (zs, rest) = scratch.split_at_mut(R * geo.zs);
     let (rh, rest) = rest.split_at_mut(R * geo.p);
-    let (hs, rest) = rest.split_at_mut(R * h);
+    let (hs, rest) = rest.split_at_mut(R * geo.p);
     let mut rows = Rows {
         h: hs,
-        c: &mut rest[..R * h],
+        c: &mut rest[..R * geo.p],
         z: zs,
         rh,
     };
@@ -777,9 +801,9 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
         let start = seq.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
         let (h0, c0) = pads.state(start);
         for r in 0..R {
-            rows.h[r * h..(r + 1) * h].copy_from_slice(h0);
+            load_state(&mut rows.h[r * geo.p..(r + 1) * geo.p], h0);
             if CELL == LSTM {
-                rows.c[r * h..(r + 1) * h].copy_from_slice(c0);
+                load_state(&mut rows.c[r * geo.p..(r + 1) * geo.p], c0);
             }
         }
         let mut toks = [0usize; R];
@@ -800,7 +824,7 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
             block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows, staged);
         }
         for r in 0..live {
-            let hr = &rows.h[r * h..(r + 1) * h];
+            let hr = &rows.h[r * geo.p..r * geo.p + h];
             match &mut out {
                 NetOut::Probs(p) => p[b0 + r] = reference::prob(t, hr),
                 NetOut::Hidden(o) => o[(b0 + r) * h..(b0 + r + 1) * h].copy_from_slice(hr),
@@ -830,31 +854,68 @@ impl ShapeBody for Steps<'_> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
-        let geo = geo::<I, HC, CELL>(self.t.spec().units);
-        let (z, rest) = self.scratch.split_at_mut(geo.zs);
-        let mut rows = Rows {
-            h: self.h,
-            c: self.c,
+        let Steps {
+            t,
+            h,
+            c,
+            tokens,
+            scratch,
+            ids,
+        } = self;
+        let geo = geo::<I, HC, CELL>(t.spec().units);
+        let (z, rest) = scratch.split_at_mut(geo.zs);
+        let (rh, rest) = rest.split_at_mut(geo.p);
+        if geo.p == geo.h {
+            return steps::<I, CELL>(isa, t, geo, tokens, ids, Rows { h, c, z, rh });
+        }
+        // The state in rows of whole vectors ([`Rows`]): a copy in the scratch, written back
+        // at the end, where `H` is not a multiple of the lanes.
+        let (hp, rest) = rest.split_at_mut(geo.p);
+        let cp = &mut rest[..geo.p];
+        load_state(hp, h);
+        if CELL == LSTM {
+            load_state(cp, c);
+        }
+        let rows = Rows {
+            h: &mut *hp,
+            c: &mut *cp,
             z,
-            rh: &mut rest[..geo.p],
+            rh,
         };
-        let (n, chunk) = (self.tokens.len(), self.ids.len());
-        assert!(chunk > 0, "no room for ids");
-        for c0 in (0..n).step_by(chunk) {
-            let c1 = n.min(c0 + chunk);
-            let tokens = as_u32(self.tokens, c0..c1, &mut *self.ids);
-            // The first id after this chunk, for the last step's prefetch.
-            let after = (c1 < n).then(|| self.tokens.get(c1));
-            for (i, &tok) in tokens.iter().enumerate() {
-                // The next token's input row (a random row of a table that may outgrow L2),
-                // fetched while this step computes.
-                if let Some(next) = tokens.get(i + 1).copied().or(after) {
-                    for line in self.t.input_row(next as usize).chunks(16) {
-                        isa.prefetch(line);
-                    }
+        steps::<I, CELL>(isa, t, geo, tokens, ids, rows);
+        h.copy_from_slice(&hp[..geo.h]);
+        if CELL == LSTM {
+            c.copy_from_slice(&cp[..geo.h]);
+        }
+    }
+}
+
+/// [`Steps`]' loop over `tokens`, `u16` ids widened into `ids` a chunk at a time.
+#[inline(always)]
+fn steps<I: Isa, const CELL: u8>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    tokens: TokenIds<'_>,
+    ids: &mut [u32],
+    mut rows: Rows<'_>,
+) {
+    let (n, chunk) = (tokens.len(), ids.len());
+    assert!(chunk > 0, "no room for ids");
+    for c0 in (0..n).step_by(chunk) {
+        let c1 = n.min(c0 + chunk);
+        let toks = as_u32(tokens, c0..c1, &mut *ids);
+        // The first id after this chunk, for the last step's prefetch.
+        let after = (c1 < n).then(|| tokens.get(c1));
+        for (i, &tok) in toks.iter().enumerate() {
+            // The next token's input row (a random row of a table that may outgrow L2),
+            // fetched while this step computes.
+            if let Some(next) = toks.get(i + 1).copied().or(after) {
+                for line in t.input_row(next as usize).chunks(16) {
+                    isa.prefetch(line);
                 }
-                seq_step::<I, CELL>(isa, self.t, geo, tok as usize, &mut rows);
             }
+            seq_step::<I, CELL>(isa, t, geo, tok as usize, &mut rows);
         }
     }
 }
@@ -953,9 +1014,9 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
     seq_product::<I, CELL>(isa, t, geo, tok, s.h, 0, first, s.z);
     if CELL == GRU_RB {
         for v in 0..nv {
-            let (lo, n) = (v * l, l.min(h - v * l));
+            let lo = v * l;
             let reset = sigmoid_latency(isa, isa.load_slice(&s.z[p + lo..]));
-            let rv = isa.mul(reset, ld(isa, &s.h[lo..], n));
+            let rv = isa.mul(reset, isa.load_slice(&s.h[lo..]));
             isa.store_slice(rv, &mut s.rh[lo..]);
         }
         seq_product::<I, CELL>(isa, t, geo, tok, s.rh, 2 * nv, 3 * nv, s.z);
@@ -967,16 +1028,16 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
         match CELL {
             RNN => {
                 let hv = tanh_times_latency(isa, one, isa.load_slice(&z[lo..]));
-                st(isa, hv, &mut s.h[lo..], n);
+                isa.store_slice(hv, &mut s.h[lo..]);
             }
             LSTM => {
                 let i = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
                 let f = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
                 let g = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
                 let o = sigmoid_latency(isa, isa.load_slice(&z[3 * p + lo..]));
-                let c = isa.mul_add(f, ld(isa, &s.c[lo..], n), isa.mul(i, g));
-                st(isa, c, &mut s.c[lo..], n);
-                st(isa, tanh_times_latency(isa, o, c), &mut s.h[lo..], n);
+                let c = isa.mul_add(f, isa.load_slice(&s.c[lo..]), isa.mul(i, g));
+                isa.store_slice(c, &mut s.c[lo..]);
+                isa.store_slice(tanh_times_latency(isa, o, c), &mut s.h[lo..]);
             }
             _ => {
                 let zz = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
@@ -988,9 +1049,9 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
                 } else {
                     tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]))
                 };
-                let old = ld(isa, &s.h[lo..], n);
+                let old = isa.load_slice(&s.h[lo..]);
                 let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
-                st(isa, new, &mut s.h[lo..], n);
+                isa.store_slice(new, &mut s.h[lo..]);
             }
         }
     }
@@ -1006,7 +1067,8 @@ mod tests {
     use super::*;
     use crate::net::{Input, NetWeights, Spec};
 
-    /// `steps` block-steps of `R` rows from the same start, cell by cell; returns `h` and `c`.
+    /// `steps` block-steps of `R` rows from the same start, cell by cell; returns `h` and `c`
+    /// (`[R, H]`), having checked that the rows' lanes past `H` stayed zero.
     fn run<const CELL: u8, const R: usize>(
         t: &NetTables,
         start: &[f32],
@@ -1015,8 +1077,12 @@ mod tests {
     ) -> (Vec<f32>, Vec<f32>) {
         let units = t.spec().units;
         let geo = geo::<Portable, 0, CELL>(units);
-        let mut h = start[..R * units].to_vec();
-        let mut c = start[R * units..2 * R * units].to_vec();
+        let (mut h, mut c) = (vec![f32::NAN; R * geo.p], vec![f32::NAN; R * geo.p]);
+        for r in 0..R {
+            let row = |k: usize| &start[(k * R + r) * units..(k * R + r + 1) * units];
+            load_state(&mut h[r * geo.p..(r + 1) * geo.p], row(0));
+            load_state(&mut c[r * geo.p..(r + 1) * geo.p], row(1));
+        }
         let mut z = vec![0.0; R * geo.zs];
         let mut rh = vec![0.0; R * geo.p];
         for step in toks {
@@ -1028,7 +1094,15 @@ mod tests {
             };
             block_step::<Portable, CELL, R, 2>(Portable, t, geo, step, &mut rows, staged);
         }
-        (h, c)
+        let unpad = |v: &[f32]| -> Vec<f32> {
+            for (r, row) in v.chunks_exact(geo.p).enumerate() {
+                let bits: Vec<u32> = row[units..].iter().map(|x| x.to_bits()).collect();
+                assert!(bits.iter().all(|&b| b == 0), "row {r}: lanes past H {bits:?}");
+            }
+            v.chunks_exact(geo.p).flat_map(|row| &row[..units]).copied().collect()
+        };
+        let c = if CELL == LSTM { unpad(&c) } else { Vec::new() };
+        (unpad(&h), c)
     }
 
     fn check<const CELL: u8>(cell: Cell) {
