@@ -290,6 +290,16 @@ fn ld<I: Isa>(isa: I, xs: &[f32], n: usize) -> I::V {
     }
 }
 
+/// The first `n ≤ LANES` lanes of `v` into `xs`.
+#[inline(always)]
+fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
+    if n == I::LANES {
+        isa.store_slice(v, xs);
+    } else {
+        isa.store_partial(v, &mut xs[..n]);
+    }
+}
+
 /// Column vector `k` (vector `k mod nv` of gate `k / nv`): its offset in a row of `U`, and
 /// its accumulator's start for token `tok`, the folded input (for a reset-after GRU's
 /// candidate block, the recurrent bias `b_rh`, the input being added after the reset gate).
@@ -436,16 +446,20 @@ fn product<I: Isa, const CELL: u8, const R: usize, const C: usize>(
 
 /// The state of `R` sequences and the step's scratch.
 ///
-/// A row of the state is `p` floats, whole vectors, its lanes past `H` zero (and kept zero by
-/// the cell: their `Z` lanes are 0, since their input lanes are loaded as 0 and their columns
-/// of `U` are 0), so the cell writes the state with whole-vector stores. A masked store of the
-/// last vector of a row, where `H` is not a multiple of the lanes, is not forwarded to the
-/// next step's loads of `h[j]`: each step then waited for it to reach the cache (measured on
-/// an Intel Xeon: LSTM(9) 84 against LSTM(16) 72 ns per sequence-step with 8 lanes).
+/// In the batch a row of the state is `p` floats, whole vectors, its lanes past `H` zero (and
+/// kept zero by the cell: their `Z` lanes are 0, since their input lanes are loaded as 0 and
+/// their columns of `U` are 0), so the cell writes the state with whole-vector stores. A
+/// masked store of the last vector of a row, where `H` is not a multiple of the lanes, is not
+/// forwarded to the next step's loads of `h[j]` (measured on an Intel Xeon, family 6 model
+/// 207, 8 lanes, per sequence-step: LSTM(9) 84 → 74 ns, LSTM(1) 45 → 34). The one-sequence
+/// path ([`Steps`], `R = 1`) steps the caller's state of `H` floats in place, its last vector
+/// through masked loads and stores: the same padding there, a copy in and out per call,
+/// measured slower at sizes it does not pad (SimpleRNN(40) one review 15.6 → 22.6 µs, 8
+/// lanes; the code around the step loop changed, not its arithmetic).
 pub(crate) struct Rows<'a> {
-    /// `[R, p]`.
+    /// `[R, p]` in the batch, `[H]` in the one-sequence path.
     pub h: &'a mut [f32],
-    /// `[R, p]` for an LSTM, unused otherwise.
+    /// As `h`, for an LSTM; unused otherwise.
     pub c: &'a mut [f32],
     /// `[R, G·p]`.
     pub z: &'a mut [f32],
@@ -671,7 +685,11 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
                 let lo = v * l;
                 let zz = isa.load_slice(&zr[lo..]);
                 let cand = isa.load_slice(&zr[2 * p + lo..]);
-                let new = isa.mul_add(zz, isa.load_slice(&hr[lo..]), isa.mul(isa.sub(one, zz), cand));
+                let new = isa.mul_add(
+                    zz,
+                    isa.load_slice(&hr[lo..]),
+                    isa.mul(isa.sub(one, zz), cand),
+                );
                 isa.store_slice(new, &mut hr[lo..]);
             }
         }
@@ -704,7 +722,14 @@ pub(crate) trait ShapeBody {
 #[inline(always)]
 pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> B::Output {
     if I::LANES > 8 && t.spec().units <= 8 {
-        return by_shape(isa.x8(), t, body);
+        // Only the run-time bodies: the compile-time sizes are all over 8.
+        let x8 = isa.x8();
+        return match t.spec().cell {
+            Cell::SimpleRnn => body.run::<I::X8, 0, RNN>(x8),
+            Cell::Lstm => body.run::<I::X8, 0, LSTM>(x8),
+            Cell::Gru { reset_after: true } => body.run::<I::X8, 0, GRU_RA>(x8),
+            Cell::Gru { reset_after: false } => body.run::<I::X8, 0, GRU_RB>(x8),
+        };
     }
     #[inline(always)]
     fn units<I: Isa, B: ShapeBody, const CELL: u8>(isa: I, h: usize, body: B) -> B::Output {
@@ -854,68 +879,31 @@ impl ShapeBody for Steps<'_> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
-        let Steps {
-            t,
-            h,
-            c,
-            tokens,
-            scratch,
-            ids,
-        } = self;
-        let geo = geo::<I, HC, CELL>(t.spec().units);
-        let (z, rest) = scratch.split_at_mut(geo.zs);
-        let (rh, rest) = rest.split_at_mut(geo.p);
-        if geo.p == geo.h {
-            return steps::<I, CELL>(isa, t, geo, tokens, ids, Rows { h, c, z, rh });
-        }
-        // The state in rows of whole vectors ([`Rows`]): a copy in the scratch, written back
-        // at the end, where `H` is not a multiple of the lanes.
-        let (hp, rest) = rest.split_at_mut(geo.p);
-        let cp = &mut rest[..geo.p];
-        load_state(hp, h);
-        if CELL == LSTM {
-            load_state(cp, c);
-        }
-        let rows = Rows {
-            h: &mut *hp,
-            c: &mut *cp,
+        let geo = geo::<I, HC, CELL>(self.t.spec().units);
+        let (z, rest) = self.scratch.split_at_mut(geo.zs);
+        let mut rows = Rows {
+            h: self.h,
+            c: self.c,
             z,
-            rh,
+            rh: &mut rest[..geo.p],
         };
-        steps::<I, CELL>(isa, t, geo, tokens, ids, rows);
-        h.copy_from_slice(&hp[..geo.h]);
-        if CELL == LSTM {
-            c.copy_from_slice(&cp[..geo.h]);
-        }
-    }
-}
-
-/// [`Steps`]' loop over `tokens`, `u16` ids widened into `ids` a chunk at a time.
-#[inline(always)]
-fn steps<I: Isa, const CELL: u8>(
-    isa: I,
-    t: &NetTables,
-    geo: Geo,
-    tokens: TokenIds<'_>,
-    ids: &mut [u32],
-    mut rows: Rows<'_>,
-) {
-    let (n, chunk) = (tokens.len(), ids.len());
-    assert!(chunk > 0, "no room for ids");
-    for c0 in (0..n).step_by(chunk) {
-        let c1 = n.min(c0 + chunk);
-        let toks = as_u32(tokens, c0..c1, &mut *ids);
-        // The first id after this chunk, for the last step's prefetch.
-        let after = (c1 < n).then(|| tokens.get(c1));
-        for (i, &tok) in toks.iter().enumerate() {
-            // The next token's input row (a random row of a table that may outgrow L2),
-            // fetched while this step computes.
-            if let Some(next) = toks.get(i + 1).copied().or(after) {
-                for line in t.input_row(next as usize).chunks(16) {
-                    isa.prefetch(line);
+        let (n, chunk) = (self.tokens.len(), self.ids.len());
+        assert!(chunk > 0, "no room for ids");
+        for c0 in (0..n).step_by(chunk) {
+            let c1 = n.min(c0 + chunk);
+            let tokens = as_u32(self.tokens, c0..c1, &mut *self.ids);
+            // The first id after this chunk, for the last step's prefetch.
+            let after = (c1 < n).then(|| self.tokens.get(c1));
+            for (i, &tok) in tokens.iter().enumerate() {
+                // The next token's input row (a random row of a table that may outgrow L2),
+                // fetched while this step computes.
+                if let Some(next) = tokens.get(i + 1).copied().or(after) {
+                    for line in self.t.input_row(next as usize).chunks(16) {
+                        isa.prefetch(line);
+                    }
                 }
+                seq_step::<I, CELL>(isa, self.t, geo, tok as usize, &mut rows);
             }
-            seq_step::<I, CELL>(isa, t, geo, tok as usize, &mut rows);
         }
     }
 }
@@ -1014,9 +1002,9 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
     seq_product::<I, CELL>(isa, t, geo, tok, s.h, 0, first, s.z);
     if CELL == GRU_RB {
         for v in 0..nv {
-            let lo = v * l;
+            let (lo, n) = (v * l, l.min(h - v * l));
             let reset = sigmoid_latency(isa, isa.load_slice(&s.z[p + lo..]));
-            let rv = isa.mul(reset, isa.load_slice(&s.h[lo..]));
+            let rv = isa.mul(reset, ld(isa, &s.h[lo..], n));
             isa.store_slice(rv, &mut s.rh[lo..]);
         }
         seq_product::<I, CELL>(isa, t, geo, tok, s.rh, 2 * nv, 3 * nv, s.z);
@@ -1028,16 +1016,16 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
         match CELL {
             RNN => {
                 let hv = tanh_times_latency(isa, one, isa.load_slice(&z[lo..]));
-                isa.store_slice(hv, &mut s.h[lo..]);
+                st(isa, hv, &mut s.h[lo..], n);
             }
             LSTM => {
                 let i = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
                 let f = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
                 let g = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
                 let o = sigmoid_latency(isa, isa.load_slice(&z[3 * p + lo..]));
-                let c = isa.mul_add(f, isa.load_slice(&s.c[lo..]), isa.mul(i, g));
-                isa.store_slice(c, &mut s.c[lo..]);
-                isa.store_slice(tanh_times_latency(isa, o, c), &mut s.h[lo..]);
+                let c = isa.mul_add(f, ld(isa, &s.c[lo..], n), isa.mul(i, g));
+                st(isa, c, &mut s.c[lo..], n);
+                st(isa, tanh_times_latency(isa, o, c), &mut s.h[lo..], n);
             }
             _ => {
                 let zz = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
@@ -1049,9 +1037,9 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
                 } else {
                     tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]))
                 };
-                let old = isa.load_slice(&s.h[lo..]);
+                let old = ld(isa, &s.h[lo..], n);
                 let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
-                isa.store_slice(new, &mut s.h[lo..]);
+                st(isa, new, &mut s.h[lo..], n);
             }
         }
     }
@@ -1097,9 +1085,15 @@ mod tests {
         let unpad = |v: &[f32]| -> Vec<f32> {
             for (r, row) in v.chunks_exact(geo.p).enumerate() {
                 let bits: Vec<u32> = row[units..].iter().map(|x| x.to_bits()).collect();
-                assert!(bits.iter().all(|&b| b == 0), "row {r}: lanes past H {bits:?}");
+                assert!(
+                    bits.iter().all(|&b| b == 0),
+                    "row {r}: lanes past H {bits:?}"
+                );
             }
-            v.chunks_exact(geo.p).flat_map(|row| &row[..units]).copied().collect()
+            v.chunks_exact(geo.p)
+                .flat_map(|row| &row[..units])
+                .copied()
+                .collect()
         };
         let c = if CELL == LSTM { unpad(&c) } else { Vec::new() };
         (unpad(&h), c)
