@@ -164,7 +164,7 @@
 //! 96 sequences × 200 tokens, fastest of 40 calls, two runs), and now gain: LSTM(9, 12, 17,
 //! 20, 24) −6 to −8 %, LSTM(40, 48, 80, 100) −0.3 to −2.5 %, GRU(17, 20, 24, 40) −5 %,
 //! GRU(48, 80, 100) −2 to −4 %; one vector per gate (GRU(9), GRU(12)) stays mixed (−3 to
-//! +6 %) and keeps the old cell, and 8 units or fewer run on 8 lanes ([`by_shape`]).
+//! +6 %) and keeps the old cell, and 8 units or fewer run on 8 lanes (`Kernel::for_net`).
 //!
 //! Also measured then, same method: the folded input rows cost LSTM(64) 15 %, LSTM(32)
 //! 6–7 %, GRU(64) 8 % (random ids against ids from a set of 7, same arithmetic); fetching
@@ -712,25 +712,8 @@ pub(crate) trait ShapeBody {
 
 /// Runs `body` with the const parameters of `t`'s shape: the cell, and the units for 16, 32
 /// and 64 (0, the run-time path, for every other size).
-///
-/// Up to 8 units run on the ISA's 8-lane form ([`Isa::x8`]: AVX2 under AVX-512), where 16
-/// lanes would be half padding. Measured on an Intel Xeon (family 6 model 207, 2026-12-04,
-/// one process alternating the two kernels, 96 sequences × 200 tokens, fastest of 30 calls):
-/// per sequence-step 8 lanes against 16, LSTM(8) 37.7 against 50.0 ns, LSTM(4) 35.4 against
-/// 46.4, GRU(8) 33.2 against 38.2, SimpleRNN(8) 10.9 against 12.9; one review of 200 steps
-/// LSTM(8) 10.1 against 12.0 µs, GRU(8) 10.2 against 11.8.
 #[inline(always)]
 pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> B::Output {
-    if I::LANES > 8 && t.spec().units <= 8 {
-        // Only the run-time bodies: the compile-time sizes are all over 8.
-        let x8 = isa.x8();
-        return match t.spec().cell {
-            Cell::SimpleRnn => body.run::<I::X8, 0, RNN>(x8),
-            Cell::Lstm => body.run::<I::X8, 0, LSTM>(x8),
-            Cell::Gru { reset_after: true } => body.run::<I::X8, 0, GRU_RA>(x8),
-            Cell::Gru { reset_after: false } => body.run::<I::X8, 0, GRU_RB>(x8),
-        };
-    }
     #[inline(always)]
     fn units<I: Isa, B: ShapeBody, const CELL: u8>(isa: I, h: usize, body: B) -> B::Output {
         match h {
