@@ -408,6 +408,7 @@ impl Kernel {
     /// `net_simd::by_shape`) made that function larger and LSTM(32) 4–7 % slower; a trampoline
     /// of its own with AVX-512's features for the 8-lane bodies gained 0–4 % over this, for
     /// another copy of every general body in the build.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))] // no 16-lane ISA there
     fn for_net(self, units: usize) -> Kernel {
         match self {
             #[cfg(target_arch = "x86_64")]
