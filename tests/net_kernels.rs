@@ -2,13 +2,13 @@
 //! on every kernel this CPU runs, every cell, sizes on and off the compile-time fast paths,
 //! embedding and one-hot input, 16- and 32-bit ids and batch remainders; the latency
 //! (one-sequence) path against the reference for every cell and size, and against stepping
-//! (bitwise); and `NetScorer`: thread-count invariance, and errors for bad
-//! input.
+//! (bitwise); `NetScorer`: thread-count invariance, and errors for bad input; and the
+//! trainer's product `Kernel::rows_product` against the reference kernel's.
 
 use crate::common::ci;
 use crate::common::runner;
 
-use fusedrnn::kernels::Kernel;
+use fusedrnn::kernels::{Kernel, RowsInit};
 use fusedrnn::net::{
     Cell, Input, NetScoreError, NetScorer, NetState, NetTables, NetWeights, Spec, TokenId,
     reference,
@@ -381,4 +381,104 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(session.feed(u32::MAX).is_err());
     assert_eq!(session.state(), &before);
     assert_eq!(session.steps(), 1);
+}
+
+/// `n` values in `[-scale, scale)`.
+fn uniform(n: usize, scale: f32, rng: &mut Rng) -> Vec<f32> {
+    (0..n)
+        .map(|_| ((rng.next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// `Kernel::rows_product` of every kernel against the reference kernel's (plain multiply
+    /// and add): within the rounding of the fused multiply-adds, `(k + 1)` ulps of the sum of
+    /// the terms' magnitudes; and each row's bits do not depend on the rows around it (the
+    /// trainer's thread-count invariance leans on it).
+    #[test]
+    fn rows_product_matches_the_reference(
+        m in 1..40usize,
+        k in 0..300usize,
+        n in 1..150usize,
+        init in 0..4usize,
+        scale in prop::sample::select(vec![1e-3f32, 1.0, 30.0]),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = Rng(seed);
+        let a = uniform(m * k, scale, &mut rng);
+        let b = uniform(k * n, 1.0, &mut rng);
+        let start = uniform(m * n, scale, &mut rng);
+        let bias = uniform(n, scale, &mut rng);
+        let run = |kern: Kernel, rows: std::ops::Range<usize>| {
+            let (a, start) = (&a[rows.start * k..rows.end * k], &start[rows.start * n..rows.end * n]);
+            let mut c = start.to_vec();
+            let init = match init {
+                0 => RowsInit::Zero,
+                1 => RowsInit::Out,
+                2 => RowsInit::From(start),
+                _ => RowsInit::Row(&bias),
+            };
+            kern.rows_product(rows.len(), k, n, a, &b, init, &mut c);
+            c
+        };
+        let want = run(Kernel::Reference, 0..m);
+        for kern in Kernel::available() {
+            let got = run(kern, 0..m);
+            for i in 0..m {
+                for col in 0..n {
+                    let first = match init {
+                        0 => 0.0,
+                        3 => bias[col],
+                        _ => start[i * n + col],
+                    };
+                    let mass: f32 = first.abs()
+                        + (0..k).map(|j| (a[i * k + j] * b[j * n + col]).abs()).sum::<f32>();
+                    let (g, w) = (got[i * n + col], want[i * n + col]);
+                    prop_assert!(
+                        (g - w).abs() <= (k + 1) as f32 * f32::EPSILON * mass,
+                        "{} [{m}, {k}]·[{k}, {n}], init {init}: C[{i}][{col}] = {g}, reference {w}",
+                        kern.name()
+                    );
+                }
+            }
+            let last = run(kern, m - 1..m);
+            prop_assert_eq!(&last[..], &got[(m - 1) * n..], "{}: the last row alone", kern.name());
+        }
+    }
+}
+
+/// Wrong operand lengths are refused by a panic naming the operand, on every kernel.
+#[test]
+fn rows_product_checks_its_operands() {
+    for kern in Kernel::available() {
+        let bad = std::panic::catch_unwind(|| {
+            let mut c = vec![0.0; 6];
+            kern.rows_product(2, 4, 3, &[0.0; 7], &[0.0; 12], RowsInit::Zero, &mut c);
+        });
+        let msg = bad.expect_err("A of 7 floats for [2, 4]");
+        let msg = msg
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert!(msg.contains("A must be [m, k]"), "{}: {msg}", kern.name());
+        let bad = std::panic::catch_unwind(|| {
+            let mut c = vec![0.0; 6];
+            kern.rows_product(
+                2,
+                4,
+                3,
+                &[0.0; 8],
+                &[0.0; 12],
+                RowsInit::Row(&[0.0; 2]),
+                &mut c,
+            );
+        });
+        assert!(
+            bad.is_err(),
+            "{}: a bias row of 2 floats for n = 3",
+            kern.name()
+        );
+    }
 }

@@ -20,12 +20,13 @@
 //! # The dispatch door
 //!
 //! Each operation is written once: a scalar reference ([`mod@reference`]) and one vector body
-//! over the `Isa` trait (`isa.rs`) (`simd.rs` for inference, `bptt.rs` for training,
-//! `activations.rs`), bundled as an `Op` (`ops.rs`). `Kernel::dispatch` is the only `match` on
-//! the kernel: the reference kernel runs the reference, the portable kernel runs the body with
-//! `wide`, and each intrinsics ISA runs it through its single `#[target_feature]` trampoline
-//! (the pattern of pulp's `Arch::dispatch` and rten-simd's `dispatch`). New operations add an
-//! `Op`, not a wrapper per ISA. `unsafe` lives only in the ISA impls and their trampolines.
+//! over the `Isa` trait (`isa.rs`) (`simd.rs` and `net_simd.rs` for inference, `bptt.rs` and
+//! `net_train.rs` for training, `activations.rs`), bundled as an `Op` (`ops.rs`).
+//! `Kernel::dispatch` is the only `match` on the kernel: the reference kernel runs the
+//! reference, the portable kernel runs the body with `wide`, and each intrinsics ISA runs it
+//! through its single `#[target_feature]` trampoline (the pattern of pulp's `Arch::dispatch`
+//! and rten-simd's `dispatch`). New operations add an `Op`, not a wrapper per ISA. `unsafe`
+//! lives only in the ISA impls and their trampolines.
 //!
 //! ```text
 //! mod.rs ── Kernel::dispatch(op) ─┬─ Reference → op.reference()          reference.rs
@@ -50,6 +51,7 @@ mod isa;
 mod lines;
 mod net_ops;
 mod net_simd;
+pub(crate) mod net_train;
 mod ops;
 mod portable;
 pub mod reference;
@@ -64,6 +66,7 @@ mod x86_64_avx512;
 pub use activations::Activation;
 pub(crate) use isa::Op;
 pub(crate) use lines::{LINE_FLOATS, LineFloats, on_line};
+pub use net_train::RowsInit;
 pub use tables::{
     GATE_C, GATE_F, GATE_I, GATE_O, GateRow, HiddenRow, LstmState, LstmTables, RnnState, RnnTables,
     leading_pads,
@@ -508,6 +511,48 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512(cpu) => x86_64_avx512::dispatch(cpu, op),
         }
+    }
+
+    /// `C [m, n] = init + A [m, k] · B [k, n]`, all row-major and contiguous: the product of
+    /// one training step's few rows (the general-shape trainer's `h·U` and `δz·Uᵀ`), with `B`
+    /// read in place rather than packed (see `net_train.rs`). Each element sums `j` in order
+    /// from its initial value, so a row's result does not depend on the other rows or on `m`;
+    /// the reference kernel multiplies and adds, the others fuse the two.
+    ///
+    /// Panics unless `a.len() == m·k`, `b.len() == k·n`, `c.len() == m·n`, an
+    /// [`RowsInit::From`] matrix is `m·n` floats and an [`RowsInit::Row`] is `n`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rows_product(
+        self,
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f32],
+        b: &[f32],
+        init: RowsInit<'_>,
+        c: &mut [f32],
+    ) {
+        let size = |x: usize, y: usize| x.checked_mul(y).expect("a matrix size overflows");
+        assert_eq!(a.len(), size(m, k), "A must be [m, k]");
+        assert_eq!(b.len(), size(k, n), "B must be [k, n]");
+        assert_eq!(c.len(), size(m, n), "C must be [m, n]");
+        match init {
+            RowsInit::From(x) => assert_eq!(x.len(), c.len(), "the initial matrix must be [m, n]"),
+            RowsInit::Row(x) => assert_eq!(x.len(), n, "the initial row must be n floats"),
+            RowsInit::Zero | RowsInit::Out => {}
+        }
+        if m == 0 || n == 0 {
+            return;
+        }
+        self.dispatch(net_train::RowsProduct {
+            m,
+            k,
+            n,
+            a,
+            b,
+            init,
+            c,
+        });
     }
 
     /// This kernel's activation over a slice, in place. The reference uses the standard

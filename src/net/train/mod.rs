@@ -457,7 +457,7 @@ impl NetTrainer {
                     }
                 }
                 shard.forward(w, p, kernel);
-                shard.backward(w, p, inv_n);
+                shard.backward(w, p, kernel, inv_n);
             });
         self.reduce(n_shards, n)
     }
