@@ -664,7 +664,7 @@ fn shard_caches_stay_bounded() {
             Input::Embedding { width } => width,
             Input::OneHot => 0,
         };
-        let per_row = spec.seq_len * (5 * spec.gate_width() + 2 * width + 4 * spec.units)
+        let per_row = spec.seq_len * (6 * spec.gate_width() + 2 * width + 4 * spec.units)
             + spec.input_width();
         assert!(
             rows >= 1 && (rows == 1 || rows * per_row <= SHARD_FLOATS),

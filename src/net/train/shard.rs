@@ -9,13 +9,20 @@
 //! The products whose right operand is a weight matrix (`h·U`, `δz·Uᵀ`, `X·W`, `δZ·Wᵀ`) run on
 //! the kernel's register tiles ([`Kernel::rows_product`], `B` read in place); the two whose
 //! left operand is transposed (`Xᵀ·δZ`, `H_prevᵀ·δZ`, long sums over every step) on
-//! `matrixmultiply` ([`sgemm_tn`]). The LSTM's and the reset-after GRU's per-step backward
-//! arithmetic is a vector body of the kernel too (`kernels/net_train.rs`), with the scalar
-//! code's bits. Measured on an Intel Xeon (family 6 model 207, AVX-512, one thread, 4,000 +
-//! 1,000 synthetic reviews, fastest of 3 alternating runs; `examples/net_train_speed`), these
-//! took an epoch from `matrixmultiply` everywhere and scalar per-step arithmetic: LSTM(32) on
-//! Embedding(5000, 64), length 200, 1.42 → 0.98 s; GRU(32) 1.22 → 0.88 s; the notebook's
-//! LSTM(8) 0.151 → 0.121 s.
+//! `matrixmultiply` ([`sgemm_tn`]). With an embedding and no dropout, `x_t = E[token]`, so
+//! the input side first sums `δxz` by token (`δT [uniq, G·H]`) and runs `δW = E_uniqᵀ·δT` and
+//! `δE_uniq = δT·Wᵀ` over the shard's distinct tokens rather than its `T·B` rows (on IMDB-like
+//! text a shard of 32 × 200 tokens has a few thousand distinct ones); with dropout each row's
+//! mask differs, and the products run over the rows. The LSTM's and the reset-after GRU's
+//! per-step backward arithmetic is a vector body of the kernel too (`kernels/net_train.rs`),
+//! with the scalar code's bits.
+//!
+//! Measured on an Intel Xeon (family 6 model 207, AVX-512, one thread, 4,000 + 1,000
+//! synthetic reviews, fastest of 3 alternating runs; `examples/net_train_speed`): the products
+//! on the tiles and the vector backward steps took an epoch from `matrixmultiply` everywhere
+//! and scalar per-step arithmetic, LSTM(32) on Embedding(5000, 64), length 200, 1.42 → 0.98 s,
+//! GRU(32) 1.22 → 0.88 s, the notebook's LSTM(8) 0.151 → 0.121 s; summing by token then took
+//! LSTM(32) 0.93 → 0.75 s, GRU(32) 0.80 → 0.72 s, LSTM(8) 0.112 → 0.102 s.
 //!
 //! ```text
 //! SimpleRNN  h' = tanh(xz + h·U)
@@ -56,7 +63,7 @@ pub const SHARD_ROWS: usize = 32;
 pub const SHARD_FLOATS: usize = 1 << 26;
 
 /// Sequences per shard for `spec`: [`SHARD_ROWS`], or fewer (at least 1) when one sequence's
-/// caches (`≈ seq_len·(5·G·H + 2·width + 5·H)` floats, plus its dropout mask of the input
+/// caches (`≈ seq_len·(6·G·H + 2·width + 5·H)` floats, plus its dropout mask of the input
 /// width) would put a shard over [`SHARD_FLOATS`].
 pub fn shard_rows(spec: &Spec) -> usize {
     let (gh, h) = (spec.gate_width(), spec.units);
@@ -64,7 +71,7 @@ pub fn shard_rows(spec: &Spec) -> usize {
         Input::Embedding { width } => width,
         Input::OneHot => 0,
     };
-    let per_row = spec.seq_len * (5 * gh + 2 * width + 5 * h) + spec.input_width();
+    let per_row = spec.seq_len * (6 * gh + 2 * width + 5 * h) + spec.input_width();
     (SHARD_FLOATS / per_row.max(1)).clamp(1, SHARD_ROWS)
 }
 
@@ -189,6 +196,8 @@ pub struct Shard {
     pub d_bias: Vec<f32>,
     pub d_dense: Vec<f32>,
     pub d_dense_bias: f32,
+    /// `[uniq, G·H]` `δxz` summed by token (embedding input without dropout).
+    d_tok: Vec<f32>,
     /// The distinct token ids of the shard, ascending, and their input-table gradient rows:
     /// `δE [uniq, width]` (embedding) or `δK [uniq, G·H]` (one-hot).
     pub uniq: Vec<u32>,
@@ -581,6 +590,38 @@ impl Shard {
         self.uniq.dedup();
         let masked = !self.masks.is_empty();
         match s.input {
+            Input::Embedding { width } if !masked => {
+                // x_t = E[token]: the input gradients summed by token first, δT [uniq, G·H],
+                // then δW = E_uniqᵀ·δT and δE_uniq = δT·Wᵀ, products over the shard's distinct
+                // tokens instead of over its `n` rows.
+                zeroed(&mut self.d_tok, self.uniq.len() * gh);
+                for (r, dz) in self.dzx.chunks_exact(gh).enumerate() {
+                    let tok = self.tokens[r];
+                    let slot = self.uniq.binary_search(&tok).expect("a shard token");
+                    for (d, v) in self.d_tok[slot * gh..(slot + 1) * gh].iter_mut().zip(dz) {
+                        *d += v;
+                    }
+                }
+                let e_u = &mut self.dx;
+                e_u.clear();
+                for &tok in &self.uniq {
+                    let tok = tok as usize;
+                    e_u.extend_from_slice(&w.embedding[tok * width..(tok + 1) * width]);
+                }
+                let u = self.uniq.len();
+                sized(&mut self.d_kernel, width * gh);
+                sgemm_tn(width, u, gh, e_u, &self.d_tok, 0.0, &mut self.d_kernel);
+                sized(&mut self.d_rows, u * width);
+                kernel.rows_product(
+                    u,
+                    gh,
+                    width,
+                    &self.d_tok,
+                    &p.w_t,
+                    RowsInit::Zero,
+                    &mut self.d_rows,
+                );
+            }
             Input::Embedding { width } => {
                 sized(&mut self.d_kernel, width * gh);
                 sgemm_tn(width, n, gh, &self.x, &self.dzx, 0.0, &mut self.d_kernel);
