@@ -10,10 +10,11 @@
 //! the kernel's register tiles ([`Kernel::rows_product`], `B` read in place); the two whose
 //! left operand is transposed (`Xᵀ·δZ`, `H_prevᵀ·δZ`, long sums over every step) on
 //! `matrixmultiply` ([`sgemm_tn`]). With an embedding and no dropout, `x_t = E[token]`, so
-//! the input side first sums `δxz` by token (`δT [uniq, G·H]`) and runs `δW = E_uniqᵀ·δT` and
-//! `δE_uniq = δT·Wᵀ` over the shard's distinct tokens rather than its `T·B` rows (on IMDB-like
-//! text a shard of 32 × 200 tokens has a few thousand distinct ones); with dropout each row's
-//! mask differs, and the products run over the rows. The LSTM's and the reset-after GRU's
+//! the forward pass computes `E[v]·W + b_in` once per distinct token `v` and copies it to the
+//! rows, and the backward pass sums `δxz` by token (`δT [uniq, G·H]`) and runs
+//! `δW = E_uniqᵀ·δT` and `δE_uniq = δT·Wᵀ`: products over the shard's distinct tokens rather
+//! than its `T·B` rows (on IMDB-like text a shard of 32 × 200 tokens has a few thousand
+//! distinct ones). With dropout each row's mask differs, and the products run over the rows. The LSTM's and the reset-after GRU's
 //! per-step backward arithmetic is a vector body of the kernel too (`kernels/net_train.rs`),
 //! with the scalar code's bits.
 //!
@@ -22,7 +23,9 @@
 //! on the tiles and the vector backward steps took an epoch from `matrixmultiply` everywhere
 //! and scalar per-step arithmetic, LSTM(32) on Embedding(5000, 64), length 200, 1.42 → 0.98 s,
 //! GRU(32) 1.22 → 0.88 s, the notebook's LSTM(8) 0.151 → 0.121 s; summing by token then took
-//! LSTM(32) 0.93 → 0.75 s, GRU(32) 0.80 → 0.72 s, LSTM(8) 0.112 → 0.102 s.
+//! LSTM(32) 0.93 → 0.75 s, GRU(32) 0.80 → 0.72 s, LSTM(8) 0.112 → 0.102 s; and the forward
+//! pass's `E·W + b` per distinct token (the same bits as per row) LSTM(32) 0.79 → 0.66 s,
+//! GRU(32) 0.69 → 0.61 s, LSTM(8) 0.105 → 0.098 s.
 //!
 //! ```text
 //! SimpleRNN  h' = tanh(xz + h·U)
@@ -160,7 +163,8 @@ pub struct Shard {
     labels: Vec<f32>,
     /// `[B, in]` dropout factors (empty: no dropout).
     pub masks: Vec<f32>,
-    /// `[T·B, width]` inputs `E[token] ⊙ mask` (`δW = xᵀ·δxz` reads it by strides).
+    /// `[T·B, width]` inputs `E[token] ⊙ mask` (`δW = xᵀ·δxz` reads it by strides); without
+    /// dropout `[uniq, width]`, the distinct tokens' rows `E_uniq`.
     x: Vec<f32>,
     /// `[T·B, G·H]` `x·W + b_in`.
     xz: Vec<f32>,
@@ -196,8 +200,11 @@ pub struct Shard {
     pub d_bias: Vec<f32>,
     pub d_dense: Vec<f32>,
     pub d_dense_bias: f32,
-    /// `[uniq, G·H]` `δxz` summed by token (embedding input without dropout).
+    /// `[uniq, G·H]` per distinct token (embedding input without dropout): `E[v]·W + b_in` in
+    /// the forward pass, then `δxz` summed by token in the backward pass.
     d_tok: Vec<f32>,
+    /// `[T·B]` each row's index in `uniq`.
+    slots: Vec<u32>,
     /// The distinct token ids of the shard, ascending, and their input-table gradient rows:
     /// `δE [uniq, width]` (embedding) or `δK [uniq, G·H]` (one-hot).
     pub uniq: Vec<u32>,
@@ -236,6 +243,16 @@ impl Shard {
                 self.tokens[t * b + bi] = tok.index() as u32;
             }
         }
+        self.uniq.clear();
+        self.uniq.extend_from_slice(&self.tokens);
+        self.uniq.sort_unstable();
+        self.uniq.dedup();
+        self.slots.clear();
+        let uniq = &self.uniq;
+        self.slots.extend(self.tokens.iter().map(|tok| {
+            // `uniq` holds every token of the shard, so the search finds it.
+            uniq.binary_search(tok).unwrap_or(0) as u32
+        }));
     }
 
     /// Forward pass with every activation kept; fills `probs`, `loss_sum` and `correct`.
@@ -250,6 +267,32 @@ impl Shard {
         sized(&mut self.xz, n * gh);
         let masked = !self.masks.is_empty();
         match s.input {
+            Input::Embedding { width } if !masked => {
+                // x_t = E[token]: `E[v]·W + b_in` once per distinct token, then copied to the
+                // rows. The same bits as the product over the rows (a row's sums do not depend
+                // on the rows around it).
+                let e_u = &mut self.x;
+                e_u.clear();
+                for &tok in &self.uniq {
+                    let tok = tok as usize;
+                    e_u.extend_from_slice(&w.embedding[tok * width..(tok + 1) * width]);
+                }
+                let u = self.uniq.len();
+                sized(&mut self.d_tok, u * gh);
+                kernel.rows_product(
+                    u,
+                    width,
+                    gh,
+                    e_u,
+                    &w.kernel,
+                    RowsInit::Row(b_in),
+                    &mut self.d_tok,
+                );
+                for (row, &slot) in self.xz.chunks_exact_mut(gh).zip(&self.slots) {
+                    let slot = slot as usize;
+                    row.copy_from_slice(&self.d_tok[slot * gh..(slot + 1) * gh]);
+                }
+            }
             Input::Embedding { width } => {
                 sized(&mut self.x, n * width);
                 for r in 0..n {
@@ -584,10 +627,6 @@ impl Shard {
             }
         }
         // The input side.
-        self.uniq.clear();
-        self.uniq.extend_from_slice(&self.tokens);
-        self.uniq.sort_unstable();
-        self.uniq.dedup();
         let masked = !self.masks.is_empty();
         match s.input {
             Input::Embedding { width } if !masked => {
@@ -595,22 +634,16 @@ impl Shard {
                 // then δW = E_uniqᵀ·δT and δE_uniq = δT·Wᵀ, products over the shard's distinct
                 // tokens instead of over its `n` rows.
                 zeroed(&mut self.d_tok, self.uniq.len() * gh);
-                for (r, dz) in self.dzx.chunks_exact(gh).enumerate() {
-                    let tok = self.tokens[r];
-                    let slot = self.uniq.binary_search(&tok).expect("a shard token");
+                for (dz, &slot) in self.dzx.chunks_exact(gh).zip(&self.slots) {
+                    let slot = slot as usize;
                     for (d, v) in self.d_tok[slot * gh..(slot + 1) * gh].iter_mut().zip(dz) {
                         *d += v;
                     }
                 }
-                let e_u = &mut self.dx;
-                e_u.clear();
-                for &tok in &self.uniq {
-                    let tok = tok as usize;
-                    e_u.extend_from_slice(&w.embedding[tok * width..(tok + 1) * width]);
-                }
+                // `x` holds `E_uniq [uniq, width]` since the forward pass.
                 let u = self.uniq.len();
                 sized(&mut self.d_kernel, width * gh);
-                sgemm_tn(width, u, gh, e_u, &self.d_tok, 0.0, &mut self.d_kernel);
+                sgemm_tn(width, u, gh, &self.x, &self.d_tok, 0.0, &mut self.d_kernel);
                 sized(&mut self.d_rows, u * width);
                 kernel.rows_product(
                     u,
@@ -637,8 +670,7 @@ impl Shard {
                 );
                 zeroed(&mut self.d_rows, self.uniq.len() * width);
                 for r in 0..n {
-                    let tok = self.tokens[r];
-                    let slot = self.uniq.binary_search(&tok).expect("a shard token");
+                    let slot = self.slots[r] as usize;
                     let out = &mut self.d_rows[slot * width..(slot + 1) * width];
                     let dx = &self.dx[r * width..(r + 1) * width];
                     if masked {
@@ -659,8 +691,7 @@ impl Shard {
                 zeroed(&mut self.d_rows, self.uniq.len() * gh);
                 let vocab = s.vocab;
                 for r in 0..n {
-                    let tok = self.tokens[r];
-                    let slot = self.uniq.binary_search(&tok).expect("a shard token");
+                    let (tok, slot) = (self.tokens[r], self.slots[r] as usize);
                     let m = if masked {
                         self.masks[(r % b) * vocab + tok as usize]
                     } else {
