@@ -17,7 +17,9 @@
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
 
+use super::activations::{sigmoid, tanh};
 use super::isa::{Isa, Op};
+use super::reference;
 
 /// Where the accumulators of [`super::Kernel::rows_product`] start.
 #[derive(Clone, Copy, Debug)]
@@ -305,6 +307,187 @@ impl Op for LstmBack<'_> {
     }
 }
 
+/// One step of the trainer's LSTM forward cell for `b` rows of `h` units: `acts [b, 4h]` holds
+/// the pre-activations and gets `i, f, g, o` (the throughput forms of
+/// [`super::Kernel::activation_in_place`], the standard library's on the reference kernel);
+/// `c_next = f⊙c_prev + i⊙g`, `tanh_c = tanh(c_next)`, `h_next = o⊙tanh_c`, multiplies and
+/// adds as the scalar code does them. So every kernel gives the bits of its activation calls
+/// per gate block, in one pass and one dispatch per step.
+pub(crate) struct LstmFwd<'a> {
+    pub h: usize,
+    pub acts: &'a mut [f32],
+    pub c_prev: &'a [f32],
+    pub c_next: &'a mut [f32],
+    pub tanh_c: &'a mut [f32],
+    pub h_next: &'a mut [f32],
+}
+
+impl Op for LstmFwd<'_> {
+    type Output = ();
+
+    fn reference(self) {
+        let LstmFwd {
+            h,
+            acts,
+            c_prev,
+            c_next,
+            tanh_c,
+            h_next,
+        } = self;
+        for (bi, a) in acts.chunks_exact_mut(4 * h).enumerate() {
+            for k in 0..h {
+                let j = bi * h + k;
+                let i = reference::sigmoid(a[k]);
+                let f = reference::sigmoid(a[h + k]);
+                let g = a[2 * h + k].tanh();
+                let o = reference::sigmoid(a[3 * h + k]);
+                (a[k], a[h + k], a[2 * h + k], a[3 * h + k]) = (i, f, g, o);
+                let c = f * c_prev[j] + i * g;
+                c_next[j] = c;
+                tanh_c[j] = c.tanh();
+                h_next[j] = o * tanh_c[j];
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        let LstmFwd {
+            h,
+            acts,
+            c_prev,
+            c_next,
+            tanh_c,
+            h_next,
+        } = self;
+        let l = I::LANES;
+        let rows = acts
+            .chunks_exact_mut(4 * h)
+            .zip(c_prev.chunks_exact(h))
+            .zip(c_next.chunks_exact_mut(h))
+            .zip(tanh_c.chunks_exact_mut(h))
+            .zip(h_next.chunks_exact_mut(h));
+        for ((((a, cp), cn), tc), hn) in rows {
+            let mut k = 0;
+            while k < h {
+                let w = l.min(h - k);
+                let i = sigmoid(isa, ld(isa, &a[k..], w));
+                let f = sigmoid(isa, ld(isa, &a[h + k..], w));
+                let g = tanh(isa, ld(isa, &a[2 * h + k..], w));
+                let o = sigmoid(isa, ld(isa, &a[3 * h + k..], w));
+                st(isa, i, &mut a[k..], w);
+                st(isa, f, &mut a[h + k..], w);
+                st(isa, g, &mut a[2 * h + k..], w);
+                st(isa, o, &mut a[3 * h + k..], w);
+                let c = isa.add(isa.mul(f, ld(isa, &cp[k..], w)), isa.mul(i, g));
+                st(isa, c, &mut cn[k..], w);
+                let t = tanh(isa, c);
+                st(isa, t, &mut tc[k..], w);
+                st(isa, isa.mul(o, t), &mut hn[k..], w);
+                k += w;
+            }
+        }
+    }
+}
+
+/// One step of the trainer's reset-after GRU forward cell for `b` rows of `h` units, from the
+/// recurrent product `a = h·U [b, 3h]` (no bias) and the input projection `xz [b, 3h]`:
+/// `z, r = σ(xz + (a + b_rec))`, `a_h = a_h + b_rh`, `ĥ = tanh(xz_h + r⊙a_h)` into
+/// `acts [b, 3h]` and `a_h [b, h]`, and `h_next = z⊙h_prev + (1 − z)⊙ĥ`. As [`LstmFwd`], the
+/// bits of the per-slice activation calls it replaces.
+pub(crate) struct GruFwdAfter<'a> {
+    pub h: usize,
+    pub a: &'a [f32],
+    pub b_rec: &'a [f32],
+    pub xz: &'a [f32],
+    pub h_prev: &'a [f32],
+    pub acts: &'a mut [f32],
+    pub a_h: &'a mut [f32],
+    pub h_next: &'a mut [f32],
+}
+
+impl Op for GruFwdAfter<'_> {
+    type Output = ();
+
+    fn reference(self) {
+        let GruFwdAfter {
+            h,
+            a,
+            b_rec,
+            xz,
+            h_prev,
+            acts,
+            a_h,
+            h_next,
+        } = self;
+        for (bi, ac) in acts.chunks_exact_mut(3 * h).enumerate() {
+            let (a, x) = (
+                &a[bi * 3 * h..(bi + 1) * 3 * h],
+                &xz[bi * 3 * h..(bi + 1) * 3 * h],
+            );
+            for k in 0..h {
+                let j = bi * h + k;
+                let z = reference::sigmoid(x[k] + (a[k] + b_rec[k]));
+                let r = reference::sigmoid(x[h + k] + (a[h + k] + b_rec[h + k]));
+                let ah = a[2 * h + k] + b_rec[2 * h + k];
+                let hh = (x[2 * h + k] + r * ah).tanh();
+                (ac[k], ac[h + k], ac[2 * h + k]) = (z, r, hh);
+                a_h[j] = ah;
+                h_next[j] = z * h_prev[j] + (1.0 - z) * hh;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        let GruFwdAfter {
+            h,
+            a,
+            b_rec,
+            xz,
+            h_prev,
+            acts,
+            a_h,
+            h_next,
+        } = self;
+        let (l, one) = (I::LANES, isa.splat(1.0));
+        let rows = acts
+            .chunks_exact_mut(3 * h)
+            .zip(a.chunks_exact(3 * h))
+            .zip(xz.chunks_exact(3 * h))
+            .zip(h_prev.chunks_exact(h))
+            .zip(a_h.chunks_exact_mut(h))
+            .zip(h_next.chunks_exact_mut(h));
+        for (((((ac, a), x), hp), ah_row), hn) in rows {
+            let mut k = 0;
+            while k < h {
+                let w = l.min(h - k);
+                // No closure here: a closure's body is not compiled with the trampoline's
+                // target features, so its `Isa` operations would not inline.
+                let (kz, kr, kh) = (k, h + k, 2 * h + k);
+                let rec_z = isa.add(ld(isa, &a[kz..], w), ld(isa, &b_rec[kz..], w));
+                let z = sigmoid(isa, isa.add(ld(isa, &x[kz..], w), rec_z));
+                let rec_r = isa.add(ld(isa, &a[kr..], w), ld(isa, &b_rec[kr..], w));
+                let r = sigmoid(isa, isa.add(ld(isa, &x[kr..], w), rec_r));
+                let ah = isa.add(ld(isa, &a[kh..], w), ld(isa, &b_rec[kh..], w));
+                let hh = tanh(isa, isa.add(ld(isa, &x[kh..], w), isa.mul(r, ah)));
+                st(isa, z, &mut ac[k..], w);
+                st(isa, r, &mut ac[h + k..], w);
+                st(isa, hh, &mut ac[2 * h + k..], w);
+                st(isa, ah, &mut ah_row[k..], w);
+                let keep = isa.mul(z, ld(isa, &hp[k..], w));
+                st(
+                    isa,
+                    isa.add(keep, isa.mul(isa.sub(one, z), hh)),
+                    &mut hn[k..],
+                    w,
+                );
+                k += w;
+            }
+        }
+    }
+}
+
 /// The first `n ≤ LANES` lanes of `v` into `xs`.
 #[inline(always)]
 fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
@@ -473,6 +656,110 @@ mod tests {
             assert!(want.1.iter().all(|x| x.is_finite()), "every δz written");
             for k in Kernel::available() {
                 assert_eq!(run(k), want, "{}: b {b}, h {h}", k.name());
+            }
+        }
+    }
+
+    /// The LSTM forward cell of every kernel against the same kernel's activations per slice
+    /// (`Kernel::activation_in_place`, the code it replaced) and scalar arithmetic: bit for bit.
+    #[test]
+    fn lstm_forward_step_is_the_kernels_activations_bit_for_bit() {
+        for (seed, (b, h)) in SHAPES.into_iter().enumerate() {
+            let seed = seed as u64 * 8;
+            let z: Vec<f32> = values(b * 4 * h, seed, true)
+                .iter()
+                .map(|x| 6.0 * x)
+                .collect();
+            let c_prev = values(b * h, seed + 1, true);
+            for k in [Kernel::Reference].into_iter().chain(Kernel::available()) {
+                let mut want = z.clone();
+                let (mut cn, mut tc, mut hn) =
+                    (vec![0.0; b * h], vec![0.0; b * h], vec![0.0; b * h]);
+                for (bi, a) in want.chunks_exact_mut(4 * h).enumerate() {
+                    k.sigmoid_in_place(&mut a[..2 * h]);
+                    k.tanh_in_place(&mut a[2 * h..3 * h]);
+                    k.sigmoid_in_place(&mut a[3 * h..]);
+                    for j in 0..h {
+                        let c = a[h + j] * c_prev[bi * h + j] + a[j] * a[2 * h + j];
+                        cn[bi * h + j] = c;
+                        tc[bi * h + j] = c;
+                    }
+                    k.tanh_in_place(&mut tc[bi * h..(bi + 1) * h]);
+                    for j in 0..h {
+                        hn[bi * h + j] = a[3 * h + j] * tc[bi * h + j];
+                    }
+                }
+                let mut got = z.clone();
+                let (mut cn2, mut tc2, mut hn2) =
+                    (vec![0.0; b * h], vec![0.0; b * h], vec![0.0; b * h]);
+                k.dispatch(LstmFwd {
+                    h,
+                    acts: &mut got,
+                    c_prev: &c_prev,
+                    c_next: &mut cn2,
+                    tanh_c: &mut tc2,
+                    h_next: &mut hn2,
+                });
+                assert_eq!(
+                    (got, cn2, tc2, hn2),
+                    (want, cn, tc, hn),
+                    "{}: b {b}, h {h}",
+                    k.name()
+                );
+            }
+        }
+    }
+
+    /// The reset-after GRU forward cell, as the LSTM's above.
+    #[test]
+    fn gru_forward_step_is_the_kernels_activations_bit_for_bit() {
+        for (seed, (b, h)) in SHAPES.into_iter().enumerate() {
+            let seed = seed as u64 * 8;
+            let a = values(b * 3 * h, seed, true);
+            let b_rec = values(3 * h, seed + 1, true);
+            let xz: Vec<f32> = values(b * 3 * h, seed + 2, true)
+                .iter()
+                .map(|x| 4.0 * x)
+                .collect();
+            let h_prev = values(b * h, seed + 3, true);
+            for k in [Kernel::Reference].into_iter().chain(Kernel::available()) {
+                let mut want = vec![0.0; b * 3 * h];
+                let (mut ah, mut hn) = (vec![0.0; b * h], vec![0.0; b * h]);
+                for bi in 0..b {
+                    let (ar, x) = (&a[bi * 3 * h..], &xz[bi * 3 * h..]);
+                    let ac = &mut want[bi * 3 * h..(bi + 1) * 3 * h];
+                    for j in 0..2 * h {
+                        ac[j] = x[j] + (ar[j] + b_rec[j]);
+                    }
+                    k.sigmoid_in_place(&mut ac[..2 * h]);
+                    for j in 0..h {
+                        ah[bi * h + j] = ar[2 * h + j] + b_rec[2 * h + j];
+                        ac[2 * h + j] = x[2 * h + j] + ac[h + j] * ah[bi * h + j];
+                    }
+                    k.tanh_in_place(&mut ac[2 * h..]);
+                    for j in 0..h {
+                        let (z, hh) = (ac[j], ac[2 * h + j]);
+                        hn[bi * h + j] = z * h_prev[bi * h + j] + (1.0 - z) * hh;
+                    }
+                }
+                let mut got = vec![0.0; b * 3 * h];
+                let (mut ah2, mut hn2) = (vec![0.0; b * h], vec![0.0; b * h]);
+                k.dispatch(GruFwdAfter {
+                    h,
+                    a: &a,
+                    b_rec: &b_rec,
+                    xz: &xz,
+                    h_prev: &h_prev,
+                    acts: &mut got,
+                    a_h: &mut ah2,
+                    h_next: &mut hn2,
+                });
+                assert_eq!(
+                    (got, ah2, hn2),
+                    (want, ah, hn),
+                    "{}: b {b}, h {h}",
+                    k.name()
+                );
             }
         }
     }

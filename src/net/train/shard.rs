@@ -14,9 +14,10 @@
 //! rows, and the backward pass sums `δxz` by token (`δT [uniq, G·H]`) and runs
 //! `δW = E_uniqᵀ·δT` and `δE_uniq = δT·Wᵀ`: products over the shard's distinct tokens rather
 //! than its `T·B` rows (on IMDB-like text a shard of 32 × 200 tokens has a few thousand
-//! distinct ones). With dropout each row's mask differs, and the products run over the rows. The LSTM's and the reset-after GRU's
-//! per-step backward arithmetic is a vector body of the kernel too (`kernels/net_train.rs`),
-//! with the scalar code's bits.
+//! distinct ones). With dropout each row's mask differs, and the products run over the rows.
+//! The LSTM's and the reset-after GRU's per-step cells are vector bodies of the kernel too
+//! (`kernels/net_train.rs`), one dispatch per step: the forward cell with the bits of the
+//! kernel's activations per gate block, the backward step with the scalar code's bits.
 //!
 //! Measured on an Intel Xeon (family 6 model 207, AVX-512, one thread, 4,000 + 1,000
 //! synthetic reviews, fastest of 3 alternating runs; `examples/net_train_speed`): the products
@@ -25,7 +26,8 @@
 //! GRU(32) 1.22 → 0.88 s, the notebook's LSTM(8) 0.151 → 0.121 s; summing by token then took
 //! LSTM(32) 0.93 → 0.75 s, GRU(32) 0.80 → 0.72 s, LSTM(8) 0.112 → 0.102 s; and the forward
 //! pass's `E·W + b` per distinct token (the same bits as per row) LSTM(32) 0.79 → 0.66 s,
-//! GRU(32) 0.69 → 0.61 s, LSTM(8) 0.105 → 0.098 s.
+//! GRU(32) 0.69 → 0.61 s, LSTM(8) 0.105 → 0.098 s; the forward cells in one dispatch per step
+//! LSTM(8) 0.103 → 0.074 s, GRU(32) 0.66 → 0.61 s, LSTM(32) within noise.
 //!
 //! ```text
 //! SimpleRNN  h' = tanh(xz + h·U)
@@ -53,7 +55,7 @@
 
 use crate::kernels::activations::{Activation, sigmoid_f32 as sigmoid};
 use crate::kernels::gemm::sgemm_tn;
-use crate::kernels::net_train::{GruBackAfter, LstmBack};
+use crate::kernels::net_train::{GruBackAfter, GruFwdAfter, LstmBack, LstmFwd};
 use crate::kernels::{Kernel, RowsInit};
 use crate::net::{Cell, Input, NetWeights, Spec};
 
@@ -365,64 +367,30 @@ impl Shard {
                     h_next.copy_from_slice(acts);
                 }
                 Cell::Lstm => {
-                    // z = xz + h·U in place in `acts`, then i, f, o = σ(z), g = tanh(z).
+                    // z = xz + h·U in place in `acts`, then the cell.
                     kernel.rows_product(b, h, gh, h_prev, u, RowsInit::From(xz), acts);
-                    for a in acts.chunks_exact_mut(gh) {
-                        let (ifg, o) = a.split_at_mut(3 * h);
-                        let (i_f, g) = ifg.split_at_mut(2 * h);
-                        sigmoid_in_place(i_f);
-                        tanh_in_place(g);
-                        sigmoid_in_place(o);
-                    }
                     let (c_done, c_rest) = self.cs.split_at_mut((t + 1) * b * h);
-                    let c_prev = &c_done[t * b * h..];
-                    let c_next = &mut c_rest[..b * h];
-                    for bi in 0..b {
-                        let a = &acts[bi * gh..(bi + 1) * gh];
-                        let (i, f, g) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
-                        let cp = &c_prev[bi * h..(bi + 1) * h];
-                        let cn = &mut c_next[bi * h..(bi + 1) * h];
-                        for k in 0..h {
-                            cn[k] = f[k] * cp[k] + i[k] * g[k];
-                        }
-                    }
-                    let tc = &mut self.tcs[rows.start * h..rows.end * h];
-                    tc.copy_from_slice(c_next);
-                    tanh_in_place(tc);
-                    for bi in 0..b {
-                        let o = &acts[bi * gh + 3 * h..(bi + 1) * gh];
-                        let tc = &tc[bi * h..(bi + 1) * h];
-                        let hn = &mut h_next[bi * h..(bi + 1) * h];
-                        for k in 0..h {
-                            hn[k] = o[k] * tc[k];
-                        }
-                    }
+                    kernel.dispatch(LstmFwd {
+                        h,
+                        acts,
+                        c_prev: &c_done[t * b * h..],
+                        c_next: &mut c_rest[..b * h],
+                        tanh_c: &mut self.tcs[rows.start * h..rows.end * h],
+                        h_next,
+                    });
                 }
                 Cell::Gru { reset_after: true } => {
                     kernel.rows_product(b, h, gh, h_prev, u, RowsInit::Zero, &mut self.tmp);
-                    let b_rec = &w.bias[gh..];
-                    let aux = &mut self.aux[rows.start * h..rows.end * h];
-                    for bi in 0..b {
-                        let a = &self.tmp[bi * gh..(bi + 1) * gh];
-                        let x = &xz[bi * gh..(bi + 1) * gh];
-                        let ac = &mut acts[bi * gh..(bi + 1) * gh];
-                        let ah = &mut aux[bi * h..(bi + 1) * h];
-                        for k in 0..2 * h {
-                            ac[k] = x[k] + (a[k] + b_rec[k]);
-                        }
-                        sigmoid_in_place(&mut ac[..2 * h]);
-                        for k in 0..h {
-                            ah[k] = a[2 * h + k] + b_rec[2 * h + k];
-                            ac[2 * h + k] = x[2 * h + k] + ac[h + k] * ah[k];
-                        }
-                        tanh_in_place(&mut ac[2 * h..]);
-                        let hp = &h_prev[bi * h..(bi + 1) * h];
-                        let hn = &mut h_next[bi * h..(bi + 1) * h];
-                        for k in 0..h {
-                            let (z, hh) = (ac[k], ac[2 * h + k]);
-                            hn[k] = z * hp[k] + (1.0 - z) * hh;
-                        }
-                    }
+                    kernel.dispatch(GruFwdAfter {
+                        h,
+                        a: &self.tmp,
+                        b_rec: &w.bias[gh..],
+                        xz,
+                        h_prev,
+                        acts,
+                        a_h: &mut self.aux[rows.start * h..rows.end * h],
+                        h_next,
+                    });
                 }
                 Cell::Gru { reset_after: false } => {
                     let azr = &mut self.tmp[..b * 2 * h];
