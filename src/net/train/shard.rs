@@ -580,11 +580,15 @@ impl Shard {
                     .copy_from_slice(&self.du2[j * gh + 2 * h..(j + 1) * gh]);
             }
         }
-        // Biases: column sums in row order.
+        // Biases: column sums in row order (without dropout, of the per-token sums below).
+        let masked = !self.masks.is_empty();
+        let by_token = !masked && matches!(s.input, Input::Embedding { .. });
         zeroed(&mut self.d_bias, s.cell.bias_rows() * gh);
-        for row in self.dzx.chunks_exact(gh) {
-            for (d, v) in self.d_bias[..gh].iter_mut().zip(row) {
-                *d += v;
+        if !by_token {
+            for row in self.dzx.chunks_exact(gh) {
+                for (d, v) in self.d_bias[..gh].iter_mut().zip(row) {
+                    *d += v;
+                }
             }
         }
         if ra {
@@ -595,7 +599,6 @@ impl Shard {
             }
         }
         // The input side.
-        let masked = !self.masks.is_empty();
         match s.input {
             Input::Embedding { width } if !masked => {
                 // x_t = E[token]: the input gradients summed by token first, δT [uniq, G·H],
@@ -605,6 +608,11 @@ impl Shard {
                 for (dz, &slot) in self.dzx.chunks_exact(gh).zip(&self.slots) {
                     let slot = slot as usize;
                     for (d, v) in self.d_tok[slot * gh..(slot + 1) * gh].iter_mut().zip(dz) {
+                        *d += v;
+                    }
+                }
+                for row in self.d_tok.chunks_exact(gh) {
+                    for (d, v) in self.d_bias[..gh].iter_mut().zip(row) {
                         *d += v;
                     }
                 }
