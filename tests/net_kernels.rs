@@ -395,8 +395,9 @@ proptest! {
 
     /// `Kernel::rows_product` of every kernel against the reference kernel's (plain multiply
     /// and add): within the rounding of the fused multiply-adds, `(k + 1)` ulps of the sum of
-    /// the terms' magnitudes; and each row's bits do not depend on the rows around it (the
-    /// trainer's thread-count invariance leans on it).
+    /// the terms' magnitudes; each row's bits do not depend on the rows around it (the
+    /// trainer's thread-count invariance leans on it); and `rows_product_tn` of the stored
+    /// transpose gives the same bits.
     #[test]
     fn rows_product_matches_the_reference(
         m in 1..40usize,
@@ -445,6 +446,22 @@ proptest! {
             }
             let last = run(kern, m - 1..m);
             prop_assert_eq!(&last[..], &got[(m - 1) * n..], "{}: the last row alone", kern.name());
+            // `A` stored transposed: the same terms in the same order, so the same bits.
+            let mut a_t = vec![0.0; k * m];
+            for i in 0..m {
+                for j in 0..k {
+                    a_t[j * m + i] = a[i * k + j];
+                }
+            }
+            let mut c_t = start.clone();
+            let init_t = match init {
+                0 => RowsInit::Zero,
+                1 => RowsInit::Out,
+                2 => RowsInit::From(&start),
+                _ => RowsInit::Row(&bias),
+            };
+            kern.rows_product_tn(m, k, n, &a_t, &b, init_t, &mut c_t);
+            prop_assert_eq!(&c_t, &got, "{}: rows_product_tn of Aᵀ", kern.name());
         }
     }
 }

@@ -532,8 +532,46 @@ impl Kernel {
         init: RowsInit<'_>,
         c: &mut [f32],
     ) {
+        self.product(false, m, k, n, a, b, init, c);
+    }
+
+    /// As [`Kernel::rows_product`] with `A` stored transposed: `C [m, n] = init + Aᵀ · B` for
+    /// `A` row-major `[k, m]` (`Aᵀ` is `[m, k]`), `B [k, n]`: the sum over `j` of the outer
+    /// products of row `j` of `A` and row `j` of `B`, in order (the trainer's per-step
+    /// `δU += h_{t−1}ᵀ·δa_t`). Panics unless `a.len() == k·m`, and as `rows_product` otherwise.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rows_product_tn(
+        self,
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f32],
+        b: &[f32],
+        init: RowsInit<'_>,
+        c: &mut [f32],
+    ) {
+        self.product(true, m, k, n, a, b, init, c);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn product(
+        self,
+        transposed: bool,
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f32],
+        b: &[f32],
+        init: RowsInit<'_>,
+        c: &mut [f32],
+    ) {
         let size = |x: usize, y: usize| x.checked_mul(y).expect("a matrix size overflows");
-        assert_eq!(a.len(), size(m, k), "A must be [m, k]");
+        let a_shape = if transposed {
+            "A must be [k, m]"
+        } else {
+            "A must be [m, k]"
+        };
+        assert_eq!(a.len(), size(m, k), "{a_shape}");
         assert_eq!(b.len(), size(k, n), "B must be [k, n]");
         assert_eq!(c.len(), size(m, n), "C must be [m, n]");
         match init {
@@ -548,6 +586,7 @@ impl Kernel {
             m,
             k,
             n,
+            transposed,
             a,
             b,
             init,

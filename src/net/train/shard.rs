@@ -7,9 +7,11 @@
 //! `x_t` the (dropped-out) input, `xz = x·W + b_in`, `G·H` gate columns, gate-major.
 //!
 //! The products whose right operand is a weight matrix (`h·U`, `δz·Uᵀ`, `X·W`, `δZ·Wᵀ`) run on
-//! the kernel's register tiles ([`Kernel::rows_product`], `B` read in place); the two whose
-//! left operand is transposed (`Xᵀ·δZ`, `H_prevᵀ·δZ`, long sums over every step) on
-//! `matrixmultiply` ([`sgemm_tn`]). With an embedding and no dropout, `x_t = E[token]`, so
+//! the kernel's register tiles ([`Kernel::rows_product`], `B` read in place), and so does
+//! `δU = Σ_t h_{t−1}ᵀ·δa_t`, a step at a time inside the backward loop while both operands
+//! are in L1 ([`Kernel::rows_product_tn`]; the reset-before GRU's after the loop on
+//! `matrixmultiply`, [`sgemm_tn`]). `δW = Xᵀ·δZ`, a long sum over every row, stays on
+//! `matrixmultiply`. With an embedding and no dropout, `x_t = E[token]`, so
 //! the forward pass computes `E[v]·W + b_in` once per distinct token `v` and copies it to the
 //! rows, and the backward pass sums `δxz` by token (`δT [uniq, G·H]`) and runs
 //! `δW = E_uniqᵀ·δT` and `δE_uniq = δT·Wᵀ`: products over the shard's distinct tokens rather
@@ -27,7 +29,8 @@
 //! LSTM(32) 0.93 → 0.75 s, GRU(32) 0.80 → 0.72 s, LSTM(8) 0.112 → 0.102 s; and the forward
 //! pass's `E·W + b` per distinct token (the same bits as per row) LSTM(32) 0.79 → 0.66 s,
 //! GRU(32) 0.69 → 0.61 s, LSTM(8) 0.105 → 0.098 s; the forward cells in one dispatch per step
-//! LSTM(8) 0.103 → 0.074 s, GRU(32) 0.66 → 0.61 s, LSTM(32) within noise.
+//! LSTM(8) 0.103 → 0.074 s, GRU(32) 0.66 → 0.61 s, LSTM(32) within noise; `δU` a step at a
+//! time GRU(32) 0.517 → 0.475 s, LSTM(8) 0.075 → 0.069 s, LSTM(32) 0.586 → 0.579 s.
 //!
 //! ```text
 //! SimpleRNN  h' = tanh(xz + h·U)
@@ -472,6 +475,8 @@ impl Shard {
         }
         sized(&mut self.dzx, n * gh);
         let ra = s.cell == (Cell::Gru { reset_after: true });
+        let per_step_du = s.cell != (Cell::Gru { reset_after: false });
+        zeroed(&mut self.d_rec, h * gh);
         if ra {
             sized(&mut self.dza, n * gh);
         }
@@ -551,6 +556,17 @@ impl Shard {
                     std::mem::swap(&mut self.dh, &mut self.dh2);
                 }
             }
+            // This step's δa (flushed as below) into δU = Σ_t h_{t−1}ᵀ·δa_t while both are in
+            // L1 (the reset-before GRU's δU after the loop: its candidate block is qᵀ·δĥ).
+            let step = rows.start * gh..rows.end * gh;
+            flush(&mut self.dzx[step.clone()]);
+            if ra {
+                flush(&mut self.dza[step.clone()]);
+            }
+            if per_step_du {
+                let da = if ra { &self.dza[step] } else { &self.dzx[step] };
+                kernel.rows_product_tn(h, b, gh, h_prev, da, RowsInit::Out, &mut self.d_rec);
+            }
             // Vanishing gradients underflow, and subnormal operands or results make every
             // product ~100× slower (XLA, Keras' JAX backend on CPU, flushes subnormals too). So
             // δ below `FLUSH_BELOW` is set to zero; once δh and δc are all zero, every earlier
@@ -566,13 +582,9 @@ impl Shard {
                 break;
             }
         }
-        flush(&mut self.dzx);
-        flush(&mut self.dza);
-        // δU = H_prevᵀ·δa over all steps (the reset-before GRU's candidate block from qᵀ·δĥ).
-        sized(&mut self.d_rec, h * gh);
-        let da = if ra { &self.dza } else { &self.dzx };
-        sgemm_tn(h, n, gh, &self.hs[..n * h], da, 0.0, &mut self.d_rec);
-        if s.cell == (Cell::Gru { reset_after: false }) {
+        if !per_step_du {
+            // δU = H_prevᵀ·δa over all steps, its candidate block from qᵀ·δĥ.
+            sgemm_tn(h, n, gh, &self.hs[..n * h], &self.dzx, 0.0, &mut self.d_rec);
             sized(&mut self.du2, h * gh);
             sgemm_tn(h, n, gh, &self.aux[..n * h], &self.dzx, 0.0, &mut self.du2);
             for j in 0..h {
