@@ -282,7 +282,7 @@ fn geo<I: Isa, const HC: usize, const CELL: u8>(units: usize) -> Geo {
 
 /// `n ≤ LANES` floats of `xs` (a whole-vector load when `n = LANES`).
 #[inline(always)]
-fn ld<I: Isa>(isa: I, xs: &[f32], n: usize) -> I::V {
+pub(super) fn ld<I: Isa>(isa: I, xs: &[f32], n: usize) -> I::V {
     if n == I::LANES {
         isa.load_slice(xs)
     } else {
@@ -292,7 +292,7 @@ fn ld<I: Isa>(isa: I, xs: &[f32], n: usize) -> I::V {
 
 /// The first `n ≤ LANES` lanes of `v` into `xs`.
 #[inline(always)]
-fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
+pub(super) fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
     if n == I::LANES {
         isa.store_slice(v, xs);
     } else {

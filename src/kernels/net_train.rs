@@ -19,6 +19,7 @@
 
 use super::activations::{sigmoid, tanh};
 use super::isa::{Isa, Op};
+use super::net_simd::{ld, st};
 use super::reference;
 
 /// Where the accumulators of [`super::Kernel::rows_product`] start.
@@ -172,16 +173,6 @@ fn block<I: Isa, const R: usize, const C: usize, const TN: bool>(
     }
 }
 
-/// `n ≤ LANES` floats of `xs` (a whole-vector load when `n = LANES`).
-#[inline(always)]
-fn ld<I: Isa>(isa: I, xs: &[f32], n: usize) -> I::V {
-    if n == I::LANES {
-        isa.load_slice(xs)
-    } else {
-        isa.load_partial(&xs[..n])
-    }
-}
-
 /// One register tile: rows `i0..i0 + R`, the `C` column vectors from column `col0`, each `w`
 /// lanes wide (`w < LANES` only for a single, last vector).
 #[inline(always)]
@@ -236,12 +227,7 @@ fn tile<I: Isa, const R: usize, const C: usize, const TN: bool>(
     for r in 0..R {
         let at = (i0 + r) * n + col0;
         for c in 0..C {
-            let dst = &mut out[at + c * l..];
-            if w == l {
-                isa.store_slice(acc[r][c], dst);
-            } else {
-                isa.store_partial(acc[r][c], &mut dst[..w]);
-            }
+            st(isa, acc[r][c], &mut out[at + c * l..], w);
         }
     }
 }
@@ -519,16 +505,6 @@ impl Op for GruFwdAfter<'_> {
                 k += w;
             }
         }
-    }
-}
-
-/// The first `n ≤ LANES` lanes of `v` into `xs`.
-#[inline(always)]
-fn st<I: Isa>(isa: I, v: I::V, xs: &mut [f32], n: usize) {
-    if n == I::LANES {
-        isa.store_slice(v, xs);
-    } else {
-        isa.store_partial(v, &mut xs[..n]);
     }
 }
 
