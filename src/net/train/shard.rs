@@ -2,8 +2,9 @@
 //! activation kept, then backpropagation through time, into the shard's own partial gradient.
 //!
 //! Rows are time-major (`row = t·B + b`), so the `B` rows of one step are one contiguous
-//! `[B, ·]` matrix and the heavy work is a GEMM per step (`H_{t-1}·U`, `δZ_t·Uᵀ`) plus four
-//! GEMMs over all steps at once (`X·W`, `Xᵀ·δZ`, `δZ·Wᵀ`, and `H_prevᵀ·δZ` for `δU`). Symbols:
+//! `[B, ·]` matrix and the heavy work is a GEMM per step (`H_{t-1}·U`, `δZ_t·Uᵀ`, and
+//! `H_{t-1}ᵀ·δZ_t` summed into `δU`) plus three over all steps at once (`X·W`, `Xᵀ·δZ`,
+//! `δZ·Wᵀ`). Symbols:
 //! `x_t` the (dropped-out) input, `xz = x·W + b_in`, `G·H` gate columns, gate-major.
 //!
 //! The products whose right operand is a weight matrix (`h·U`, `δz·Uᵀ`, `X·W`, `δZ·Wᵀ`) run on
