@@ -412,7 +412,7 @@ impl Op for LstmFwd<'_> {
 
 /// One step of the trainer's reset-after GRU forward cell for `b` rows of `h` units, from the
 /// recurrent product `a = h·U [b, 3h]` (no bias) and the input projection `xz [b, 3h]`:
-/// `z, r = σ(xz + (a + b_rec))`, `a_h = a_h + b_rh`, `ĥ = tanh(xz_h + r⊙a_h)` into
+/// `z, r = σ(xz + (a + b_rec))`, `a_h = a[2h..] + b_rh`, `ĥ = tanh(xz_h + r⊙a_h)` into
 /// `acts [b, 3h]` and `a_h [b, h]`, and `h_next = z⊙h_prev + (1 − z)⊙ĥ`. As [`LstmFwd`], the
 /// bits of the per-slice activation calls it replaces.
 pub(crate) struct GruFwdAfter<'a> {
