@@ -89,8 +89,6 @@ pub struct Trainer {
     table: LineFloats,
     /// `[vocab, G]` table gradient.
     d_table: LineFloats,
-    /// Per block of [`ROW_BLOCK`] rows, `[EMBED, ROW_BLOCK]` = Eᵀ of the block's rows.
-    emb_t: Vec<f32>,
     /// Per block of [`ROW_BLOCK`] rows, `[EMBED, G]`: the block's share `E_blkᵀ·δT_blk` of `δW`.
     d_kernel_parts: Vec<f32>,
     /// Per shard `[LANES, in_dim]` dropout factors.
@@ -119,7 +117,6 @@ impl Trainer {
             kernel_t: Vec::new(),
             table: LineFloats::default(),
             d_table: LineFloats::default(),
-            emb_t: Vec::new(),
             d_kernel_parts: Vec::new(),
             scales: Vec::new(),
             x_drop: Vec::new(),
@@ -324,30 +321,23 @@ impl Trainer {
         let d_inputs = &self.d_inputs[..n_shards];
         let (kernel_t, kernel) = (&self.kernel_t, self.kernel);
         self.d_table.resize(vocab * g);
-        self.emb_t.resize(blocks * EMBED * ROW_BLOCK, 0.0);
         self.d_kernel_parts.resize(blocks * EMBED * g, 0.0);
         let d_emb = &mut self.grad[layout.embedding()];
         self.d_table
             .par_chunks_mut(ROW_BLOCK * g)
             .zip(d_emb.par_chunks_mut(ROW_BLOCK * EMBED))
-            .zip(self.emb_t.par_chunks_mut(EMBED * ROW_BLOCK))
             .zip(self.d_kernel_parts.par_chunks_mut(EMBED * g))
             .enumerate()
-            .for_each(|(b, (((d_t, d_e), e_t), d_w))| {
+            .for_each(|(b, ((d_t, d_e), d_w))| {
                 let (lo, rows) = (b * ROW_BLOCK, d_t.len() / g);
                 d_t.fill(0.0);
                 for part in d_inputs {
                     add(d_t, &part[lo * g..(lo + rows) * g]);
                 }
                 kernel.rows_product(rows, g, EMBED, d_t, kernel_t, RowsInit::Zero, d_e);
+                // δW_blk = E_blkᵀ·δT_blk, E_blk read in place as the transposed operand.
                 let e = &emb[lo * EMBED..(lo + rows) * EMBED];
-                let e_t = &mut e_t[..EMBED * rows];
-                for v in 0..rows {
-                    for k in 0..EMBED {
-                        e_t[k * rows + v] = e[v * EMBED + k];
-                    }
-                }
-                kernel.rows_product(EMBED, rows, g, e_t, d_t, RowsInit::Zero, d_w);
+                kernel.rows_product_tn(EMBED, rows, g, e, d_t, RowsInit::Zero, d_w);
             });
         let d_ker = &mut self.grad[layout.kernel()];
         d_ker.fill(0.0);

@@ -305,13 +305,10 @@ impl Shard {
                     let (tok, bi) = (self.tokens[r] as usize, r % b);
                     let e = &w.embedding[tok * width..(tok + 1) * width];
                     let x = &mut self.x[r * width..(r + 1) * width];
-                    if masked {
-                        let m = &self.masks[bi * width..(bi + 1) * width];
-                        for k in 0..width {
-                            x[k] = e[k] * m[k];
-                        }
-                    } else {
-                        x.copy_from_slice(e);
+                    // This arm runs with dropout only (the one above takes the rest).
+                    let m = &self.masks[bi * width..(bi + 1) * width];
+                    for k in 0..width {
+                        x[k] = e[k] * m[k];
                     }
                 }
                 kernel.rows_product(
@@ -662,16 +659,11 @@ impl Shard {
                     let slot = self.slots[r] as usize;
                     let out = &mut self.d_rows[slot * width..(slot + 1) * width];
                     let dx = &self.dx[r * width..(r + 1) * width];
-                    if masked {
-                        let bi = r % b;
-                        let m = &self.masks[bi * width..(bi + 1) * width];
-                        for k in 0..width {
-                            out[k] += dx[k] * m[k];
-                        }
-                    } else {
-                        for k in 0..width {
-                            out[k] += dx[k];
-                        }
+                    // With dropout only, as in the forward pass.
+                    let bi = r % b;
+                    let m = &self.masks[bi * width..(bi + 1) * width];
+                    for k in 0..width {
+                        out[k] += dx[k] * m[k];
                     }
                 }
             }
