@@ -184,6 +184,92 @@ fn rmsprop_matches_the_keras_formula() {
     assert!((w[0] + 1e-4 / (0.1f32 + 1e-7).sqrt()).abs() < 1e-10);
 }
 
+/// `n` values spread over many magnitudes, a tenth of them exactly zero (a gradient row no
+/// token of the batch touched), a few negative zeros.
+fn spread(rng: &mut SplitMix64, n: usize, max_exp: i32) -> Vec<f32> {
+    (0..n)
+        .map(|_| {
+            let r = rng.next_u64();
+            match r % 20 {
+                0 | 1 => 0.0,
+                2 => -0.0,
+                _ => {
+                    let e = (r >> 8) as i32 % (max_exp + 31) - 30;
+                    let m = 1.0 + ((r >> 20) % 1000) as f32 / 1000.0;
+                    let sign = if r & (1 << 40) == 0 { 1.0 } else { -1.0 };
+                    sign * m * 2f32.powi(e)
+                }
+            }
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// `RmsProp::step_on` (every kernel's vectors, and blocks in parallel past
+    /// `RmsProp::BLOCK`) gives `RmsProp::step`'s bits, weights and velocities, over three
+    /// steps, on 1 and 2 threads, for lengths around the vector widths and the block size.
+    #[test]
+    fn rmsprop_kernels_give_the_reference_bits(
+        seed: u64,
+        n in proptest::prop_oneof![0..70usize, (RmsProp::BLOCK - 20)..(RmsProp::BLOCK + 40), (2 * RmsProp::BLOCK + 1)..(3 * RmsProp::BLOCK)],
+        lr_exp in -6..0i32,
+    ) {
+        let mut rng = SplitMix64::new(seed);
+        let lr = 10f32.powi(lr_exp);
+        let w0 = spread(&mut rng, n, 4);
+        let grads: Vec<Vec<f32>> = (0..3).map(|_| spread(&mut rng, n, 2)).collect();
+        let mut want = RmsProp::new(n, lr);
+        let mut w_want = w0.clone();
+        for g in &grads {
+            want.step(&mut w_want, g);
+        }
+        for kernel in Kernel::available() {
+            for threads in [1, 2] {
+                let (w, v) = with_threads(threads, || {
+                    let mut got = RmsProp::new(n, lr);
+                    let mut w = w0.clone();
+                    for g in &grads {
+                        got.step_on(kernel, &mut w, g);
+                    }
+                    (w, got.velocity)
+                })
+                .expect("pool");
+                let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                proptest::prop_assert!(same(&w, &w_want), "{} on {threads} threads: weights differ from step's (n = {n})", kernel.name());
+                proptest::prop_assert!(same(&v, &want.velocity), "{} on {threads} threads: velocities differ (n = {n})", kernel.name());
+            }
+        }
+    }
+}
+
+/// Lengths that do not match are refused, naming the operand.
+#[test]
+fn rmsprop_kernels_check_their_operands() {
+    for kernel in Kernel::available() {
+        let msg = |f: Box<dyn FnOnce() + std::panic::UnwindSafe>| {
+            let e = std::panic::catch_unwind(f).expect_err("a length mismatch must panic");
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        };
+        let m = msg(Box::new(move || {
+            kernel.rmsprop(0.9, 1e-3, 1e-7, &mut [0.0; 4], &mut [0.0; 3], &[0.0; 4])
+        }));
+        assert!(m.contains("velocity"), "{}: {m}", kernel.name());
+        let m = msg(Box::new(move || {
+            kernel.rmsprop(0.9, 1e-3, 1e-7, &mut [0.0; 4], &mut [0.0; 4], &[0.0; 5])
+        }));
+        assert!(m.contains("gradient"), "{}: {m}", kernel.name());
+        let m = msg(Box::new(move || {
+            RmsProp::new(3, 1e-3).step_on(kernel, &mut [0.0; 4], &[0.0; 4])
+        }));
+        assert!(m.contains("velocity"), "{}: {m}", kernel.name());
+    }
+}
+
 /// Several RMSprop steps on 1 and 2 threads give bit-identical weights.
 #[test]
 fn training_steps_are_bit_identical_across_thread_counts() {

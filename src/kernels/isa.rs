@@ -83,6 +83,8 @@ pub(crate) trait Isa: Copy {
     fn sub(self, a: Self::V, b: Self::V) -> Self::V;
     fn mul(self, a: Self::V, b: Self::V) -> Self::V;
     fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// The square root of every lane, correctly rounded (IEEE 754, as `f32::sqrt`).
+    fn sqrt(self, a: Self::V) -> Self::V;
     /// `a · b + c` (fused where the instruction set has FMA).
     fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `c − a · b` (fused where the instruction set has FMA).

@@ -513,6 +513,26 @@ impl Kernel {
         }
     }
 
+    /// One RMSprop update, Keras' (`v ← ρ·v + (1 − ρ)·g²`, `w ← w − lr·g / sqrt(v + ε)`, in
+    /// that order), of the weights `w`, their velocities `v` and gradient `g`, element by
+    /// element: every kernel gives the reference's bits (no fused multiply-add; square root
+    /// and division correctly rounded). [`crate::train::RmsProp::step_on`] runs it over blocks
+    /// in parallel.
+    ///
+    /// Panics unless `v` and `g` have `w`'s length.
+    pub fn rmsprop(self, rho: f32, lr: f32, eps: f32, w: &mut [f32], v: &mut [f32], g: &[f32]) {
+        assert_eq!(v.len(), w.len(), "one velocity per weight");
+        assert_eq!(g.len(), w.len(), "one gradient per weight");
+        self.dispatch(net_train::RmsPropStep {
+            rho,
+            lr,
+            eps,
+            w,
+            v,
+            g,
+        });
+    }
+
     /// `C [m, n] = init + A [m, k] · B [k, n]`, all row-major and contiguous: the product of
     /// one training step's few rows (the general-shape trainer's `h·U` and `δz·Uᵀ`), with `B`
     /// read in place rather than packed (see `net_train.rs`). Each element sums `j` in order

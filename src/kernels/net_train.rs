@@ -609,6 +609,83 @@ impl Op for GruBackAfter<'_> {
     }
 }
 
+/// One RMSprop update of `w` and its velocity `v` with gradient `g` (one length; checked by
+/// the caller): the reference's operations lane by lane, in its order, without fusing a
+/// multiply and an add (square root and division are correctly rounded on every ISA), so every
+/// kernel gives the reference's bits.
+pub(crate) struct RmsPropStep<'a> {
+    pub rho: f32,
+    pub lr: f32,
+    pub eps: f32,
+    pub w: &'a mut [f32],
+    pub v: &'a mut [f32],
+    pub g: &'a [f32],
+}
+
+impl Op for RmsPropStep<'_> {
+    type Output = ();
+    fn reference(self) {
+        reference::rmsprop(self.rho, self.lr, self.eps, self.w, self.v, self.g);
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        let l = I::LANES;
+        let c = RmsConsts {
+            rho: isa.splat(self.rho),
+            one_minus_rho: isa.splat(1.0 - self.rho),
+            lr: isa.splat(self.lr),
+            eps: isa.splat(self.eps),
+        };
+        let whole = self.w.len() - self.w.len() % l;
+        let (w, w_tail) = self.w.split_at_mut(whole);
+        let (v, v_tail) = self.v.split_at_mut(whole);
+        let (g, g_tail) = self.g.split_at(whole);
+        for ((w, v), g) in w
+            .chunks_exact_mut(l)
+            .zip(v.chunks_exact_mut(l))
+            .zip(g.chunks_exact(l))
+        {
+            let (wn, vn) = rms_lanes(
+                isa,
+                &c,
+                isa.load_slice(w),
+                isa.load_slice(v),
+                isa.load_slice(g),
+            );
+            isa.store_slice(vn, v);
+            isa.store_slice(wn, w);
+        }
+        if !w_tail.is_empty() {
+            let (wn, vn) = rms_lanes(
+                isa,
+                &c,
+                isa.load_partial(w_tail),
+                isa.load_partial(v_tail),
+                isa.load_partial(g_tail),
+            );
+            isa.store_partial(vn, v_tail);
+            isa.store_partial(wn, w_tail);
+        }
+    }
+}
+
+/// [`RmsPropStep`]'s constants, splat.
+struct RmsConsts<V> {
+    rho: V,
+    one_minus_rho: V,
+    lr: V,
+    eps: V,
+}
+
+/// The new weights and velocities of one vector of lanes (a function, not a closure: a
+/// closure's body is not compiled with the trampoline's target features).
+#[inline(always)]
+fn rms_lanes<I: Isa>(isa: I, c: &RmsConsts<I::V>, w: I::V, v: I::V, g: I::V) -> (I::V, I::V) {
+    let v = isa.add(isa.mul(c.rho, v), isa.mul(c.one_minus_rho, isa.mul(g, g)));
+    let step = isa.div(isa.mul(c.lr, g), isa.sqrt(isa.add(v, c.eps)));
+    (isa.sub(w, step), v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

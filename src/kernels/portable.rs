@@ -70,6 +70,10 @@ impl Isa for Portable {
         a / b
     }
     #[inline(always)]
+    fn sqrt(self, a: f32x8) -> f32x8 {
+        a.sqrt()
+    }
+    #[inline(always)]
     fn mul_add(self, a: f32x8, b: f32x8, c: f32x8) -> f32x8 {
         a * b + c
     }

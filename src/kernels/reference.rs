@@ -206,3 +206,14 @@ pub fn rnn_forward_f64(w: &RnnWeights, tokens: &[u16; SEQ_LEN]) -> ([f64; HIDDEN
     let p = dense_f64(&h, &w.dense_kernel, w.dense_bias);
     (h, p)
 }
+
+/// One RMSprop update (Keras' order, see `train::rmsprop`): `v ← ρ·v + (1 − ρ)·g²`, then
+/// `w ← w − lr·g / sqrt(v + ε)`, every element on its own, no fused multiply-add. The caller
+/// has checked that the three slices have one length.
+pub(crate) fn rmsprop(rho: f32, lr: f32, eps: f32, w: &mut [f32], v: &mut [f32], g: &[f32]) {
+    let one_minus_rho = 1.0 - rho;
+    for ((w, v), &g) in w.iter_mut().zip(v.iter_mut()).zip(g) {
+        *v = rho * *v + one_minus_rho * (g * g);
+        *w -= lr * g / (*v + eps).sqrt();
+    }
+}

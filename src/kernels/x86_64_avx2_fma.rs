@@ -135,6 +135,11 @@ impl Isa for Avx2Fma {
         unsafe { _mm256_div_ps(a, b) }
     }
     #[inline(always)]
+    fn sqrt(self, a: __m256) -> __m256 {
+        // SAFETY: AVX proven by `self`.
+        unsafe { _mm256_sqrt_ps(a) }
+    }
+    #[inline(always)]
     fn mul_add(self, a: __m256, b: __m256, c: __m256) -> __m256 {
         // SAFETY: FMA proven by `self`.
         unsafe { _mm256_fmadd_ps(a, b, c) }

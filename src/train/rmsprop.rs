@@ -8,6 +8,29 @@
 //! Keras evaluates this in f32 in exactly that order (`rho * v + (1 - rho) * square(g)`,
 //! `lr * g / sqrt(v + eps)`); so do we. Every parameter is updated every step, zero gradient
 //! included (the embedding's gradient is dense in Keras' JAX backend, so its `v` decays too).
+//!
+//! Both trainers update through [`RmsProp::step_on`]: the kernel's vectors
+//! ([`Kernel::rmsprop`]: the same operations in the same order, no fused multiply-add, square
+//! root and division correctly rounded, so the reference's bits on every kernel), in blocks of
+//! [`RmsProp::BLOCK`] spread over the rayon pool. Every parameter is updated every batch, so
+//! with a large embedding the update is a real share of the step: measured on an AMD EPYC
+//! (family 25 model 17, Zen 4, 2 cores under KVM, 2026-12-04; fastest of 400 calls inside
+//! each pool), plain `step` against `step_on`:
+//!
+//! ```text
+//! parameters                                  step     step_on, 1 thread     2 threads
+//! 8,809 (the notebook's LSTM)                 5.0 µs   2.4 µs (AVX-512)      2.4 µs (one block)
+//! 337,000 (Embedding(5000, 64) → LSTM(32))    193 µs   93 µs                 50 µs
+//! 1,290,000 (Embedding(20000, 64) → LSTM(32)) 787 µs   449 µs                194 µs
+//! ```
+//!
+//! (AVX2+FMA forced: 2.6, 102 and 477 µs on one thread.) The divider and the square root
+//! bound it: both run at about the same rate per float at any vector width on this core, so
+//! the vectors gain 2× over the compiler's SSE2 loop, the second core the rest.
+
+use rayon::prelude::*;
+
+use crate::kernels::Kernel;
 
 /// Keras' defaults.
 pub const RHO: f32 = 0.9;
@@ -35,18 +58,48 @@ impl RmsProp {
         }
     }
 
-    /// One update of `weights` with `grad`. Panics if the lengths differ.
+    /// One update of `weights` with `grad`, element by element in plain scalar code (the
+    /// reference [`RmsProp::step_on`] is held to). Panics if the lengths differ.
     pub fn step(&mut self, weights: &mut [f32], grad: &[f32]) {
+        self.check(weights, grad);
+        Kernel::Reference.rmsprop(
+            self.rho,
+            self.lr,
+            self.epsilon,
+            weights,
+            &mut self.velocity,
+            grad,
+        );
+    }
+
+    /// [`RmsProp::step`] on `kernel`'s vectors, in blocks of [`RmsProp::BLOCK`] parameters
+    /// spread over the current rayon pool when there is more than one: the same bits as
+    /// `step` for any kernel and any number of threads (each element is updated on its own,
+    /// by the same operations). Panics if the lengths differ.
+    pub fn step_on(&mut self, kernel: Kernel, weights: &mut [f32], grad: &[f32]) {
+        self.check(weights, grad);
+        let (rho, lr, eps) = (self.rho, self.lr, self.epsilon);
+        if weights.len() <= Self::BLOCK {
+            kernel.rmsprop(rho, lr, eps, weights, &mut self.velocity, grad);
+            return;
+        }
+        weights
+            .par_chunks_mut(Self::BLOCK)
+            .zip(self.velocity.par_chunks_mut(Self::BLOCK))
+            .zip(grad.par_chunks(Self::BLOCK))
+            .for_each(|((w, v), g)| kernel.rmsprop(rho, lr, eps, w, v, g));
+    }
+
+    /// Parameters per parallel block of [`RmsProp::step_on`] (64 KiB of each array); fewer
+    /// are updated on the calling thread.
+    pub const BLOCK: usize = 16 * 1024;
+
+    fn check(&self, weights: &[f32], grad: &[f32]) {
         assert_eq!(weights.len(), grad.len(), "one gradient per weight");
         assert_eq!(
             weights.len(),
             self.velocity.len(),
             "one velocity per weight"
         );
-        let (rho, one_minus_rho, lr, eps) = (self.rho, 1.0 - self.rho, self.lr, self.epsilon);
-        for ((w, v), &g) in weights.iter_mut().zip(&mut self.velocity).zip(grad) {
-            *v = rho * *v + one_minus_rho * (g * g);
-            *w -= lr * g / (*v + eps).sqrt();
-        }
     }
 }

@@ -136,7 +136,8 @@ impl Trainer {
 
     /// One RMSprop update with the last gradient.
     pub fn apply_gradient(&mut self) {
-        self.optimizer.step(&mut self.params.values, &self.grad);
+        self.optimizer
+            .step_on(self.kernel, &mut self.params.values, &self.grad);
     }
 
     /// Forward + backward + update on one batch: what Keras' `train_on_batch` does.

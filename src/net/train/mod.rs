@@ -402,7 +402,7 @@ impl NetTrainer {
             (&mut w.dense_kernel, &g.dense_kernel),
         ];
         for (opt, (wv, gv)) in self.optimizers.iter_mut().zip(pairs) {
-            opt.step(wv, gv);
+            opt.step_on(self.kernel, wv, gv);
         }
         let mut db = [w.dense_bias];
         self.optimizers[5].step(&mut db, &[g.dense_bias]);
