@@ -32,6 +32,11 @@
 //! GRU(32) 0.69 → 0.61 s, LSTM(8) 0.105 → 0.098 s; the forward cells in one dispatch per step
 //! LSTM(8) 0.103 → 0.074 s, GRU(32) 0.66 → 0.61 s, LSTM(32) within noise; `δU` a step at a
 //! time GRU(32) 0.517 → 0.475 s, LSTM(8) 0.075 → 0.069 s, LSTM(32) 0.586 → 0.579 s.
+//! On an AMD EPYC (family 25 model 17, Zen 4; 2026-12-04, same example, `perf record`),
+//! copying a step's rows of `E·W + b` into `xz` when the step runs, instead of all `T·B`
+//! rows before the loop (3.2 MB at LSTM(32), written out to memory and read back), took
+//! `memmove` from 5.9 % to 3.4 % of the LSTM(32) epoch's samples (the epoch 0.77 → 0.69 s in
+//! one noisy pair of runs).
 //!
 //! ```text
 //! SimpleRNN  h' = tanh(xz + h·U)
@@ -269,14 +274,17 @@ impl Shard {
         let (b, t_len, h, gh) = (self.rows, self.seq_len, s.units, s.gate_width());
         let n = b * t_len;
         let b_in = &w.bias[..gh];
-        // Input projection xz = x·W + b_in for every step at once.
-        sized(&mut self.xz, n * gh);
+        // Input projection xz = x·W + b_in for every step at once (by token: see below).
         let masked = !self.masks.is_empty();
+        let by_token = !masked && matches!(s.input, Input::Embedding { .. });
+        sized(&mut self.xz, if by_token { b * gh } else { n * gh });
         match s.input {
             Input::Embedding { width } if !masked => {
-                // x_t = E[token]: `E[v]·W + b_in` once per distinct token, then copied to the
-                // rows. The same bits as the product over the rows (a row's sums do not depend
-                // on the rows around it).
+                // x_t = E[token]: `E[v]·W + b_in` once per distinct token (in `d_tok` until the
+                // backward pass), copied to a step's rows of `xz` when the step runs: a step's
+                // `b` rows stay in L1, where all `n` rows (3.2 MB at LSTM(32), 32 × 200 rows)
+                // went out to memory and back. The same bits as the product over the rows (a
+                // row's sums do not depend on the rows around it).
                 let e_u = &mut self.x;
                 e_u.clear();
                 for &tok in &self.uniq {
@@ -294,10 +302,6 @@ impl Shard {
                     RowsInit::Row(b_in),
                     &mut self.d_tok,
                 );
-                for (row, &slot) in self.xz.chunks_exact_mut(gh).zip(&self.slots) {
-                    let slot = slot as usize;
-                    row.copy_from_slice(&self.d_tok[slot * gh..(slot + 1) * gh]);
-                }
             }
             Input::Embedding { width } => {
                 sized(&mut self.x, n * width);
@@ -359,7 +363,17 @@ impl Shard {
             let (h_done, h_rest) = self.hs.split_at_mut((t + 1) * b * h);
             let h_prev = &h_done[t * b * h..];
             let h_next = &mut h_rest[..b * h];
-            let xz = &self.xz[rows.start * gh..rows.end * gh];
+            if by_token {
+                for (row, &slot) in self.xz.chunks_exact_mut(gh).zip(&self.slots[rows.clone()]) {
+                    let slot = slot as usize;
+                    row.copy_from_slice(&self.d_tok[slot * gh..(slot + 1) * gh]);
+                }
+            }
+            let xz = if by_token {
+                &self.xz[..]
+            } else {
+                &self.xz[rows.start * gh..rows.end * gh]
+            };
             let acts = &mut self.acts[rows.start * gh..rows.end * gh];
             match s.cell {
                 Cell::SimpleRnn => {
