@@ -129,6 +129,50 @@
 //!   broadcasts `h` again, and the steps' loads of `U` bound them); only GRU(64) gained
 //!   (95.7 → 87.1), LSTM(64) lost (155 → 204).
 //!
+//! # Product against cell on Zen 4 (AMD EPYC family 25 model 17, 2026-12-04)
+//!
+//! Zen 4 runs a 512-bit FMA as two 256-bit halves: one `zmm` FMA per cycle, 16 MACs, the same
+//! peak as AVX2 (`benches/report/insn_latency.c` there: FMA latency 4, `vaddps` 3, `vdivps`
+//! 11; a loop of 4 `U` loads, 4 `vbroadcastss` and 16 FMAs, the tile's inner loop, runs at
+//! 16.3 cycles, the FMA pipe's rate, and so does the same loop with `{1to16}` operands).
+//! Split by building the product without the cell and the cell without the product
+//! (`examples/net_fma_share`, one thread, fastest of 0.4–0.5 s windows, two runs alternating
+//! the three builds; cycles per sequence-step at 3.69 GHz, AVX-512 kernel):
+//!
+//! ```text
+//!                     whole step   product alone   cell alone   FMA bound of the product
+//! batch  LSTM(16)     175–177       91              93            68
+//!        LSTM(32)     514–528      349–360         177–180       264
+//!        LSTM(64)     1587–1916    1258–1296       350–352       1040 (U from L2: 64 KiB > 32 KiB L1)
+//!        GRU(32)      350–355      243–244         119–168       198
+//!        AVX2 LSTM(32) 601–603     359–361         269–271       264
+//! one    LSTM(16)     218–223      107–108          83           64 (two chains a column: 32)
+//! review LSTM(32)     491–601      360–362         163           256 (the FMA pipe; chains 128)
+//!        LSTM(64)     2567–2912    2355–2362       322           1024 (U from L2)
+//! ```
+//!
+//! The two parts add up: neither hides the other, on the batch as on one review. In a
+//! `perf record` of the LSTM(32) batch, 41 % of the samples sit in the tile's 16-FMA loop
+//! (≈ 1,060 of a ≈ 2,580-cycle block-step of 4 rows, for 1,024 FMAs: that loop runs at the
+//! pipe's rate); the product's other ~25 % over its bound is the tiles' setup and drain
+//! (start values from the input rows through the stack, the `Z` stores, the next step's
+//! prefetches), and the cell runs at ~2/3 of its own FMA-pipe bound (~117 cycles: 40
+//! activations × ~11 FMA-pipe µops + 32 for `c` and `h`, per block-step of 4). The input rows
+//! are not what costs: ids drawn from 7 tokens instead of 5,000 (a 2.5 MiB table, over this
+//! core's 1 MiB L2) took LSTM(32) from 522 to 511, prefetching 3 or 6 steps ahead instead of
+//! one changed nothing.
+//!
+//! For one review this is a floor, not a tuning gap: every column of step `t + 1` sums all
+//! of `h_t` (`j` in order), so its product cannot start before the last unit's cell of step
+//! `t` ends, and the cell cannot start before the product ends (each unit's gates need their
+//! whole sums). A step is at least the product (its 256 FMAs at one per cycle here; on Zen 5,
+//! two pipes, the 32-FMA chains, 128 cycles) plus the cell's chain (σ of the gates, `c'`,
+//! `tanh(c')`, `h`: 163 cycles alone here). Zen 4: ≥ 419 cycles against 491 measured. Zen 5:
+//! ≥ 128 + the cell (~130–160 there) ≈ 260–290 cycles against the 286 README's 15.2 µs
+//! review makes at 3.77 GHz, so LSTM(32)'s one review is at this bound there, and issue 14's
+//! aim of 6× ONNX Runtime's 76.1 µs (12.7 µs, 238 cycles) is below it: it needs a shorter
+//! cell chain (the activations' latency), not a faster product.
+//!
 //! # The staged cell (16 lanes; LSTM of 9 units or more, reset-after GRU of 16 or 17 and more)
 //!
 //! Split on the Intel Xeon above (2026-12-03, one thread, 16 lanes), by running the product
