@@ -36,7 +36,10 @@
 //! copying a step's rows of `E·W + b` into `xz` when the step runs, instead of all `T·B`
 //! rows before the loop (3.2 MB at LSTM(32), written out to memory and read back), took
 //! `memmove` from 5.9 % to 3.4 % of the LSTM(32) epoch's samples (the epoch 0.77 → 0.69 s in
-//! one noisy pair of runs).
+//! one noisy pair of runs). Tried and not kept: starting the LSTM's products at the token
+//! rows themselves (an index into `E·W + b` read by the tiles' start values, no copy at all):
+//! `memmove` fell to 1.2 % but the epoch rose, 0.73–0.84 → 0.95–1.11 s (one thread, 4,000
+//! reviews, three alternations).
 //!
 //! ```text
 //! SimpleRNN  h' = tanh(xz + h·U)
