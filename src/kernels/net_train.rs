@@ -636,35 +636,17 @@ impl Op for RmsPropStep<'_> {
             lr: isa.splat(self.lr),
             eps: isa.splat(self.eps),
         };
-        let whole = self.w.len() - self.w.len() % l;
-        let (w, w_tail) = self.w.split_at_mut(whole);
-        let (v, v_tail) = self.v.split_at_mut(whole);
-        let (g, g_tail) = self.g.split_at(whole);
-        for ((w, v), g) in w
-            .chunks_exact_mut(l)
-            .zip(v.chunks_exact_mut(l))
-            .zip(g.chunks_exact(l))
+        // Whole vectors, then the rest of a vector through masked loads and stores.
+        for ((w, v), g) in self
+            .w
+            .chunks_mut(l)
+            .zip(self.v.chunks_mut(l))
+            .zip(self.g.chunks(l))
         {
-            let (wn, vn) = rms_lanes(
-                isa,
-                &c,
-                isa.load_slice(w),
-                isa.load_slice(v),
-                isa.load_slice(g),
-            );
-            isa.store_slice(vn, v);
-            isa.store_slice(wn, w);
-        }
-        if !w_tail.is_empty() {
-            let (wn, vn) = rms_lanes(
-                isa,
-                &c,
-                isa.load_partial(w_tail),
-                isa.load_partial(v_tail),
-                isa.load_partial(g_tail),
-            );
-            isa.store_partial(vn, v_tail);
-            isa.store_partial(wn, w_tail);
+            let n = w.len();
+            let (wn, vn) = rms_lanes(isa, &c, ld(isa, w, n), ld(isa, v, n), ld(isa, g, n));
+            st(isa, vn, v, n);
+            st(isa, wn, w, n);
         }
     }
 }
