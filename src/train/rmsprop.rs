@@ -24,9 +24,10 @@
 //! 1,290,000 (Embedding(20000, 64) → LSTM(32)) 787 µs   449 µs                194 µs
 //! ```
 //!
-//! (AVX2+FMA forced: 2.6, 102 and 477 µs on one thread.) The divider and the square root
-//! bound it: both run at about the same rate per float at any vector width on this core, so
-//! the vectors gain 2× over the compiler's SSE2 loop, the second core the rest.
+//! (AVX2+FMA forced: 2.6, 102 and 477 µs on one thread.) The vectors gain about 2× over the
+//! compiler's loop (SSE2, four floats), not the 4× of the wider registers: each element needs
+//! a square root and a division. The second core halves the rest where there are blocks to
+//! share.
 
 use rayon::prelude::*;
 
