@@ -185,7 +185,7 @@
 //! `t` ends, and the cell cannot start before the product ends (each unit's gates need their
 //! whole sums). A step is at least the product (its 256 FMAs at one per cycle here; on Zen 5,
 //! two pipes, the 32-FMA chains, 128 cycles) plus the cell's chain (σ of the gates, `c'`,
-//! `tanh(c')`, `h`: 163 cycles alone here). Zen 4: ≥ 419 cycles against 491 measured. Zen 5:
+//! `tanh(c')`, `h`: 163 cycles alone here). Zen 4: ≥ 419 cycles against 449 measured. Zen 5:
 //! ≥ 128 + the cell (~130–160 there) ≈ 260–290 cycles against the 286 README's 15.2 µs
 //! review makes at 3.77 GHz, so LSTM(32)'s one review is at this bound there, and issue 14's
 //! aim of 6× ONNX Runtime's 76.1 µs (12.7 µs, 238 cycles) is below it: it needs a shorter
