@@ -62,7 +62,6 @@ impl RmsProp {
     /// One update of `weights` with `grad`, element by element in plain scalar code (the
     /// reference [`RmsProp::step_on`] is held to). Panics if the lengths differ.
     pub fn step(&mut self, weights: &mut [f32], grad: &[f32]) {
-        self.check(weights, grad);
         Kernel::Reference.rmsprop(
             self.rho,
             self.lr,
@@ -95,6 +94,8 @@ impl RmsProp {
     /// are updated on the calling thread.
     pub const BLOCK: usize = 16 * 1024;
 
+    /// The lengths `Kernel::rmsprop` checks, checked before the arrays are split into blocks
+    /// (a zip of blocks would stop at the shortest).
     fn check(&self, weights: &[f32], grad: &[f32]) {
         assert_eq!(weights.len(), grad.len(), "one gradient per weight");
         assert_eq!(
