@@ -146,6 +146,21 @@
 //! ~1,500 instructions per block-step at ~2.5 per cycle suggest the front end or dispatch;
 //! no PMU here to tell) is not settled.
 //!
+//! **On Zen 4** (AMD EPYC, CPUID family 25 model 17, 2 cores under KVM, 3.67 GHz by
+//! `clock.c`; a later session). This core runs a zmm FMA as two 256-bit halves: one per cycle,
+//! so the block-step's ~740 FMA-pipe µops (the Zen 5 count above plus the 40 `vrcp14ps`, which
+//! run on the FMA pipes here) bound the LSTM at ~46 cycles per sequence-step. Measured
+//! (`examples/batch_throughput`, fastest of 600 windows, builds alternating in one shell):
+//! `lstm_gather` used to read each lane's token and check its bound once per gate (64 token
+//! reads for 16 rows, with the 16 row addresses spilled between gates); looking each row up
+//! once per step took the AVX-512 LSTM from 61.7–63.3 to 59.7–59.8 cycles (−3 %), the AVX2
+//! one unchanged (66.5–66.9). Tried and not kept: gathering the next half-step's rows into a
+//! third buffer one half ahead (59.7–62.1, no change), and, as a probe of what the gather
+//! costs, replacing its loads and transposes by eight plain loads (70, slower, with other
+//! values in the activations): the step is not waiting on the gather. The same binary measured
+//! 70.6–72.8 in the first hour and 61.7 later, with nothing else running in this VM: the host
+//! shares the core with something we cannot see, so every comparison here alternates builds.
+//!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
 //! of four registers and the cell update needs no shuffle:
@@ -530,13 +545,19 @@ fn lstm_gather<I: Isa>(
     step: usize,
     z: &mut [[I::V; HIDDEN]; 4],
 ) {
+    // Each lane's row is looked up once (its token read and bounds-checked once), not once
+    // per gate.
     let table = t.table();
+    let mut rows = isa.arr(&table[0]);
+    for (row, seq) in rows.as_mut().iter_mut().zip(seqs.as_ref()) {
+        *row = &table[seq[step] as usize];
+    }
     for (g, zg) in z.iter_mut().enumerate() {
-        let mut rows = isa.arr(&table[0].0[0]);
-        for (row, seq) in rows.as_mut().iter_mut().zip(seqs.as_ref()) {
-            *row = &table[seq[step] as usize].0[g];
+        let mut gate = isa.arr(&table[0].0[0]);
+        for (part, row) in gate.as_mut().iter_mut().zip(rows.as_ref()) {
+            *part = &row.0[g];
         }
-        *zg = isa.gather_rows(&rows);
+        *zg = isa.gather_rows(&gate);
     }
 }
 
@@ -665,17 +686,10 @@ fn lstm_block_step<I: Isa>(
 ) {
     // (Plain loops rather than `std::array::from_fn` throughout: `from_fn` is not
     // `#[inline(always)]`, and an outlined closure loses the caller's target features.)
-    let table = t.table();
     let rec_splat = t.recurrent_splat();
     let zero = isa.splat(0.0);
     let mut z = [[zero; HIDDEN]; 4];
-    for (g, zg) in z.iter_mut().enumerate() {
-        let mut rows = isa.arr(&table[0].0[0]);
-        for (row, seq) in rows.as_mut().iter_mut().zip(seqs.as_ref()) {
-            *row = &table[seq[step] as usize].0[g];
-        }
-        *zg = isa.gather_rows(&rows);
-    }
+    lstm_gather(isa, t, seqs, step, &mut z);
     // Three phases, each a wide set of independent chains, so the out-of-order window (not the
     // ~150-cycle dependency chain of one unit) sets the pace:
     // 1. the 32 pre-activations (32 chains of 8 FMAs),
