@@ -191,6 +191,26 @@
 //! aim of 6× ONNX Runtime's 76.1 µs (12.7 µs, 238 cycles) is below it: it needs a shorter
 //! cell chain (the activations' latency), not a faster product.
 //!
+//! That floor holds for sums that run `j` in order. Tried on Zen 4 (a later session; not
+//! kept): LSTM(32)'s step with the product split at `h`'s unit-vector boundary, so that a cell
+//! could overlap products: every column summed over `h`'s first 16 units (the ones the last
+//! step's cell wrote first), then, per unit vector, its four columns over the last 16 units
+//! and right after them its cell (two chains per column, the accumulators in registers, no
+//! loop left in the step). 476–477 against 450 cycles per step (`net_fma_share` latency row,
+//! alternating builds): slower. Its µop bound is ~380 (the FMA pipe's 256 product FMAs and
+//! ~120 of the cell's). Our reading, not measured (no PMU here): the overlap it needs runs
+//! against program order, the cell's dependent µops sitting ahead of the next products and
+//! filling the scheduler those would issue from; interleaving the cell's stages with product
+//! FMAs by hand is what is left to try.
+//!
+//! Also tried there and not kept: the piecewise `σ` and `m·tanh` (no `exp`, no division; the
+//! notebook latency kernel's, now with vector forms on AVX-512) in the one-sequence cell, every
+//! cell. Cycles per step against the `exp` forms, two alternations: LSTM(32) 533–593 against
+//! 450, LSTM(64) 2622–2893 against 2525–2532, GRU(32) 351 against 334–335, SimpleRNN(16) 105
+//! against 114–116, SimpleRNN(64) 391–461 against 364: the eight permutes of each activation
+//! cost more on this core's shuffle pipes than the shorter chain saves, except on the
+//! smallest SimpleRNN.
+//!
 //! # The staged cell (16 lanes; LSTM of 9 units or more, reset-after GRU of 16 or 17 and more)
 //!
 //! Split on the Intel Xeon above (2026-12-03, one thread, 16 lanes), by running the product
