@@ -160,6 +160,9 @@
 //! values in the activations): the step is not waiting on the gather. The same binary measured
 //! 70.6–72.8 in the first hour and 61.7 later, with nothing else running in this VM: the host
 //! shares the core with something we cannot see, so every comparison here alternates builds.
+//! The pair's chunk of 4 units (`PAIR_CHUNK`) measured 57.9–58.0 against 59.7–59.8 for 2 and
+//! 59.7 for 1 (four alternations, fastest runs); it stays 2, the size measured best on Zen 5,
+//! where 4 was never measured on its own, for a 3 % gain here.
 //!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
