@@ -417,6 +417,62 @@ fn exp_twice_batch<I: Isa>(isa: I, x: I::V) -> I::V {
     isa.scale_pow2(p, n)
 }
 
+/// [`tanh_batch`] cut into four stages ([`tanh_batch_stage0`] to [`tanh_batch_stage3`]), for a
+/// caller that skews several units' chains across a loop, so that each stage's µops sit beside
+/// other work in program order; the four in order give [`tanh_batch`]'s bits.
+#[derive(Clone, Copy)]
+pub(crate) struct TanhBatchStages<V> {
+    x: V,
+    n: V,
+    p: V,
+}
+
+/// Stage 0 of [`tanh_batch`]: the clamp and the range reduction.
+#[inline(always)]
+pub(crate) fn tanh_batch_stage0<I: Isa>(isa: I, x: I::V) -> TanhBatchStages<I::V> {
+    let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+    let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC));
+    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+    let s = isa.neg_mul_add(n, isa.splat(LN2 / 2.0), x);
+    TanhBatchStages { x: s, n, p: s }
+}
+
+/// Stage 1 of [`tanh_batch`]: the first three Horner steps.
+#[inline(always)]
+pub(crate) fn tanh_batch_stage1<I: Isa>(
+    isa: I,
+    st: TanhBatchStages<I::V>,
+) -> TanhBatchStages<I::V> {
+    let s = st.x;
+    let p = isa.mul_add(s, isa.splat(64.0 * P6), isa.splat(32.0 * P5));
+    let p = isa.mul_add(s, p, isa.splat(16.0 * P4));
+    let p = isa.mul_add(s, p, isa.splat(8.0 * P3));
+    TanhBatchStages { p, ..st }
+}
+
+/// Stage 2 of [`tanh_batch`]: the last three Horner steps and the scaling, `e = exp(2x)`.
+#[inline(always)]
+pub(crate) fn tanh_batch_stage2<I: Isa>(
+    isa: I,
+    st: TanhBatchStages<I::V>,
+) -> TanhBatchStages<I::V> {
+    let s = st.x;
+    let p = isa.mul_add(s, st.p, isa.splat(4.0 * P2));
+    let p = isa.mul_add(s, p, isa.splat(2.0));
+    let p = isa.mul_add(s, p, isa.splat(1.0));
+    TanhBatchStages {
+        p: isa.scale_pow2(p, st.n),
+        ..st
+    }
+}
+
+/// Stage 3 of [`tanh_batch`]: `1 − 2/(1 + e)`.
+#[inline(always)]
+pub(crate) fn tanh_batch_stage3<I: Isa>(isa: I, st: TanhBatchStages<I::V>) -> I::V {
+    let one = isa.splat(1.0);
+    isa.neg_mul_add(isa.splat(2.0), isa.recip(isa.add(one, st.p)), one)
+}
+
 /// Sigmoid for the batch kernels: [`sigmoid`]'s value, one µop fewer, `1/(1 + e)` by
 /// `Isa::recip` (see "Batch forms" in the module docs).
 #[inline(always)]
@@ -650,4 +706,70 @@ pub fn sigmoid_f32(x: f32) -> f32 {
 pub fn tanh_f32(x: f32) -> f32 {
     let x = clamp_keep_nan_f32(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
     1.0 - 2.0 / (1.0 + exp_scaled_f32(x, 2.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Kernel;
+    use super::super::isa::{Isa, Op};
+    use super::*;
+
+    /// `tanh_batch` and its four stages run in order, on `xs` in vectors: the inputs where
+    /// their bits differ (both NaN counts as equal).
+    struct StagesAgainstWhole<'a> {
+        xs: &'a [f32],
+    }
+
+    impl Op for StagesAgainstWhole<'_> {
+        type Output = Vec<f32>;
+        fn reference(self) -> Vec<f32> {
+            Vec::new()
+        }
+        #[inline(always)]
+        fn run<I: Isa>(self, isa: I) -> Vec<f32> {
+            let mut differ = Vec::new();
+            for chunk in self.xs.chunks(I::LANES) {
+                let x = isa.load_partial(chunk);
+                let whole = isa.store(tanh_batch(isa, x));
+                let st = tanh_batch_stage0(isa, x);
+                let st = tanh_batch_stage1(isa, st);
+                let st = tanh_batch_stage2(isa, st);
+                let staged = isa.store(tanh_batch_stage3(isa, st));
+                for ((&x, w), s) in chunk.iter().zip(whole.as_ref()).zip(staged.as_ref()) {
+                    if w.to_bits() != s.to_bits() && !(w.is_nan() && s.is_nan()) {
+                        differ.push(x);
+                    }
+                }
+            }
+            differ
+        }
+    }
+
+    /// The skewed SimpleRNN batch step (`simd::rnn_half`) runs `tanh_batch` in stages: they
+    /// must give its bits, on every vector kernel this CPU has. Every 4099th f32 bit pattern
+    /// (infinities and NaNs among them) and the clamp limits.
+    #[test]
+    fn tanh_batch_stages_give_tanh_batch_bits() {
+        let mut xs: Vec<f32> = (0..1u64 << 32)
+            .step_by(4099)
+            .map(|b| f32::from_bits(b as u32))
+            .collect();
+        xs.extend([43.5, -43.5, 0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY]);
+        let mut checked = 0;
+        for k in Kernel::available() {
+            if matches!(k, Kernel::Reference) {
+                continue;
+            }
+            let differ = k.dispatch(StagesAgainstWhole { xs: &xs });
+            assert!(
+                differ.is_empty(),
+                "{}: {} inputs differ, the first {:e}",
+                k.name(),
+                differ.len(),
+                differ[0]
+            );
+            checked += 1;
+        }
+        assert!(checked >= 1, "the portable kernel always runs");
+    }
 }

@@ -164,6 +164,18 @@
 //! 59.7 for 1 (four alternations, fastest runs); it stays 2, the size measured best on Zen 5,
 //! where 4 was never measured on its own, for a 3 % gain here.
 //!
+//! The SimpleRNN half (`rnn_half`) on 16 registers (AVX2, and the portable `f32x8`) spent a
+//! fifth of its samples on the FMA right after the `tanh`'s division, the profile of a step
+//! waiting on its activation chains, not on its ports (~8.5 cycles of FMA-pipe µops against
+//! 17 measured). Each unit's `tanh` now runs in four stages (`tanh_batch_stage0..3`, the same
+//! operations: `tanh_batch`'s bits, tested) skewed over four iterations of the product loop,
+//! so that each iteration holds one stage of four different units' chains. Cycles per
+//! SimpleRNN sequence-step, fastest of 400 windows, three alternations: AVX2 17.1 → 15.5–15.6
+//! (−9 %), the portable kernel (SSE) 68.1–68.4 → 58.1–58.2 (−15 %). On AVX-512 the same skew
+//! measured 12.3–12.5 against 11.4 (+8 %), so 32-register ISAs keep one `tanh` per iteration.
+//! Tried before it, and slower: the piecewise `tanh` in the half (AVX2 18.2–18.3, AVX-512
+//! 12.7–12.8).
+//!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
 //! of four registers and the cell update needs no shuffle:
@@ -469,8 +481,8 @@
 //! 8 more permutes and ~11 FMA-pipe µops off the step.
 
 use super::activations::{
-    sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_piecewise,
-    tanh_times_piecewise,
+    sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
+    tanh_batch_stage1, tanh_batch_stage2, tanh_batch_stage3, tanh_piecewise, tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
@@ -1157,7 +1169,8 @@ fn rnn_pair<I: Isa>(
 }
 
 /// Half a pipelined SimpleRNN pair step: `zp += Σ_j hp[j]·U[j]` (8 chains advanced together),
-/// and with `ACTIVATIONS` `ha[j] = tanh(za[j])` after the FMAs of `j`.
+/// and with `ACTIVATIONS` `ha[j] = tanh(za[j])` after the FMAs of `j` (on ISAs with 16
+/// registers, its stages skewed over the FMAs of `j` to `j + 3`).
 #[inline(always)]
 fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     isa: I,
@@ -1170,6 +1183,35 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     let rec_splat = t.recurrent_splat();
     let hp = *hp;
     let mut acc = *zp;
+    if I::VECTOR_REGISTERS < 32 {
+        // Skewed: unit `j`'s `tanh` in four stages over iterations `j..j + 3`, each beside the
+        // FMAs of another `j`, so the scheduler holds one stage of four chains instead of four
+        // stages of one (the bits of `tanh_batch`; 16 registers: measured in the module docs).
+        let mut st = [tanh_batch_stage0(isa, za[0]); HIDDEN];
+        for j in 0..HIDDEN + 3 {
+            if j < HIDDEN {
+                for (u, a) in acc.iter_mut().enumerate() {
+                    *a = isa.mul_add(hp[j], isa.splat_from(&rec_splat[j][u]), *a);
+                }
+            }
+            if ACTIVATIONS {
+                if j < HIDDEN {
+                    st[j] = tanh_batch_stage0(isa, za[j]);
+                }
+                if (1..=HIDDEN).contains(&j) {
+                    st[j - 1] = tanh_batch_stage1(isa, st[j - 1]);
+                }
+                if (2..HIDDEN + 2).contains(&j) {
+                    st[j - 2] = tanh_batch_stage2(isa, st[j - 2]);
+                }
+                if j >= 3 {
+                    ha[j - 3] = tanh_batch_stage3(isa, st[j - 3]);
+                }
+            }
+        }
+        *zp = acc;
+        return;
+    }
     for j in 0..HIDDEN {
         for (u, a) in acc.iter_mut().enumerate() {
             *a = isa.mul_add(hp[j], isa.splat_from(&rec_splat[j][u]), *a);
