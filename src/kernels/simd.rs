@@ -164,7 +164,8 @@
 //! 59.7 for 1 (four alternations, fastest runs); it stays 2, the size measured best on Zen 5,
 //! where 4 was never measured on its own, for a 3 % gain here.
 //!
-//! The SimpleRNN half (`rnn_half`) on 16 registers (AVX2, and the portable `f32x8`) spent a
+//! The SimpleRNN half (`rnn_half`) on ISAs with fewer than 32 vector registers (AVX2, and the
+//! portable `f32x8`: 16 registers' worth on NEON, 8 on SSE) spent a
 //! fifth of its samples on the FMA right after the `tanh`'s division, the profile of a step
 //! waiting on its activation chains, not on its ports (~8.5 cycles of FMA-pipe µops against
 //! 17 measured). Each unit's `tanh` now runs in four stages (`tanh_batch_stage0..3`, the same
@@ -1169,8 +1170,8 @@ fn rnn_pair<I: Isa>(
 }
 
 /// Half a pipelined SimpleRNN pair step: `zp += Σ_j hp[j]·U[j]` (8 chains advanced together),
-/// and with `ACTIVATIONS` `ha[j] = tanh(za[j])` after the FMAs of `j` (on ISAs with 16
-/// registers, its stages skewed over the FMAs of `j` to `j + 3`).
+/// and with `ACTIVATIONS` `ha[j] = tanh(za[j])` after the FMAs of `j` (on ISAs with fewer
+/// than 32 vector registers, its stages spread over the iterations `j` to `j + 3`).
 #[inline(always)]
 fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     isa: I,
@@ -1184,9 +1185,10 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     let hp = *hp;
     let mut acc = *zp;
     if I::VECTOR_REGISTERS < 32 {
-        // Skewed: unit `j`'s `tanh` in four stages over iterations `j..j + 3`, each beside the
-        // FMAs of another `j`, so the scheduler holds one stage of four chains instead of four
-        // stages of one (the bits of `tanh_batch`; 16 registers: measured in the module docs).
+        // Skewed: unit `j`'s `tanh` in four stages, stage `s` in iteration `j + s` beside the
+        // FMAs of `j + s`, so that what is in flight is one stage each of four units' chains
+        // rather than all four stages of one (`tanh_batch`'s bits; measured in the module
+        // docs, where it also says why AVX-512 keeps the loop below).
         let mut st = [tanh_batch_stage0(isa, za[0]); HIDDEN];
         for j in 0..HIDDEN + 3 {
             if j < HIDDEN {
