@@ -400,26 +400,12 @@ fn exp_neg_batch<I: Isa>(isa: I, x: I::V) -> I::V {
     isa.scale_pow2(p, n)
 }
 
-/// `exp(2x)` for `x` clamped to `|x| ≤ 43.5`, Horner's order, as [`exp_scaled`] with `K = 2`
-/// computes it, without the doubling: the reduction gives `s = r/2` and Horner runs on `s` with
-/// the coefficients times `2^k`, so the `k`-th intermediate is exactly `2^k` times the original.
-#[inline(always)]
-fn exp_twice_batch<I: Isa>(isa: I, x: I::V) -> I::V {
-    let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC));
-    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
-    let s = isa.neg_mul_add(n, isa.splat(LN2 / 2.0), x);
-    let p = isa.mul_add(s, isa.splat(64.0 * P6), isa.splat(32.0 * P5));
-    let p = isa.mul_add(s, p, isa.splat(16.0 * P4));
-    let p = isa.mul_add(s, p, isa.splat(8.0 * P3));
-    let p = isa.mul_add(s, p, isa.splat(4.0 * P2));
-    let p = isa.mul_add(s, p, isa.splat(2.0));
-    let p = isa.mul_add(s, p, isa.splat(1.0));
-    isa.scale_pow2(p, n)
-}
-
-/// [`tanh_batch`] cut into four stages ([`tanh_batch_stage0`] to [`tanh_batch_stage3`]), for a
-/// caller that skews several units' chains across a loop, so that each stage's µops sit beside
-/// other work in program order; the four in order give [`tanh_batch`]'s bits.
+/// [`tanh_batch`] in four stages ([`tanh_batch_stage0`] to [`tanh_batch_stage3`]; `tanh_batch`
+/// runs them in order), for a caller that skews several units' chains across a loop so that
+/// each stage's µops sit beside other work in program order. The `exp(2x)` inside, for `x`
+/// clamped to `|x| ≤ 43.5`, is Horner's order as [`exp_scaled`] with `K = 2` computes it,
+/// without the doubling: the reduction gives `s = r/2` and Horner runs on `s` with the
+/// coefficients times `2^k`, so the `k`-th intermediate is exactly `2^k` times the original.
 #[derive(Clone, Copy)]
 pub(crate) struct TanhBatchStages<V> {
     x: V,
@@ -486,10 +472,10 @@ pub(crate) fn sigmoid_batch<I: Isa>(isa: I, x: I::V) -> I::V {
 /// reciprocal by `Isa::recip` (`2·(1/d)` is `2/d` exactly when `recip` divides).
 #[inline(always)]
 pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
-    let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
-    let e = exp_twice_batch(isa, x);
-    let one = isa.splat(1.0);
-    isa.neg_mul_add(isa.splat(2.0), isa.recip(isa.add(one, e)), one)
+    let st = tanh_batch_stage0(isa, x);
+    let st = tanh_batch_stage1(isa, st);
+    let st = tanh_batch_stage2(isa, st);
+    tanh_batch_stage3(isa, st)
 }
 
 /// [`sigmoid_batch`] of `N` vectors, written stage by stage across them (every lane's value is
@@ -714,8 +700,9 @@ mod tests {
     use super::super::isa::{Isa, Op};
     use super::*;
 
-    /// `tanh_batch` and its four stages run in order, on `xs` in vectors: the inputs where
-    /// their bits differ (both NaN counts as equal).
+    /// `tanh_batch` (its four stages in order) against `tanh_batch_n`, the stage-by-stage form
+    /// written separately, on `xs` in vectors: the inputs where their bits differ (both NaN
+    /// counts as equal).
     struct StagesAgainstWhole<'a> {
         xs: &'a [f32],
     }
@@ -730,11 +717,10 @@ mod tests {
             let mut differ = Vec::new();
             for chunk in self.xs.chunks(I::LANES) {
                 let x = isa.load_partial(chunk);
-                let whole = isa.store(tanh_batch(isa, x));
-                let st = tanh_batch_stage0(isa, x);
-                let st = tanh_batch_stage1(isa, st);
-                let st = tanh_batch_stage2(isa, st);
-                let staged = isa.store(tanh_batch_stage3(isa, st));
+                let staged = isa.store(tanh_batch(isa, x));
+                let mut n = [x];
+                tanh_batch_n(isa, &mut n);
+                let whole = isa.store(n[0]);
                 for ((&x, w), s) in chunk.iter().zip(whole.as_ref()).zip(staged.as_ref()) {
                     if w.to_bits() != s.to_bits() && !(w.is_nan() && s.is_nan()) {
                         differ.push(x);
@@ -745,11 +731,12 @@ mod tests {
         }
     }
 
-    /// The skewed SimpleRNN batch step (`simd::rnn_half`) runs `tanh_batch` in stages: they
-    /// must give its bits, on every vector kernel this CPU has. Every 4099th f32 bit pattern
-    /// (infinities and NaNs among them) and the clamp limits.
+    /// The skewed SimpleRNN batch step (`simd::rnn_half`) runs `tanh_batch`'s stages one by
+    /// one, the LSTM's steps `tanh_batch_n`: the two must give the same bits, on every vector
+    /// kernel this CPU has (the batch kernels' lanes agree whichever form they run). Every
+    /// 4099th f32 bit pattern (infinities and NaNs among them) and the clamp limits.
     #[test]
-    fn tanh_batch_stages_give_tanh_batch_bits() {
+    fn tanh_batch_stages_give_tanh_batch_n_bits() {
         let mut xs: Vec<f32> = (0..1u64 << 32)
             .step_by(4099)
             .map(|b| f32::from_bits(b as u32))
