@@ -127,6 +127,26 @@
 //! woken in time. `fit` now keeps the pool's other workers spinning while it runs
 //! (`infer::with_busy_threads`): the two-thread epoch 0.073–0.107 → 0.066–0.088 s, the
 //! builds alternated four times (the one-thread epoch 0.103 against 0.111 s in that run).
+//!
+//! # The backward's `δz` (AMD EPYC Zen 4, family 25 model 17, 2 cores, KVM, 2026-12-04)
+//!
+//! A `perf` profile of `examples/train_speed` showed `memset` and `memcpy` at 8 % of all
+//! samples, called from the backward body every step: the step's `δz` was built in a
+//! `[V; G]` array that the compiler kept on the stack (32 vectors do not fit in the registers
+//! beside `δh`, `δc` and the cell's operands), zeroed by a `memset` call of 2 KiB and copied to
+//! the tape by a `memcpy` call. Now each `δz` is stored to the tape as the cell computes it,
+//! and `d_hidden` reads it back from there. `d_hidden` also runs its loops the other way
+//! round: the columns outside, a group of `JG` units inside (4 with 32 registers, 2 with 16),
+//! so that each `δz` vector is loaded once per group instead of once per unit. Each
+//! accumulator still sums the same columns in the same order, so the bits are unchanged (the
+//! gradient of a batch hashed equal on the AVX-512, AVX2 and portable kernels).
+//!
+//! The 4 shards of a batch of 64 (forward + backward, fastest of 300 windows, the builds
+//! alternated three times, a noisy machine): AVX-512 241.6–251.5 → 234.3–236.2 µs (−4 %),
+//! AVX2+FMA forced 372.7–383.6 → 351.9–370.3 µs (−4 %). The SimpleRNN's shards did not move
+//! (their `δz` is 8 vectors, which fit in registers). One notebook LSTM `fit` epoch (AVX-512,
+//! fastest of 10, three alternations, the `δz` store alone): 0.0559–0.0562 → 0.0531–0.0560 s
+//! on two threads, 0.0958–0.0967 → 0.0922–0.0926 s on one.
 
 // Index loops over lanes, units and columns read like the equations.
 #![allow(clippy::needless_range_loop)]
@@ -485,29 +505,37 @@ fn recurrent_product<I: Isa, const G: usize, const C: usize>(
 }
 
 /// `δh[j] = Σ_col δz[col]·U[j][col]` as `P` interleaved partial sums (`P` = 1, 2 or 4) added
-/// as a tree: the critical path is `G/P` dependent FMAs and `log₂ P` adds. `P` changes the bits.
+/// as a tree: the critical path is `G/P` dependent FMAs and `log₂ P` adds. `P` changes the bits;
+/// `JG`, the units whose sums run together (each `δz` vector loaded once per group, `JG·P`
+/// accumulators in registers), does not.
 #[inline(always)]
-fn d_hidden<I: Isa, const G: usize, const P: usize>(
+fn d_hidden<I: Isa, const G: usize, const P: usize, const JG: usize>(
     isa: I,
-    dz: &[I::V; G],
+    dz: &[L; G],
+    half: usize,
     rec: &[&[f32; G]; HIDDEN],
     dh: &mut [I::V; HIDDEN],
 ) {
-    for (j, dhj) in dh.iter_mut().enumerate() {
-        let mut acc = [isa.splat(0.0); P];
+    for jb in (0..HIDDEN).step_by(JG) {
+        let mut acc = [[isa.splat(0.0); P]; JG];
         for col in (0..G).step_by(P) {
-            for (k, a) in acc.iter_mut().enumerate() {
-                *a = isa.mul_add(dz[col + k], isa.splat(rec[j][col + k]), *a);
+            for k in 0..P {
+                let d = ld(isa, &dz[col + k], half);
+                for (jj, a) in acc.iter_mut().enumerate() {
+                    a[k] = isa.mul_add(d, isa.splat(rec[jb + jj][col + k]), a[k]);
+                }
             }
         }
-        let mut width = P;
-        while width > 1 {
-            width /= 2;
-            for k in 0..width {
-                acc[k] = isa.add(acc[2 * k], acc[2 * k + 1]);
+        for (jj, a) in acc.iter_mut().enumerate() {
+            let mut width = P;
+            while width > 1 {
+                width /= 2;
+                for k in 0..width {
+                    a[k] = isa.add(a[2 * k], a[2 * k + 1]);
+                }
             }
+            dh[jb + jj] = a[0];
         }
-        *dhj = acc[0];
     }
 }
 
@@ -598,7 +626,9 @@ impl ShardBackward<'_> {
             let dzs: &mut [L; G] = (&mut tape.dzs[t * G..(t + 1) * G]).try_into().expect("G");
             for half in 0..halves {
                 let (dh, dc) = (&mut dh[half], &mut dc[half]);
-                let mut dz = [zero; G];
+                // Each `δz` goes straight to the tape, which `d_hidden` then reads: a `[V; G]`
+                // array on the stack was zeroed and copied to the tape by `memset` and `memcpy`
+                // calls every step.
                 if LSTM {
                     for u in 0..HIDDEN {
                         let i = ld(isa, &a[GATE_I * HIDDEN + u], half);
@@ -614,27 +644,32 @@ impl ShardBackward<'_> {
                         let di = isa.mul(dcu, g);
                         let df = isa.mul(dcu, c_prev);
                         let dg = isa.mul(dcu, i);
-                        dz[GATE_I * HIDDEN + u] = isa.mul(di, isa.mul(i, isa.sub(one, i)));
-                        dz[GATE_F * HIDDEN + u] = isa.mul(df, isa.mul(f, isa.sub(one, f)));
-                        dz[GATE_C * HIDDEN + u] = isa.mul(dg, isa.neg_mul_add(g, g, one));
-                        dz[GATE_O * HIDDEN + u] = isa.mul(d_o, isa.mul(o, isa.sub(one, o)));
+                        let dz_u = [
+                            (GATE_I, isa.mul(di, isa.mul(i, isa.sub(one, i)))),
+                            (GATE_F, isa.mul(df, isa.mul(f, isa.sub(one, f)))),
+                            (GATE_C, isa.mul(dg, isa.neg_mul_add(g, g, one))),
+                            (GATE_O, isa.mul(d_o, isa.mul(o, isa.sub(one, o)))),
+                        ];
+                        for (gate, v) in dz_u {
+                            st(isa, v, &mut dzs[gate * HIDDEN + u], half);
+                        }
                         dc[u] = isa.mul(dcu, f);
                     }
                 } else {
                     for u in 0..HIDDEN {
                         let h = ld(isa, &a[u], half);
-                        dz[u] = isa.mul(dh[u], isa.neg_mul_add(h, h, one));
+                        let v = isa.mul(dh[u], isa.neg_mul_add(h, h, one));
+                        st(isa, v, &mut dzs[u], half);
                     }
-                }
-                for col in 0..G {
-                    st(isa, dz[col], &mut dzs[col], half);
                 }
                 // The LSTM's 32 columns in four partial sums; the SimpleRNN's 8 are faster in one
                 // chain (its step has other work to overlap with).
-                if G > HIDDEN {
-                    d_hidden::<I, G, 4>(isa, &dz, &rec, dh);
-                } else {
-                    d_hidden::<I, G, 1>(isa, &dz, &rec, dh);
+                match (G > HIDDEN, I::VECTOR_REGISTERS) {
+                    (true, 32..) => d_hidden::<I, G, 4, 4>(isa, dzs, half, &rec, dh),
+                    (true, 16..) => d_hidden::<I, G, 4, 2>(isa, dzs, half, &rec, dh),
+                    (true, _) => d_hidden::<I, G, 4, 1>(isa, dzs, half, &rec, dh),
+                    (false, 16..) => d_hidden::<I, G, 1, 8>(isa, dzs, half, &rec, dh),
+                    (false, _) => d_hidden::<I, G, 1, 4>(isa, dzs, half, &rec, dh),
                 }
             }
             // The step's `δz` rows into `dz` by lane: 8×8 transposes of the stored lanes into
