@@ -196,6 +196,48 @@ fn the_largest_units_match_the_reference() {
     }
 }
 
+/// AVX-512 against AVX2, bit for bit, on the general shapes' batch (16 sequences per block
+/// against 8, so the sequences have no leading pads and every block starts at step 0) and its
+/// hidden states, every cell, sizes on and off the fast paths and batch remainders. (The
+/// one-sequence path is not among them: it splits its sums by the vector width, 16 units per
+/// register against 8, and so rounds differently at 64 units.) On a CPU without AVX-512 this says loudly that it skipped: not a
+/// failure even with `CI=true`, since CI machines need not have AVX-512.
+#[test]
+fn avx512_matches_avx2_bitwise() {
+    let (Ok(avx512), Ok(avx2)) = (
+        Kernel::from_override("avx512"),
+        Kernel::from_override("avx2-fma"),
+    ) else {
+        eprintln!(
+            "\n=== SKIPPED net_kernels::avx512_matches_avx2_bitwise: this CPU lacks \
+             AVX-512F/BW/VL (or AVX2/FMA); not a failure, even with CI=true ===\n"
+        );
+        return;
+    };
+    let len = if small() { 5 } else { 30 };
+    let bits = |xs: &[f32]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (i, cell) in CELLS.into_iter().enumerate() {
+        for units in [3, 8, 16, 17, 32, 64] {
+            let s = spec(cell, units, 200, units == 17, len);
+            let t = NetTables::fold(&weights(s, 40 + i as u64, 0.5)).unwrap();
+            let mut rng = Rng(units as u64);
+            let ids: Vec<u32> = (0..37 * len).map(|_| 1 + rng.below(199) as u32).collect();
+            let (pa, pb) = (avx512.net_pad_cache(&t), avx2.net_pad_cache(&t));
+            for n in [1, 7, 9, 16, 17, 37] {
+                let ids = &ids[..n * len];
+                let (mut a, mut b) = (vec![f32::NAN; n], vec![0.0; n]);
+                avx512.net_forward(&t, &pa, ids, &mut a);
+                avx2.net_forward(&t, &pb, ids, &mut b);
+                assert_eq!(bits(&a), bits(&b), "{s}: net_forward of {n}");
+                let (mut a, mut b) = (vec![f32::NAN; n * units], vec![0.0; n * units]);
+                avx512.net_forward_hidden(&t, &pa, ids, &mut a);
+                avx2.net_forward_hidden(&t, &pb, ids, &mut b);
+                assert_eq!(bits(&a), bits(&b), "{s}: net_forward_hidden of {n}");
+            }
+        }
+    }
+}
+
 /// Ids above 65,535 (a 32-bit vocabulary) through every kernel.
 #[test]
 fn large_vocabularies_take_32_bit_ids() {

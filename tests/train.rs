@@ -300,6 +300,52 @@ fn training_steps_are_bit_identical_across_thread_counts() {
     }
 }
 
+/// AVX-512 trains to AVX2's bits: the same RMSprop steps give the same weights, every
+/// architecture, dropout off and on (both kernels divide in the activations, and every lane
+/// sees the same operations in the same order; `kernels::bptt`). On a CPU without AVX-512
+/// this says loudly that it skipped: not a failure even with `CI=true`, since CI machines need
+/// not have AVX-512 (CI's forced-kernel runs cover it on those that do).
+#[test]
+fn avx512_trains_to_avx2_bits() {
+    let (Ok(avx512), Ok(avx2)) = (
+        Kernel::from_override("avx512"),
+        Kernel::from_override("avx2-fma"),
+    ) else {
+        eprintln!(
+            "\n=== SKIPPED avx512_trains_to_avx2_bits: this CPU lacks AVX-512F/BW/VL (or \
+             AVX2/FMA); not a failure, even with CI=true ===\n"
+        );
+        return;
+    };
+    let (seqs, labels) = batch(64 + 21, 5);
+    let keys: Vec<u64> = (0..seqs.len() as u64).map(|i| 1000 + i).collect();
+    for arch in ARCHS {
+        for rate in [0.0, DROPOUT] {
+            let run = |kernel| {
+                let p = random_params(arch, 21, 0.3);
+                let mut tr = Trainer::new(p, 1e-2, rate, kernel);
+                for _ in 0..3 {
+                    tr.train_batch(&seqs[..64], &labels[..64], Some(&keys[..64]));
+                    tr.train_batch(&seqs[64..], &labels[64..], Some(&keys[64..]));
+                }
+                tr.params.values
+            };
+            let (a, b) = (run(avx512), run(avx2));
+            let differ = a
+                .iter()
+                .zip(&b)
+                .filter(|(x, y)| x.to_bits() != y.to_bits())
+                .count();
+            assert_eq!(
+                differ,
+                0,
+                "{arch} dropout {rate}: {differ} of {} weights differ between AVX-512 and AVX2",
+                a.len()
+            );
+        }
+    }
+}
+
 #[test]
 fn initializers_follow_keras() {
     let l = Layout::new(Arch::Lstm, 500);

@@ -87,9 +87,9 @@
 //! block-step (account in `simd.rs`). `sigmoid_batch` / `tanh_batch` compute the throughput
 //! (Horner) form's *values* with fewer µops:
 //!
-//! - **`1/d` by `Isa::recip`**: on AVX-512 `vrcp14ps` plus one Newton step (no divider; the
-//!   error is the division's within an ulp); elsewhere the division itself, so there the bits are
-//!   the throughput form's.
+//! - **`1/d` by `Isa::recip`**: the division on every kernel, so the bits are the throughput
+//!   form's. (AVX-512 had `vrcp14ps` plus one Newton step, no divider, until it measured 3 %
+//!   slower on Zen 4, where the divider is not the bound: `x86_64_avx512.rs`.)
 //! - **No `k·x` µop.** Sigmoid reduces `−r = x + n·ln2` (one FMA) and runs Horner on `−r` with
 //!   `c − a·b` steps; tanh reduces `r/2 = x − n·(ln2/2)` and runs Horner on `r/2` with the
 //!   coefficients scaled by `2^k`. Negation and scaling by powers of two are exact and commute

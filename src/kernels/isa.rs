@@ -101,8 +101,9 @@ pub(crate) trait Isa: Copy {
     fn gather_rows(self, rows: &Self::Arr<&[f32; HIDDEN]>) -> [Self::V; HIDDEN];
 
     // The batch (throughput) activations' reciprocal (issue 16 item 3; `super::activations`,
-    // "Batch forms"): a division by default, an estimate refined by one Newton step where the
-    // divider is the bottleneck (AVX-512).
+    // "Batch forms"): the division on every ISA today, so the batch kernels of AVX-512 and
+    // AVX2 give the same bits. An ISA may override it with an estimate refined by a Newton step
+    // where the divider is the bottleneck (AVX-512 did until Zen 4 measured it slower).
 
     /// `1 / d` for `d ∈ [1, 2^126]` or NaN (NaN stays NaN), within one ulp of the correctly
     /// rounded quotient. The default is the division itself (so the batch activations keep the

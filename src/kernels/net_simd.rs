@@ -223,11 +223,12 @@
 //!
 //! [`cell_staged`] runs the block's activations eight vectors at a time, stage by stage
 //! ([`sigmoid_batch_n`], [`tanh_batch_n`]: eight independent chains side by side in program
-//! order, and `vrcp14ps` with a Newton step instead of the divider): one σ pass over every
+//! order; their reciprocal is the division, see `activations.rs`): one σ pass over every
 //! gate vector of the block (the LSTM's `g` as `1 − 2σ(−2x)`, the same bits as the tanh
 //! batch form), then `c'` (or the GRU candidate's input), then one tanh pass, the
-//! intermediates parked in their spent slots of `Z`. A sequence's bits move by a few ulps
-//! (the reciprocal; largest probability difference seen 6e-8) and still do not depend on
+//! intermediates parked in their spent slots of `Z`. A sequence's bits moved by a few ulps
+//! against the vector-by-vector cell when AVX-512's reciprocal was `vrcp14ps` (largest
+//! probability difference seen 6e-8; now every kernel divides), and they do not depend on
 //! the rows around it.
 //!
 //! Measured in one process that alternates the two cells call by call (1,000 calls of 32
@@ -1132,10 +1133,10 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
 
 #[cfg(test)]
 mod tests {
-    //! The staged cell against the vector-by-vector cell on the portable ISA, where `recip`
-    //! divides: the same bits, so every index, chunk tail and the `1 − 2σ(−2x)` form of the
-    //! LSTM's `g` are checked on any machine (the AVX-512 build, whose reciprocal moves the
-    //! bits, is held to the reference by `tests/net_kernels.rs` where the CPU has it).
+    //! The staged cell against the vector-by-vector cell on the portable ISA: the same bits,
+    //! so every index, chunk tail and the `1 − 2σ(−2x)` form of the LSTM's `g` are checked on
+    //! any machine. (Every ISA's `recip` divides; `tests/net_kernels.rs` holds the AVX-512
+    //! batch to AVX2's bits where the CPU has both.)
     use super::super::portable::Portable;
     use super::*;
     use crate::net::{Input, NetWeights, Spec};
@@ -1233,12 +1234,12 @@ mod tests {
     }
 
     #[test]
-    fn the_staged_lstm_cell_has_the_vector_by_vector_cells_bits_where_recip_divides() {
+    fn the_staged_lstm_cell_has_the_vector_by_vector_cells_bits() {
         check::<LSTM>(Cell::Lstm);
     }
 
     #[test]
-    fn the_staged_gru_cell_has_the_vector_by_vector_cells_bits_where_recip_divides() {
+    fn the_staged_gru_cell_has_the_vector_by_vector_cells_bits() {
         check::<GRU_RA>(Cell::Gru { reset_after: true });
     }
 }

@@ -177,6 +177,16 @@
 //! Tried before it, and slower: the piecewise `tanh` in the half (AVX2 18.2–18.3, AVX-512
 //! 12.7–12.8).
 //!
+//! The AVX-512 reciprocal of the batch activations is now the division (`vdivps`, on the
+//! divider) instead of `vrcp14ps` and a Newton step (three µops on the FMA pipes, which bound
+//! this core): the LSTM 59.7–59.8 → 57.8 cycles per sequence-step, the SimpleRNN 11.4–11.5 →
+//! 11.0–11.1 (fastest of 400 windows, three alternations, every run of each build within
+//! 0.1 of the others), and the AVX-512 batch kernels give AVX2's bits. The general shapes'
+//! batch did not move (`examples/net_fma_share`, two alternations: LSTM(32) 448.1–448.5
+//! against 452.6–457.4 cycles per sequence-step, the other rows within their noise). On Zen 5
+//! the same swap was measured once, together with Estrin polynomials, at 44.0–44.5 against
+//! 43.9–44.6 (above); on Golden Cove the estimate was 2 % faster in an older build.
+//!
 //! **Latency** (`*_cell_lanes`): one sequence, the 32 LSTM gate pre-activations in 4 vectors
 //! (`z[g]`, lane = unit), exactly Keras' column order, so `i, f, g, o` of unit `u` sit in lane `u`
 //! of four registers and the cell update needs no shuffle:

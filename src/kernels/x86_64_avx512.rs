@@ -15,9 +15,9 @@
 //! - The embedded broadcast `{1to16}`: a recurrent weight is one `f32` read by the FMA itself
 //!   (`splat_from`), where AVX2 reads a pre-broadcast copy of 8.
 //!
-//! The training shard runs its 16 sequences in zmm lanes with the batch activations (its
-//! reciprocal is `vrcp14ps` and a Newton step, so its bits may differ from AVX2's in the last
-//! place; `kernels::bptt`). The latency kernels keep their one-unit-per-lane layout and run on
+//! The training shard runs its 16 sequences in zmm lanes with the batch activations, whose
+//! reciprocal is the division, as on AVX2, so the batch kernels and the training shard give
+//! AVX2's bits (`tests/kernels.rs` and `tests/train.rs` check it). The latency kernels keep their one-unit-per-lane layout and run on
 //! the AVX2 instructions this proof also grants (`Isa::x8`), inside the same trampoline, so they
 //! give the AVX2 path's bits; the one exception, the LSTM step's recurrent sum
 //! (`Isa::lstm_gate_sums`), runs two gates per zmm in the same order of operations, and so
@@ -163,19 +163,10 @@ impl Isa for Avx512 {
         // SAFETY: AVX-512F proven by `self`.
         unsafe { _mm512_scalef_ps(p, n) }
     }
-    #[inline(always)]
-    fn recip(self, d: __m512) -> __m512 {
-        // `vrcp14ps` (relative error below 2^-14) and one Newton step `y + y·(1 − d·y)`: error
-        // below 2^-28 plus the last FMA's rounding. Three FMA-port µops and no divider, where a
-        // zmm `vdivps` occupies the divider ~12 cycles (the batch kernels' bottleneck; account
-        // in `simd.rs`). `d ≤ 2^126` keeps the estimate normal; NaN stays NaN.
-        // SAFETY: AVX-512F proven by `self`.
-        unsafe {
-            let y = _mm512_rcp14_ps(d);
-            let t = _mm512_fnmadd_ps(d, y, _mm512_set1_ps(1.0));
-            _mm512_fmadd_ps(y, t, y)
-        }
-    }
+    // `recip` is the default, the division, as on AVX2, so AVX-512 gives AVX2's bits in every
+    // kernel (module docs). `vrcp14ps` and a Newton step (three FMA-pipe µops, no divider) was
+    // the override until it measured slower on Zen 4: notebook batch LSTM 59.7 against 57.8
+    // cycles per sequence-step with the division, SimpleRNN 11.5 against 11.0.
     #[inline(always)]
     fn lane_splat<const J: i32>(self, v: __m512) -> __m512 {
         // SAFETY: AVX-512F proven by `self`.
