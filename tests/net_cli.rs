@@ -297,6 +297,69 @@ fn train_a_gru_then_use_it() {
     assert!(v["step_latency_ns"]["p50"].as_f64().unwrap() > 0.0, "{v}");
 }
 
+/// `train` of every cell on the general kernels gives the same checkpoint, byte for byte, with
+/// `FUSEDRNN_KERNEL=avx512` and `avx2-fma` (dropout on, 2 threads). On a CPU without AVX-512
+/// this says loudly that it skipped: not a failure even with `CI=true`, since CI machines need
+/// not have AVX-512.
+#[test]
+fn general_training_gives_avx2_bits_on_avx512() {
+    use fusedrnn::kernels::Kernel;
+    if Kernel::from_override("avx512").is_err() || Kernel::from_override("avx2-fma").is_err() {
+        eprintln!(
+            "\n=== SKIPPED net_cli::general_training_gives_avx2_bits_on_avx512: this CPU lacks \
+             AVX-512F/BW/VL (or AVX2/FMA); not a failure, even with CI=true ===\n"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let seq_len = 20;
+    let d: Vec<_> = (0..3).map(|i| synth(100, 30 + i, seq_len)).collect();
+    let params = PackParams {
+        num_words: 40,
+        seq_len: seq_len as u32,
+        ..PackParams::NOTEBOOK
+    };
+    let data = tmp.path().join("synth.tok");
+    fusedrnn::tokfile::write_atomic(&data, &params, [split(&d[0]), split(&d[1]), split(&d[2])])
+        .unwrap();
+    for arch in ["lstm", "gru", "gru-v1", "rnn"] {
+        let train = |kernel: &str| {
+            let out = tmp.path().join(format!("{arch}-{kernel}"));
+            let o = common::target_command(env!("CARGO_BIN_EXE_fusedrnn"))
+                .env("FUSEDRNN_KERNEL", kernel)
+                .args([
+                    "train",
+                    "--data",
+                    s(&data),
+                    "--arch",
+                    arch,
+                    "--units",
+                    "17",
+                    "--embedding",
+                    "5",
+                    "--epochs",
+                    "2",
+                    "--lr",
+                    "1e-2",
+                    "--dropout",
+                    "0.2",
+                    "--threads",
+                    "2",
+                    "--out",
+                    s(&out),
+                ])
+                .output()
+                .expect("run fusedrnn");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            std::fs::read(out.join("best.safetensors")).unwrap()
+        };
+        assert!(
+            train("avx512") == train("avx2-fma"),
+            "{arch}: the AVX-512 checkpoint differs from the AVX2 one"
+        );
+    }
+}
+
 #[test]
 fn bad_shape_flags_exit_2_naming_the_flag() {
     let tmp = tempfile::tempdir().unwrap();
