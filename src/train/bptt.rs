@@ -31,6 +31,9 @@ pub struct Shard {
     tape: Tape,
     /// `[LANES·SEQ_LEN, G]` pre-activation gradients.
     pub(crate) dz: LineFloats,
+    /// Row of `xproj` / `dz` of (lane, step) for [`Shard::run_lane_rows`]: one row per
+    /// distinct token of a lane (the trainer's dropout path).
+    pub(crate) lane_rows: [[u16; SEQ_LEN]; LANES],
     /// `[HIDDEN, G]`, summed over the lanes.
     pub(crate) d_rec: Vec<f32>,
     /// `[G]`.
@@ -54,6 +57,7 @@ impl Shard {
             xproj: LineFloats::zeros(LANES * SEQ_LEN * g),
             tape: Tape::new(g),
             dz: LineFloats::zeros(LANES * SEQ_LEN * g),
+            lane_rows: [[0; SEQ_LEN]; LANES],
             d_rec: vec![0.0; HIDDEN * g],
             d_bias: vec![0.0; g],
             d_dense: [0.0; HIDDEN],
@@ -93,7 +97,7 @@ impl Shard {
         dense_bias: f32,
         inv_n: f32,
     ) {
-        self.run_from(arch, kernel, rec, dense, dense_bias, inv_n, None);
+        self.run_from(arch, kernel, rec, dense, dense_bias, inv_n, Rows::Identity);
     }
 
     /// [`Self::run`] reading the rows `x_t·W + b` from the folded table `[vocab, G]` by token
@@ -118,7 +122,33 @@ impl Shard {
             dense,
             dense_bias,
             inv_n,
-            Some((table, d_table)),
+            Rows::Table(table, d_table),
+        );
+    }
+
+    /// [`Self::run`] on the first `rows` rows of `xproj`, one per (lane, distinct token) as
+    /// `lane_rows` indexes them (no lane shares a row), adding the active lanes' `δz` into the
+    /// same rows of `dz` (zeroed here first; each row's sum runs over its steps from last to
+    /// first): a lane's repeated tokens share one row of the input product and of its gradient.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_lane_rows(
+        &mut self,
+        arch: Arch,
+        kernel: Kernel,
+        rec: &[f32],
+        dense: &[f32; HIDDEN],
+        dense_bias: f32,
+        inv_n: f32,
+        rows: usize,
+    ) {
+        self.run_from(
+            arch,
+            kernel,
+            rec,
+            dense,
+            dense_bias,
+            inv_n,
+            Rows::Lanes(rows),
         );
     }
 
@@ -131,7 +161,7 @@ impl Shard {
         dense: &[f32; HIDDEN],
         dense_bias: f32,
         inv_n: f32,
-        tables: Option<(&[f32], &mut [f32])>,
+        rows: Rows<'_>,
     ) {
         let g = match arch {
             Arch::Lstm => GATES,
@@ -140,9 +170,14 @@ impl Shard {
         assert_eq!(self.g, g, "shard built for another architecture");
         debug_assert_eq!(self.tape.columns(), g);
         assert_eq!(rec.len(), HIDDEN * self.g, "recurrent kernel [HIDDEN, G]");
-        let (xproj, index, dz, accumulate): (&[f32], _, &mut [f32], bool) = match tables {
-            Some((table, d_table)) => (table, &self.tokens, d_table, true),
-            None => (&self.xproj, &IDENTITY, &mut self.dz, false),
+        let (xproj, index, dz, accumulate): (&[f32], _, &mut [f32], bool) = match rows {
+            Rows::Table(table, d_table) => (table, &self.tokens, d_table, true),
+            Rows::Identity => (&self.xproj, &IDENTITY, &mut self.dz, false),
+            Rows::Lanes(n) => {
+                let dz = &mut self.dz[..n * g];
+                dz.fill(0.0);
+                (&self.xproj[..n * g], &self.lane_rows, dz, true)
+            }
         };
         let p = kernel.dispatch(ShardForward {
             tape: &mut self.tape,
@@ -175,6 +210,16 @@ impl Shard {
             d_dense_bias: &mut self.d_dense_bias,
         });
     }
+}
+
+/// Where a shard's forward reads its input rows and its backward puts `δz`.
+enum Rows<'a> {
+    /// Its own `xproj` / `dz`, row `l·SEQ_LEN + t` written.
+    Identity,
+    /// The folded table and its gradient by token, added to.
+    Table(&'a [f32], &'a mut [f32]),
+    /// The first `n` rows of its own `xproj` / `dz` by `lane_rows`, added to.
+    Lanes(usize),
 }
 
 /// Per-sample loss and accuracy of the `active` lanes, and `∂loss/∂logit`: `(p − y)/n`, or 0
