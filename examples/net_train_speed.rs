@@ -3,8 +3,10 @@
 //! 20,000 training + 5,000 validation reviews, batch 64, RMSprop, 2 threads (`--threads N`).
 //!
 //! ```text
-//! cargo run --release --example net_train_speed [-- --threads 2 --repeats 2]
+//! cargo run --release --example net_train_speed [-- --threads 2 --repeats 2 --dropout 0.3]
 //! ```
+//!
+//! `--dropout R` trains every model with input dropout `R` (default 0).
 //!
 //! The data is synthetic (IMDB-like lengths, pre-padded, Zipf-like ids): speed does not depend
 //! on the words. Figures are wall-clock seconds of `fit` with `epochs = 1` (training and
@@ -59,7 +61,7 @@ fn cpu_seconds() -> f64 {
     }
 }
 
-fn net_epoch(spec: Spec, threads: usize, (train, val): (usize, usize)) -> f64 {
+fn net_epoch(spec: Spec, threads: usize, dropout: f32, (train, val): (usize, usize)) -> f64 {
     let (ids, labels, _) = corpus(train, spec.seq_len, spec.vocab, 1);
     let (vids, vlabels, _) = corpus(val, spec.seq_len, spec.vocab, 2);
     let f = |l: &[u8]| l.iter().map(|&y| f32::from(y)).collect::<Vec<f32>>();
@@ -67,6 +69,7 @@ fn net_epoch(spec: Spec, threads: usize, (train, val): (usize, usize)) -> f64 {
     let cfg = NetTrainConfig {
         epochs: 1,
         threads,
+        dropout,
         ..NetTrainConfig::default()
     };
     let mut tr = NetTrainer::new(spec, cfg).expect("a valid spec");
@@ -80,7 +83,7 @@ fn net_epoch(spec: Spec, threads: usize, (train, val): (usize, usize)) -> f64 {
     cpu
 }
 
-fn fixed_epoch(threads: usize, (train, val): (usize, usize)) -> f64 {
+fn fixed_epoch(threads: usize, dropout: f32, (train, val): (usize, usize)) -> f64 {
     let (ids, labels, lengths) = corpus(train, 100, 500, 1);
     let (vids, vlabels, vlengths) = corpus(val, 100, 500, 2);
     let train = Split::from_parts(SplitName::Train, 100, &ids, &labels, &lengths).unwrap();
@@ -89,6 +92,7 @@ fn fixed_epoch(threads: usize, (train, val): (usize, usize)) -> f64 {
         arch: Arch::Lstm,
         epochs: 1,
         threads,
+        dropout,
         ..TrainConfig::default()
     };
     let kernel = Kernel::select().expect("a kernel");
@@ -108,6 +112,7 @@ fn main() {
     let mut repeats = 2;
     let mut train = 20_000;
     let mut only = String::new();
+    let mut dropout = 0f32;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next();
@@ -117,9 +122,16 @@ fn main() {
             ("--repeats", Some(n)) => repeats = n,
             ("--train", Some(n)) if n >= 4 => train = n,
             ("--only", _) if v.is_some() => only = v.unwrap_or_default(),
+            ("--dropout", _) => match v.as_deref().map(str::parse::<f32>) {
+                Some(Ok(r)) if (0.0..1.0).contains(&r) => dropout = r,
+                _ => {
+                    eprintln!("--dropout: a rate in [0, 1)");
+                    std::process::exit(2);
+                }
+            },
             _ => {
                 eprintln!(
-                    "usage: net_train_speed [--threads N] [--repeats N] [--train N] [--only notebook|lstm|gru]"
+                    "usage: net_train_speed [--threads N] [--repeats N] [--train N] [--only notebook|lstm|gru] [--dropout R]"
                 );
                 std::process::exit(2);
             }
@@ -142,24 +154,29 @@ fn main() {
         seq_len: 100,
     };
     println!(
-        "{} train + {} val reviews, batch 64, {threads} threads, {repeats} rounds",
+        "{} train + {} val reviews, batch 64, {threads} threads, dropout {dropout}, {repeats} rounds",
         sizes.0, sizes.1
     );
     for round in 1..=repeats {
         println!("round {round}");
         if want("notebook") {
-            let fixed = fixed_epoch(threads, sizes);
-            let ours = net_epoch(notebook, threads, sizes);
+            let fixed = fixed_epoch(threads, dropout, sizes);
+            let ours = net_epoch(notebook, threads, dropout, sizes);
             println!(
                 "  notebook shape: net::train / fixed-shape trainer = {:.2} (CPU seconds)",
                 ours / fixed
             );
         }
         if want("lstm") {
-            net_epoch(emb(Cell::Lstm, 32), threads, sizes);
+            net_epoch(emb(Cell::Lstm, 32), threads, dropout, sizes);
         }
         if want("gru") {
-            net_epoch(emb(Cell::Gru { reset_after: true }, 32), threads, sizes);
+            net_epoch(
+                emb(Cell::Gru { reset_after: true }, 32),
+                threads,
+                dropout,
+                sizes,
+            );
         }
     }
 }
