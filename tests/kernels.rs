@@ -12,6 +12,7 @@ use fusedrnn::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
 use proptest::prelude::*;
 
 // Whether the tests run under an emulator (the aarch64 suite of `.ci/run`, under qemu).
+use crate::common;
 use crate::common::runner;
 
 /// Fast kernels vs the f32 reference, final `h` and probability, absolute (the task's contract).
@@ -410,14 +411,8 @@ fn every_batch_size_and_remainder() {
 /// machines need not have AVX-512.
 #[test]
 fn avx512_matches_avx2_bitwise() {
-    let (Ok(avx512), Ok(avx2)) = (
-        Kernel::from_override("avx512"),
-        Kernel::from_override("avx2-fma"),
-    ) else {
-        eprintln!(
-            "\n=== SKIPPED avx512_matches_avx2_bitwise: this CPU lacks \
-             AVX-512F/BW/VL (or AVX2/FMA); not a failure, even with CI=true ===\n"
-        );
+    let Some((avx512, avx2)) = common::avx512_and_avx2("kernels::avx512_matches_avx2_bitwise")
+    else {
         return;
     };
     let mut rng = Rng(512);

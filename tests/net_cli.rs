@@ -205,19 +205,26 @@ fn synth(rows: usize, seed: u64, seq_len: usize) -> (Vec<u16>, Vec<u8>, Vec<u32>
     (tokens, labels, lengths)
 }
 
-#[test]
-fn train_a_gru_then_use_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let seq_len = 30;
-    let d: Vec<_> = (0..3).map(|i| synth(160, 7 + i, seq_len)).collect();
+/// `dir/synth.tok`: three splits of [`synth`] rows (seeds `seed`, `seed + 1`, `seed + 2`) over
+/// 40 words.
+fn synth_tok(dir: &Path, rows: usize, seed: u64, seq_len: usize) -> PathBuf {
+    let d: Vec<_> = (0..3).map(|i| synth(rows, seed + i, seq_len)).collect();
     let params = PackParams {
         num_words: 40,
         seq_len: seq_len as u32,
         ..PackParams::NOTEBOOK
     };
-    let data = tmp.path().join("synth.tok");
+    let data = dir.join("synth.tok");
     fusedrnn::tokfile::write_atomic(&data, &params, [split(&d[0]), split(&d[1]), split(&d[2])])
         .unwrap();
+    data
+}
+
+#[test]
+fn train_a_gru_then_use_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seq_len = 30;
+    let data = synth_tok(tmp.path(), 160, 7, seq_len);
     let out = tmp.path().join("run");
     let o = fusedrnn(&[
         "train",
@@ -303,25 +310,11 @@ fn train_a_gru_then_use_it() {
 /// not have AVX-512.
 #[test]
 fn general_training_gives_avx2_bits_on_avx512() {
-    use fusedrnn::kernels::Kernel;
-    if Kernel::from_override("avx512").is_err() || Kernel::from_override("avx2-fma").is_err() {
-        eprintln!(
-            "\n=== SKIPPED net_cli::general_training_gives_avx2_bits_on_avx512: this CPU lacks \
-             AVX-512F/BW/VL (or AVX2/FMA); not a failure, even with CI=true ===\n"
-        );
+    if common::avx512_and_avx2("net_cli::general_training_gives_avx2_bits_on_avx512").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let seq_len = 20;
-    let d: Vec<_> = (0..3).map(|i| synth(100, 30 + i, seq_len)).collect();
-    let params = PackParams {
-        num_words: 40,
-        seq_len: seq_len as u32,
-        ..PackParams::NOTEBOOK
-    };
-    let data = tmp.path().join("synth.tok");
-    fusedrnn::tokfile::write_atomic(&data, &params, [split(&d[0]), split(&d[1]), split(&d[2])])
-        .unwrap();
+    let data = synth_tok(tmp.path(), 100, 30, 20);
     for arch in ["lstm", "gru", "gru-v1", "rnn"] {
         let train = |kernel: &str| {
             let out = tmp.path().join(format!("{arch}-{kernel}"));

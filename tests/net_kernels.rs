@@ -5,6 +5,7 @@
 //! (bitwise); `NetScorer`: thread-count invariance, and errors for bad input; and the
 //! trainer's product `Kernel::rows_product` against the reference kernel's.
 
+use crate::common;
 use crate::common::ci;
 use crate::common::runner;
 
@@ -204,14 +205,8 @@ fn the_largest_units_match_the_reference() {
 /// failure even with `CI=true`, since CI machines need not have AVX-512.
 #[test]
 fn avx512_matches_avx2_bitwise() {
-    let (Ok(avx512), Ok(avx2)) = (
-        Kernel::from_override("avx512"),
-        Kernel::from_override("avx2-fma"),
-    ) else {
-        eprintln!(
-            "\n=== SKIPPED net_kernels::avx512_matches_avx2_bitwise: this CPU lacks \
-             AVX-512F/BW/VL (or AVX2/FMA); not a failure, even with CI=true ===\n"
-        );
+    let Some((avx512, avx2)) = common::avx512_and_avx2("net_kernels::avx512_matches_avx2_bitwise")
+    else {
         return;
     };
     let len = if small() { 5 } else { 30 };

@@ -1,6 +1,8 @@
 //! Training: gradients (finite differences, fast vs reference), RMSprop, determinism across
 //! thread counts, EarlyStopping.
 
+use crate::common;
+
 use fusedrnn::infer::with_threads;
 use fusedrnn::kernels::Kernel;
 use fusedrnn::model::Arch;
@@ -307,14 +309,7 @@ fn training_steps_are_bit_identical_across_thread_counts() {
 /// not have AVX-512 (CI's forced-kernel runs cover it on those that do).
 #[test]
 fn avx512_trains_to_avx2_bits() {
-    let (Ok(avx512), Ok(avx2)) = (
-        Kernel::from_override("avx512"),
-        Kernel::from_override("avx2-fma"),
-    ) else {
-        eprintln!(
-            "\n=== SKIPPED avx512_trains_to_avx2_bits: this CPU lacks AVX-512F/BW/VL (or \
-             AVX2/FMA); not a failure, even with CI=true ===\n"
-        );
+    let Some((avx512, avx2)) = common::avx512_and_avx2("train::avx512_trains_to_avx2_bits") else {
         return;
     };
     let (seqs, labels) = batch(64 + 21, 5);

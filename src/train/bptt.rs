@@ -31,8 +31,8 @@ pub struct Shard {
     tape: Tape,
     /// `[LANES·SEQ_LEN, G]` pre-activation gradients.
     pub(crate) dz: LineFloats,
-    /// Row of `xproj` / `dz` of (lane, step) for [`Shard::run_lane_rows`]: one row per
-    /// distinct token of a lane (the trainer's dropout path).
+    /// Row of `xproj` / `dz` of (lane, step) for [`Rows::Lanes`]: one row per distinct token
+    /// of a lane (the trainer's dropout path).
     pub(crate) lane_rows: [[u16; SEQ_LEN]; LANES],
     /// `[HIDDEN, G]`, summed over the lanes.
     pub(crate) d_rec: Vec<f32>,
@@ -100,60 +100,9 @@ impl Shard {
         self.run_from(arch, kernel, rec, dense, dense_bias, inv_n, Rows::Identity);
     }
 
-    /// [`Self::run`] reading the rows `x_t·W + b` from the folded table `[vocab, G]` by token
-    /// (nothing copied into `xproj`) and adding the active lanes' `δz` into the table gradient
-    /// `d_table [vocab, G]` by token (`dz` untouched): the trainer's path without dropout.
+    /// [`Self::run`] with the input rows and their gradient where `rows` says (see [`Rows`]).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn run_table(
-        &mut self,
-        arch: Arch,
-        kernel: Kernel,
-        rec: &[f32],
-        dense: &[f32; HIDDEN],
-        dense_bias: f32,
-        inv_n: f32,
-        table: &[f32],
-        d_table: &mut [f32],
-    ) {
-        self.run_from(
-            arch,
-            kernel,
-            rec,
-            dense,
-            dense_bias,
-            inv_n,
-            Rows::Table(table, d_table),
-        );
-    }
-
-    /// [`Self::run`] on the first `rows` rows of `xproj`, one per (lane, distinct token) as
-    /// `lane_rows` indexes them (no lane shares a row), adding the active lanes' `δz` into the
-    /// same rows of `dz` (zeroed here first; each row's sum runs over its steps from last to
-    /// first): a lane's repeated tokens share one row of the input product and of its gradient.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn run_lane_rows(
-        &mut self,
-        arch: Arch,
-        kernel: Kernel,
-        rec: &[f32],
-        dense: &[f32; HIDDEN],
-        dense_bias: f32,
-        inv_n: f32,
-        rows: usize,
-    ) {
-        self.run_from(
-            arch,
-            kernel,
-            rec,
-            dense,
-            dense_bias,
-            inv_n,
-            Rows::Lanes(rows),
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn run_from(
+    pub(crate) fn run_from(
         &mut self,
         arch: Arch,
         kernel: Kernel,
@@ -212,13 +161,18 @@ impl Shard {
     }
 }
 
-/// Where a shard's forward reads its input rows and its backward puts `δz`.
-enum Rows<'a> {
-    /// Its own `xproj` / `dz`, row `l·SEQ_LEN + t` written.
+/// Where a shard's forward reads its input rows `x_t·W + b` and its backward puts `δz`.
+pub(crate) enum Rows<'a> {
+    /// Its own `xproj` / `dz`, row `l·SEQ_LEN + t` written (every lane).
     Identity,
-    /// The folded table and its gradient by token, added to.
+    /// The folded table `[vocab, G]` read in place by token, and the table gradient
+    /// `[vocab, G]` to which the active lanes' `δz` are added by token (`dz` untouched): the
+    /// trainer's path without dropout.
     Table(&'a [f32], &'a mut [f32]),
-    /// The first `n` rows of its own `xproj` / `dz` by `lane_rows`, added to.
+    /// The first `n` rows of its own `xproj` / `dz`, one per (lane, distinct token) as
+    /// `lane_rows` indexes them (no lane shares a row); `dz` is zeroed and the active lanes'
+    /// `δz` added, each row's sum over its steps from last to first: a lane's repeated tokens
+    /// share one row of the input product and of its gradient (the trainer's dropout path).
     Lanes(usize),
 }
 

@@ -43,7 +43,7 @@
 
 use rayon::prelude::*;
 
-use super::bptt::{LANES, Shard};
+use super::bptt::{LANES, Rows, Shard};
 use super::init::{SplitMix64, hash_words};
 use super::params::{Layout, Params};
 use super::rmsprop::RmsProp;
@@ -419,15 +419,14 @@ impl BatchView<'_> {
             // shard kernels (see `kernels::bptt`).
             d_in.clear();
             d_in.resize(layout.vocab * g, 0.0);
-            shard.run_table(
+            shard.run_from(
                 layout.arch,
                 self.kernel,
                 self.rec,
                 &self.dense,
                 self.dense_bias,
                 self.inv_n,
-                self.table,
-                d_in,
+                Rows::Table(self.table, d_in),
             );
             return;
         }
@@ -483,14 +482,14 @@ impl BatchView<'_> {
             RowsInit::Row(self.bias),
             &mut shard.xproj[..n * g],
         );
-        shard.run_lane_rows(
+        shard.run_from(
             layout.arch,
             self.kernel,
             self.rec,
             &self.dense,
             self.dense_bias,
             self.inv_n,
-            n,
+            Rows::Lanes(n),
         );
         // δW_shard = X'ᵀ·δZ, δX' = δZ·Wᵀ.
         let dz = &shard.dz[..n * g];

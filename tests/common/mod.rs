@@ -3,7 +3,28 @@
 
 use std::path::{Path, PathBuf};
 
+use fusedrnn::kernels::Kernel;
 use fusedrnn::shape::SEQ_LEN;
+
+/// The AVX-512 and AVX2+FMA kernels, for a test that holds one to the other's bits; on a CPU
+/// without both, `None` after saying loudly that `test` skipped: not a failure even with
+/// `CI=true`, since CI machines need not have AVX-512 (CI's forced-kernel runs cover the
+/// kernels on those that do).
+pub fn avx512_and_avx2(test: &str) -> Option<(Kernel, Kernel)> {
+    match (
+        Kernel::from_override("avx512"),
+        Kernel::from_override("avx2-fma"),
+    ) {
+        (Ok(a), Ok(b)) => Some((a, b)),
+        _ => {
+            eprintln!(
+                "\n=== SKIPPED {test}: this CPU lacks AVX-512F/BW/VL (or AVX2/FMA); not a \
+                 failure, even with CI=true ===\n"
+            );
+            None
+        }
+    }
+}
 
 pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity")
