@@ -249,6 +249,17 @@ fn sized(v: &mut Vec<f32>, n: usize) {
     }
 }
 
+/// `out [slots, gh]` = the rows of `rows [·, gh]` summed by their slot, in row order.
+fn sum_rows_by_slot(out: &mut Vec<f32>, slots: usize, rows: &[f32], slot_of: &[u32], gh: usize) {
+    zeroed(out, slots * gh);
+    for (row, &slot) in rows.chunks_exact(gh).zip(slot_of) {
+        let slot = slot as usize;
+        for (d, v) in out[slot * gh..(slot + 1) * gh].iter_mut().zip(row) {
+            *d += v;
+        }
+    }
+}
+
 fn zeroed(v: &mut Vec<f32>, n: usize) {
     v.clear();
     v.resize(n, 0.0);
@@ -685,13 +696,7 @@ impl Shard {
                 // x_t = E[token]: the input gradients summed by token first, δT [uniq, G·H],
                 // then δW = E_uniqᵀ·δT and δE_uniq = δT·Wᵀ, products over the shard's distinct
                 // tokens instead of over its `n` rows.
-                zeroed(&mut self.d_tok, self.uniq.len() * gh);
-                for (dz, &slot) in self.dzx.chunks_exact(gh).zip(&self.slots) {
-                    let slot = slot as usize;
-                    for (d, v) in self.d_tok[slot * gh..(slot + 1) * gh].iter_mut().zip(dz) {
-                        *d += v;
-                    }
-                }
+                sum_rows_by_slot(&mut self.d_tok, self.uniq.len(), &self.dzx, &self.slots, gh);
                 for row in self.d_tok.chunks_exact(gh) {
                     for (d, v) in self.d_bias[..gh].iter_mut().zip(row) {
                         *d += v;
@@ -716,13 +721,7 @@ impl Shard {
                 // With dropout: `δxz` summed per (sequence, token) pair, then `δW = X'ᵀ·δP`
                 // and `δX' = δP·Wᵀ` over the pairs, and `δE[v] += δX' ⊙ mask` per pair.
                 let pairs = self.pair_seq.len();
-                zeroed(&mut self.d_tok, pairs * gh);
-                for (dz, &slot) in self.dzx.chunks_exact(gh).zip(&self.pair_slots) {
-                    let slot = slot as usize;
-                    for (d, v) in self.d_tok[slot * gh..(slot + 1) * gh].iter_mut().zip(dz) {
-                        *d += v;
-                    }
-                }
+                sum_rows_by_slot(&mut self.d_tok, pairs, &self.dzx, &self.pair_slots, gh);
                 sized(&mut self.d_kernel, width * gh);
                 sgemm_tn(
                     width,
