@@ -197,9 +197,10 @@ fn the_largest_units_match_the_reference() {
     }
 }
 
-/// AVX-512 against AVX2, bit for bit, on the general shapes' batch (16 sequences per block
-/// against 8, so the sequences have no leading pads and every block starts at step 0) and its
-/// hidden states, every cell, sizes on and off the fast paths and batch remainders. (The
+/// AVX-512 against AVX2, bit for bit, on the general shapes' batch and its hidden states, every
+/// cell, sizes on and off the fast paths and batch remainders, sequences with and without
+/// leading pads (AVX2's blocks are 6 sequences, AVX-512's 4, so they start at other steps;
+/// each starts from its own batch-stepped padding cache). (The
 /// one-sequence path is not among them: it splits its sums by the vector width, 16 units per
 /// register against 8, and so rounds differently at 64 units.) On a CPU without AVX-512 this says loudly that it skipped: not a
 /// failure even with `CI=true`, since CI machines need not have AVX-512.
@@ -215,8 +216,7 @@ fn avx512_matches_avx2_bitwise() {
         for units in [3, 8, 16, 17, 32, 64] {
             let s = spec(cell, units, 200, units == 17, len);
             let t = NetTables::fold(&weights(s, 40 + i as u64, 0.5)).unwrap();
-            let mut rng = Rng(units as u64);
-            let ids: Vec<u32> = (0..37 * len).map(|_| 1 + rng.below(199) as u32).collect();
+            let ids = rows(37, len, 200, units as u64);
             let (pa, pb) = (avx512.net_pad_cache(&t), avx2.net_pad_cache(&t));
             for n in [1, 7, 9, 16, 17, 37] {
                 let ids = &ids[..n * len];
@@ -228,6 +228,68 @@ fn avx512_matches_avx2_bitwise() {
                 avx512.net_forward_hidden(&t, &pa, ids, &mut a);
                 avx2.net_forward_hidden(&t, &pb, ids, &mut b);
                 assert_eq!(bits(&a), bits(&b), "{s}: net_forward_hidden of {n}");
+            }
+        }
+    }
+}
+
+/// A sequence with leading pads gets the same bits from a batch whatever its neighbours: alone,
+/// in a block with an unpadded sequence (the block then steps its pads too), or in a block of
+/// sequences with more pads than it. Each kernel's batch starts a block from a padding-cache
+/// state stepped by the batch's own step, so where a block starts does not show in its bits.
+#[test]
+fn a_padded_sequence_scores_the_same_whatever_its_neighbours() {
+    let len = if small() { 12 } else { 40 };
+    let bits = |xs: &[f32]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (i, cell) in CELLS.into_iter().enumerate() {
+        for units in [3, 8, 16, 17, 32] {
+            let s = spec(cell, units, 200, units == 17, len);
+            let t = NetTables::fold(&weights(s, 70 + i as u64, 0.8)).unwrap();
+            let mut rng = Rng(units as u64 + 7);
+            let mut seq = |pads: usize| -> Vec<u32> {
+                (0..len)
+                    .map(|j| {
+                        if j < pads {
+                            0
+                        } else {
+                            1 + rng.below(199) as u32
+                        }
+                    })
+                    .collect()
+            };
+            let padded = seq(len / 2);
+            let (full, more, all) = (seq(0), seq(len - 2), seq(len));
+            for k in Kernel::available() {
+                let pads = k.net_pad_cache(&t);
+                let score = |rows: &[&[u32]]| {
+                    let ids = rows.concat();
+                    let mut p = vec![f32::NAN; rows.len()];
+                    k.net_forward(&t, &pads, &ids, &mut p);
+                    let mut h = vec![f32::NAN; rows.len() * units];
+                    k.net_forward_hidden(&t, &pads, &ids, &mut h);
+                    (bits(&p), bits(&h))
+                };
+                let unit = |(p, h): (Vec<u32>, Vec<u32>), r: usize| {
+                    (p[r], h[r * units..(r + 1) * units].to_vec())
+                };
+                let alone = unit(score(&[&padded]), 0);
+                let neighbours: [&[&[u32]]; 3] = [
+                    &[&full, &padded],
+                    &[&more, &all, &padded, &more],
+                    &[&padded, &padded, &full, &all, &more, &full, &padded],
+                ];
+                for rows in neighbours {
+                    let got = score(rows);
+                    for r in (0..rows.len()).filter(|&r| rows[r] == padded.as_slice()) {
+                        assert_eq!(
+                            unit(got.clone(), r),
+                            alone,
+                            "{} {s}: row {r} of {} differs from the sequence alone",
+                            k.name(),
+                            rows.len()
+                        );
+                    }
+                }
             }
         }
     }

@@ -363,8 +363,10 @@ impl Kernel {
     }
 
     /// Probabilities of a batch of any shape ([`crate::net`]): `seqs` is `[n, seq_len]` flat,
-    /// `probs` is `[n]`. Each block of sequences starts from `pads` after its fewest leading
-    /// pads; a sequence's result does not depend on the batch around it, and is within a few
+    /// `probs` is `[n]`. Each block of sequences starts after its fewest leading pads from the
+    /// batch table of `pads` ([`NetPadCache::batch_state`], stepped by this same pass), so a
+    /// sequence's result does not depend on the batch around it: with a cache built by this
+    /// kernel it is bit for bit the batch pass over every token from zeros, and within a few
     /// ulps of stepping every token with [`Self::net_step`] (the one-sequence path, whose
     /// activations are the latency forms).
     ///
@@ -379,7 +381,7 @@ impl Kernel {
         probs: &mut [f32],
     ) {
         net_check(t, pads, seqs, probs.len());
-        self.net_forward_ids(t, pads, T::ids(seqs), net_simd::NetOut::Probs(probs));
+        self.net_forward_ids(t, Some(pads), T::ids(seqs), net_simd::NetOut::Probs(probs));
     }
 
     /// Final hidden states `[n, units]` of a batch (the contract of [`Self::net_forward`]).
@@ -396,7 +398,12 @@ impl Kernel {
             "hidden must be [n, units]"
         );
         net_check(t, pads, seqs, hidden.len() / units);
-        self.net_forward_ids(t, pads, T::ids(seqs), net_simd::NetOut::Hidden(hidden));
+        self.net_forward_ids(
+            t,
+            Some(pads),
+            T::ids(seqs),
+            net_simd::NetOut::Hidden(hidden),
+        );
     }
 
     /// The kernel that runs the general bodies of `units` units: AVX-512 runs 8 units or fewer
@@ -420,11 +427,27 @@ impl Kernel {
         }
     }
 
+    /// The states `[seq_len + 1, H + C]` after `0..=seq_len` pads, stepped by this kernel's
+    /// batch pass ([`NetPadCache::batch_state`]).
+    pub(crate) fn net_batch_pad_states(self, t: &NetTables) -> Vec<f32> {
+        let s = t.spec();
+        let width = if s.cell == crate::net::Cell::Lstm {
+            2
+        } else {
+            1
+        } * s.units;
+        let mut states = vec![0.0; (s.seq_len + 1) * width];
+        let pads = vec![0u32; s.seq_len];
+        let out = net_simd::NetOut::States(&mut states);
+        self.net_forward_ids(t, None, TokenIds::U32(&pads), out);
+        states
+    }
+
     /// The batch bodies, compiled once, in this crate (see [`TokenId::ids`]).
     fn net_forward_ids(
         self,
         t: &NetTables,
-        pads: &NetPadCache,
+        pads: Option<&NetPadCache>,
         seqs: TokenIds<'_>,
         out: net_simd::NetOut<'_>,
     ) {

@@ -47,10 +47,11 @@ pub(crate) fn with_scratch<R>(
     })
 }
 
-/// A batch `[n, seq_len]`: probabilities or final hidden states.
+/// A batch `[n, seq_len]`: probabilities, final hidden states, or (from zeros, no cache) the
+/// states after every step of the first sequence.
 pub(crate) struct NetForward<'a> {
     pub t: &'a NetTables,
-    pub pads: &'a NetPadCache,
+    pub pads: Option<&'a NetPadCache>,
     pub seqs: TokenIds<'a>,
     pub out: NetOut<'a>,
     /// At least `net_simd::scratch_floats(units)` floats (see [`with_scratch`]).
@@ -66,6 +67,20 @@ impl Op for NetForward<'_> {
             t, seqs, mut out, ..
         } = self;
         let (h, len) = (t.spec().units, t.spec().seq_len);
+        if let NetOut::States(o) = out {
+            // The reference's padding cache: its own step, as the latency path's.
+            let mut s = NetState::zeros(t.spec());
+            let mut scratch = Vec::new();
+            let w = s.h.len() + s.c.len();
+            o[..w].fill(0.0);
+            for (step, tok) in seqs.slice(0..len).iter().enumerate() {
+                reference::step(t, &mut s, tok as usize, &mut scratch);
+                let (ho, co) = o[(step + 1) * w..(step + 2) * w].split_at_mut(h);
+                ho.copy_from_slice(&s.h);
+                co.copy_from_slice(&s.c);
+            }
+            return;
+        }
         for i in 0..seqs.len() / len {
             let s = match seqs.slice(i * len..(i + 1) * len) {
                 TokenIds::U16(seq) => reference::sequence_state(t, seq),
@@ -74,6 +89,7 @@ impl Op for NetForward<'_> {
             match out {
                 NetOut::Probs(ref mut p) => p[i] = reference::prob(t, &s.h),
                 NetOut::Hidden(ref mut o) => o[i * h..(i + 1) * h].copy_from_slice(&s.h),
+                NetOut::States(_) => unreachable!("handled above"),
             }
         }
     }

@@ -24,9 +24,12 @@
 //! reset-after GRU's candidate block, at the recurrent bias `b_rh`, the input being added after
 //! the reset gate) and sums `j` in order, so **a row's arithmetic does not depend on `R`, `C`
 //! or the other rows**: a sequence's bits in a batch do not depend on the batch around it, and
-//! the scorer's results do not depend on the thread count.
+//! the scorer's results do not depend on the thread count. A block starts after its fewest
+//! leading pads from the padding cache's batch table, which this same pass stepped
+//! ([`NetPadCache::batch_state`]), so neither does where a block starts.
 //!
-//! The one-sequence path ([`Steps`], the latency path; the padding cache is built with it) is
+//! The one-sequence path ([`Steps`], the latency path; the padding cache's one-sequence table
+//! is built with it) is
 //! a matrix-vector product, as wide a tile as the registers hold, and the latency forms of the
 //! activations (see "The one-sequence path" below): stepping, the whole-sequence call and a
 //! session agree bit for bit; against the same sequence in a batch (throughput activations)
@@ -805,6 +808,10 @@ pub(crate) enum NetOut<'a> {
     Probs(&'a mut [f32]),
     /// `[n, H]` final hidden states.
     Hidden(&'a mut [f32]),
+    /// `[seq_len + 1, H + C]`: the state (`h`, then `c` for an LSTM) of the first sequence
+    /// after each of its steps, the zero state first: the batch's padding cache
+    /// ([`NetPadCache::batch_state`]), stepped through a sequence of pads.
+    States(&'a mut [f32]),
 }
 
 /// A body generic over the shape's const parameters, run by [`by_shape`].
@@ -836,7 +843,9 @@ pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> 
 }
 
 /// The batch pass: `seqs [n, seq_len]` in blocks of `R` sequences, each block starting from
-/// the padding-cache state after the fewest leading pads among its sequences.
+/// the padding-cache state after the fewest leading pads among its sequences
+/// ([`NetPadCache::batch_state`], stepped by this same pass, so a sequence's bits do not
+/// depend on where its block starts), or from zeros at step 0 without a cache.
 ///
 /// The ids are a run-time [`TokenIds`], not a type parameter, which would compile every
 /// ISA × cell × size body once per id width (the crate's largest compile, twice): a block of
@@ -844,7 +853,8 @@ pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> 
 /// FMAs), and the one body runs on `u32` ids.
 pub(crate) struct Batch<'a> {
     pub t: &'a NetTables,
-    pub pads: &'a NetPadCache,
+    /// `None`: every block starts from zeros at step 0 (how the cache itself is built).
+    pub pads: Option<&'a NetPadCache>,
     pub seqs: TokenIds<'a>,
     pub out: NetOut<'a>,
     /// At least [`scratch_floats`] floats.
@@ -909,8 +919,15 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
             let i = b0 + r.min(live - 1);
             seq[r] = as_u32(seqs, i * len..(i + 1) * len, buf);
         }
-        let start = seq.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
-        let (h0, c0) = pads.state(start);
+        let (start, h0, c0) = match pads {
+            Some(pads) => {
+                let start = seq.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
+                let (h0, c0) = pads.batch_state(start);
+                (start, h0, c0)
+            }
+            // An empty state loads as zeros.
+            None => (0, &[][..], &[][..]),
+        };
         for r in 0..R {
             load_state(&mut rows.h[r * geo.p..(r + 1) * geo.p], h0);
             if CELL == LSTM {
@@ -933,12 +950,19 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
                 }
             }
             block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows, staged);
+            if let NetOut::States(o) = &mut out {
+                let w = if CELL == LSTM { 2 * h } else { h };
+                let (ho, co) = o[(step + 1) * w..(step + 2) * w].split_at_mut(h);
+                ho.copy_from_slice(&rows.h[..h]);
+                co.copy_from_slice(&rows.c[..co.len()]);
+            }
         }
         for r in 0..live {
             let hr = &rows.h[r * geo.p..r * geo.p + h];
             match &mut out {
                 NetOut::Probs(p) => p[b0 + r] = reference::prob(t, hr),
                 NetOut::Hidden(o) => o[(b0 + r) * h..(b0 + r + 1) * h].copy_from_slice(hr),
+                NetOut::States(_) => {}
             }
         }
         b0 += R;
@@ -1007,8 +1031,8 @@ impl ShapeBody for Steps<'_> {
 // first, then `j` in order). The activations are the latency forms (`sigmoid_latency`,
 // `tanh_times_latency`: short polynomial chain, no clamp on the chain, no division after
 // `m · tanh`), so a sequence's bits here differ from its bits in a batch by a few ulps; the
-// padding cache is built with this path, so stepping, the whole-sequence call and a session
-// agree bit for bit.
+// padding cache's one-sequence table is built with this path, so stepping, the whole-sequence
+// call and a session agree bit for bit.
 
 /// Column vectors `from..to` of one sequence's `Z`.
 ///

@@ -3,9 +3,14 @@
 //!
 //! Keras runs every position of a padded sequence, pads included, so a review of 30 words
 //! padded to 200 costs 170 steps that give the same state for every such review. A kernel starts
-//! a sequence from the cached state after its leading pads instead. The cache is built with
-//! the kernel's own step ([`crate::kernels::Kernel::net_step`]), so starting from it gives
-//! bit for bit what stepping through the pads with that kernel gives.
+//! a sequence from the cached state after its leading pads instead.
+//!
+//! The kernel's two paths round differently (the one-sequence path runs the latency forms of
+//! the activations, the batch the throughput forms), so the cache holds two tables, each
+//! stepped by the path that reads it: [`NetPadCache::state`] by the one-sequence step
+//! ([`crate::kernels::Kernel::net_step`]), [`NetPadCache::batch_state`] by the batch pass.
+//! Starting from either gives bit for bit what stepping through the pads on that path gives,
+//! so a sequence's result from a batch does not depend on the block it lands in.
 
 use super::TokenId;
 use super::spec::{Cell, Spec};
@@ -17,8 +22,11 @@ use crate::kernels::Kernel;
 pub struct NetPadCache {
     spec: Spec,
     kernel: &'static str,
-    /// `[seq_len + 1, H + C]`: `h` then (LSTM) `c` of each state.
+    /// `[seq_len + 1, H + C]`: `h` then (LSTM) `c` of each state, stepped by the one-sequence
+    /// step.
     states: Vec<f32>,
+    /// The same, stepped by the batch pass.
+    batch: Vec<f32>,
 }
 
 /// Leading pad tokens (id 0) of `tokens`.
@@ -30,7 +38,8 @@ pub fn leading_pads<T: TokenId>(tokens: &[T]) -> usize {
 }
 
 impl NetPadCache {
-    /// Steps the zero state through `seq_len` pads with `kernel`'s step.
+    /// Steps the zero state through `seq_len` pads with `kernel`'s one-sequence step and with
+    /// its batch pass.
     pub fn new(kernel: Kernel, t: &NetTables) -> NetPadCache {
         let spec = *t.spec();
         let mut s = NetState::zeros(&spec);
@@ -47,6 +56,7 @@ impl NetPadCache {
             spec,
             kernel: kernel.name(),
             states,
+            batch: kernel.net_batch_pad_states(t),
         }
     }
 
@@ -65,12 +75,22 @@ impl NetPadCache {
         self.spec.seq_len
     }
 
-    /// `(h, c)` after `pads` leading pads (`c` empty unless LSTM). Panics if `pads > seq_len`.
+    /// `(h, c)` after `pads` leading pads (`c` empty unless LSTM), stepped by the one-sequence
+    /// step. Panics if `pads > seq_len`.
     pub fn state(&self, pads: usize) -> (&[f32], &[f32]) {
+        self.row(&self.states, pads)
+    }
+
+    /// `(h, c)` after `pads` leading pads, stepped by the batch pass (which starts its blocks
+    /// here). Panics if `pads > seq_len`.
+    pub fn batch_state(&self, pads: usize) -> (&[f32], &[f32]) {
+        self.row(&self.batch, pads)
+    }
+
+    fn row<'a>(&self, states: &'a [f32], pads: usize) -> (&'a [f32], &'a [f32]) {
         let h = self.spec.units;
         let c = if self.spec.cell == Cell::Lstm { h } else { 0 };
-        let row = &self.states[pads * (h + c)..(pads + 1) * (h + c)];
-        row.split_at(h)
+        states[pads * (h + c)..(pads + 1) * (h + c)].split_at(h)
     }
 
     /// Overwrites `state` (of this cache's shape) with the state after `pads` leading pads,
