@@ -111,23 +111,24 @@ mod tests {
     use super::*;
     use crate::train::{Layout, init_params};
 
-    fn tmp(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("fusedrnn-open-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join(name)
+    /// A fresh temporary directory (removed when dropped) and `name` in it.
+    fn tmp(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        (dir, path)
     }
 
     #[test]
     fn opens_safetensors_by_content() {
         let model = init_params(Layout::new(crate::model::Arch::Lstm, 50), 3).to_model();
-        let path = tmp("m.safetensors");
+        let (_dir, path) = tmp("m.safetensors");
         model.save(&path).unwrap();
         assert_eq!(open(&path).unwrap(), model);
     }
 
     #[test]
     fn missing_file_is_io_and_named() {
-        let err = open(tmp("absent.safetensors")).unwrap_err();
+        let err = open(tmp("absent.safetensors").1).unwrap_err();
         assert!(err.is_io(), "{err}");
         assert!(err.to_string().contains("absent.safetensors"), "{err}");
     }
@@ -135,7 +136,7 @@ mod tests {
     #[cfg(feature = "keras")]
     #[test]
     fn keras_extension_goes_to_the_keras_reader() {
-        let path = tmp("garbage.h5");
+        let (_dir, path) = tmp("garbage.h5");
         std::fs::write(&path, b"not hdf5 at all").unwrap();
         let err = open(&path).unwrap_err();
         assert!(matches!(err, OpenError::Keras(_)), "{err:?}");
@@ -146,7 +147,7 @@ mod tests {
     #[test]
     fn safetensors_content_under_a_keras_extension_is_read_as_safetensors() {
         let model = init_params(Layout::new(crate::model::Arch::Rnn, 30), 4).to_model();
-        let path = tmp("checkpoint.h5");
+        let (_dir, path) = tmp("checkpoint.h5");
         model.save(&path).unwrap();
         assert_eq!(open(&path).unwrap(), model);
     }
@@ -154,7 +155,7 @@ mod tests {
     #[cfg(feature = "keras")]
     #[test]
     fn hdf5_signature_without_extension_goes_to_the_keras_reader() {
-        let path = tmp("sniffed.bin");
+        let (_dir, path) = tmp("sniffed.bin");
         let mut bytes = fusedrnn_keras::HDF5_MAGIC.to_vec();
         bytes.extend_from_slice(&[0; 64]);
         std::fs::write(&path, bytes).unwrap();

@@ -1068,7 +1068,8 @@ mod tests {
         };
         let mut w = NetWeights::seeded(spec, 1, 0.3);
         w.bias[5] = f32::INFINITY;
-        let path = std::env::temp_dir().join(format!("fusedrnn-inf-{}.st", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inf.st");
         let err = w.save(&path).unwrap_err();
         assert!(
             err.to_string().contains(&path.display().to_string()),
