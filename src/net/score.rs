@@ -32,8 +32,10 @@ use super::weights::{NetWeights, WeightsError};
 use crate::kernels::Kernel;
 use crate::tokfile::TokenOutOfVocab;
 
-/// Rows per parallel work item.
-pub const CHUNK_ROWS: usize = 128;
+/// Rows per parallel work item: whole blocks of the batch's 4 (16 lanes) or 6 (8 lanes)
+/// sequences, and one window of the batch's sort by leading pads (120 measured 1–2 % faster
+/// than 128 with 8 lanes, where 128 leaves a block of 2 per chunk).
+pub const CHUNK_ROWS: usize = 120;
 
 /// Why a [`NetScorer`] cannot score some input.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
