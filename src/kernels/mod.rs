@@ -262,17 +262,26 @@ impl Kernel {
         }
     }
 
-    /// Fold LSTM weights (see [`fold_lstm`]), with the padding cache computed by this kernel's
-    /// step, so [`Self::lstm_review`] equals stepping every token with [`Self::lstm_step`]
-    /// bitwise. Panics if the vocabulary is empty.
+    /// Fold LSTM weights (see [`fold_lstm`]), with the padding caches computed by this kernel:
+    /// one by its step, so [`Self::lstm_review`] equals stepping every token with
+    /// [`Self::lstm_step`] bitwise, one by its batch kernel, where a batch block starts, so a
+    /// review's bits in [`Self::lstm_forward`] do not depend on the reviews around it. Panics
+    /// if the vocabulary is empty.
     pub fn fold_lstm(self, w: &LstmWeights) -> LstmTables {
-        tables::fold_lstm_with(w, |t, s, tok| self.lstm_step(t, s, tok))
+        let mut t = tables::fold_lstm_with(w, |t, s, tok| self.lstm_step(t, s, tok));
+        let batch = self.dispatch(ops::LstmBatchPads { t: &t });
+        t.set_batch_pad_states(batch);
+        t
     }
 
-    /// Fold SimpleRNN weights (see [`fold_rnn`]), with the padding cache computed by this
-    /// kernel's step. Panics if the vocabulary is empty.
+    /// Fold SimpleRNN weights (see [`fold_rnn`]), with the padding caches computed by this
+    /// kernel's step and by its batch kernel (as [`Self::fold_lstm`]). Panics if the
+    /// vocabulary is empty.
     pub fn fold_rnn(self, w: &RnnWeights) -> RnnTables {
-        tables::fold_rnn_with(w, |t, s, tok| self.rnn_step(t, s, tok))
+        let mut t = tables::fold_rnn_with(w, |t, s, tok| self.rnn_step(t, s, tok));
+        let batch = self.dispatch(ops::RnnBatchPads { t: &t });
+        t.set_batch_pad_states(batch);
+        t
     }
 
     /// LSTM probabilities of a batch `[n, SEQ_LEN]` into `probs [n]`.

@@ -45,6 +45,39 @@ impl<M: BlockModel> Op for ForwardHidden<'_, M> {
     }
 }
 
+/// The batch kernel's LSTM padding cache ([`LstmTables::batch_pad_state`]).
+pub(crate) struct LstmBatchPads<'a> {
+    pub t: &'a LstmTables,
+}
+
+impl Op for LstmBatchPads<'_> {
+    type Output = Vec<LstmState>;
+    fn reference(self) -> Vec<LstmState> {
+        // The reference batch is the reference step.
+        (0..=SEQ_LEN).map(|k| *self.t.pad_state(k)).collect()
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) -> Vec<LstmState> {
+        simd::lstm_batch_pad_states(isa, self.t)
+    }
+}
+
+/// The batch kernel's SimpleRNN padding cache ([`RnnTables::batch_pad_state`]).
+pub(crate) struct RnnBatchPads<'a> {
+    pub t: &'a RnnTables,
+}
+
+impl Op for RnnBatchPads<'_> {
+    type Output = Vec<RnnState>;
+    fn reference(self) -> Vec<RnnState> {
+        (0..=SEQ_LEN).map(|k| *self.t.pad_state(k)).collect()
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) -> Vec<RnnState> {
+        simd::rnn_batch_pad_states(isa, self.t)
+    }
+}
+
 /// One LSTM step of one sequence (gates in lanes).
 pub(crate) struct LstmStep<'a> {
     pub t: &'a LstmTables,

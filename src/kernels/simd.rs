@@ -497,7 +497,9 @@ use super::activations::{
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
-use super::tables::{GATE_C, GATE_F, GATE_I, GATE_O, LstmTables, RnnTables, leading_pads};
+use super::tables::{
+    GATE_C, GATE_F, GATE_I, GATE_O, LstmState, LstmTables, RnnState, RnnTables, leading_pads,
+};
 use crate::shape::{HIDDEN, SEQ_LEN};
 
 /// The sequences of one block, one per lane.
@@ -525,7 +527,7 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     seqs: [BlockSeqs<'_, I>; B],
 ) -> [[I::V; HIDDEN]; B] {
     let start = fewest_pads::<I, B>(&seqs);
-    let s0 = t.pad_state(start);
+    let s0 = t.batch_pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     let mut c: [[I::V; HIDDEN]; B] = [s0.c.map(|x| isa.splat(x)); B];
     // The pipelined pair on 32 registers (its chunk keeps 8 `h`, 8 sums and the activations'
@@ -549,6 +551,29 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
         }
     }
     h
+}
+
+/// The batch's LSTM padding cache ([`LstmTables::batch_pad_state`]): the states after
+/// `0..=SEQ_LEN` pads, stepped by [`lstm_block_step`] (lane 0 of a block of pads), the per-lane
+/// arithmetic of [`lstm_blocks`] in either form, so a block that starts from it gives the bits
+/// of one that steps the pads itself.
+pub(crate) fn lstm_batch_pad_states<I: Isa>(isa: I, t: &LstmTables) -> Vec<LstmState> {
+    let pads = [0u16; SEQ_LEN];
+    let seqs: BlockSeqs<'_, I> = isa.arr(&pads);
+    let zero = isa.splat(0.0);
+    let (mut h, mut c) = ([zero; HIDDEN], [zero; HIDDEN]);
+    let mut states = Vec::with_capacity(SEQ_LEN + 1);
+    states.push(LstmState::default());
+    for step in 0..SEQ_LEN {
+        lstm_block_step(isa, t, &seqs, step, &mut h, &mut c);
+        let mut s = LstmState::default();
+        for u in 0..HIDDEN {
+            s.h[u] = isa.store(h[u]).as_ref()[0];
+            s.c[u] = isa.store(c[u]).as_ref()[0];
+        }
+        states.push(s);
+    }
+    states
 }
 
 /// The fewest leading pads among the sequences of `seqs`: every sequence has at least that
@@ -1095,7 +1120,7 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     seqs: [BlockSeqs<'_, I>; B],
 ) -> [[I::V; HIDDEN]; B] {
     let start = fewest_pads::<I, B>(&seqs);
-    let s0 = t.pad_state(start);
+    let s0 = t.batch_pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     if B == 2 {
         let (h0, h1) = h.split_at_mut(1);
@@ -1108,27 +1133,51 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
         );
         return h;
     }
-    let table = t.table();
-    let rec_splat = t.recurrent_splat();
     for step in start..SEQ_LEN {
         for (hb, sb) in h.iter_mut().zip(&seqs) {
-            let mut rows = isa.arr(&table[0].0);
-            for (row, seq) in rows.as_mut().iter_mut().zip(sb.as_ref()) {
-                *row = &table[seq[step] as usize].0;
-            }
-            let mut z = isa.gather_rows(&rows);
-            // All 8 pre-activations first, then all 8 tanh: independent chains.
-            for (u, acc) in z.iter_mut().enumerate() {
-                for j in 0..HIDDEN {
-                    *acc = isa.mul_add(hb[j], isa.splat_from(&rec_splat[j][u]), *acc);
-                }
-            }
-            for u in 0..HIDDEN {
-                hb[u] = tanh_batch(isa, z[u]);
-            }
+            rnn_block_step(isa, t, sb, step, hb);
         }
     }
     h
+}
+
+/// One step of one SimpleRNN block of `LANES` sequences (the arithmetic of [`rnn_pair`] too).
+#[inline(always)]
+fn rnn_block_step<I: Isa>(
+    isa: I,
+    t: &RnnTables,
+    seqs: &BlockSeqs<'_, I>,
+    step: usize,
+    h: &mut [I::V; HIDDEN],
+) {
+    let rec_splat = t.recurrent_splat();
+    let mut z = rnn_gather(isa, t, seqs, step);
+    // All 8 pre-activations first, then all 8 tanh: independent chains.
+    for (u, acc) in z.iter_mut().enumerate() {
+        for j in 0..HIDDEN {
+            *acc = isa.mul_add(h[j], isa.splat_from(&rec_splat[j][u]), *acc);
+        }
+    }
+    for u in 0..HIDDEN {
+        h[u] = tanh_batch(isa, z[u]);
+    }
+}
+
+/// The batch's SimpleRNN padding cache ([`RnnTables::batch_pad_state`]), as
+/// [`lstm_batch_pad_states`].
+pub(crate) fn rnn_batch_pad_states<I: Isa>(isa: I, t: &RnnTables) -> Vec<RnnState> {
+    let pads = [0u16; SEQ_LEN];
+    let seqs: BlockSeqs<'_, I> = isa.arr(&pads);
+    let mut h = [isa.splat(0.0); HIDDEN];
+    let mut states = Vec::with_capacity(SEQ_LEN + 1);
+    states.push(RnnState::default());
+    for step in 0..SEQ_LEN {
+        rnn_block_step(isa, t, &seqs, step, &mut h);
+        states.push(RnnState {
+            h: h.map(|v| isa.store(v).as_ref()[0]),
+        });
+    }
+    states
 }
 
 /// `zx[u]` of one SimpleRNN block's step: its `LANES` table rows, transposed.

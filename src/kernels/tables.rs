@@ -30,8 +30,12 @@
 //! `k` leading pads is the same for every review. `pad_state(k)` for `k = 0..=SEQ_LEN` is computed
 //! once here, with the reference step ([`super::fold_lstm`]) or a chosen kernel's step
 //! ([`super::Kernel::fold_lstm`]: then a kernel's whole-review function gives bitwise what
-//! stepping every token with the same kernel gives); kernels start a review (or a block of 8)
-//! there.
+//! stepping every token with the same kernel gives); the latency kernels start a review there.
+//! A chosen kernel also steps the pads with its batch kernel into `batch_pad_state(k)`, where a
+//! batch block starts (after its fewest pads), so a review's bits in a batch do not depend on
+//! its block: the two steps round differently in the last bits, and a block that starts before a
+//! review's own pads steps them with the batch kernel. (With the reference step, the two tables
+//! are one.)
 
 use super::gemm::sgemm;
 use crate::model::{LstmWeights, RnnInput, RnnWeights};
@@ -90,6 +94,8 @@ pub struct LstmTables {
     dense_kernel: [f32; HIDDEN],
     dense_bias: f32,
     pad_states: Vec<LstmState>,
+    /// The same, stepped by the batch kernel (see [`Self::batch_pad_state`]).
+    batch_pad_states: Vec<LstmState>,
 }
 
 impl LstmTables {
@@ -115,9 +121,20 @@ impl LstmTables {
     pub fn dense_bias(&self) -> f32 {
         self.dense_bias
     }
-    /// State after `k` leading pad tokens from the zero state. Panics if `k > SEQ_LEN`.
+    /// State after `k` leading pad tokens from the zero state, stepped by the one-review step
+    /// (where the latency kernels start). Panics if `k > SEQ_LEN`.
     pub fn pad_state(&self, k: usize) -> &LstmState {
         &self.pad_states[k]
+    }
+    /// The same, stepped by the batch kernel (where a batch block starts). Panics if
+    /// `k > SEQ_LEN`.
+    pub fn batch_pad_state(&self, k: usize) -> &LstmState {
+        &self.batch_pad_states[k]
+    }
+    /// Replaces the batch padding cache (`[SEQ_LEN + 1]` states).
+    pub(crate) fn set_batch_pad_states(&mut self, states: Vec<LstmState>) {
+        assert_eq!(states.len(), SEQ_LEN + 1, "one state per pad count");
+        self.batch_pad_states = states;
     }
 }
 
@@ -130,6 +147,8 @@ pub struct RnnTables {
     dense_kernel: [f32; HIDDEN],
     dense_bias: f32,
     pad_states: Vec<RnnState>,
+    /// The same, stepped by the batch kernel.
+    batch_pad_states: Vec<RnnState>,
 }
 
 impl RnnTables {
@@ -154,9 +173,19 @@ impl RnnTables {
     pub fn dense_bias(&self) -> f32 {
         self.dense_bias
     }
-    /// State after `k` leading pad tokens. Panics if `k > SEQ_LEN`.
+    /// State after `k` leading pad tokens, stepped by the one-review step. Panics if
+    /// `k > SEQ_LEN`.
     pub fn pad_state(&self, k: usize) -> &RnnState {
         &self.pad_states[k]
+    }
+    /// The same, stepped by the batch kernel. Panics if `k > SEQ_LEN`.
+    pub fn batch_pad_state(&self, k: usize) -> &RnnState {
+        &self.batch_pad_states[k]
+    }
+    /// Replaces the batch padding cache (`[SEQ_LEN + 1]` states).
+    pub(crate) fn set_batch_pad_states(&mut self, states: Vec<RnnState>) {
+        assert_eq!(states.len(), SEQ_LEN + 1, "one state per pad count");
+        self.batch_pad_states = states;
     }
 }
 
@@ -214,6 +243,7 @@ pub(crate) fn fold_lstm_with(
         dense_kernel: w.dense_kernel,
         dense_bias: w.dense_bias,
         pad_states: Vec::with_capacity(SEQ_LEN + 1),
+        batch_pad_states: Vec::new(),
     };
     let mut s = LstmState::default();
     t.pad_states.push(s);
@@ -221,6 +251,7 @@ pub(crate) fn fold_lstm_with(
         step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
+    t.batch_pad_states = t.pad_states.clone();
     t
 }
 
@@ -248,6 +279,7 @@ pub(crate) fn fold_rnn_with(
         dense_kernel: w.dense_kernel,
         dense_bias: w.dense_bias,
         pad_states: Vec::with_capacity(SEQ_LEN + 1),
+        batch_pad_states: Vec::new(),
     };
     let mut s = RnnState::default();
     t.pad_states.push(s);
@@ -255,5 +287,6 @@ pub(crate) fn fold_rnn_with(
         step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
+    t.batch_pad_states = t.pad_states.clone();
     t
 }
