@@ -440,11 +440,8 @@ impl Kernel {
     /// batch pass ([`NetPadCache::batch_state`]).
     pub(crate) fn net_batch_pad_states(self, t: &NetTables) -> Vec<f32> {
         let s = t.spec();
-        let width = if s.cell == crate::net::Cell::Lstm {
-            2
-        } else {
-            1
-        } * s.units;
+        let lstm = s.cell == crate::net::Cell::Lstm;
+        let width = s.units * if lstm { 2 } else { 1 };
         let mut states = vec![0.0; (s.seq_len + 1) * width];
         let pads = vec![0u32; s.seq_len];
         let out = net_simd::NetOut::States(&mut states);

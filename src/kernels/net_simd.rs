@@ -29,11 +29,10 @@
 //! ([`NetPadCache::batch_state`]), so neither does where a block starts.
 //!
 //! The one-sequence path ([`Steps`], the latency path; the padding cache's one-sequence table
-//! is built with it) is
-//! a matrix-vector product, as wide a tile as the registers hold, and the latency forms of the
-//! activations (see "The one-sequence path" below): stepping, the whole-sequence call and a
-//! session agree bit for bit; against the same sequence in a batch (throughput activations)
-//! they differ by a few ulps, both within the reference's tolerance.
+//! is built with it) is a matrix-vector product, as wide a tile as the registers hold, and the
+//! latency forms of the activations (see "The one-sequence path" below): stepping, the
+//! whole-sequence call and a session agree bit for bit; against the same sequence in a batch
+//! (throughput activations) they differ by a few ulps, both within the reference's tolerance.
 //!
 //! A GRU with `reset_after = false` needs `r` before the candidate's product: the step runs the
 //! `z, r` columns, computes `r ⊙ h` into a scratch row, then runs the candidate columns with
