@@ -326,6 +326,7 @@ pub(crate) const PAD_SORT_WINDOW: usize = 120;
 /// leading pads (ties by index), each as `pads << 16 | index`. `n ≤ PAD_SORT_WINDOW` and
 /// `seq_len ≤ 65,535` (the spec's bound is 4,096).
 fn pad_order(seqs: TokenIds<'_>, len: usize, w0: usize, order: &mut [u32]) {
+    const { assert!(crate::net::MAX_SEQ_LEN < 1 << 16 && PAD_SORT_WINDOW <= 1 << 16) };
     for (k, o) in order.iter_mut().enumerate() {
         let s = seqs.slice((w0 + k) * len..(w0 + k + 1) * len);
         let pads = match s {
