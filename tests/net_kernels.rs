@@ -257,39 +257,78 @@ fn a_padded_sequence_scores_the_same_whatever_its_neighbours() {
                     })
                     .collect()
             };
-            let padded = seq(len / 2);
-            let (full, more, all) = (seq(0), seq(len - 2), seq(len));
-            for k in Kernel::available() {
-                let pads = k.net_pad_cache(&t);
-                let score = |rows: &[&[u32]]| {
-                    let ids = rows.concat();
-                    let mut p = vec![f32::NAN; rows.len()];
-                    k.net_forward(&t, &pads, &ids, &mut p);
-                    let mut h = vec![f32::NAN; rows.len() * units];
-                    k.net_forward_hidden(&t, &pads, &ids, &mut h);
-                    (bits(&p), bits(&h))
-                };
-                let unit = |(p, h): (Vec<u32>, Vec<u32>), r: usize| {
-                    (p[r], h[r * units..(r + 1) * units].to_vec())
-                };
-                let alone = unit(score(&[&padded]), 0);
-                let neighbours: [&[&[u32]]; 3] = [
-                    &[&full, &padded],
-                    &[&more, &all, &padded, &more],
-                    &[&padded, &padded, &full, &all, &more, &full, &padded],
-                ];
-                for rows in neighbours {
-                    let got = score(rows);
-                    for r in (0..rows.len()).filter(|&r| rows[r] == padded.as_slice()) {
-                        assert_eq!(
-                            unit(got.clone(), r),
-                            alone,
-                            "{} {s}: row {r} of {} differs from the sequence alone",
-                            k.name(),
-                            rows.len()
-                        );
+            for pads_n in [1, len / 2, len - 3] {
+                let padded = seq(pads_n);
+                let (full, more, all) = (seq(0), seq(pads_n + 2), seq(len));
+                for k in Kernel::available() {
+                    let pads = k.net_pad_cache(&t);
+                    let score = |rows: &[&[u32]]| {
+                        let ids = rows.concat();
+                        let mut p = vec![f32::NAN; rows.len()];
+                        k.net_forward(&t, &pads, &ids, &mut p);
+                        let mut h = vec![f32::NAN; rows.len() * units];
+                        k.net_forward_hidden(&t, &pads, &ids, &mut h);
+                        (bits(&p), bits(&h))
+                    };
+                    let unit = |(p, h): (Vec<u32>, Vec<u32>), r: usize| {
+                        (p[r], h[r * units..(r + 1) * units].to_vec())
+                    };
+                    let alone = unit(score(&[&padded]), 0);
+                    let neighbours: [&[&[u32]]; 3] = [
+                        &[&full, &padded],
+                        &[&more, &all, &padded, &more],
+                        &[&padded, &padded, &full, &all, &more, &full, &padded],
+                    ];
+                    for rows in neighbours {
+                        let got = score(rows);
+                        for r in (0..rows.len()).filter(|&r| rows[r] == padded.as_slice()) {
+                            assert_eq!(
+                                unit(got.clone(), r),
+                                alone,
+                                "{} {s}: row {r} of {} differs from the sequence alone ({pads_n} pads)",
+                                k.name(),
+                                rows.len()
+                            );
+                        }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A batch over several of the batch's pad-sort windows (120 sequences each; the scorer's
+/// chunks are one window, so only a direct call crosses windows): every row's probability is
+/// bit for bit the row scored alone, and within the tolerance of the reference.
+#[test]
+fn a_batch_over_several_sort_windows_scores_each_row_as_alone() {
+    let len = if small() { 6 } else { 20 };
+    for (i, cell) in CELLS.into_iter().enumerate() {
+        let s = spec(cell, 17, 300, false, len);
+        let t = NetTables::fold(&weights(s, 90 + i as u64, 0.5)).unwrap();
+        let ids = rows(245, len, 300, 91 + i as u64);
+        let mut want = vec![0.0f32; 245];
+        reference::forward(&t, &ids, &mut want);
+        for k in Kernel::available() {
+            let pads = k.net_pad_cache(&t);
+            let mut got = vec![f32::NAN; 245];
+            k.net_forward(&t, &pads, &ids, &mut got);
+            for (r, row) in ids.chunks(len).enumerate() {
+                let mut alone = [f32::NAN];
+                k.net_forward(&t, &pads, row, &mut alone);
+                assert_eq!(
+                    got[r].to_bits(),
+                    alone[0].to_bits(),
+                    "{} {s}: row {r}",
+                    k.name()
+                );
+                assert!(
+                    (got[r] - want[r]).abs() <= PROB_ABS_TOL,
+                    "{} {s}: row {r}: {} vs reference {}",
+                    k.name(),
+                    got[r],
+                    want[r]
+                );
             }
         }
     }

@@ -316,10 +316,12 @@ pub(crate) fn scratch_ids(seq_len: usize) -> usize {
 /// [`Batch`]), so the order does not show in the results. A multiple of both block sizes (4
 /// and 6), as are the scorer's chunks ([`crate::net::score::CHUNK_ROWS`]).
 ///
-/// Measured (AMD EPYC family 25 model 17, Zen 4, 2 threads, 2026-12-05; the IMDB test split,
-/// `num_words` 5000, length 200; Embedding(5000, 64), fastest of 5 passes, two alternations):
-/// LSTM(32) 82.1–82.5k → 98.9–100.1k reviews/s on AVX-512, 62.6–62.8k → 78.6–78.8k on AVX2;
-/// GRU(32) 109.9–110.2k → 137.4k and 84.2–84.3k → 101.3–101.7k; the same bits.
+/// Measured (AMD EPYC family 25 model 17, Zen 4, 2 threads, 2026-12-05;
+/// `examples/net_padded_throughput`: the IMDB test split, `num_words` 5000, length 200;
+/// Embedding(5000, 64), fastest of 5 passes, two alternations): LSTM(32) 82.0–82.1k →
+/// 99.2–99.8k reviews/s on AVX-512, 62.9–63.2k → 78.8–79.5k on AVX2; GRU(32) 110.0–110.2k →
+/// 135.5–135.9k and 82.0–83.9k → 100.8–101.1k; the same bits. (In an earlier run, windows of
+/// 120 measured 1–2 % faster than 128 on AVX2.)
 pub(crate) const PAD_SORT_WINDOW: usize = 120;
 
 /// `order[..n]`: the indices `0..n` of the sequences `w0..w0 + n` of `seqs`, ordered by their

@@ -557,6 +557,7 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
 /// `0..=SEQ_LEN` pads, stepped by [`lstm_block_step`] (lane 0 of a block of pads), the per-lane
 /// arithmetic of [`lstm_blocks`] in either form, so a block that starts from it gives the bits
 /// of one that steps the pads itself.
+#[inline(always)]
 pub(crate) fn lstm_batch_pad_states<I: Isa>(isa: I, t: &LstmTables) -> Vec<LstmState> {
     let pads = [0u16; SEQ_LEN];
     let seqs: BlockSeqs<'_, I> = isa.arr(&pads);
@@ -1175,6 +1176,7 @@ fn rnn_block_step<I: Isa>(
 
 /// The batch's SimpleRNN padding cache ([`RnnTables::batch_pad_state`]), as
 /// [`lstm_batch_pad_states`].
+#[inline(always)]
 pub(crate) fn rnn_batch_pad_states<I: Isa>(isa: I, t: &RnnTables) -> Vec<RnnState> {
     let pads = [0u16; SEQ_LEN];
     let seqs: BlockSeqs<'_, I> = isa.arr(&pads);
@@ -1183,9 +1185,11 @@ pub(crate) fn rnn_batch_pad_states<I: Isa>(isa: I, t: &RnnTables) -> Vec<RnnStat
     states.push(RnnState::default());
     for step in 0..SEQ_LEN {
         rnn_block_step(isa, t, &seqs, step, &mut h);
-        states.push(RnnState {
-            h: h.map(|v| isa.store(v).as_ref()[0]),
-        });
+        let mut s = RnnState::default();
+        for (x, &v) in s.h.iter_mut().zip(&h) {
+            *x = isa.store(v).as_ref()[0];
+        }
+        states.push(s);
     }
     states
 }
