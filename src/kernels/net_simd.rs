@@ -965,14 +965,12 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
                 let i = index(r);
                 seq[r] = as_u32(seqs, i * len..(i + 1) * len, buf);
             }
-            let (start, h0, c0) = match pads {
-                Some(pads) => {
-                    let start = seq.iter().map(|s| leading_pads(s)).min().unwrap_or(0);
-                    let (h0, c0) = pads.batch_state(start);
-                    (start, h0, c0)
-                }
+            // The block's fewest pads: its first key's (0 without a cache).
+            let start = (block[0] >> 16) as usize;
+            let (h0, c0) = match pads {
+                Some(pads) => pads.batch_state(start),
                 // An empty state loads as zeros.
-                None => (0, &[][..], &[][..]),
+                None => (&[][..], &[][..]),
             };
             for r in 0..R {
                 load_state(&mut rows.h[r * geo.p..(r + 1) * geo.p], h0);

@@ -211,7 +211,8 @@ fn fold_embedding<const N: usize>(
 
 /// Fold LSTM weights into [`LstmTables`] with the padding cache built by `step` (see
 /// [`super::fold_lstm`], [`super::Kernel::fold_lstm`]), so that the cache is bitwise what
-/// stepping the pads with `step` gives.
+/// stepping the pads with `step` gives. The batch cache is left empty for the caller
+/// ([`LstmTables::set_batch_pad_states`]).
 pub(crate) fn fold_lstm_with(
     w: &LstmWeights,
     step: impl Fn(&LstmTables, &mut LstmState, u16),
@@ -251,12 +252,12 @@ pub(crate) fn fold_lstm_with(
         step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
-    t.batch_pad_states = t.pad_states.clone();
     t
 }
 
 /// Fold SimpleRNN weights (embedding or one-hot input) into [`RnnTables`] with the padding cache
-/// built by `step` (see [`super::fold_rnn`], [`super::Kernel::fold_rnn`]).
+/// built by `step` (see [`super::fold_rnn`], [`super::Kernel::fold_rnn`]). The batch cache is
+/// left empty for the caller ([`RnnTables::set_batch_pad_states`]).
 pub(crate) fn fold_rnn_with(
     w: &RnnWeights,
     step: impl Fn(&RnnTables, &mut RnnState, u16),
@@ -287,6 +288,5 @@ pub(crate) fn fold_rnn_with(
         step(&t, &mut s, 0);
         t.pad_states.push(s);
     }
-    t.batch_pad_states = t.pad_states.clone();
     t
 }
