@@ -19,6 +19,7 @@
 
 mod bptt;
 pub mod early_stopping;
+pub(crate) mod first_seen;
 pub mod fit;
 pub mod init;
 mod output;

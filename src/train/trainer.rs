@@ -44,6 +44,7 @@
 use rayon::prelude::*;
 
 use super::bptt::{LANES, Rows, Shard};
+use super::first_seen::FirstSeen;
 use super::init::{SplitMix64, hash_words};
 use super::params::{Layout, Params};
 use super::rmsprop::RmsProp;
@@ -519,39 +520,24 @@ struct TokenRows {
     tokens: Vec<u16>,
     /// Lane `l`'s rows are `lane_start[l]..lane_start[l + 1]`.
     lane_start: [usize; LANES + 1],
-    /// `[vocab]`: `row[tok]` is `tok`'s row in the lane being assigned where
-    /// `stamp[tok] == generation`.
-    stamp: Vec<u32>,
-    row: Vec<u16>,
-    generation: u32,
+    seen: FirstSeen,
 }
 
 impl TokenRows {
     /// Assigns the rows of `shard`'s lanes, writes `shard.lane_rows`, and returns the number
     /// of rows (at most `LANES · SEQ_LEN`).
     fn assign(&mut self, shard: &mut Shard, vocab: usize) -> usize {
-        if self.stamp.len() < vocab {
-            self.stamp = vec![0; vocab];
-            self.row = vec![0; vocab];
-            self.generation = 0;
-        }
         self.tokens.clear();
         for l in 0..LANES {
             self.lane_start[l] = self.tokens.len();
-            if self.generation == u32::MAX {
-                self.stamp.fill(0);
-                self.generation = 0;
-            }
-            self.generation += 1;
+            self.seen.next_sequence(vocab);
             for t in 0..SEQ_LEN {
                 let tok = shard.tokens[l][t];
-                let k = usize::from(tok);
-                if self.stamp[k] != self.generation {
-                    self.stamp[k] = self.generation;
-                    self.row[k] = u16::try_from(self.tokens.len()).expect("LANES·SEQ_LEN rows");
+                let (row, new) = self.seen.row(usize::from(tok), self.tokens.len() as u32);
+                if new {
                     self.tokens.push(tok);
                 }
-                shard.lane_rows[l][t] = self.row[k];
+                shard.lane_rows[l][t] = u16::try_from(row).expect("LANES·SEQ_LEN rows");
             }
         }
         self.lane_start[LANES] = self.tokens.len();

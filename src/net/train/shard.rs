@@ -74,6 +74,7 @@ use crate::kernels::gemm::sgemm_tn;
 use crate::kernels::net_train::{GruBackAfter, GruFwdAfter, LstmBack, LstmFwd};
 use crate::kernels::{Kernel, RowsInit};
 use crate::net::{Cell, Input, NetWeights, Spec};
+use crate::train::first_seen::FirstSeen;
 
 /// Most sequences per shard. Shard boundaries depend only on the batch and the spec, never on
 /// the threads, so the gradient is the same bits for any thread count.
@@ -225,13 +226,12 @@ pub struct Shard {
     /// `[T·B]` each row's index in `uniq`.
     slots: Vec<u32>,
     /// With dropout after an embedding: `[T·B]` each row's (sequence, token) pair, and per
-    /// pair its sequence and its index in `uniq` (`pair_stamp`/`pair_of` `[uniq]`: scratch of
-    /// the assignment). `d_tok` then holds the pairs' rows instead of the tokens'.
+    /// pair its sequence and its index in `uniq` (`pair_seen`: scratch of the assignment).
+    /// `d_tok` then holds the pairs' rows instead of the tokens'.
     pair_slots: Vec<u32>,
     pair_seq: Vec<u32>,
     pair_uniq: Vec<u32>,
-    pair_stamp: Vec<u32>,
-    pair_of: Vec<u32>,
+    pair_seen: FirstSeen,
     /// The distinct token ids of the shard, ascending, and their input-table gradient rows:
     /// `δE [uniq, width]` (embedding) or `δK [uniq, G·H]` (one-hot).
     pub uniq: Vec<u32>,
@@ -299,25 +299,22 @@ impl Shard {
     fn assign_pairs(&mut self) {
         let (b, t_len) = (self.rows, self.seq_len);
         let u = self.uniq.len();
-        self.pair_stamp.clear();
-        self.pair_stamp.resize(u, u32::MAX);
-        self.pair_of.clear();
-        self.pair_of.resize(u, 0);
         self.pair_slots.clear();
         self.pair_slots.resize(b * t_len, 0);
         self.pair_seq.clear();
         self.pair_uniq.clear();
         for bi in 0..b {
+            self.pair_seen.next_sequence(u);
             for t in 0..t_len {
                 let r = t * b + bi;
-                let slot = self.slots[r] as usize;
-                if self.pair_stamp[slot] != bi as u32 {
-                    self.pair_stamp[slot] = bi as u32;
-                    self.pair_of[slot] = self.pair_seq.len() as u32;
+                let slot = self.slots[r];
+                let next = self.pair_seq.len() as u32;
+                let (pair, new) = self.pair_seen.row(slot as usize, next);
+                if new {
                     self.pair_seq.push(bi as u32);
-                    self.pair_uniq.push(slot as u32);
+                    self.pair_uniq.push(slot);
                 }
-                self.pair_slots[r] = self.pair_of[slot];
+                self.pair_slots[r] = pair;
             }
         }
     }
