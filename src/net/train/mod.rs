@@ -448,7 +448,14 @@ impl NetTrainer {
             .for_each(|(k, shard)| {
                 let lo = k * rows;
                 let hi = (lo + rows).min(n);
-                shard.load(&ids[lo * seq_len..hi * seq_len], &labels[lo..hi], seq_len);
+                // Without dropout every sequence's pads see the same input: shared.
+                let share_pads = keys.is_none();
+                shard.load(
+                    &ids[lo * seq_len..hi * seq_len],
+                    &labels[lo..hi],
+                    seq_len,
+                    share_pads,
+                );
                 shard.masks.clear();
                 if let Some(keys) = keys {
                     shard.masks.resize((hi - lo) * in_dim, 0.0);
@@ -539,7 +546,12 @@ impl NetTrainer {
                 .for_each(|(k, shard)| {
                     let lo = lo_round + k * rows;
                     let hi = (lo + rows).min(hi_round);
-                    shard.load(&ids[lo * seq_len..hi * seq_len], &labels[lo..hi], seq_len);
+                    shard.load(
+                        &ids[lo * seq_len..hi * seq_len],
+                        &labels[lo..hi],
+                        seq_len,
+                        true,
+                    );
                     shard.masks.clear();
                     shard.forward(w, p, kernel);
                 });
