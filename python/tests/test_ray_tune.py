@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -13,6 +16,7 @@ import numpy as np
 from conftest import need_ray, ray_pids
 
 import fusedrnn
+from fusedrnn.ray._tune import CHECKPOINT_DIR_PREFIX, CHECKPOINT_FILE
 
 need_ray(module_level=True)
 
@@ -53,17 +57,18 @@ def test_sweep_of_6_trials_with_a_killed_trial_retried_and_best_checkpoint_loads
 
     t = threading.Thread(target=go, daemon=True)
     t.start()
-    # Kill one trial's process once it has started training (its start mark exists).
+    # Kill one trial's process once it is training (its checkpoint folder exists).
+    tmp = Path(tempfile.gettempdir())
     end = time.monotonic() + 300
-    killed = False
-    while time.monotonic() < end and not killed and t.is_alive():
-        pids = trial_pids()
+    victim = 0
+    while time.monotonic() < end and not victim and t.is_alive():
+        pids = [p for p in trial_pids() if list(tmp.glob(f"{CHECKPOINT_DIR_PREFIX}{p}-*"))]
         if pids and list(starts.glob("*.1")):
             time.sleep(1.0)
             os.kill(pids[0], signal.SIGKILL)
-            killed = True
+            victim = pids[0]
         time.sleep(0.2)
-    assert killed, "no trial process to kill"
+    assert victim, "no trial process to kill"
     t.join(900)
     assert not t.is_alive(), "the sweep did not finish"
     if "e" in box:
@@ -75,6 +80,9 @@ def test_sweep_of_6_trials_with_a_killed_trial_retried_and_best_checkpoint_loads
     assert all(res.metrics["epoch"] == 3 for res in results)
     # The killed trial started again (a second start mark) and completed.
     assert list(starts.glob("*.2")), "no trial was retried"
+    # Its checkpoint folder, which it could not remove, did not stay behind.
+    left = list(tmp.glob(f"{CHECKPOINT_DIR_PREFIX}{victim}-*"))
+    assert not left, f"the killed trial's checkpoint folder stayed: {left}"
     assert {res.metrics["starts"] for res in results} >= {1, 2}
     # Best = lowest val_loss over every trial's best checkpoint; the file loads and reproduces it.
     best = min(
@@ -88,6 +96,33 @@ def test_sweep_of_6_trials_with_a_killed_trial_retried_and_best_checkpoint_loads
     loss, acc = m.evaluate(xv, yv)
     assert abs(loss - r.val_loss) < 1e-5 and abs(acc - r.val_accuracy) < 1e-6
     assert r.val_accuracy > 0.6  # learned something
+
+
+def test_orphaned_checkpoint_folders_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    from fusedrnn.ray._tune import remove_orphaned_checkpoint_dirs
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: its id names no process now
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").touch()
+    folders = {
+        "dead": tmp_path / f"{CHECKPOINT_DIR_PREFIX}{gone.pid}-abc",
+        "self": tmp_path / f"{CHECKPOINT_DIR_PREFIX}{os.getpid()}-abc",
+        "alive": tmp_path / f"{CHECKPOINT_DIR_PREFIX}{os.getppid()}-abc",
+        "no pid": tmp_path / f"{CHECKPOINT_DIR_PREFIX}abc",
+        "other": tmp_path / f"other-{gone.pid}-abc",
+    }
+    for d in folders.values():
+        d.mkdir()
+        (d / CHECKPOINT_FILE).touch()
+    link = tmp_path / f"{CHECKPOINT_DIR_PREFIX}{gone.pid}-link"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    assert remove_orphaned_checkpoint_dirs(str(tmp_path)) == 1
+    assert not folders["dead"].exists()
+    for name in ("self", "alive", "no pid", "other"):
+        assert (folders[name] / CHECKPOINT_FILE).exists(), name
+    assert link.is_symlink() and (elsewhere / "keep").exists()
 
 
 def test_sweep_rejects_bad_options() -> None:

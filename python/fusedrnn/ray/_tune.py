@@ -11,6 +11,8 @@ gives the same numbers).
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,8 @@ import numpy as np
 PathLike = Union[str, "os.PathLike[str]"]
 
 CHECKPOINT_FILE = "model.safetensors"
+# A trial's checkpoint folder: `fusedrnn-tune-<pid>-<random>` in the node's temporary directory.
+CHECKPOINT_DIR_PREFIX = "fusedrnn-tune-"
 ARCHS = ("lstm", "rnn", "rnn-onehot")
 
 
@@ -57,6 +61,51 @@ def _stack(arch: str, vocab: int, dropout: float) -> Any:
     raise ValueError(f"arch {arch!r}: expected one of {ARCHS}")
 
 
+def _process_gone(pid: int) -> bool:
+    """Whether no live process has this id (a zombie, killed and not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def remove_orphaned_checkpoint_dirs(tmp: Optional[str] = None) -> int:
+    """Removes the checkpoint folders of trials whose process is gone; returns how many.
+
+    A trial removes its folder when it ends, but not when its process is killed (``SIGKILL``,
+    the OOM killer, a lost worker): Tune then retries it in a new process and the old folder
+    would stay in the node's temporary directory. Every trial start and every ``sweep`` clears
+    such folders on its own node: only this user's folders (not symbolic links) whose name
+    carries the id of a process that no longer runs.
+    """
+    root = tmp if tmp is not None else tempfile.gettempdir()
+    removed = 0
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return 0
+    for e in entries:
+        if not e.name.startswith(CHECKPOINT_DIR_PREFIX):
+            continue
+        pid = e.name[len(CHECKPOINT_DIR_PREFIX) :].partition("-")[0]
+        try:
+            st = e.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        mine = stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
+        if mine and pid.isdigit() and int(pid) != os.getpid() and _process_gone(int(pid)):
+            shutil.rmtree(e.path, ignore_errors=True)
+            removed += not os.path.lexists(e.path)
+    return removed
+
+
 def _trial(config: Dict[str, Any], data: Any = None, epochs: int = 1, vocab: int = 500) -> None:
     """Tune's function trainable: one ``fit`` with a reporting callback."""
     os.environ["RAYON_NUM_THREADS"] = "1"
@@ -82,8 +131,11 @@ def _trial(config: Dict[str, Any], data: Any = None, epochs: int = 1, vocab: int
         metrics=["accuracy"],
     )
     # Removed when the trial ends: tune.report has copied each reported checkpoint into the
-    # run's storage by then, and a retried or restarted trial makes a fresh folder.
-    with tempfile.TemporaryDirectory(prefix="fusedrnn-tune-") as ckdir:
+    # run's storage by then, and a retried or restarted trial makes a fresh folder. The name
+    # carries this process's id, so that a later trial on this node removes the folder if this
+    # process is killed before it can (remove_orphaned_checkpoint_dirs).
+    remove_orphaned_checkpoint_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{CHECKPOINT_DIR_PREFIX}{os.getpid()}-") as ckdir:
         best = ModelCheckpoint(os.path.join(ckdir, CHECKPOINT_FILE), save_best_only=True)
 
         class Report(Callback):
@@ -240,6 +292,7 @@ def sweep(
         ),
     )
     results = tuner.fit()
+    remove_orphaned_checkpoint_dirs()  # those of trials killed on this node
     ok = [r for r in results if r.error is None and r.best_checkpoints]
     if not ok:
         raise RuntimeError(f"every trial failed: {[str(r.error) for r in results]}")
