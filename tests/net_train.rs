@@ -71,20 +71,23 @@ const FD_STEP: f32 = 1e-3;
 const GRAD_REL_TOL: f64 = 1e-4;
 const GRAD_ABS_TOL: f64 = 1e-7;
 
-fn grad_check(spec: Spec, seed: u64) -> f64 {
-    let n = 4;
+/// The gradient of `n` sequences against finite differences; the worst relative error.
+fn grad_check(spec: Spec, seed: u64, n: usize) -> f64 {
     let w = NetWeights::seeded(spec, seed, 0.6);
     let t = spec.seq_len;
     let mut ids = lcg_tokens(n * t, spec.vocab, seed + 1);
     // Leading pads as pad_sequences makes them, so the trainer's shared pads are checked too:
     // none (or what the draw gives), one, half the length, and a sequence of pads only.
-    for (row, pads) in ids.chunks_exact_mut(t).zip([0, 1, t / 2, t]) {
+    for (row, pads) in ids
+        .chunks_exact_mut(t)
+        .zip([0, 1, t / 2, t].into_iter().cycle())
+    {
         row[..pads].fill(0);
         if let Some(first) = row.get_mut(pads) {
             *first = (*first).max(1);
         }
     }
-    let labels = [1.0f32, 0.0, 1.0, 0.0];
+    let labels: Vec<f32> = (0..n).map(|i| ((i + 1) % 2) as f32).collect();
     let mut tr = NetTrainer::from_weights(w.clone(), NetTrainConfig::default()).unwrap();
     tr.compute_gradient(&ids, &labels, None).unwrap();
     let g = tr.gradient().clone();
@@ -153,10 +156,17 @@ fn gradients_match_finite_differences() {
             (4, Input::OneHot, 5),
         ] {
             let spec = tiny(cell, input, units, seq_len);
-            let worst = grad_check(spec, 11 + i as u64);
+            let worst = grad_check(spec, 11 + i as u64, 4);
             println!("{spec}: worst relative gradient error {worst:.2e}");
         }
     }
+    // A batch of several shards, each sharing its rows' pads.
+    let spec = tiny(Cell::Lstm, Input::Embedding { width: 2 }, 3, 6);
+    let worst = grad_check(spec, 5, 2 * fusedrnn::net::train::SHARD_ROWS + 7);
+    println!(
+        "{spec}, {} rows: worst relative gradient error {worst:.2e}",
+        2 * 32 + 7
+    );
 }
 
 /// Keras parity on 5 `train_on_batch` steps (fixtures and generator in
