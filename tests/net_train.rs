@@ -499,6 +499,47 @@ fn small_task(spec: Spec, n: usize, seed: u64) -> (Vec<u32>, Vec<f32>) {
     (ids, labels)
 }
 
+/// Evaluation (fit's validation) gives the probabilities the scorer gives, bit for bit, and
+/// their loss; where the vocabulary outgrows the rows to score it runs on the training shards,
+/// within a few ulps of them.
+#[test]
+fn evaluation_gives_the_scorers_probabilities() {
+    use fusedrnn::net::score::NetScorer;
+    for (i, cell) in CELLS.into_iter().enumerate() {
+        for (vocab, n) in [(50, 300), (5000, 20)] {
+            let spec = Spec {
+                cell,
+                units: 12,
+                vocab,
+                input: Input::Embedding { width: 6 },
+                seq_len: 20,
+            };
+            let (ids, labels) = small_task(spec, n, 40 + i as u64);
+            let ids = with_pads(ids, 20);
+            let w = NetWeights::seeded(spec, 9 + i as u64, 0.7);
+            let mut tr = NetTrainer::from_weights(w.clone(), NetTrainConfig::default()).unwrap();
+            let (probs, stats) = tr.evaluate(&ids, &labels).unwrap();
+            let scorer = NetScorer::from_weights(&w, tr.kernel()).unwrap();
+            let want = scorer.score_threads(&ids, 2).unwrap();
+            if vocab <= n * 20 {
+                let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&probs), bits(&want), "{spec}");
+            } else {
+                for (a, b) in probs.iter().zip(&want) {
+                    assert!((a - b).abs() <= 1e-6, "{spec}: {a} against {b}");
+                }
+            }
+            let loss: f64 = probs
+                .iter()
+                .zip(&labels)
+                .map(|(&p, &y)| f64::from(fusedrnn::net::train::bce(p, y)))
+                .sum();
+            assert_eq!(stats.loss_sum, loss, "{spec}");
+            assert_eq!(stats.count, n, "{spec}");
+        }
+    }
+}
+
 /// Leading pads on the rows of `ids`: row `i` gets `i mod (seq_len + 1)` of them.
 fn with_pads(mut ids: Vec<u32>, seq_len: usize) -> Vec<u32> {
     for (i, row) in ids.chunks_exact_mut(seq_len).enumerate() {
