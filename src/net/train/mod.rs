@@ -40,7 +40,14 @@
 //! layers; boundaries depend only on the batch and the spec), each
 //! shard is computed by one thread from read-only inputs into its own buffers, and the shards'
 //! gradients are summed on the calling thread in shard order: the same bits for any number of
-//! threads.
+//! threads. Within a shard, pre-padded rows share their pads when there is no dropout
+//! (`shard.rs`, "Shared pads"); that too depends only on the batch.
+//!
+//! # Evaluation
+//!
+//! [`NetTrainer::evaluate`] (the fit loop's validation) scores on the inference kernels
+//! ([`NetScorer`]): the probabilities `predict` gives, which do not
+//! depend on the thread count either.
 
 pub mod init;
 mod shard;
