@@ -281,6 +281,10 @@ pub struct NetFit {
     pub last: NetWeights,
 }
 
+/// Largest folded input table (`vocab × G·H` floats) [`NetTrainer::evaluate`] builds to score
+/// on the inference kernels; larger ones evaluate on the training shards.
+const EVAL_TABLE_FLOATS: usize = 1 << 24;
+
 /// Weights, RMSprop state and reusable buffers for training one network.
 #[derive(Clone, Debug)]
 pub struct NetTrainer {
@@ -541,9 +545,12 @@ impl NetTrainer {
         // probabilities are those `predict` gives (a few ulps from the shards' in places: 91–98 %
         // of them the same bits, the largest difference 6e-8). Not when the folded table
         // (`vocab` rows) would outgrow the rows to score: then the shards' products over the
-        // distinct tokens cost less. Invalid weights (a NaN after a diverging step) take the
-        // shards' path, which reports them in the loss as Keras does.
-        if self.weights.spec.vocab <= n.saturating_mul(seq_len)
+        // distinct tokens cost less, nor past `EVAL_TABLE_FLOATS` (64 MiB: the table is
+        // allocated for each evaluation; the shards need none). Invalid weights (a NaN after a
+        // diverging step) take the shards' path, which reports them in the loss as Keras does.
+        let spec = &self.weights.spec;
+        if spec.vocab <= n.saturating_mul(seq_len)
+            && spec.vocab.saturating_mul(spec.gate_width()) <= EVAL_TABLE_FLOATS
             && let Ok(scorer) = NetScorer::from_weights(&self.weights, self.kernel)
         {
             let mut probs = vec![0.0; n];
