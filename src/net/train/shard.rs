@@ -563,7 +563,7 @@ impl Shard {
         }
         let u = &w.recurrent_kernel;
         for t in 0..t_len {
-            // The step runs rows `0..b`: the ordered rows past their pads, then the pad row
+            // The step runs rows `0..bl`: the ordered rows past their pads, then the pad row
             // (whose state is every padded row's); the rows after it wait in their pads.
             if t > 0 {
                 self.spread_pad_state(t, h, s.cell == Cell::Lstm);
@@ -1030,12 +1030,25 @@ mod tests {
         let mut p = Prepared::default();
         p.update(w);
         let mut s = Shard::default();
-        // Twice through one shard: the second batch runs over the first one's stale buffers.
-        for _ in 0..2 {
-            s.load(ids, labels, w.spec.seq_len, share);
-            s.forward(w, &p, kernel);
-            s.backward(w, &p, kernel, 1.0 / labels.len() as f32);
-        }
+        // First a batch that leaves every buffer of the shard dirty: the same rows without
+        // their pads, every row stepped, with a NaN in the recurrent kernel, so every state,
+        // activation and delta row holds a NaN; then the batch under test over those buffers
+        // (rows waiting in their pads must read none of it).
+        let mut dirty = w.clone();
+        dirty.recurrent_kernel[0] = f32::NAN;
+        let mut pd = Prepared::default();
+        pd.update(&dirty);
+        let unpadded: Vec<u32> = ids.iter().map(|&t| t.max(1)).collect();
+        s.load(&unpadded, labels, w.spec.seq_len, false);
+        s.forward(&dirty, &pd, kernel);
+        s.backward(&dirty, &pd, kernel, 1.0 / labels.len() as f32);
+        assert!(
+            s.probs.iter().all(|p| p.is_nan()),
+            "the dirty batch is not dirty"
+        );
+        s.load(ids, labels, w.spec.seq_len, share);
+        s.forward(w, &p, kernel);
+        s.backward(w, &p, kernel, 1.0 / labels.len() as f32);
         s
     }
 
