@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 from conftest import need_ray, ray_pids
 
 import fusedrnn
-from fusedrnn.ray._tune import CHECKPOINT_DIR_PREFIX, CHECKPOINT_FILE
+from fusedrnn.ray._tune import CHECKPOINT_DIR_PREFIX, CHECKPOINT_FILE, LOCK_FILE
 
 need_ray(module_level=True)
 
@@ -57,18 +56,17 @@ def test_sweep_of_6_trials_with_a_killed_trial_retried_and_best_checkpoint_loads
 
     t = threading.Thread(target=go, daemon=True)
     t.start()
-    # Kill one trial's process once it is training (its checkpoint folder exists).
-    tmp = Path(tempfile.gettempdir())
+    # Kill one trial's process once it is training (it holds its checkpoint folder's lock).
     end = time.monotonic() + 300
-    victim = 0
-    while time.monotonic() < end and not victim and t.is_alive():
-        pids = [p for p in trial_pids() if list(tmp.glob(f"{CHECKPOINT_DIR_PREFIX}{p}-*"))]
-        if pids and list(starts.glob("*.1")):
+    victim = None
+    while time.monotonic() < end and victim is None and t.is_alive():
+        held = [(p, f) for p in trial_pids() for f in locked_folders(p)]
+        if held and list(starts.glob("*.1")):
             time.sleep(1.0)
-            os.kill(pids[0], signal.SIGKILL)
-            victim = pids[0]
+            os.kill(held[0][0], signal.SIGKILL)
+            victim = held[0][1]
         time.sleep(0.2)
-    assert victim, "no trial process to kill"
+    assert victim is not None, "no trial process to kill"
     t.join(900)
     assert not t.is_alive(), "the sweep did not finish"
     if "e" in box:
@@ -81,8 +79,7 @@ def test_sweep_of_6_trials_with_a_killed_trial_retried_and_best_checkpoint_loads
     # The killed trial started again (a second start mark) and completed.
     assert list(starts.glob("*.2")), "no trial was retried"
     # Its checkpoint folder, which it could not remove, did not stay behind.
-    left = list(tmp.glob(f"{CHECKPOINT_DIR_PREFIX}{victim}-*"))
-    assert not left, f"the killed trial's checkpoint folder stayed: {left}"
+    assert not victim.exists(), f"the killed trial's checkpoint folder stayed: {victim}"
     assert {res.metrics["starts"] for res in results} >= {1, 2}
     # Best = lowest val_loss over every trial's best checkpoint; the file loads and reproduces it.
     best = min(
@@ -98,31 +95,74 @@ def test_sweep_of_6_trials_with_a_killed_trial_retried_and_best_checkpoint_loads
     assert r.val_accuracy > 0.6  # learned something
 
 
-def test_orphaned_checkpoint_folders_are_removed_and_nothing_else(tmp_path: Path) -> None:
-    from fusedrnn.ray._tune import remove_orphaned_checkpoint_dirs
+def locked_folders(pid: int) -> List[Path]:
+    """The checkpoint folders whose lock file process ``pid`` holds open."""
+    out = []
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    for fd in fds:
+        try:
+            target = Path(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue
+        if target.name == LOCK_FILE and target.parent.name.startswith(CHECKPOINT_DIR_PREFIX):
+            out.append(target.parent)
+    return out
 
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()  # reaped: its id names no process now
+
+def test_orphaned_checkpoint_folders_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    from fusedrnn.ray._tune import _locked, remove_orphaned_checkpoint_dirs
+
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / "keep").touch()
+    (elsewhere / LOCK_FILE).touch()
     folders = {
-        "dead": tmp_path / f"{CHECKPOINT_DIR_PREFIX}{gone.pid}-abc",
-        "self": tmp_path / f"{CHECKPOINT_DIR_PREFIX}{os.getpid()}-abc",
-        "alive": tmp_path / f"{CHECKPOINT_DIR_PREFIX}{os.getppid()}-abc",
-        "no pid": tmp_path / f"{CHECKPOINT_DIR_PREFIX}abc",
-        "other": tmp_path / f"other-{gone.pid}-abc",
+        name: tmp_path / f"{prefix}{name}"
+        for name, prefix in [
+            ("dead", CHECKPOINT_DIR_PREFIX),  # a lock file nobody holds
+            ("live", CHECKPOINT_DIR_PREFIX),  # held by this process
+            ("held elsewhere", CHECKPOINT_DIR_PREFIX),  # held by another process
+            ("no lock", CHECKPOINT_DIR_PREFIX),  # still being made
+            ("other", "other-"),
+            ("1" * 30, CHECKPOINT_DIR_PREFIX),  # a name no process id parses from
+        ]
     }
-    for d in folders.values():
+    for name, d in folders.items():
         d.mkdir()
         (d / CHECKPOINT_FILE).touch()
-    link = tmp_path / f"{CHECKPOINT_DIR_PREFIX}{gone.pid}-link"
+        if name != "no lock":
+            (d / LOCK_FILE).touch()
+    link = tmp_path / f"{CHECKPOINT_DIR_PREFIX}link"
     link.symlink_to(elsewhere, target_is_directory=True)
-    assert remove_orphaned_checkpoint_dirs(str(tmp_path)) == 1
-    assert not folders["dead"].exists()
-    for name in ("self", "alive", "no pid", "other"):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(folders["held elsewhere"] / LOCK_FILE)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        with _locked(str(folders["live"])):
+            assert remove_orphaned_checkpoint_dirs(str(tmp_path)) == 2
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not folders["dead"].exists() and not folders["1" * 30].exists()
+    for name in ("live", "held elsewhere", "no lock", "other"):
         assert (folders[name] / CHECKPOINT_FILE).exists(), name
-    assert link.is_symlink() and (elsewhere / "keep").exists()
+    assert link.is_symlink() and (elsewhere / LOCK_FILE).exists()
+    # Once its holder is gone, the folder goes too.
+    assert remove_orphaned_checkpoint_dirs(str(tmp_path)) == 2
+    assert not folders["live"].exists() and not folders["held elsewhere"].exists()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(600)
+"""
 
 
 def test_sweep_rejects_bad_options() -> None:

@@ -10,20 +10,22 @@ gives the same numbers).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 CHECKPOINT_FILE = "model.safetensors"
-# A trial's checkpoint folder: `fusedrnn-tune-<pid>-<random>` in the node's temporary directory.
+# A trial's folder, `fusedrnn-tune-<random>` in the node's temporary directory: `checkpoint/` and
+# the lock file.
 CHECKPOINT_DIR_PREFIX = "fusedrnn-tune-"
 ARCHS = ("lstm", "rnn", "rnn-onehot")
 
@@ -61,19 +63,26 @@ def _stack(arch: str, vocab: int, dropout: float) -> Any:
     raise ValueError(f"arch {arch!r}: expected one of {ARCHS}")
 
 
-def _process_gone(pid: int) -> bool:
-    """Whether no live process has this id (a zombie, killed and not yet reaped, counts as gone)."""
+# Inside a trial's folder, beside its `checkpoint/`: held locked (flock) by the trial's process
+# for its whole life; the kernel releases the lock when the process dies, however it dies.
+LOCK_FILE = ".lock"
+
+
+def _held(folder: str) -> bool:
+    """Whether a live process holds the folder's lock (or the folder has no lock file yet)."""
+    import fcntl
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return True  # a trial still making its folder, or not a trial's folder: keep it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
         return True
-    except PermissionError:  # another user's process
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rpartition(")")[2].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
+    finally:
+        os.close(fd)  # releases the lock if it was taken
+    return False
 
 
 def remove_orphaned_checkpoint_dirs(tmp: Optional[str] = None) -> int:
@@ -82,9 +91,14 @@ def remove_orphaned_checkpoint_dirs(tmp: Optional[str] = None) -> int:
     A trial removes its folder when it ends, but not when its process is killed (``SIGKILL``,
     the OOM killer, a lost worker): Tune then retries it in a new process and the old folder
     would stay in the node's temporary directory. Every trial start and every ``sweep`` clears
-    such folders on its own node: only this user's folders (not symbolic links) whose name
-    carries the id of a process that no longer runs.
+    such folders on its own node: only this user's folders (not symbolic links) whose lock file
+    no process holds (a lock, unlike a process id, is seen across PID namespaces and is not
+    reused). Never raises: a folder it cannot judge or remove is left alone.
     """
+    try:
+        import fcntl  # noqa: F401  (POSIX only; elsewhere nothing is removed)
+    except ImportError:
+        return 0
     root = tmp if tmp is not None else tempfile.gettempdir()
     removed = 0
     try:
@@ -92,18 +106,33 @@ def remove_orphaned_checkpoint_dirs(tmp: Optional[str] = None) -> int:
     except OSError:
         return 0
     for e in entries:
-        if not e.name.startswith(CHECKPOINT_DIR_PREFIX):
-            continue
-        pid = e.name[len(CHECKPOINT_DIR_PREFIX) :].partition("-")[0]
         try:
+            if not e.name.startswith(CHECKPOINT_DIR_PREFIX):
+                continue
             st = e.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        mine = stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
-        if mine and pid.isdigit() and int(pid) != os.getpid() and _process_gone(int(pid)):
+            if not (stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()) or _held(e.path):
+                continue
             shutil.rmtree(e.path, ignore_errors=True)
             removed += not os.path.lexists(e.path)
+        except OSError:
+            continue
     return removed
+
+
+@contextlib.contextmanager
+def _locked(folder: str) -> Iterator[None]:
+    """Holds ``folder``'s lock file locked (on POSIX) while the block runs."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(os.path.join(folder, LOCK_FILE), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _trial(config: Dict[str, Any], data: Any = None, epochs: int = 1, vocab: int = 500) -> None:
@@ -131,11 +160,13 @@ def _trial(config: Dict[str, Any], data: Any = None, epochs: int = 1, vocab: int
         metrics=["accuracy"],
     )
     # Removed when the trial ends: tune.report has copied each reported checkpoint into the
-    # run's storage by then, and a retried or restarted trial makes a fresh folder. The name
-    # carries this process's id, so that a later trial on this node removes the folder if this
-    # process is killed before it can (remove_orphaned_checkpoint_dirs).
+    # run's storage by then, and a retried or restarted trial makes a fresh folder. The folder's
+    # lock, held while this process lives, lets a later trial on this node remove the folder if
+    # this process is killed before it can (remove_orphaned_checkpoint_dirs).
     remove_orphaned_checkpoint_dirs()
-    with tempfile.TemporaryDirectory(prefix=f"{CHECKPOINT_DIR_PREFIX}{os.getpid()}-") as ckdir:
+    with tempfile.TemporaryDirectory(prefix=CHECKPOINT_DIR_PREFIX) as folder, _locked(folder):
+        ckdir = os.path.join(folder, "checkpoint")
+        os.mkdir(ckdir)
         best = ModelCheckpoint(os.path.join(ckdir, CHECKPOINT_FILE), save_best_only=True)
 
         class Report(Callback):
@@ -292,7 +323,7 @@ def sweep(
         ),
     )
     results = tuner.fit()
-    remove_orphaned_checkpoint_dirs()  # those of trials killed on this node
+    remove_orphaned_checkpoint_dirs()  # those of trials killed on this node (never raises)
     ok = [r for r in results if r.error is None and r.best_checkpoints]
     if not ok:
         raise RuntimeError(f"every trial failed: {[str(r.error) for r in results]}")
