@@ -500,16 +500,17 @@ fn small_task(spec: Spec, n: usize, seed: u64) -> (Vec<u32>, Vec<f32>) {
 }
 
 /// Evaluation (fit's validation) gives the probabilities the scorer gives, bit for bit, and
-/// their loss; where the vocabulary outgrows the rows to score it runs on the training shards,
-/// within a few ulps of them.
+/// their loss; where the folded table would pass 64 MiB (2^24 floats) it runs on the training
+/// shards, within a few ulps of them.
 #[test]
 fn evaluation_gives_the_scorers_probabilities() {
     use fusedrnn::net::score::NetScorer;
     for (i, cell) in CELLS.into_iter().enumerate() {
-        for (vocab, n) in [(50, 300), (5000, 20)] {
+        // 2^17 rows × 3·44 or 4·44 gate columns: over 2^24 floats.
+        for (vocab, units, n) in [(50, 12, 300), (50, 12, 3), (1 << 17, 44, 20)] {
             let spec = Spec {
                 cell,
-                units: 12,
+                units,
                 vocab,
                 input: Input::Embedding { width: 6 },
                 seq_len: 20,
@@ -521,7 +522,7 @@ fn evaluation_gives_the_scorers_probabilities() {
             let (probs, stats) = tr.evaluate(&ids, &labels).unwrap();
             let scorer = NetScorer::from_weights(&w, tr.kernel()).unwrap();
             let want = scorer.score_threads(&ids, 2).unwrap();
-            if vocab <= n * 20 {
+            if vocab * spec.gate_width() <= 1 << 24 {
                 let bits = |p: &[f32]| p.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&probs), bits(&want), "{spec}");
             } else {

@@ -543,14 +543,14 @@ impl NetTrainer {
         // LSTM(32) 166 → 55 ms, GRU(32) 125 → 40 ms, SimpleRNN(32) 57 → 13 ms, the scorer's
         // construction (the folded table and the padding cache) 0.9–2.7 ms of it. The
         // probabilities are those `predict` gives (a few ulps from the shards' in places: 91–98 %
-        // of them the same bits, the largest difference 6e-8). Not when the folded table
-        // (`vocab` rows) would outgrow the rows to score: then the shards' products over the
-        // distinct tokens cost less, nor past `EVAL_TABLE_FLOATS` (64 MiB: the table is
-        // allocated for each evaluation; the shards need none). Invalid weights (a NaN after a
-        // diverging step) take the shards' path, which reports them in the loss as Keras does.
+        // of them the same bits, the largest difference 6e-8). Not when the folded table would
+        // pass `EVAL_TABLE_FLOATS` (64 MiB: it is allocated for each evaluation; the shards need
+        // none, their products run over the distinct tokens). The choice depends on the spec
+        // alone, so a sequence gets the same probability whatever it is evaluated with. Invalid
+        // weights (a NaN after a diverging step) take the shards' path, which reports them in
+        // the loss as Keras does.
         let spec = &self.weights.spec;
-        if spec.vocab <= n.saturating_mul(seq_len)
-            && spec.vocab.saturating_mul(spec.gate_width()) <= EVAL_TABLE_FLOATS
+        if spec.vocab.saturating_mul(spec.gate_width()) <= EVAL_TABLE_FLOATS
             && let Ok(scorer) = NetScorer::from_weights(&self.weights, self.kernel)
         {
             let mut probs = vec![0.0; n];
