@@ -555,14 +555,12 @@ impl NetTrainer {
         {
             let mut probs = vec![0.0; n];
             if scorer.score(ids, &mut probs).is_ok() {
-                let mut stats = NetBatchStats {
+                let (loss_sum, correct) = shard::loss_and_hits(&probs, labels);
+                let stats = NetBatchStats {
+                    loss_sum,
+                    correct,
                     count: n,
-                    ..NetBatchStats::default()
                 };
-                for (&p, &y) in probs.iter().zip(labels) {
-                    stats.loss_sum += f64::from(bce(p, y));
-                    stats.correct += usize::from(shard::hit(p, y));
-                }
                 return (probs, stats);
             }
         }

@@ -159,6 +159,17 @@ pub fn hit(p: f32, y: f32) -> bool {
     y == if p > 0.5 { 1.0 } else { 0.0 }
 }
 
+/// The summed [`bce`] (f32 values summed in f64, in order) and the [`hit`]s of `probs`
+/// against `labels`.
+pub fn loss_and_hits(probs: &[f32], labels: &[f32]) -> (f64, usize) {
+    probs
+        .iter()
+        .zip(labels)
+        .fold((0.0, 0), |(loss, hits), (&p, &y)| {
+            (loss + f64::from(bce(p, y)), hits + usize::from(hit(p, y)))
+        })
+}
+
 /// What every shard of a batch reads besides the weights: transposed and split copies of the
 /// kernels, so every GEMM operand is a contiguous row-major matrix.
 #[derive(Clone, Debug, Default)]
@@ -679,12 +690,7 @@ impl Shard {
             }
             self.probs[self.order[bi] as usize] = sigmoid(logit);
         }
-        self.loss_sum = 0.0;
-        self.correct = 0;
-        for (&prob, &y) in self.probs.iter().zip(&self.labels) {
-            self.loss_sum += f64::from(bce(prob, y));
-            self.correct += usize::from(hit(prob, y));
-        }
+        (self.loss_sum, self.correct) = loss_and_hits(&self.probs, &self.labels);
     }
 
     /// Backpropagation through time after [`Shard::forward`]; `inv_n` is 1 / (batch size), so
