@@ -347,11 +347,14 @@ fn large_vocabularies_take_32_bit_ids() {
 }
 
 /// `Kernel::net_steps` over a run far longer than the ids it widens at a time (`6 · seq_len`
-/// here 18), with 16- and 32-bit ids: bit for bit one `net_step` per token.
+/// here 18), with 16- and 32-bit ids: bit for bit one `net_step` per token. At 64 and 100
+/// units `U` outgrows L1 for some cells and the steps alternate the order of their tiles
+/// (snake order, a parity carried across calls): the run starts on the other parity than the
+/// token-by-token steps did, and still gives their bits.
 #[test]
 fn stepping_a_long_run_equals_stepping_token_by_token() {
-    for cell in CELLS {
-        let s = spec(cell, 16, 300, false, 3);
+    for (cell, units) in CELLS.into_iter().flat_map(|c| [(c, 16), (c, 64), (c, 100)]) {
+        let s = spec(cell, units, 300, false, 3);
         let t = NetTables::fold(&weights(s, 11, 0.5)).unwrap();
         let ids32 = rows(1, 50, 300, 12);
         let ids16: Vec<u16> = ids32.iter().map(|&v| v as u16).collect();
@@ -360,6 +363,8 @@ fn stepping_a_long_run_equals_stepping_token_by_token() {
             for &tok in &ids32 {
                 k.net_step(&t, &mut one_by_one, tok);
             }
+            // An odd number of steps: the run below starts on the other parity.
+            k.net_step(&t, &mut NetState::zeros(&s), 1u32);
             let (mut run32, mut run16) = (NetState::zeros(&s), NetState::zeros(&s));
             k.net_steps(&t, &mut run32, &ids32);
             k.net_steps(&t, &mut run16, &ids16);

@@ -213,6 +213,42 @@
 //! cost more on this core's shuffle pipes than the shorter chain saves, except on the
 //! smallest SimpleRNN.
 //!
+//! # One sequence where `U` outgrows L1: snake order (Zen 4, 2026-12-05)
+//!
+//! A one-sequence step reads all of `U` once, and where `U` is larger than L1 (LSTM(64):
+//! 64 KiB; GRU(64): 48 KiB; a 32 KiB L1 on Zen 3 and Zen 4, 48 KiB on Zen 5) every step
+//! read it in the same order, so each line had been evicted by the time it was read again:
+//! the product alone took 2,355 cycles a step against its FMA bound of 1,024, about 28 bytes
+//! from L2 per cycle (section above). Two changes, where `U` is over 32 KiB only:
+//!
+//! - **Snake order** ([`Tiles`], [`seq_product_snake`]): the tiles (column panels) run
+//!   forward on one step and in reverse on the next, so a step starts with the panels the last
+//!   one read last, still in L1. A column's sum is the same whatever the tiles' order, so no
+//!   bit changes; the parity is a thread-local, carried across calls, so a session stepping
+//!   one token per call alternates too. 16 lanes take tiles of 8 vectors there (one tile of 16
+//!   would leave nothing to reorder).
+//! - **An odd row stride** ([`NetTables::lanes_row_stride`]): LSTM(64)'s 1 KiB rows put a
+//!   panel's lines in a quarter of the L1's 64 sets, where the panel does not fit although L1
+//!   would hold it; one line of zeros after each row spreads every panel over all sets.
+//!
+//! Measured (`examples/net_fma_share` latency rows, fastest of 0.4 s windows, builds
+//! alternated in one shell, 2–3 runs each, AMD EPYC family 25 model 17, cycles per step at
+//! 3.69 GHz; bits unchanged):
+//!
+//! ```text
+//!                      before        snake + odd stride    snake alone (stride 1 KiB)
+//!   AVX2    LSTM(64)   2782–2813     2446–2464 (−12 %)     2838–2899
+//!           GRU(64)    2016–2036     1750–1818 (−12 %)     1758–1764
+//!   AVX-512 LSTM(64)   2515–2525     2303–2332 (−8 %)      —
+//!           GRU(64)    1846–1851     1735–1821 (−2..−6 %)  1877–1889
+//! ```
+//!
+//! So the stride is what lets LSTM(64) keep its panels, and both are needed on AVX-512; at 32
+//! units and below (`U` in L1) the rows measured within ±1 % and the code is the old one (the
+//! tile list's run-time offsets measured slower there: AVX2 GRU(32) +30 %). The batch (4 or 6
+//! rows sharing each load of `U`, so L2 is not its bound) gained nothing from the snake order
+//! (LSTM(64) 1415 → 1432, AVX2 reset-before GRU(64) 1120 → 1492) and keeps one order.
+//!
 //! # The staged cell (16 lanes; LSTM of 9 units or more, reset-after GRU of 16 or 17 and more)
 //!
 //! Split on the Intel Xeon above (2026-12-03, one thread, 16 lanes), by running the product
@@ -377,7 +413,7 @@ struct Geo {
     zs: usize,
     /// The gate stride of a row of `U` ([`NetTables::padded_units`]).
     pu: usize,
-    /// `G · pu`: the row stride of `U`.
+    /// The row stride of `U` ([`NetTables::lanes_row_stride`]: `G · pu`, or one line more).
     us: usize,
 }
 
@@ -393,7 +429,70 @@ fn geo<I: Isa, const HC: usize, const CELL: u8>(units: usize) -> Geo {
         p,
         zs: gates(CELL) * p,
         pu,
-        us: gates(CELL) * pu,
+        us: NetTables::lanes_row_stride(h, gates(CELL)),
+    }
+}
+
+impl Geo {
+    /// Whether `U` is larger than a 32 KiB L1 (the smallest of the cores we target), so that
+    /// it streams from L2 every step unless its tiles run in snake order ([`Tiles`]).
+    #[inline(always)]
+    fn u_over_l1(&self) -> bool {
+        self.h * self.us * size_of::<f32>() > 32 << 10
+    }
+}
+
+thread_local! {
+    /// Whether this thread's next one-sequence step runs its tiles in reverse ([`Tiles`]).
+    static SNAKE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A product's tiles, `(first column vector, width)` in the order they were pushed, handed out
+/// forward or in reverse.
+///
+/// **Snake order.** Every step reads all of `U`, one column panel per tile. Where `U` is
+/// larger than L1, a step in one order leaves the panels it read last in L1 and evicts those
+/// it read first; the next step reading the same order then misses on every line, L2
+/// bandwidth bounding the step (LSTM(64): 64 KiB a step). Alternating the order every step
+/// starts each step with the panels the last one left in L1. A column's sum is the same
+/// whatever order the tiles run in, so the bits do not change.
+struct Tiles {
+    at: [(usize, usize); Tiles::MAX],
+    n: usize,
+    next: usize,
+}
+
+impl Tiles {
+    /// The most tiles of a one-sequence product: 128 column vectors (LSTM(256), 8 lanes) in
+    /// tiles of 8, and at most four narrower ones.
+    const MAX: usize = 24;
+
+    #[inline(always)]
+    fn new(from: usize) -> Tiles {
+        Tiles {
+            at: [(0, 0); Tiles::MAX],
+            n: 0,
+            next: from,
+        }
+    }
+
+    /// Column vectors from the next tile's first to `to`.
+    #[inline(always)]
+    fn left(&self, to: usize) -> usize {
+        to - self.next
+    }
+
+    #[inline(always)]
+    fn push(&mut self, width: usize) {
+        self.at[self.n] = (self.next, width);
+        self.n += 1;
+        self.next += width;
+    }
+
+    /// Tile `i` of `n`, counted from the last if `rev`.
+    #[inline(always)]
+    fn get(&self, i: usize, rev: bool) -> (usize, usize) {
+        self.at[if rev { self.n - 1 - i } else { i }]
     }
 }
 
@@ -1043,6 +1142,11 @@ impl ShapeBody for Steps<'_> {
         };
         let (n, chunk) = (self.tokens.len(), self.ids.len());
         assert!(chunk > 0, "no room for ids");
+        // Snake order (see [`Tiles`]) where `U` outgrows L1, its parity carried across calls
+        // so that a session stepping one token per call alternates too. The order does not
+        // change a bit, so neither does where the parity comes from.
+        let snake = geo.u_over_l1();
+        let mut rev = snake && SNAKE.get();
         for c0 in (0..n).step_by(chunk) {
             let c1 = n.min(c0 + chunk);
             let tokens = as_u32(self.tokens, c0..c1, &mut *self.ids);
@@ -1056,8 +1160,12 @@ impl ShapeBody for Steps<'_> {
                         isa.prefetch(line);
                     }
                 }
-                seq_step::<I, CELL>(isa, self.t, geo, tok as usize, &mut rows);
+                seq_step::<I, CELL>(isa, self.t, geo, tok as usize, &mut rows, rev);
+                rev = snake && !rev;
             }
+        }
+        if snake {
+            SNAKE.set(rev);
         }
     }
 }
@@ -1098,6 +1206,7 @@ fn seq_product<I: Isa, const CELL: u8>(
     from: usize,
     to: usize,
     z: &mut [f32],
+    rev: bool,
 ) {
     match to - from {
         0 => return,
@@ -1111,6 +1220,9 @@ fn seq_product<I: Isa, const CELL: u8>(
     }
     let toks = [tok];
     let ss = geo.h;
+    if geo.u_over_l1() {
+        return seq_product_snake::<I, CELL>(isa, t, geo, tok, src, from, to, z, rev);
+    }
     let mut k = from;
     if I::LANES == 16 {
         while to - k >= 16 {
@@ -1143,17 +1255,67 @@ fn seq_product<I: Isa, const CELL: u8>(
     }
 }
 
+/// [`seq_product`] where `U` is larger than L1: tiles of at most 8 vectors (16 lanes too, so
+/// that there are panels to reorder), run in reverse if `rev` (snake order, see [`Tiles`]).
+///
+/// Only there: the tiles' first vectors come from a list, not constants, and at the sizes
+/// whose `U` fits L1 that measured slower (AVX2 one review, Zen 4: GRU(32) +30 %, LSTM(32)
+/// +8 %).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn seq_product_snake<I: Isa, const CELL: u8>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    tok: usize,
+    src: &[f32],
+    from: usize,
+    to: usize,
+    z: &mut [f32],
+    rev: bool,
+) {
+    let toks = [tok];
+    let ss = geo.h;
+    let mut plan = Tiles::new(from);
+    while plan.left(to) >= 8 {
+        plan.push(8);
+    }
+    // Less than 8 left: each of these at most once.
+    for w in [6, 4, 2, 1] {
+        if plan.left(to) >= w {
+            plan.push(w);
+        }
+    }
+    for i in 0..plan.n {
+        let (k, w) = plan.get(i, rev);
+        match w {
+            8 => tile::<I, CELL, 1, 8>(isa, t, geo, &toks, src, ss, k, z),
+            6 => tile::<I, CELL, 1, 6>(isa, t, geo, &toks, src, ss, k, z),
+            4 => tile::<I, CELL, 1, 4>(isa, t, geo, &toks, src, ss, k, z),
+            2 => tile::<I, CELL, 1, 2>(isa, t, geo, &toks, src, ss, k, z),
+            _ => tile::<I, CELL, 1, 1>(isa, t, geo, &toks, src, ss, k, z),
+        }
+    }
+}
+
 /// One step of one sequence with token `tok`, latency activations (see above). Panics if
 /// `tok` is not a row of the input table.
 #[inline(always)]
-fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize, s: &mut Rows<'_>) {
+fn seq_step<I: Isa, const CELL: u8>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    tok: usize,
+    s: &mut Rows<'_>,
+    rev: bool,
+) {
     let (l, h, nv, p) = (I::LANES, geo.h, geo.nv, geo.p);
     let first = if CELL == GRU_RB {
         2 * nv
     } else {
         gates(CELL) * nv
     };
-    seq_product::<I, CELL>(isa, t, geo, tok, s.h, 0, first, s.z);
+    seq_product::<I, CELL>(isa, t, geo, tok, s.h, 0, first, s.z, rev);
     if CELL == GRU_RB {
         for v in 0..nv {
             let (lo, n) = (v * l, l.min(h - v * l));
@@ -1161,7 +1323,7 @@ fn seq_step<I: Isa, const CELL: u8>(isa: I, t: &NetTables, geo: Geo, tok: usize,
             let rv = isa.mul(reset, ld(isa, &s.h[lo..], n));
             isa.store_slice(rv, &mut s.rh[lo..]);
         }
-        seq_product::<I, CELL>(isa, t, geo, tok, s.rh, 2 * nv, 3 * nv, s.z);
+        seq_product::<I, CELL>(isa, t, geo, tok, s.rh, 2 * nv, 3 * nv, s.z, rev);
     }
     let one = isa.splat(1.0);
     let z = &s.z[..geo.zs];

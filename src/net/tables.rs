@@ -97,12 +97,15 @@ impl NetTables {
         }
         let pad = s.units.div_ceil(Self::LANE_PAD) * Self::LANE_PAD;
         let gates = s.cell.gates();
-        let mut recurrent_lanes = LineFloats::zeros(h * gates * pad);
+        let stride = Self::lanes_row_stride(s.units, gates);
+        let mut recurrent_lanes = LineFloats::zeros(h * stride);
         for (dst, src) in recurrent_lanes
-            .chunks_exact_mut(pad)
-            .zip(w.recurrent_kernel.chunks_exact(h))
+            .chunks_exact_mut(stride)
+            .zip(w.recurrent_kernel.chunks_exact(gates * h))
         {
-            dst[..h].copy_from_slice(src);
+            for (d, s) in dst.chunks_exact_mut(pad).zip(src.chunks_exact(h)) {
+                d[..h].copy_from_slice(s);
+            }
         }
         Ok(NetTables {
             spec: s,
@@ -132,9 +135,31 @@ impl NetTables {
     }
 
     /// `U` with each gate block of each row padded with zeros to `pad(H)` =
-    /// `H` rounded up to a multiple of [`Self::LANE_PAD`]: `[H, G·pad(H)]`, row-major.
+    /// `H` rounded up to a multiple of [`Self::LANE_PAD`], each row starting
+    /// [`Self::lanes_row_stride`] floats after the last: `[H, stride]`, row-major.
     pub fn recurrent_lanes(&self) -> &[f32] {
         &self.recurrent_lanes
+    }
+
+    /// The row stride of [`Self::recurrent_lanes`] for `units` units of `gates` gates:
+    /// `G·pad(H)` floats, plus one 64-byte line of zeros where that is an even number of
+    /// lines and `U` is larger than a 32 KiB L1, so that its rows start an odd number of lines
+    /// apart.
+    ///
+    /// Why: a tile of the product reads one column panel of `U`, the same few lines of every
+    /// row. Rows a power-of-two multiple of lines apart put those lines in a fraction of the
+    /// L1's sets (LSTM(64), 1 KiB a row: a quarter of them on a 64-set L1), where they evict
+    /// each other although the panel would fit; an odd stride spreads every panel over all
+    /// sets, so that the one-sequence path's snake order keeps the panels it read last
+    /// (`kernels/net_simd.rs`, `Tiles`). A `U` that fits L1 keeps its stride.
+    pub const fn lanes_row_stride(units: usize, gates: usize) -> usize {
+        let row = gates * units.div_ceil(Self::LANE_PAD) * Self::LANE_PAD;
+        let over_l1 = units * row * size_of::<f32>() > 32 << 10;
+        if over_l1 && (row / Self::LANE_PAD).is_multiple_of(2) {
+            row + Self::LANE_PAD
+        } else {
+            row
+        }
     }
 
     /// `H` rounded up to a multiple of [`Self::LANE_PAD`]: the gate stride of
