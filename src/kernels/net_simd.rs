@@ -464,7 +464,8 @@ struct Tiles {
 
 impl Tiles {
     /// The most tiles of a one-sequence product: 128 column vectors (LSTM(256), 8 lanes) in
-    /// tiles of 8, and at most four narrower ones.
+    /// 16 tiles of 8; a product whose width is not a multiple of 8 adds at most two narrower
+    /// ones (7 = 6 + 1).
     const MAX: usize = 24;
 
     #[inline(always)]
