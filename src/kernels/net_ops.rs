@@ -107,6 +107,30 @@ impl Op for NetForward<'_> {
     }
 }
 
+/// [`NetForward`] with every row in a block of its own ([`net_simd::Alone`]): a batch's last
+/// few rows.
+pub(crate) struct NetForwardAlone<'a>(pub NetForward<'a>);
+
+impl Op for NetForwardAlone<'_> {
+    type Output = ();
+    fn reference(self) {
+        self.0.reference();
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        let f = self.0;
+        let job = net_simd::Alone(Batch {
+            t: f.t,
+            pads: f.pads,
+            seqs: f.seqs,
+            out: f.out,
+            scratch: f.scratch,
+            ids: f.ids,
+        });
+        net_simd::by_shape(isa, f.t, job);
+    }
+}
+
 /// One sequence's state stepped through `tokens` (the latency path).
 pub(crate) struct NetSteps<'a> {
     pub t: &'a NetTables,
