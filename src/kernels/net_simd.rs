@@ -249,6 +249,17 @@
 //! rows sharing each load of `U`, so L2 is not its bound) gained nothing from the snake order
 //! (LSTM(64) 1415 → 1432, AVX2 reset-before GRU(64) 1120 → 1492) and keeps one order.
 //!
+//! Also tried on that Zen 4 the same day, for the AVX2 one-sequence path, whose cell alone
+//! (the product skipped) costs 273 cycles a step at LSTM(32) against AVX-512's 162 (product
+//! alone 368 against 341), and not kept: the batch's staged cell ([`cell_staged`], `R = 1`)
+//! for LSTM and reset-after GRU of 4 vectors a gate or more: LSTM(32) 632 → 589 cycles per
+//! step, LSTM(64) −3 %, but GRU(32) 470 → 611 in one build and 461 in another with the same
+//! code for it: that row moves by 30 % with the layout of unrelated code (the tile list above
+//! did the same to it), so a gain of a few per cent there cannot be told from placement; one
+//! tile of 12 vectors and a two-chain tile of 4 instead of two tiles of 8 at LSTM(32): +5 %;
+//! `Z` moved by 1, 2 or 3 KiB in the scratch (4K aliasing against the stack or the state):
+//! no change.
+//!
 //! # The staged cell (16 lanes; LSTM of 9 units or more, reset-after GRU of 16 or 17 and more)
 //!
 //! Split on the Intel Xeon above (2026-12-03, one thread, 16 lanes), by running the product
