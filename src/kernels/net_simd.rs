@@ -221,7 +221,7 @@
 //! the product alone took 2,355 cycles a step against its FMA bound of 1,024, about 28 bytes
 //! from L2 per cycle (section above). Two changes, where `U` is over 32 KiB only:
 //!
-//! - **Snake order** ([`Tiles`], [`seq_product_snake`]): the tiles (column panels) run
+//! - **Snake order** ([`Tiles`], [`seq_product`]): the tiles (column panels) run
 //!   forward on one step and in reverse on the next, so a step starts with the panels the last
 //!   one read last, still in L1. A column's sum is the same whatever the tiles' order, so no
 //!   bit changes; the parity is a thread-local, carried across calls, so a session stepping
@@ -1250,7 +1250,7 @@ impl ShapeBody for Steps<'_> {
 /// per FMA: 16 KiB a step at LSTM(32)), which shorter chains would not reduce: it runs in
 /// tiles of 16 (16 lanes) or 8 (8 lanes) vectors, the rest in one tile of the exact width for
 /// the shapes of the fast paths (12, 8, 6, 4), else greedily (no 1-wide tiles with a long
-/// chain where a wider one fits).
+/// chain where a wider one fits). Where `U` outgrows L1, in snake order (`rev`; [`Tiles`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn seq_product<I: Isa, const CELL: u8>(
@@ -1277,7 +1277,32 @@ fn seq_product<I: Isa, const CELL: u8>(
     let toks = [tok];
     let ss = geo.h;
     if geo.u_over_l1() {
-        return seq_product_snake::<I, CELL>(isa, t, geo, tok, src, from, to, z, rev);
+        // Where `U` is larger than L1: tiles of at most 8 vectors (16 lanes too, so that there
+        // are panels to reorder), run in reverse if `rev` (snake order, see [`Tiles`]). Only
+        // there: the tiles' first vectors come from a list, not constants, and at the sizes
+        // whose `U` fits L1 that measured slower (AVX2 one review, Zen 4: GRU(32) +30 %,
+        // LSTM(32) +8 %).
+        let mut plan = Tiles::new(from);
+        while plan.left(to) >= 8 {
+            plan.push(8);
+        }
+        // Less than 8 left: each of these at most once.
+        for w in [6, 4, 2, 1] {
+            if plan.left(to) >= w {
+                plan.push(w);
+            }
+        }
+        for i in 0..plan.n {
+            let (k, w) = plan.get(i, rev);
+            match w {
+                8 => tile::<I, CELL, 1, 8>(isa, t, geo, &toks, src, ss, k, z),
+                6 => tile::<I, CELL, 1, 6>(isa, t, geo, &toks, src, ss, k, z),
+                4 => tile::<I, CELL, 1, 4>(isa, t, geo, &toks, src, ss, k, z),
+                2 => tile::<I, CELL, 1, 2>(isa, t, geo, &toks, src, ss, k, z),
+                _ => tile::<I, CELL, 1, 1>(isa, t, geo, &toks, src, ss, k, z),
+            }
+        }
+        return;
     }
     let mut k = from;
     if I::LANES == 16 {
@@ -1308,49 +1333,6 @@ fn seq_product<I: Isa, const CELL: u8>(
     }
     if to > k {
         tile::<I, CELL, 1, 1>(isa, t, geo, &toks, src, ss, k, z);
-    }
-}
-
-/// [`seq_product`] where `U` is larger than L1: tiles of at most 8 vectors (16 lanes too, so
-/// that there are panels to reorder), run in reverse if `rev` (snake order, see [`Tiles`]).
-///
-/// Only there: the tiles' first vectors come from a list, not constants, and at the sizes
-/// whose `U` fits L1 that measured slower (AVX2 one review, Zen 4: GRU(32) +30 %, LSTM(32)
-/// +8 %).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn seq_product_snake<I: Isa, const CELL: u8>(
-    isa: I,
-    t: &NetTables,
-    geo: Geo,
-    tok: usize,
-    src: &[f32],
-    from: usize,
-    to: usize,
-    z: &mut [f32],
-    rev: bool,
-) {
-    let toks = [tok];
-    let ss = geo.h;
-    let mut plan = Tiles::new(from);
-    while plan.left(to) >= 8 {
-        plan.push(8);
-    }
-    // Less than 8 left: each of these at most once.
-    for w in [6, 4, 2, 1] {
-        if plan.left(to) >= w {
-            plan.push(w);
-        }
-    }
-    for i in 0..plan.n {
-        let (k, w) = plan.get(i, rev);
-        match w {
-            8 => tile::<I, CELL, 1, 8>(isa, t, geo, &toks, src, ss, k, z),
-            6 => tile::<I, CELL, 1, 6>(isa, t, geo, &toks, src, ss, k, z),
-            4 => tile::<I, CELL, 1, 4>(isa, t, geo, &toks, src, ss, k, z),
-            2 => tile::<I, CELL, 1, 2>(isa, t, geo, &toks, src, ss, k, z),
-            _ => tile::<I, CELL, 1, 1>(isa, t, geo, &toks, src, ss, k, z),
-        }
     }
 }
 
