@@ -6,6 +6,7 @@
  * src/kernels/simd.rs.
  *
  *   gcc -O2 -mavx512f -o /tmp/insn_latency benches/report/insn_latency.c && /tmp/insn_latency
+ *   /tmp/insn_latency --peak    # one line: f32 multiply-adds per cycle of ymm and zmm FMAs
  *
  * (`-mavx512f` lets the throughput table name zmm16..zmm23 and k1 in its clobbers; main checks
  * the CPU before running any AVX-512 row.)
@@ -18,6 +19,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 enum { CHAINS = 200, REPS = 100 /* blocks of 100 instructions */ };
@@ -268,13 +270,43 @@ static void throughput_table(double add_ns, int dq) {
     }
 }
 
-int main(void) {
+/* `--peak`: the FMA peak benches/report/report.py divides by (issue 14's FMA share), measured rather
+ * than assumed from the vector width: Zen 4 runs a zmm FMA as two 256-bit halves (16 multiply-adds
+ * per cycle, as ymm), Zen 5 whole (32). Prints "ymm_macs_per_cycle Y zmm_macs_per_cycle Z", with
+ * Z = 0 where AVX-512F/VL is absent; each the best of 5 throughput runs against the add chain. */
+static int peak(int avx512) {
+    double add_ns = add_chain(), ymm = 1e30, zmm = 1e30;
+    for (int k = 0; k < 5; k++) {
+        double a = add_chain();
+        if (a < add_ns)
+            add_ns = a;
+        double y = t_fma_ymm();
+        if (y < ymm)
+            ymm = y;
+        if (avx512) {
+            double z = t_fma_zmm();
+            if (z < zmm)
+                zmm = z;
+        }
+    }
+    printf("ymm_macs_per_cycle %.2f zmm_macs_per_cycle %.2f\n", 8.0 * add_ns / ymm,
+           avx512 ? 16.0 * add_ns / zmm : 0.0);
+    return 0;
+}
+
+int main(int argc, char **argv) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
         fprintf(stderr, "insn_latency: needs AVX2 and FMA\n");
         return 2;
     }
     const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    if (argc == 2 && strcmp(argv[1], "--peak") == 0)
+        return peak(avx512);
+    if (argc > 1) {
+        fprintf(stderr, "insn_latency: the only option is --peak, got %s\n", argv[1]);
+        return 2;
+    }
     struct {
         const char *name;
         double (*f)(void);

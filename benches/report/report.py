@@ -163,6 +163,17 @@ def parse_clock(text: str) -> Dict[str, List[float]]:
     return {"best": best, "typical": typical}
 
 
+def parse_fma_peak(text: str) -> Dict[str, float]:
+    """``insn_latency --peak``'s line → {"ymm": Y, "zmm": Z}, without zmm where it printed 0 (no AVX-512)."""
+    m = re.search(r"ymm_macs_per_cycle ([0-9.]+) zmm_macs_per_cycle ([0-9.]+)", text)
+    if not m or float(m.group(1)) <= 0:
+        raise ReportError(f"insn_latency --peak printed no peak: {text!r}")
+    out = {"ymm": float(m.group(1))}
+    if float(m.group(2)) > 0:
+        out["zmm"] = float(m.group(2))
+    return out
+
+
 _LAT = re.compile(r"^(?P<what>.+?)\s+p50\s+(?P<p50>[0-9.]+) us\s+p99\s+(?P<p99>[0-9.]+) us", re.M)
 
 
@@ -396,32 +407,12 @@ class Runner:
         for pkg in dict.fromkeys(pkg for pkg, _, _ in CRITERION_BENCHES):
             names = [x for p, bench, _ in CRITERION_BENCHES if p == pkg for x in ("--bench", bench)]
             self.sh(["cargo", "bench", "--locked", "--no-run", "-p", pkg, *names])
+        cc: List[Any] = ["gcc", "-std=c11", "-O2", "-Wall", "-Wextra"]
+        self.sh(cc + ["-o", self.work / "clock", HERE / "clock.c"])
+        # -mavx512f only lets its asm name zmm registers; it runs the zmm probe where the CPU has AVX-512.
+        self.sh(cc + ["-mavx512f", "-o", self.work / "insn_latency", HERE / "insn_latency.c"])
         self.sh(
-            [
-                "gcc",
-                "-std=c11",
-                "-O2",
-                "-Wall",
-                "-Wextra",
-                "-o",
-                self.work / "clock",
-                HERE / "clock.c",
-            ]
-        )
-        self.sh(
-            [
-                "gcc",
-                "-std=c11",
-                "-O2",
-                "-Wall",
-                "-Wextra",
-                "-Iinclude",
-                "examples/c/latency.c",
-                "-Ltarget/release",
-                "-lfusedrnn_c",
-                "-o",
-                self.work / "latency",
-            ]
+            cc + ["-Iinclude", "examples/c/latency.c", "-Ltarget/release", "-lfusedrnn_c", "-o", self.work / "latency"]
         )
         self.say(f"packing {self.npz} -> {self.tok}")
         self.sh([ROOT / "target/release/imdb-pack", "--npz", self.npz, "--out", self.tok, "--quiet"])
@@ -444,6 +435,12 @@ class Runner:
         c = parse_clock(self.sh([self.work / "clock", "5" if self.quick else "9"]))
         self.add("clock.best_ghz", statistics.median(c["best"]), "GHz", "benches/report/clock.c")
         self.add("clock.typical_ghz", statistics.median(c["typical"]), "GHz", "benches/report/clock.c")
+
+    def fma_peak(self, run: int) -> None:
+        """This core's FMA peak in f32 multiply-adds per cycle, ymm and (with AVX-512) zmm: ``insn_latency --peak``."""
+        p = parse_fma_peak(self.sh([self.work / "insn_latency", "--peak"]))
+        for width, macs in p.items():
+            self.add(f"fma.peak_macs_per_cycle.{width}", macs, "MACs/cycle", "benches/report/insn_latency.c --peak")
 
     def fusedrnn_bench(self, run: int) -> None:
         """``fusedrnn bench --json``, each model at 1 and 2 threads; names the kernel."""
@@ -690,6 +687,7 @@ class Runner:
         load_before = os.getloadavg()
         steps: List[Tuple[str, Callable[[int], None]]] = [
             ("clock", self.clock),
+            ("FMA peak", self.fma_peak),
             ("fusedrnn bench", self.fusedrnn_bench),
             ("criterion benches", self.criterion),
             ("C API latency", self.capi),
@@ -959,6 +957,13 @@ def render_machine(v: View) -> str:
         f"{la['after'][0]:.2f} after; the run took {run_minutes(r)}. Each figure is the median over "
         f"{r['runs']} runs, with the lowest and highest run in brackets. Results file: [`{v.source}`]({v.source}).",
     ]
+    ymm, zmm = v.raw("fma.peak_macs_per_cycle.ymm"), v.raw("fma.peak_macs_per_cycle.zmm")
+    if ymm:
+        on_zmm = f", {cell(zmm)} with zmm" if zmm else ""
+        lines[-1] += (
+            f" Measured FMA peak (`benches/report/insn_latency.c --peak`): {cell(ymm)} f32 multiply-adds per cycle "
+            f"with ymm{on_zmm}."
+        )
     noisy = []
     if la["before"][0] > QUIET_LOAD:
         noisy.append(f"the load average was {la['before'][0]:.2f} before the run started")
@@ -1307,9 +1312,27 @@ SHAPE_LEN = 200
 SHAPE_FMA_TARGETS = {32: 0.55, 64: 0.70}
 
 
-def fma_peak_per_cycle(kernel: str) -> int:
-    """Peak multiply-adds per cycle: 2 FMA pipes × the kernel's f32 lanes (16 for AVX-512, else 8)."""
-    return 2 * (16 if "avx512" in kernel else 8)
+def fma_peak_per_cycle(v: View) -> Tuple[float, str]:
+    """Peak multiply-adds per cycle of the kernel's vectors, and the sentence saying where it comes from.
+
+    Measured (``insn_latency --peak``) where the results file has it, as the kernel's f32 lanes × its FMAs
+    per cycle rounded to the nearest half (the probe's 8 chains run a little under a whole pipe); else
+    assumed: 2 FMA pipes × the lanes, which a Zen 4 does not have for zmm (it runs one 512-bit FMA a cycle).
+    """
+    kernel = v.res["kernel"]
+    lanes, width = (16, "zmm") if "avx512" in kernel else (8, "ymm")
+    got = v.raw(f"fma.peak_macs_per_cycle.{width}")
+    if got:
+        raw = statistics.median(got)
+        per_cycle = max(0.5, round(raw / lanes * 2) / 2)
+        return lanes * per_cycle, (
+            f"the peak is {per_cycle:g} {width} FMAs per cycle × {lanes} lanes of kernel `{kernel}`, measured "
+            f"(`benches/report/insn_latency.c --peak`: {sig3(raw)} multiply-adds per cycle, to the nearest half FMA)"
+        )
+    return 2.0 * lanes, (
+        f"the peak is 2 FMA pipes × {lanes} lanes of kernel `{kernel}`, assumed, not measured "
+        "(`examples/net_fma_share.rs` measures it)"
+    )
 
 
 def render_shapes(v: View) -> str:
@@ -1322,7 +1345,7 @@ def render_shapes(v: View) -> str:
             "a `benches/report/report.py run` newer than the `net` bench measures them."
         )
     ghz = v.clock()
-    peak = fma_peak_per_cycle(v.res["kernel"])
+    peak, peak_source = fma_peak_per_cycle(v)
     rows = []
     for cell_name, label, gates in SHAPE_CELLS:
         for units in SHAPE_UNITS:
@@ -1356,9 +1379,8 @@ def render_shapes(v: View) -> str:
         f"`cargo bench --bench net` (criterion medians). Cycles per sequence-step = one thread's time per review "
         f"÷ {SHAPE_LEN} steps × the measured clock ({sig3(ghz) if ghz else '—'} GHz). MACs per step = G·H² "
         "recurrent + G·H input adds (G = 4 LSTM, 3 GRU, 1 SimpleRNN; the embedding's input projection is a "
-        f"precomputed table). FMA share = MACs per step ÷ ({peak} peak MACs per cycle × cycles per step); the peak "
-        f"is 2 FMA pipes × {peak // 2} lanes of kernel `{v.res['kernel']}`, assumed, not measured "
-        "(`examples/net_fma_share.rs` measures it). Shapes the bench does not measure are left out.",
+        f"precomputed table). FMA share = MACs per step ÷ ({peak:g} peak MACs per cycle × cycles per step); "
+        f"{peak_source}. Shapes the bench does not measure are left out.",
         "",
         "| shape | reviews/s, 1 thread | reviews/s, 2 threads | one review µs | cycles / step | MACs / step "
         "| FMA share % | target |",

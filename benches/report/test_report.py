@@ -261,6 +261,30 @@ class Rendering(unittest.TestCase):
         self.assertIn("| 33.0 (33.0–33.0) | ≥ 55 % not met (0/3 runs) |", shapes)
         self.assertIn("2 FMA pipes × 16 lanes", shapes)
 
+    def test_shapes_divide_by_the_measured_peak_where_the_file_has_it(self) -> None:
+        # A Zen 4: AVX-512 kernel, but one zmm FMA a cycle (16 MACs), so LSTM(32) is 66 %, not 33 %.
+        res = copy.deepcopy(fixture())
+        res["kernel"] = "x86_64-avx512"
+        for width, macs in (("ymm", [14.9, 15.1, 15.0]), ("zmm", [16.04, 15.8, 16.1])):
+            res["figures"][f"fma.peak_macs_per_cycle.{width}"] = {"unit": "", "source": "fixture", "values": macs}
+        shapes = report.render_block(res, "shapes", SOURCE)
+        self.assertIn("| 66.0 (66.0–66.0) | ≥ 55 % met (3/3 runs) |", shapes)
+        self.assertIn("(16 peak MACs per cycle × cycles per step); the peak is 1 zmm FMAs per cycle × 16 lanes", shapes)
+        self.assertIn("16.0 multiply-adds per cycle, to the nearest half FMA", shapes)
+        machine = report.render_block(res, "machine", SOURCE)
+        self.assertIn("15.0 (14.9–15.1) f32 multiply-adds per cycle with ymm, 16.0 (15.8–16.1) with zmm.", machine)
+        # The AVX2 kernel on the same machine divides by the ymm peak: 2 FMAs × 8 lanes.
+        res["kernel"] = "x86_64-avx2-fma"
+        self.assertIn("the peak is 2 ymm FMAs per cycle × 8 lanes", report.render_block(res, "shapes", SOURCE))
+
+    def test_fma_peak_parser(self) -> None:
+        self.assertEqual(
+            report.parse_fma_peak("ymm_macs_per_cycle 14.98 zmm_macs_per_cycle 16.04\n"), {"ymm": 14.98, "zmm": 16.04}
+        )
+        self.assertEqual(report.parse_fma_peak("ymm_macs_per_cycle 15.5 zmm_macs_per_cycle 0.00"), {"ymm": 15.5})
+        with self.assertRaises(report.ReportError):
+            report.parse_fma_peak("insn_latency: needs AVX2 and FMA")
+
     def test_shapes_without_figures_and_without_peers(self) -> None:
         res = copy.deepcopy(fixture())
         res["figures"] = {k: f for k, f in res["figures"].items() if not k.startswith("shapes.")}
