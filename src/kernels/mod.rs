@@ -26,7 +26,10 @@
 //! reference, the portable kernel runs the body with `wide`, and each intrinsics ISA runs it
 //! through its single `#[target_feature]` trampoline (the pattern of pulp's `Arch::dispatch`
 //! and rten-simd's `dispatch`). New operations add an `Op`, not a wrapper per ISA. `unsafe`
-//! lives only in the ISA impls and their trampolines.
+//! lives only in the ISA impls and their trampolines. The operations for any shape
+//! (`net_ops.rs`) pass the same door once per shape: `Kernel::dispatch_shaped` picks the
+//! shape's const parameters first and dispatches `AtShape<op, units, cell>`, so each shape's
+//! body is a trampoline (one function) of its own (`net_simd.rs`, "One trampoline per shape").
 //!
 //! ```text
 //! mod.rs ── Kernel::dispatch(op) ─┬─ Reference → op.reference()          reference.rs
@@ -482,7 +485,7 @@ impl Kernel {
         };
         net_ops::with_scratch(units, len, |scratch, ids| {
             if head > 0 {
-                k.dispatch(net_ops::NetForward {
+                k.dispatch_shaped(net_ops::NetForward {
                     t,
                     pads,
                     seqs: seqs.slice(0..head * len),
@@ -492,7 +495,7 @@ impl Kernel {
                 });
             }
             if tail > 0 {
-                k.dispatch(net_ops::NetForwardAlone(net_ops::NetForward {
+                k.dispatch_shaped(net_ops::NetForwardAlone(net_ops::NetForward {
                     t,
                     pads,
                     seqs: seqs.slice(head * len..n * len),
@@ -523,13 +526,14 @@ impl Kernel {
     /// The stepping bodies, compiled once, in this crate (see [`TokenId::ids`]).
     fn net_steps_ids(self, t: &NetTables, state: &mut NetState, tokens: TokenIds<'_>) {
         net_ops::with_scratch(t.spec().units, t.spec().seq_len, |scratch, ids| {
-            self.for_net(t.spec().units).dispatch(net_ops::NetSteps {
-                t,
-                state,
-                tokens,
-                scratch,
-                ids,
-            })
+            self.for_net(t.spec().units)
+                .dispatch_shaped(net_ops::NetSteps {
+                    t,
+                    state,
+                    tokens,
+                    scratch,
+                    ids,
+                })
         });
     }
 

@@ -291,6 +291,16 @@
 //! GRU(32) −5 to −20 %, GRU(16) −12 to +1 %, GRU(64) −3 to 0 %; median calls −3 to +5 %) and
 //! keeps the old cell too. Not measured on Zen 5.
 //!
+//! On Zen 4 (AMD EPYC family 25 model 17, 2026-12-05), with one trampoline per shape (below),
+//! AVX2's reset-after GRU takes the staged cell at 16, 32 and 64 units, four chains at a time
+//! (their `x`, `n` and `r` fit the 16 `ymm` registers): GRU(16) 169 → 153 cycles per
+//! sequence-step (−9 %), GRU(32) 439 → 427 (−3 %; 437 → 412 in another pair of builds),
+//! GRU(64) 1279 → 1225 (−4 %), the same bits. A row alone (`R = 1`, a batch's short tail)
+//! keeps the vector-by-vector cell (staged: +4 to +6 % on one row of GRU(16) and GRU(32)), and
+//! so do the run-time sizes (17: +3 %, 100: +2 %; 40 to 80 gained 5 % in one build and were
+//! not measured again). AVX2's LSTM stays vector-by-vector: four chains at a time measured +1
+//! to +7 % there (LSTM(17) +13 %), eight +2 to +20 %.
+//!
 //! The run-time sizes were measured again after the state rows became whole vectors
 //! ([`Rows`]; same machine, 2026-12-04, one process alternating the two cells call by call,
 //! 96 sequences × 200 tokens, fastest of 40 calls, two runs), and now gain: LSTM(9, 12, 17,
@@ -302,6 +312,40 @@
 //! 6–7 %, GRU(64) 8 % (random ids against ids from a set of 7, same arithmetic); fetching
 //! them two or three steps ahead instead of one changed nothing (±1 %), not fetching them
 //! ahead at all was mixed (LSTM(16) −10 %, LSTM(32) and GRU(32) +4.5 %).
+//!
+//! # One trampoline per shape (Zen 4, 2026-12-05)
+//!
+//! [`by_shape`] picks the shape's const parameters before the dispatch door, not inside it:
+//! each operation at each shape (`net_ops::AtShape`) is a trampoline of its own, so the body
+//! of one shape is compiled as one function. Before, every shape of an operation was inlined
+//! into one trampoline per ISA (the batch's: 256–282 KiB of machine code), and a shape's speed
+//! moved with code elsewhere in that function: AVX2's reset-after GRU(32) batch ran 418 or
+//! 476 cycles per sequence-step with the same code for it, depending on whether the LSTM's
+//! arm took the staged cell. Measured (`examples/net_fma_share`, one thread, AMD EPYC family
+//! 25 model 17, fastest of two alternations of the builds, cycles per sequence-step; the bits
+//! do not change):
+//!
+//! ```text
+//!                          one function   one per shape
+//!   AVX2    LSTM(8)          134             117    (−13 %)
+//!           LSTM(17)         447             402    (−10 %)
+//!           GRU(16)          185             169    (−9 %)
+//!           GRU-v1(17)       294             246    (−16 %)
+//!           GRU-v1(100)      3954            2765   (−30 %)
+//!           LSTM(32)         565             572    (+1 %)
+//!           GRU-v1(8)        78              81     (+4 %)
+//!   AVX-512 LSTM(8)          134             117    (−13 %)
+//!           LSTM(17)         450             356    (−21 %)
+//!           LSTM(100)        4162            3897   (−6 %)
+//!           GRU-v1(17, 100)                  −15 %, −11 %
+//!           GRU-v1(8, 16)                    +4 %, +3 %
+//!   the other rows (16 to 100 units, every cell, both ISAs)   −7 to +1 %
+//! ```
+//!
+//! One review (the latency rows) moved by −5 to +2 %. Code placement still moves some rows
+//! by a few per cent from one build to the next (a function's address changes with the code
+//! before it: AVX2 GRU(32) measured 412 and 427 in two builds of the same source), but no
+//! longer with the code of the other shapes' bodies.
 //!
 //! # Cache-line alignment
 //!
@@ -843,29 +887,53 @@ fn act_staged<I: Isa, const TANH: bool>(
     m: usize,
     neg2: Option<usize>,
 ) {
-    let mut at = [0; 8];
-    let mut ng = [false; 8];
+    // Four chains on 8 lanes: their `x`, `n` and `r` (12 vectors) fit AVX2's 16 registers.
+    if I::LANES == 8 {
+        act_staged_by::<I, TANH, 4>(isa, geo, z, rows, g0, m, neg2)
+    } else {
+        act_staged_by::<I, TANH, 8>(isa, geo, z, rows, g0, m, neg2)
+    }
+}
+
+/// [`act_staged`] in chunks of `CH` vectors (8 or 4); the rest of 8 in a chunk of 4, then one
+/// by one.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn act_staged_by<I: Isa, const TANH: bool, const CH: usize>(
+    isa: I,
+    geo: Geo,
+    z: &mut [f32],
+    rows: usize,
+    g0: usize,
+    m: usize,
+    neg2: Option<usize>,
+) {
+    let mut at = [0; CH];
+    let mut ng = [false; CH];
     let mut k = 0;
     for r in 0..rows {
         for g in g0..g0 + m {
             for v in 0..geo.nv {
                 (at[k], ng[k]) = (r * geo.zs + (g * geo.nv + v) * I::LANES, Some(g) == neg2);
                 k += 1;
-                if k == 8 {
-                    act_chunk::<I, TANH, 8>(isa, z, at, ng);
+                if k == CH {
+                    act_chunk::<I, TANH, CH>(isa, z, at, ng);
                     k = 0;
                 }
             }
         }
     }
-    let rest = if k >= 4 {
-        let (at4, ng4) = ([at[0], at[1], at[2], at[3]], [ng[0], ng[1], ng[2], ng[3]]);
-        act_chunk::<I, TANH, 4>(isa, z, at4, ng4);
-        4
-    } else {
-        0
-    };
-    for i in rest..k {
+    let mut i = 0;
+    if CH == 8 && k >= 4 {
+        act_chunk::<I, TANH, 4>(
+            isa,
+            z,
+            [at[0], at[1], at[2], at[3]],
+            [ng[0], ng[1], ng[2], ng[3]],
+        );
+        i = 4;
+    }
+    for i in i..k {
         act_chunk::<I, TANH, 1>(isa, z, [at[i]], [ng[i]]);
     }
 }
@@ -956,31 +1024,35 @@ pub(crate) enum NetOut<'a> {
     States(&'a mut [f32]),
 }
 
-/// A body generic over the shape's const parameters, run by [`by_shape`].
+/// A body generic over the shape's const parameters (run by `net_ops::AtShape`).
 pub(crate) trait ShapeBody {
     type Output;
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) -> Self::Output;
 }
 
-/// Runs `body` with the const parameters of `t`'s shape: the cell, and the units for 16, 32
-/// and 64 (0, the run-time path, for every other size).
-#[inline(always)]
-pub(crate) fn by_shape<I: Isa, B: ShapeBody>(isa: I, t: &NetTables, body: B) -> B::Output {
-    #[inline(always)]
-    fn units<I: Isa, B: ShapeBody, const CELL: u8>(isa: I, h: usize, body: B) -> B::Output {
+/// What [`by_shape`] calls with the const parameters of a shape.
+pub(crate) trait ShapeVisit {
+    type Output;
+    fn at<const HC: usize, const CELL: u8>(self) -> Self::Output;
+}
+
+/// Calls `v` with the const parameters of `t`'s shape: the cell, and the units for 16, 32 and
+/// 64 (0, the run-time path, for every other size). It runs before the dispatch door, not
+/// inside it, so each shape's body gets a trampoline of its own (`net_ops::AtShape`).
+pub(crate) fn by_shape<V: ShapeVisit>(cell: Cell, units: usize, v: V) -> V::Output {
+    fn at_units<V: ShapeVisit, const CELL: u8>(h: usize, v: V) -> V::Output {
         match h {
-            16 => body.run::<I, 16, CELL>(isa),
-            32 => body.run::<I, 32, CELL>(isa),
-            64 => body.run::<I, 64, CELL>(isa),
-            _ => body.run::<I, 0, CELL>(isa),
+            16 => v.at::<16, CELL>(),
+            32 => v.at::<32, CELL>(),
+            64 => v.at::<64, CELL>(),
+            _ => v.at::<0, CELL>(),
         }
     }
-    let h = t.spec().units;
-    match t.spec().cell {
-        Cell::SimpleRnn => units::<I, B, RNN>(isa, h, body),
-        Cell::Lstm => units::<I, B, LSTM>(isa, h, body),
-        Cell::Gru { reset_after: true } => units::<I, B, GRU_RA>(isa, h, body),
-        Cell::Gru { reset_after: false } => units::<I, B, GRU_RB>(isa, h, body),
+    match cell {
+        Cell::SimpleRnn => at_units::<V, RNN>(units, v),
+        Cell::Lstm => at_units::<V, LSTM>(units, v),
+        Cell::Gru { reset_after: true } => at_units::<V, GRU_RA>(units, v),
+        Cell::Gru { reset_after: false } => at_units::<V, GRU_RB>(units, v),
     }
 }
 
@@ -1081,11 +1153,12 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
     let geo = geo::<I, HC, CELL>(t.spec().units);
     let (h, len) = (geo.h, t.spec().seq_len);
     let n = seqs.len() / len;
-    // The staged cell where it measured faster (module docs, "The staged cell"): 16 lanes,
-    // LSTM, and reset-after GRU at the compile-time sizes or two vectors per gate and more.
-    let staged = I::LANES == 16
-        && (CELL == LSTM || CELL == GRU_RA)
-        && (HC != 0 || CELL == LSTM || geo.nv >= 2);
+    // The staged cell where it measured faster (module docs, "The staged cell"): LSTM on 16
+    // lanes; reset-after GRU on 16 lanes at the compile-time sizes or from two vectors a
+    // gate, on 8 lanes at the compile-time sizes in blocks of rows (not a row alone).
+    let staged = (CELL == LSTM && I::LANES == 16)
+        || (CELL == GRU_RA && HC != 0 && (I::LANES == 16 || R > 1))
+        || (CELL == GRU_RA && I::LANES == 16 && geo.nv >= 2);
     // `Z` first: the scratch starts a cache line (`net_ops::with_scratch`) and a row of `Z` is
     // whole vectors, so no load or store of `Z` splits across two lines.
     let (zs, rest) = scratch.split_at_mut(R * geo.zs);
