@@ -1326,7 +1326,8 @@ def fma_peak_per_cycle(v: View) -> Tuple[float, str]:
         raw = statistics.median(got)
         per_cycle = max(0.5, round(raw / lanes * 2) / 2)
         return lanes * per_cycle, (
-            f"the peak is {per_cycle:g} {width} FMAs per cycle × {lanes} lanes of kernel `{kernel}`, measured "
+            f"the peak is {per_cycle:g} {width} FMA{'' if per_cycle == 1 else 's'} per cycle × {lanes} lanes of "
+            f"kernel `{kernel}`, measured "
             f"(`benches/report/insn_latency.c --peak`: {sig3(raw)} multiply-adds per cycle, to the nearest half FMA)"
         )
     return 2.0 * lanes, (

@@ -269,7 +269,7 @@ class Rendering(unittest.TestCase):
             res["figures"][f"fma.peak_macs_per_cycle.{width}"] = {"unit": "", "source": "fixture", "values": macs}
         shapes = report.render_block(res, "shapes", SOURCE)
         self.assertIn("| 66.0 (66.0–66.0) | ≥ 55 % met (3/3 runs) |", shapes)
-        self.assertIn("(16 peak MACs per cycle × cycles per step); the peak is 1 zmm FMAs per cycle × 16 lanes", shapes)
+        self.assertIn("(16 peak MACs per cycle × cycles per step); the peak is 1 zmm FMA per cycle × 16 lanes", shapes)
         self.assertIn("16.0 multiply-adds per cycle, to the nearest half FMA", shapes)
         machine = report.render_block(res, "machine", SOURCE)
         self.assertIn("15.0 (14.9–15.1) f32 multiply-adds per cycle with ymm, 16.0 (15.8–16.1) with zmm.", machine)
