@@ -89,9 +89,6 @@ impl Kernel {
                 self.0.dispatch(AtShape::<O, HC, CELL>(self.1))
             }
         }
-        if matches!(self, Kernel::Reference) {
-            return op.reference();
-        }
         let spec = op.tables().spec();
         net_simd::by_shape(spec.cell, spec.units, Door(self, op))
     }

@@ -870,44 +870,47 @@ fn act_chunk<I: Isa, const TANH: bool, const N: usize>(
     }
 }
 
-/// σ (or tanh if `TANH`) in place on gates `g0..g0 + m` of `rows` rows of `z`, eight
-/// vectors at a time stage by stage (the rest four, then one), so the out-of-order core
-/// holds eight independent chains where the vector-by-vector cell gives it one. Gate `neg2`
-/// goes through σ as `−2x`, for the caller to finish as `tanh(x) = 1 − 2σ(−2x)`: the same
-/// bits as [`tanh_batch_n`] (the reductions and Horner steps differ from it by exact
-/// scalings by −2 and powers of two, as the batch forms' do from the throughput forms').
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn act_staged<I: Isa, const TANH: bool>(
-    isa: I,
-    geo: Geo,
-    z: &mut [f32],
+/// The vectors of `Z` that [`act_staged`] runs: gates `g0..g0 + m` of the first `rows` rows,
+/// gate `neg2` through σ as `−2x`.
+#[derive(Clone, Copy)]
+struct Gates {
     rows: usize,
     g0: usize,
     m: usize,
     neg2: Option<usize>,
-) {
-    // Four chains on 8 lanes: their `x`, `n` and `r` (12 vectors) fit AVX2's 16 registers.
-    if I::LANES == 8 {
-        act_staged_by::<I, TANH, 4>(isa, geo, z, rows, g0, m, neg2)
-    } else {
-        act_staged_by::<I, TANH, 8>(isa, geo, z, rows, g0, m, neg2)
+}
+
+impl Gates {
+    const fn new(rows: usize, g0: usize, m: usize, neg2: Option<usize>) -> Self {
+        Gates { rows, g0, m, neg2 }
     }
 }
 
-/// [`act_staged`] in chunks of `CH` vectors (8 or 4); the rest of 8 in a chunk of 4, then one
-/// by one.
+/// σ (or tanh if `TANH`) in place on `gates` of `z`, stage by stage across eight vectors at a
+/// time on 16 lanes (the rest four, then one) and four on 8 lanes (the rest one by one; four
+/// chains' `x`, `n` and `r`, 12 vectors, fit AVX2's 16 registers), so the out-of-order core
+/// holds that many independent chains where the vector-by-vector cell gives it one. The gate
+/// `neg2` goes through σ as `−2x`, for the caller to finish as `tanh(x) = 1 − 2σ(−2x)`: the
+/// same bits as [`tanh_batch_n`] (the reductions and Horner steps differ from it by exact
+/// scalings by −2 and powers of two, as the batch forms' do from the throughput forms').
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+fn act_staged<I: Isa, const TANH: bool>(isa: I, geo: Geo, z: &mut [f32], gates: Gates) {
+    if I::LANES == 8 {
+        act_staged_by::<I, TANH, 4>(isa, geo, z, gates)
+    } else {
+        act_staged_by::<I, TANH, 8>(isa, geo, z, gates)
+    }
+}
+
+/// [`act_staged`] in chunks of `CH` vectors (8 or 4).
+#[inline(always)]
 fn act_staged_by<I: Isa, const TANH: bool, const CH: usize>(
     isa: I,
     geo: Geo,
     z: &mut [f32],
-    rows: usize,
-    g0: usize,
-    m: usize,
-    neg2: Option<usize>,
+    gates: Gates,
 ) {
+    let Gates { rows, g0, m, neg2 } = gates;
     let mut at = [0; CH];
     let mut ng = [false; CH];
     let mut k = 0;
@@ -954,7 +957,7 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
     let one = isa.splat(1.0);
     let z = &mut s.z[..R * zs];
     if CELL == LSTM {
-        act_staged::<I, false>(isa, geo, z, R, 0, 4, Some(2));
+        act_staged::<I, false>(isa, geo, z, Gates::new(R, 0, 4, Some(2)));
         let two = isa.splat(2.0);
         for r in 0..R {
             let zr = &mut z[r * zs..(r + 1) * zs];
@@ -969,7 +972,7 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
                 isa.store_slice(c, &mut zr[lo..]);
             }
         }
-        act_staged::<I, true>(isa, geo, z, R, 0, 1, None);
+        act_staged::<I, true>(isa, geo, z, Gates::new(R, 0, 1, None));
         for r in 0..R {
             let zr = &z[r * zs..(r + 1) * zs];
             let hr = &mut s.h[r * p..(r + 1) * p];
@@ -981,7 +984,7 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
         }
     } else {
         debug_assert_eq!(CELL, GRU_RA);
-        act_staged::<I, false>(isa, geo, z, R, 0, 2, None);
+        act_staged::<I, false>(isa, geo, z, Gates::new(R, 0, 2, None));
         for r in 0..R {
             let zr = &mut z[r * zs..(r + 1) * zs];
             let x = &t.input_row(toks[r])[2 * h..3 * h];
@@ -993,7 +996,7 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
                 isa.store_slice(pre, &mut zr[2 * p + lo..]);
             }
         }
-        act_staged::<I, true>(isa, geo, z, R, 2, 1, None);
+        act_staged::<I, true>(isa, geo, z, Gates::new(R, 2, 1, None));
         for r in 0..R {
             let zr = &z[r * zs..(r + 1) * zs];
             let hr = &mut s.h[r * p..(r + 1) * p];
