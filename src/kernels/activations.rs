@@ -96,6 +96,32 @@
 //!   with rounding, so every intermediate is exactly `±` or `2^k ×` the throughput form's: the
 //!   same bits, one µop fewer per activation.
 //!
+//! # The exponent by a shift (AVX2 and portable; Zen 4, 2026-12-05)
+//!
+//! The forms that need only `1 + exp` (the throughput and batch forms, not the latency forms,
+//! which use `e` itself) no longer convert `n` to an integer. The rounding constant is
+//! `1.5·2^23 + 128` (`ROUND_MAGIC_POW2`, even, so every tie rounds to the same `n`), the
+//! rounded sum's low mantissa bits are `n + 128`, and its bits shifted left by 23 are the float
+//! `2^(n + 1)` (`n + 128 ∈ [2, 254]`: a normal exponent). With the polynomial's coefficients
+//! halved (exact), `1 + e = (p/2)·2^(n + 1) + 1` is one FMA. The product is exact, so this is
+//! `1 + p·2^n` rounded once, as the exponent add and the add gave it: the same bits, checked
+//! over all 2^32 inputs on the portable, AVX2 and AVX-512 kernels once, and on every 4099th
+//! pattern, the clamp limits and the rounding ties in `cargo test`
+//! (`exponent_by_shift_gives_the_exponent_adds_bits`). A NaN `p` stays NaN whatever the shift
+//! makes of a NaN's bits.
+//!
+//! Per activation that is `vcvttps2dq`, `vpaddd` and `vaddps` replaced by one FMA: one µop
+//! more on the FMA pipes, two fewer elsewhere. A loop of independent AVX2 sigmoids (C, four
+//! chains stage by stage, as `sigmoid_batch_n` writes them; not kept) took 6.64 cycles per
+//! vector against 7.00 with the convert (one chain at a time: 7.3 against 8.0). In the kernels,
+//! alternating builds (cycles per sequence-step at 3.69 GHz): AVX2 notebook LSTM 67.1–67.6 →
+//! 65.9–67.2, SimpleRNN 15.6–15.7 → 15.4–15.8 (`examples/batch_throughput`); AVX2 general
+//! shapes (`examples/net_fma_share`) LSTM(17) 399–402 → 377, LSTM(32) 569–570 → 556, GRU(32)
+//! 450–451 → 406, GRU(64) 1225–1231 → 1207, SimpleRNN(64) 374–375 → 358, the other rows −3 to
+//! +1 %. AVX-512 keeps `vscalefps` and the add (`Isa::EXP_BY_SHIFT`): on Zen 4, whose zmm
+//! FMAs bound its batch, the shift measured slower (notebook LSTM 58.1 → 59.0–59.4, LSTM(32)
+//! 445–450 → 450–452, LSTM(17) 356 → 362). Not measured on Zen 3 or Zen 5.
+//!
 //! # Error budget
 //!
 //! [`ACTIVATION_ABS_TOL`] (1e-6 absolute against f64) is the contract. Measured worst cases over
@@ -142,6 +168,11 @@ const LN2: f32 = std::f32::consts::LN_2;
 /// `1.5 · 2^23`: adding it rounds a float with |v| < 2^22 to the nearest integer, and leaves that
 /// integer in the low mantissa bits.
 const ROUND_MAGIC: f32 = 12_582_912.0;
+/// `ROUND_MAGIC + 128`, for the forms that only need `1 + exp` (see "The exponent by a shift"
+/// in the module docs): the rounded sum's low mantissa bits are `n + 128`, so its bits shifted
+/// left by 23 are the float `2^(n + 1)` ([`Isa::pow2_from_shifted`]). Even, as `ROUND_MAGIC`
+/// is, so a tie rounds to the same `n`.
+const ROUND_MAGIC_POW2: f32 = ROUND_MAGIC + 128.0;
 
 /// `exp(r) ≈ 1 + r·(1 + r·(P2 + r·(P3 + r·(P4 + r·(P5 + r·P6)))))` on `|r| ≤ ln2/2`: a
 /// Chebyshev (near-minimax) fit of `(exp(r) − 1)/r` of degree 5, made with mpmath
@@ -196,21 +227,76 @@ fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) ->
     isa.scale_pow2(p, n)
 }
 
+/// The factor of the polynomial's coefficients in the forms that end in [`one_plus_scaled`]:
+/// ½ where the ISA builds `2^(n + 1)` by a shift ([`Isa::EXP_BY_SHIFT`]), else 1. A power of
+/// two, so every intermediate is exactly that multiple of the unscaled one.
+#[inline(always)]
+fn poly_scale<I: Isa>() -> f32 {
+    if I::EXP_BY_SHIFT { 0.5 } else { 1.0 }
+}
+
+/// `1 + p·2^n`, `p` a polynomial scaled by [`poly_scale`], `n` the rounded integer and `shifted`
+/// the rounded sum of [`ROUND_MAGIC_POW2`] it came from ("The exponent by a shift" in the module
+/// docs): with [`Isa::EXP_BY_SHIFT`], `(p/2)·2^(n + 1) + 1` in one FMA, no convert; else the
+/// exponent add and an add. `p·2^n` is exact, so both are `1 + exp` rounded once, the same bits;
+/// a NaN `p` stays NaN.
+#[inline(always)]
+fn one_plus_scaled<I: Isa>(isa: I, p: I::V, n: I::V, shifted: I::V) -> I::V {
+    if I::EXP_BY_SHIFT {
+        isa.mul_add(p, isa.pow2_from_shifted(shifted), isa.splat(1.0))
+    } else {
+        isa.add(isa.splat(1.0), isa.scale_pow2(p, n))
+    }
+}
+
+/// `1 + exp(K·x)` for `x` already clamped to `|K·x| ≤ 87` (or NaN), Horner's order: the value
+/// of `1 + exp_scaled::<K, false>`, bit for bit, with the polynomial's coefficients halved and
+/// the exponent by [`one_plus_scaled`].
+#[inline(always)]
+fn one_plus_exp_horner<I: Isa, const K: i32>(isa: I, x: I::V) -> I::V {
+    let k = K as f32;
+    let shifted = isa.mul_add(x, isa.splat(k * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
+    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC_POW2));
+    let kx = match K {
+        -1 => isa.sub(isa.splat(0.0), x),
+        2 => isa.add(x, x),
+        _ => isa.mul(x, isa.splat(k)),
+    };
+    let r = isa.neg_mul_add(n, isa.splat(LN2), kx);
+    let m = poly_scale::<I>();
+    let p = isa.mul_add(r, isa.splat(m * P6), isa.splat(m * P5));
+    let p = isa.mul_add(r, p, isa.splat(m * P4));
+    let p = isa.mul_add(r, p, isa.splat(m * P3));
+    let p = isa.mul_add(r, p, isa.splat(m * P2));
+    let p = isa.mul_add(r, p, isa.splat(m));
+    let p = isa.mul_add(r, p, isa.splat(m));
+    one_plus_scaled(isa, p, n, shifted)
+}
+
+/// `1 + exp(K·x)`, Estrin's order if `SHORT_CHAIN`, else Horner's.
+#[inline(always)]
+fn one_plus_exp<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
+    if SHORT_CHAIN {
+        isa.add(isa.splat(1.0), exp_scaled::<I, K, true>(isa, x))
+    } else {
+        one_plus_exp_horner::<I, K>(isa, x)
+    }
+}
+
 /// Logistic sigmoid `1 / (1 + exp(-x))`, in lanes (see the module docs for `SHORT_CHAIN`).
 #[inline(always)]
 pub(crate) fn sigmoid_with<I: Isa, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX, EXP_ARG_MAX);
-    let e = exp_scaled::<I, -1, SHORT_CHAIN>(isa, x);
-    isa.div(isa.splat(1.0), isa.add(isa.splat(1.0), e))
+    isa.div(isa.splat(1.0), one_plus_exp::<I, -1, SHORT_CHAIN>(isa, x))
 }
 
 /// Hyperbolic tangent `1 - 2 / (1 + exp(2x))`, in lanes (see the module docs for `SHORT_CHAIN`).
 #[inline(always)]
 pub(crate) fn tanh_with<I: Isa, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
-    let e = exp_scaled::<I, 2, SHORT_CHAIN>(isa, x);
+    let d = one_plus_exp::<I, 2, SHORT_CHAIN>(isa, x);
     let one = isa.splat(1.0);
-    isa.sub(one, isa.div(isa.splat(2.0), isa.add(one, e)))
+    isa.sub(one, isa.div(isa.splat(2.0), d))
 }
 
 /// Sigmoid for the throughput kernels (Horner).
@@ -383,21 +469,23 @@ pub(crate) fn sigmoid_piecewise<I: Isa>(isa: I, x: I::V) -> I::V {
 // Batch forms (issue 16 item 3: the throughput kernels' activations; module docs, "Batch forms")
 // ---------------------------------------------------------------------------------------------
 
-/// `exp(−x)` for `x` clamped to `|x| ≤ 87`, Horner's order, as [`exp_scaled`] with `K = −1`
-/// computes it, without the negation: the reduction gives `−r` and Horner runs `c − (−r)·p`.
+/// `1 + exp(−x)` for `x` clamped to `|x| ≤ 87`, Horner's order, as [`exp_scaled`] with
+/// `K = −1` computes `exp`, without the negation: the reduction gives `−r` and Horner runs
+/// `c − (−r)·p` (coefficients halved, the exponent by [`one_plus_scaled`]).
 #[inline(always)]
-fn exp_neg_batch<I: Isa>(isa: I, x: I::V) -> I::V {
-    let shifted = isa.mul_add(x, isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC));
-    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+fn one_plus_exp_neg_batch<I: Isa>(isa: I, x: I::V) -> I::V {
+    let shifted = isa.mul_add(x, isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC_POW2));
+    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC_POW2));
     // −r = x + n·ln2 (exactly the negation of `−x − n·ln2`).
     let nr = isa.mul_add(n, isa.splat(LN2), x);
-    let p = isa.neg_mul_add(nr, isa.splat(P6), isa.splat(P5));
-    let p = isa.neg_mul_add(nr, p, isa.splat(P4));
-    let p = isa.neg_mul_add(nr, p, isa.splat(P3));
-    let p = isa.neg_mul_add(nr, p, isa.splat(P2));
-    let p = isa.neg_mul_add(nr, p, isa.splat(1.0));
-    let p = isa.neg_mul_add(nr, p, isa.splat(1.0));
-    isa.scale_pow2(p, n)
+    let m = poly_scale::<I>();
+    let p = isa.neg_mul_add(nr, isa.splat(m * P6), isa.splat(m * P5));
+    let p = isa.neg_mul_add(nr, p, isa.splat(m * P4));
+    let p = isa.neg_mul_add(nr, p, isa.splat(m * P3));
+    let p = isa.neg_mul_add(nr, p, isa.splat(m * P2));
+    let p = isa.neg_mul_add(nr, p, isa.splat(m));
+    let p = isa.neg_mul_add(nr, p, isa.splat(m));
+    one_plus_scaled(isa, p, n, shifted)
 }
 
 /// [`tanh_batch`] in four stages ([`tanh_batch_stage0`] to [`tanh_batch_stage3`]; `tanh_batch`
@@ -405,11 +493,14 @@ fn exp_neg_batch<I: Isa>(isa: I, x: I::V) -> I::V {
 /// each stage's µops sit beside other work in program order. The `exp(2x)` inside, for `x`
 /// clamped to `|x| ≤ 43.5`, is Horner's order as [`exp_scaled`] with `K = 2` computes it,
 /// without the doubling: the reduction gives `s = r/2` and Horner runs on `s` with the
-/// coefficients times `2^k`, so the `k`-th intermediate is exactly `2^k` times the original.
+/// coefficients times `2^(k − 1)`, so the `k`-th intermediate is exactly `2^(k − 1)` times the
+/// original (the exponent by [`one_plus_scaled`]).
 #[derive(Clone, Copy)]
 pub(crate) struct TanhBatchStages<V> {
     x: V,
     n: V,
+    /// The rounded sum of [`ROUND_MAGIC_POW2`] (for [`one_plus_scaled`]).
+    shifted: V,
     p: V,
 }
 
@@ -417,10 +508,15 @@ pub(crate) struct TanhBatchStages<V> {
 #[inline(always)]
 pub(crate) fn tanh_batch_stage0<I: Isa>(isa: I, x: I::V) -> TanhBatchStages<I::V> {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
-    let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC));
-    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+    let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
+    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC_POW2));
     let s = isa.neg_mul_add(n, isa.splat(LN2 / 2.0), x);
-    TanhBatchStages { x: s, n, p: s }
+    TanhBatchStages {
+        x: s,
+        n,
+        shifted,
+        p: s,
+    }
 }
 
 /// Stage 1 of [`tanh_batch`]: the first three Horner steps.
@@ -429,25 +525,26 @@ pub(crate) fn tanh_batch_stage1<I: Isa>(
     isa: I,
     st: TanhBatchStages<I::V>,
 ) -> TanhBatchStages<I::V> {
-    let s = st.x;
-    let p = isa.mul_add(s, isa.splat(64.0 * P6), isa.splat(32.0 * P5));
-    let p = isa.mul_add(s, p, isa.splat(16.0 * P4));
-    let p = isa.mul_add(s, p, isa.splat(8.0 * P3));
+    let (s, m) = (st.x, poly_scale::<I>());
+    let p = isa.mul_add(s, isa.splat(m * 64.0 * P6), isa.splat(m * 32.0 * P5));
+    let p = isa.mul_add(s, p, isa.splat(m * 16.0 * P4));
+    let p = isa.mul_add(s, p, isa.splat(m * 8.0 * P3));
     TanhBatchStages { p, ..st }
 }
 
-/// Stage 2 of [`tanh_batch`]: the last three Horner steps and the scaling, `e = exp(2x)`.
+/// Stage 2 of [`tanh_batch`]: the last three Horner steps and the scaling: `1 + e`,
+/// `e = exp(2x)`.
 #[inline(always)]
 pub(crate) fn tanh_batch_stage2<I: Isa>(
     isa: I,
     st: TanhBatchStages<I::V>,
 ) -> TanhBatchStages<I::V> {
-    let s = st.x;
-    let p = isa.mul_add(s, st.p, isa.splat(4.0 * P2));
-    let p = isa.mul_add(s, p, isa.splat(2.0));
-    let p = isa.mul_add(s, p, isa.splat(1.0));
+    let (s, m) = (st.x, poly_scale::<I>());
+    let p = isa.mul_add(s, st.p, isa.splat(m * 4.0 * P2));
+    let p = isa.mul_add(s, p, isa.splat(m * 2.0));
+    let p = isa.mul_add(s, p, isa.splat(m));
     TanhBatchStages {
-        p: isa.scale_pow2(p, st.n),
+        p: one_plus_scaled(isa, p, st.n, st.shifted),
         ..st
     }
 }
@@ -456,7 +553,7 @@ pub(crate) fn tanh_batch_stage2<I: Isa>(
 #[inline(always)]
 pub(crate) fn tanh_batch_stage3<I: Isa>(isa: I, st: TanhBatchStages<I::V>) -> I::V {
     let one = isa.splat(1.0);
-    isa.neg_mul_add(isa.splat(2.0), isa.recip(isa.add(one, st.p)), one)
+    isa.neg_mul_add(isa.splat(2.0), isa.recip(st.p), one)
 }
 
 /// Sigmoid for the batch kernels: [`sigmoid`]'s value, one µop fewer, `1/(1 + e)` by
@@ -464,8 +561,7 @@ pub(crate) fn tanh_batch_stage3<I: Isa>(isa: I, st: TanhBatchStages<I::V>) -> I:
 #[inline(always)]
 pub(crate) fn sigmoid_batch<I: Isa>(isa: I, x: I::V) -> I::V {
     let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX, EXP_ARG_MAX);
-    let e = exp_neg_batch(isa, x);
-    isa.recip(isa.add(isa.splat(1.0), e))
+    isa.recip(one_plus_exp_neg_batch(isa, x))
 }
 
 /// Tanh for the batch kernels: [`tanh`]'s value, one µop fewer, `1 − 2·(1/(1 + e))` with the
@@ -484,28 +580,30 @@ pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
 /// (issue 16 item 3; the account is in `simd.rs`).
 #[inline(always)]
 pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+    let mut shifted = *x;
     let mut n = *x;
     let mut nr = *x;
     for xk in x.iter_mut() {
         *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX, EXP_ARG_MAX);
     }
     for k in 0..N {
-        let shifted = isa.mul_add(x[k], isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC));
-        n[k] = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+        shifted[k] = isa.mul_add(x[k], isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC_POW2));
+        n[k] = isa.sub(shifted[k], isa.splat(ROUND_MAGIC_POW2));
     }
     for k in 0..N {
         nr[k] = isa.mul_add(n[k], isa.splat(LN2), x[k]);
     }
+    let m = poly_scale::<I>();
     for k in 0..N {
-        x[k] = isa.neg_mul_add(nr[k], isa.splat(P6), isa.splat(P5));
+        x[k] = isa.neg_mul_add(nr[k], isa.splat(m * P6), isa.splat(m * P5));
     }
     for c in [P4, P3, P2, 1.0, 1.0] {
         for k in 0..N {
-            x[k] = isa.neg_mul_add(nr[k], x[k], isa.splat(c));
+            x[k] = isa.neg_mul_add(nr[k], x[k], isa.splat(m * c));
         }
     }
     for k in 0..N {
-        x[k] = isa.add(isa.splat(1.0), isa.scale_pow2(x[k], n[k]));
+        x[k] = one_plus_scaled(isa, x[k], n[k], shifted[k]);
     }
     for xk in x.iter_mut() {
         *xk = isa.recip(*xk);
@@ -516,29 +614,31 @@ pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N])
 /// values; see [`sigmoid_batch_n`]).
 #[inline(always)]
 pub(crate) fn tanh_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+    let mut shifted = *x;
     let mut n = *x;
     let mut s = *x;
     for xk in x.iter_mut() {
         *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
     }
     for k in 0..N {
-        let shifted = isa.mul_add(x[k], isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC));
-        n[k] = isa.sub(shifted, isa.splat(ROUND_MAGIC));
+        shifted[k] = isa.mul_add(x[k], isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
+        n[k] = isa.sub(shifted[k], isa.splat(ROUND_MAGIC_POW2));
     }
     for k in 0..N {
         s[k] = isa.neg_mul_add(n[k], isa.splat(LN2 / 2.0), x[k]);
     }
+    let m = poly_scale::<I>();
     for k in 0..N {
-        x[k] = isa.mul_add(s[k], isa.splat(64.0 * P6), isa.splat(32.0 * P5));
+        x[k] = isa.mul_add(s[k], isa.splat(m * 64.0 * P6), isa.splat(m * 32.0 * P5));
     }
     for c in [16.0 * P4, 8.0 * P3, 4.0 * P2, 2.0, 1.0] {
         for k in 0..N {
-            x[k] = isa.mul_add(s[k], x[k], isa.splat(c));
+            x[k] = isa.mul_add(s[k], x[k], isa.splat(m * c));
         }
     }
     let one = isa.splat(1.0);
     for k in 0..N {
-        x[k] = isa.add(one, isa.scale_pow2(x[k], n[k]));
+        x[k] = one_plus_scaled(isa, x[k], n[k], shifted[k]);
     }
     for xk in x.iter_mut() {
         *xk = isa.neg_mul_add(isa.splat(2.0), isa.recip(*xk), one);
@@ -729,6 +829,113 @@ mod tests {
             }
             differ
         }
+    }
+
+    /// Every form that needs only `1 + exp` (the throughput and batch forms, whole, staged
+    /// and `N` at a time) against the exponent add it replaced ([`exp_scaled`], Horner's order,
+    /// then `1 + e`): the inputs where their bits differ (both NaN counts as equal).
+    struct ShiftAgainstAdd<'a> {
+        xs: &'a [f32],
+    }
+
+    impl Op for ShiftAgainstAdd<'_> {
+        type Output = Vec<(&'static str, f32)>;
+        fn reference(self) -> Self::Output {
+            Vec::new()
+        }
+        #[inline(always)]
+        fn run<I: Isa>(self, isa: I) -> Self::Output {
+            let one = isa.splat(1.0);
+            let mut differ = Vec::new();
+            // The shift itself on every ISA, whether or not its activations use it.
+            for n in -126..=126 {
+                let got = isa.store(isa.pow2_from_shifted(isa.splat(ROUND_MAGIC_POW2 + n as f32)));
+                if got.as_ref().iter().any(|&g| g != 2f32.powi(n + 1)) {
+                    differ.push(("pow2_from_shifted", n as f32));
+                }
+            }
+            for chunk in self.xs.chunks(I::LANES) {
+                let x = isa.load_partial(chunk);
+                let xs = isa.clamp_keep_nan(x, -EXP_ARG_MAX, EXP_ARG_MAX);
+                let xt = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+                let es = exp_scaled::<I, -1, false>(isa, xs);
+                let et = exp_scaled::<I, 2, false>(isa, xt);
+                let want_s = isa.div(one, isa.add(one, es));
+                let want_t = isa.sub(one, isa.div(isa.splat(2.0), isa.add(one, et)));
+                let (mut ns, mut nt) = ([x; 4], [x; 4]);
+                sigmoid_batch_n(isa, &mut ns);
+                tanh_batch_n(isa, &mut nt);
+                let staged = tanh_batch_stage3(
+                    isa,
+                    tanh_batch_stage2(isa, tanh_batch_stage1(isa, tanh_batch_stage0(isa, x))),
+                );
+                for (name, want, got) in [
+                    ("sigmoid", want_s, sigmoid(isa, x)),
+                    ("sigmoid_batch", want_s, sigmoid_batch(isa, x)),
+                    ("sigmoid_batch_n", want_s, ns[3]),
+                    ("tanh", want_t, tanh(isa, x)),
+                    ("tanh_batch", want_t, tanh_batch(isa, x)),
+                    ("tanh_batch_n", want_t, nt[3]),
+                    ("tanh_batch stages", want_t, staged),
+                ] {
+                    let (want, got) = (isa.store(want), isa.store(got));
+                    for ((&x, w), g) in chunk.iter().zip(want.as_ref()).zip(got.as_ref()) {
+                        if w.to_bits() != g.to_bits() && !(w.is_nan() && g.is_nan()) {
+                            differ.push((name, x));
+                        }
+                    }
+                }
+            }
+            differ
+        }
+    }
+
+    /// The exponent by a shift ([`Isa::pow2_from_shifted`], where [`Isa::EXP_BY_SHIFT`]) gives
+    /// the exponent add's bits, on every vector kernel this CPU has: every 4099th f32 bit
+    /// pattern (infinities and NaNs among them), the clamp limits, the smallest and largest
+    /// exponents `n` (`σ(±87)`, `tanh(±43.5)`), and inputs whose `n` is a rounding tie.
+    #[test]
+    fn exponent_by_shift_gives_the_exponent_adds_bits() {
+        let mut xs: Vec<f32> = (0..1u64 << 32)
+            .step_by(4099)
+            .map(|b| f32::from_bits(b as u32))
+            .collect();
+        xs.extend([
+            87.0, -87.0, 86.9, -86.9, 43.5, -43.5, 43.4, -43.4, 0.0, -0.0,
+        ]);
+        xs.extend([
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+        ]);
+        // `x` near `(k + 1/2)·ln2` and `(k + 1/2)·ln2/2`: `n` rounds at a tie or next to one.
+        for k in -126..126 {
+            let t = (k as f32 + 0.5) * LN2;
+            for x in [t, t / 2.0] {
+                xs.extend([
+                    x,
+                    f32::from_bits(x.to_bits() + 1),
+                    f32::from_bits(x.to_bits() - 1),
+                ]);
+            }
+        }
+        let mut checked = 0;
+        for k in Kernel::available() {
+            if matches!(k, Kernel::Reference) {
+                continue;
+            }
+            let differ = k.dispatch(ShiftAgainstAdd { xs: &xs });
+            assert!(
+                differ.is_empty(),
+                "{}: {} values differ, the first {:?}",
+                k.name(),
+                differ.len(),
+                differ[0]
+            );
+            checked += 1;
+        }
+        assert!(checked >= 1, "the portable kernel always runs");
     }
 
     /// The skewed SimpleRNN batch step (`simd::rnn_half`) runs `tanh_batch`'s stages one by

@@ -33,6 +33,11 @@ pub(crate) trait Isa: Copy {
     /// SSE 8): how much a body may keep in registers at once (the batch LSTM's pipelined pair
     /// step, `simd::lstm_pair`; the training shard's accumulator tiles, `kernels::bptt`).
     const VECTOR_REGISTERS: usize = 16;
+    /// Whether the activations that need only `1 + exp` build `2^n` by shifting the bits of the
+    /// rounded sum ([`Isa::pow2_from_shifted`] and one FMA) rather than by [`Isa::scale_pow2`]
+    /// and an add: the same bits either way; which is faster depends on the ISA (module docs of
+    /// [`super::activations`], "The exponent by a shift").
+    const EXP_BY_SHIFT: bool = true;
 
     /// The 8-lane form of this ISA.
     fn x8(self) -> Self::X8;
@@ -95,6 +100,10 @@ pub(crate) trait Isa: Copy {
     /// [`super::activations`]); where the result would be below 2^-126 any value below 2^-126
     /// will do, and a NaN `p` stays NaN.
     fn scale_pow2(self, p: Self::V, n: Self::V) -> Self::V;
+    /// The float whose bits are `s`'s shifted left by 23 (one integer shift): for
+    /// `s = 1.5·2^23 + 128 + n`, `n` an integer with `|n| ≤ 126`, the low 8 bits of its mantissa
+    /// are `n + 128` and this is exactly `2^(n + 1)`; for any other `s`, some float.
+    fn pow2_from_shifted(self, s: Self::V) -> Self::V;
     /// Lane `J` of `v` in every lane (`J < LANES`).
     fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
     /// Load `LANES` rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.

@@ -93,6 +93,11 @@ impl Isa for Portable {
         bytemuck::cast(bits + (n.fast_trunc_int() << 23))
     }
     #[inline(always)]
+    fn pow2_from_shifted(self, s: f32x8) -> f32x8 {
+        let bits: i32x8 = bytemuck::cast(s);
+        bytemuck::cast(bits << 23)
+    }
+    #[inline(always)]
     fn lane_splat<const J: i32>(self, v: f32x8) -> f32x8 {
         f32x8::splat(v.to_array()[J as usize])
     }

@@ -164,6 +164,11 @@ impl Isa for Avx2Fma {
         }
     }
     #[inline(always)]
+    fn pow2_from_shifted(self, s: __m256) -> __m256 {
+        // SAFETY: AVX2 proven by `self`.
+        unsafe { _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(s))) }
+    }
+    #[inline(always)]
     fn lane_splat<const J: i32>(self, v: __m256) -> __m256 {
         // SAFETY: AVX2 proven by `self`.
         unsafe { _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(J)) }
