@@ -313,6 +313,50 @@
 //! them two or three steps ahead instead of one changed nothing (±1 %), not fetching them
 //! ahead at all was mixed (LSTM(16) −10 %, LSTM(32) and GRU(32) +4.5 %).
 //!
+//! # The vector-by-vector cell, skewed by one vector (Zen 4, 2026-12-05)
+//!
+//! Where a step keeps the vector-by-vector cell (AVX2's and the portable kernel's LSTM; the
+//! reset-after GRU at the run-time sizes and for a row alone), each unit vector's chain is two
+//! activations deep: its gates, then `tanh(c')` (the GRU: `r`, then the candidate's `tanh`).
+//! A `perf record` (cpu-clock) of AVX2's LSTM(32) batch on this Zen 4 put 47 % of the samples
+//! in the tile's 12-FMA loop (≈ 259 cycles per sequence-step against its FMA bound of 256: the
+//! loop runs at the pipes' rate), ≈ 37 % in the cell (≈ 205 cycles for 20 activations), and
+//! the single hottest instruction (9 % of the samples) right after `tanh(c')`'s division: the
+//! cell waited on each vector's second activation. A C loop of independent iterations, each a
+//! chain of 8 dependent FMAs, ran at 16 cycles an iteration on this core (two in flight, where
+//! 8 would saturate the pipes): the out-of-order window holds about two such chains.
+//!
+//! [`lstm_cell_skewed`] and [`gru_cell_skewed`] write each vector's second activation and its
+//! `h` after the next vector's gates in program order (software pipelining by one vector), so
+//! the `tanh` the core issues has had its input for a whole vector's work. The same operations
+//! on every lane, so the same bits (the staged-cell tests compare against these cells). Cycles
+//! per sequence-step (`examples/net_fma_share`, one thread, fastest of two alternations):
+//!
+//! ```text
+//!                    LSTM(8)  LSTM(16)  LSTM(17)  LSTM(32)  LSTM(64)   LSTM(100)
+//!   AVX2     before  113–115  214–215   380       556–560   1646–1654  3924–3994
+//!            after   105      193       346       528–537   1600       3811–3914
+//!   portable before  285      590–592   1165–1174 1649–1668 4995–5000  13737–13950
+//!            after   275–284  572–582   1133–1134 1591–1592 4909–4939  13146–13230
+//!
+//!                    GRU(8)   GRU(17)   GRU(100)  (reset-after, run-time sizes)
+//!   AVX2     before  97–98    307–311   3051–3060
+//!            after   96       295–301   2944–2993
+//! ```
+//!
+//! AVX2's LSTM(32) is 50 % of the FMA peak with it (4,224 MACs ÷ 16 per cycle ÷ 528), against
+//! issue 14's 55 %. The GRU's compile-time sizes (the staged cell on both ISAs) and AVX-512's
+//! LSTM (staged) do not run this code.
+//!
+//! The one-sequence path ([`seq_step`]) writes its LSTM and reset-after GRU cells the same
+//! way. One review (`net_fma_share` latency rows, cycles per step, two alternations): AVX2
+//! LSTM(16) 238–245 → 216, LSTM(32) 617–618 → 584, LSTM(64) 2422–2431 → 2342–2358, GRU(32)
+//! 462–463 → 438–439, GRU(64) 1745–1748 → 1688–1694, but GRU(16) 159 → 162 (+2 %, two
+//! vectors a gate); AVX-512 within ±1 % (LSTM(32) 445–446 → 445–449), the portable kernel's
+//! GRU(16) +2 % and the rest within ±1 %. The bits were checked once beyond the tests: a
+//! program hashed every final state of a batch of 29 sequences and of each sequence alone, 4
+//! cells × 10 sizes from 3 to 100 × 2 weight scales × every kernel, before and after: equal.
+//!
 //! # One trampoline per shape (Zen 4, 2026-12-05)
 //!
 //! [`by_shape`] picks the shape's const parameters before the dispatch door, not inside it:
@@ -778,7 +822,7 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     s: &mut Rows<'_>,
     staged: bool,
 ) {
-    let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
+    let (l, nv, p, zs) = (I::LANES, geo.nv, geo.p, geo.zs);
     let first = if CELL == GRU_RB {
         2 * nv
     } else {
@@ -808,38 +852,114 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         product::<I, CELL, R, C>(isa, t, geo, toks, s.rh, p, 2 * nv, 3 * nv, s.z);
     }
     let one = isa.splat(1.0);
+    if CELL == LSTM {
+        return lstm_cell_skewed::<I, R>(isa, geo, s);
+    }
+    if CELL == GRU_RA {
+        return gru_cell_skewed::<I, R>(isa, t, geo, toks, s);
+    }
     for r in 0..R {
         let z = &s.z[r * zs..(r + 1) * zs];
         let hr = &mut s.h[r * p..(r + 1) * p];
         for v in 0..nv {
-            let (lo, n) = (v * l, l.min(h - v * l));
+            let lo = v * l;
             match CELL {
                 RNN => isa.store_slice(tanh(isa, isa.load_slice(&z[lo..])), &mut hr[lo..]),
-                LSTM => {
-                    let cr = &mut s.c[r * p..(r + 1) * p];
-                    let i = sigmoid(isa, isa.load_slice(&z[lo..]));
-                    let f = sigmoid(isa, isa.load_slice(&z[p + lo..]));
-                    let g = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
-                    let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
-                    let c = isa.mul_add(f, isa.load_slice(&cr[lo..]), isa.mul(i, g));
-                    isa.store_slice(c, &mut cr[lo..]);
-                    isa.store_slice(isa.mul(o, tanh(isa, c)), &mut hr[lo..]);
-                }
                 _ => {
+                    // A reset-before GRU (the `r ⊙ h` product is done): the gate and the
+                    // candidate side by side, one activation deep.
                     let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
-                    let cand = if CELL == GRU_RA {
-                        let reset = sigmoid(isa, isa.load_slice(&z[p + lo..]));
-                        let x = ld(isa, &t.input_row(toks[r])[2 * h + lo..], n);
-                        tanh(isa, isa.mul_add(reset, isa.load_slice(&z[2 * p + lo..]), x))
-                    } else {
-                        tanh(isa, isa.load_slice(&z[2 * p + lo..]))
-                    };
+                    let cand = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
                     let old = isa.load_slice(&hr[lo..]);
                     let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
                     isa.store_slice(new, &mut hr[lo..]);
                 }
             }
         }
+    }
+}
+
+/// The LSTM cell of `R` rows after the product, vector by vector, software-pipelined by one
+/// unit vector: each vector's `tanh(c')` and `h` come after the next vector's gates and `c'` in
+/// program order. A vector's chain is two activations deep (its gates, then `tanh(c')`); in
+/// the order of the arithmetic the out-of-order core held about two vectors' chains at once
+/// and waited on each `tanh(c')`, while here the `tanh(c')` it issues has had its input for a
+/// whole vector's work. The same operations on every lane, so the same bits.
+#[inline(always)]
+fn lstm_cell_skewed<I: Isa, const R: usize>(isa: I, geo: Geo, s: &mut Rows<'_>) {
+    let (l, nv, p, zs) = (I::LANES, geo.nv, geo.p, geo.zs);
+    // `o`, `c'` and the offset in the state of the vector whose `h` is still to be written.
+    let mut pending: Option<(I::V, I::V, usize)> = None;
+    for r in 0..R {
+        let z = &s.z[r * zs..(r + 1) * zs];
+        for v in 0..nv {
+            let lo = v * l;
+            let i = sigmoid(isa, isa.load_slice(&z[lo..]));
+            let f = sigmoid(isa, isa.load_slice(&z[p + lo..]));
+            let g = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
+            let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
+            let at = r * p + lo;
+            let c = isa.mul_add(f, isa.load_slice(&s.c[at..]), isa.mul(i, g));
+            isa.store_slice(c, &mut s.c[at..]);
+            if let Some((o, c, at)) = pending {
+                isa.store_slice(isa.mul(o, tanh(isa, c)), &mut s.h[at..]);
+            }
+            pending = Some((o, c, at));
+        }
+    }
+    if let Some((o, c, at)) = pending {
+        isa.store_slice(isa.mul(o, tanh(isa, c)), &mut s.h[at..]);
+    }
+}
+
+/// The reset-after GRU cell of `R` rows after the product, vector by vector, software-pipelined
+/// by one unit vector as [`lstm_cell_skewed`]: a vector's candidate `tanh` and `h` after the
+/// next vector's gates and the candidate's input.
+#[inline(always)]
+fn gru_cell_skewed<I: Isa, const R: usize>(
+    isa: I,
+    t: &NetTables,
+    geo: Geo,
+    toks: &[usize; R],
+    s: &mut Rows<'_>,
+) {
+    let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
+    let one = isa.splat(1.0);
+    // `z`, the candidate's input and the offset in the state of the vector whose `h` is still
+    // to be written.
+    let mut pending: Option<(I::V, I::V, usize)> = None;
+    for r in 0..R {
+        let z = &s.z[r * zs..(r + 1) * zs];
+        let x = &t.input_row(toks[r])[2 * h..3 * h];
+        for v in 0..nv {
+            let (lo, n) = (v * l, l.min(h - v * l));
+            let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
+            let reset = sigmoid(isa, isa.load_slice(&z[p + lo..]));
+            let pre = isa.mul_add(
+                reset,
+                isa.load_slice(&z[2 * p + lo..]),
+                ld(isa, &x[lo..], n),
+            );
+            if let Some((zz, pre, at)) = pending {
+                let cand = tanh(isa, pre);
+                let new = isa.mul_add(
+                    zz,
+                    isa.load_slice(&s.h[at..]),
+                    isa.mul(isa.sub(one, zz), cand),
+                );
+                isa.store_slice(new, &mut s.h[at..]);
+            }
+            pending = Some((zz, pre, r * p + lo));
+        }
+    }
+    if let Some((zz, pre, at)) = pending {
+        let cand = tanh(isa, pre);
+        let new = isa.mul_add(
+            zz,
+            isa.load_slice(&s.h[at..]),
+            isa.mul(isa.sub(one, zz), cand),
+        );
+        isa.store_slice(new, &mut s.h[at..]);
     }
 }
 
@@ -1441,6 +1561,55 @@ fn seq_step<I: Isa, const CELL: u8>(
     }
     let one = isa.splat(1.0);
     let z = &s.z[..geo.zs];
+    // The LSTM and the reset-after GRU skewed by one unit vector, as in the batch
+    // ([`lstm_cell_skewed`]): a vector's second activation and `h` after the next vector's
+    // gates. The same bits.
+    if CELL == LSTM {
+        let mut pending: Option<(I::V, I::V, usize, usize)> = None;
+        for v in 0..nv {
+            let (lo, n) = (v * l, l.min(h - v * l));
+            let i = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
+            let f = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
+            let g = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
+            let o = sigmoid_latency(isa, isa.load_slice(&z[3 * p + lo..]));
+            let c = isa.mul_add(f, ld(isa, &s.c[lo..], n), isa.mul(i, g));
+            st(isa, c, &mut s.c[lo..], n);
+            if let Some((o, c, lo, n)) = pending {
+                st(isa, tanh_times_latency(isa, o, c), &mut s.h[lo..], n);
+            }
+            pending = Some((o, c, lo, n));
+        }
+        if let Some((o, c, lo, n)) = pending {
+            st(isa, tanh_times_latency(isa, o, c), &mut s.h[lo..], n);
+        }
+        return;
+    }
+    if CELL == GRU_RA {
+        let x = &t.input_row(tok)[2 * h..3 * h];
+        let mut pending: Option<(I::V, I::V, usize, usize)> = None;
+        for v in 0..nv {
+            let (lo, n) = (v * l, l.min(h - v * l));
+            let zz = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
+            let reset = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
+            let pre = isa.mul_add(
+                reset,
+                isa.load_slice(&z[2 * p + lo..]),
+                ld(isa, &x[lo..], n),
+            );
+            if let Some((zz, pre, lo, n)) = pending {
+                let cand = tanh_times_latency(isa, one, pre);
+                let new = isa.mul_add(zz, ld(isa, &s.h[lo..], n), isa.mul(isa.sub(one, zz), cand));
+                st(isa, new, &mut s.h[lo..], n);
+            }
+            pending = Some((zz, pre, lo, n));
+        }
+        if let Some((zz, pre, lo, n)) = pending {
+            let cand = tanh_times_latency(isa, one, pre);
+            let new = isa.mul_add(zz, ld(isa, &s.h[lo..], n), isa.mul(isa.sub(one, zz), cand));
+            st(isa, new, &mut s.h[lo..], n);
+        }
+        return;
+    }
     for v in 0..nv {
         let (lo, n) = (v * l, l.min(h - v * l));
         match CELL {
@@ -1448,25 +1617,10 @@ fn seq_step<I: Isa, const CELL: u8>(
                 let hv = tanh_times_latency(isa, one, isa.load_slice(&z[lo..]));
                 st(isa, hv, &mut s.h[lo..], n);
             }
-            LSTM => {
-                let i = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
-                let f = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
-                let g = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
-                let o = sigmoid_latency(isa, isa.load_slice(&z[3 * p + lo..]));
-                let c = isa.mul_add(f, ld(isa, &s.c[lo..], n), isa.mul(i, g));
-                st(isa, c, &mut s.c[lo..], n);
-                st(isa, tanh_times_latency(isa, o, c), &mut s.h[lo..], n);
-            }
             _ => {
+                // A reset-before GRU: the gate and the candidate side by side.
                 let zz = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
-                let cand = if CELL == GRU_RA {
-                    let reset = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
-                    let x = ld(isa, &t.input_row(tok)[2 * h + lo..], n);
-                    let pre = isa.mul_add(reset, isa.load_slice(&z[2 * p + lo..]), x);
-                    tanh_times_latency(isa, one, pre)
-                } else {
-                    tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]))
-                };
+                let cand = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
                 let old = ld(isa, &s.h[lo..], n);
                 let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
                 st(isa, new, &mut s.h[lo..], n);
