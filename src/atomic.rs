@@ -30,15 +30,20 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 }
 
 /// Removes the temporary file of every write in progress (for a signal handler that is about to
-/// end the process). Returns how many it removed. The writes themselves are not stopped: call it
-/// only when the process exits next.
+/// end the process). Returns how many it removed. The writes themselves are not stopped, so it
+/// keeps the list's lock until the process ends: a write that would create (or finish) a
+/// temporary after it, on a thread that runs on while the handler exits, waits on that lock
+/// instead of leaving a file behind (a temporary is created and listed under the lock, see
+/// [`Temporary::create`]). Call it only when the process exits next.
 pub fn remove_temporaries() -> usize {
+    let mut list = pending();
     let mut removed = 0;
-    for tmp in pending().drain(..) {
+    for tmp in list.drain(..) {
         if fs::remove_file(tmp).is_ok() {
             removed += 1;
         }
     }
+    std::mem::forget(list);
     removed
 }
 
@@ -73,9 +78,13 @@ impl Temporary {
         for _ in 0..NAME_ATTEMPTS {
             let path =
                 target.with_file_name(format!(".{name}.tmp.{:016x}{suffix}", unpredictable()));
+            // Created and listed under the lock, so that `remove_temporaries` sees every
+            // temporary that exists (a handler running between the two would miss it).
+            let mut list = pending();
             match open_exclusive(&path) {
                 Ok(file) => {
-                    pending().push(path.clone());
+                    list.push(path.clone());
+                    drop(list);
                     let tmp = Temporary {
                         path,
                         target: target.to_path_buf(),
