@@ -192,17 +192,7 @@ const P6: f32 = 0.001_393_364_2;
 /// `SHORT_CHAIN`, else Horner's.
 #[inline(always)]
 fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) -> I::V {
-    let k = K as f32;
-    // `shifted` holds n = round(k·x·log2e) in its low mantissa bits; `n` is the same as a float.
-    let shifted = isa.mul_add(x, isa.splat(k * LOG2_E), isa.splat(ROUND_MAGIC));
-    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC));
-    // k·x on the add ports (the FMA ports are the bottleneck of the batch kernels).
-    let kx = match K {
-        -1 => isa.sub(isa.splat(0.0), x),
-        2 => isa.add(x, x),
-        _ => isa.mul(x, isa.splat(k)),
-    };
-    let r = isa.neg_mul_add(n, isa.splat(LN2), kx);
+    let (_, n, r) = reduce::<I, K>(isa, x, ROUND_MAGIC);
     let p = if SHORT_CHAIN {
         // (1 + r) + r²·(P2 + P3·r) + r⁴·(P4 + P5·r + P6·r²)
         let r2 = isa.mul(r, r);
@@ -213,18 +203,42 @@ fn exp_scaled<I: Isa, const K: i32, const SHORT_CHAIN: bool>(isa: I, x: I::V) ->
         let p = isa.mul_add(r2, a, isa.add(r, isa.splat(1.0)));
         isa.mul_add(r4, b, p)
     } else {
-        let p = isa.mul_add(r, isa.splat(P6), isa.splat(P5));
-        let p = isa.mul_add(r, p, isa.splat(P4));
-        let p = isa.mul_add(r, p, isa.splat(P3));
-        let p = isa.mul_add(r, p, isa.splat(P2));
-        let p = isa.mul_add(r, p, isa.splat(1.0));
-        isa.mul_add(r, p, isa.splat(1.0))
+        horner(isa, r, 1.0)
     };
     // p · 2^n by adding n to the exponent field: p ∈ [0.7, 1.42] has biased exponent 126 or
     // 127 and |n| ≤ 126, so the field stays in [0, 253] (0 only for results below 2^-126, where
     // the absolute error is nil). A convert and an integer add instead of a multiply on the FMA
     // ports; the convert (not the bits of `shifted`) keeps a NaN's payload out of the exponent.
     isa.scale_pow2(p, n)
+}
+
+/// The range reduction of `exp(K·x)` with the rounding constant `magic` ([`ROUND_MAGIC`] or
+/// [`ROUND_MAGIC_POW2`]): the rounded sum `shifted` (`n` in its low mantissa bits), `n` as a
+/// float, and `r = K·x − n·ln2`.
+#[inline(always)]
+fn reduce<I: Isa, const K: i32>(isa: I, x: I::V, magic: f32) -> (I::V, I::V, I::V) {
+    let k = K as f32;
+    let shifted = isa.mul_add(x, isa.splat(k * LOG2_E), isa.splat(magic));
+    let n = isa.sub(shifted, isa.splat(magic));
+    // k·x on the add ports (the FMA ports are the bottleneck of the batch kernels).
+    let kx = match K {
+        -1 => isa.sub(isa.splat(0.0), x),
+        2 => isa.add(x, x),
+        _ => isa.mul(x, isa.splat(k)),
+    };
+    (shifted, n, isa.neg_mul_add(n, isa.splat(LN2), kx))
+}
+
+/// The degree-6 polynomial of `exp(r)` in Horner's order, its coefficients times `m` (a power
+/// of two: every intermediate is exactly `m` times the unscaled one).
+#[inline(always)]
+fn horner<I: Isa>(isa: I, r: I::V, m: f32) -> I::V {
+    let p = isa.mul_add(r, isa.splat(m * P6), isa.splat(m * P5));
+    let p = isa.mul_add(r, p, isa.splat(m * P4));
+    let p = isa.mul_add(r, p, isa.splat(m * P3));
+    let p = isa.mul_add(r, p, isa.splat(m * P2));
+    let p = isa.mul_add(r, p, isa.splat(m));
+    isa.mul_add(r, p, isa.splat(m))
 }
 
 /// The factor of the polynomial's coefficients in the forms that end in [`one_plus_scaled`]:
@@ -254,23 +268,8 @@ fn one_plus_scaled<I: Isa>(isa: I, p: I::V, n: I::V, shifted: I::V) -> I::V {
 /// the exponent by [`one_plus_scaled`].
 #[inline(always)]
 fn one_plus_exp_horner<I: Isa, const K: i32>(isa: I, x: I::V) -> I::V {
-    let k = K as f32;
-    let shifted = isa.mul_add(x, isa.splat(k * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
-    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC_POW2));
-    let kx = match K {
-        -1 => isa.sub(isa.splat(0.0), x),
-        2 => isa.add(x, x),
-        _ => isa.mul(x, isa.splat(k)),
-    };
-    let r = isa.neg_mul_add(n, isa.splat(LN2), kx);
-    let m = poly_scale::<I>();
-    let p = isa.mul_add(r, isa.splat(m * P6), isa.splat(m * P5));
-    let p = isa.mul_add(r, p, isa.splat(m * P4));
-    let p = isa.mul_add(r, p, isa.splat(m * P3));
-    let p = isa.mul_add(r, p, isa.splat(m * P2));
-    let p = isa.mul_add(r, p, isa.splat(m));
-    let p = isa.mul_add(r, p, isa.splat(m));
-    one_plus_scaled(isa, p, n, shifted)
+    let (shifted, n, r) = reduce::<I, K>(isa, x, ROUND_MAGIC_POW2);
+    one_plus_scaled(isa, horner(isa, r, poly_scale::<I>()), n, shifted)
 }
 
 /// `1 + exp(K·x)`, Estrin's order if `SHORT_CHAIN`, else Horner's.
@@ -807,25 +806,71 @@ mod tests {
         xs: &'a [f32],
     }
 
+    /// The inputs where two forms differ, each with the name of the form that differs.
+    type Differ = Vec<(&'static str, f32)>;
+
+    /// Adds to `differ` the lanes of `chunk` where `want` and `got` differ in their bits (both
+    /// NaN counts as equal).
+    #[inline(always)]
+    fn push_differing<I: Isa>(
+        isa: I,
+        name: &'static str,
+        chunk: &[f32],
+        (want, got): (I::V, I::V),
+        differ: &mut Differ,
+    ) {
+        let (want, got) = (isa.store(want), isa.store(got));
+        for ((&x, w), g) in chunk.iter().zip(want.as_ref()).zip(got.as_ref()) {
+            if w.to_bits() != g.to_bits() && !(w.is_nan() && g.is_nan()) {
+                differ.push((name, x));
+            }
+        }
+    }
+
+    /// Every 4099th f32 bit pattern (infinities and NaNs among them), then `extra`.
+    fn every_4099th_f32(extra: &[f32]) -> Vec<f32> {
+        let mut xs: Vec<f32> = (0..1u64 << 32)
+            .step_by(4099)
+            .map(|b| f32::from_bits(b as u32))
+            .collect();
+        xs.extend_from_slice(extra);
+        xs
+    }
+
+    /// Runs `op()` on every vector kernel this CPU has and asserts that nothing differs.
+    fn assert_no_kernel_differs<O: Op<Output = Differ>>(op: impl Fn() -> O) {
+        let mut checked = 0;
+        for k in Kernel::available() {
+            if matches!(k, Kernel::Reference) {
+                continue;
+            }
+            let differ = k.dispatch(op());
+            assert!(
+                differ.is_empty(),
+                "{}: {} values differ, the first {:?}",
+                k.name(),
+                differ.len(),
+                differ[0]
+            );
+            checked += 1;
+        }
+        assert!(checked >= 1, "the portable kernel always runs");
+    }
+
     impl Op for StagesAgainstWhole<'_> {
-        type Output = Vec<f32>;
-        fn reference(self) -> Vec<f32> {
+        type Output = Differ;
+        fn reference(self) -> Differ {
             Vec::new()
         }
         #[inline(always)]
-        fn run<I: Isa>(self, isa: I) -> Vec<f32> {
+        fn run<I: Isa>(self, isa: I) -> Differ {
             let mut differ = Vec::new();
             for chunk in self.xs.chunks(I::LANES) {
                 let x = isa.load_partial(chunk);
-                let staged = isa.store(tanh_batch(isa, x));
                 let mut n = [x];
                 tanh_batch_n(isa, &mut n);
-                let whole = isa.store(n[0]);
-                for ((&x, w), s) in chunk.iter().zip(whole.as_ref()).zip(staged.as_ref()) {
-                    if w.to_bits() != s.to_bits() && !(w.is_nan() && s.is_nan()) {
-                        differ.push(x);
-                    }
-                }
+                let pair = (n[0], tanh_batch(isa, x));
+                push_differing(isa, "tanh_batch", chunk, pair, &mut differ);
             }
             differ
         }
@@ -839,12 +884,12 @@ mod tests {
     }
 
     impl Op for ShiftAgainstAdd<'_> {
-        type Output = Vec<(&'static str, f32)>;
-        fn reference(self) -> Self::Output {
+        type Output = Differ;
+        fn reference(self) -> Differ {
             Vec::new()
         }
         #[inline(always)]
-        fn run<I: Isa>(self, isa: I) -> Self::Output {
+        fn run<I: Isa>(self, isa: I) -> Differ {
             let one = isa.splat(1.0);
             let mut differ = Vec::new();
             // The shift itself on every ISA, whether or not its activations use it.
@@ -878,12 +923,7 @@ mod tests {
                     ("tanh_batch_n", want_t, nt[3]),
                     ("tanh_batch stages", want_t, staged),
                 ] {
-                    let (want, got) = (isa.store(want), isa.store(got));
-                    for ((&x, w), g) in chunk.iter().zip(want.as_ref()).zip(got.as_ref()) {
-                        if w.to_bits() != g.to_bits() && !(w.is_nan() && g.is_nan()) {
-                            differ.push((name, x));
-                        }
-                    }
+                    push_differing(isa, name, chunk, (want, got), &mut differ);
                 }
             }
             differ
@@ -896,14 +936,17 @@ mod tests {
     /// exponents `n` (`σ(±87)`, `tanh(±43.5)`), and inputs whose `n` is a rounding tie.
     #[test]
     fn exponent_by_shift_gives_the_exponent_adds_bits() {
-        let mut xs: Vec<f32> = (0..1u64 << 32)
-            .step_by(4099)
-            .map(|b| f32::from_bits(b as u32))
-            .collect();
-        xs.extend([
-            87.0, -87.0, 86.9, -86.9, 43.5, -43.5, 43.4, -43.4, 0.0, -0.0,
-        ]);
-        xs.extend([
+        let mut xs = every_4099th_f32(&[
+            87.0,
+            -87.0,
+            86.9,
+            -86.9,
+            43.5,
+            -43.5,
+            43.4,
+            -43.4,
+            0.0,
+            -0.0,
             f32::INFINITY,
             f32::NEG_INFINITY,
             f32::NAN,
@@ -920,22 +963,7 @@ mod tests {
                 ]);
             }
         }
-        let mut checked = 0;
-        for k in Kernel::available() {
-            if matches!(k, Kernel::Reference) {
-                continue;
-            }
-            let differ = k.dispatch(ShiftAgainstAdd { xs: &xs });
-            assert!(
-                differ.is_empty(),
-                "{}: {} values differ, the first {:?}",
-                k.name(),
-                differ.len(),
-                differ[0]
-            );
-            checked += 1;
-        }
-        assert!(checked >= 1, "the portable kernel always runs");
+        assert_no_kernel_differs(|| ShiftAgainstAdd { xs: &xs });
     }
 
     /// The skewed SimpleRNN batch step (`simd::rnn_half`) runs `tanh_batch`'s stages one by
@@ -944,26 +972,7 @@ mod tests {
     /// 4099th f32 bit pattern (infinities and NaNs among them) and the clamp limits.
     #[test]
     fn tanh_batch_stages_give_tanh_batch_n_bits() {
-        let mut xs: Vec<f32> = (0..1u64 << 32)
-            .step_by(4099)
-            .map(|b| f32::from_bits(b as u32))
-            .collect();
-        xs.extend([43.5, -43.5, 0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY]);
-        let mut checked = 0;
-        for k in Kernel::available() {
-            if matches!(k, Kernel::Reference) {
-                continue;
-            }
-            let differ = k.dispatch(StagesAgainstWhole { xs: &xs });
-            assert!(
-                differ.is_empty(),
-                "{}: {} inputs differ, the first {:e}",
-                k.name(),
-                differ.len(),
-                differ[0]
-            );
-            checked += 1;
-        }
-        assert!(checked >= 1, "the portable kernel always runs");
+        let xs = every_4099th_f32(&[43.5, -43.5, 0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY]);
+        assert_no_kernel_differs(|| StagesAgainstWhole { xs: &xs });
     }
 }
