@@ -851,7 +851,6 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         }
         product::<I, CELL, R, C>(isa, t, geo, toks, s.rh, p, 2 * nv, 3 * nv, s.z);
     }
-    let one = isa.splat(1.0);
     if CELL == LSTM {
         return lstm_cell_skewed::<I, R>(isa, geo, s);
     }
@@ -871,7 +870,7 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
                     let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
                     let cand = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
                     let old = isa.load_slice(&hr[lo..]);
-                    let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
+                    let new = gru_update(isa, zz, old, cand);
                     isa.store_slice(new, &mut hr[lo..]);
                 }
             }
@@ -924,7 +923,6 @@ fn gru_cell_skewed<I: Isa, const R: usize>(
     s: &mut Rows<'_>,
 ) {
     let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
-    let one = isa.splat(1.0);
     // `z`, the candidate's input and the offset in the state of the vector whose `h` is still
     // to be written.
     let mut pending: Option<(I::V, I::V, usize)> = None;
@@ -942,11 +940,7 @@ fn gru_cell_skewed<I: Isa, const R: usize>(
             );
             if let Some((zz, pre, at)) = pending {
                 let cand = tanh(isa, pre);
-                let new = isa.mul_add(
-                    zz,
-                    isa.load_slice(&s.h[at..]),
-                    isa.mul(isa.sub(one, zz), cand),
-                );
+                let new = gru_update(isa, zz, isa.load_slice(&s.h[at..]), cand);
                 isa.store_slice(new, &mut s.h[at..]);
             }
             pending = Some((zz, pre, r * p + lo));
@@ -954,13 +948,16 @@ fn gru_cell_skewed<I: Isa, const R: usize>(
     }
     if let Some((zz, pre, at)) = pending {
         let cand = tanh(isa, pre);
-        let new = isa.mul_add(
-            zz,
-            isa.load_slice(&s.h[at..]),
-            isa.mul(isa.sub(one, zz), cand),
-        );
+        let new = gru_update(isa, zz, isa.load_slice(&s.h[at..]), cand);
         isa.store_slice(new, &mut s.h[at..]);
     }
+}
+
+/// A GRU's new state `z ⊙ h + (1 − z) ⊙ candidate`, in the one order of operations every cell
+/// form uses (so they agree bit for bit).
+#[inline(always)]
+fn gru_update<I: Isa>(isa: I, z: I::V, old: I::V, cand: I::V) -> I::V {
+    isa.mul_add(z, old, isa.mul(isa.sub(isa.splat(1.0), z), cand))
 }
 
 /// `N` vectors of `z` at `at[..]` through [`sigmoid_batch_n`] (or [`tanh_batch_n`] if
@@ -1124,11 +1121,7 @@ fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
                 let lo = v * l;
                 let zz = isa.load_slice(&zr[lo..]);
                 let cand = isa.load_slice(&zr[2 * p + lo..]);
-                let new = isa.mul_add(
-                    zz,
-                    isa.load_slice(&hr[lo..]),
-                    isa.mul(isa.sub(one, zz), cand),
-                );
+                let new = gru_update(isa, zz, isa.load_slice(&hr[lo..]), cand);
                 isa.store_slice(new, &mut hr[lo..]);
             }
         }
@@ -1598,14 +1591,14 @@ fn seq_step<I: Isa, const CELL: u8>(
             );
             if let Some((zz, pre, lo, n)) = pending {
                 let cand = tanh_times_latency(isa, one, pre);
-                let new = isa.mul_add(zz, ld(isa, &s.h[lo..], n), isa.mul(isa.sub(one, zz), cand));
+                let new = gru_update(isa, zz, ld(isa, &s.h[lo..], n), cand);
                 st(isa, new, &mut s.h[lo..], n);
             }
             pending = Some((zz, pre, lo, n));
         }
         if let Some((zz, pre, lo, n)) = pending {
             let cand = tanh_times_latency(isa, one, pre);
-            let new = isa.mul_add(zz, ld(isa, &s.h[lo..], n), isa.mul(isa.sub(one, zz), cand));
+            let new = gru_update(isa, zz, ld(isa, &s.h[lo..], n), cand);
             st(isa, new, &mut s.h[lo..], n);
         }
         return;
@@ -1622,7 +1615,7 @@ fn seq_step<I: Isa, const CELL: u8>(
                 let zz = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
                 let cand = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
                 let old = ld(isa, &s.h[lo..], n);
-                let new = isa.mul_add(zz, old, isa.mul(isa.sub(one, zz), cand));
+                let new = gru_update(isa, zz, old, cand);
                 st(isa, new, &mut s.h[lo..], n);
             }
         }
