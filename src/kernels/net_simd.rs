@@ -251,7 +251,7 @@
 //!
 //! Also tried on that Zen 4 the same day, for the AVX2 one-sequence path, whose cell alone
 //! (the product skipped) costs 273 cycles a step at LSTM(32) against AVX-512's 162 (product
-//! alone 368 against 341), and not kept: the batch's staged cell ([`cell_staged`], `R = 1`)
+//! alone 368 against 341), and not kept: the batch's staged cell (`cell_staged`, `R = 1`)
 //! for LSTM and reset-after GRU of 4 vectors a gate or more: LSTM(32) 632 → 589 cycles per
 //! step, LSTM(64) −3 %, but GRU(32) 470 → 611 in one build and 461 in another with the same
 //! code for it: that row moves by 30 % with the layout of unrelated code (the tile list above
@@ -260,7 +260,12 @@
 //! `Z` moved by 1, 2 or 3 KiB in the scratch (4K aliasing against the stack or the state):
 //! no change.
 //!
-//! # The staged cell (16 lanes; LSTM of 9 units or more, reset-after GRU of 16 or 17 and more)
+//! # The staged cell (replaced by the two-pass cell, below)
+//!
+//! Until 2026-12-05 the batch ran this cell on 16 lanes (LSTM of 9 units or more, reset-after
+//! GRU of 16 or 17 and more) and for AVX2's reset-after GRU at the compile-time sizes; the
+//! two-pass cell ("The cell in two passes") measured faster than it on every shape of Zen 4
+//! and replaced it. Its record:
 //!
 //! Split on the Intel Xeon above (2026-12-03, one thread, 16 lanes), by running the product
 //! without the cell and the cell without the product: the two add up to the whole step
@@ -270,8 +275,8 @@
 //! of ~20 dependent µops that ends in a `vdivps`, which holds this core's divider 10.9 cycles
 //! (`benches/report/insn_latency.c`), 40 of them per block-step at LSTM(32).
 //!
-//! [`cell_staged`] runs the block's activations eight vectors at a time, stage by stage
-//! ([`sigmoid_batch_n`], [`tanh_batch_n`]: eight independent chains side by side in program
+//! `cell_staged` runs the block's activations eight vectors at a time, stage by stage
+//! (`sigmoid_batch_n`, `tanh_batch_n`: eight independent chains side by side in program
 //! order; their reciprocal is the division, see `activations.rs`): one σ pass over every
 //! gate vector of the block (the LSTM's `g` as `1 − 2σ(−2x)`, the same bits as the tanh
 //! batch form), then `c'` (or the GRU candidate's input), then one tanh pass, the
@@ -326,7 +331,8 @@
 //! chain of 8 dependent FMAs, ran at 16 cycles an iteration on this core (two in flight, where
 //! 8 would saturate the pipes): the out-of-order window holds about two such chains.
 //!
-//! [`lstm_cell_skewed`] and [`gru_cell_skewed`] write each vector's second activation and its
+//! The skewed cells (the batch's until the two-pass cells below replaced them; the
+//! one-sequence path's still) write each vector's second activation and its
 //! `h` after the next vector's gates in program order (software pipelining by one vector), so
 //! the `tanh` the core issues has had its input for a whole vector's work. The same operations
 //! on every lane, so the same bits (the staged-cell tests compare against these cells). Cycles
@@ -356,6 +362,56 @@
 //! GRU(16) +2 % and the rest within ±1 %. The bits were checked once beyond the tests: a
 //! program hashed every final state of a batch of 29 sequences and of each sequence alone, 4
 //! cells × 10 sizes from 3 to 100 × 2 weight scales × every kernel, before and after: equal.
+//!
+//! # The cell in two passes (Zen 4, 2026-12-05)
+//!
+//! The batch's LSTM and reset-after GRU cells ([`lstm_cell_two_pass`], [`gru_cell_two_pass`];
+//! every ISA, every size, a row alone too) now run in two passes over the block: the first
+//! computes, for every row and unit vector, the activations whose results feed the next link
+//! (the LSTM's `i`, `f`, `g` and `c'`; the GRU's `r` and the candidate's input, parked in its
+//! spent slot of `Z`), the second the rest (the LSTM's `o`, `tanh(c')` and `h`; the GRU's `z`,
+//! candidate `tanh` and `h`). Within a pass no activation waits on another, so the core always
+//! has whole chains ready; in the skewed cell (above) each vector's `tanh(c')` still came a
+//! vector after its own gates, and the staged cell sent every vector through `Z` once more
+//! (why it is slower here was not taken apart). The same operations on every lane, so the same
+//! bits (the tests hold both cells to a cell written vector by vector).
+//!
+//! Found with a C model of AVX2's LSTM(32) cell (6 rows × 4 unit vectors, the kernels'
+//! activation code, fastest of 30 windows, cycles per block-step of 120 activations): skewed
+//! 1,181–1,201, two passes with `o` in the first 1,013–1,020, `o` in the second 994–997, every
+//! activation independent (no `c'`, a floor) 944–955, plain vector by vector 1,390–1,397.
+//! The same model showed why the cell cannot hide under the product on this core: with one
+//! activation written between every two `j` of a 6 × 2 tile (or its four stages spread over
+//! four), the two took 2,930–3,360 cycles against 2,465–2,510 one after the other. Each
+//! `vdivps ymm` costs about one cycle of both FMA pipes here (10 independent FMA chains: 5.0
+//! cycles an iteration, with one division 6.0–6.1, with two 7.1), so the FMA pipes bound the
+//! product and the cell alike and there is no idle pipe for the other to fill.
+//!
+//! Measured (`examples/net_fma_share`, one thread, fastest of two alternations of the builds,
+//! cycles per sequence-step at 3.69 GHz; the share of the 16-MAC FMA peak in brackets):
+//!
+//! ```text
+//!                   before                 after                 before            after
+//!   AVX2   LSTM(8)    105               97 (−7 %)     GRU(8)    118 (or 96)       89
+//!          LSTM(16)   193              181 (−6 %)     GRU(16)   147              126 (−14 %)
+//!          LSTM(17)   346              338 (−2 %)     GRU(17)   322 (or 290)     272
+//!          LSTM(32)   527 (50.1 %)     497 (53.1 %)   GRU(32)   404 (49.0 %)     359 (55.1 %)
+//!          LSTM(64)  1607 (64.7 %)    1531 (67.9 %)   GRU(64)  1242 (62.8 %)    1125 (69.3 %)
+//!          LSTM(100) 3752             3739            GRU(100) 2955             2889 (−2 %)
+//!   AVX-512 LSTM(16)  165              150 (−9 %)     GRU(16)   116              103 (−11 %)
+//!          LSTM(17)   355              319 (−10 %)    GRU(17)   295              270 (−8 %)
+//!          LSTM(32)   446 (59.2 %)     421 (62.7 %)   GRU(32)   319 (62.0 %)     303 (65.2 %)
+//!          LSTM(64)  1442 (72.1 %)    1365 (76.2 %)   GRU(64)  1030 (75.7 %)     996 (78.3 %)
+//!          LSTM(100) 3885             3602 (−7 %)     GRU(100) 2868             2769 (−3 %)
+//!   portable LSTM    −1 to −4 %                       GRU      −15 % (8) to +0.1 % (64)
+//! ```
+//!
+//! (AVX-512's LSTM(8) and GRU(8) run the AVX2 body, `Kernel::for_net`.) The SimpleRNN, the
+//! reset-before GRU and the one-sequence path do not run this code and moved within ±1 %.
+//! GRU(8) and GRU(17) on 8 lanes measured either of two speeds: from one process to the next
+//! with the same binary before (the figures in brackets), and after, 88 or 111 cycles for
+//! GRU(8) in two builds whose code for it is the same: something in their placement, not the
+//! cell.
 //!
 //! # One trampoline per shape (Zen 4, 2026-12-05)
 //!
@@ -409,9 +465,7 @@
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
 
-use super::activations::{
-    sigmoid, sigmoid_batch_n, sigmoid_latency, tanh, tanh_batch_n, tanh_times_latency,
-};
+use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_times_latency};
 use super::isa::Isa;
 use crate::net::{Cell, NetPadCache, NetTables, leading_pads, reference};
 use crate::tokfile::TokenIds;
@@ -811,8 +865,8 @@ fn load_state(row: &mut [f32], state: &[f32]) {
     tail.fill(0.0);
 }
 
-/// One step of `R` sequences with tokens `toks` (see the module docs), the cell
-/// [`cell_staged`] if `staged`. Panics if a token is not a row of the input table.
+/// One step of `R` sequences with tokens `toks` (see the module docs). Panics if a token is
+/// not a row of the input table.
 #[inline(always)]
 fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     isa: I,
@@ -820,7 +874,6 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     geo: Geo,
     toks: &[usize; R],
     s: &mut Rows<'_>,
-    staged: bool,
 ) {
     let (l, nv, p, zs) = (I::LANES, geo.nv, geo.p, geo.zs);
     let first = if CELL == GRU_RB {
@@ -829,14 +882,6 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         gates(CELL) * nv
     };
     product::<I, CELL, R, C>(isa, t, geo, toks, s.h, p, 0, first, s.z);
-    if staged {
-        // Named by cell, not `CELL`: two instances per ISA and `R`, not one per cell.
-        return if CELL == LSTM {
-            cell_staged::<I, LSTM, R>(isa, t, geo, toks, s)
-        } else {
-            cell_staged::<I, GRU_RA, R>(isa, t, geo, toks, s)
-        };
-    }
     if CELL == GRU_RB {
         for r in 0..R {
             let z = &s.z[r * zs..(r + 1) * zs];
@@ -852,10 +897,10 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         product::<I, CELL, R, C>(isa, t, geo, toks, s.rh, p, 2 * nv, 3 * nv, s.z);
     }
     if CELL == LSTM {
-        return lstm_cell_skewed::<I, R>(isa, geo, s);
+        return lstm_cell_two_pass::<I, R>(isa, geo, s);
     }
     if CELL == GRU_RA {
-        return gru_cell_skewed::<I, R>(isa, t, geo, toks, s);
+        return gru_cell_two_pass::<I, R>(isa, t, geo, toks, s);
     }
     for r in 0..R {
         let z = &s.z[r * zs..(r + 1) * zs];
@@ -878,44 +923,44 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     }
 }
 
-/// The LSTM cell of `R` rows after the product, vector by vector, software-pipelined by one
-/// unit vector: each vector's `tanh(c')` and `h` come after the next vector's gates and `c'` in
-/// program order. A vector's chain is two activations deep (its gates, then `tanh(c')`); in
-/// the order of the arithmetic the out-of-order core held about two vectors' chains at once
-/// and waited on each `tanh(c')`, while here the `tanh(c')` it issues has had its input for a
-/// whole vector's work. The same operations on every lane, so the same bits.
+/// The LSTM cell of `R` rows after the product, in two passes over the block: first each unit
+/// vector's `i`, `f`, `g` and `c' = f·c + i·g`, then each vector's `o` and `h = o·tanh(c')`.
+/// Every activation of a pass is independent of the others in that pass, so the out-of-order
+/// core always has whole activations ready to issue, where a cell written vector by vector
+/// (even skewed by one vector) left it waiting on each vector's `tanh(c')` (module docs, "The
+/// cell in two passes"). The same operations on every lane as a vector-by-vector cell, so the
+/// same bits.
 #[inline(always)]
-fn lstm_cell_skewed<I: Isa, const R: usize>(isa: I, geo: Geo, s: &mut Rows<'_>) {
+fn lstm_cell_two_pass<I: Isa, const R: usize>(isa: I, geo: Geo, s: &mut Rows<'_>) {
     let (l, nv, p, zs) = (I::LANES, geo.nv, geo.p, geo.zs);
-    // `o`, `c'` and the offset in the state of the vector whose `h` is still to be written.
-    let mut pending: Option<(I::V, I::V, usize)> = None;
     for r in 0..R {
         let z = &s.z[r * zs..(r + 1) * zs];
         for v in 0..nv {
-            let lo = v * l;
+            let (lo, at) = (v * l, r * p + v * l);
             let i = sigmoid(isa, isa.load_slice(&z[lo..]));
             let f = sigmoid(isa, isa.load_slice(&z[p + lo..]));
             let g = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
-            let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
-            let at = r * p + lo;
             let c = isa.mul_add(f, isa.load_slice(&s.c[at..]), isa.mul(i, g));
             isa.store_slice(c, &mut s.c[at..]);
-            if let Some((o, c, at)) = pending {
-                isa.store_slice(isa.mul(o, tanh(isa, c)), &mut s.h[at..]);
-            }
-            pending = Some((o, c, at));
         }
     }
-    if let Some((o, c, at)) = pending {
-        isa.store_slice(isa.mul(o, tanh(isa, c)), &mut s.h[at..]);
+    for r in 0..R {
+        let z = &s.z[r * zs..(r + 1) * zs];
+        for v in 0..nv {
+            let (lo, at) = (v * l, r * p + v * l);
+            let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
+            let c = isa.load_slice(&s.c[at..]);
+            isa.store_slice(isa.mul(o, tanh(isa, c)), &mut s.h[at..]);
+        }
     }
 }
 
-/// The reset-after GRU cell of `R` rows after the product, vector by vector, software-pipelined
-/// by one unit vector as [`lstm_cell_skewed`]: a vector's candidate `tanh` and `h` after the
-/// next vector's gates and the candidate's input.
+/// The reset-after GRU cell of `R` rows after the product, in two passes over the block as
+/// [`lstm_cell_two_pass`]: first each unit vector's `r` and the candidate's input
+/// `r·(U_h·h + b_rh) + x_h` (parked in its spent slot of `Z`), then each vector's `z`, the
+/// candidate's `tanh` and the new `h`.
 #[inline(always)]
-fn gru_cell_skewed<I: Isa, const R: usize>(
+fn gru_cell_two_pass<I: Isa, const R: usize>(
     isa: I,
     t: &NetTables,
     geo: Geo,
@@ -923,33 +968,26 @@ fn gru_cell_skewed<I: Isa, const R: usize>(
     s: &mut Rows<'_>,
 ) {
     let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
-    // `z`, the candidate's input and the offset in the state of the vector whose `h` is still
-    // to be written.
-    let mut pending: Option<(I::V, I::V, usize)> = None;
     for r in 0..R {
-        let z = &s.z[r * zs..(r + 1) * zs];
+        let z = &mut s.z[r * zs..(r + 1) * zs];
         let x = &t.input_row(toks[r])[2 * h..3 * h];
         for v in 0..nv {
             let (lo, n) = (v * l, l.min(h - v * l));
-            let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
             let reset = sigmoid(isa, isa.load_slice(&z[p + lo..]));
-            let pre = isa.mul_add(
-                reset,
-                isa.load_slice(&z[2 * p + lo..]),
-                ld(isa, &x[lo..], n),
-            );
-            if let Some((zz, pre, at)) = pending {
-                let cand = tanh(isa, pre);
-                let new = gru_update(isa, zz, isa.load_slice(&s.h[at..]), cand);
-                isa.store_slice(new, &mut s.h[at..]);
-            }
-            pending = Some((zz, pre, r * p + lo));
+            let recurrent = isa.load_slice(&z[2 * p + lo..]);
+            let pre = isa.mul_add(reset, recurrent, ld(isa, &x[lo..], n));
+            isa.store_slice(pre, &mut z[2 * p + lo..]);
         }
     }
-    if let Some((zz, pre, at)) = pending {
-        let cand = tanh(isa, pre);
-        let new = gru_update(isa, zz, isa.load_slice(&s.h[at..]), cand);
-        isa.store_slice(new, &mut s.h[at..]);
+    for r in 0..R {
+        let z = &s.z[r * zs..(r + 1) * zs];
+        for v in 0..nv {
+            let (lo, at) = (v * l, r * p + v * l);
+            let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
+            let cand = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
+            let new = gru_update(isa, zz, isa.load_slice(&s.h[at..]), cand);
+            isa.store_slice(new, &mut s.h[at..]);
+        }
     }
 }
 
@@ -958,174 +996,6 @@ fn gru_cell_skewed<I: Isa, const R: usize>(
 #[inline(always)]
 fn gru_update<I: Isa>(isa: I, z: I::V, old: I::V, cand: I::V) -> I::V {
     isa.mul_add(z, old, isa.mul(isa.sub(isa.splat(1.0), z), cand))
-}
-
-/// `N` vectors of `z` at `at[..]` through [`sigmoid_batch_n`] (or [`tanh_batch_n`] if
-/// `TANH`), stored back in place; a vector with `neg2[k]` is scaled by −2 first (see
-/// [`act_staged`]).
-#[inline(always)]
-fn act_chunk<I: Isa, const TANH: bool, const N: usize>(
-    isa: I,
-    z: &mut [f32],
-    at: [usize; N],
-    neg2: [bool; N],
-) {
-    let mut x = [isa.splat(0.0); N];
-    for k in 0..N {
-        x[k] = isa.load_slice(&z[at[k]..]);
-        if neg2[k] {
-            x[k] = isa.mul(x[k], isa.splat(-2.0));
-        }
-    }
-    if TANH {
-        tanh_batch_n(isa, &mut x);
-    } else {
-        sigmoid_batch_n(isa, &mut x);
-    }
-    for k in 0..N {
-        isa.store_slice(x[k], &mut z[at[k]..]);
-    }
-}
-
-/// The vectors of `Z` that [`act_staged`] runs: gates `g0..g0 + m` of the first `rows` rows,
-/// gate `neg2` through σ as `−2x`.
-#[derive(Clone, Copy)]
-struct Gates {
-    rows: usize,
-    g0: usize,
-    m: usize,
-    neg2: Option<usize>,
-}
-
-impl Gates {
-    const fn new(rows: usize, g0: usize, m: usize, neg2: Option<usize>) -> Self {
-        Gates { rows, g0, m, neg2 }
-    }
-}
-
-/// σ (or tanh if `TANH`) in place on `gates` of `z`, stage by stage across eight vectors at a
-/// time on 16 lanes (the rest four, then one) and four on 8 lanes (the rest one by one; four
-/// chains' `x`, `n` and `r`, 12 vectors, fit AVX2's 16 registers), so the out-of-order core
-/// holds that many independent chains where the vector-by-vector cell gives it one. The gate
-/// `neg2` goes through σ as `−2x`, for the caller to finish as `tanh(x) = 1 − 2σ(−2x)`: the
-/// same bits as [`tanh_batch_n`] (the reductions and Horner steps differ from it by exact
-/// scalings by −2 and powers of two, as the batch forms' do from the throughput forms').
-#[inline(always)]
-fn act_staged<I: Isa, const TANH: bool>(isa: I, geo: Geo, z: &mut [f32], gates: Gates) {
-    if I::LANES == 8 {
-        act_staged_by::<I, TANH, 4>(isa, geo, z, gates)
-    } else {
-        act_staged_by::<I, TANH, 8>(isa, geo, z, gates)
-    }
-}
-
-/// [`act_staged`] in chunks of `CH` vectors (8 or 4).
-#[inline(always)]
-fn act_staged_by<I: Isa, const TANH: bool, const CH: usize>(
-    isa: I,
-    geo: Geo,
-    z: &mut [f32],
-    gates: Gates,
-) {
-    let Gates { rows, g0, m, neg2 } = gates;
-    let mut at = [0; CH];
-    let mut ng = [false; CH];
-    let mut k = 0;
-    for r in 0..rows {
-        for g in g0..g0 + m {
-            for v in 0..geo.nv {
-                (at[k], ng[k]) = (r * geo.zs + (g * geo.nv + v) * I::LANES, Some(g) == neg2);
-                k += 1;
-                if k == CH {
-                    act_chunk::<I, TANH, CH>(isa, z, at, ng);
-                    k = 0;
-                }
-            }
-        }
-    }
-    let mut i = 0;
-    if CH == 8 && k >= 4 {
-        act_chunk::<I, TANH, 4>(
-            isa,
-            z,
-            [at[0], at[1], at[2], at[3]],
-            [ng[0], ng[1], ng[2], ng[3]],
-        );
-        i = 4;
-    }
-    for i in i..k {
-        act_chunk::<I, TANH, 1>(isa, z, [at[i]], [ng[i]]);
-    }
-}
-
-/// The LSTM or reset-after GRU cell of `R` rows after the product, its activations staged
-/// across the block ([`act_staged`]): every gate through one σ pass (the LSTM's `g` as
-/// `1 − 2σ(−2x)`), then the cell state or the candidate's input, then one tanh pass, then the
-/// new `h`. Intermediate vectors go back to their spent slots of `Z`.
-#[inline(always)]
-fn cell_staged<I: Isa, const CELL: u8, const R: usize>(
-    isa: I,
-    t: &NetTables,
-    geo: Geo,
-    toks: &[usize; R],
-    s: &mut Rows<'_>,
-) {
-    let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
-    let one = isa.splat(1.0);
-    let z = &mut s.z[..R * zs];
-    if CELL == LSTM {
-        act_staged::<I, false>(isa, geo, z, Gates::new(R, 0, 4, Some(2)));
-        let two = isa.splat(2.0);
-        for r in 0..R {
-            let zr = &mut z[r * zs..(r + 1) * zs];
-            let cr = &mut s.c[r * p..(r + 1) * p];
-            for v in 0..nv {
-                let lo = v * l;
-                let i = isa.load_slice(&zr[lo..]);
-                let f = isa.load_slice(&zr[p + lo..]);
-                let g = isa.neg_mul_add(two, isa.load_slice(&zr[2 * p + lo..]), one);
-                let c = isa.mul_add(f, isa.load_slice(&cr[lo..]), isa.mul(i, g));
-                isa.store_slice(c, &mut cr[lo..]);
-                isa.store_slice(c, &mut zr[lo..]);
-            }
-        }
-        act_staged::<I, true>(isa, geo, z, Gates::new(R, 0, 1, None));
-        for r in 0..R {
-            let zr = &z[r * zs..(r + 1) * zs];
-            let hr = &mut s.h[r * p..(r + 1) * p];
-            for v in 0..nv {
-                let lo = v * l;
-                let o = isa.load_slice(&zr[3 * p + lo..]);
-                isa.store_slice(isa.mul(o, isa.load_slice(&zr[lo..])), &mut hr[lo..]);
-            }
-        }
-    } else {
-        debug_assert_eq!(CELL, GRU_RA);
-        act_staged::<I, false>(isa, geo, z, Gates::new(R, 0, 2, None));
-        for r in 0..R {
-            let zr = &mut z[r * zs..(r + 1) * zs];
-            let x = &t.input_row(toks[r])[2 * h..3 * h];
-            for v in 0..nv {
-                let (lo, n) = (v * l, l.min(h - v * l));
-                let reset = isa.load_slice(&zr[p + lo..]);
-                let rec = isa.load_slice(&zr[2 * p + lo..]);
-                let pre = isa.mul_add(reset, rec, ld(isa, &x[lo..], n));
-                isa.store_slice(pre, &mut zr[2 * p + lo..]);
-            }
-        }
-        act_staged::<I, true>(isa, geo, z, Gates::new(R, 2, 1, None));
-        for r in 0..R {
-            let zr = &z[r * zs..(r + 1) * zs];
-            let hr = &mut s.h[r * p..(r + 1) * p];
-            for v in 0..nv {
-                let lo = v * l;
-                let zz = isa.load_slice(&zr[lo..]);
-                let cand = isa.load_slice(&zr[2 * p + lo..]);
-                let new = gru_update(isa, zz, isa.load_slice(&hr[lo..]), cand);
-                isa.store_slice(new, &mut hr[lo..]);
-            }
-        }
-    }
 }
 
 /// What a batch pass writes.
@@ -1269,12 +1139,6 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
     let geo = geo::<I, HC, CELL>(t.spec().units);
     let (h, len) = (geo.h, t.spec().seq_len);
     let n = seqs.len() / len;
-    // The staged cell where it measured faster (module docs, "The staged cell"): LSTM on 16
-    // lanes; reset-after GRU on 16 lanes at the compile-time sizes or from two vectors a
-    // gate, on 8 lanes at the compile-time sizes in blocks of rows (not a row alone).
-    let staged = (CELL == LSTM && I::LANES == 16)
-        || (CELL == GRU_RA && HC != 0 && (I::LANES == 16 || R > 1))
-        || (CELL == GRU_RA && I::LANES == 16 && geo.nv >= 2);
     // `Z` first: the scratch starts a cache line (`net_ops::with_scratch`) and a row of `Z` is
     // whole vectors, so no load or store of `Z` splits across two lines.
     let (zs, rest) = scratch.split_at_mut(R * geo.zs);
@@ -1337,7 +1201,7 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
                         }
                     }
                 }
-                block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows, staged);
+                block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows);
                 if let NetOut::States(o) = &mut out {
                     let w = if CELL == LSTM { 2 * h } else { h };
                     let (ho, co) = o[(step + 1) * w..(step + 2) * w].split_at_mut(h);
@@ -1554,9 +1418,9 @@ fn seq_step<I: Isa, const CELL: u8>(
     }
     let one = isa.splat(1.0);
     let z = &s.z[..geo.zs];
-    // The LSTM and the reset-after GRU skewed by one unit vector, as in the batch
-    // ([`lstm_cell_skewed`]): a vector's second activation and `h` after the next vector's
-    // gates. The same bits.
+    // The LSTM and the reset-after GRU skewed by one unit vector (module docs, "The
+    // vector-by-vector cell, skewed by one vector"): a vector's second activation and `h`
+    // after the next vector's gates. The same bits.
     if CELL == LSTM {
         let mut pending: Option<(I::V, I::V, usize, usize)> = None;
         for v in 0..nv {
@@ -1624,10 +1488,10 @@ fn seq_step<I: Isa, const CELL: u8>(
 
 #[cfg(test)]
 mod tests {
-    //! The staged cell against the vector-by-vector cell on the portable ISA: the same bits,
-    //! so every index, chunk tail and the `1 − 2σ(−2x)` form of the LSTM's `g` are checked on
-    //! any machine. (Every ISA's `recip` divides; `tests/net_kernels.rs` holds the AVX-512
-    //! batch to AVX2's bits where the CPU has both.)
+    //! The two-pass cells against a cell written vector by vector in the order of its
+    //! arithmetic, on the portable ISA: the same bits, so every index, the reuse of `Z`'s spent
+    //! slots and the padded lanes are checked on any machine. (`tests/net_kernels.rs` holds
+    //! the AVX-512 batch to AVX2's bits where the CPU has both.)
     use super::super::portable::Portable;
     use super::*;
     use crate::net::{Input, NetWeights, Spec};
@@ -1638,7 +1502,7 @@ mod tests {
         t: &NetTables,
         start: &[f32],
         toks: &[[usize; R]],
-        staged: bool,
+        two_pass: bool,
     ) -> (Vec<f32>, Vec<f32>) {
         let units = t.spec().units;
         let geo = geo::<Portable, 0, CELL>(units);
@@ -1657,7 +1521,11 @@ mod tests {
                 z: &mut z,
                 rh: &mut rh,
             };
-            block_step::<Portable, CELL, R, 2>(Portable, t, geo, step, &mut rows, staged);
+            if two_pass {
+                block_step::<Portable, CELL, R, 2>(Portable, t, geo, step, &mut rows);
+            } else {
+                vector_by_vector_step::<CELL, R>(t, geo, step, &mut rows);
+            }
         }
         let unpad = |v: &[f32]| -> Vec<f32> {
             for (r, row) in v.chunks_exact(geo.p).enumerate() {
@@ -1674,6 +1542,43 @@ mod tests {
         };
         let c = if CELL == LSTM { unpad(&c) } else { Vec::new() };
         (unpad(&h), c)
+    }
+
+    /// One step with the cell written vector by vector: each unit vector's activations, state
+    /// and `h` in the order of the arithmetic.
+    fn vector_by_vector_step<const CELL: u8, const R: usize>(
+        t: &NetTables,
+        geo: Geo,
+        toks: &[usize; R],
+        s: &mut Rows<'_>,
+    ) {
+        let isa = Portable;
+        let (l, h, nv, p, zs) = (Portable::LANES, geo.h, geo.nv, geo.p, geo.zs);
+        product::<Portable, CELL, R, 2>(isa, t, geo, toks, s.h, p, 0, gates(CELL) * nv, s.z);
+        for r in 0..R {
+            let z = &s.z[r * zs..(r + 1) * zs];
+            let x = &t.input_row(toks[r])[2 * h..3 * h];
+            for v in 0..nv {
+                let (lo, n, at) = (v * l, l.min(h - v * l), r * p + v * l);
+                let zv = |g: usize| isa.load_slice(&z[g * p + lo..]);
+                let new = if CELL == LSTM {
+                    let (i, f, g, o) = (
+                        sigmoid(isa, zv(0)),
+                        sigmoid(isa, zv(1)),
+                        tanh(isa, zv(2)),
+                        sigmoid(isa, zv(3)),
+                    );
+                    let c = isa.mul_add(f, isa.load_slice(&s.c[at..]), isa.mul(i, g));
+                    isa.store_slice(c, &mut s.c[at..]);
+                    isa.mul(o, tanh(isa, c))
+                } else {
+                    let (zz, reset) = (sigmoid(isa, zv(0)), sigmoid(isa, zv(1)));
+                    let pre = isa.mul_add(reset, zv(2), ld(isa, &x[lo..], n));
+                    gru_update(isa, zz, isa.load_slice(&s.h[at..]), tanh(isa, pre))
+                };
+                isa.store_slice(new, &mut s.h[at..]);
+            }
+        }
     }
 
     fn check<const CELL: u8>(cell: Cell) {
@@ -1725,12 +1630,12 @@ mod tests {
     }
 
     #[test]
-    fn the_staged_lstm_cell_has_the_vector_by_vector_cells_bits() {
+    fn the_two_pass_lstm_cell_has_the_vector_by_vector_cells_bits() {
         check::<LSTM>(Cell::Lstm);
     }
 
     #[test]
-    fn the_staged_gru_cell_has_the_vector_by_vector_cells_bits() {
+    fn the_two_pass_gru_cell_has_the_vector_by_vector_cells_bits() {
         check::<GRU_RA>(Cell::Gru { reset_after: true });
     }
 }
