@@ -406,12 +406,28 @@
 //!   portable LSTM    −1 to −4 %                       GRU      −15 % (8) to +0.1 % (64)
 //! ```
 //!
+//! On 8 lanes at 32 and 64 units the second pass's gate (the LSTM's `o`, the GRU's `z`) runs in
+//! the first pass instead, parked in its slot of `Z` (`out_gate_first`). Same method, two
+//! alternations against the cells above: AVX2 LSTM(32) 498–499 → 494–498, LSTM(64) 1545–1563
+//! → 1517–1520 (68.6 %), GRU(32) 359–360 → 355–357 (55.7 %), GRU(64) 1131–1162 → 1107–1111
+//! (70.4 %), −1 to −2 % (a first build of it: −1.3 to −2.6 %); the portable kernel's 32 and 64
+//! within ±0.3 %. At 8, 16, 17 and 100 units, and on 16 lanes, it measured 0 to +9 %.
+//!
 //! (AVX-512's LSTM(8) and GRU(8) run the AVX2 body, `Kernel::for_net`.) The SimpleRNN, the
 //! reset-before GRU and the one-sequence path do not run this code and moved within ±1 %.
 //! GRU(8) and GRU(17) on 8 lanes measured either of two speeds: from one process to the next
-//! with the same binary before (the figures in brackets), and after, 88 or 111 cycles for
-//! GRU(8) in two builds whose code for it is the same: something in their placement, not the
-//! cell.
+//! with the same binary before (the figures in brackets), and after, 88 or 110 cycles for
+//! GRU(8) in builds whose code for it is the same (one differed only in the one-sequence
+//! LSTM's cell); AVX-512's LSTM(100) moved by 7 % the same way: something in their placement,
+//! not the cell. So a change of 1 or 2 % at one size is only believed where both alternations
+//! and a second build agree.
+//!
+//! Also tried and not kept: the one-sequence LSTM in two passes as well (latency forms):
+//! LSTM(16) −2 to −6 %, LSTM(32) ±0.5 %, LSTM(64) +0.5 to +2 %. In the C model, dividing once
+//! per link instead of once per activation (`c' = (c·d_i·d_g + (d_g − 2)·d_f)/(d_f·d_i·d_g)`
+//! with `d = 1 + e^…`, and `h = (d_c − 2)/(d_o·d_c)`) took the cell from 994–1,001 to 935–939
+//! cycles, −6 %; not built, as it changes the bits and the error (the clamps would have to
+//! keep the products finite).
 //!
 //! # One trampoline per shape (Zen 4, 2026-12-05)
 //!
@@ -865,8 +881,8 @@ fn load_state(row: &mut [f32], state: &[f32]) {
     tail.fill(0.0);
 }
 
-/// One step of `R` sequences with tokens `toks` (see the module docs). Panics if a token is
-/// not a row of the input table.
+/// One step of `R` sequences with tokens `toks` (see the module docs); `out_gate_first` as in
+/// [`lstm_cell_two_pass`]. Panics if a token is not a row of the input table.
 #[inline(always)]
 fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     isa: I,
@@ -874,6 +890,7 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     geo: Geo,
     toks: &[usize; R],
     s: &mut Rows<'_>,
+    out_gate_first: bool,
 ) {
     let (l, nv, p, zs) = (I::LANES, geo.nv, geo.p, geo.zs);
     let first = if CELL == GRU_RB {
@@ -897,10 +914,10 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         product::<I, CELL, R, C>(isa, t, geo, toks, s.rh, p, 2 * nv, 3 * nv, s.z);
     }
     if CELL == LSTM {
-        return lstm_cell_two_pass::<I, R>(isa, geo, s);
+        return lstm_cell_two_pass::<I, R>(isa, geo, s, out_gate_first);
     }
     if CELL == GRU_RA {
-        return gru_cell_two_pass::<I, R>(isa, t, geo, toks, s);
+        return gru_cell_two_pass::<I, R>(isa, t, geo, toks, s, out_gate_first);
     }
     for r in 0..R {
         let z = &s.z[r * zs..(r + 1) * zs];
@@ -928,18 +945,28 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
 /// Every activation of a pass is independent of the others in that pass, so the out-of-order
 /// core always has whole activations ready to issue, where a cell written vector by vector
 /// (even skewed by one vector) left it waiting on each vector's `tanh(c')` (module docs, "The
-/// cell in two passes"). The same operations on every lane as a vector-by-vector cell, so the
-/// same bits.
+/// cell in two passes"). With `out_gate_first`, `o` runs in the first pass instead, parked in
+/// its spent slot of `Z` (faster on 8 lanes at 32 and 64 units, slower elsewhere). The same
+/// operations on every lane as a vector-by-vector cell, so the same bits.
 #[inline(always)]
-fn lstm_cell_two_pass<I: Isa, const R: usize>(isa: I, geo: Geo, s: &mut Rows<'_>) {
+fn lstm_cell_two_pass<I: Isa, const R: usize>(
+    isa: I,
+    geo: Geo,
+    s: &mut Rows<'_>,
+    out_gate_first: bool,
+) {
     let (l, nv, p, zs) = (I::LANES, geo.nv, geo.p, geo.zs);
     for r in 0..R {
-        let z = &s.z[r * zs..(r + 1) * zs];
+        let z = &mut s.z[r * zs..(r + 1) * zs];
         for v in 0..nv {
             let (lo, at) = (v * l, r * p + v * l);
             let i = sigmoid(isa, isa.load_slice(&z[lo..]));
             let f = sigmoid(isa, isa.load_slice(&z[p + lo..]));
             let g = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
+            if out_gate_first {
+                let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
+                isa.store_slice(o, &mut z[3 * p + lo..]);
+            }
             let c = isa.mul_add(f, isa.load_slice(&s.c[at..]), isa.mul(i, g));
             isa.store_slice(c, &mut s.c[at..]);
         }
@@ -948,7 +975,8 @@ fn lstm_cell_two_pass<I: Isa, const R: usize>(isa: I, geo: Geo, s: &mut Rows<'_>
         let z = &s.z[r * zs..(r + 1) * zs];
         for v in 0..nv {
             let (lo, at) = (v * l, r * p + v * l);
-            let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
+            let o = isa.load_slice(&z[3 * p + lo..]);
+            let o = if out_gate_first { o } else { sigmoid(isa, o) };
             let c = isa.load_slice(&s.c[at..]);
             isa.store_slice(isa.mul(o, tanh(isa, c)), &mut s.h[at..]);
         }
@@ -958,7 +986,7 @@ fn lstm_cell_two_pass<I: Isa, const R: usize>(isa: I, geo: Geo, s: &mut Rows<'_>
 /// The reset-after GRU cell of `R` rows after the product, in two passes over the block as
 /// [`lstm_cell_two_pass`]: first each unit vector's `r` and the candidate's input
 /// `r·(U_h·h + b_rh) + x_h` (parked in its spent slot of `Z`), then each vector's `z`, the
-/// candidate's `tanh` and the new `h`.
+/// candidate's `tanh` and the new `h`; with `out_gate_first`, `z` in the first pass.
 #[inline(always)]
 fn gru_cell_two_pass<I: Isa, const R: usize>(
     isa: I,
@@ -966,6 +994,7 @@ fn gru_cell_two_pass<I: Isa, const R: usize>(
     geo: Geo,
     toks: &[usize; R],
     s: &mut Rows<'_>,
+    out_gate_first: bool,
 ) {
     let (l, h, nv, p, zs) = (I::LANES, geo.h, geo.nv, geo.p, geo.zs);
     for r in 0..R {
@@ -973,6 +1002,10 @@ fn gru_cell_two_pass<I: Isa, const R: usize>(
         let x = &t.input_row(toks[r])[2 * h..3 * h];
         for v in 0..nv {
             let (lo, n) = (v * l, l.min(h - v * l));
+            if out_gate_first {
+                let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
+                isa.store_slice(zz, &mut z[lo..]);
+            }
             let reset = sigmoid(isa, isa.load_slice(&z[p + lo..]));
             let recurrent = isa.load_slice(&z[2 * p + lo..]);
             let pre = isa.mul_add(reset, recurrent, ld(isa, &x[lo..], n));
@@ -983,7 +1016,8 @@ fn gru_cell_two_pass<I: Isa, const R: usize>(
         let z = &s.z[r * zs..(r + 1) * zs];
         for v in 0..nv {
             let (lo, at) = (v * l, r * p + v * l);
-            let zz = sigmoid(isa, isa.load_slice(&z[lo..]));
+            let zz = isa.load_slice(&z[lo..]);
+            let zz = if out_gate_first { zz } else { sigmoid(isa, zz) };
             let cand = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
             let new = gru_update(isa, zz, isa.load_slice(&s.h[at..]), cand);
             isa.store_slice(new, &mut s.h[at..]);
@@ -1139,6 +1173,9 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
     let geo = geo::<I, HC, CELL>(t.spec().units);
     let (h, len) = (geo.h, t.spec().seq_len);
     let n = seqs.len() / len;
+    // Where the two-pass cell's second gate measured faster in its first pass (module docs,
+    // "The cell in two passes").
+    let out_gate_first = I::LANES == 8 && HC >= 32;
     // `Z` first: the scratch starts a cache line (`net_ops::with_scratch`) and a row of `Z` is
     // whole vectors, so no load or store of `Z` splits across two lines.
     let (zs, rest) = scratch.split_at_mut(R * geo.zs);
@@ -1201,7 +1238,7 @@ fn batch<I: Isa, const HC: usize, const CELL: u8, const R: usize, const C: usize
                         }
                     }
                 }
-                block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows);
+                block_step::<I, CELL, R, C>(isa, t, geo, &toks, &mut rows, out_gate_first);
                 if let NetOut::States(o) = &mut out {
                     let w = if CELL == LSTM { 2 * h } else { h };
                     let (ho, co) = o[(step + 1) * w..(step + 2) * w].split_at_mut(h);
@@ -1502,7 +1539,7 @@ mod tests {
         t: &NetTables,
         start: &[f32],
         toks: &[[usize; R]],
-        two_pass: bool,
+        two_pass: Option<bool>,
     ) -> (Vec<f32>, Vec<f32>) {
         let units = t.spec().units;
         let geo = geo::<Portable, 0, CELL>(units);
@@ -1521,8 +1558,8 @@ mod tests {
                 z: &mut z,
                 rh: &mut rh,
             };
-            if two_pass {
-                block_step::<Portable, CELL, R, 2>(Portable, t, geo, step, &mut rows);
+            if let Some(gate_first) = two_pass {
+                block_step::<Portable, CELL, R, 2>(Portable, t, geo, step, &mut rows, gate_first);
             } else {
                 vector_by_vector_step::<CELL, R>(t, geo, step, &mut rows);
             }
@@ -1604,22 +1641,16 @@ mod tests {
                 .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
                 .collect();
             let toks: Vec<[usize; R]> = (0..12).map(|_| [(); R].map(|()| next() % 40)).collect();
-            let old = run::<CELL, R>(&t, &start, &toks, false);
-            let new = run::<CELL, R>(&t, &start, &toks, true);
+            let old = run::<CELL, R>(&t, &start, &toks, None);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                bits(&new.0),
-                bits(&old.0),
-                "{} units {units}: h",
-                cell.name()
-            );
-            if CELL == LSTM {
-                assert_eq!(
-                    bits(&new.1),
-                    bits(&old.1),
-                    "{} units {units}: c",
-                    cell.name()
-                );
+            for gate_first in [false, true] {
+                let new = run::<CELL, R>(&t, &start, &toks, Some(gate_first));
+                let name = cell.name();
+                let with = format!("units {units}, out gate first: {gate_first}");
+                assert_eq!(bits(&new.0), bits(&old.0), "{name} {with}: h");
+                if CELL == LSTM {
+                    assert_eq!(bits(&new.1), bits(&old.1), "{name} {with}: c");
+                }
             }
             assert!(
                 old.0.iter().any(|&v| v != 0.0),
