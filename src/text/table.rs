@@ -35,13 +35,27 @@ pub(crate) struct WordTable {
 }
 
 /// Words of 1..=[`SHORT_MAX`] bytes, keyed by [`short_key`].
+///
+/// Built as a perfect hash when it can be (always, for word indexes that are not crafted to
+/// collide): every key has one slot, found from its hash and its bucket's pilot, so a lookup is
+/// one compare and never a probe loop. Its outcome, found or not, then picks the id without a
+/// branch, which matters to the one-review path (`Tokenizer::padded`): about a third of a
+/// review's words are unknown, and a branch on it was mispredicted that often. When no pilot
+/// separates a bucket's keys within the build's work budget (keys whose hashes are equal can
+/// never be separated), the table is built with linear probing instead, as before.
 #[derive(Clone, Debug)]
 struct ShortTable {
     /// `0` marks an empty slot (a key holds a non-zero length).
     keys: Vec<u128>,
     ids: Vec<u32>,
-    /// `64 - log2(keys.len())`: the slot is the top bits of the hash.
+    /// `64 - log2(keys.len())`: the slot is the top bits of a hash.
     shift: u32,
+    /// The perfect hash's pilot value ([`pilot_value`]) of each bucket ([`bucket`]; a power of
+    /// two of them, at least 2), or empty if the keys were placed by linear probing from
+    /// [`short_hash`]'s slot.
+    pilots: Vec<u64>,
+    /// `64 - log2(pilots.len())`.
+    bucket_shift: u32,
 }
 
 /// The key of a word of `len` (1..=15) bytes whose bytes are the low `len` bytes of `bytes`
@@ -49,9 +63,20 @@ struct ShortTable {
 #[inline]
 fn short_key(bytes: u128, len: usize) -> u128 {
     debug_assert!((1..=SHORT_MAX).contains(&len));
-    let mask = (1u128 << (8 * len)) - 1;
-    (bytes & mask) | ((len as u128) << 120)
+    (bytes & SHORT_KEY_MASKS[len]) | ((len as u128) << 120)
 }
+
+/// The low `len` bytes set, for each `len` of a short word: a table rather than a shift, which
+/// costs a `u128` several instructions.
+const SHORT_KEY_MASKS: [u128; SHORT_MAX + 1] = {
+    let mut masks = [0u128; SHORT_MAX + 1];
+    let mut len = 1;
+    while len <= SHORT_MAX {
+        masks[len] = (1u128 << (8 * len)) - 1;
+        len += 1;
+    }
+    masks
+};
 
 /// The slot hash of a short key: both halves multiplied, so every byte reaches the top bits.
 #[inline]
@@ -64,21 +89,127 @@ fn short_hash(key: u128) -> u64 {
 /// A second odd multiplier (the 64-bit FNV offset basis made odd) for the key's high half.
 const MIX2: u64 = 0xCBF2_9CE4_8422_2325;
 
+/// The perfect hash's bucket of a key of hash `h`: its top bits (`64 - bucket_shift` of them),
+/// which depend on every bit of the key (a product's low bits depend only on the factors' low
+/// bits: buckets from them held hundreds of keys each).
+#[inline]
+fn bucket(h: u64, bucket_shift: u32) -> usize {
+    (h >> bucket_shift) as usize
+}
+
+/// The value a pilot XORs into the hash: the pilot's number spread over 64 bits. The table keeps
+/// these rather than the numbers, so a lookup spends no multiply on it.
+#[inline]
+fn pilot_value(pilot: u16) -> u64 {
+    u64::from(pilot).wrapping_mul(MIX)
+}
+
+/// The perfect hash's slot of a key of hash `h` whose bucket's pilot has `value`
+/// ([`pilot_value`]), in a table of `2^(64 - shift)` slots.
+#[inline]
+fn pilot_slot(h: u64, value: u64, shift: u32) -> usize {
+    ((h ^ value).wrapping_mul(MIX2) >> shift) as usize
+}
+
+/// Keys per bucket of the perfect hash, at least on average: its pilots take 8 bytes per 4 keys
+/// or fewer.
+const KEYS_PER_BUCKET: usize = 4;
+
+/// Slot computations the perfect hash's build may spend per key before it gives up for linear
+/// probing. An honest table (load at most 1/2) needs a few per key.
+const PILOT_WORK_PER_KEY: usize = 256;
+
 impl ShortTable {
     fn new(entries: &[(&[u8], u32)]) -> ShortTable {
-        // Load factor at most 1/2 keeps probe sequences short.
+        let keyed: Vec<(u128, u32)> = entries
+            .iter()
+            .map(|&(word, id)| {
+                let mut b = [0u8; 16];
+                b[..word.len()].copy_from_slice(word);
+                (short_key(u128::from_le_bytes(b), word.len()), id)
+            })
+            .collect();
+        ShortTable::from_keys(&keyed)
+    }
+
+    /// A table of distinct non-zero keys: the perfect hash, or linear probing if its build fails.
+    fn from_keys(entries: &[(u128, u32)]) -> ShortTable {
+        // Load factor at most 1/2: short probe sequences, and pilots quickly found.
         let capacity = (entries.len() * 2).next_power_of_two().max(16);
+        let shift = 64 - capacity.trailing_zeros();
+        ShortTable::perfect(entries, capacity, shift)
+            .unwrap_or_else(|| ShortTable::probed(entries, capacity, shift))
+    }
+
+    /// The perfect hash (PTHash's scheme): keys go to buckets by hash; the buckets, largest
+    /// first, each get the smallest pilot that sends all their keys to free, distinct slots.
+    /// `None` if a bucket finds none within the work budget.
+    fn perfect(entries: &[(u128, u32)], capacity: usize, shift: u32) -> Option<ShortTable> {
+        let buckets = entries
+            .len()
+            .div_ceil(KEYS_PER_BUCKET)
+            .next_power_of_two()
+            .max(2);
+        let bucket_shift = 64 - buckets.trailing_zeros();
+        let hashes: Vec<u64> = entries.iter().map(|&(key, _)| short_hash(key)).collect();
+        // Entry indices grouped by bucket, the buckets largest first (ties by bucket number, so
+        // the build is deterministic).
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); buckets];
+        for (i, &h) in hashes.iter().enumerate() {
+            members[bucket(h, bucket_shift)].push(i);
+        }
+        let mut order: Vec<usize> = (0..buckets).collect();
+        order.sort_by_key(|&b| std::cmp::Reverse(members[b].len()));
         let mut table = ShortTable {
             keys: vec![0; capacity],
             ids: vec![0; capacity],
-            shift: 64 - capacity.trailing_zeros(),
+            shift,
+            pilots: vec![0; buckets],
+            bucket_shift,
+        };
+        // `stamp[s] == attempt` marks slot `s` as taken by the attempt under way.
+        let mut stamp = vec![0usize; capacity];
+        let mut attempt = 0usize;
+        let mut budget = entries.len() * PILOT_WORK_PER_KEY + capacity;
+        for b in order {
+            let keys = &members[b];
+            if keys.is_empty() {
+                break;
+            }
+            let pilot = (0..=u16::MAX).find(|&pilot| {
+                attempt += 1;
+                keys.iter().all(|&i| {
+                    budget = budget.saturating_sub(1);
+                    let s = pilot_slot(hashes[i], pilot_value(pilot), shift);
+                    let free = table.keys[s] == 0 && stamp[s] != attempt;
+                    stamp[s] = attempt;
+                    free
+                }) || budget == 0
+            })?;
+            if budget == 0 {
+                return None;
+            }
+            table.pilots[b] = pilot_value(pilot);
+            for &i in keys {
+                let s = pilot_slot(hashes[i], table.pilots[b], shift);
+                (table.keys[s], table.ids[s]) = entries[i];
+            }
+        }
+        Some(table)
+    }
+
+    /// Linear probing from [`short_hash`]'s top bits.
+    fn probed(entries: &[(u128, u32)], capacity: usize, shift: u32) -> ShortTable {
+        let mut table = ShortTable {
+            keys: vec![0; capacity],
+            ids: vec![0; capacity],
+            shift,
+            pilots: Vec::new(),
+            bucket_shift: 64,
         };
         let mask = capacity - 1;
-        for &(word, id) in entries {
-            let mut b = [0u8; 16];
-            b[..word.len()].copy_from_slice(word);
-            let key = short_key(u128::from_le_bytes(b), word.len());
-            let mut i = (short_hash(key) >> table.shift) as usize;
+        for &(key, id) in entries {
+            let mut i = (short_hash(key) >> shift) as usize;
             while table.keys[i] != 0 {
                 i = (i + 1) & mask;
             }
@@ -90,8 +221,21 @@ impl ShortTable {
 
     #[inline]
     fn get(&self, key: u128) -> Option<u32> {
+        let h = short_hash(key);
+        if self.pilots.is_empty() {
+            return self.probe(key, h);
+        }
+        let s = pilot_slot(h, self.pilots[bucket(h, self.bucket_shift)], self.shift);
+        // Both read, then one compare: no branch on whether the word is known.
+        let id = self.ids[s];
+        (self.keys[s] == key).then_some(id)
+    }
+
+    /// [`ShortTable::get`] of a table built by linear probing.
+    #[inline(never)]
+    fn probe(&self, key: u128, h: u64) -> Option<u32> {
         let mask = self.keys.len() - 1;
-        let mut i = (short_hash(key) >> self.shift) as usize;
+        let mut i = (h >> self.shift) as usize;
         loop {
             let k = self.keys[i];
             if k == key {
@@ -174,7 +318,7 @@ impl WordTable {
     /// with every byte ORed with `0x20`. For runs of ASCII word characters (`[A-Za-z0-9']`) that
     /// is their lowercase (digits and `'` already have the bit), so the caller need not copy the
     /// word out of the text first. `len` must be at least 1.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get_folded(&self, text: &[u8], start: usize, len: usize) -> Option<u32> {
         const FOLD: u128 = u128::from_ne_bytes([0x20; 16]);
         debug_assert!(len >= 1 && start + len <= text.len());
@@ -283,6 +427,56 @@ mod tests {
         assert_eq!(table.get(b"w1x"), None);
         assert_eq!(table.get(b""), None);
         assert_eq!(table.get(&[b'a'; 200]), None);
+    }
+
+    #[test]
+    fn short_words_get_a_perfect_hash() {
+        let words: Vec<String> = (0..81_000).map(|i| format!("{i:x}q{}", i % 97)).collect();
+        for n in [0, 1, 3, 496, 5_000, 81_000] {
+            let entries: Vec<(&[u8], u32)> = words[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_bytes(), i as u32 + 7))
+                .collect();
+            let table = WordTable::new(&entries);
+            assert!(!table.short.pilots.is_empty(), "{n} words: no perfect hash");
+            for (w, id) in &entries {
+                assert_eq!(table.get(w), Some(*id));
+            }
+        }
+    }
+
+    /// Keys whose hashes are equal can never be told apart by a pilot: the build falls back to
+    /// linear probing, and still finds every key.
+    #[test]
+    fn keys_with_one_hash_fall_back_to_linear_probing() {
+        let spread = |hi: u64| hi.wrapping_mul(MIX2).rotate_left(29);
+        let (lo, hi1, hi2) = (0x006f_6c6c_6568_u64, 7u64 << 56, (9u64 << 56) | 0x77);
+        let key = |lo: u64, hi: u64| u128::from(lo) | (u128::from(hi) << 64);
+        let a = key(lo, hi1);
+        let b = key(lo ^ spread(hi1) ^ spread(hi2), hi2);
+        assert_ne!(a, b);
+        assert_eq!(short_hash(a), short_hash(b));
+        let mut entries: Vec<(u128, u32)> = (1..50u32)
+            .map(|i| (key(u64::from(i), 1 << 56), i))
+            .collect();
+        entries.extend([(a, 100), (b, 200)]);
+        let table = ShortTable::from_keys(&entries);
+        assert!(
+            table.pilots.is_empty(),
+            "a perfect hash of two keys of one hash"
+        );
+        for &(k, id) in &entries {
+            assert_eq!(table.get(k), Some(id));
+        }
+        assert_eq!(table.get(key(77, 1 << 56)), None);
+        // Without them, the same keys get a perfect hash.
+        let table = ShortTable::from_keys(&entries[..49]);
+        assert!(!table.pilots.is_empty());
+        for &(k, id) in &entries[..49] {
+            assert_eq!(table.get(k), Some(id));
+        }
+        assert_eq!(table.get(a), None);
     }
 
     #[test]
