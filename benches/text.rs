@@ -13,7 +13,8 @@
 //!
 //! Group `padded`: the one-review latency path's tokenizing, review text → the padded row of 100
 //! ids, on `benches/peers/review_230.txt` (the review of the C API latency figure) with the
-//! notebook's tokenizer: `backward` ([`Tokenizer::padded`], what `fusedrnn_score_text` runs),
+//! notebook's tokenizer: `backward` ([`Tokenizer::padded`]: the scan `fusedrnn_score_text` runs,
+//! then the 100 lookups it runs inside the model's steps),
 //! `forward_tail` (the path it replaced, kept as `padded_forward`) and `whole` (`tokenize_into`
 //! of the whole text, then `to_padded`). Before criterion's figures it prints each one's p50 and
 //! p99 per call (`std::time::Instant` around every call, 200,000 calls): criterion's mean counts

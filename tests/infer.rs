@@ -541,3 +541,85 @@ fn busy_threads_run_the_work_and_end_with_it() {
     }
     assert!(with_busy_threads(0, || ()).is_err(), "0 threads is refused");
 }
+
+/// `Scorer::score_text` (the words looked up inside the model's steps) gives the bits of
+/// `score_one` of `Tokenizer::padded`, on every kernel, for the LSTM and the SimpleRNN: short
+/// texts (pads and the start char), long ones (only the last 100 words kept), words across the
+/// reader's 64-byte chunks, non-ASCII text (the forward fallback), and the tokenizers it does
+/// not run lazily for (ids the model has no row for, a start char of 0).
+#[test]
+fn score_text_has_the_bits_of_score_one_of_the_padded_row() {
+    use fusedrnn::text::{Tokenizer, TokenizerConfig};
+    let index = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/text/word_index.json");
+    let mut texts: Vec<String> = [
+        "",
+        "the",
+        "This movie was GREAT, I loved it!",
+        "A bad film.<br /><br />I didn't like the story at all; it's not good.",
+        "Caf\u{e9} \u{1f600} 'the' really, really bad ... 10/10",
+        "''' ' the '''movie''' and",
+    ]
+    .map(String::from)
+    .to_vec();
+    let words = [
+        "the",
+        "Movie",
+        "was",
+        "good",
+        "bad",
+        "zzzunknown",
+        "it's",
+        "'",
+        "a",
+    ];
+    for n in [60, 99, 100, 101, 250] {
+        let text: Vec<&str> = (0..n).map(|i| words[i * 7 % words.len()]).collect();
+        texts.push(text.join(" "));
+        texts.push(format!("{}\u{e9}", text.join(". ")));
+        texts.push(format!("\u{e9}{}", text.join(", ")));
+    }
+    for pad in [60, 63, 64, 65, 127, 128, 129] {
+        texts.push(format!("{} {}", "movie".repeat(pad / 5), "x".repeat(pad)));
+    }
+    let mut checked = 0;
+    for arch in ["lstm", "rnn"] {
+        let model = Model::load(fixture(&format!("{arch}.safetensors"))).unwrap();
+        for kernel in kernels() {
+            let scorer = Scorer::new(&model, kernel);
+            let vocab = scorer.vocab() as u32;
+            for config in [
+                TokenizerConfig {
+                    num_words: Some(vocab),
+                    ..TokenizerConfig::default()
+                },
+                TokenizerConfig {
+                    num_words: Some(vocab),
+                    start_char: 0,
+                    ..TokenizerConfig::default()
+                },
+                TokenizerConfig {
+                    num_words: None,
+                    ..TokenizerConfig::default()
+                },
+            ] {
+                let tokenizer = Tokenizer::from_file(&index, config).unwrap();
+                for text in &texts {
+                    let want = scorer.score_one(&tokenizer.padded(text));
+                    let got = scorer.score_text(&tokenizer, text);
+                    match (want, got) {
+                        (Ok(w), Ok(g)) => assert_eq!(
+                            w.to_bits(),
+                            g.to_bits(),
+                            "{arch} {kernel:?} {config:?}: {text:?}"
+                        ),
+                        (Err(w), Err(g)) => assert_eq!(w.to_string(), g.to_string()),
+                        (w, g) => panic!("{arch} {kernel:?} {config:?} {text:?}: {w:?} vs {g:?}"),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 2 * 3 * texts.len());
+}

@@ -243,7 +243,7 @@ pub unsafe extern "C" fn fusedrnn_score_text(
         // SAFETY: the caller guarantees `len` readable bytes at `utf8`.
         let text = unsafe { text_arg(utf8, len) }?;
         let p = match &loaded.scorer {
-            AnyScorer::Notebook(s) => s.score_one(&loaded.tokenizer.padded(text)),
+            AnyScorer::Notebook(s) => s.score_text(&loaded.tokenizer, text),
             AnyScorer::Net(_) => {
                 let mut ids = Vec::new();
                 loaded.tokenizer.tokenize_wide_into(text, &mut ids);

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables};
 use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
+use crate::text::Tokenizer;
 use crate::tokfile::{Split, TokenIds};
 
 pub mod bench;
@@ -225,6 +226,30 @@ impl Scorer {
             state,
             steps: 0,
         }
+    }
+
+    /// Probability of one review given as text: `score_one(&tokenizer.padded(text))`, the same
+    /// bits, but each word is looked up in the step before the one that reads it
+    /// ([`crate::kernels::Kernel::lstm_review_hidden_by`]), where that work overlaps the
+    /// model's chain instead of coming before it. Falls back to the `padded` form when the
+    /// tokenizer could emit an id the model has no row for, or an id of 0 (a pad).
+    ///
+    /// # Panics
+    /// As [`crate::text::Tokenizer::padded`], if the tokenizer can emit ids above `u16::MAX`.
+    pub fn score_text(&self, tokenizer: &Tokenizer, text: &str) -> Result<f32, InferError> {
+        let config = tokenizer.config();
+        let lazy = (tokenizer.max_id() as usize) < self.vocab()
+            && config.start_char != 0
+            && config.oov_char != 0;
+        if !lazy {
+            return self.score_one(&tokenizer.padded(text));
+        }
+        let tail = tokenizer.tail(text);
+        let id = |k| tokenizer.tail_id(&tail, k);
+        Ok(match &self.folded {
+            Folded::Lstm(t) => self.kernel.lstm_review_by(t, tail.pads(), id),
+            Folded::Rnn(t) => self.kernel.rnn_review_by(t, tail.pads(), id),
+        })
     }
 
     /// Probability of one review, latency-optimised (starts from the padding cache).

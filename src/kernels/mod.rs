@@ -318,12 +318,32 @@ impl Kernel {
     /// Final `h` of one review, latency-optimised: starts from the padding cache after the
     /// review's leading pads. Panics if a token is `≥ vocab`.
     pub fn lstm_review_hidden(self, t: &LstmTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
-        self.dispatch(ops::LstmReviewHidden { t, tokens })
+        self.lstm_review_hidden_by(t, leading_pads(tokens), |k| tokens[k])
+    }
+
+    /// [`Self::lstm_review_hidden`] of the row of `pads` leading pads followed by the ids
+    /// `id(pads)`, …, `id(SEQ_LEN - 1)`. `id` is called once for each, in order, one step ahead
+    /// of the step that reads its id, so work it does overlaps the model's (the text path's word
+    /// lookups, [`crate::text::Tokenizer::tail_id`]). An id of 0 after the pads is stepped as
+    /// a token, where the row form would count it as a pad if it came first. Panics if
+    /// `pads > SEQ_LEN` or an id is `≥ vocab`.
+    pub fn lstm_review_hidden_by(
+        self,
+        t: &LstmTables,
+        pads: usize,
+        id: impl FnMut(usize) -> u16,
+    ) -> [f32; HIDDEN] {
+        self.dispatch(ops::LstmReviewHidden { t, pads, id })
     }
 
     /// Probability of one review, latency-optimised (see [`Self::lstm_review_hidden`]).
     pub fn lstm_review(self, t: &LstmTables, tokens: &[u16; SEQ_LEN]) -> f32 {
-        let h = self.lstm_review_hidden(t, tokens);
+        self.lstm_review_by(t, leading_pads(tokens), |k| tokens[k])
+    }
+
+    /// Probability of one review given as [`Self::lstm_review_hidden_by`]'s.
+    pub fn lstm_review_by(self, t: &LstmTables, pads: usize, id: impl FnMut(usize) -> u16) -> f32 {
+        let h = self.lstm_review_hidden_by(t, pads, id);
         reference::lstm_prob(
             t,
             &LstmState {
@@ -360,12 +380,27 @@ impl Kernel {
 
     /// Final `h` of one review, latency-optimised (padding cache, state in registers).
     pub fn rnn_review_hidden(self, t: &RnnTables, tokens: &[u16; SEQ_LEN]) -> [f32; HIDDEN] {
-        self.dispatch(ops::RnnReviewHidden { t, tokens })
+        self.rnn_review_hidden_by(t, leading_pads(tokens), |k| tokens[k])
+    }
+
+    /// [`Self::rnn_review_hidden`] of a review given as [`Self::lstm_review_hidden_by`]'s.
+    pub fn rnn_review_hidden_by(
+        self,
+        t: &RnnTables,
+        pads: usize,
+        id: impl FnMut(usize) -> u16,
+    ) -> [f32; HIDDEN] {
+        self.dispatch(ops::RnnReviewHidden { t, pads, id })
     }
 
     /// Probability of one review, latency-optimised.
     pub fn rnn_review(self, t: &RnnTables, tokens: &[u16; SEQ_LEN]) -> f32 {
-        let h = self.rnn_review_hidden(t, tokens);
+        self.rnn_review_by(t, leading_pads(tokens), |k| tokens[k])
+    }
+
+    /// Probability of one review given as [`Self::lstm_review_hidden_by`]'s.
+    pub fn rnn_review_by(self, t: &RnnTables, pads: usize, id: impl FnMut(usize) -> u16) -> f32 {
+        let h = self.rnn_review_hidden_by(t, pads, id);
         reference::rnn_prob(t, &RnnState { h })
     }
 

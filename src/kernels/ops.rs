@@ -100,21 +100,34 @@ impl Op for LstmStep<'_> {
     }
 }
 
-/// Final `h` of one LSTM review (latency kernel, from the padding cache).
-pub(crate) struct LstmReviewHidden<'a> {
+/// Final `h` of one LSTM review (latency kernel, from the padding cache): `pads` leading pads,
+/// then the ids `id(pads)`, …, `id(SEQ_LEN - 1)`, each asked for once, in order.
+pub(crate) struct LstmReviewHidden<'a, F> {
     pub t: &'a LstmTables,
-    pub tokens: &'a [u16; SEQ_LEN],
+    pub pads: usize,
+    pub id: F,
 }
 
-impl Op for LstmReviewHidden<'_> {
+impl<F: FnMut(usize) -> u16> Op for LstmReviewHidden<'_, F> {
     type Output = [f32; HIDDEN];
     fn reference(self) -> [f32; HIDDEN] {
-        reference::lstm_review_state(self.t, self.tokens).h
+        reference::lstm_review_state(self.t, &review_row(self.pads, self.id)).h
     }
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) -> [f32; HIDDEN] {
-        simd::lstm_review_hidden(isa, self.t, self.tokens)
+        simd::lstm_review_hidden(isa, self.t, self.pads, self.id)
     }
+}
+
+/// The padded row of a review given as `pads` and `id` (see [`LstmReviewHidden`]): the reference
+/// kernel's input. Panics if `pads > SEQ_LEN`.
+fn review_row(pads: usize, mut id: impl FnMut(usize) -> u16) -> [u16; SEQ_LEN] {
+    assert!(pads <= SEQ_LEN, "{pads} leading pads in a row of {SEQ_LEN}");
+    let mut row = [0u16; SEQ_LEN];
+    for (k, slot) in row.iter_mut().enumerate().skip(pads) {
+        *slot = id(k);
+    }
+    row
 }
 
 /// One SimpleRNN step of one sequence (units in lanes).
@@ -138,20 +151,22 @@ impl Op for RnnStep<'_> {
     }
 }
 
-/// Final `h` of one SimpleRNN review (latency kernel, from the padding cache).
-pub(crate) struct RnnReviewHidden<'a> {
+/// Final `h` of one SimpleRNN review (latency kernel, from the padding cache), given as
+/// [`LstmReviewHidden`]'s is.
+pub(crate) struct RnnReviewHidden<'a, F> {
     pub t: &'a RnnTables,
-    pub tokens: &'a [u16; SEQ_LEN],
+    pub pads: usize,
+    pub id: F,
 }
 
-impl Op for RnnReviewHidden<'_> {
+impl<F: FnMut(usize) -> u16> Op for RnnReviewHidden<'_, F> {
     type Output = [f32; HIDDEN];
     fn reference(self) -> [f32; HIDDEN] {
-        reference::rnn_review_state(self.t, self.tokens).h
+        reference::rnn_review_state(self.t, &review_row(self.pads, self.id)).h
     }
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) -> [f32; HIDDEN] {
-        simd::rnn_review_hidden(isa.x8(), self.t, self.tokens)
+        simd::rnn_review_hidden(isa.x8(), self.t, self.pads, self.id)
     }
 }
 

@@ -1100,20 +1100,31 @@ pub(crate) fn lstm_cell_lanes<W: Isa>(
     (tanh_times_piecewise(isa, o, c), c)
 }
 
-/// One review, latency-style: start from the padding cache, then step the state in registers.
+/// One review, latency-style: start from the padding cache after `pads` leading pads, then step
+/// the state in registers through the ids `id(pads)`, …, `id(SEQ_LEN - 1)`.
+///
+/// Each id is asked for one step before the step that reads it, so when an id takes work (the
+/// text path looks each word up in the word table, a chain of loads and multiplies) that work
+/// runs beside the step before, which waits on its own chain, instead of in front of its own.
 #[inline(always)]
 pub(crate) fn lstm_review_hidden<W: Isa>(
     wide: W,
     t: &LstmTables,
-    tokens: &[u16; SEQ_LEN],
+    pads: usize,
+    mut id: impl FnMut(usize) -> u16,
 ) -> [f32; HIDDEN] {
     let isa = wide.x8();
-    let pads = leading_pads(tokens);
     let s0 = t.pad_state(pads);
     let mut h = isa.load(&s0.h);
     let mut c = isa.load(&s0.c);
-    for &tok in &tokens[pads..] {
-        (h, c) = lstm_cell_lanes(wide, t, h, c, tok);
+    if pads < SEQ_LEN {
+        let mut next = id(pads);
+        for k in pads + 1..SEQ_LEN {
+            let tok = next;
+            next = id(k);
+            (h, c) = lstm_cell_lanes(wide, t, h, c, tok);
+        }
+        (h, _) = lstm_cell_lanes(wide, t, h, c, next);
     }
     isa.store(h)
 }
@@ -1339,13 +1350,19 @@ pub(crate) fn rnn_recurrent_lanes<I: Isa8>(isa: I, t: &RnnTables) -> [I::V; HIDD
 pub(crate) fn rnn_review_hidden<I: Isa8>(
     isa: I,
     t: &RnnTables,
-    tokens: &[u16; SEQ_LEN],
+    pads: usize,
+    mut id: impl FnMut(usize) -> u16,
 ) -> [f32; HIDDEN] {
-    let pads = leading_pads(tokens);
     let u = rnn_recurrent_lanes(isa, t);
     let mut h = isa.load(&t.pad_state(pads).h);
-    for &tok in &tokens[pads..] {
-        h = rnn_cell_lanes(isa, t, &u, h, tok);
+    if pads < SEQ_LEN {
+        let mut next = id(pads);
+        for k in pads + 1..SEQ_LEN {
+            let tok = next;
+            next = id(k);
+            h = rnn_cell_lanes(isa, t, &u, h, tok);
+        }
+        h = rnn_cell_lanes(isa, t, &u, h, next);
     }
     isa.store(h)
 }

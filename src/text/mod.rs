@@ -18,10 +18,21 @@
 //!
 //! The hot path ([`Tokenizer::tokenize_into`]) allocates nothing: the caller owns the output
 //! buffer, each word is lowercased into a stack buffer and looked up in a hash table of the
-//! words the tokenizer can emit (`table.rs`). The one-review latency path ([`Tokenizer::padded`])
-//! reads the text backwards from its end and stops once it has the 100 ids `pad_sequences`
-//! keeps; on `benches/peers/review_230.txt` that cut its tokenizing about fourfold (bench group
-//! `padded` of `benches/text.rs`).
+//! words the tokenizer can emit (`table.rs`). The one-review latency path ([`Tokenizer::tail`])
+//! reads the text backwards from its end, 64 bytes at a time, and stops once it has the 100
+//! words `pad_sequences` keeps; on `benches/peers/review_230.txt` that cut its tokenizing about
+//! fourfold (bench group `padded` of `benches/text.rs`). It only finds the words:
+//! [`Tokenizer::tail_id`] looks each up, and [`crate::infer::Scorer::score_text`] does so
+//! inside the model's steps, where the lookups overlap the model's own dependent chain.
+//!
+//! Zen 4 (AMD EPYC family 25 model 17, 2026-12-05), `fusedrnn_score_text` of
+//! `review_230.txt` with the parity LSTM, p50 of 200,000 calls: 4.18–4.19 µs before (a
+//! byte-by-byte backward scan, ids looked up before the model ran), 3.92–3.94 µs after; the
+//! model alone (`fusedrnn_score_ids`) 3.33–3.36 µs. [`Tokenizer::padded`] (scan, then the 100
+//! lookups) of that review 0.85 → 0.75–0.80 µs, and of 1,157 other decoded test reviews, one
+//! after the other, 2.43–2.48 → 0.81–0.96 µs: there the byte-by-byte scan's branches and the
+//! lookups' probe loops were mispredicted, which a benchmark repeating one review hides (the
+//! perfect hash alone: 1.75–1.78 µs probed against 0.95–0.96).
 //!
 //! ```no_run
 //! use fusedrnn::infer::Scorer;
@@ -499,14 +510,37 @@ impl Tokenizer {
 
 impl Tokenizer {
     /// `to_padded` of the ids of `text`, without a buffer: the one-review latency path's input.
+    /// [`Tokenizer::tail`] finds the words, [`Tokenizer::tail_id`] looks each up.
+    ///
+    /// # Panics
+    /// As [`Tokenizer::tokenize_into`], if this tokenizer can emit ids above `u16::MAX`.
+    pub fn padded(&self, text: &str) -> [u16; SEQ_LEN] {
+        let tail = self.tail(text);
+        let mut row = [0u16; SEQ_LEN];
+        for (k, id) in row.iter_mut().enumerate().skip(tail.pads) {
+            *id = self.tail_id(&tail, k);
+        }
+        row
+    }
+
+    /// The words of `text` that `pad_sequences` keeps, found but not looked up: [`Tail::pads`]
+    /// leading pads, then for each later place of the row the word (or the id) that goes there.
+    /// [`Tokenizer::tail_id`] gives the ids; the text path looks them up one by one while the
+    /// model steps ([`crate::infer::Scorer::score_text`]).
     ///
     /// Only the last `SEQ_LEN` ids survive `pad_sequences`, so the text is read backwards from its
-    /// end, one word at a time, each id written straight into its place in the row, and reading
+    /// end, one word at a time, each written straight into its place in the row, and reading
     /// stops once the row is full (the start char, first of the ids, is then never reached). A
-    /// word is found whole before it is looked up: a run of ASCII word bytes (`[A-Za-z0-9']`,
-    /// `ByteClass`) between ASCII separators, its apostrophes stripped at both ends, looked up
-    /// lowercased straight from the text (`WordTable::get_folded`). The split rules are the
-    /// same read in either direction, so the words are the forward tokenizer's, last first.
+    /// word is a run of ASCII word bytes (`[A-Za-z0-9']`, `ByteClass`) between ASCII
+    /// separators, its apostrophes stripped at both ends. The split rules are the same read in
+    /// either direction, so the words are the forward tokenizer's, last first.
+    ///
+    /// The runs are found 64 bytes at a time: `ChunkMasks` classifies the bytes below `top`
+    /// into bit masks (16 bytes an instruction on x86-64); the runs' first and last bytes are
+    /// the bits where the mask of non-separators turns on and off, taken lowest first with one
+    /// `x & (x - 1)` each, so no branch waits on each byte and the words do not wait on each
+    /// other. A run from the chunk's first byte is followed back byte by byte, and the next
+    /// chunk ends where it starts.
     ///
     /// A non-ASCII byte, where Unicode lowercasing may change what is a word, ends the backward
     /// read: the text before the last ASCII separator passed is tokenized forwards
@@ -516,70 +550,136 @@ impl Tokenizer {
     ///
     /// # Panics
     /// As [`Tokenizer::tokenize_into`], if this tokenizer can emit ids above `u16::MAX`.
-    pub fn padded(&self, text: &str) -> [u16; SEQ_LEN] {
+    pub fn tail<'t>(&self, text: &'t str) -> Tail<'t> {
         assert!(
             self.max_id <= u32::from(u16::MAX),
             "tokenizer emits ids up to {}, more than u16 holds",
             self.max_id
         );
         let bytes = text.as_bytes();
-        let class = |i: usize| BYTE_CLASS[usize::from(bytes[i])];
-        let mut row = [0u16; SEQ_LEN];
-        // Ids written so far, in `row[SEQ_LEN - n..]`. The assert above makes every id fit u16.
-        let mut n = 0;
-        // Everything from `i` on is read. Invariant: `i` is the text's end or `bytes[i - 1]` is an
-        // ASCII separator (once a word has been read), so a cut at `i` splits the ids exactly.
-        let mut i = bytes.len();
+        let mut tail = Tail {
+            text: bytes,
+            slots: [Slot::id(0); SEQ_LEN],
+            pads: SEQ_LEN,
+        };
+        // Everything from `top` on is read, and `top` is the text's end or `bytes[top]` is an
+        // ASCII separator, so a cut at `top` splits the ids exactly. Bit `k` of the masks is the
+        // byte `base + k`, `base = top - 64` (wrapped below zero near the text's start, where
+        // the masks hold separators).
+        if u32::try_from(bytes.len()).is_err() {
+            self.fill_head_slots(text, &mut tail);
+            return tail;
+        }
+        let mut top = bytes.len();
         loop {
-            while i > 0 && class(i - 1) == ByteClass::Separator {
-                i -= 1;
+            let masks = ChunkMasks::before(bytes, top);
+            let base = top.wrapping_sub(64);
+            // The runs of bytes that are not ASCII separators: their first and last bytes. The
+            // byte above the chunk is a separator or the text's end.
+            let runs = masks.word | masks.non_ascii;
+            let mut firsts = runs & !(runs << 1);
+            let mut lasts = runs & !(runs >> 1);
+            // A non-ASCII byte: the runs above the one holding it are read here, the text up to
+            // that run's end forwards by `fill_head`.
+            let mut forward_end = None;
+            if let Some(h) = masks.non_ascii.checked_ilog2() {
+                let last = (lasts & !low_bits(h as usize)).trailing_zeros() as usize;
+                forward_end = Some(base.wrapping_add(last + 1));
+                firsts &= !low_bits(last + 1);
+                lasts &= !low_bits(last + 1);
             }
-            // Now `i` is the text's end or `bytes[i]` is an ASCII separator.
-            let end = i;
-            while i > 0 && class(i - 1) == ByteClass::Word {
-                i -= 1;
+            // A run from the chunk's first byte may go on below it: read apart, after the others.
+            let crossing = firsts & 1 != 0
+                && top > 64
+                && BYTE_CLASS[usize::from(bytes[base - 1])] != ByteClass::Separator;
+            let mut crossing_end = 0;
+            if crossing {
+                crossing_end = base + lasts.trailing_zeros() as usize + 1;
+                firsts &= firsts - 1;
+                lasts &= lasts - 1;
             }
-            if i > 0 && class(i - 1) == ByteClass::NonAscii {
-                // `end` is a character boundary (the text's end or an ASCII byte).
-                self.fill_head(&text[..end], &mut row[..SEQ_LEN - n]);
-                return row;
-            }
-            if i == end {
-                // Only at the text's start: anywhere else a separator run ends at a word byte
-                // or a non-ASCII one.
-                debug_assert_eq!(i, 0);
-                row[SEQ_LEN - 1 - n] = self.config.start_char as u16;
-                return row;
-            }
-            if let Some(id) = self.run_id(bytes, i, end) {
-                n += 1;
-                row[SEQ_LEN - n] = id as u16;
-                if n == SEQ_LEN {
-                    return row;
+            // The chunk's words, first to last (at most 32 in 64 bytes), each as one `u64`
+            // (`Slot::pack`): the copy below then reads what one store wrote.
+            let mut words = [0u64; 32];
+            let mut count = 0;
+            while firsts != 0 {
+                let start = base.wrapping_add(firsts.trailing_zeros() as usize);
+                let end = base.wrapping_add(lasts.trailing_zeros() as usize + 1);
+                firsts &= firsts - 1;
+                lasts &= lasts - 1;
+                if let Some(word) = Slot::word(bytes, start, end) {
+                    words[count] = word;
+                    count += 1;
                 }
             }
+            let take = count.min(tail.pads);
+            tail.slots[tail.pads - take..tail.pads].copy_from_slice(&words[count - take..count]);
+            tail.pads -= take;
+            if tail.pads == 0 {
+                return tail;
+            }
+            if let Some(end) = forward_end {
+                // `end` is a character boundary (the text's end or an ASCII byte).
+                self.fill_head_slots(&text[..end], &mut tail);
+                return tail;
+            }
+            if crossing {
+                let mut start = base;
+                while start > 0 {
+                    match BYTE_CLASS[usize::from(bytes[start - 1])] {
+                        ByteClass::Word => start -= 1,
+                        ByteClass::Separator => break,
+                        ByteClass::NonAscii => {
+                            self.fill_head_slots(&text[..crossing_end], &mut tail);
+                            return tail;
+                        }
+                    }
+                }
+                if let Some(word) = Slot::word(bytes, start, crossing_end) {
+                    tail.pads -= 1;
+                    tail.slots[tail.pads] = word;
+                    if tail.pads == 0 {
+                        return tail;
+                    }
+                }
+                top = start;
+            } else {
+                top = base;
+            }
+            if top == 0 || top > bytes.len() {
+                // The text's start is read (`base` wrapped below zero).
+                break;
+            }
         }
+        tail.pads -= 1;
+        tail.slots[tail.pads] = Slot::id(self.config.start_char as u16);
+        tail
     }
 
-    /// The id of the word in the run of ASCII word bytes `text[start..end]` (not empty), or
-    /// `None` if it is only apostrophes.
-    #[inline]
-    fn run_id(&self, text: &[u8], mut start: usize, mut end: usize) -> Option<u32> {
-        while start < end && text[start] == b'\'' {
-            start += 1;
+    /// The id at place `k` of the padded row of [`Tokenizer::tail`]'s text: 0 for `k` below
+    /// [`Tail::pads`], else the id of the word there, looked up now. `tail` must come from this
+    /// tokenizer. Panics if `k ≥ SEQ_LEN`.
+    #[inline(always)]
+    pub fn tail_id(&self, tail: &Tail<'_>, k: usize) -> u16 {
+        let slot = Slot::unpack(tail.slots[k]);
+        if slot.len == 0 {
+            return slot.start as u16;
         }
-        while end > start && text[end - 1] == b'\'' {
-            end -= 1;
+        // `tail` asserted that every id fits u16; a word too long for the table matches nothing.
+        self.table
+            .get_folded(tail.text, slot.start as usize, slot.len as usize)
+            .unwrap_or(self.config.oov_char) as u16
+    }
+
+    /// [`Tokenizer::fill_head`] of the places of `tail` not filled yet, `tail.slots[..pads]`: ids
+    /// (with any leading zeros they hold counted as pads).
+    fn fill_head_slots(&self, text: &str, tail: &mut Tail<'_>) {
+        let mut head = [0u16; SEQ_LEN];
+        self.fill_head(text, &mut head[..tail.pads]);
+        for (slot, &id) in tail.slots.iter_mut().zip(&head[..tail.pads]) {
+            *slot = Slot::id(id);
         }
-        if start == end {
-            return None;
-        }
-        // Too long a word can still match nothing: `get_folded` rejects it by length.
-        Some(
-            self.table
-                .get_folded(text, start, end - start)
-                .unwrap_or(self.config.oov_char),
-        )
+        tail.pads = head[..tail.pads].iter().take_while(|&&id| id == 0).count();
     }
 
     /// Fills `row` (not empty) with the last `row.len()` ids of `text` (start char included),
@@ -629,7 +729,69 @@ impl Tokenizer {
     }
 }
 
-/// What a byte is to the backward reader of [`Tokenizer::padded`].
+/// The words of a text that `pad_sequences` keeps, found by [`Tokenizer::tail`] but not looked
+/// up: [`Tokenizer::tail_id`] gives the id of each place of the padded row.
+#[derive(Clone, Debug)]
+pub struct Tail<'t> {
+    text: &'t [u8],
+    /// What goes in each place of the row, packed ([`Slot::pack`]).
+    slots: [u64; SEQ_LEN],
+    pads: usize,
+}
+
+impl Tail<'_> {
+    /// The row's leading pads (ids 0): the places before the first id.
+    pub fn pads(&self) -> usize {
+        self.pads
+    }
+}
+
+/// One place of a [`Tail`]: a word, `text[start..start + len]` (its apostrophes stripped, not
+/// yet lowercased), or, when `len` is 0, the id `start`. Offsets are `u32`, half the bytes to
+/// write and read: [`Tokenizer::tail`] reads a longer text forwards, into ids.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    start: u32,
+    len: u32,
+}
+
+impl Slot {
+    /// The word `text[start..start + len]` as one `u64`, for [`Slot::unpack`]. Both must fit
+    /// `u32`.
+    #[inline(always)]
+    fn pack(start: usize, len: usize) -> u64 {
+        start as u64 | (len as u64) << 32
+    }
+
+    #[inline(always)]
+    fn unpack(packed: u64) -> Slot {
+        Slot {
+            start: packed as u32,
+            len: (packed >> 32) as u32,
+        }
+    }
+
+    /// The place of an id, packed.
+    const fn id(id: u16) -> u64 {
+        id as u64
+    }
+
+    /// The word in the run of ASCII word bytes `text[start..end]` (not empty) with its
+    /// apostrophes stripped at both ends, or `None` if it is only apostrophes. `end` must fit
+    /// `u32`.
+    #[inline(always)]
+    fn word(text: &[u8], mut start: usize, mut end: usize) -> Option<u64> {
+        while start < end && text[start] == b'\'' {
+            start += 1;
+        }
+        while end > start && text[end - 1] == b'\'' {
+            end -= 1;
+        }
+        (start < end).then_some(Slot::pack(start, end - start))
+    }
+}
+
+/// What a byte is to the backward reader of [`Tokenizer::tail`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ByteClass {
     /// An ASCII byte outside `[A-Za-z0-9']`.
@@ -654,6 +816,115 @@ const BYTE_CLASS: [ByteClass; 256] = {
     }
     t
 };
+
+/// The bits below bit `k` (`k` ≤ 64).
+#[inline]
+fn low_bits(k: usize) -> u64 {
+    if k >= 64 { u64::MAX } else { (1u64 << k) - 1 }
+}
+
+/// Which of 64 text bytes are ASCII word bytes and which are parts of multi-byte characters, as
+/// bit masks (bit `k` for byte `k`); the rest are ASCII separators. The backward reader of
+/// [`Tokenizer::padded`] finds its runs in them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ChunkMasks {
+    /// [`ByteClass::Word`] bytes.
+    word: u64,
+    /// Apostrophes (word bytes too).
+    apostrophe: u64,
+    /// [`ByteClass::NonAscii`] bytes.
+    non_ascii: u64,
+}
+
+impl ChunkMasks {
+    /// The masks of the 64 bytes before `top` (`top` ≤ `text.len()`); where those would lie
+    /// before the text's start, zero bytes (separators) stand in.
+    #[inline]
+    fn before(text: &[u8], top: usize) -> ChunkMasks {
+        match top.checked_sub(64) {
+            Some(base) => ChunkMasks::of(text[base..top].try_into().expect("64 bytes")),
+            None => {
+                let mut chunk = [0u8; 64];
+                chunk[64 - top..].copy_from_slice(&text[..top]);
+                ChunkMasks::of(&chunk)
+            }
+        }
+    }
+
+    /// The masks of `chunk`, byte by byte from [`BYTE_CLASS`]: what [`ChunkMasks::of`] computes,
+    /// and its reference in the tests.
+    #[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+    fn of_bytes(chunk: &[u8; 64]) -> ChunkMasks {
+        let mut masks = ChunkMasks {
+            word: 0,
+            apostrophe: 0,
+            non_ascii: 0,
+        };
+        for (k, &b) in chunk.iter().enumerate() {
+            if b == b'\'' {
+                masks.apostrophe |= 1 << k;
+            }
+            match BYTE_CLASS[usize::from(b)] {
+                ByteClass::Word => masks.word |= 1 << k,
+                ByteClass::NonAscii => masks.non_ascii |= 1 << k,
+                ByteClass::Separator => {}
+            }
+        }
+        masks
+    }
+
+    /// The masks of `chunk`, 16 bytes at a time with SSE2 (part of every x86-64): a byte is a
+    /// letter if it ORed with `0x20` is in `a..=z`, a digit if it is in `0..=9`; bytes from
+    /// `0x80` on are negative to the signed compares, so they are neither, and their top bit is
+    /// the non-ASCII mask.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline]
+    fn of(chunk: &[u8; 64]) -> ChunkMasks {
+        // SAFETY: the `cfg` above: SSE2 is enabled for the whole build (it is part of x86-64).
+        unsafe { ChunkMasks::of_sse2(chunk) }
+    }
+
+    /// [`ChunkMasks::of`]'s body, where the SSE2 intrinsics may be called.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[target_feature(enable = "sse2")]
+    fn of_sse2(chunk: &[u8; 64]) -> ChunkMasks {
+        use std::arch::x86_64::{
+            _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+        };
+        let in_range = |v, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        let mut masks = ChunkMasks {
+            word: 0,
+            apostrophe: 0,
+            non_ascii: 0,
+        };
+        for (q, part) in chunk.chunks_exact(16).enumerate() {
+            let half = |h: usize| i64::from_le_bytes(part[8 * h..8 * h + 8].try_into().expect("8"));
+            let v = _mm_set_epi64x(half(1), half(0));
+            let letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
+            let digit = in_range(v, b'0', b'9');
+            let apostrophe = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\'' as i8));
+            let word = _mm_or_si128(_mm_or_si128(letter, digit), apostrophe);
+            // `movemask` gives 16 bits in the low bits of an `i32`.
+            masks.word |= u64::from(_mm_movemask_epi8(word) as u16) << (16 * q);
+            masks.apostrophe |= u64::from(_mm_movemask_epi8(apostrophe) as u16) << (16 * q);
+            masks.non_ascii |= u64::from(_mm_movemask_epi8(v) as u16) << (16 * q);
+        }
+        masks
+    }
+
+    /// The masks of `chunk`: [`ChunkMasks::of_bytes`] where SSE2 is not there.
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    #[inline]
+    fn of(chunk: &[u8; 64]) -> ChunkMasks {
+        ChunkMasks::of_bytes(chunk)
+    }
+}
 
 /// The byte offset where the last `words` words of `text` certainly begin (just after an ASCII
 /// separator), or `None` if fewer may be there and the whole text must be tokenized.

@@ -518,7 +518,8 @@ mod backward_reader {
     }
 
     /// The three ways `get_folded` loads a short word (16 bytes forward from it, 16 backward from
-    /// its end, a copy when the text is shorter than 16) and the long table.
+    /// its end, a copy when the text is shorter than 16) and the long table, with the word
+    /// inside, across or at the edges of the backward reader's 64-byte chunks.
     #[test]
     fn words_at_every_place_of_a_short_or_long_text() {
         let t = tokenizer(None);
@@ -531,12 +532,68 @@ mod backward_reader {
             "MOVIE",
         ] {
             let want = ids(&t, word);
-            for pre in 0..20 {
-                for post in 0..20 {
+            // Around the backward reader's 64-byte chunks too.
+            for pre in (0..20).chain(60..67).chain(125..131) {
+                for post in (0..20).chain([62, 63, 64, 65]) {
                     let text = format!("{}{word}{}", "-".repeat(pre), ".".repeat(post));
                     assert_eq!(t.padded(&text)[SEQ_LEN - 2..], [1, want[0]], "{text:?}");
                 }
             }
+        }
+    }
+}
+
+/// The backward reader's byte masks: the SSE2 classification (on x86-64) against the byte-table
+/// one, for every byte value at every place of a chunk and for random chunks.
+mod chunk_masks {
+    use super::super::{ChunkMasks, low_bits};
+    use proptest::prelude::*;
+
+    fn both(chunk: &[u8; 64]) -> (ChunkMasks, ChunkMasks) {
+        (ChunkMasks::of(chunk), ChunkMasks::of_bytes(chunk))
+    }
+
+    #[test]
+    fn every_byte_value_at_every_place() {
+        for b in 0..=255u8 {
+            let (fast, slow) = both(&[b; 64]);
+            assert_eq!(fast, slow, "byte {b:#04x}");
+            let word = b.is_ascii_alphanumeric() || b == b'\'';
+            assert_eq!(slow.word, if word { u64::MAX } else { 0 }, "byte {b:#04x}");
+            assert_eq!(slow.apostrophe, if b == b'\'' { u64::MAX } else { 0 });
+            assert_eq!(slow.non_ascii, if b >= 0x80 { u64::MAX } else { 0 });
+            for k in 0..64 {
+                let mut chunk = [b' '; 64];
+                chunk[k] = b;
+                let (fast, slow) = both(&chunk);
+                assert_eq!(fast, slow, "byte {b:#04x} at {k}");
+                assert_eq!(
+                    slow.word,
+                    if word { 1 << k } else { 0 },
+                    "byte {b:#04x} at {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_chunk_before_a_place_pads_the_text_start_with_separators() {
+        let text = b"ab'c \xc3\xa9";
+        for top in 0..=text.len() {
+            let masks = ChunkMasks::before(text, top);
+            let mut chunk = [0u8; 64];
+            chunk[64 - top..].copy_from_slice(&text[..top]);
+            assert_eq!(masks, ChunkMasks::of_bytes(&chunk), "top {top}");
+            assert_eq!(masks.word & low_bits(64 - top), 0);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn sse2_and_byte_table_agree(bytes in prop::collection::vec(any::<u8>(), 64)) {
+            let chunk: [u8; 64] = bytes.try_into().unwrap();
+            let (fast, slow) = both(&chunk);
+            prop_assert_eq!(fast, slow);
         }
     }
 }
