@@ -194,7 +194,7 @@ impl Model {
         py.detach(|| {
             texts
                 .par_iter()
-                .map(|t| scorer.score_one(&tokenizer.padded(t)))
+                .map(|t| scorer.score_text(&tokenizer, t))
                 .collect::<Result<Vec<f32>, _>>()
         })
         .map_err(value_error)

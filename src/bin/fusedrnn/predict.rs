@@ -84,7 +84,8 @@ pub fn run(args: &PredictArgs) -> CliResult {
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Raw text → tokenizer → `pad_sequences` to the model's length → the model's latency path
-/// (`Tokenizer::padded` and `Scorer::score_one` for the notebook's shapes,
+/// (`Scorer::score_text`, the same bits as `Tokenizer::padded` then `Scorer::score_one`, for the
+/// notebook's shapes,
 /// `AnyScorer::score_unpadded` for the others).
 fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
     let model = open_any(&args.model, None)?;
@@ -113,7 +114,7 @@ fn predict_text(args: &PredictArgs, word_index: &Path) -> CliResult {
     let mut score = |text: &str| -> CliResult {
         let prob = match &scorer {
             // Only the last SEQ_LEN words are tokenized: they are all pad_sequences keeps.
-            AnyScorer::Notebook(s) => s.score_one(&tokenizer.padded(text))?,
+            AnyScorer::Notebook(s) => s.score_text(&tokenizer, text)?,
             AnyScorer::Net(_) => {
                 tokenizer.tokenize_wide_into(text, &mut wide);
                 scorer.score_unpadded(&wide)?
