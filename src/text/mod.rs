@@ -562,14 +562,15 @@ impl Tokenizer {
             slots: [Slot::id(0); SEQ_LEN],
             pads: SEQ_LEN,
         };
+        if u32::try_from(bytes.len()).is_err() {
+            // Word offsets are `u32`: a longer text is read forwards, into ids.
+            self.fill_head_slots(text, &mut tail);
+            return tail;
+        }
         // Everything from `top` on is read, and `top` is the text's end or `bytes[top]` is an
         // ASCII separator, so a cut at `top` splits the ids exactly. Bit `k` of the masks is the
         // byte `base + k`, `base = top - 64` (wrapped below zero near the text's start, where
         // the masks hold separators).
-        if u32::try_from(bytes.len()).is_err() {
-            self.fill_head_slots(text, &mut tail);
-            return tail;
-        }
         let mut top = bytes.len();
         loop {
             let masks = ChunkMasks::before(bytes, top);
@@ -825,13 +826,11 @@ fn low_bits(k: usize) -> u64 {
 
 /// Which of 64 text bytes are ASCII word bytes and which are parts of multi-byte characters, as
 /// bit masks (bit `k` for byte `k`); the rest are ASCII separators. The backward reader of
-/// [`Tokenizer::padded`] finds its runs in them.
+/// [`Tokenizer::tail`] finds its runs in them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ChunkMasks {
     /// [`ByteClass::Word`] bytes.
     word: u64,
-    /// Apostrophes (word bytes too).
-    apostrophe: u64,
     /// [`ByteClass::NonAscii`] bytes.
     non_ascii: u64,
 }
@@ -857,13 +856,9 @@ impl ChunkMasks {
     fn of_bytes(chunk: &[u8; 64]) -> ChunkMasks {
         let mut masks = ChunkMasks {
             word: 0,
-            apostrophe: 0,
             non_ascii: 0,
         };
         for (k, &b) in chunk.iter().enumerate() {
-            if b == b'\'' {
-                masks.apostrophe |= 1 << k;
-            }
             match BYTE_CLASS[usize::from(b)] {
                 ByteClass::Word => masks.word |= 1 << k,
                 ByteClass::NonAscii => masks.non_ascii |= 1 << k,
@@ -900,7 +895,6 @@ impl ChunkMasks {
         };
         let mut masks = ChunkMasks {
             word: 0,
-            apostrophe: 0,
             non_ascii: 0,
         };
         for (q, part) in chunk.chunks_exact(16).enumerate() {
@@ -912,7 +906,6 @@ impl ChunkMasks {
             let word = _mm_or_si128(_mm_or_si128(letter, digit), apostrophe);
             // `movemask` gives 16 bits in the low bits of an `i32`.
             masks.word |= u64::from(_mm_movemask_epi8(word) as u16) << (16 * q);
-            masks.apostrophe |= u64::from(_mm_movemask_epi8(apostrophe) as u16) << (16 * q);
             masks.non_ascii |= u64::from(_mm_movemask_epi8(v) as u16) << (16 * q);
         }
         masks
