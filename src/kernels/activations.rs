@@ -349,7 +349,7 @@ pub(crate) fn tanh_times_latency<I: Isa>(isa: I, m: I::V, x: I::V) -> I::V {
 
 /// Biased exponent below which `|x|` is in the first interval of the piecewise tanh
 /// (`|x| < 2^(125 − 127) = 1/4`: interval `e − 124`, clamped to `[0, 7]`).
-const TANH_PIECEWISE_BASE: i32 = 124;
+pub(crate) const TANH_PIECEWISE_BASE: i32 = 124;
 
 /// [`TANH_PIECEWISE`] with each row rotated so that entry `(k + TANH_PIECEWISE_BASE) mod 8`
 /// holds interval `k`'s coefficient: [`Isa::piecewise_interval`]'s index is the clamped
@@ -446,6 +446,30 @@ const fn sigmoid_from_tanh(t: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
     }
     out
 }
+
+/// The coefficient rows of [`TANH_PIECEWISE`] and the piecewise sigmoid's side by side in 16
+/// entries, for one 16-entry lane permute that evaluates `tanh` in some lanes and `σ` in others
+/// (AVX-512's `[g | o]` zmm, `Avx512::tanh_sigmoid_piecewise`). A `tanh` lane's index is its
+/// exponent clamped to `[B, B + 7]` (`B` = [`TANH_PIECEWISE_BASE`]), a sigmoid lane's its
+/// exponent clamped to `[B + 1, B + 8]` plus 7: the two sets of 8 are disjoint mod 16, and
+/// entry `(B + k) mod 16` holds the `tanh`'s interval `k`, entry `(B + 8 + k) mod 16` the
+/// sigmoid's.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const TANH_SIGMOID_PIECEWISE: [[f32; 16]; 8] = {
+    let sigmoid = sigmoid_from_tanh(&TANH_PIECEWISE);
+    let mut out = [[0.0; 16]; 8];
+    let mut j = 0;
+    while j < 8 {
+        let mut k = 0;
+        while k < 8 {
+            out[j][(TANH_PIECEWISE_BASE as usize + k) & 15] = TANH_PIECEWISE[j][k];
+            out[j][(TANH_PIECEWISE_BASE as usize + 8 + k) & 15] = sigmoid[j][k];
+            k += 1;
+        }
+        j += 1;
+    }
+    out
+};
 
 /// Sigmoid without `exp` or division (issue 16 item 2, the latency kernels' gates): `1/2 +
 /// tanh(x/2)/2` on the piecewise tanh's intervals and coefficients

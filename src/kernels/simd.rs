@@ -485,11 +485,52 @@
 //! `g`'s, 40 with `tanh(c')`'s, beside the ~11 of the lane splats) and ~11 FMA-pipe µops each
 //! compete for the pipes the chain's own µops need, so the ~12 cycles off each sigmoid's chain
 //! did not show. B takes one sigmoid's µops away and gains ~8 % on the review step. The step is
-//! still ~10 cycles above its count: issue contention, as before. What is left, not built: `g`
-//! and `o` on their zmm `[g | o]` too (one evaluation, `tanh` and sigmoid lanes in one
-//! 32-entry `vpermt2ps` table; the two functions' clamped exponents overlap mod 32, so the
-//! `tanh` lanes' index needs an XOR with 16: +2 on `g`, which is not the last input of `c'`),
-//! 8 more permutes and ~11 FMA-pipe µops off the step.
+//! still ~10 cycles above its count: issue contention, as before. What was left: `g` and `o`
+//! on their zmm `[g | o]` too, 8 more permutes and ~11 FMA-pipe µops off the step (built in a
+//! later session, next section).
+//!
+//! # `[g | o]` on one zmm (issue 16 item 2; Golden Cove again, 2026-12-05)
+//!
+//! Measured on a 2-core Intel Xeon under KVM, CPUID family 6 model 167 (the Golden Cove of the
+//! first sections; 3.59 GHz by `benches/report/clock.c` all session, where earlier sessions
+//! saw 4.09). `Avx512::tanh_sigmoid_piecewise` evaluates `tanh(g)` and `σ(o)` in one pass over
+//! the zmm `[g | o]`: each half clamps its exponent to its own 8 intervals, the sigmoid half's
+//! index moves by 7 (one `vpaddd`) so the two sets are disjoint mod 16, and one 16-entry
+//! `vpermps` per coefficient reads `tanh`'s or the sigmoid's row
+//! (`activations::TANH_SIGMOID_PIECEWISE`). Both end in the sigmoid's FMA,
+//! `(s·t⁴)·M1 + (s·M0 + a)` with `a = 1/2` or `−0`; for `tanh` that is `tanh_piecewise`'s
+//! value with the sign put on before the last rounding instead of after, the same bits but
+//! `tanh(−0) = +0` (which can reach only the sign of a zero `c'`; `x86_64_avx512.rs`). The
+//! LSTM step's bits stay AVX2's, as `tests/kernels.rs` asserts.
+//!
+//! `examples/chain_latency avx512`, fastest of 2,000 windows, cycles at 3.59 GHz, main's
+//! binary and this one alternating, three runs each:
+//!
+//! ```text
+//!                           main (zmm [i | f] only)    [g | o] too
+//!   LSTM review step         133.0–133.1                127.4–131.2   (3707 → 3550–3653 ns)
+//!   LSTM step (Op)           138.0–138.1                136.5–136.6
+//!   SimpleRNN review/step    50.8–50.9 / 62.6–62.7      unchanged
+//! ```
+//!
+//! Tried in the same runs and not kept:
+//!
+//! - *The sign on the last FMA for every `tanh`* (the SimpleRNN's and `o·tanh(c')`, `s = ±m`):
+//!   one link shorter on paper; the LSTM review step 131.2 alone and 127.0–128.7 with the
+//!   pair (within the pair's own spread), the SimpleRNN step 62.6 → 65.3 (its review
+//!   unchanged).
+//! - *The AVX2 step on this core* (an Intel-only switch of the one-sequence LSTM): before the
+//!   pair it was 4 % faster than the zmm step (128.7–129.9 against 133.1: Golden Cove's zmm FMA
+//!   takes 5 cycles to the ymm one's 4, and 512-bit µops close port 1 to vector work); with
+//!   the pair the two are within each other's spread (128.7–128.9 against 126.8–131.2), so no
+//!   vendor switch.
+//!
+//! On the batch kernels of this core (`examples/batch_throughput`, fastest of 400 windows,
+//! three alternations; kept neither): `vrcp14ps` and a Newton step instead of `vdivps` in the
+//! batch activations, LSTM 15.7–16.1 → 15.2–15.5 ns per sequence-step (−3 %; Zen 4 measured the
+//! opposite, and the division keeps AVX2's bits); one AVX-512DQ `vrangeps` for the symmetric
+//! clamps instead of `vmaxps` + `vminps`, −4 % on both kernels, but it returns the bound for a
+//! NaN input (`Avx512::clamp_keep_nan`).
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
