@@ -203,7 +203,8 @@ pub(crate) trait Isa: Copy {
     /// The LSTM latency kernel's activated gates `[σ(z_i), σ(z_f), tanh(z_g), σ(z_o)]` of
     /// [`Isa::lstm_gate_sums`]' pre-activations, by the piecewise forms of
     /// [`super::activations`] (issue 16 item 2). Overridden by AVX-512, which runs the `[i | f]`
-    /// sigmoids on one zmm, with the same bits.
+    /// sigmoids on one zmm, with the same bits, and `[g | o]` on another, with the same bits but
+    /// `tanh(−0) = +0`.
     #[inline(always)]
     fn lstm_gate_activations(
         self,

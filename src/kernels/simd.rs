@@ -500,8 +500,9 @@
 //! (`activations::TANH_SIGMOID_PIECEWISE`). Both end in the sigmoid's FMA,
 //! `(s·t⁴)·M1 + (s·M0 + a)` with `a = 1/2` or `−0`; for `tanh` that is `tanh_piecewise`'s
 //! value with the sign put on before the last rounding instead of after, the same bits but
-//! `tanh(−0) = +0` (which can reach only the sign of a zero `c'`; `x86_64_avx512.rs`). The
-//! LSTM step's bits stay AVX2's, as `tests/kernels.rs` asserts.
+//! `tanh(−0) = +0`, which can reach only the sign of a zero `c'` and `h` (`x86_64_avx512.rs`).
+//! Every other bit of the LSTM step stays AVX2's; `tests/kernels.rs` compares the two steps
+//! state by state on random models.
 //!
 //! `examples/chain_latency avx512`, fastest of 2,000 windows, cycles at 3.59 GHz, main's
 //! binary and this one alternating, three runs each:

@@ -17,11 +17,14 @@
 //!
 //! The training shard runs its 16 sequences in zmm lanes with the batch activations, whose
 //! reciprocal is the division, as on AVX2, so the batch kernels and the training shard give
-//! AVX2's bits (`tests/kernels.rs` and `tests/train.rs` check it). The latency kernels keep their one-unit-per-lane layout and run on
-//! the AVX2 instructions this proof also grants (`Isa::x8`), inside the same trampoline, so they
-//! give the AVX2 path's bits; the one exception, the LSTM step's recurrent sum
-//! (`Isa::lstm_gate_sums`), runs two gates per zmm in the same order of operations, and so
-//! gives the same bits too.
+//! AVX2's bits (`tests/kernels.rs` and `tests/train.rs` check it). The latency kernels keep
+//! their one-unit-per-lane layout and run on the AVX2 instructions this proof also grants
+//! (`Isa::x8`), inside the same trampoline, so they give the AVX2 path's bits; the exceptions
+//! are the LSTM step's recurrent sum (`Isa::lstm_gate_sums`), two gates per zmm in the same
+//! order of operations (the same bits), and its activations (`Isa::lstm_gate_activations`):
+//! `[i | f]` on one zmm (the same bits) and `[g | o]` on another, whose `tanh(g)` is `+0` where
+//! AVX2's is `−0`, so a zero `c'` and `h` may differ in sign; no nonzero value can
+//! (`Avx512::tanh_sigmoid_piecewise`).
 //!
 //! Every operation enters through one trampoline, [`dispatch`], whose feature list must stay
 //! identical to what [`Avx512::detect`] checks.
@@ -288,7 +291,9 @@ impl Isa for Avx512 {
         // The sigmoids of `i` and `f` on their zmm `[i | f]` as it leaves the sum: one
         // activation's µops (8 permutes) for two gates, and the same bits lane for lane as on
         // the 8-lane ISA (the piecewise operations above are the AVX2 ones on zmm). `f` is
-        // extracted after its activation instead of before it.
+        // extracted after its activation instead of before it. `tanh(g)` and `σ(o)` likewise
+        // on `[g | o]`, in one evaluation (`tanh_sigmoid_piecewise`: AVX2's bits but for
+        // `tanh(−0)`).
         let [z_if, z_go] = self.gate_sums_zmm(row, rec, h);
         let s_if = sigmoid_piecewise(self, z_if);
         let a_go = self.tanh_sigmoid_piecewise(z_go);
@@ -379,8 +384,9 @@ impl Avx512 {
     /// last rounding where `tanh_piecewise` puts it on after, which rounds the same (to nearest,
     /// even, is symmetric) but for a zero result: `tanh(−0)` is `+0` here. In the LSTM step
     /// that is `g` for a pre-activation of exactly `−0`, and `c' = f·c + i·g` keeps `i·g`'s zero
-    /// sign only where `f·c` is `−0` too (`f` exactly `+0`, `c < 0`): then `c'` is `+0` where
-    /// the AVX2 step has `−0`. No nonzero value and no probability can differ. NaN stays NaN.
+    /// sign only where `f·c` is `−0` too (`c` is `−0`, or a negative `c` times `f` rounds to
+    /// `−0`; `f` is never `−0`): then `c'`, and `h' = o·tanh(c')` with it, are `+0` where the
+    /// AVX2 step has `−0`. No nonzero value and no probability can differ. NaN stays NaN.
     #[inline(always)]
     fn tanh_sigmoid_piecewise(self, x: __m512) -> __m512 {
         // SAFETY: AVX-512F and AVX-512BW (the byte-wise max/min) proven by `self`; every load
@@ -514,6 +520,19 @@ mod tests {
         v.map(f32::to_bits)
     }
 
+    /// The AVX-512 proof, or `None` after saying once, loudly, that this CPU cannot run these
+    /// tests (no emulator here runs AVX-512; CI machines need not have it).
+    fn avx512_or_say_skipped() -> Option<Avx512> {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        let cpu = Avx512::detect();
+        if cpu.is_none() {
+            SAID.call_once(|| {
+                eprintln!("\n=== SKIPPED x86_64_avx512 tests: no AVX-512F/BW/VL on this CPU ===\n")
+            });
+        }
+        cpu
+    }
+
     /// The `[tanh | σ]` pair of 16 lanes against `tanh_piecewise` of the low 8 and
     /// `sigmoid_piecewise` of the high 8 on AVX2 (the 8-lane path the latency kernels run), bit
     /// for bit (NaN payloads aside), but `tanh(−0)`, which the pair gives as `+0`.
@@ -547,19 +566,21 @@ mod tests {
 
     #[test]
     fn tanh_sigmoid_pair_gives_the_two_forms_bits_on_a_sweep() {
-        let Some(wide) = Avx512::detect() else {
-            // No emulator here runs AVX-512: a machine without it says so and runs the rest.
-            eprintln!("\n=== SKIPPED: no AVX-512F/BW/VL on this CPU ===\n");
+        let Some(wide) = avx512_or_say_skipped() else {
             return;
         };
-        // Every 257th bit pattern (both signs, every exponent, NaN and infinities), each in
-        // every lane of both halves over the sweep.
-        let mut x = [0f32; 16];
+        // Every 257th bit pattern and its negation (every exponent of both signs, NaNs and
+        // infinities among them), 16 at a time with the lane moving by one each pattern, and
+        // each group again rotated by 8 lanes: every value through both functions.
+        let (mut x, mut y) = ([0f32; 16], [0f32; 16]);
         for (n, b) in (0..=u32::MAX).step_by(257).enumerate() {
             x[n % 16] = f32::from_bits(b);
-            x[(n + 5) % 16] = f32::from_bits(b ^ 0x8000_0000);
+            y[n % 16] = f32::from_bits(b ^ 0x8000_0000);
             if n % 16 == 15 {
-                pair_matches(wide, x).unwrap();
+                for v in [x, y] {
+                    pair_matches(wide, v).unwrap();
+                    pair_matches(wide, std::array::from_fn(|l| v[(l + 8) % 16])).unwrap();
+                }
             }
         }
         for v in [
@@ -577,7 +598,7 @@ mod tests {
     proptest! {
         #[test]
         fn clamp_equals_the_default(x in prop::array::uniform16(any_f32())) {
-            let Some(wide) = Avx512::detect() else { return Ok(()) };
+            let Some(wide) = avx512_or_say_skipped() else { return Ok(()) };
             // The batch activations' clamps and an asymmetric one; a NaN `x` stays NaN (a
             // one-µop `vrangeps` clamp would return the bound there: `clamp_keep_nan`).
             for (lo, hi) in [(-87.0, 87.0), (-43.5, 43.5), (-1.0, 2.0)] {
@@ -595,7 +616,7 @@ mod tests {
 
         #[test]
         fn tanh_sigmoid_pair_gives_the_two_forms_bits(x in prop::array::uniform16(any_f32())) {
-            let Some(wide) = Avx512::detect() else { return Ok(()) };
+            let Some(wide) = avx512_or_say_skipped() else { return Ok(()) };
             pair_matches(wide, x).map_err(TestCaseError::fail)?;
         }
 
@@ -605,7 +626,7 @@ mod tests {
             p in prop::array::uniform16(0.0f32..2.0),
             table in prop::array::uniform8(-2.0f32..2.0),
         ) {
-            let Some(wide) = Avx512::detect() else { return Ok(()) };
+            let Some(wide) = avx512_or_say_skipped() else { return Ok(()) };
             let v = wide.load(&x);
             let (k, t) = wide.piecewise_interval::<124>(v);
             let (k1, t1) = wide.piecewise_interval::<125>(v);
