@@ -402,6 +402,50 @@ fn every_batch_size_and_remainder() {
     }
 }
 
+/// The AVX-512 batch kernels' two ways of stepping a pair of blocks, the software-pipelined
+/// pair (the default on AMD's cores) and two alternating steps (the default on Intel's), give
+/// the same bits: the same operations in the same order for every lane. Whichever is this
+/// CPU's default, the other runs here too.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
+    let Some((Kernel::Avx512(cpu), _)) =
+        common::avx512_and_avx2("kernels::avx512_pipelined_pairs_on_and_off_agree_bitwise")
+    else {
+        return;
+    };
+    let on = Kernel::Avx512(cpu.with_pipelined_pairs(true));
+    let off = Kernel::Avx512(cpu.with_pipelined_pairs(false));
+    let mut rng = Rng(2231);
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        let (lw, rw) = (
+            random_lstm(&mut rng, 500, mag),
+            random_rnn(&mut rng, 500, mag, i == 1),
+        );
+        let (lt, rt) = (on.fold_lstm(&lw), on.fold_rnn(&rw));
+        let (lt_off, rt_off) = (off.fold_lstm(&lw), off.fold_rnn(&rw));
+        // Two blocks of 16 and more (the pair runs where two blocks do), half with leading pads.
+        let seqs = random_seqs(&mut rng, 97, 500);
+        for n in [31, 32, 33, 64, 97] {
+            let (mut a, mut b) = (vec![f32::NAN; n], vec![f32::NAN; n]);
+            on.lstm_forward(&lt, &seqs[..n], &mut a);
+            off.lstm_forward(&lt_off, &seqs[..n], &mut b);
+            assert_eq!(bits(&a), bits(&b), "lstm_forward n={n} mag={mag}");
+            on.rnn_forward(&rt, &seqs[..n], &mut a);
+            off.rnn_forward(&rt_off, &seqs[..n], &mut b);
+            assert_eq!(bits(&a), bits(&b), "rnn_forward n={n} mag={mag}");
+            let (mut ha, mut hb) = (vec![[f32::NAN; HIDDEN]; n], vec![[0.0; HIDDEN]; n]);
+            on.lstm_forward_hidden(&lt, &seqs[..n], &mut ha);
+            off.lstm_forward_hidden(&lt_off, &seqs[..n], &mut hb);
+            assert_eq!(
+                bits(ha.as_flattened()),
+                bits(hb.as_flattened()),
+                "lstm_forward_hidden n={n} mag={mag}"
+            );
+        }
+    }
+}
+
 /// The AVX-512 kernel against the AVX2 one, bit for bit: the latency paths (which run on AVX2
 /// instructions under the AVX-512 proof), the activations over slices of every tail length
 /// (masked tails; `vscalefps` scales exactly as the AVX2 exponent add does; both divide), and

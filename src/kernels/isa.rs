@@ -38,6 +38,14 @@ pub(crate) trait Isa: Copy {
     /// and an add: the same bits either way; which is faster depends on the ISA (module docs of
     /// [`super::activations`], "The exponent by a shift").
     const EXP_BY_SHIFT: bool = true;
+    /// Whether the notebook batch kernels run two blocks as the software-pipelined pair
+    /// (`simd::lstm_pair`, which also needs 32 registers, and `simd::rnn_pair`) rather than as
+    /// two alternating steps: the same bits; AVX-512 decides per CPU
+    /// ([`super::Avx512::pipelined_pairs`]).
+    #[inline(always)]
+    fn pipelined_pairs(self) -> bool {
+        true
+    }
 
     /// The 8-lane form of this ISA.
     fn x8(self) -> Self::X8;

@@ -126,25 +126,64 @@ impl Avx2Fma {
 ///
 /// The feature list checked here must stay identical to the `#[target_feature(enable =
 /// "avx512f,avx512bw,avx512vl,avx2,fma")]` list of the trampoline in `x86_64_avx512.rs`.
+///
+/// It also carries how the batch kernels step their two blocks ([`Self::pipelined_pairs`]).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
-pub struct Avx512(Avx2Fma);
+pub struct Avx512 {
+    avx2_fma: Avx2Fma,
+    pipelined_pairs: bool,
+}
 
 #[cfg(target_arch = "x86_64")]
 impl Avx512 {
-    /// `Some` if the CPU (and OS) support AVX-512F/BW/VL, AVX2 and FMA.
+    /// `Some` if the CPU (and OS) support AVX-512F/BW/VL, AVX2 and FMA. The batch kernels'
+    /// pipelined pairs are on except on Intel's cores ([`Self::pipelined_pairs`]).
     pub fn detect() -> Option<Self> {
         let avx2_fma = Avx2Fma::detect()?;
         (is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512bw")
             && is_x86_feature_detected!("avx512vl"))
-        .then_some(Self(avx2_fma))
+        .then(|| Self {
+            avx2_fma,
+            pipelined_pairs: !cpu_is_intel(),
+        })
     }
 
     /// The AVX2+FMA proof this one includes.
     pub fn avx2_fma(self) -> Avx2Fma {
-        self.0
+        self.avx2_fma
     }
+
+    /// Whether the notebook batch kernels run their two blocks as the software-pipelined pair
+    /// (one block's recurrent products beside the other's activations, `simd::lstm_pair`,
+    /// `simd::rnn_pair`) or as two steps alternating. The bits are the same either way.
+    ///
+    /// The pair is the default on AMD's cores, where it measured faster (Zen 5: LSTM 38.2–39.5 →
+    /// 36.0–38.3 cycles per sequence-step, SimpleRNN 7.5–7.8 → 6.4–6.7). On Intel's it is off:
+    /// on a Golden Cove Xeon (CPUID family 6 model 167) the commit that brought it (2231659)
+    /// took the LSTM from 50.2–50.6 to 55.9 cycles and the SimpleRNN from 10.8 to 12.2
+    /// (`examples/batch_throughput`, builds alternating; `simd.rs`).
+    pub fn pipelined_pairs(self) -> bool {
+        self.pipelined_pairs
+    }
+
+    /// This proof with the batch kernels' block stepping chosen by hand (benchmarks, tests).
+    pub fn with_pipelined_pairs(self, on: bool) -> Self {
+        Self {
+            pipelined_pairs: on,
+            ..self
+        }
+    }
+}
+
+/// Whether CPUID's vendor string is Intel's ("GenuineIntel").
+#[cfg(target_arch = "x86_64")]
+fn cpu_is_intel() -> bool {
+    #[allow(unused_unsafe)] // `__cpuid` is a safe function on newer toolchains than 1.89
+    // SAFETY: CPUID leaf 0 exists on every x86-64 processor.
+    let r = unsafe { core::arch::x86_64::__cpuid(0) };
+    (r.ebx, r.edx, r.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e)
 }
 
 /// A kernel family; every variant can run on this CPU (a value is the proof).

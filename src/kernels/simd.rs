@@ -532,6 +532,31 @@
 //! opposite, and the division keeps AVX2's bits); one AVX-512DQ `vrangeps` for the symmetric
 //! clamps instead of `vmaxps` + `vminps`, −4 % on both kernels, but it returns the bound for a
 //! NaN input (`Avx512::clamp_keep_nan`).
+//!
+//! **What the Zen sessions cost this core** (same machine and clock; each commit's
+//! `examples/chain_latency` and `batch_throughput` built and run side by side, two or three
+//! alternations, cycles): the last Golden Cove report (45827e2, 2026-12-02) ran the 100-step
+//! LSTM review at 115.9–116.6 cycles a step and the batch LSTM at 50.2–50.7 per
+//! sequence-step, where main measured 131.1–131.2 and 56.2–57.8. Bisected:
+//!
+//! ```text
+//!                                              LSTM review step   batch LSTM   batch SimpleRNN
+//!   1b0d6c2^ (as 45827e2)                          116.0              50.2          10.8
+//!   1b0d6c2  LSTM sum on two zmm, 3-link index     150.0–150.2         —             —
+//!   aad65a1  piecewise sigmoids, [i | f] on zmm     132.9–133.0         —             —
+//!   2231659  the pipelined pair (batch branch)        —               55.9          12.2
+//!   4d0e48b  the batch reciprocal a division          132.3            56.2–56.3     11.9
+//!   7ba34a6  [g | o] on zmm                         131.1–131.2       56.2–56.6     11.9
+//! ```
+//!
+//! The pipelined pair is now chosen per CPU (`Isa::pipelined_pairs`, `Avx512::pipelined_pairs`:
+//! off on Intel's cores, the same bits either way, tested): batch LSTM 56.2–56.4 → 50.0, the
+//! SimpleRNN 11.9 → 11.4 here. The latency step is not fixed: its ymm form (the AVX2 kernel's,
+//! 128.7–129.7) is as slow as the zmm one on this core, and what made 1b0d6c2^ faster is the
+//! `exp` sigmoids, whose µops go to the FMA ports where the piecewise ones queue 8 permutes
+//! each on port 5, Golden Cove's one shuffle port. Taking them back on Intel would give the
+//! latency kernels different bits on Intel's and AMD's cores (the piecewise and `exp` forms
+//! differ by up to ~3e-7): not decided in this session.
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
@@ -573,8 +598,9 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
     let mut c: [[I::V; HIDDEN]; B] = [s0.c.map(|x| isa.splat(x)); B];
     // The pipelined pair on 32 registers (its chunk keeps 8 `h`, 8 sums and the activations'
-    // chains live); with 16 (AVX2) it spilled and measured slower than two alternating steps.
-    if B == 2 && I::VECTOR_REGISTERS >= 32 {
+    // chains live); with 16 (AVX2) it spilled and measured slower than two alternating steps;
+    // and where the ISA's proof says so (Intel's AVX-512 cores: `Isa::pipelined_pairs`).
+    if B == 2 && I::VECTOR_REGISTERS >= 32 && isa.pipelined_pairs() {
         let (h0, h1) = h.split_at_mut(1);
         let (c0, c1) = c.split_at_mut(1);
         lstm_pair(
@@ -1186,7 +1212,7 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     let start = fewest_pads::<I, B>(&seqs);
     let s0 = t.batch_pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
-    if B == 2 {
+    if B == 2 && isa.pipelined_pairs() {
         let (h0, h1) = h.split_at_mut(1);
         rnn_pair(
             isa,

@@ -79,6 +79,10 @@ impl Isa for Avx512 {
         self.avx2_fma()
     }
     #[inline(always)]
+    fn pipelined_pairs(self) -> bool {
+        Avx512::pipelined_pairs(self)
+    }
+    #[inline(always)]
     fn arr<T: Copy>(self, x: T) -> [T; 16] {
         [x; 16]
     }
