@@ -4,8 +4,8 @@
 //! Tolerances are named constants with the measured worst case next to them.
 
 use fusedrnn::kernels::{
-    Activation, GATE_C, GATE_F, GATE_I, GATE_O, Kernel, KernelError, LstmState, RnnState,
-    activations, fold_lstm, fold_rnn, gemm, leading_pads, reference,
+    Activation, GATE_C, GATE_F, GATE_I, GATE_O, Kernel, KernelError, LstmState, LstmTables,
+    RnnState, RnnTables, activations, fold_lstm, fold_rnn, gemm, leading_pads, reference,
 };
 use fusedrnn::model::{LstmWeights, RnnInput, RnnWeights};
 use fusedrnn::shape::{EMBED, GATES, HIDDEN, SEQ_LEN};
@@ -402,6 +402,38 @@ fn every_batch_size_and_remainder() {
     }
 }
 
+/// Two kernels' batch passes over the first `n` of `seqs`, bit for bit: LSTM and SimpleRNN
+/// probabilities and final hidden states, each kernel with its own folded tables.
+fn assert_batch_bits_equal(
+    [(a, lta, rta), (b, ltb, rtb)]: [(Kernel, &LstmTables, &RnnTables); 2],
+    seqs: &[[u16; SEQ_LEN]],
+    what: &str,
+) {
+    let n = seqs.len();
+    let (mut pa, mut pb) = (vec![f32::NAN; n], vec![f32::NAN; n]);
+    a.lstm_forward(lta, seqs, &mut pa);
+    b.lstm_forward(ltb, seqs, &mut pb);
+    assert_eq!(bits(&pa), bits(&pb), "lstm_forward {what}");
+    a.rnn_forward(rta, seqs, &mut pa);
+    b.rnn_forward(rtb, seqs, &mut pb);
+    assert_eq!(bits(&pa), bits(&pb), "rnn_forward {what}");
+    let (mut ha, mut hb) = (vec![[f32::NAN; HIDDEN]; n], vec![[0.0; HIDDEN]; n]);
+    a.lstm_forward_hidden(lta, seqs, &mut ha);
+    b.lstm_forward_hidden(ltb, seqs, &mut hb);
+    assert_eq!(
+        bits(ha.as_flattened()),
+        bits(hb.as_flattened()),
+        "lstm_forward_hidden {what}"
+    );
+    a.rnn_forward_hidden(rta, seqs, &mut ha);
+    b.rnn_forward_hidden(rtb, seqs, &mut hb);
+    assert_eq!(
+        bits(ha.as_flattened()),
+        bits(hb.as_flattened()),
+        "rnn_forward_hidden {what}"
+    );
+}
+
 /// The AVX-512 batch kernels' two ways of stepping a pair of blocks, the software-pipelined
 /// pair (the default on AMD's cores) and two alternating steps (the default on Intel's), give
 /// the same bits: the same operations in the same order for every lane. Whichever is this
@@ -427,20 +459,10 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
         // Two blocks of 16 and more (the pair runs where two blocks do), half with leading pads.
         let seqs = random_seqs(&mut rng, 97, 500);
         for n in [31, 32, 33, 64, 97] {
-            let (mut a, mut b) = (vec![f32::NAN; n], vec![f32::NAN; n]);
-            on.lstm_forward(&lt, &seqs[..n], &mut a);
-            off.lstm_forward(&lt_off, &seqs[..n], &mut b);
-            assert_eq!(bits(&a), bits(&b), "lstm_forward n={n} mag={mag}");
-            on.rnn_forward(&rt, &seqs[..n], &mut a);
-            off.rnn_forward(&rt_off, &seqs[..n], &mut b);
-            assert_eq!(bits(&a), bits(&b), "rnn_forward n={n} mag={mag}");
-            let (mut ha, mut hb) = (vec![[f32::NAN; HIDDEN]; n], vec![[0.0; HIDDEN]; n]);
-            on.lstm_forward_hidden(&lt, &seqs[..n], &mut ha);
-            off.lstm_forward_hidden(&lt_off, &seqs[..n], &mut hb);
-            assert_eq!(
-                bits(ha.as_flattened()),
-                bits(hb.as_flattened()),
-                "lstm_forward_hidden n={n} mag={mag}"
+            assert_batch_bits_equal(
+                [(on, &lt, &rt), (off, &lt_off, &rt_off)],
+                &seqs[..n],
+                &format!("n={n} mag={mag}"),
             );
         }
     }
@@ -471,27 +493,10 @@ fn avx512_matches_avx2_bitwise() {
         // 1..=67 sequences (every remainder mod 8 and 16), half of them with leading pads.
         let seqs = random_seqs(&mut rng, 67, 500);
         for n in [1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67] {
-            let (mut a, mut b) = (vec![f32::NAN; n], vec![f32::NAN; n]);
-            avx512.lstm_forward(&lt5, &seqs[..n], &mut a);
-            avx2.lstm_forward(&lt, &seqs[..n], &mut b);
-            assert_eq!(bits(&a), bits(&b), "lstm_forward n={n} mag={mag}");
-            avx512.rnn_forward(&rt5, &seqs[..n], &mut a);
-            avx2.rnn_forward(&rt, &seqs[..n], &mut b);
-            assert_eq!(bits(&a), bits(&b), "rnn_forward n={n} mag={mag}");
-            let (mut ha, mut hb) = (vec![[f32::NAN; HIDDEN]; n], vec![[0.0; HIDDEN]; n]);
-            avx512.lstm_forward_hidden(&lt5, &seqs[..n], &mut ha);
-            avx2.lstm_forward_hidden(&lt, &seqs[..n], &mut hb);
-            assert_eq!(
-                bits(ha.as_flattened()),
-                bits(hb.as_flattened()),
-                "lstm_forward_hidden n={n} mag={mag}"
-            );
-            avx512.rnn_forward_hidden(&rt5, &seqs[..n], &mut ha);
-            avx2.rnn_forward_hidden(&rt, &seqs[..n], &mut hb);
-            assert_eq!(
-                bits(ha.as_flattened()),
-                bits(hb.as_flattened()),
-                "rnn_forward_hidden n={n} mag={mag}"
+            assert_batch_bits_equal(
+                [(avx512, &lt5, &rt5), (avx2, &lt, &rt)],
+                &seqs[..n],
+                &format!("n={n} mag={mag}"),
             );
         }
         for seq in random_seqs(&mut rng, 5, 500) {
