@@ -418,7 +418,7 @@ pub(crate) fn tanh_times_piecewise<I: Isa>(isa: I, m: I::V, x: I::V) -> I::V {
 /// Biased exponent below which `|x|` is in the first interval of the piecewise sigmoid
 /// (`|x| < 1/2`): one more than the tanh's, since `σ(x) = 1/2 + tanh(x/2)/2` and `x/2` has
 /// the exponent of `x` minus one and the same mantissa.
-const SIGMOID_PIECEWISE_BASE: i32 = TANH_PIECEWISE_BASE + 1;
+pub(crate) const SIGMOID_PIECEWISE_BASE: i32 = TANH_PIECEWISE_BASE + 1;
 
 /// The piecewise sigmoid's coefficients, derived exactly from the tanh's: `σ(x) − 1/2 =
 /// tanh(x/2)/2`, so every coefficient is halved, and on the first interval (argument `|x|`,

@@ -34,7 +34,9 @@
 
 use core::arch::x86_64::*;
 
-use super::activations::{TANH_PIECEWISE_BASE, TANH_SIGMOID_PIECEWISE, sigmoid_piecewise};
+use super::activations::{
+    SIGMOID_PIECEWISE_BASE, TANH_PIECEWISE_BASE, TANH_SIGMOID_PIECEWISE, sigmoid_piecewise,
+};
 use super::isa::{Isa, Op};
 use super::tables::Splat;
 use super::{Avx2Fma, Avx512};
@@ -219,27 +221,17 @@ impl Isa for Avx512 {
     // as the AVX2 override lane for lane, NaN lanes included.
     #[inline(always)]
     fn piecewise_interval<const BASE: i32>(self, x: __m512) -> (__m512, __m512) {
-        // SAFETY: AVX-512F and AVX-512BW (the byte-wise max/min) proven by `self`.
-        unsafe {
-            let bits = _mm512_castps_si512(x);
-            // `x >> 23` is `sign << 8 | e`; the byte-wise unsigned clamp puts byte 0 in
-            // `[BASE, BASE + 7]` (the permute reads only the low bits).
-            let e = _mm512_srli_epi32::<23>(bits);
-            let k = _mm512_min_epu8(
-                _mm512_max_epu8(e, _mm512_set1_epi8(BASE as i8)),
+        // SAFETY: AVX-512F proven by `self`.
+        let [lo, hi, bottom] = unsafe {
+            [
+                _mm512_set1_epi8(BASE as i8),
                 _mm512_set1_epi8((BASE + 7) as i8),
-            );
-            let m = _mm512_or_si512(
-                _mm512_and_si512(bits, _mm512_set1_epi32(0x007f_ffff)),
-                _mm512_set1_epi32(0x3f80_0000),
-            );
-            let tm = _mm512_sub_ps(_mm512_castsi512_ps(m), _mm512_set1_ps(1.5));
-            let a = _mm512_and_si512(bits, _mm512_set1_epi32(0x7fff_ffff));
-            let bottom =
-                _mm512_cmplt_epi32_mask(_mm512_srli_epi32::<23>(a), _mm512_set1_epi32(BASE + 1));
-            let t = _mm512_mask_blend_ps(bottom, tm, _mm512_castsi512_ps(a));
-            (_mm512_castsi512_ps(k), t)
-        }
+                _mm512_set1_epi32(BASE + 1),
+            ]
+        };
+        let (k, t) = self.interval_by(x, lo, hi, bottom);
+        // SAFETY: a cast, no instruction.
+        (unsafe { _mm512_castsi512_ps(k) }, t)
     }
     #[inline(always)]
     fn lookup8(self, table: &[f32; 8], index: __m512) -> __m512 {
@@ -363,7 +355,7 @@ const fn bytes(b: i32) -> i32 {
 }
 
 const TANH_BASE: i32 = TANH_PIECEWISE_BASE;
-const SIGMOID_BASE: i32 = TANH_PIECEWISE_BASE + 1;
+const SIGMOID_BASE: i32 = SIGMOID_PIECEWISE_BASE;
 static PAIR_CLAMP_LO: PairLanes<i32> = PairLanes::new(bytes(TANH_BASE), bytes(SIGMOID_BASE));
 static PAIR_CLAMP_HI: PairLanes<i32> =
     PairLanes::new(bytes(TANH_BASE + 7), bytes(SIGMOID_BASE + 7));
@@ -379,6 +371,34 @@ struct Rows([[f32; 16]; 8]);
 static PAIR_ROWS: Rows = Rows(TANH_SIGMOID_PIECEWISE);
 
 impl Avx512 {
+    /// `piecewise_interval` with each lane's bounds in vectors: the index, the exponent `x >> 23`
+    /// with byte 0 clamped byte-wise to `[lo, hi]` (the permute reads only the low bits), and the
+    /// argument `t`, `|x|` below the biased exponent `bottom` and the mantissa minus 1.5 above.
+    #[inline(always)]
+    fn interval_by(
+        self,
+        x: __m512,
+        lo: __m512i,
+        hi: __m512i,
+        bottom: __m512i,
+    ) -> (__m512i, __m512) {
+        // SAFETY: AVX-512F and AVX-512BW (the byte-wise max/min) proven by `self`.
+        unsafe {
+            let bits = _mm512_castps_si512(x);
+            // `x >> 23` is `sign << 8 | e`.
+            let e = _mm512_srli_epi32::<23>(bits);
+            let k = _mm512_min_epu8(_mm512_max_epu8(e, lo), hi);
+            let m = _mm512_or_si512(
+                _mm512_and_si512(bits, _mm512_set1_epi32(0x007f_ffff)),
+                _mm512_set1_epi32(0x3f80_0000),
+            );
+            let tm = _mm512_sub_ps(_mm512_castsi512_ps(m), _mm512_set1_ps(1.5));
+            let a = _mm512_and_si512(bits, _mm512_set1_epi32(0x7fff_ffff));
+            let below = _mm512_cmplt_epi32_mask(_mm512_srli_epi32::<23>(a), bottom);
+            (k, _mm512_mask_blend_ps(below, tm, _mm512_castsi512_ps(a)))
+        }
+    }
+
     /// `[tanh(g) | σ(o)]` of the zmm `[g | o]` in one evaluation of the piecewise polynomials
     /// (issue 16 item 2): 8 coefficient permutes for the two gates instead of 16, each lane
     /// indexing its function's half of a 16-entry table ([`TANH_SIGMOID_PIECEWISE`]), and one
@@ -397,20 +417,10 @@ impl Avx512 {
         // is of a 64-byte-aligned static of 16 lanes.
         unsafe {
             let ld = |v: &PairLanes<i32>| _mm512_load_si512(v.0.as_ptr().cast());
-            let bits = _mm512_castps_si512(x);
-            // As `piecewise_interval`, with each half's own base, then the sigmoid lanes moved
-            // to the table's other half.
-            let e = _mm512_srli_epi32::<23>(bits);
-            let k = _mm512_min_epu8(_mm512_max_epu8(e, ld(&PAIR_CLAMP_LO)), ld(&PAIR_CLAMP_HI));
+            // Each half's own bounds, then the sigmoid lanes moved to the table's other half.
+            let (k, t) =
+                self.interval_by(x, ld(&PAIR_CLAMP_LO), ld(&PAIR_CLAMP_HI), ld(&PAIR_BOTTOM));
             let k = _mm512_add_epi32(k, ld(&PAIR_INDEX_OFFSET));
-            let m = _mm512_or_si512(
-                _mm512_and_si512(bits, _mm512_set1_epi32(0x007f_ffff)),
-                _mm512_set1_epi32(0x3f80_0000),
-            );
-            let tm = _mm512_sub_ps(_mm512_castsi512_ps(m), _mm512_set1_ps(1.5));
-            let a = _mm512_and_si512(bits, _mm512_set1_epi32(0x7fff_ffff));
-            let bottom = _mm512_cmplt_epi32_mask(_mm512_srli_epi32::<23>(a), ld(&PAIR_BOTTOM));
-            let t = _mm512_mask_blend_ps(bottom, tm, _mm512_castsi512_ps(a));
             let s = self.with_sign_of(_mm512_set1_ps(1.0), x);
             let t2 = _mm512_mul_ps(t, t);
             let st4 = _mm512_mul_ps(s, _mm512_mul_ps(t2, t2));
