@@ -469,7 +469,8 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
 }
 
 /// The AVX-512 kernel against the AVX2 one, bit for bit: the latency paths (which run on AVX2
-/// instructions under the AVX-512 proof), the activations over slices of every tail length
+/// instructions under the AVX-512 proof; the LSTM step also two gates per zmm, as on AMD's
+/// cores, whatever this CPU's default), the activations over slices of every tail length
 /// (masked tails; `vscalefps` scales exactly as the AVX2 exponent add does; both divide), and
 /// the batch kernels, with and without leading pads (a block of 16 sequences starts after other
 /// pads than one of 8, each from its kernel's batch padding cache). On a CPU without
@@ -499,26 +500,45 @@ fn avx512_matches_avx2_bitwise() {
                 &format!("n={n} mag={mag}"),
             );
         }
-        for seq in random_seqs(&mut rng, 5, 500) {
+        let seqs = random_seqs(&mut rng, 5, 500);
+        for seq in &seqs {
             assert_eq!(
-                avx512.lstm_review(&lt5, &seq).to_bits(),
-                avx2.lstm_review(&lt, &seq).to_bits()
+                avx512.rnn_review(&rt5, seq).to_bits(),
+                avx2.rnn_review(&rt, seq).to_bits()
             );
-            assert_eq!(
-                bits(&avx512.lstm_review_hidden(&lt5, &seq)),
-                bits(&avx2.lstm_review_hidden(&lt, &seq))
-            );
-            assert_eq!(
-                avx512.rnn_review(&rt5, &seq).to_bits(),
-                avx2.rnn_review(&rt, &seq).to_bits()
-            );
-            // The one-sequence LSTM step (AVX-512's gate sums and activations on zmm), state
-            // by state.
-            let (mut s5, mut s2) = (LstmState::default(), LstmState::default());
-            for &tok in &seq {
-                avx512.lstm_step(&lt5, &mut s5, tok);
-                avx2.lstm_step(&lt, &mut s2, tok);
-                assert_eq!((bits(&s5.h), bits(&s5.c)), (bits(&s2.h), bits(&s2.c)));
+        }
+        // The one-sequence LSTM step both ways, whichever is this CPU's default: the gate sums
+        // and activations two per zmm (AMD's cores), and the 8-lane step (Intel's). Each with
+        // its own padding cache, which its step computes.
+        let Kernel::Avx512(cpu) = avx512 else {
+            unreachable!("avx512_and_avx2 gives the AVX-512 kernel first")
+        };
+        for zmm in [true, false] {
+            let k = Kernel::Avx512(cpu.with_zmm_lstm_step(zmm));
+            let lt5 = k.fold_lstm(&lw);
+            for seq in &seqs {
+                let what = format!("zmm_lstm_step {zmm}, mag {mag}");
+                assert_eq!(
+                    k.lstm_review(&lt5, seq).to_bits(),
+                    avx2.lstm_review(&lt, seq).to_bits(),
+                    "lstm_review, {what}"
+                );
+                assert_eq!(
+                    bits(&k.lstm_review_hidden(&lt5, seq)),
+                    bits(&avx2.lstm_review_hidden(&lt, seq)),
+                    "lstm_review_hidden, {what}"
+                );
+                // State by state.
+                let (mut s5, mut s2) = (LstmState::default(), LstmState::default());
+                for &tok in seq {
+                    k.lstm_step(&lt5, &mut s5, tok);
+                    avx2.lstm_step(&lt, &mut s2, tok);
+                    assert_eq!(
+                        (bits(&s5.h), bits(&s5.c)),
+                        (bits(&s2.h), bits(&s2.c)),
+                        "lstm_step, {what}"
+                    );
+                }
             }
         }
     }

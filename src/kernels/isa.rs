@@ -192,27 +192,25 @@ pub(crate) trait Isa: Copy {
         }
         self.load(&out)
     }
-    // The LSTM latency kernel's recurrent sum (issue 16, step 2): written once on the 8-lane
-    // form, overridden by AVX-512 with half as many (zmm) FMAs in the same order.
+    // The LSTM latency kernel's step (issue 16, step 2): written once on the 8-lane form,
+    // overridden by AVX-512 with two gates per zmm, which its cores run where it is faster.
 
-    /// The LSTM latency kernel's gate pre-activations `z[g] = row[g] + Σ_j splat(h[j]) ·
-    /// rec[j][g]` (lane = unit), every lane summed in the one order of
-    /// [`super::simd::lstm_gate_sums_lanes`], so that ISAs with fused FMA agree bitwise.
+    /// Whether the LSTM latency step runs on this ISA's own vectors
+    /// ([`Isa::lstm_gate_activations`], which AVX-512 overrides with two gates per zmm) rather
+    /// than on its 8-lane form [`Isa::X8`]: AVX-512 decides per CPU
+    /// ([`super::Avx512::zmm_lstm_step`]); the 8-lane ISAs are their own 8-lane form.
     #[inline(always)]
-    fn lstm_gate_sums(
-        self,
-        row: &[[f32; HIDDEN]; 4],
-        rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
-        h: <Self::X8 as Isa>::V,
-    ) -> [<Self::X8 as Isa>::V; 4] {
-        super::simd::lstm_gate_sums_lanes(self.x8(), row, rec, h)
+    fn wide_lstm_step(self) -> bool {
+        false
     }
 
-    /// The LSTM latency kernel's activated gates `[σ(z_i), σ(z_f), tanh(z_g), σ(z_o)]` of
-    /// [`Isa::lstm_gate_sums`]' pre-activations, by the piecewise forms of
-    /// [`super::activations`] (issue 16 item 2). Overridden by AVX-512, which runs the `[i | f]`
-    /// sigmoids on one zmm, with the same bits, and `[g | o]` on another, with the same bits but
-    /// `tanh(−0) = +0`.
+    /// The LSTM latency kernel's activated gates `[σ(z_i), σ(z_f), tanh(z_g), σ(z_o)]` (lane =
+    /// unit) of the pre-activations `z[g] = row[g] + Σ_j splat(h[j]) · rec[j][g]`, every lane
+    /// summed in the one order of [`super::simd::lstm_gate_sums_lanes`], so that ISAs with
+    /// fused FMA agree bitwise, and activated by the piecewise forms of [`super::activations`]
+    /// (issue 16 item 2). Overridden by AVX-512, which runs the sums and the `[i | f]` sigmoids
+    /// on two gates per zmm, with the same bits, and `tanh(g)`, `σ(o)` on `[g | o]`, with the
+    /// same bits but `tanh(−0) = +0`.
     #[inline(always)]
     fn lstm_gate_activations(
         self,
@@ -220,7 +218,11 @@ pub(crate) trait Isa: Copy {
         rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
         h: <Self::X8 as Isa>::V,
     ) -> [<Self::X8 as Isa>::V; 4] {
-        super::simd::lstm_gate_activations_lanes(self.x8(), self.lstm_gate_sums(row, rec, h))
+        let x8 = self.x8();
+        super::simd::lstm_gate_activations_lanes(
+            x8,
+            super::simd::lstm_gate_sums_lanes(x8, row, rec, h),
+        )
     }
 
     /// `p` (`≥ +0` or NaN) with the sign bit of `x`; NaN where `x` is NaN.

@@ -127,26 +127,32 @@ impl Avx2Fma {
 /// The feature list checked here must stay identical to the `#[target_feature(enable =
 /// "avx512f,avx512bw,avx512vl,avx2,fma")]` list of the trampoline in `x86_64_avx512.rs`.
 ///
-/// It also carries how the batch kernels step their two blocks ([`Self::pipelined_pairs`]).
+/// It also carries two choices of code that give the same bits and whose speed depends on the
+/// core: how the batch kernels step their two blocks ([`Self::pipelined_pairs`]) and the
+/// vectors the LSTM latency step runs on ([`Self::zmm_lstm_step`]).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
 pub struct Avx512 {
     avx2_fma: Avx2Fma,
     pipelined_pairs: bool,
+    zmm_lstm_step: bool,
 }
 
 #[cfg(target_arch = "x86_64")]
 impl Avx512 {
     /// `Some` if the CPU (and OS) support AVX-512F/BW/VL, AVX2 and FMA. The batch kernels'
-    /// pipelined pairs are on except on Intel's cores ([`Self::pipelined_pairs`]).
+    /// pipelined pairs and the LSTM step on zmm are on except on Intel's cores
+    /// ([`Self::pipelined_pairs`], [`Self::zmm_lstm_step`]).
     pub fn detect() -> Option<Self> {
         let avx2_fma = Avx2Fma::detect()?;
+        let amd_like = !cpu_is_intel();
         (is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512bw")
             && is_x86_feature_detected!("avx512vl"))
-        .then(|| Self {
+        .then_some(Self {
             avx2_fma,
-            pipelined_pairs: !cpu_is_intel(),
+            pipelined_pairs: amd_like,
+            zmm_lstm_step: amd_like,
         })
     }
 
@@ -172,6 +178,28 @@ impl Avx512 {
     pub fn with_pipelined_pairs(self, on: bool) -> Self {
         Self {
             pipelined_pairs: on,
+            ..self
+        }
+    }
+
+    /// Whether the one-sequence LSTM step (`lstm_step`, the reviews of the latency kernel,
+    /// `score_text`) runs its recurrent sum and activations with two gates per zmm, `[i | f]`
+    /// and `[g | o]`, or entirely in the 8-lane form the AVX2 kernel runs (compiled here with
+    /// AVX-512's encodings and 32 registers). The bits are AVX2's either way, but for the sign
+    /// of a zero `c'` or `h` on zmm (`tanh(−0) = +0` there).
+    ///
+    /// On zmm is the default on AMD's cores, where it measured faster (Zen 5: the 100-step
+    /// review 101.5 → 91.4–94.5 cycles a step for `[i | f]` alone). On Intel's it is off: on a
+    /// Golden Cove Xeon (CPUID family 6 model 167) the 8-lane form takes the review from 131.2
+    /// to 121.8 cycles a step (`examples/chain_latency`, builds alternating; `simd.rs`).
+    pub fn zmm_lstm_step(self) -> bool {
+        self.zmm_lstm_step
+    }
+
+    /// This proof with the LSTM step's vectors chosen by hand (benchmarks, tests).
+    pub fn with_zmm_lstm_step(self, on: bool) -> Self {
+        Self {
+            zmm_lstm_step: on,
             ..self
         }
     }

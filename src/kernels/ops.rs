@@ -94,7 +94,12 @@ impl Op for LstmStep<'_> {
     fn run<I: Isa>(self, isa: I) {
         let x8 = isa.x8();
         let s = self.state;
-        let (h, c) = simd::lstm_cell_lanes(isa, self.t, x8.load(&s.h), x8.load(&s.c), self.token);
+        let (h, c) = (x8.load(&s.h), x8.load(&s.c));
+        let (h, c) = if isa.wide_lstm_step() {
+            simd::lstm_cell_lanes::<I, true>(isa, self.t, h, c, self.token)
+        } else {
+            simd::lstm_cell_lanes::<I, false>(isa, self.t, h, c, self.token)
+        };
         s.h = x8.store(h);
         s.c = x8.store(c);
     }

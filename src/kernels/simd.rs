@@ -196,8 +196,9 @@
 //! ```
 //!
 //! The LSTM and SimpleRNN sums run as four chains of two terms and two levels of adds, to
-//! shorten the FMA dependency chain (the LSTM's on AVX-512 with two gates per zmm,
-//! `Isa::lstm_gate_sums`: half the FMAs, the same bits; see "On Zen 5" below); every
+//! shorten the FMA dependency chain (the LSTM's on AVX-512 with two gates per zmm where the
+//! CPU runs that faster, `Isa::wide_lstm_step`: half the FMAs, the same bits; see "On Zen 5"
+//! and "The 8-lane step on Intel" below); every
 //! activation of the step kernels is a piecewise polynomial without `exp` or division
 //! ([`super::activations`]): the LSTM's sigmoids `1/2 + tanh(x/2)/2` on the `tanh`'s table
 //! (on AVX-512 the `[i | f]` pair on one zmm, `Isa::lstm_gate_activations`), its `g` and
@@ -556,7 +557,37 @@
 //! `exp` sigmoids, whose µops go to the FMA ports where the piecewise ones queue 8 permutes
 //! each on port 5, Golden Cove's one shuffle port. Taking them back on Intel would give the
 //! latency kernels different bits on Intel's and AMD's cores (the piecewise and `exp` forms
-//! differ by up to ~3e-7): not decided in this session.
+//! differ by up to ~3e-7): not decided in this session. (The next session measured that the
+//! `exp` sigmoids are not what this core lacks; next section.)
+//!
+//! # The 8-lane step on Intel (issue 16 item 2; Golden Cove, 2026-12-05, a later session)
+//!
+//! Same machine and clock (3.59 GHz). What made 1b0d6c2^'s LSTM step fast here is not the `exp`
+//! sigmoids but the 8-lane form itself compiled inside the AVX-512 trampoline: AVX-512VL's
+//! encodings and 32 registers for the AVX2 code, where the AVX2 kernel compiles the same
+//! source to 129 cycles a step, and no 512-bit µop, which on this core closes port 1 to
+//! vector work and takes the zmm FMA to 5 cycles. So the step on zmm is now chosen per CPU
+//! (`Isa::wide_lstm_step`, `Avx512::zmm_lstm_step`: on AMD's cores, where it measured faster,
+//! off on Intel's), decided once per review, not per step. Off, the step is the AVX2 kernel's
+//! code and bits exactly (its `tanh(−0)` too).
+//!
+//! `examples/chain_latency avx512`, fastest of 2,000 windows, cycles a step at 3.59 GHz, the
+//! binaries alternating, three runs each (two for the `exp` variants):
+//!
+//! ```text
+//!                                                   LSTM review step   LSTM step (Op)
+//!   main (zmm: sum, [i | f], [g | o])                   130.5–131.2          136.7
+//!   kept: the 8-lane step under AVX-512                 121.6–121.9        125.0–125.1
+//!   zmm sum, `exp` sigmoids on [i | f] and o (ymm)      138.8–138.9          146.7
+//!   the 8-lane step, `exp` sigmoids                     116.1–116.2        128.8–128.9
+//!   1b0d6c2^ (8-lane, `exp` sigmoids, old sum order)    115.9–116.5        124.4–125.4
+//!   the AVX2 kernel (the 8-lane step, AVX2 encodings)   128.9–129.4        136.5–136.9
+//! ```
+//!
+//! The `exp` sigmoids on zmm are slower than the piecewise ones (138.9 against 131.2), and on
+//! the 8-lane step they would take 5 % more off the review, not the step, at the price of
+//! different bits on Intel's and AMD's cores: not taken. The SimpleRNN step is unchanged
+//! (50.8 a review step; it has always run on the 8-lane form).
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
@@ -1102,8 +1133,8 @@ fn two_terms<I: Isa>(isa: I, a: I::V, u: I::V, b: I::V, v: I::V) -> I::V {
 /// · rec[j][g]`, per gate as four independent chains of two terms and two levels of adds,
 /// `((row + h0·U0 + h4·U4) + (h1·U1 + h5·U5)) + ((h2·U2 + h6·U6) + (h3·U3 + h7·U7))`: an FMA
 /// chain of two (not four) links, and the adds, two cycles each on Zen 5, off the FMA ports
-/// (module docs). `Isa::lstm_gate_sums` runs this on the 8-lane ISAs; AVX-512 computes the same
-/// sums, lane by lane in the same order, with two gates per zmm.
+/// (module docs). The 8-lane step runs this; AVX-512's zmm step (`Isa::wide_lstm_step`)
+/// computes the same sums, lane by lane in the same order, with two gates per zmm.
 #[inline(always)]
 pub(crate) fn lstm_gate_sums_lanes<I: Isa8>(
     isa: I,
@@ -1151,9 +1182,10 @@ pub(crate) fn lstm_gate_activations_lanes<I: Isa8>(isa: I, z: [I::V; 4]) -> [I::
 }
 
 /// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
-/// `wide` is the kernel's ISA (its 8-lane form runs the step; AVX-512 its recurrent sum).
+/// `wide` is the kernel's ISA: its 8-lane form runs the step, and with `WIDE` its own
+/// [`Isa::lstm_gate_activations`] the gates (AVX-512: two per zmm; see `Isa::wide_lstm_step`).
 #[inline(always)]
-pub(crate) fn lstm_cell_lanes<W: Isa>(
+pub(crate) fn lstm_cell_lanes<W: Isa, const WIDE: bool>(
     wide: W,
     t: &LstmTables,
     h: V8<W>,
@@ -1161,7 +1193,12 @@ pub(crate) fn lstm_cell_lanes<W: Isa>(
     token: u16,
 ) -> (V8<W>, V8<W>) {
     let isa = wide.x8();
-    let [i, f, g, o] = wide.lstm_gate_activations(&t.table()[token as usize].0, t.recurrent(), h);
+    let (row, rec) = (&t.table()[token as usize].0, t.recurrent());
+    let [i, f, g, o] = if WIDE {
+        wide.lstm_gate_activations(row, rec, h)
+    } else {
+        lstm_gate_activations_lanes(isa, lstm_gate_sums_lanes(isa, row, rec, h))
+    };
     // `i·g` first, `f` last: on AVX-512 `f` and `o` come out of the recurrent sum one
     // extract later than `i` and `g` (the high halves of their zmm).
     let c = isa.mul_add(f, c, isa.mul(i, g));
@@ -1179,6 +1216,22 @@ pub(crate) fn lstm_review_hidden<W: Isa>(
     wide: W,
     t: &LstmTables,
     pads: usize,
+    id: impl FnMut(usize) -> u16,
+) -> [f32; HIDDEN] {
+    // The choice of vectors once per review, not per step (`Isa::wide_lstm_step`).
+    if wide.wide_lstm_step() {
+        lstm_review_hidden_on::<W, true>(wide, t, pads, id)
+    } else {
+        lstm_review_hidden_on::<W, false>(wide, t, pads, id)
+    }
+}
+
+/// [`lstm_review_hidden`] with the steps of [`lstm_cell_lanes`]`::<W, WIDE>`.
+#[inline(always)]
+fn lstm_review_hidden_on<W: Isa, const WIDE: bool>(
+    wide: W,
+    t: &LstmTables,
+    pads: usize,
     mut id: impl FnMut(usize) -> u16,
 ) -> [f32; HIDDEN] {
     let isa = wide.x8();
@@ -1190,9 +1243,9 @@ pub(crate) fn lstm_review_hidden<W: Isa>(
         for k in pads + 1..SEQ_LEN {
             let tok = next;
             next = id(k);
-            (h, c) = lstm_cell_lanes(wide, t, h, c, tok);
+            (h, c) = lstm_cell_lanes::<W, WIDE>(wide, t, h, c, tok);
         }
-        (h, _) = lstm_cell_lanes(wide, t, h, c, next);
+        (h, _) = lstm_cell_lanes::<W, WIDE>(wide, t, h, c, next);
     }
     isa.store(h)
 }

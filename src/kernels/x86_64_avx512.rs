@@ -19,11 +19,11 @@
 //! reciprocal is the division, as on AVX2, so the batch kernels and the training shard give
 //! AVX2's bits (`tests/kernels.rs` and `tests/train.rs` check it). The latency kernels keep
 //! their one-unit-per-lane layout and run on the AVX2 instructions this proof also grants
-//! (`Isa::x8`), inside the same trampoline, so they give the AVX2 path's bits; the exceptions
-//! are the LSTM step's recurrent sum (`Isa::lstm_gate_sums`), two gates per zmm in the same
-//! order of operations (the same bits), and its activations (`Isa::lstm_gate_activations`):
-//! `[i | f]` on one zmm (the same bits) and `[g | o]` on another, whose `tanh(g)` is `+0` where
-//! AVX2's is `−0`, so a zero `c'` and `h` may differ in sign; no nonzero value can
+//! (`Isa::x8`), inside the same trampoline, so they give the AVX2 path's bits. The exception is
+//! the LSTM step on zmm, where the CPU runs it faster (AMD's cores; `Avx512::zmm_lstm_step`):
+//! its recurrent sum and activations (`Isa::lstm_gate_activations`) run two gates per zmm in
+//! the same order of operations, `[i | f]` (the same bits) and `[g | o]`, whose `tanh(g)` is
+//! `+0` where AVX2's is `−0`, so a zero `c'` and `h` may differ in sign; no nonzero value can
 //! (`Avx512::tanh_sigmoid_piecewise`).
 //!
 //! Every operation enters through one trampoline, [`dispatch`], whose feature list must stay
@@ -83,6 +83,10 @@ impl Isa for Avx512 {
     #[inline(always)]
     fn pipelined_pairs(self) -> bool {
         Avx512::pipelined_pairs(self)
+    }
+    #[inline(always)]
+    fn wide_lstm_step(self) -> bool {
+        Avx512::zmm_lstm_step(self)
     }
     #[inline(always)]
     fn arr<T: Copy>(self, x: T) -> [T; 16] {
@@ -259,23 +263,6 @@ impl Isa for Avx512 {
                 mask,
             ))
         }
-    }
-    #[inline(always)]
-    fn lstm_gate_sums(
-        self,
-        row: &[[f32; HIDDEN]; 4],
-        rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
-        h: __m256,
-    ) -> [__m256; 4] {
-        // `i` and `g` are the low halves (free); `f` and `o` cost one extract, and the step
-        // reads them last (`simd::lstm_cell_lanes`).
-        let [z_if, z_go] = self.gate_sums_zmm(row, rec, h);
-        [
-            low_half(z_if),
-            high_half(z_if),
-            low_half(z_go),
-            high_half(z_go),
-        ]
     }
     #[inline(always)]
     fn lstm_gate_activations(
