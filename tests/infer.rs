@@ -268,7 +268,11 @@ fn bench_reports_every_figure_as_json() {
         (v["arch"].as_str(), v["threads"].as_u64()),
         (Some("rnn"), Some(1))
     );
-    assert_eq!(v["kernel"].as_str(), Some(Kernel::select().unwrap().name()));
+    let kernel = Kernel::select().unwrap();
+    assert_eq!(
+        (v["kernel"].as_str(), v["kernel_tuning"].as_str()),
+        (Some(kernel.name()), Some(kernel.tuning()))
+    );
     for key in ["reviews_per_s", "ns_per_sequence_step"] {
         assert!(v[key].as_f64().unwrap() > 0.0, "{key}: {v}");
     }

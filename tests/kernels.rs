@@ -468,6 +468,31 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
     }
 }
 
+/// A kernel's tuning names the per-CPU choices it carries: AVX-512's two, each way; nothing for
+/// the kernels with one form.
+#[test]
+fn the_tuning_names_the_kernels_choices() {
+    for k in Kernel::available() {
+        if !k.name().contains("avx512") {
+            assert_eq!(k.tuning(), "", "{}", k.name());
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some((Kernel::Avx512(cpu), _)) =
+        common::avx512_and_avx2("kernels::the_tuning_names_the_kernels_choices")
+    {
+        for (pairs, zmm, want) in [
+            (true, true, "pipelined block pairs, LSTM step on zmm"),
+            (false, true, "alternating block pairs, LSTM step on zmm"),
+            (true, false, "pipelined block pairs, 8-lane LSTM step"),
+            (false, false, "alternating block pairs, 8-lane LSTM step"),
+        ] {
+            let k = Kernel::Avx512(cpu.with_pipelined_pairs(pairs).with_zmm_lstm_step(zmm));
+            assert_eq!(k.tuning(), want);
+        }
+    }
+}
+
 /// The AVX-512 kernel against the AVX2 one, bit for bit: the latency paths (which run on AVX2
 /// instructions under the AVX-512 proof; the LSTM step also two gates per zmm, as on AMD's
 /// cores, whatever this CPU's default), the activations over slices of every tail length

@@ -336,6 +336,7 @@ class Runner:
         }
         self.review = ROOT / "benches" / "peers" / "review_230.txt"
         self.kernel: Optional[str] = None
+        self.kernel_tuning: Optional[str] = None
         self.peers_failed: Optional[str] = None
 
     # -- plumbing
@@ -464,6 +465,7 @@ class Runner:
                 )
                 self.saw_kernel("fusedrnn bench", b["kernel"])
                 self.kernel = self.kernel or b["kernel"]
+                self.kernel_tuning = self.kernel_tuning or b.get("kernel_tuning") or None
                 src = f"fusedrnn bench --model {model.name} --threads {t} --json"
                 self.add(f"bench.{arch}.{t}t.reviews_per_s", b["reviews_per_s"], "reviews/s", src)
                 if t == 1:
@@ -755,6 +757,7 @@ class Runner:
                 "kernel_override": os.environ.get("FUSEDRNN_KERNEL"),
             },
             "kernel": kernels[0],
+            "kernel_tuning": self.kernel_tuning,
             "kernels_seen": {t: sorted(k) for t, k in sorted(self.kernels.items())},
             "load_average": {
                 "before": list(before),
@@ -945,12 +948,13 @@ def render_machine(v: View) -> str:
     dirty = " (with local changes)" if r["dirty"] else ""
     flags = f" with RUSTFLAGS=`{r['build']['rustflags']}`" if r["build"]["rustflags"] else " (no `target-cpu`)"
     chosen = ", forced by FUSEDRNN_KERNEL" if r["build"].get("kernel_override") else ", chosen at run time"
+    tuning = f"; tuned for this CPU: {r['kernel_tuning']}" if r.get("kernel_tuning") else ""
     lines = [
         f"The figures below come from one run of `benches/report/report.py` on **{m['model_name']}** "
         f"({m['vendor']}, family {m['family']} model {m['model']}, {m['cpus']} CPUs{hyper}; "
         f"AVX2 {yn(isa.get('avx2'))}, FMA {yn(isa.get('fma'))}, AVX-512 F/BW/VL {avx512}), {when}, "
         f"commit `{r['commit'][:12]}`{dirty}, {r['build']['rustc']}, default `cargo build --release`{flags}, "
-        f"kernel `{r['kernel']}` (read from the binaries{chosen}).",
+        f"kernel `{r['kernel']}` (read from the binaries{chosen}{tuning}).",
         "",
         f"Measured clock (a chain of dependent adds, `benches/report/clock.c`): {cell(best)} GHz with the core to "
         f"itself, {cell(typ)} GHz typical. Load average (1 min) {la['before'][0]:.2f} before the run, "

@@ -332,6 +332,23 @@ impl Kernel {
         }
     }
 
+    /// The per-CPU choices this kernel made that give the same bits but not the same speed
+    /// (benchmarks print them beside [`Self::name`]): for AVX-512, how the batch kernels step
+    /// a pair of blocks ([`Avx512::pipelined_pairs`]) and the vectors of the LSTM latency step
+    /// ([`Avx512::zmm_lstm_step`]); empty for the other kernels, which have one form each.
+    pub fn tuning(self) -> &'static str {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(cpu) => match (cpu.pipelined_pairs(), cpu.zmm_lstm_step()) {
+                (true, true) => "pipelined block pairs, LSTM step on zmm",
+                (true, false) => "pipelined block pairs, 8-lane LSTM step",
+                (false, true) => "alternating block pairs, LSTM step on zmm",
+                (false, false) => "alternating block pairs, 8-lane LSTM step",
+            },
+            _ => "",
+        }
+    }
+
     /// Fold LSTM weights (see [`fold_lstm`]), with the padding caches computed by this kernel:
     /// one by its step, so [`Self::lstm_review`] equals stepping every token with
     /// [`Self::lstm_step`] bitwise, one by its batch kernel, where a batch block starts, so a

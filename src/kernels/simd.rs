@@ -588,6 +588,14 @@
 //! the 8-lane step they would take 5 % more off the review, not the step, at the price of
 //! different bits on Intel's and AMD's cores: not taken. The SimpleRNN step is unchanged
 //! (50.8 a review step; it has always run on the 8-lane form).
+//!
+//! Tried on the batch kernels in the same session and not kept (`examples/batch_throughput`,
+//! fastest of 300 windows, three alternations, cycles per sequence-step): the exponent by a
+//! shift (`Isa::EXP_BY_SHIFT`, the same bits) on AVX-512 took the LSTM from 50.0–50.6 to 48.7
+//! here, where Zen 4 had measured it slower. Made a per-CPU choice (a runtime flag of the
+//! proof, tested in the activations or once in the trampoline), it kept none of that (50.0–51.1
+//! either way) and moved the SimpleRNN from 11.4 to 10.5–10.7 whichever value the flag had: a
+//! code-layout effect of the extra code, not of the arithmetic, so not something to keep.
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,

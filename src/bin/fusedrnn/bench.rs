@@ -48,6 +48,7 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             "model": scorer.describe(),
             "seq_len": len,
             "kernel": kernel.name(),
+            "kernel_tuning": kernel.tuning(),
             "threads": r.threads,
             "split": input.split.as_str(),
             "reviews": r.reviews,
@@ -60,8 +61,12 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
         });
         fusedrnn::outln!("{v}");
     } else {
+        let tuning = match kernel.tuning() {
+            "" => String::new(),
+            t => format!(" ({t})"),
+        };
         fusedrnn::outln!(
-            "{} on {} ({} reviews), kernel {}, {} threads",
+            "{} on {} ({} reviews), kernel {}{tuning}, {} threads",
             arch,
             input.split,
             r.reviews,
