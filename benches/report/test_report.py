@@ -345,6 +345,16 @@ class Rendering(unittest.TestCase):
             report.render_block(res, "machine", SOURCE),
         )
 
+    def test_kernel_tuning_is_named_where_the_file_has_it(self) -> None:
+        res = copy.deepcopy(fixture())
+        self.assertNotIn("tuned for this CPU", report.render_block(res, "machine", SOURCE))
+        res["kernel_tuning"] = "alternating block pairs, 8-lane LSTM step"
+        self.assertIn(
+            "(read from the binaries, chosen at run time; tuned for this CPU: alternating block pairs, "
+            "8-lane LSTM step).",
+            report.render_block(res, "machine", SOURCE),
+        )
+
     def test_noisy_run_is_flagged(self) -> None:
         res = copy.deepcopy(fixture())
         self.assertNotIn("Noisy run", report.render_block(res, "machine", SOURCE))

@@ -11,7 +11,7 @@ the Rust library without the GIL; this package holds the Keras-shaped surface.
 """
 
 from . import callbacks, datasets, layers, losses, models, optimizers, utils
-from ._native import __version__, kernel_name
+from ._native import __version__, kernel_name, kernel_tuning
 from .models import Sequential, load_model
 from .tokfile import TokFile, TokSplit
 from .utils import pad_sequences, set_random_seed, train_test_split
@@ -24,6 +24,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "kernel_name",
+    "kernel_tuning",
     "layers",
     "load_model",
     "losses",

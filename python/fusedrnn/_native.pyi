@@ -15,6 +15,7 @@ _Set = Tuple[npt.NDArray[np.int64], npt.NDArray[np.uintp], npt.NDArray[np.uint8]
 _History = List[Tuple[int, float, float, float, float, float]]
 
 def kernel_name() -> str: ...
+def kernel_tuning() -> str: ...
 def load_imdb(
     path: _Path,
     num_words: Optional[int],

@@ -34,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(data::write_synthetic_imdb, m)?)?;
     m.add_function(wrap_pyfunction!(train::fit, m)?)?;
     m.add_function(wrap_pyfunction!(kernel_name, m)?)?;
+    m.add_function(wrap_pyfunction!(kernel_tuning, m)?)?;
     m.add("SEQ_LEN", fusedrnn::shape::SEQ_LEN)?;
     // Calls of at most this many rows take the one-review latency kernel (a different rounding
     // from the batch kernel's): `fusedrnn.ray` keeps shards larger, so they score as `predict`.
@@ -46,4 +47,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[pyfunction]
 fn kernel_name() -> PyResult<&'static str> {
     Ok(errors::kernel()?.name())
+}
+
+/// The per-CPU choices of that kernel that give the same bits but not the same speed
+/// (`Kernel::tuning`; empty for a kernel with one form): what a benchmark should record.
+#[pyfunction]
+fn kernel_tuning() -> PyResult<&'static str> {
+    Ok(errors::kernel()?.tuning())
 }

@@ -273,3 +273,8 @@ def test_native_module_reports_kernel() -> None:
         "x86_64-avx512",
     )
     assert _native.SEQ_LEN == 100
+    tuning = fusedrnn.kernel_tuning()
+    if _native.kernel_name() == "x86_64-avx512":
+        assert "block pairs" in tuning and "LSTM step" in tuning, tuning
+    else:
+        assert tuning == "", tuning

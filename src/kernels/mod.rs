@@ -141,8 +141,9 @@ pub struct Avx512 {
 #[cfg(target_arch = "x86_64")]
 impl Avx512 {
     /// `Some` if the CPU (and OS) support AVX-512F/BW/VL, AVX2 and FMA. The batch kernels'
-    /// pipelined pairs and the LSTM step on zmm are on except on Intel's cores
-    /// ([`Self::pipelined_pairs`], [`Self::zmm_lstm_step`]).
+    /// pipelined pairs and the LSTM step on zmm are on except where CPUID's vendor is Intel
+    /// ([`Self::pipelined_pairs`], [`Self::zmm_lstm_step`]): measured faster on AMD's cores,
+    /// slower on Intel's.
     pub fn detect() -> Option<Self> {
         let avx2_fma = Avx2Fma::detect()?;
         let amd_like = !cpu_is_intel();
@@ -165,8 +166,9 @@ impl Avx512 {
     /// (one block's recurrent products beside the other's activations, `simd::lstm_pair`,
     /// `simd::rnn_pair`) or as two steps alternating. The bits are the same either way.
     ///
-    /// The pair is the default on AMD's cores, where it measured faster (Zen 5: LSTM 38.2–39.5 →
-    /// 36.0–38.3 cycles per sequence-step, SimpleRNN 7.5–7.8 → 6.4–6.7). On Intel's it is off:
+    /// The pair is the default wherever CPUID's vendor is not Intel: on AMD's cores it
+    /// measured faster (Zen 5: LSTM 38.2–39.5 → 36.0–38.3 cycles per sequence-step, SimpleRNN
+    /// 7.5–7.8 → 6.4–6.7). On Intel's it is off:
     /// on a Golden Cove Xeon (CPUID family 6 model 167) the commit that brought it (2231659)
     /// took the LSTM from 50.2–50.6 to 55.9 cycles and the SimpleRNN from 10.8 to 12.2
     /// (`examples/batch_throughput`, builds alternating; `simd.rs`).
@@ -188,8 +190,9 @@ impl Avx512 {
     /// AVX-512's encodings and 32 registers). The bits are AVX2's either way, but for the sign
     /// of a zero `c'` or `h` on zmm (`tanh(−0) = +0` there).
     ///
-    /// On zmm is the default on AMD's cores, where it measured faster (Zen 5: the 100-step
-    /// review 101.5 → 91.4–94.5 cycles a step for `[i | f]` alone). On Intel's it is off: on a
+    /// On zmm is the default wherever CPUID's vendor is not Intel: on AMD's cores it measured
+    /// faster (Zen 5: the 100-step review 101.5 → 91.4–94.5 cycles a step for `[i | f]`
+    /// alone). On Intel's it is off: on a
     /// Golden Cove Xeon (CPUID family 6 model 167) the 8-lane form takes the review from 131.2
     /// to 121.8 cycles a step (`examples/chain_latency`, builds alternating; `simd.rs`).
     pub fn zmm_lstm_step(self) -> bool {
@@ -333,9 +336,10 @@ impl Kernel {
     }
 
     /// The per-CPU choices this kernel made that give the same bits but not the same speed
-    /// (benchmarks print them beside [`Self::name`]): for AVX-512, how the batch kernels step
-    /// a pair of blocks ([`Avx512::pipelined_pairs`]) and the vectors of the LSTM latency step
-    /// ([`Avx512::zmm_lstm_step`]); empty for the other kernels, which have one form each.
+    /// (benchmarks print them beside [`Self::name`]): for AVX-512, how the notebook batch
+    /// kernels step a pair of blocks ([`Avx512::pipelined_pairs`]) and the vectors of the
+    /// notebook LSTM's latency step ([`Avx512::zmm_lstm_step`]); the general-shape kernels
+    /// (`net`) have one form. Empty for the other kernels, which have one form each.
     pub fn tuning(self) -> &'static str {
         match self {
             #[cfg(target_arch = "x86_64")]

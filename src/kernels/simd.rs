@@ -201,7 +201,8 @@
 //! and "The 8-lane step on Intel" below); every
 //! activation of the step kernels is a piecewise polynomial without `exp` or division
 //! ([`super::activations`]): the LSTM's sigmoids `1/2 + tanh(x/2)/2` on the `tanh`'s table
-//! (on AVX-512 the `[i | f]` pair on one zmm, `Isa::lstm_gate_activations`), its `g` and
+//! (on AVX-512 where `Isa::wide_lstm_step`, the `[i | f]` pair on one zmm and `tanh(g)`,
+//! `σ(o)` on `[g | o]`: `Isa::lstm_gate_activations`), its `g` and
 //! `tanh(c')` and the SimpleRNN's `tanh` the piecewise `tanh`, with `o ·` folded into the last
 //! level of `tanh(c')`'s polynomial.
 //!
@@ -390,7 +391,8 @@
 //!   are rotated by `BASE` instead (`activations::TANH_PIECEWISE_ROTATED`). Index 6 instead of
 //!   10; the same coefficients, the same bits. Every `tanh` of both step kernels: −4 cycles
 //!   each.
-//! - *The LSTM recurrent sum on zmm* (`Isa::lstm_gate_sums`, AVX-512 only): `[i | f]` and
+//! - *The LSTM recurrent sum on zmm* (`Isa::lstm_gate_sums` then, since folded into
+//!   `Isa::lstm_gate_activations`; AVX-512 only, and only where `Isa::wide_lstm_step`): `[i | f]` and
 //!   `[g | o]` in two zmm, 16 FMAs (8 cycles of issue, no longer the bound) as four chains of two
 //!   and two add levels: the last splat is ready at 8.5 (zmm `vpermps` 5), the last FMA at
 //!   13.5, `i` and `g` (the low halves) at 17.5, `f` and `o` after one `vextractf64x4` at 21.5.
@@ -1207,8 +1209,8 @@ pub(crate) fn lstm_cell_lanes<W: Isa, const WIDE: bool>(
     } else {
         lstm_gate_activations_lanes(isa, lstm_gate_sums_lanes(isa, row, rec, h))
     };
-    // `i·g` first, `f` last: on AVX-512 `f` and `o` come out of the recurrent sum one
-    // extract later than `i` and `g` (the high halves of their zmm).
+    // `i·g` first, `f` last: on AVX-512 with `WIDE`, `f` and `o` come out of the recurrent sum
+    // one extract later than `i` and `g` (the high halves of their zmm).
     let c = isa.mul_add(f, c, isa.mul(i, g));
     (tanh_times_piecewise(isa, o, c), c)
 }

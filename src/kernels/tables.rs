@@ -103,6 +103,11 @@ impl LstmTables {
     pub fn table(&self) -> &[GateRow] {
         &self.table
     }
+    /// The rows, writable: for tests that need a row no fold gives (a `−0` pre-activation).
+    #[cfg(test)]
+    pub(crate) fn table_mut(&mut self) -> &mut [GateRow] {
+        &mut self.table
+    }
     /// Vocabulary size (rows of the table); tokens must be below it.
     pub fn vocab(&self) -> usize {
         self.table.len()

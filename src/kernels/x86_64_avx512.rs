@@ -488,7 +488,11 @@ mod tests {
     use super::super::activations::{sigmoid_piecewise, tanh_piecewise};
     use super::super::isa::Isa;
     use super::super::portable::Portable;
+    use super::super::tables::GATE_C;
+    use super::super::{Kernel, LstmState, fold_lstm};
     use super::Avx512;
+    use crate::model::LstmWeights;
+    use crate::shape::{EMBED, GATES, HIDDEN};
 
     /// Any f32 bit pattern, with the special values and interval edges often.
     fn any_f32() -> impl Strategy<Value = f32> {
@@ -532,6 +536,44 @@ mod tests {
             });
         }
         cpu
+    }
+
+    /// The LSTM step runs on the vectors `Avx512::zmm_lstm_step` names, seen where the two forms
+    /// differ: a `g` pre-activation of exactly `−0` (its table row and recurrent column `−0`,
+    /// `h = +0`) and `c = −0`. The 8-lane step gives AVX2's bits, `c' = f·c + i·tanh(g) = −0`
+    /// and `h' = −0`; on zmm `tanh(g) = +0`, so `c' = −0 + +0 = +0` and `h' = +0`.
+    #[test]
+    fn the_lstm_step_runs_on_the_vectors_zmm_lstm_step_names() {
+        let Some(cpu) = avx512_or_say_skipped() else {
+            return;
+        };
+        let mut recurrent_kernel = [[0.0; GATES]; HIDDEN];
+        for row in &mut recurrent_kernel {
+            row[GATE_C * HIDDEN..(GATE_C + 1) * HIDDEN].fill(-0.0);
+        }
+        let w = LstmWeights {
+            embedding: vec![[0.0; EMBED]; 2],
+            kernel: [[0.0; GATES]; EMBED],
+            recurrent_kernel,
+            bias: [0.0; GATES],
+            dense_kernel: [0.0; HIDDEN],
+            dense_bias: 0.0,
+        };
+        let mut t = fold_lstm(&w);
+        t.table_mut()[1].0[GATE_C] = [-0.0; HIDDEN];
+        let step = |k: Kernel| {
+            let mut s = LstmState {
+                h: [0.0; HIDDEN],
+                c: [-0.0; HIDDEN],
+            };
+            k.lstm_step(&t, &mut s, 1);
+            (bits(s.c), bits(s.h))
+        };
+        let (neg, pos) = ([0x8000_0000; HIDDEN], [0; HIDDEN]);
+        assert_eq!(step(Kernel::Avx2Fma(cpu.avx2_fma())), (neg, neg), "AVX2");
+        let k = |zmm| Kernel::Avx512(cpu.with_zmm_lstm_step(zmm));
+        assert_eq!(step(k(false)), (neg, neg), "the 8-lane step");
+        assert_eq!(step(k(true)), (pos, pos), "the step on zmm");
     }
 
     /// The `[tanh | σ]` pair of 16 lanes against `tanh_piecewise` of the low 8 and
