@@ -341,16 +341,16 @@ impl Kernel {
     /// notebook LSTM's latency step ([`Avx512::zmm_lstm_step`]); the general-shape kernels
     /// (`net`) have one form. Empty for the other kernels, which have one form each.
     pub fn tuning(self) -> &'static str {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512(cpu) => match (cpu.pipelined_pairs(), cpu.zmm_lstm_step()) {
+        #[cfg(target_arch = "x86_64")]
+        if let Kernel::Avx512(cpu) = self {
+            return match (cpu.pipelined_pairs(), cpu.zmm_lstm_step()) {
                 (true, true) => "pipelined block pairs, LSTM step on zmm",
                 (true, false) => "pipelined block pairs, 8-lane LSTM step",
                 (false, true) => "alternating block pairs, LSTM step on zmm",
                 (false, false) => "alternating block pairs, 8-lane LSTM step",
-            },
-            _ => "",
+            };
         }
+        ""
     }
 
     /// Fold LSTM weights (see [`fold_lstm`]), with the padding caches computed by this kernel:

@@ -598,6 +598,12 @@
 //! proof, tested in the activations or once in the trampoline), it kept none of that (50.0–51.1
 //! either way) and moved the SimpleRNN from 11.4 to 10.5–10.7 whichever value the flag had: a
 //! code-layout effect of the extra code, not of the arithmetic, so not something to keep.
+//! Three or four blocks per step loop instead of two (alternating): LSTM 50.3–51.2 against
+//! 50.0, the SimpleRNN 11.4 either way. On the 8-lane step, `σ(o)` after `c'` in program
+//! order: 121.5–121.7 against 121.6–121.9 (LLVM schedules the same). For scale
+//! (`benches/report/insn_latency.c` on this core): zmm `vdivps` 10.6 cycles of throughput, 19
+//! of latency, so the LSTM block-step's 40 divisions need 423 of its ~800 cycles: not the
+//! bound, nor are the two ports (~600).
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
