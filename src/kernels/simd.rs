@@ -392,10 +392,11 @@
 //!   10; the same coefficients, the same bits. Every `tanh` of both step kernels: −4 cycles
 //!   each.
 //! - *The LSTM recurrent sum on zmm* (`Isa::lstm_gate_sums` then, since folded into
-//!   `Isa::lstm_gate_activations`; AVX-512 only, and only where `Isa::wide_lstm_step`): `[i | f]` and
-//!   `[g | o]` in two zmm, 16 FMAs (8 cycles of issue, no longer the bound) as four chains of two
-//!   and two add levels: the last splat is ready at 8.5 (zmm `vpermps` 5), the last FMA at
-//!   13.5, `i` and `g` (the low halves) at 17.5, `f` and `o` after one `vextractf64x4` at 21.5.
+//!   `Isa::lstm_gate_activations`; AVX-512 only, and now only where `Isa::wide_lstm_step`):
+//!   `[i | f]` and `[g | o]` in two zmm, 16 FMAs (8 cycles of issue, no longer the bound) as
+//!   four chains of two and two add levels: the last splat is ready at 8.5 (zmm `vpermps` 5),
+//!   the last FMA at 13.5, `i` and `g` (the low halves) at 17.5, `f` and `o` after one
+//!   `vextractf64x4` at 21.5.
 //!   The step reads `f` last: `c' = fma(f, c, i·g)`. The 8-lane ISAs run the same order of
 //!   operations on four ymm (so AVX-512 and AVX2 still agree bitwise), where the 32 FMAs still
 //!   bound the sum at ~26–28.
@@ -568,7 +569,7 @@
 //! sigmoids but the 8-lane form itself compiled inside the AVX-512 trampoline: AVX-512VL's
 //! encodings and 32 registers for the AVX2 code, where the AVX2 kernel compiles the same
 //! source to 129 cycles a step, and no 512-bit µop, which on this core closes port 1 to
-//! vector work and takes the zmm FMA to 5 cycles. So the step on zmm is now chosen per CPU
+//! vector work. So the step on zmm is now chosen per CPU
 //! (`Isa::wide_lstm_step`, `Avx512::zmm_lstm_step`: on AMD's cores, where it measured faster,
 //! off on Intel's), decided once per review, not per step. Off, the step is the AVX2 kernel's
 //! code and bits exactly (its `tanh(−0)` too).
