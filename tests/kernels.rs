@@ -129,6 +129,20 @@ fn random_rnn(rng: &mut Rng, vocab: usize, mag: f32, one_hot: bool) -> RnnWeight
     }
 }
 
+/// An LSTM and a SimpleRNN of 500 words with weights of magnitude `mag`, the SimpleRNN one-hot
+/// for the second of [`MAGNITUDES`] (`i == 1`).
+fn random_models(rng: &mut Rng, i: usize, mag: f32) -> (LstmWeights, RnnWeights) {
+    (
+        random_lstm(rng, 500, mag),
+        random_rnn(rng, 500, mag, i == 1),
+    )
+}
+
+/// Both models folded by `k` (with its own padding caches).
+fn fold(k: Kernel, lw: &LstmWeights, rw: &RnnWeights) -> (LstmTables, RnnTables) {
+    (k.fold_lstm(lw), k.fold_rnn(rw))
+}
+
 /// Sequences like padded reviews: about half without padding, the rest with a random number of
 /// leading pads (0..=SEQ_LEN, so some are all padding); the body also contains some 0s.
 fn random_seqs(rng: &mut Rng, n: usize, vocab: usize) -> Vec<[u16; SEQ_LEN]> {
@@ -450,12 +464,8 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
     let off = Kernel::Avx512(cpu.with_pipelined_pairs(false));
     let mut rng = Rng(2231);
     for (i, &mag) in MAGNITUDES.iter().enumerate() {
-        let (lw, rw) = (
-            random_lstm(&mut rng, 500, mag),
-            random_rnn(&mut rng, 500, mag, i == 1),
-        );
-        let (lt, rt) = (on.fold_lstm(&lw), on.fold_rnn(&rw));
-        let (lt_off, rt_off) = (off.fold_lstm(&lw), off.fold_rnn(&rw));
+        let (lw, rw) = random_models(&mut rng, i, mag);
+        let ((lt, rt), (lt_off, rt_off)) = (fold(on, &lw, &rw), fold(off, &lw, &rw));
         // Two blocks of 16 and more (the pair runs where two blocks do), half with leading pads.
         let seqs = random_seqs(&mut rng, 97, 500);
         for n in [31, 32, 33, 64, 97] {
@@ -510,12 +520,8 @@ fn avx512_matches_avx2_bitwise() {
     let mut rng = Rng(512);
     for (i, &mag) in MAGNITUDES.iter().enumerate() {
         // Each kernel's own padding caches (the same bits, which this also checks).
-        let (lw, rw) = (
-            random_lstm(&mut rng, 500, mag),
-            random_rnn(&mut rng, 500, mag, i == 1),
-        );
-        let (lt, rt) = (avx2.fold_lstm(&lw), avx2.fold_rnn(&rw));
-        let (lt5, rt5) = (avx512.fold_lstm(&lw), avx512.fold_rnn(&rw));
+        let (lw, rw) = random_models(&mut rng, i, mag);
+        let ((lt, rt), (lt5, rt5)) = (fold(avx2, &lw, &rw), fold(avx512, &lw, &rw));
         // 1..=67 sequences (every remainder mod 8 and 16), half of them with leading pads.
         let seqs = random_seqs(&mut rng, 67, 500);
         for n in [1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67] {
@@ -593,10 +599,7 @@ fn both_lstm_steps(k: Kernel) -> Vec<Kernel> {
 fn a_padded_review_scores_the_same_whatever_its_neighbours() {
     let mut rng = Rng(77);
     for (i, &mag) in MAGNITUDES.iter().enumerate() {
-        let (lw, rw) = (
-            random_lstm(&mut rng, 500, mag),
-            random_rnn(&mut rng, 500, mag, i == 1),
-        );
+        let (lw, rw) = random_models(&mut rng, i, mag);
         let mut seq = |pads: usize| -> [u16; SEQ_LEN] {
             std::array::from_fn(|t| {
                 if t < pads {
@@ -616,7 +619,7 @@ fn a_padded_review_scores_the_same_whatever_its_neighbours() {
             // Blocks of 8 and 16 lanes, both mixed.
             batches.push((0..40).map(|k| [full, padded, more, all][k % 4]).collect());
             for k in Kernel::available() {
-                let (lt, rt) = (k.fold_lstm(&lw), k.fold_rnn(&rw));
+                let (lt, rt) = fold(k, &lw, &rw);
                 // The final hidden states' bits (a probability near 0.5 can hide a state's
                 // last bits), LSTM then SimpleRNN.
                 let hidden = |rows: &[[u16; SEQ_LEN]]| {
@@ -740,7 +743,7 @@ fn padding_cache_equals_stepping_the_pads() {
         };
         for kernel in Kernel::available() {
             let name = kernel.name();
-            let (lt, rt) = (kernel.fold_lstm(&lw), kernel.fold_rnn(&rw));
+            let (lt, rt) = fold(kernel, &lw, &rw);
             let mut ls = LstmState::default();
             let mut rs = RnnState::default();
             for k in 0..=SEQ_LEN {
@@ -771,7 +774,7 @@ fn review_equals_stepping_bitwise_with_own_cache() {
     let rw = random_rnn(&mut rng, 37, 0.5, true);
     let seqs = random_seqs(&mut rng, 12, 37);
     for kernel in Kernel::available() {
-        let (lt, rt) = (kernel.fold_lstm(&lw), kernel.fold_rnn(&rw));
+        let (lt, rt) = fold(kernel, &lw, &rw);
         for seq in &seqs {
             let (mut ls, mut rs) = (LstmState::default(), RnnState::default());
             for &tok in seq {
