@@ -221,7 +221,7 @@ pub(crate) trait Isa: Copy {
         let x8 = self.x8();
         super::simd::lstm_gate_activations_lanes(
             x8,
-            super::simd::lstm_gate_sums_lanes(x8, row, rec, h),
+            super::simd::lstm_gate_sums_lanes(x8, row, rec, super::simd::InRegister(h)),
         )
     }
 

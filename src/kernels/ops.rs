@@ -94,11 +94,11 @@ impl Op for LstmStep<'_> {
     fn run<I: Isa>(self, isa: I) {
         let x8 = isa.x8();
         let s = self.state;
-        let (h, c) = (x8.load(&s.h), x8.load(&s.c));
+        let c = x8.load(&s.c);
         let (h, c) = if isa.wide_lstm_step() {
-            simd::lstm_cell_lanes::<I, true>(isa, self.t, h, c, self.token)
+            simd::lstm_cell_lanes::<I, true, _>(isa, self.t, simd::InMemory(&s.h), c, self.token)
         } else {
-            simd::lstm_cell_lanes::<I, false>(isa, self.t, h, c, self.token)
+            simd::lstm_cell_lanes::<I, false, _>(isa, self.t, simd::InMemory(&s.h), c, self.token)
         };
         s.h = x8.store(h);
         s.c = x8.store(c);
@@ -151,7 +151,7 @@ impl Op for RnnStep<'_> {
     fn run<I: Isa>(self, isa: I) {
         let isa = isa.x8();
         let u = simd::rnn_recurrent_lanes(isa, self.t);
-        let h = simd::rnn_cell_lanes(isa, self.t, &u, isa.load(&self.state.h), self.token);
+        let h = simd::rnn_cell_lanes(isa, self.t, &u, simd::InMemory(&self.state.h), self.token);
         self.state.h = isa.store(h);
     }
 }

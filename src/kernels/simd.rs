@@ -605,6 +605,51 @@
 //! (`benches/report/insn_latency.c` on this core): zmm `vdivps` 10.6 cycles of throughput, 19
 //! of latency, so the LSTM block-step's 40 divisions need 423 of its ~800 cycles: not the
 //! bound, nor are the two ports (~600).
+//!
+//! # The step from the caller's state (issue 16 item 2; Golden Cove, 2026-12-06)
+//!
+//! Same machine, 3.59 GHz. A step `Op` (`Kernel::lstm_step`, `rnn_step`, and so a streaming
+//! session) finds `h` where the last step stored it, in the caller's state. It loaded the vector
+//! (store-to-load forwarding, on the chain) and then splat its lanes with eight `vpermps` on the
+//! one shuffle port. It now broadcasts each `h[j]` from the stored state ([`InMemory`]): eight
+//! loads, each forwarded from the same store, and no shuffle. A review keeps `h` in a register
+//! and splats it as before ([`InRegister`]). The same values, so the same bits: `tests/kernels.rs`
+//! checks stepping against the review bitwise, and a mutation that broadcasts the wrong lane
+//! fails it.
+//!
+//! `examples/chain_latency`, fastest of 2,000 windows, cycles a step, main's binary and this one
+//! alternating, two runs each:
+//!
+//! ```text
+//!                                 before          after
+//!   x86_64-avx512   LSTM step      125.0–125.1     121.1–121.3
+//!                   SimpleRNN step  62.0–62.1       57.3
+//!   x86_64-avx2-fma LSTM step      137.5–137.7     129.5–131.8
+//!                   SimpleRNN step  68.5            57.9
+//!   reviews (both kernels)         unchanged (within 0.3)
+//! ```
+//!
+//! The AVX-512 `Op` on AMD's cores (`Isa::wide_lstm_step`) loads the vector for its zmm sums
+//! as before; its SimpleRNN step takes the broadcasts too (not measured there).
+//!
+//! Tried in the same session and not kept (same tools; batch figures from
+//! `examples/batch_throughput`, cycles per sequence-step):
+//!
+//! - *The broadcasts inside a review* (`h` stored to the stack each step and broadcast back,
+//!   behind `black_box` so LLVM keeps the round trip): LSTM review step 121.6 → 125.3,
+//!   SimpleRNN 50.8 → 57.0. In a register, the forward costs more than the shuffles it saves.
+//! - *All eight splats ahead of the SimpleRNN's FMAs* in program order, instead of each beside
+//!   its FMA: the review step 50.8 → 53.3, reproducibly.
+//! - *The batch gather by `vgatherdps`* (one gather per gate-unit from a vector of row
+//!   offsets, instead of 128-bit loads, inserts and in-lane transposes): LSTM 50.0 → 61.9,
+//!   SimpleRNN 11.4 → 14.2.
+//! - *Each block's table rows looked up once before its steps* (an array of 100 × 16 row
+//!   references, so a step's gather does no token loads, bounds checks or shifts): LSTM 50.0 →
+//!   57.0, SimpleRNN 11.4 → 18.5. The scalar work was already running beside the vector work.
+//!
+//! For scale (same tool; not kept, they compute wrong values): the batch gather costs the LSTM
+//! 5.8 cycles per sequence-step and the SimpleRNN 1.7 (every lane given lane 0's row instead:
+//! 44.3 and 9.7); the division 5.5 and 2.0 (a multiply in its place: 44.4 and 9.4).
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
@@ -1140,6 +1185,46 @@ pub(crate) fn forward_hidden<I: Isa, M: BlockModel>(
 /// A vector of the 8-lane form of `W` (the latency kernels' registers).
 pub(crate) type V8<W> = <<W as Isa>::X8 as Isa>::V;
 
+/// Where a latency step reads the state `h` it multiplies: `h[J]` in every lane, for each `J`
+/// (module docs, "The step from the caller's state").
+pub(crate) trait HSplat<I: Isa8>: Copy {
+    /// `h` itself, unit `u` in lane `u`.
+    fn vector(self, isa: I) -> I::V;
+    /// `h[J]` in every lane.
+    fn splat<const J: i32>(self, isa: I) -> I::V;
+}
+
+/// `h` in a register, as a review carries it from step to step: a lane splat (`vpermps`) each.
+#[derive(Clone, Copy)]
+pub(crate) struct InRegister<V>(pub V);
+
+impl<I: Isa8> HSplat<I> for InRegister<I::V> {
+    #[inline(always)]
+    fn vector(self, _: I) -> I::V {
+        self.0
+    }
+    #[inline(always)]
+    fn splat<const J: i32>(self, isa: I) -> I::V {
+        isa.lane_splat::<J>(self.0)
+    }
+}
+
+/// `h` in memory, where a step `Op` finds the caller's state: a broadcast load each (no
+/// shuffle; the broadcast reads the last step's store as the vector load would).
+#[derive(Clone, Copy)]
+pub(crate) struct InMemory<'a>(pub &'a [f32; HIDDEN]);
+
+impl<I: Isa8> HSplat<I> for InMemory<'_> {
+    #[inline(always)]
+    fn vector(self, isa: I) -> I::V {
+        isa.load(self.0)
+    }
+    #[inline(always)]
+    fn splat<const J: i32>(self, isa: I) -> I::V {
+        isa.splat(self.0[J as usize])
+    }
+}
+
 /// `a·u + b·v`, the product `a·u` rounded first (one chain of the recurrent sums).
 #[inline(always)]
 fn two_terms<I: Isa>(isa: I, a: I::V, u: I::V, b: I::V, v: I::V) -> I::V {
@@ -1153,21 +1238,21 @@ fn two_terms<I: Isa>(isa: I, a: I::V, u: I::V, b: I::V, v: I::V) -> I::V {
 /// (module docs). The 8-lane step runs this; AVX-512's zmm step (`Isa::wide_lstm_step`)
 /// computes the same sums, lane by lane in the same order, with two gates per zmm.
 #[inline(always)]
-pub(crate) fn lstm_gate_sums_lanes<I: Isa8>(
+pub(crate) fn lstm_gate_sums_lanes<I: Isa8, H: HSplat<I>>(
     isa: I,
     row: &[[f32; HIDDEN]; 4],
     rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
-    h: I::V,
+    h: H,
 ) -> [I::V; 4] {
     let s = [
-        isa.lane_splat::<0>(h),
-        isa.lane_splat::<1>(h),
-        isa.lane_splat::<2>(h),
-        isa.lane_splat::<3>(h),
-        isa.lane_splat::<4>(h),
-        isa.lane_splat::<5>(h),
-        isa.lane_splat::<6>(h),
-        isa.lane_splat::<7>(h),
+        h.splat::<0>(isa),
+        h.splat::<1>(isa),
+        h.splat::<2>(isa),
+        h.splat::<3>(isa),
+        h.splat::<4>(isa),
+        h.splat::<5>(isa),
+        h.splat::<6>(isa),
+        h.splat::<7>(isa),
     ];
     let mut z = [isa.splat(0.0); 4];
     for (g, zg) in z.iter_mut().enumerate() {
@@ -1198,21 +1283,21 @@ pub(crate) fn lstm_gate_activations_lanes<I: Isa8>(isa: I, z: [I::V; 4]) -> [I::
     ]
 }
 
-/// One LSTM step of one sequence with the gates in lanes; `h`, `c` have unit `u` in lane `u`.
-/// `wide` is the kernel's ISA: its 8-lane form runs the step, and with `WIDE` its own
+/// One LSTM step of one sequence with the gates in lanes; `h` (wherever it is: [`HSplat`]) and
+/// `c` have unit `u` in lane `u`. `wide` is the kernel's ISA: its 8-lane form runs the step, and with `WIDE` its own
 /// [`Isa::lstm_gate_activations`] the gates (AVX-512: two per zmm; see `Isa::wide_lstm_step`).
 #[inline(always)]
-pub(crate) fn lstm_cell_lanes<W: Isa, const WIDE: bool>(
+pub(crate) fn lstm_cell_lanes<W: Isa, const WIDE: bool, H: HSplat<W::X8>>(
     wide: W,
     t: &LstmTables,
-    h: V8<W>,
+    h: H,
     c: V8<W>,
     token: u16,
 ) -> (V8<W>, V8<W>) {
     let isa = wide.x8();
     let (row, rec) = (&t.table()[token as usize].0, t.recurrent());
     let [i, f, g, o] = if WIDE {
-        wide.lstm_gate_activations(row, rec, h)
+        wide.lstm_gate_activations(row, rec, h.vector(isa))
     } else {
         lstm_gate_activations_lanes(isa, lstm_gate_sums_lanes(isa, row, rec, h))
     };
@@ -1260,9 +1345,9 @@ fn lstm_review_hidden_on<W: Isa, const WIDE: bool>(
         for k in pads + 1..SEQ_LEN {
             let tok = next;
             next = id(k);
-            (h, c) = lstm_cell_lanes::<W, WIDE>(wide, t, h, c, tok);
+            (h, c) = lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, tok);
         }
-        (h, _) = lstm_cell_lanes::<W, WIDE>(wide, t, h, c, next);
+        (h, _) = lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, next);
     }
     isa.store(h)
 }
@@ -1447,29 +1532,29 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     *zp = acc;
 }
 
-/// One SimpleRNN step of one sequence, units in lanes. `U` is 8 vectors: they stay in registers
-/// across the steps of [`rnn_review_hidden`].
+/// One SimpleRNN step of one sequence, units in lanes, `h` wherever it is ([`HSplat`]). `U` is 8
+/// vectors: they stay in registers across the steps of [`rnn_review_hidden`].
 #[inline(always)]
-pub(crate) fn rnn_cell_lanes<I: Isa8>(
+pub(crate) fn rnn_cell_lanes<I: Isa8, H: HSplat<I>>(
     isa: I,
     t: &RnnTables,
     u: &[I::V; HIDDEN],
-    h: I::V,
+    h: H,
     token: u16,
 ) -> I::V {
     // Four chains of two: the dependency chain is one FMA, one FMA (or multiply) and two adds.
     let a0 = isa.mul_add(
-        isa.lane_splat::<0>(h),
+        h.splat::<0>(isa),
         u[0],
         isa.load(&t.table()[token as usize].0),
     );
-    let a1 = isa.mul(isa.lane_splat::<1>(h), u[1]);
-    let a2 = isa.mul(isa.lane_splat::<2>(h), u[2]);
-    let a3 = isa.mul(isa.lane_splat::<3>(h), u[3]);
-    let a0 = isa.mul_add(isa.lane_splat::<4>(h), u[4], a0);
-    let a1 = isa.mul_add(isa.lane_splat::<5>(h), u[5], a1);
-    let a2 = isa.mul_add(isa.lane_splat::<6>(h), u[6], a2);
-    let a3 = isa.mul_add(isa.lane_splat::<7>(h), u[7], a3);
+    let a1 = isa.mul(h.splat::<1>(isa), u[1]);
+    let a2 = isa.mul(h.splat::<2>(isa), u[2]);
+    let a3 = isa.mul(h.splat::<3>(isa), u[3]);
+    let a0 = isa.mul_add(h.splat::<4>(isa), u[4], a0);
+    let a1 = isa.mul_add(h.splat::<5>(isa), u[5], a1);
+    let a2 = isa.mul_add(h.splat::<6>(isa), u[6], a2);
+    let a3 = isa.mul_add(h.splat::<7>(isa), u[7], a3);
     tanh_piecewise(isa, isa.add(isa.add(a0, a1), isa.add(a2, a3)))
 }
 
@@ -1498,9 +1583,9 @@ pub(crate) fn rnn_review_hidden<I: Isa8>(
         for k in pads + 1..SEQ_LEN {
             let tok = next;
             next = id(k);
-            h = rnn_cell_lanes(isa, t, &u, h, tok);
+            h = rnn_cell_lanes(isa, t, &u, InRegister(h), tok);
         }
-        h = rnn_cell_lanes(isa, t, &u, h, next);
+        h = rnn_cell_lanes(isa, t, &u, InRegister(h), next);
     }
     isa.store(h)
 }
