@@ -646,6 +646,11 @@
 //! - *Each block's table rows looked up once before its steps* (an array of 100 × 16 row
 //!   references, so a step's gather does no token loads, bounds checks or shifts): LSTM 50.0 →
 //!   57.0, SimpleRNN 11.4 → 18.5. The scalar work was already running beside the vector work.
+//! - *Each recurrent sum of the batch as two chains of four* (`j < 4` onto `zx`, `j ≥ 4` from a
+//!   product, one add; alternating blocks, Intel's path): SimpleRNN 11.4 → 11.1, LSTM 50.0 →
+//!   50.9–52.7. The SimpleRNN's 3 % would change its batch bits (the order of its sums) on
+//!   every kernel and needs the same order in the pipelined pair that AMD's cores run (not
+//!   measurable here): not taken.
 //!
 //! For scale (same tool; not kept, they compute wrong values): the batch gather costs the LSTM
 //! 5.8 cycles per sequence-step and the SimpleRNN 1.7 (every lane given lane 0's row instead:
