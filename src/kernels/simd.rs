@@ -610,9 +610,10 @@
 //!
 //! Same machine, 3.59 GHz. A step `Op` (`Kernel::lstm_step`, `rnn_step`, and so a streaming
 //! session) finds `h` where the last step stored it, in the caller's state. It loaded the vector
-//! (store-to-load forwarding, on the chain) and then splat its lanes with eight `vpermps` on the
-//! one shuffle port. It now broadcasts each `h[j]` from the stored state ([`InMemory`]): eight
-//! loads, each forwarded from the same store, and no shuffle. A review keeps `h` in a register
+//! (store-to-load forwarding, on the chain) and then splatted its lanes with eight `vpermps` on
+//! the one shuffle port. It now broadcasts each `h[j]` from the stored state ([`InMemory`]):
+//! eight `vbroadcastss` loads on AVX2 and AVX-512, each forwarded from the same store, and no
+//! shuffle. A review keeps `h` in a register
 //! and splats it as before ([`InRegister`]). The same values, so the same bits: `tests/kernels.rs`
 //! checks stepping against the review bitwise, and a mutation that broadcasts the wrong lane
 //! fails it.
@@ -652,9 +653,10 @@
 //!   every kernel and needs the same order in the pipelined pair that AMD's cores run (not
 //!   measurable here): not taken.
 //!
-//! For scale (same tool; not kept, they compute wrong values): the batch gather costs the LSTM
-//! 5.8 cycles per sequence-step and the SimpleRNN 1.7 (every lane given lane 0's row instead:
-//! 44.3 and 9.7); the division 5.5 and 2.0 (a multiply in its place: 44.4 and 9.4).
+//! For scale (same tool; not kept, they compute wrong values), each against main's build in the
+//! same runs: the batch gather costs the LSTM 5.8 cycles per sequence-step and the SimpleRNN 1.7
+//! (every lane given lane 0's row instead: 44.3 against 50.1, 9.7 against 11.4); the division
+//! 5.4–5.6 and 2.0 (a multiply in its place: 44.4–44.6 against 50.0, 9.4 against 11.4).
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
@@ -1199,7 +1201,8 @@ pub(crate) trait HSplat<I: Isa8>: Copy {
     fn splat<const J: i32>(self, isa: I) -> I::V;
 }
 
-/// `h` in a register, as a review carries it from step to step: a lane splat (`vpermps`) each.
+/// `h` in a register, as a review carries it from step to step: a lane splat each (`vpermps` on
+/// AVX2 and AVX-512).
 #[derive(Clone, Copy)]
 pub(crate) struct InRegister<V>(pub V);
 
@@ -1214,8 +1217,9 @@ impl<I: Isa8> HSplat<I> for InRegister<I::V> {
     }
 }
 
-/// `h` in memory, where a step `Op` finds the caller's state: a broadcast load each (no
-/// shuffle; the broadcast reads the last step's store as the vector load would).
+/// `h` in memory, where a step `Op` finds the caller's state: a broadcast each, on AVX2 and
+/// AVX-512 a `vbroadcastss` load (no shuffle; it reads the last step's store as the vector load
+/// would).
 #[derive(Clone, Copy)]
 pub(crate) struct InMemory<'a>(pub &'a [f32; HIDDEN]);
 
@@ -1288,9 +1292,10 @@ pub(crate) fn lstm_gate_activations_lanes<I: Isa8>(isa: I, z: [I::V; 4]) -> [I::
     ]
 }
 
-/// One LSTM step of one sequence with the gates in lanes; `h` (wherever it is: [`HSplat`]) and
-/// `c` have unit `u` in lane `u`. `wide` is the kernel's ISA: its 8-lane form runs the step, and with `WIDE` its own
-/// [`Isa::lstm_gate_activations`] the gates (AVX-512: two per zmm; see `Isa::wide_lstm_step`).
+/// One LSTM step of one sequence with the gates in lanes: unit `u` of `c` in lane `u`, of `h` in
+/// lane or element `u` (wherever it is: [`HSplat`]). `wide` is the kernel's ISA: its 8-lane form
+/// runs the step, and with `WIDE` its own [`Isa::lstm_gate_activations`] the gates (AVX-512: two
+/// per zmm; see `Isa::wide_lstm_step`).
 #[inline(always)]
 pub(crate) fn lstm_cell_lanes<W: Isa, const WIDE: bool, H: HSplat<W::X8>>(
     wide: W,
