@@ -613,10 +613,9 @@
 //! (store-to-load forwarding, on the chain) and then splatted its lanes with eight `vpermps` on
 //! the one shuffle port. It now broadcasts each `h[j]` from the stored state ([`InMemory`]):
 //! eight `vbroadcastss` loads on AVX2 and AVX-512, each forwarded from the same store, and no
-//! shuffle. A review keeps `h` in a register
-//! and splats it as before ([`InRegister`]). The same values, so the same bits: `tests/kernels.rs`
-//! checks stepping against the review bitwise, and a mutation that broadcasts the wrong lane
-//! fails it.
+//! shuffle. A review keeps `h` in a register and splats it as before ([`InRegister`]). The same
+//! values, so the same bits: `tests/kernels.rs` checks stepping against the review bitwise, and
+//! a mutation that broadcasts the wrong lane fails it.
 //!
 //! `examples/chain_latency`, fastest of 2,000 windows, cycles a step, main's binary and this one
 //! alternating, two runs each:
