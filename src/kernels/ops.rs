@@ -94,11 +94,11 @@ impl Op for LstmStep<'_> {
     fn run<I: Isa>(self, isa: I) {
         let x8 = isa.x8();
         let s = self.state;
-        let c = x8.load(&s.c);
+        let (h, c) = (simd::InMemory(&s.h), x8.load(&s.c));
         let (h, c) = if isa.wide_lstm_step() {
-            simd::lstm_cell_lanes::<I, true, _>(isa, self.t, simd::InMemory(&s.h), c, self.token)
+            simd::lstm_cell_lanes::<I, true, _>(isa, self.t, h, c, self.token)
         } else {
-            simd::lstm_cell_lanes::<I, false, _>(isa, self.t, simd::InMemory(&s.h), c, self.token)
+            simd::lstm_cell_lanes::<I, false, _>(isa, self.t, h, c, self.token)
         };
         s.h = x8.store(h);
         s.c = x8.store(c);
