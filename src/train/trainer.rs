@@ -37,6 +37,54 @@
 //! `δT` and `δE` of a row are computed within its block, and `δW` is summed from the blocks'
 //! partial products in block order, so this also gives the same bits on any number of threads.
 //! (Serial, these passes left the second thread idle for a large share of every batch.)
+//!
+//! # Where an epoch goes (Golden Cove, 2026-12-06)
+//!
+//! One notebook LSTM epoch (`fit`, 313 batches of 64, then 5,000 validation reviews), with
+//! timers around each phase in scratch builds whose totals matched main's; the phases of the
+//! fastest of 10–15 epochs in one process, three to five runs each in the first half hour
+//! (later runs, with the host busier, were up to 50 % slower and are left out). The machine: a
+//! 2-core Intel Xeon under KVM (family 6 model 167), AVX-512 kernel, 3.59 GHz; the same
+//! epoch measured 55.5 ms (criterion's median) on a quieter day. Milliseconds:
+//!
+//! ```text
+//!                                   1 thread       2 threads
+//!   epoch                           99.4–107.5     61.4–63.9
+//!   fold T = E·W + b                 2.1–2.4        2.3–2.6
+//!   shards, forward + backward      75.8–81.4      42.6–44.9
+//!     of which forward              36.8–39.8
+//!              backward             39.0–40.1
+//!              zeroing each δT       1.6–1.8
+//!   δT sum, δE, δW (reduce)          8.0–8.8        5.9–6.6
+//!     of which δT sum                3.2–3.8
+//!              δE = δT·Wᵀ            2.7–2.8
+//!              δW = Eᵀ·δT            1.4–1.6
+//!   RMSprop (serial)                 1.4–1.5        1.6–1.9
+//!   validation                       8.1–9.1        4.3–4.9
+//!   assembling the batches           2.3–3.3        1.8–2.4
+//! ```
+//!
+//! A shard's forward step (16 sequences) takes ~1,100 cycles, where the inference batch's
+//! block-step takes ~800 with the same FMAs, activations and gather; the forward adds the
+//! tape's 56 vector stores and the loads of `h` and `c` back from it. On 2 threads the shards
+//! phase is 42.6–44.9 ms where half the 1-thread one is 38–41: each shard's `run_from` took
+//! 4–7 % longer (the two cores share the last-level cache, and the host), plus the zeroing and
+//! the join.
+//!
+//! Tried and not kept, same tools:
+//!
+//! - *Two shards' forwards on one thread, their steps alternating* (as the inference batch
+//!   alternates two blocks, so that one block's dependency chain overlaps the other's work; one
+//!   AVX-512 shard is a single 16-lane chain): on 1 thread, forward 38.3–38.9 ms against
+//!   38.2–39.8 for one shard at a time, in the same build behind a run-time switch. The forward
+//!   step is not waiting on its chain.
+//! - *RMSprop over parallel blocks* for this 8,809-parameter model (blocks of 4,500 or 2,048
+//!   instead of serial below [`RmsProp::BLOCK`]): 1.5–1.7 and 2.3–2.5 ms against 1.8–2.3 on 2
+//!   threads, within the noise.
+//!
+//! The 0.05 s target of issue 16 (set for Zen 5) needs ~20 % off the 2-thread epoch of that
+//! hour (10 % off the quieter day's); the phases outside the shards are ~30 % of it, the
+//! largest of them (the reduce) ~10 %.
 
 // Index loops over lanes, steps and columns read like the equations.
 #![allow(clippy::needless_range_loop)]
