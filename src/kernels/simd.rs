@@ -656,6 +656,37 @@
 //! same runs: the batch gather costs the LSTM 5.8 cycles per sequence-step and the SimpleRNN 1.7
 //! (every lane given lane 0's row instead: 44.3 against 50.1, 9.7 against 11.4); the division
 //! 5.4–5.6 and 2.0 (a multiply in its place: 44.4–44.6 against 50.0, 9.4 against 11.4).
+//!
+//! # One permute per lane splat (issue 16 item 2; Golden Cove, 2026-12-06, a later session)
+//!
+//! Same machine, 3.59 GHz. A review keeps `h` in a register and splats each lane with
+//! `Isa::lane_splat` ([`InRegister`]). On the 8-lane ISAs (the AVX2 kernel, and the AVX-512
+//! kernel's 8-lane steps) that was a `vpermps` with a constant index, which LLVM rewrote for
+//! seven of the eight lanes as two shuffles (`vshufps` then `vpermpd` or `vbroadcastss`,
+//! `vextractf32x4` then `vbroadcastss`): ~15 µops on port 5, this core's one shuffle port,
+//! where 8 do, and a cycle longer for most lanes. Counted in the compiled loops: the SimpleRNN
+//! review step held 23 shuffles in 64 instructions (its `tanh`'s 8 coefficient permutes, the
+//! rest splats), the LSTM review step 55 in 249. `Avx2Fma::lane_splat` now reads its index
+//! from a static with a volatile load (off the chain: it does not depend on `h`), so LLVM
+//! cannot see the constant and keeps one `vpermps` per lane: 16 and 48 shuffles a step. The
+//! same values, so the same bits.
+//!
+//! `examples/chain_latency`, fastest of 2,000 windows, cycles a step, main's binary and this one
+//! alternating, two runs each:
+//!
+//! ```text
+//!                                       before          after
+//!   x86_64-avx512    SimpleRNN review    50.8            47.1–47.2   (1416 → 1313 ns)
+//!                    LSTM review         121.8–122.1     120.1–120.2
+//!   x86_64-avx2-fma  SimpleRNN review    54.2–54.3       48.5
+//!                    LSTM review         128.9–130.2     127.1–127.2
+//!   the step Ops ([`InMemory`], no splat), both kernels: unchanged
+//! ```
+//!
+//! Not measured on AMD's cores, which run this code for the SimpleRNN review (Zen 3 on AVX2,
+//! Zen 4 and 5 in the AVX-512 kernel). The AVX-512 kernel's zmm splats (AMD's LSTM step,
+//! `Isa::wide_lstm_step`) are still LLVM's shuffle sequences; changing them could only be
+//! measured there.
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
@@ -1200,8 +1231,8 @@ pub(crate) trait HSplat<I: Isa8>: Copy {
     fn splat<const J: i32>(self, isa: I) -> I::V;
 }
 
-/// `h` in a register, as a review carries it from step to step: a lane splat each (`vpermps` on
-/// AVX2 and AVX-512).
+/// `h` in a register, as a review carries it from step to step: a lane splat each (one
+/// `vpermps` on the 8-lane x86 ISAs: module docs, "One permute per lane splat").
 #[derive(Clone, Copy)]
 pub(crate) struct InRegister<V>(pub V);
 

@@ -170,8 +170,17 @@ impl Isa for Avx2Fma {
     }
     #[inline(always)]
     fn lane_splat<const J: i32>(self, v: __m256) -> __m256 {
-        // SAFETY: AVX2 proven by `self`.
-        unsafe { _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(J)) }
+        // One `vpermps` with its index read from memory: given the constant index, LLVM rewrote
+        // the permute as two shuffles for most lanes (`vshufps` then `vpermpd`, or `vshufps`
+        // then `vbroadcastss`), both on Golden Cove's one shuffle port and a cycle longer. The
+        // volatile read hides the index's value; the load is off the chain (simd.rs, "One
+        // permute per lane splat").
+        // SAFETY: AVX2 proven by `self`; the index is a whole row of `LANE_INDEX`, 32 bytes at a
+        // 32-byte boundary, read as one `__m256i`.
+        unsafe {
+            let row: *const [i32; 8] = &LANE_INDEX.0[J as usize];
+            _mm256_permutevar8x32_ps(v, core::ptr::read_volatile(row.cast::<__m256i>()))
+        }
     }
     #[inline(always)]
     fn gather_rows(self, rows: &[&[f32; HIDDEN]; 8]) -> [__m256; HIDDEN] {
@@ -263,3 +272,11 @@ impl Isa for Avx2Fma {
         }
     }
 }
+
+/// Row `j` is the `vpermps` index of lane `j` (eight `j`s), for [`Avx2Fma`]'s `lane_splat`.
+#[repr(C, align(32))]
+struct LaneIndex([[i32; 8]; 8]);
+
+static LANE_INDEX: LaneIndex = LaneIndex([
+    [0; 8], [1; 8], [2; 8], [3; 8], [4; 8], [5; 8], [6; 8], [7; 8],
+]);
