@@ -81,6 +81,10 @@
 //! - *RMSprop over parallel blocks* for this 8,809-parameter model (blocks of 4,500 or 2,048
 //!   instead of serial below [`RmsProp::BLOCK`]): 1.5–1.7 and 2.3–2.5 ms against 1.8–2.3 on 2
 //!   threads, within the noise.
+//! - *The next batch's rows prefetched* (`_mm_prefetch` before each batch trains, so that
+//!   assembling the next one finds them in cache): the most it could save, the assembly's
+//!   ~2 ms, was below that hour's epoch-to-epoch noise (±8 ms over eight alternations), so it
+//!   could not be verified.
 //!
 //! The 0.05 s target of issue 16 (set for Zen 5) needs ~20 % off the 2-thread epoch of that
 //! hour (10 % off the quieter day's); the phases outside the shards are ~30 % of it, the
