@@ -5,11 +5,12 @@
 use crate::common;
 
 use common::{fixture, parity_json, probs, read_tokens};
-use fusedrnn::infer::{Scorer, evaluate, with_busy_threads, with_threads};
+use fusedrnn::infer::ids::score_rows;
+use fusedrnn::infer::{SORT_ROWS, Scorer, evaluate, with_busy_threads, with_threads};
 use fusedrnn::kernels::Kernel;
 use fusedrnn::model::Model;
 use fusedrnn::shape::SEQ_LEN;
-use fusedrnn::tokfile::{PackParams, SplitData, TokFile};
+use fusedrnn::tokfile::{PackParams, SplitData, TokFile, TokenIds};
 
 const ARCHS: [&str; 3] = ["lstm", "rnn", "rnn-onehot"];
 
@@ -75,6 +76,75 @@ fn every_kernel_and_thread_count_matches_keras() {
         }
     }
     eprintln!("worst |ours - Keras| over every arch, naming, kernel and thread count: {worst:.2e}");
+}
+
+/// `score` takes each run of `SORT_ROWS` rows in the order of their leading pads and puts the
+/// probabilities back in input order; the token file's `u32` ids and the caller's integer rows
+/// (`score_rows`, the Python binding's path) go the same way. Every probability must be the
+/// bits of its row scored alone, on every kernel, on 1 and 2 threads, with the pads in no order
+/// and already in order.
+#[test]
+fn score_puts_rows_sorted_by_pads_back_in_input_order() {
+    let tokens = read_tokens();
+    // More than two runs of SORT_ROWS, most rows with leading pads, in no order of them.
+    let n = 2 * SORT_ROWS + 300;
+    let unsorted: Vec<[u16; SEQ_LEN]> = (0..n)
+        .map(|k| {
+            let mut row = tokens[k % tokens.len()];
+            let pads = if k % 3 == 0 {
+                0
+            } else {
+                (7 * k) % (SEQ_LEN + 1)
+            };
+            row[..pads].fill(0);
+            row
+        })
+        .collect();
+    let mut sorted = unsorted.clone();
+    sorted.sort_by_key(|r| r.iter().take_while(|&&t| t == 0).count());
+    for arch in ["lstm", "rnn"] {
+        let model = Model::load(fixture(&format!("{arch}.safetensors"))).unwrap();
+        for kernel in kernels() {
+            let scorer = Scorer::new(&model, kernel);
+            for rows in [&unsorted, &sorted] {
+                let alone: Vec<u32> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut p = [f32::NAN];
+                        scorer.score_chunk(std::slice::from_ref(r), &mut p);
+                        p[0].to_bits()
+                    })
+                    .collect();
+                let wide: Vec<u32> = rows.iter().flatten().map(|&t| u32::from(t)).collect();
+                for threads in [1, 2] {
+                    let what = format!("{arch} {} {threads} threads", kernel.name());
+                    let mut got = vec![f32::NAN; n];
+                    with_threads(threads, || scorer.score(rows, &mut got)).unwrap();
+                    let got: Vec<u32> = got.iter().map(|p| p.to_bits()).collect();
+                    assert!(got == alone, "score, {what}");
+                    let mut got = vec![f32::NAN; n];
+                    with_threads(threads, || {
+                        scorer.score_ids("test", TokenIds::U32(&wide), &mut got)
+                    })
+                    .unwrap()
+                    .unwrap();
+                    let got: Vec<u32> = got.iter().map(|p| p.to_bits()).collect();
+                    assert!(got == alone, "score_ids u32, {what}");
+                    let mut got = vec![f32::NAN; n];
+                    let fill = |r: usize, out: &mut [i64; SEQ_LEN]| {
+                        for (o, &t) in out.iter_mut().zip(&rows[r]) {
+                            *o = i64::from(t);
+                        }
+                    };
+                    with_threads(threads, || score_rows(&scorer, n, fill, &mut got))
+                        .unwrap()
+                        .unwrap();
+                    let got: Vec<u32> = got.iter().map(|p| p.to_bits()).collect();
+                    assert!(got == alone, "score_rows, {what}");
+                }
+            }
+        }
+    }
 }
 
 #[test]

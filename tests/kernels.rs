@@ -592,6 +592,33 @@ fn both_lstm_steps(k: Kernel) -> Vec<Kernel> {
     vec![k]
 }
 
+/// Rows given by reference (`*_forward_refs`, the scorer's rows in the order of their pads)
+/// score as the same rows given contiguously in that order, bit for bit, on every kernel.
+#[test]
+fn forward_refs_give_the_contiguous_rows_bits() {
+    let mut rng = Rng(91);
+    let (lw, rw) = random_models(&mut rng, 0, MAGNITUDES[0]);
+    let seqs = random_seqs(&mut rng, 150, 500);
+    // A permutation: every 7th row, then the rest backwards (windows and blocks of mixed pads).
+    let mut order: Vec<usize> = (0..seqs.len()).step_by(7).collect();
+    order.extend((0..seqs.len()).rev().filter(|i| i % 7 != 0));
+    let refs: Vec<&[u16; SEQ_LEN]> = order.iter().map(|&i| &seqs[i]).collect();
+    let rows: Vec<[u16; SEQ_LEN]> = order.iter().map(|&i| seqs[i]).collect();
+    for k in Kernel::available() {
+        let (lt, rt) = fold(k, &lw, &rw);
+        for n in [1, 17, 64, 65, 150] {
+            let mut want = vec![f32::NAN; n];
+            let mut got = vec![f32::NAN; n];
+            k.lstm_forward(&lt, &rows[..n], &mut want);
+            k.lstm_forward_refs(&lt, &refs[..n], &mut got);
+            assert_eq!(bits(&got), bits(&want), "{} lstm n={n}", k.name());
+            k.rnn_forward(&rt, &rows[..n], &mut want);
+            k.rnn_forward_refs(&rt, &refs[..n], &mut got);
+            assert_eq!(bits(&got), bits(&want), "{} rnn n={n}", k.name());
+        }
+    }
+}
+
 /// A review with leading pads gets the same bits from a batch whatever its neighbours: alone, in
 /// a block with unpadded reviews (the block then steps its pads too), or among reviews with
 /// more pads, on every kernel, with the kernel's own padding cache (`Kernel::fold_*`).
@@ -668,6 +695,15 @@ fn out_of_range_token_panics() {
         );
         assert!(
             run(&|| kernel.rnn_forward(&rt, &seqs, &mut [0.0; 11])),
+            "{name}"
+        );
+        let refs: Vec<&[u16; SEQ_LEN]> = seqs.iter().rev().collect();
+        assert!(
+            run(&|| kernel.lstm_forward_refs(&lt, &refs, &mut [0.0; 11])),
+            "{name}"
+        );
+        assert!(
+            run(&|| kernel.rnn_forward_refs(&rt, &refs, &mut [0.0; 11])),
             "{name}"
         );
         assert!(run(&|| {

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::{CHUNK_ROWS, Scorer};
+use super::{SORT_ROWS, Scorer};
 use crate::shape::SEQ_LEN;
 
 /// Rows up to this many are scored one by one on the calling thread with the latency kernel
@@ -92,17 +92,18 @@ where
         return Ok(());
     }
     let failed = probs
-        .par_chunks_mut(CHUNK_ROWS)
+        .par_chunks_mut(SORT_ROWS)
         .enumerate()
         .try_for_each_init(
-            || (vec![[0u16; SEQ_LEN]; CHUNK_ROWS], [0i64; SEQ_LEN]),
+            || (vec![[0u16; SEQ_LEN]; SORT_ROWS], [0i64; SEQ_LEN]),
             |(buf, raw), (c, p)| {
-                let start = c * CHUNK_ROWS;
+                let start = c * SORT_ROWS;
                 for (i, slot) in buf[..p.len()].iter_mut().enumerate() {
                     fill(start + i, raw);
                     convert(start + i, raw, slot, vocab)?;
                 }
-                scorer.score_chunk(&buf[..p.len()], p);
+                // In the order of their leading pads, as `Scorer::score` takes its rows.
+                scorer.score_sorted(&buf[..p.len()], p);
                 Ok(())
             },
         );

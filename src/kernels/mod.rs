@@ -380,6 +380,17 @@ impl Kernel {
     /// Allocation-free, single-threaded (split a batch across threads by calling this per
     /// chunk). Panics if `seqs.len() != probs.len()` or a token is `≥ vocab`.
     pub fn lstm_forward(self, t: &LstmTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+        let seqs = simd::BatchRows::Rows(seqs);
+        self.dispatch(ops::Forward { m: t, seqs, probs });
+    }
+
+    /// [`Self::lstm_forward`] of rows given by reference: `probs[i]` is row `rows[i]`'s. The
+    /// kernel takes its blocks from consecutive rows (after sorting windows of 64 by leading
+    /// pads), so a caller that orders the rows by their leading pads first lets each block skip
+    /// the pads all of its rows share ([`crate::infer::Scorer::score`] does). Each row's
+    /// probability is the same bits whatever rows share its block.
+    pub fn lstm_forward_refs(self, t: &LstmTables, rows: &[&[u16; SEQ_LEN]], probs: &mut [f32]) {
+        let seqs = simd::BatchRows::Refs(rows);
         self.dispatch(ops::Forward { m: t, seqs, probs });
     }
 
@@ -443,6 +454,14 @@ impl Kernel {
 
     /// SimpleRNN probabilities of a batch (contract of [`Self::lstm_forward`]).
     pub fn rnn_forward(self, t: &RnnTables, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
+        let seqs = simd::BatchRows::Rows(seqs);
+        self.dispatch(ops::Forward { m: t, seqs, probs });
+    }
+
+    /// SimpleRNN probabilities of rows given by reference (contract of
+    /// [`Self::lstm_forward_refs`]).
+    pub fn rnn_forward_refs(self, t: &RnnTables, rows: &[&[u16; SEQ_LEN]], probs: &mut [f32]) {
+        let seqs = simd::BatchRows::Refs(rows);
         self.dispatch(ops::Forward { m: t, seqs, probs });
     }
 

@@ -12,7 +12,7 @@ use crate::shape::{HIDDEN, SEQ_LEN};
 /// Probabilities of a batch `[n, SEQ_LEN]` (sequences in lanes).
 pub(crate) struct Forward<'a, M> {
     pub m: &'a M,
-    pub seqs: &'a [[u16; SEQ_LEN]],
+    pub seqs: simd::BatchRows<'a>,
     pub probs: &'a mut [f32],
 }
 

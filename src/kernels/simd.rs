@@ -1005,6 +1005,42 @@ fn dense_lanes<I: Isa>(isa: I, h: &[I::V; HIDDEN], kernel: &[f32; HIDDEN], bias:
 // Batch driver
 // ---------------------------------------------------------------------------------------------
 
+/// A batch's rows as the driver reads them: contiguous `[n, SEQ_LEN]`, or references in an
+/// order the caller chose (`Kernel::lstm_forward_refs`; the scorer's rows sorted by leading
+/// pads across the whole input).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BatchRows<'a> {
+    Rows(&'a [[u16; SEQ_LEN]]),
+    Refs(&'a [&'a [u16; SEQ_LEN]]),
+}
+
+impl<'a> BatchRows<'a> {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            BatchRows::Rows(r) => r.len(),
+            BatchRows::Refs(r) => r.len(),
+        }
+    }
+
+    /// Row `i`. Panics if `i ≥ len`.
+    #[inline(always)]
+    pub(crate) fn row(self, i: usize) -> &'a [u16; SEQ_LEN] {
+        match self {
+            BatchRows::Rows(r) => &r[i],
+            BatchRows::Refs(r) => r[i],
+        }
+    }
+
+    /// The rows `at`. Panics if `at` is not within `0..len`.
+    #[inline(always)]
+    fn slice(self, at: std::ops::Range<usize>) -> BatchRows<'a> {
+        match self {
+            BatchRows::Rows(r) => BatchRows::Rows(&r[at]),
+            BatchRows::Refs(r) => BatchRows::Refs(&r[at]),
+        }
+    }
+}
+
 /// A cell type as the batch driver sees it: `B` blocks of `LANES` sequences → final `h` in
 /// lanes; and its scalar reference, for the same operations on the reference kernel.
 pub(crate) trait BlockModel {
@@ -1015,7 +1051,7 @@ pub(crate) trait BlockModel {
     ) -> [[I::V; HIDDEN]; B];
     fn dense(&self) -> (&[f32; HIDDEN], f32);
     /// [`forward`] on the reference kernel.
-    fn reference_forward(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]);
+    fn reference_forward(&self, seqs: BatchRows<'_>, probs: &mut [f32]);
     /// [`forward_hidden`] on the reference kernel.
     fn reference_forward_hidden(&self, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]);
 }
@@ -1033,8 +1069,11 @@ impl BlockModel for LstmTables {
     fn dense(&self) -> (&[f32; HIDDEN], f32) {
         (self.dense_kernel(), self.dense_bias())
     }
-    fn reference_forward(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-        reference::lstm_forward(self, seqs, probs);
+    fn reference_forward(&self, seqs: BatchRows<'_>, probs: &mut [f32]) {
+        assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
+        for (i, p) in probs.iter_mut().enumerate() {
+            *p = reference::lstm_prob(self, &reference::lstm_review_state(self, seqs.row(i)));
+        }
     }
     fn reference_forward_hidden(&self, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
         reference::lstm_forward_hidden(self, seqs, hidden);
@@ -1054,8 +1093,11 @@ impl BlockModel for RnnTables {
     fn dense(&self) -> (&[f32; HIDDEN], f32) {
         (self.dense_kernel(), self.dense_bias())
     }
-    fn reference_forward(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
-        reference::rnn_forward(self, seqs, probs);
+    fn reference_forward(&self, seqs: BatchRows<'_>, probs: &mut [f32]) {
+        assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
+        for (i, p) in probs.iter_mut().enumerate() {
+            *p = reference::rnn_prob(self, &reference::rnn_review_state(self, seqs.row(i)));
+        }
     }
     fn reference_forward_hidden(&self, seqs: &[[u16; SEQ_LEN]], hidden: &mut [[f32; HIDDEN]]) {
         reference::rnn_forward_hidden(self, seqs, hidden);
@@ -1075,6 +1117,9 @@ impl BlockModel for RnnTables {
 /// 0.3 % slower on the LSTM and 1.5 % (AVX-512) to 4 % (AVX2) slower on the SimpleRNN on rows
 /// without pads (`examples/batch_throughput`, two alternations), the most a window of 128
 /// could give back on this data; larger windows need the scorer's chunks sorted as a whole.
+/// The scorer now does that: [`crate::infer::Scorer::score`] hands the kernel each run of 1,024
+/// rows in the order of their pads (`Kernel::lstm_forward_refs`), and the blocks step 97.2 % of
+/// the test split's positions (`crate::infer`, "Rows in order of their pads").
 const PAD_SORT_WINDOW: usize = 64;
 
 /// Window-local indices of `seqs` (at most [`PAD_SORT_WINDOW`]) ordered by leading pads, ties
@@ -1085,15 +1130,15 @@ const PAD_SORT_WINDOW: usize = 64;
 /// sort gives the same order; the SimpleRNN on 2 threads went from 5.64–5.67M to 5.80–5.82M
 /// reviews/s (fastest of 4 s of whole-split passes, two alternations), the LSTM within noise.
 #[inline(always)]
-fn pad_order(seqs: &[[u16; SEQ_LEN]]) -> [u8; PAD_SORT_WINDOW] {
+fn pad_order(seqs: BatchRows<'_>) -> [u8; PAD_SORT_WINDOW] {
     debug_assert!(seqs.len() <= PAD_SORT_WINDOW);
     // `leading_pads ≤ SEQ_LEN = 100` and `k < 64`: both fit in u8, and so does a count.
     let mut pads = [0u8; PAD_SORT_WINDOW];
     // `at[p + 1]` counts the sequences with `p` pads; after the prefix sum `at[p]` is where
     // the first of them goes.
     let mut at = [0u8; SEQ_LEN + 2];
-    for (p, s) in pads.iter_mut().zip(seqs) {
-        *p = leading_pads(s) as u8;
+    for (k, p) in pads.iter_mut().enumerate().take(seqs.len()) {
+        *p = leading_pads(seqs.row(k)) as u8;
         at[usize::from(*p) + 1] += 1;
     }
     for q in 1..at.len() {
@@ -1116,21 +1161,22 @@ fn pad_order(seqs: &[[u16; SEQ_LEN]]) -> [u8; PAD_SORT_WINDOW] {
 fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     isa: I,
     m: &M,
-    seqs: &[[u16; SEQ_LEN]],
+    seqs: BatchRows<'_>,
     out: &mut E,
 ) {
     let lanes = I::LANES;
-    for (w, window) in seqs.chunks(PAD_SORT_WINDOW).enumerate() {
+    for (w, w0) in (0..seqs.len()).step_by(PAD_SORT_WINDOW).enumerate() {
+        let window = seqs.slice(w0..seqs.len().min(w0 + PAD_SORT_WINDOW));
         let order = pad_order(window);
         let last = window.len() - 1;
         // Block `b`'s sequences and, per lane, its batch index (`None` past the window's end).
         let block = |b: usize| {
-            let mut s = isa.arr(&window[0]);
+            let mut s = isa.arr(window.row(0));
             let mut idx = isa.arr(None);
             for (l, (sl, il)) in s.as_mut().iter_mut().zip(idx.as_mut()).enumerate() {
                 let k = lanes * b + l;
                 let i = usize::from(order[k.min(last)]);
-                *sl = &window[i];
+                *sl = window.row(i);
                 *il = (k <= last).then_some(w * PAD_SORT_WINDOW + i);
             }
             (s, idx)
@@ -1218,7 +1264,7 @@ impl<I: Isa> BlockSink<I> for Hidden<'_> {
 pub(crate) fn forward<I: Isa, M: BlockModel>(
     isa: I,
     m: &M,
-    seqs: &[[u16; SEQ_LEN]],
+    seqs: BatchRows<'_>,
     probs: &mut [f32],
 ) {
     assert_eq!(seqs.len(), probs.len(), "one probability per sequence");
@@ -1234,7 +1280,7 @@ pub(crate) fn forward_hidden<I: Isa, M: BlockModel>(
     hidden: &mut [[f32; HIDDEN]],
 ) {
     assert_eq!(seqs.len(), hidden.len(), "one hidden state per sequence");
-    for_each_block(isa, m, seqs, &mut Hidden(hidden));
+    for_each_block(isa, m, BatchRows::Rows(seqs), &mut Hidden(hidden));
 }
 
 /// A vector of the 8-lane form of `W` (the latency kernels' registers).
@@ -1665,7 +1711,7 @@ mod tests {
                 .collect();
             let mut want: Vec<(usize, usize)> = pads.iter().copied().zip(0..).collect();
             want.sort();
-            let got = pad_order(&seqs);
+            let got = pad_order(BatchRows::Rows(&seqs));
             let got: Vec<usize> = got[..seqs.len()].iter().map(|&k| usize::from(k)).collect();
             let want: Vec<usize> = want.into_iter().map(|(_, k)| k).collect();
             prop_assert_eq!(got, want);
