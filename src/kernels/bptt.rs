@@ -142,6 +142,29 @@
 //! (their `δz` is 8 vectors, which fit in registers). One notebook LSTM `fit` epoch (AVX-512,
 //! fastest of 10, three alternations, the `δz` store alone): 0.0559–0.0562 → 0.0531–0.0560 s
 //! on two threads, 0.0958–0.0967 → 0.0922–0.0926 s on one.
+//!
+//! # What does not hold the shard (Golden Cove, family 6 model 167, 2026-12-06)
+//!
+//! One LSTM shard's forward + backward on the AVX-512 kernel takes ~1,800 cycles a step at
+//! 3.59 GHz (a scratch example: the same shard run four times, fastest of 3 s; `perf`: the
+//! forward and the backward ~44 % and ~42 % of the samples). As compiled, the forward's step is
+//! ~2,000 instructions: ~680 FMAs and multiplies, ~190 adds, min and max, ~160 shuffles and
+//! inserts of the gather, 40 divisions, ~430 scalar (the rows' lookups and bounds checks). Its
+//! ~1,100 µops for the two 512-bit ports need ≥ 565 cycles; it takes ~900. Probes, each a
+//! scratch build against main's, alternated three times (µs for the four shards of a batch;
+//! main 200–204 µs in the same runs, 215–222 where the four shards were distinct):
+//!
+//! ```text
+//!   the reciprocals by vrcp14ps + a Newton step, not the divider    210–221 (main 216–222)
+//!   the sigmoids four units at a time instead of eight             200–206
+//!   U pre-broadcast into 256 vectors, as the inference tables       212–215  (+6 %)
+//!   the tape indexed by t mod 2 (all of it in L1; wrong values)    192–195  (−3 %)
+//!   the transposed δz added straight into its rows, no staging     206–224
+//! ```
+//!
+//! So neither the divider (40 zmm divisions a step, 423 cycles of its throughput, overlap the
+//! ports' work), nor the tape's traffic to L2, nor the activations' grouping sets the pace; the
+//! forward, like the inference kernels on this core, issues at ~63 % of its two ports' bound.
 
 // Index loops over lanes, units and columns read like the equations.
 #![allow(clippy::needless_range_loop)]

@@ -685,8 +685,12 @@
 //!
 //! Not measured on AMD's cores, which run this code for the SimpleRNN review (Zen 3 on AVX2,
 //! Zen 4 and 5 in the AVX-512 kernel). The AVX-512 kernel's zmm splats (AMD's LSTM step,
-//! `Isa::wide_lstm_step`) are still LLVM's shuffle sequences; changing them could only be
-//! measured there.
+//! `Isa::wide_lstm_step`, in `Avx512::gate_sums_zmm`) are still LLVM's shuffle sequences
+//! (`vbroadcastss`, `vmovshdup`, `vshufps`, `vshuff64x2`: 15 shuffles for 8 splats), and may
+//! be right there: on Zen 5 a zmm `vpermps` has a latency of 5 (the port account above) where
+//! these shuffles take one or two cycles and issue on any of four pipes. Only a Zen core can
+//! tell; this one does not run the zmm step (forced on here, its review measured 131 cycles a
+//! step against the 8-lane step's 120).
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
