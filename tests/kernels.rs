@@ -689,23 +689,24 @@ fn out_of_range_token_panics() {
     for kernel in Kernel::available() {
         let name = kernel.name();
         let run = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
-        assert!(
-            run(&|| kernel.lstm_forward(&lt, &seqs, &mut [0.0; 11])),
-            "{name}"
-        );
-        assert!(
-            run(&|| kernel.rnn_forward(&rt, &seqs, &mut [0.0; 11])),
-            "{name}"
-        );
         let refs: Vec<&[u16; SEQ_LEN]> = seqs.iter().rev().collect();
-        assert!(
-            run(&|| kernel.lstm_forward_refs(&lt, &refs, &mut [0.0; 11])),
-            "{name}"
-        );
-        assert!(
-            run(&|| kernel.rnn_forward_refs(&rt, &refs, &mut [0.0; 11])),
-            "{name}"
-        );
+        let batches: [(&str, &dyn Fn()); 4] = [
+            ("lstm_forward", &|| {
+                kernel.lstm_forward(&lt, &seqs, &mut [0.0; 11])
+            }),
+            ("rnn_forward", &|| {
+                kernel.rnn_forward(&rt, &seqs, &mut [0.0; 11])
+            }),
+            ("lstm_forward_refs", &|| {
+                kernel.lstm_forward_refs(&lt, &refs, &mut [0.0; 11])
+            }),
+            ("rnn_forward_refs", &|| {
+                kernel.rnn_forward_refs(&rt, &refs, &mut [0.0; 11])
+            }),
+        ];
+        for (entry, f) in batches {
+            assert!(run(f), "{name} {entry}");
+        }
         assert!(run(&|| {
             kernel.lstm_review(&lt, &bad);
         }));

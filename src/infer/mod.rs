@@ -51,6 +51,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::kernels::tables::order_by_pads;
 use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables, leading_pads};
 use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
@@ -217,35 +218,26 @@ impl Scorer {
     pub(crate) fn score_sorted(&self, seqs: &[[u16; SEQ_LEN]], probs: &mut [f32]) {
         let n = seqs.len();
         debug_assert!(n <= SORT_ROWS && n == probs.len());
-        // `at[p + 1]` counts the rows with `p` leading pads; after the prefix sum, `at[p]` is
-        // where the first of them goes. Reading the pads brings the rows into cache just before
-        // the kernel reads them.
+        // Reading the pads brings the rows into cache just before the kernel reads them.
         let mut pads = [0u8; SORT_ROWS];
-        let mut at = [0u16; SEQ_LEN + 2];
-        let mut sorted_already = true;
-        for (k, s) in seqs.iter().enumerate() {
-            // `leading_pads ≤ SEQ_LEN = 100` fits in u8; `n ≤ SORT_ROWS` in u16.
-            pads[k] = leading_pads(s) as u8;
-            at[usize::from(pads[k]) + 1] += 1;
-            sorted_already &= k == 0 || pads[k - 1] <= pads[k];
+        for (p, s) in pads.iter_mut().zip(seqs) {
+            // `leading_pads ≤ SEQ_LEN = 100` fits in u8.
+            *p = leading_pads(s) as u8;
         }
-        if sorted_already {
+        let pads = &pads[..n];
+        if pads.is_sorted() {
             seqs.par_chunks(CHUNK_ROWS)
                 .zip(probs.par_chunks_mut(CHUNK_ROWS))
                 .for_each(|(s, p)| self.score_chunk(s, p));
             return;
         }
-        for q in 1..at.len() {
-            at[q] += at[q - 1];
-        }
         let mut rows = [&seqs[0]; SORT_ROWS];
+        // `n ≤ SORT_ROWS` fits in u16.
         let mut place = [0u16; SORT_ROWS];
-        for (k, &p) in pads[..n].iter().enumerate() {
-            let slot = &mut at[usize::from(p)];
-            rows[usize::from(*slot)] = &seqs[k];
-            place[k] = *slot;
-            *slot += 1;
-        }
+        order_by_pads(pads, |k, slot| {
+            rows[slot] = &seqs[k];
+            place[k] = slot as u16;
+        });
         let mut sorted = [0f32; SORT_ROWS];
         rows[..n]
             .par_chunks(CHUNK_ROWS)

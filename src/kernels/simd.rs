@@ -700,6 +700,7 @@ use super::isa::{Isa, Isa8};
 use super::reference;
 use super::tables::{
     GATE_C, GATE_F, GATE_I, GATE_O, LstmState, LstmTables, RnnState, RnnTables, leading_pads,
+    order_by_pads,
 };
 use crate::shape::{HIDDEN, SEQ_LEN};
 
@@ -1136,24 +1137,13 @@ const PAD_SORT_WINDOW: usize = 64;
 #[inline(always)]
 fn pad_order(seqs: BatchRows<'_>) -> [u8; PAD_SORT_WINDOW] {
     debug_assert!(seqs.len() <= PAD_SORT_WINDOW);
-    // `leading_pads ≤ SEQ_LEN = 100` and `k < 64`: both fit in u8, and so does a count.
+    // `leading_pads ≤ SEQ_LEN = 100` and `k < 64`: both fit in u8.
     let mut pads = [0u8; PAD_SORT_WINDOW];
-    // `at[p + 1]` counts the sequences with `p` pads; after the prefix sum `at[p]` is where
-    // the first of them goes.
-    let mut at = [0u8; SEQ_LEN + 2];
     for (k, p) in pads.iter_mut().enumerate().take(seqs.len()) {
         *p = leading_pads(seqs.row(k)) as u8;
-        at[usize::from(*p) + 1] += 1;
-    }
-    for q in 1..at.len() {
-        at[q] += at[q - 1];
     }
     let mut order = [0u8; PAD_SORT_WINDOW];
-    for (k, &p) in pads.iter().enumerate().take(seqs.len()) {
-        let slot = &mut at[usize::from(p)];
-        order[usize::from(*slot)] = k as u8;
-        *slot += 1;
-    }
+    order_by_pads(&pads[..seqs.len()], |k, slot| order[slot] = k as u8);
     order
 }
 

@@ -85,6 +85,27 @@ pub fn leading_pads(tokens: &[u16; SEQ_LEN]) -> usize {
     tokens.iter().position(|&t| t != 0).unwrap_or(SEQ_LEN)
 }
 
+/// The rows with `pads[k]` leading pads (each `≤ SEQ_LEN`) in the order of their pads, ties in
+/// index order, by a stable counting sort: `put(k, slot)` for every row `k`, `slot` its place
+/// in that order. (The batch driver's windows and the scorer's runs.)
+#[inline(always)]
+pub(crate) fn order_by_pads(pads: &[u8], mut put: impl FnMut(usize, usize)) {
+    // `at[p + 1]` counts the rows with `p` pads; after the prefix sum, `at[p]` is where the
+    // first of them goes.
+    let mut at = [0usize; SEQ_LEN + 2];
+    for &p in pads {
+        at[usize::from(p) + 1] += 1;
+    }
+    for q in 1..at.len() {
+        at[q] += at[q - 1];
+    }
+    for (k, &p) in pads.iter().enumerate() {
+        let slot = &mut at[usize::from(p)];
+        put(k, *slot);
+        *slot += 1;
+    }
+}
+
 /// Folded `Embedding → LSTM(8) → Dense(1)` weights (see the module docs for the layout).
 #[derive(Clone, Debug)]
 pub struct LstmTables {
