@@ -113,6 +113,25 @@ CHAIN_FN(por_zmm, "vpord %%zmm2, %%zmm0, %%zmm0", SETUP)
 /* Round trip integer op -> FP consumer in zmm (minus one vaddps zmm). */
 CHAIN_FN(pand_addps_zmm, "vpandd %%zmm1, %%zmm0, %%zmm0\n\tvaddps %%zmm2, %%zmm0, %%zmm0", SETUP)
 
+/* The state's round trip through memory that a step `Op` puts on its chain (it stores `h` to the
+ * caller's state; the next step broadcasts each `h[j]` back from it): a ymm store and a 4-byte
+ * broadcast load of one of its lanes, forwarded from the store, as one link. */
+static double store_bcast(void) {
+    static float buf[8] __attribute__((aligned(32)));
+    double best = 1e30;
+    for (int c = 0; c < CHAINS; c++) {
+        double t0 = now_ns();
+        __asm__ volatile(SETUP "mov %1, %%ecx\n\t"
+                         "1:\n\t" X100("vmovups %%ymm0, (%0)\n\tvbroadcastss 12(%0), %%ymm0\n\t")
+                         "dec %%ecx\n\tjnz 1b\n\t"
+                         : : "r"(buf), "i"(REPS) : "ecx", "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3");
+        double ns = (now_ns() - t0) / (REPS * 100.0);
+        if (ns < best)
+            best = ns;
+    }
+    return best;
+}
+
 /* Throughput: 8 independent copies per line (reciprocal throughput = time / instruction). */
 #define TPUT_FN(name, OP, SRC, PRE)                                                                \
     static double name(void) {                                                                     \
@@ -350,6 +369,7 @@ int main(int argc, char **argv) {
         {"vpmaxsd zmm", pmaxsd_zmm, 0, 1},
         {"vpord zmm", por_zmm, 0, 1},
         {"vpandd zmm -> vaddps zmm (minus vaddps)", pand_addps_zmm, -2, 1},
+        {"store ymm -> vbroadcastss (forwarded)", store_bcast, 0, 0},
         {"throughput (cycles/insn): vpermps ymm", t_perm_ymm, 0, 0},
         {"throughput: vpermps zmm", t_perm_zmm, 0, 1},
         {"throughput: vfmadd231ps ymm", t_fma_ymm, 0, 0},
