@@ -859,6 +859,41 @@ def verdict(
 
 
 # ------------------------------------------------------------------------------------------------
+# Lower bounds (issue 16: each target "with its cycle count and its share of the lower bound"), in
+# cycles, for the cores and kernels whose bound has been counted in the compiled code; the module
+# docs of src/kernels/simd.rs ("The bounds on Golden Cove, counted on this code") derive each one.
+# A bound holds for one core and one kernel's code: keyed by (vendor, family, model, kernel).
+# Throughput rows: cycles per sequence-step of one core (the 512-bit µops of a block-step on the
+# two ports that run them); latency rows: the dependency chain at the latencies measured by
+# benches/report/insn_latency.c on that core, per step or per 100-step review.
+
+BOUNDS: Dict[Tuple[str, int, int, str], Dict[str, float]] = {
+    ("GenuineIntel", 6, 167, "x86_64-avx512"): {
+        "lstm.seq_step": 34.3,
+        "rnn.seq_step": 7.5,
+        "rnn-onehot.seq_step": 7.5,
+        "lstm.step": 89.0,
+        "rnn.step": 51.0,
+        "lstm.review": 8_600.0,
+        "rnn.review": 4_800.0,
+    },
+}
+
+
+def bounds_for(res: Dict[str, Any]) -> Dict[str, float]:
+    """The counted lower bounds (cycles) for this results file's core and kernel; empty if none."""
+    m = res["machine"]
+    return dict(BOUNDS.get((m.get("vendor"), m.get("family"), m.get("model"), res["kernel"]), {}))
+
+
+def bound_cell(bound: Optional[float], cycles: Optional[float]) -> str:
+    """``bound (share %)``: the share of the bound that the measured cycles reach, or —."""
+    if bound is None or not cycles:
+        return "—"
+    return f"{sig3(bound)} ({100 * bound / cycles:.0f} %)"
+
+
+# ------------------------------------------------------------------------------------------------
 # Rendering
 
 
@@ -870,6 +905,7 @@ class View:
         self.source = source
         self.f: Figures = res["figures"]
         self.targets, self.targets_name = targets_for(res)
+        self.bounds = bounds_for(res)
 
     def raw(self, key: str) -> Optional[List[float]]:
         """Figure ``key``'s values over the runs, or None."""
@@ -1001,9 +1037,10 @@ def render_inference(v: View) -> str:
         for th in (1, 2):
             vals = v.crit_rate(f"throughput/{arch}/test25000/KERNEL/{th}t")
             tgt, met = verdict(vals, t.get(f"{arch}.{th}t"), rate)
-            cyc = "—"
+            cyc, cycles = "—", None
             if vals and clock:
-                cyc = sig3(clock * 1e9 * th / (statistics.median(vals) * steps_per_review)) + " per step"
+                cycles = clock * 1e9 * th / (statistics.median(vals) * steps_per_review)
+                cyc = sig3(cycles) + " per step"
             rows.append(
                 (
                     f"{label} reviews/s, {th} thread{'s' if th > 1 else ''}",
@@ -1012,12 +1049,13 @@ def render_inference(v: View) -> str:
                     tgt,
                     met,
                     cyc,
+                    bound_cell(v.bounds.get(f"{arch}.seq_step"), cycles),
                 )
             )
     for arch, label in (("lstm", "LSTM"), ("rnn", "SimpleRNN")):
         vals = v.crit(f"step_latency/{arch}/KERNEL")
         tgt, met = verdict(vals, t.get(f"{arch}.step"))
-        cyc = sig3(clock * statistics.median(vals)) if vals and clock else "—"
+        cycles = clock * statistics.median(vals) if vals and clock else None
         rows.append(
             (
                 f"{label} one step (latency kernel), ns",
@@ -1025,13 +1063,14 @@ def render_inference(v: View) -> str:
                 p50_cell(v.raw(f"bench.{arch}.step_p50_ns")),
                 tgt,
                 met,
-                cyc,
+                sig3(cycles) if cycles else "—",
+                bound_cell(v.bounds.get(f"{arch}.step"), cycles),
             )
         )
     for arch, label in (("lstm", "LSTM"), ("rnn", "SimpleRNN")):
         vals = v.scaled(f"sequence_latency/{arch}/KERNEL", 1e-3, crit=True)
         tgt, met = verdict(vals, t.get(f"{arch}.review"))
-        cyc = sig3(clock * 1e3 * statistics.median(vals)) if vals and clock else "—"
+        cycles = clock * 1e3 * statistics.median(vals) if vals and clock else None
         rows.append(
             (
                 f"{label} one 100-step review, µs",
@@ -1039,15 +1078,17 @@ def render_inference(v: View) -> str:
                 p50_cell(v.raw(f"bench.{arch}.review_p50_us")),
                 tgt,
                 met,
-                cyc,
+                sig3(cycles) if cycles else "—",
+                bound_cell(v.bounds.get(f"{arch}.review"), cycles),
             )
         )
     for fn in ("sigmoid", "tanh"):
         vals = v.scaled(f"activations/{fn}4096/KERNEL", 1e-3, crit=True)
-        rows.append((f"{fn} over 4,096 floats, µs", cell(vals), "—", "—", "", "—"))
+        rows.append((f"{fn} over 4,096 floats, µs", cell(vals), "—", "—", "", "—", "—"))
     head = (
-        "| figure | criterion | `fusedrnn bench` | target | met? | cycles at the measured clock |\n"
-        "|---|---:|---:|---:|---|---:|"
+        "| figure | criterion | `fusedrnn bench` | target | met? | cycles at the measured clock "
+        "| lower bound, cycles (share) |\n"
+        "|---|---:|---:|---:|---|---:|---:|"
     )
     body = "\n".join("| " + " | ".join(r) + " |" for r in rows)
     return (
@@ -1056,7 +1097,23 @@ def render_inference(v: View) -> str:
         "it). Criterion: `cargo bench --bench throughput` (the 25,000-review test split, parity fixtures' "
         "weights) and `--bench kernels` (criterion's median time per iteration). `fusedrnn bench` times its "
         "own passes over the same split (one review at a time for the latencies, its p50). Cycles: the measured "
-        "clock × threads ÷ sequence-steps per second, or × the latency."
+        "clock × threads ÷ sequence-steps per second, or × the latency." + bounds_note(v)
+    )
+
+
+def bounds_note(v: View) -> str:
+    """The sentence under the inference table that says where the lower bounds come from."""
+    if not v.bounds:
+        return (
+            " Lower bound: none counted for this core and kernel (`BOUNDS` in `benches/report/report.py`), "
+            "so no share is shown."
+        )
+    return (
+        ' Lower bound: counted for this core and kernel in the compiled code (`src/kernels/simd.rs`, "The '
+        'bounds on Golden Cove, counted on this code"): for throughput the 512-bit µops of a block-step on '
+        "the two ports that run them, per sequence-step; for latency the dependency chain at this core's "
+        "measured latencies (`benches/report/insn_latency.c`). Share: the bound ÷ the measured cycles "
+        "(the criterion median), so 100 % is the bound."
     )
 
 

@@ -197,6 +197,21 @@ class Rendering(unittest.TestCase):
         )
         self.assertIn("| ≤ 22 | not met (0/3 runs) |", out)
 
+    def test_lower_bound_share_only_for_a_counted_core_and_kernel(self) -> None:
+        out = report.render_block(fixture(), "inference", SOURCE)
+        self.assertIn("| 64.0 per step | — |", out)
+        self.assertIn("none counted for this core and kernel", out)
+        res = copy.deepcopy(fixture())
+        res["machine"]["vendor"] = "GenuineIntel"
+        self.assertIn("| 64.0 per step | — |", report.render_block(res, "inference", SOURCE))
+        res["kernel"] = "x86_64-avx512"
+        out = report.render_block(res, "inference", SOURCE)
+        # 34.3 of 64.0 cycles per sequence-step; 89 of the step's 108 cycles.
+        self.assertIn("| 64.0 per step | 34.3 (54 %) |", out)
+        self.assertIn("| 108 | 89.0 (82 %) |", out)
+        self.assertIn("| sigmoid over 4,096 floats, µs | 1.05 (1.00–1.10) | — | — |  | — | — |", out)
+        self.assertNotIn("none counted", out)
+
     def test_training_breakdown_adds_up(self) -> None:
         out = report.render_block(fixture(), "training", SOURCE)
         self.assertIn(

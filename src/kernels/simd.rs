@@ -691,6 +691,98 @@
 //! these shuffles take one or two cycles and issue on any of four pipes. Only a Zen core can
 //! tell; this one does not run the zmm step (forced on here, its review measured 131 cycles a
 //! step against the 8-lane step's 120).
+//!
+//! # The bounds on Golden Cove, counted on this code (issue 16 item 1; 2026-12-06)
+//!
+//! Issue 16 asks for each figure's share of its lower bound. These are the bounds of this code,
+//! the instructions the kernels compile to, on this core. They are not bounds of every
+//! algorithm that meets the accuracy contract; the sections above give those. README's
+//! inference table divides them by the measured cycles (`BOUNDS` in
+//! `benches/report/report.py`, keyed by vendor, family, model and kernel, so no other core gets
+//! them).
+//!
+//! **Latencies**, measured this day by `benches/report/insn_latency.c` (4.08 GHz, cycles): ymm
+//! `vfmadd231ps` 5.0, `vmulps` 4.0, `vaddps` 2.0, `vpermps` 3.0 (one a cycle, one shuffle
+//! port), the index's `vpsrld`, `vpmaxub` and `vpminub` 1 each, a ymm store and a
+//! `vbroadcastss` load forwarded from it 6.2. (Earlier sessions read 4 for the ymm FMA on this
+//! machine; the host's CPU is not the same from day to day.)
+//!
+//! **The latency chains.** Counted link by link with those latencies. No two µops are assumed
+//! to compete for a port, except that one activation's 8 coefficient permutes issue one a
+//! cycle:
+//!
+//! ```text
+//!   h → splat of h[j]                                              3 + j   (j = 0..7)
+//!   sum (per gate; the SimpleRNN's alike):
+//!     fma(s0, U0, row) or s·U for j = 1..3                         8–10
+//!     fma(s4..7, U4..7, …)                                         13–15
+//!     two levels of adds                                           19
+//!   piecewise tanh or σ of z, from z:
+//!     index k (shift, byte max, byte min)                           3
+//!     the 8 coefficients, one permute a cycle                       6–13
+//!     Estrin level 1 (its last pair)                                18
+//!     level 2 (M1), level 3 (P, or the σ's last FMA)                23, 28
+//!     the sign OR (tanh)                                            29
+//!   SimpleRNN review step: 19 + 29                                 = 48
+//!   LSTM review step: σ(i), σ(f) at 19 + 28 = 47, tanh(g) at 48;
+//!     i·g 52; c' = fma(f, c, i·g) 57; o·tanh(c') 57 + 29           = 86
+//!   a step `Op`: the state's round trip (6.2) instead of the splat's 3:
+//!     SimpleRNN 51, LSTM 89
+//! ```
+//!
+//! The sum's 32 products need 16 cycles of issue on the two FMA ports, so the LSTM's last gate
+//! is ready ~4 cycles later than counted. The count leaves that out, and also the three gates'
+//! 24 permutes queueing on the one shuffle port.
+//!
+//! **The batch block-steps.** Counted in the compiled `x86_64-avx512` kernel (objdump of
+//! `examples/batch_throughput`; the LSTM's step is three loops, run once, 4 and 2 times). Every
+//! 512-bit µop runs on port 0 or port 5: `insn_latency.c` times any two of them at 1.08 cycles
+//! a pair. One block-step, 16 sequences:
+//!
+//! ```text
+//!                                          LSTM    SimpleRNN
+//!   FMA and multiply                        616       136     (256 and 64 recurrent)
+//!   add, max, min                           160        32
+//!   vscalefps                                40         8
+//!   vdivps, 3 µops each (two port 0, one 5) 120        24     (40 and 8 divisions)
+//!   unpack and 256-bit insert (port 5)       96        24     (the gather's transposes)
+//!   vinsertf128 from memory (the ALU µop)    64        16
+//!   µops on ports 0 and 5                 1,096       240
+//!   bound, cycles per sequence-step        34.3       7.5
+//! ```
+//!
+//! Below these bounds: the divider (40 divisions at ~10.6 cycles is 26.5 per sequence-step;
+//! the SimpleRNN's 8 need 5.3), the loads (~580 on three ports, ~12 per sequence-step) and the
+//! front end (~1,700 µops at 6 a cycle, ~18). Not counted: 80 zmm register copies in the LSTM
+//! block-step and 16 in the SimpleRNN's (`vmovaps` before a destructive FMA), which the renamer
+//! may eliminate. Counted as µops, they would make the bounds 36.8 and 8.0.
+//!
+//! **Measured against them** (4.09 GHz; `examples/chain_latency`, fastest of 2,000 windows,
+//! and `examples/batch_throughput`, fastest of 300; three or four runs each):
+//!
+//! ```text
+//!                            bound   measured       share
+//!   SimpleRNN review step      48    47.1–48.3      ~100 %
+//!   SimpleRNN step (Op)        51    57.3–61.8       83–89 %
+//!   LSTM review step           86    119.7–122.8     70–72 %
+//!   LSTM step (Op)             89    121.1–130.7     68–73 %
+//!   LSTM batch sequence-step   34.3  51.4–51.9       66–67 %
+//!   SimpleRNN batch            7.5   11.8–12.3       61–64 %
+//! ```
+//!
+//! The SimpleRNN review is at its chain: the count is at most a cycle high (the accumulator
+//! chain of `insn_latency.c` gives the FMA 5 cycles; a product's operands may arrive in fewer),
+//! and only a shorter `tanh` would make the step faster. The LSTM
+//! review is 34 cycles above its chain, and the chain leaves out two costs (above). The three
+//! gates' 24 permutes share the one shuffle port: where they interleave, the slowest gate's
+//! last coefficient comes up to 16 cycles after its own eight would. The products' issue adds
+//! ~4 more. The batch steps are neither port nor divider bound ("The pipelined pair", "On Zen
+//! 4" above). Splitting the splats of a review between `vpermps` (`h[0..4]`, which the first
+//! products read) and broadcasts from a stored copy (`h[4..8]`, read one FMA later) was tried
+//! in this session, to take 4 of the 48 shuffles a step off port 5. It measured the LSTM review
+//! step at 119.3–122.2 against 119.7–122.8, and the SimpleRNN's at 50.5–54.5 against 48.1–48.3,
+//! so it was not kept. Forcing the pipelined pair on for the SimpleRNN here measured 12.4–12.7
+//! against 11.8 (still off on Intel's cores).
 
 use super::activations::{
     sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
