@@ -597,17 +597,18 @@ pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
     tanh_batch_stage3(isa, st)
 }
 
-/// [`sigmoid_batch`] of `N` vectors, written stage by stage across them (every lane's value is
-/// [`sigmoid_batch`]'s, bit for bit): `N` independent chains side by side in program order, so
-/// the scheduler holds µops that are ready together instead of one activation's 20-deep chain
-/// (issue 16 item 3; the account is in `simd.rs`).
+/// `1 + exp(−x)` of `N` vectors, `x` first clamped to `±limit` (`limit ≤ 87`), written stage by
+/// stage across them: `N` independent chains side by side in program order, so the scheduler
+/// holds µops that are ready together instead of one activation's 20-deep chain (issue 16 item
+/// 3; the account is in `simd.rs`). Every lane's value is [`one_plus_exp_neg_batch`]'s of the
+/// clamped `x`, bit for bit.
 #[inline(always)]
-pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+pub(crate) fn one_plus_exp_neg_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N], limit: f32) {
     let mut shifted = *x;
     let mut n = *x;
     let mut nr = *x;
     for xk in x.iter_mut() {
-        *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX, EXP_ARG_MAX);
+        *xk = isa.clamp_keep_nan(*xk, -limit, limit);
     }
     for k in 0..N {
         shifted[k] = isa.mul_add(x[k], isa.splat(-LOG2_E), isa.splat(ROUND_MAGIC_POW2));
@@ -628,20 +629,18 @@ pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N])
     for k in 0..N {
         x[k] = one_plus_scaled(isa, x[k], n[k], shifted[k]);
     }
-    for xk in x.iter_mut() {
-        *xk = isa.recip(*xk);
-    }
 }
 
-/// [`tanh_batch`] of `N` vectors, stage by stage across them (bit for bit [`tanh_batch`]'s
-/// values; see [`sigmoid_batch_n`]).
+/// `1 + exp(2x)` of `N` vectors, `x` first clamped to `±limit` (`limit ≤ 43.5`), stage by stage
+/// across them (see [`one_plus_exp_neg_n`]): every lane's value is the `1 + e` of
+/// [`tanh_batch`]'s stages for the clamped `x`, bit for bit.
 #[inline(always)]
-pub(crate) fn tanh_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+pub(crate) fn one_plus_exp2_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N], limit: f32) {
     let mut shifted = *x;
     let mut n = *x;
     let mut s = *x;
     for xk in x.iter_mut() {
-        *xk = isa.clamp_keep_nan(*xk, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+        *xk = isa.clamp_keep_nan(*xk, -limit, limit);
     }
     for k in 0..N {
         shifted[k] = isa.mul_add(x[k], isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
@@ -659,13 +658,91 @@ pub(crate) fn tanh_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
             x[k] = isa.mul_add(s[k], x[k], isa.splat(m * c));
         }
     }
-    let one = isa.splat(1.0);
     for k in 0..N {
         x[k] = one_plus_scaled(isa, x[k], n[k], shifted[k]);
     }
+}
+
+/// [`sigmoid_batch`] of `N` vectors, stage by stage across them (every lane's value is
+/// [`sigmoid_batch`]'s, bit for bit; see [`one_plus_exp_neg_n`]).
+#[inline(always)]
+pub(crate) fn sigmoid_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+    one_plus_exp_neg_n(isa, x, EXP_ARG_MAX);
+    for xk in x.iter_mut() {
+        *xk = isa.recip(*xk);
+    }
+}
+
+/// [`tanh_batch`] of `N` vectors, stage by stage across them (bit for bit [`tanh_batch`]'s
+/// values; see [`one_plus_exp_neg_n`]).
+#[inline(always)]
+pub(crate) fn tanh_batch_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+    one_plus_exp2_n(isa, x, EXP_ARG_MAX / 2.0);
+    let one = isa.splat(1.0);
     for xk in x.iter_mut() {
         *xk = isa.neg_mul_add(isa.splat(2.0), isa.recip(*xk), one);
     }
+}
+
+/// Clamp of the sigmoid arguments in the fused LSTM cell ([`lstm_cell_c_batch_n`]): `σ(−30)`
+/// is 9.4e-14, and `σ(30)` rounds to 1 in f32, so the clamp moves no result by more than
+/// 1e-13.
+const CELL_SIGMOID_LIMIT: f32 = 30.0;
+
+/// Clamp of the tanh arguments in the fused LSTM cell: `tanh(9)` is `1 − 3.0e-8`, so the clamp
+/// moves no result by more than 3.1e-8.
+const CELL_TANH_LIMIT: f32 = 9.0;
+
+/// The cell update of the LSTM batch kernels for `N` vectors of units, from the gates'
+/// pre-activations (issue 16 item 3, "The fused cell" in `simd.rs`): `c ← σ(i)·tanh(g) +
+/// σ(f)·c` with one division where the activations one at a time take three. With `D(x) = 1 +
+/// e^(−x)` (`σ = 1/D`) and `P(x) = 1 + e^(2x)` (`tanh = (P − 2)/P`):
+///
+/// ```text
+///   c' = ((P_g − 2)·D_f + c·(P_g·D_i)) / ((P_g·D_i)·D_f)
+/// ```
+///
+/// The arguments are clamped to ±[`CELL_SIGMOID_LIMIT`] and ±[`CELL_TANH_LIMIT`], so the
+/// denominator stays below `e^78` (finite) whatever the inputs; NaN propagates. The same
+/// operations on every ISA, so the same bits.
+#[inline(always)]
+pub(crate) fn lstm_cell_c_batch_n<I: Isa, const N: usize>(
+    isa: I,
+    i: [I::V; N],
+    f: [I::V; N],
+    g: [I::V; N],
+    c: &mut [I::V; N],
+) {
+    let (mut di, mut df, mut pg) = (i, f, g);
+    one_plus_exp_neg_n(isa, &mut di, CELL_SIGMOID_LIMIT);
+    one_plus_exp_neg_n(isa, &mut df, CELL_SIGMOID_LIMIT);
+    one_plus_exp2_n(isa, &mut pg, CELL_TANH_LIMIT);
+    let two = isa.splat(2.0);
+    for k in 0..N {
+        let pd = isa.mul(pg[k], di[k]);
+        let num = isa.mul_add(c[k], pd, isa.mul(isa.sub(pg[k], two), df[k]));
+        c[k] = isa.div(num, isa.mul(pd, df[k]));
+    }
+}
+
+/// The LSTM batch kernels' new `h = σ(o)·tanh(c)` for `N` vectors of units, from the output
+/// gate's pre-activation `o` and the updated cell `c`, with one division (see
+/// [`lstm_cell_c_batch_n`]): `h = (P_c − 2) / (P_c·D_o)`, the arguments clamped alike.
+#[inline(always)]
+pub(crate) fn lstm_cell_h_batch_n<I: Isa, const N: usize>(
+    isa: I,
+    o: [I::V; N],
+    c: [I::V; N],
+) -> [I::V; N] {
+    let (mut d, mut p) = (o, c);
+    one_plus_exp_neg_n(isa, &mut d, CELL_SIGMOID_LIMIT);
+    one_plus_exp2_n(isa, &mut p, CELL_TANH_LIMIT);
+    let two = isa.splat(2.0);
+    let mut h = p;
+    for k in 0..N {
+        h[k] = isa.div(isa.sub(p[k], two), isa.mul(p[k], d[k]));
+    }
+    h
 }
 
 /// Which activation, and which evaluation order of its polynomial (all meet the same error
@@ -988,6 +1065,101 @@ mod tests {
             }
         }
         assert_no_kernel_differs(|| ShiftAgainstAdd { xs: &xs });
+    }
+
+    /// Gate pre-activations and cell states for the fused cell's tests: every combination of
+    /// a grid through the clamps and the saturation (`i, f, g, o` each from `GATE_GRID`, `c`
+    /// from `CELL_GRID`), then `random` combinations of uniform values in `[−12, 12]` and
+    /// `[−20, 20]` (a fixed xorshift seed).
+    fn cell_inputs(random: usize) -> Vec<[f32; 5]> {
+        const GATE_GRID: [f32; 17] = [
+            -100.0, -30.5, -30.0, -29.5, -9.5, -9.0, -3.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 3.0, 9.0,
+            9.5, 30.0, 100.0,
+        ];
+        const CELL_GRID: [f32; 9] = [-60.0, -9.5, -1.0, -0.1, 0.0, 0.1, 1.0, 9.5, 60.0];
+        let mut out = Vec::new();
+        for i in GATE_GRID {
+            for f in GATE_GRID {
+                for g in GATE_GRID {
+                    for c in CELL_GRID {
+                        out.push([i, f, g, GATE_GRID[out.len() % GATE_GRID.len()], c]);
+                    }
+                }
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut uniform = |scale: f32| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+        };
+        for _ in 0..random {
+            out.push([
+                uniform(12.0),
+                uniform(12.0),
+                uniform(12.0),
+                uniform(12.0),
+                uniform(20.0),
+            ]);
+        }
+        out
+    }
+
+    /// The fused cell's `c'` and `h` against f64 (`σ(i)·tanh(g) + σ(f)·c`, then `σ(o)·tanh` of
+    /// the kernel's own `c'`): the largest error of each, `c'`'s relative to `1 + |c|`.
+    struct FusedCellError<'a> {
+        inputs: &'a [[f32; 5]],
+    }
+
+    impl Op for FusedCellError<'_> {
+        type Output = (f64, f64);
+        fn reference(self) -> (f64, f64) {
+            (0.0, 0.0)
+        }
+        #[inline(always)]
+        fn run<I: Isa>(self, isa: I) -> (f64, f64) {
+            let s64 = |x: f64| 1.0 / (1.0 + (-x).exp());
+            let (mut worst_c, mut worst_h) = (0.0f64, 0.0f64);
+            for chunk in self.inputs.chunks(I::LANES) {
+                let lanes = |k: usize| {
+                    let v: Vec<f32> = chunk.iter().map(|x| x[k]).collect();
+                    isa.load_partial(&v)
+                };
+                let mut c = [lanes(4)];
+                lstm_cell_c_batch_n(isa, [lanes(0)], [lanes(1)], [lanes(2)], &mut c);
+                let h = lstm_cell_h_batch_n(isa, [lanes(3)], c);
+                let (c, h) = (isa.store(c[0]), isa.store(h[0]));
+                for ((x, &c1), &h1) in chunk.iter().zip(c.as_ref()).zip(h.as_ref()) {
+                    let [i, f, g, o, c0] = x.map(f64::from);
+                    let want_c = s64(i) * g.tanh() + s64(f) * c0;
+                    let want_h = s64(o) * f64::from(c1).tanh();
+                    worst_c = worst_c.max((f64::from(c1) - want_c).abs() / (1.0 + c0.abs()));
+                    worst_h = worst_h.max((f64::from(h1) - want_h).abs());
+                }
+            }
+            (worst_c, worst_h)
+        }
+    }
+
+    /// The fused LSTM cell of the batch kernels keeps the accuracy contract on every vector
+    /// kernel this CPU has: `c'` within 1e-6·(1 + |c|) of f64 and `h` within 1e-6 (the
+    /// activations' contract), through the clamps, the saturation and random inputs.
+    #[test]
+    fn fused_lstm_cell_is_within_the_contract() {
+        let inputs = cell_inputs(200_000);
+        for k in Kernel::available() {
+            if matches!(k, Kernel::Reference) {
+                continue;
+            }
+            let (c, h) = k.dispatch(FusedCellError { inputs: &inputs });
+            eprintln!("{}: c' {c:.3e}, h {h:.3e}", k.name());
+            assert!(
+                c <= 1e-6 && h <= 1e-6,
+                "{}: c' off by {c:.3e}, h by {h:.3e}",
+                k.name()
+            );
+        }
     }
 
     /// The skewed SimpleRNN batch step (`simd::rnn_half`) runs `tanh_batch`'s stages one by

@@ -15,9 +15,9 @@
 //!
 //! `splat(U[j][g][u])` is stored pre-broadcast in the tables (`recurrent_splat`, 8 KiB, L1
 //! resident), so each of the 256 terms is one FMA with a memory operand: no broadcast µop.
-//! A step runs in three phases (32 pre-activations, 32 activations, 8 cell updates), each a
-//! wide set of independent chains (the activations four units at a time, stage by stage:
-//! "Zen 5 port account" below), and the batch driver runs two blocks per step loop so one
+//! A step runs in two phases (32 pre-activations, then the cell of 8 units, fused: "The fused
+//! cell" below), each a wide set of independent chains (the cell four units at a time, stage by
+//! stage: "Zen 5 port account" below), and the batch driver runs two blocks per step loop so one
 //! block's dependency tail overlaps the other's FMAs. On AVX-512 (32 registers) the two blocks
 //! are software-pipelined half a step apart (`lstm_pair`, `rnn_pair`): one block's recurrent
 //! products sit in program order beside the other block's activations, chunk by chunk ("The
@@ -735,27 +735,29 @@
 //! 24 permutes queueing on the one shuffle port.
 //!
 //! **The batch block-steps.** Counted in the compiled `x86_64-avx512` kernel (objdump of
-//! `examples/batch_throughput`; the LSTM's step is three loops, run once, 4 and 2 times). Every
+//! `examples/batch_throughput`, the LSTM with the fused cell of the next section; its step is
+//! three loops, run once, 4 and 2 times). Every
 //! 512-bit µop runs on port 0 or port 5: `insn_latency.c` times any two of them at 1.08 cycles
 //! a pair. One block-step, 16 sequences:
 //!
 //! ```text
 //!                                          LSTM    SimpleRNN
 //!   FMA and multiply                        616       136     (256 and 64 recurrent)
-//!   add, max, min                           160        32
+//!   add, sub, max, min                      176        32
 //!   vscalefps                                40         8
-//!   vdivps, 3 µops each (two port 0, one 5) 120        24     (40 and 8 divisions)
+//!   vdivps, 3 µops each (two port 0, one 5)  48        24     (16 and 8 divisions)
 //!   unpack and 256-bit insert (port 5)       96        24     (the gather's transposes)
-//!   vinsertf128 from memory (the ALU µop)    64        16
-//!   µops on ports 0 and 5                 1,096       240
-//!   bound, cycles per sequence-step        34.3       7.5
+//!   128-bit inserts from memory (ALU µop)    64        16
+//!   µops on ports 0 and 5                 1,040       240
+//!   bound, cycles per sequence-step        32.5       7.5
 //! ```
 //!
-//! Below these bounds: the divider (40 divisions at ~10.6 cycles is 26.5 per sequence-step;
-//! the SimpleRNN's 8 need 5.3), the loads (~580 on three ports, ~12 per sequence-step) and the
-//! front end (~1,700 µops at 6 a cycle, ~18). Not counted: 80 zmm register copies in the LSTM
+//! Below these bounds: the divider (16 divisions at ~10.6 cycles is 10.6 per sequence-step;
+//! the SimpleRNN's 8 need 5.3), the loads (~550 on three ports, ~12 per sequence-step) and the
+//! front end (~1,550 µops at 6 a cycle, ~16). Not counted: 80 zmm register copies in the LSTM
 //! block-step and 16 in the SimpleRNN's (`vmovaps` before a destructive FMA), which the renamer
-//! may eliminate. Counted as µops, they would make the bounds 36.8 and 8.0.
+//! may eliminate. Counted as µops, they would make the bounds 35.0 and 8.0. (Before the fused
+//! cell the LSTM block-step held 1,096 of these µops, 40 of them divisions: 34.3.)
 //!
 //! **Measured against them** (4.09 GHz; `examples/chain_latency`, fastest of 2,000 windows,
 //! and `examples/batch_throughput`, fastest of 300; three or four runs each):
@@ -766,7 +768,8 @@
 //!   SimpleRNN step (Op)        51    57.3–61.8       83–89 %
 //!   LSTM review step           86    119.7–122.8     70–72 %
 //!   LSTM step (Op)             89    121.1–130.7     68–73 %
-//!   LSTM batch sequence-step   34.3  51.4–51.9       66–67 %
+//!   LSTM batch sequence-step   32.5  45.4–46.2       70–72 %   (before the fused cell:
+//!                                                              34.3, 51.4–51.9, 66–67 %)
 //!   SimpleRNN batch            7.5   11.8–12.3       61–64 %
 //! ```
 //!
@@ -783,16 +786,84 @@
 //! step at 119.3–122.2 against 119.7–122.8, and the SimpleRNN's at 50.5–54.5 against 48.1–48.3,
 //! so it was not kept. Forcing the pipelined pair on for the SimpleRNN here measured 12.4–12.7
 //! against 11.8 (still off on Intel's cores).
+//!
+//! # The fused cell (issue 16 item 3; Golden Cove, 2026-12-06)
+//!
+//! The batch LSTM's cell no longer evaluates its five activations one by one. With `D(x) = 1 +
+//! e^(−x)` and `P(x) = 1 + e^(2x)` (`σ = 1/D`, `tanh = (P − 2)/P`):
+//!
+//! ```text
+//!   c' = ((P_g − 2)·D_f + c·(P_g·D_i)) / ((P_g·D_i)·D_f)        h = (P_c − 2) / (P_c·D_o)
+//! ```
+//!
+//! (`activations::lstm_cell_c_batch_n` and `lstm_cell_h_batch_n`, four units at a time, stage by
+//! stage, as before). The same five `1 + exp` are computed, but a unit takes two divisions
+//! instead of five, and no `1 − 2y`. On this core a zmm `vdivps` is three port µops and ~10.6
+//! cycles of the divider. The 40 divisions of a block-step were 120 of its 1,096 port µops and
+//! 424 cycles of the divider; they are now 48 µops and 170 cycles.
+//!
+//! **Range.** The arguments are clamped to ±30 (sigmoids) and ±9 (`tanh`), so the denominators
+//! stay below `e^78`, finite whatever the inputs. The clamps move no result by more than 1e-13
+//! and 3.1e-8. NaN propagates.
+//!
+//! **Accuracy.** Measured by `activations::tests::fused_lstm_cell_is_within_the_contract`
+//! against f64: 44,217 inputs on a grid through the clamps and the saturation, and 200,000
+//! random ones.
+//!
+//! ```text
+//!                               fused cell    the activations one by one
+//!   c', error ÷ (1 + |c|)       2.65e-7       1.81e-7
+//!   h                           2.32e-7       2.50e-7
+//! ```
+//!
+//! These are the AVX-512 and AVX2 figures (the same bits). The portable kernel measures
+//! 2.26e-7 and 2.39e-7. The test holds every kernel to 1e-6, the activations' contract.
+//!
+//! **Bits.** The values change, so the probabilities move by ~1e-7; the Keras parity tests
+//! allow 1e-5. What holds as before, and is tested:
+//! - AVX-512 and AVX2 give the same bits;
+//! - the pipelined pair (`lstm_half`, the same operations per lane) gives the same bits as the
+//!   alternating steps.
+//!
+//! The training shards keep the activations one by one: their backward pass reads `i, f, g, o`
+//! and `tanh(c')`. The general-shape kernels (`net_simd.rs`) also keep them.
+//!
+//! **Measured** (`examples/batch_throughput`, fastest of 300 windows (100 for the portable
+//! kernel), main's binary and this one alternating, three runs each, two for the 8-lane
+//! kernels, cycles per LSTM sequence-step at 4.09 GHz):
+//!
+//! ```text
+//!                                    before         fused cell
+//!   x86_64-avx512                    50.1–51.8      45.1–46.2    (−10 %)
+//!   x86_64-avx2-fma                  65.8–66.4      65.2–65.4    (−1 %: a ymm vdivps is 1 µop)
+//!   portable (SSE on this build)     216.9–217.0    185.8–189.3  (−13 %)
+//! ```
+//!
+//! Not measured on AMD's cores. They run the pipelined pair with the same cell, and they are
+//! bound by their FMA pipes. The fused cell has as many FMA-pipe µops as before: 616 FMAs and
+//! multiplies a block-step, with 24 fewer divisions.
+//!
+//! `lstm_gather` now returns the gates instead of filling an array the caller zeroed. Once the
+//! cell read that array in groups of units, LLVM kept it in memory and zeroed it with a call to
+//! `memset` (and a `vzeroupper`) every block-step. Without the call the step measured
+//! 45.4–46.0 against 45.4–46.2.
+//!
+//! Tried in this session and not kept (activations one by one, cycles per LSTM sequence-step):
+//! - the recurrent sums of one gate interleaved in program order with the activations of the
+//!   previous one, to spread the divisions over the sums: 54.4–55.7 against 51.4;
+//! - groups of 2 or 8 units instead of 4 (`ACT_GROUP`): 54.5–54.6 and 58.0–59.6 against
+//!   52.8–52.9.
 
 use super::activations::{
-    sigmoid_batch, sigmoid_batch_n, sigmoid_piecewise, tanh_batch, tanh_batch_n, tanh_batch_stage0,
-    tanh_batch_stage1, tanh_batch_stage2, tanh_batch_stage3, tanh_piecewise, tanh_times_piecewise,
+    lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise, tanh_batch,
+    tanh_batch_stage0, tanh_batch_stage1, tanh_batch_stage2, tanh_batch_stage3, tanh_piecewise,
+    tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
 use super::tables::{
-    GATE_C, GATE_F, GATE_I, GATE_O, LstmState, LstmTables, RnnState, RnnTables, leading_pads,
-    order_by_pads,
+    GATE_C, GATE_F, GATE_I, GATE_O, GateRow, LstmState, LstmTables, RnnState, RnnTables,
+    leading_pads, order_by_pads,
 };
 use crate::shape::{HIDDEN, SEQ_LEN};
 
@@ -890,22 +961,35 @@ fn lstm_gather<I: Isa>(
     t: &LstmTables,
     seqs: &BlockSeqs<'_, I>,
     step: usize,
-    z: &mut [[I::V; HIDDEN]; 4],
-) {
+) -> [[I::V; HIDDEN]; 4] {
     // Each lane's row is looked up once (its token read and bounds-checked once), not once
-    // per gate.
+    // per gate. The gates are returned, not written into a caller's array: a zeroed array
+    // there cost a `memset` call a step (and a `vzeroupper`) once the cell read it in groups.
     let table = t.table();
     let mut rows = isa.arr(&table[0]);
     for (row, seq) in rows.as_mut().iter_mut().zip(seqs.as_ref()) {
         *row = &table[seq[step] as usize];
     }
-    for (g, zg) in z.iter_mut().enumerate() {
-        let mut gate = isa.arr(&table[0].0[0]);
-        for (part, row) in gate.as_mut().iter_mut().zip(rows.as_ref()) {
-            *part = &row.0[g];
-        }
-        *zg = isa.gather_rows(&gate);
+    [
+        isa.gather_rows(&gate_parts(isa, &rows, 0)),
+        isa.gather_rows(&gate_parts(isa, &rows, 1)),
+        isa.gather_rows(&gate_parts(isa, &rows, 2)),
+        isa.gather_rows(&gate_parts(isa, &rows, 3)),
+    ]
+}
+
+/// Gate `g`'s part of each lane's table row.
+#[inline(always)]
+fn gate_parts<'a, I: Isa>(
+    isa: I,
+    rows: &I::Arr<&'a GateRow>,
+    g: usize,
+) -> I::Arr<&'a [f32; HIDDEN]> {
+    let mut parts = isa.arr(&rows.as_ref()[0].0[g]);
+    for (part, row) in parts.as_mut().iter_mut().zip(rows.as_ref()) {
+        *part = &row.0[g];
     }
+    parts
 }
 
 /// Units per chunk of the pipelined pair step ([`lstm_half`]); measured on Zen 5 (module docs).
@@ -930,19 +1014,19 @@ fn lstm_pair<I: Isa>(
     }
     let [h0, h1] = h;
     let [c0, c1] = c;
-    let zero = isa.splat(0.0);
-    let mut z0 = [[zero; HIDDEN]; 4];
-    let mut z1 = [[zero; HIDDEN]; 4];
+    // Block 1's pre-activations are not read before its first gather (the first half has no
+    // activations).
+    let mut z1 = [[isa.splat(0.0); HIDDEN]; 4];
     // Block 0's pre-activations of the first step, alone.
-    lstm_gather(isa, t, seqs[0], start, &mut z0);
+    let mut z0 = lstm_gather(isa, t, seqs[0], start);
     lstm_half::<I, true, false>(isa, t, h0, &mut z0, &z1, h1, c1);
     for step in start..SEQ_LEN {
         // Block 1's products of `step` beside block 0's activations of `step`;
-        lstm_gather(isa, t, seqs[1], step, &mut z1);
+        z1 = lstm_gather(isa, t, seqs[1], step);
         lstm_half::<I, true, true>(isa, t, h1, &mut z1, &z0, h0, c0);
         // block 0's products of `step + 1` beside block 1's activations of `step`.
         if step + 1 < SEQ_LEN {
-            lstm_gather(isa, t, seqs[0], step + 1, &mut z0);
+            z0 = lstm_gather(isa, t, seqs[0], step + 1);
             lstm_half::<I, true, true>(isa, t, h0, &mut z0, &z1, h1, c1);
         } else {
             lstm_half::<I, false, true>(isa, t, h0, &mut z0, &z1, h1, c1);
@@ -988,36 +1072,25 @@ fn lstm_half<I: Isa, const PRODUCTS: bool, const ACTIVATIONS: bool>(
             }
         }
         if ACTIVATIONS {
-            // [i, f, o] of the chunk's units.
-            let mut s = [zero; 3 * PAIR_CHUNK];
-            let mut gt = [zero; PAIR_CHUNK];
-            for k in 0..PAIR_CHUNK {
-                s[k] = za[GATE_I][u0 + k];
-                s[PAIR_CHUNK + k] = za[GATE_F][u0 + k];
-                s[2 * PAIR_CHUNK + k] = za[GATE_O][u0 + k];
-                gt[k] = za[GATE_C][u0 + k];
-            }
-            sigmoid_batch_n(isa, &mut s);
-            tanh_batch_n(isa, &mut gt);
+            // The chunk's `c'` (the fused cell of `lstm_block_step`, the same operations).
             if u0 > 0 {
-                tanh_batch_n(isa, &mut pend_c);
-                for k in 0..PAIR_CHUNK {
-                    ha[u0 - PAIR_CHUNK + k] = isa.mul(pend_o[k], pend_c[k]);
-                }
+                let hk = lstm_cell_h_batch_n(isa, pend_o, pend_c);
+                ha[u0 - PAIR_CHUNK..u0].copy_from_slice(&hk);
             }
-            for k in 0..PAIR_CHUNK {
-                let u = u0 + k;
-                ca[u] = isa.mul_add(s[PAIR_CHUNK + k], ca[u], isa.mul(s[k], gt[k]));
-                pend_c[k] = ca[u];
-                pend_o[k] = s[2 * PAIR_CHUNK + k];
-            }
+            pend_c.copy_from_slice(&ca[u0..u0 + PAIR_CHUNK]);
+            let (i, f, g) = (
+                units(&za[GATE_I], u0),
+                units(&za[GATE_F], u0),
+                units(&za[GATE_C], u0),
+            );
+            lstm_cell_c_batch_n(isa, i, f, g, &mut pend_c);
+            ca[u0..u0 + PAIR_CHUNK].copy_from_slice(&pend_c);
+            pend_o = units(&za[GATE_O], u0);
         }
     }
     if ACTIVATIONS {
-        tanh_batch_n(isa, &mut pend_c);
-        for k in 0..PAIR_CHUNK {
-            ha[HIDDEN - PAIR_CHUNK + k] = isa.mul(pend_o[k], pend_c[k]);
-        }
+        let hk = lstm_cell_h_batch_n(isa, pend_o, pend_c);
+        ha[HIDDEN - PAIR_CHUNK..].copy_from_slice(&hk);
     }
 }
 
@@ -1034,9 +1107,7 @@ fn lstm_block_step<I: Isa>(
     // (Plain loops rather than `std::array::from_fn` throughout: `from_fn` is not
     // `#[inline(always)]`, and an outlined closure loses the caller's target features.)
     let rec_splat = t.recurrent_splat();
-    let zero = isa.splat(0.0);
-    let mut z = [[zero; HIDDEN]; 4];
-    lstm_gather(isa, t, seqs, step, &mut z);
+    let mut z = lstm_gather(isa, t, seqs, step);
     // Three phases, each a wide set of independent chains, so the out-of-order window (not the
     // ~150-cycle dependency chain of one unit) sets the pace:
     // 1. the 32 pre-activations (32 chains of 8 FMAs),
@@ -1047,46 +1118,34 @@ fn lstm_block_step<I: Isa>(
             }
         }
     }
-    // 2. the 32 gate activations, a gate's units in groups of `ACT_GROUP`, each group's chains
-    //    side by side, stage by stage (module docs: measured on Zen 5),
-    let [mut i, mut f, mut g, mut o] = z;
+    // 2. the fused cell (module docs, "The fused cell"), units in groups of `ACT_GROUP`, each
+    //    group's chains side by side, stage by stage (module docs: measured on Zen 5): `c'`
+    //    from `i, f, g` and `c`, then `h` from `o` and `c'`.
     for u0 in (0..HIDDEN).step_by(ACT_GROUP) {
-        in_groups::<I, false>(isa, &mut i, u0);
-        in_groups::<I, false>(isa, &mut f, u0);
-        in_groups::<I, true>(isa, &mut g, u0);
-        in_groups::<I, false>(isa, &mut o, u0);
-    }
-    // 3. the cell update and the 8 tanh(c'), grouped alike.
-    for u in 0..HIDDEN {
-        c[u] = isa.mul_add(f[u], c[u], isa.mul(i[u], g[u]));
-    }
-    let mut tc = *c;
-    for u0 in (0..HIDDEN).step_by(ACT_GROUP) {
-        in_groups::<I, true>(isa, &mut tc, u0);
-    }
-    for u in 0..HIDDEN {
-        h[u] = isa.mul(o[u], tc[u]);
+        let mut cg = units::<_, ACT_GROUP>(c, u0);
+        let (i, f, g) = (
+            units(&z[GATE_I], u0),
+            units(&z[GATE_F], u0),
+            units(&z[GATE_C], u0),
+        );
+        lstm_cell_c_batch_n(isa, i, f, g, &mut cg);
+        c[u0..u0 + ACT_GROUP].copy_from_slice(&cg);
+        let hg = lstm_cell_h_batch_n(isa, units(&z[GATE_O], u0), cg);
+        h[u0..u0 + ACT_GROUP].copy_from_slice(&hg);
     }
 }
 
-/// Units per activation group of the LSTM batch step: 4 measured best on Zen 5 (1 and 8
-/// slower; module docs).
-const ACT_GROUP: usize = 4;
-
-/// `sigmoid_batch` (or, with `TANH`, `tanh_batch`) of `v[u0..u0 + ACT_GROUP]`, the group's
-/// chains side by side in program order (the values are those of one call per unit, bit for
-/// bit).
+/// `v[u0..u0 + N]` as an array.
 #[inline(always)]
-fn in_groups<I: Isa, const TANH: bool>(isa: I, v: &mut [I::V; HIDDEN], u0: usize) {
-    let mut a = [v[0]; ACT_GROUP];
-    a.copy_from_slice(&v[u0..u0 + ACT_GROUP]);
-    if TANH {
-        tanh_batch_n(isa, &mut a);
-    } else {
-        sigmoid_batch_n(isa, &mut a);
-    }
-    v[u0..u0 + ACT_GROUP].copy_from_slice(&a);
+fn units<V: Copy, const N: usize>(v: &[V; HIDDEN], u0: usize) -> [V; N] {
+    let mut a = [v[0]; N];
+    a.copy_from_slice(&v[u0..u0 + N]);
+    a
 }
+
+/// Units per group of the LSTM batch step's cell: 4 measured best on Zen 5 (1 and 8 slower;
+/// module docs) and on Golden Cove (2 and 8 slower).
+const ACT_GROUP: usize = 4;
 
 /// `σ(h · dense_kernel + dense_bias)` for `LANES` sequences in lanes.
 #[inline(always)]
