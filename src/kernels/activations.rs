@@ -703,8 +703,9 @@ const CELL_TANH_LIMIT: f32 = 9.0;
 /// ```
 ///
 /// The arguments are clamped to ±[`CELL_SIGMOID_LIMIT`] and ±[`CELL_TANH_LIMIT`], so the
-/// denominator stays below `e^78` (finite) whatever the inputs; NaN propagates. The same
-/// operations on every ISA, so the same bits.
+/// denominator stays below `e^78` (finite) whatever the inputs, and the numerator is finite for
+/// `|c| < 4e17` (an LSTM that starts from zero adds less than 1 to `|c|` a step); NaN
+/// propagates. The same operations on every ISA, so the same bits.
 #[inline(always)]
 pub(crate) fn lstm_cell_c_batch_n<I: Isa, const N: usize>(
     isa: I,

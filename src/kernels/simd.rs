@@ -1077,14 +1077,7 @@ fn lstm_half<I: Isa, const PRODUCTS: bool, const ACTIVATIONS: bool>(
                 let hk = lstm_cell_h_batch_n(isa, pend_o, pend_c);
                 ha[u0 - PAIR_CHUNK..u0].copy_from_slice(&hk);
             }
-            pend_c.copy_from_slice(&ca[u0..u0 + PAIR_CHUNK]);
-            let (i, f, g) = (
-                units(&za[GATE_I], u0),
-                units(&za[GATE_F], u0),
-                units(&za[GATE_C], u0),
-            );
-            lstm_cell_c_batch_n(isa, i, f, g, &mut pend_c);
-            ca[u0..u0 + PAIR_CHUNK].copy_from_slice(&pend_c);
+            pend_c = cell_c_units(isa, za, ca, u0);
             pend_o = units(&za[GATE_O], u0);
         }
     }
@@ -1108,7 +1101,7 @@ fn lstm_block_step<I: Isa>(
     // `#[inline(always)]`, and an outlined closure loses the caller's target features.)
     let rec_splat = t.recurrent_splat();
     let mut z = lstm_gather(isa, t, seqs, step);
-    // Three phases, each a wide set of independent chains, so the out-of-order window (not the
+    // Two phases, each a wide set of independent chains, so the out-of-order window (not the
     // ~150-cycle dependency chain of one unit) sets the pace:
     // 1. the 32 pre-activations (32 chains of 8 FMAs),
     for (g, zg) in z.iter_mut().enumerate() {
@@ -1122,17 +1115,30 @@ fn lstm_block_step<I: Isa>(
     //    group's chains side by side, stage by stage (module docs: measured on Zen 5): `c'`
     //    from `i, f, g` and `c`, then `h` from `o` and `c'`.
     for u0 in (0..HIDDEN).step_by(ACT_GROUP) {
-        let mut cg = units::<_, ACT_GROUP>(c, u0);
-        let (i, f, g) = (
-            units(&z[GATE_I], u0),
-            units(&z[GATE_F], u0),
-            units(&z[GATE_C], u0),
-        );
-        lstm_cell_c_batch_n(isa, i, f, g, &mut cg);
-        c[u0..u0 + ACT_GROUP].copy_from_slice(&cg);
+        let cg = cell_c_units::<I, ACT_GROUP>(isa, &z, c, u0);
         let hg = lstm_cell_h_batch_n(isa, units(&z[GATE_O], u0), cg);
         h[u0..u0 + ACT_GROUP].copy_from_slice(&hg);
     }
+}
+
+/// The fused cell's new `c` of units `u0..u0 + N` ([`lstm_cell_c_batch_n`]) from the gates'
+/// pre-activations `z`, written back into `c` and returned.
+#[inline(always)]
+fn cell_c_units<I: Isa, const N: usize>(
+    isa: I,
+    z: &[[I::V; HIDDEN]; 4],
+    c: &mut [I::V; HIDDEN],
+    u0: usize,
+) -> [I::V; N] {
+    let mut cu = units::<_, N>(c, u0);
+    let (i, f, g) = (
+        units(&z[GATE_I], u0),
+        units(&z[GATE_F], u0),
+        units(&z[GATE_C], u0),
+    );
+    lstm_cell_c_batch_n(isa, i, f, g, &mut cu);
+    c[u0..u0 + N].copy_from_slice(&cu);
+    cu
 }
 
 /// `v[u0..u0 + N]` as an array.
