@@ -1113,7 +1113,8 @@ def bounds_note(v: View) -> str:
         'bounds on Golden Cove, counted on this code"): for throughput the 512-bit µops of a block-step on '
         "the two ports that run them, per sequence-step; for latency the dependency chain at this core's "
         "measured latencies (`benches/report/insn_latency.c`). Share: the bound ÷ the measured cycles "
-        "(the criterion median), so 100 % is the bound."
+        "(the criterion median), so 100 % is the bound. The cycles use the run's median clock, which moves by a "
+        "few per cent within a run: a share within that of 100 % (or above it) is a figure at its bound."
     )
 
 
