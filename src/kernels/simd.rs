@@ -773,9 +773,10 @@
 //!   SimpleRNN batch            7.5   11.8–12.3       61–64 %
 //! ```
 //!
-//! The SimpleRNN review is at its chain: the count is at most a cycle high (the accumulator
-//! chain of `insn_latency.c` gives the FMA 5 cycles; a product's operands may arrive in fewer),
-//! and only a shorter `tanh` would make the step faster. The LSTM
+//! The SimpleRNN review is at its chain, so only a shorter `tanh` would make the step faster.
+//! (The FMA takes 5 cycles through any of its three operands: a scratch chain through the
+//! multiplicand measured 5.00 this session as well. The measured 47.1 is below the count of 48
+//! because the cycles assume 4.09 GHz, and `clock.c` read 3.99–4.09 around these runs.) The LSTM
 //! review is 34 cycles above its chain, and the chain leaves out two costs (above). The three
 //! gates' 24 permutes share the one shuffle port: where they interleave, the slowest gate's
 //! last coefficient comes up to 16 cycles after its own eight would. The products' issue adds
