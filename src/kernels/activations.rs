@@ -735,8 +735,27 @@ pub(crate) fn lstm_cell_h_batch_n<I: Isa, const N: usize>(
     o: [I::V; N],
     c: [I::V; N],
 ) -> [I::V; N] {
-    let (mut d, mut p) = (o, c);
+    lstm_cell_h_from_d_batch_n(isa, lstm_cell_d_batch_n(isa, o), c)
+}
+
+/// `D_o = 1 + e^(−o)` of the fused cell's output gate, `o` clamped as there: for a caller that
+/// computes it before `c'` is known ([`lstm_cell_h_from_d_batch_n`] finishes `h`).
+#[inline(always)]
+pub(crate) fn lstm_cell_d_batch_n<I: Isa, const N: usize>(isa: I, o: [I::V; N]) -> [I::V; N] {
+    let mut d = o;
     one_plus_exp_neg_n(isa, &mut d, CELL_SIGMOID_LIMIT);
+    d
+}
+
+/// The fused cell's `h = (P_c − 2) / (P_c·D_o)` from `D_o` ([`lstm_cell_d_batch_n`]) and the
+/// updated cell `c`: the bits of [`lstm_cell_h_batch_n`].
+#[inline(always)]
+pub(crate) fn lstm_cell_h_from_d_batch_n<I: Isa, const N: usize>(
+    isa: I,
+    d: [I::V; N],
+    c: [I::V; N],
+) -> [I::V; N] {
+    let mut p = c;
     one_plus_exp2_n(isa, &mut p, CELL_TANH_LIMIT);
     let two = isa.splat(2.0);
     let mut h = p;

@@ -429,6 +429,33 @@
 //! cycles, −6 %; not built, as it changes the bits and the error (the clamps would have to
 //! keep the products finite).
 //!
+//! # The fused LSTM cell (Golden Cove, 2026-12-06)
+//!
+//! The two-pass LSTM cell now runs the notebook kernel's fused cell
+//! (`activations::lstm_cell_c_batch_n`, `lstm_cell_h_from_d_batch_n`; `simd.rs`, "The fused
+//! cell"): the first pass computes `c'` from the three gates' `1 + exp` with one division, the
+//! second `h` from `D_o = 1 + e^(−o)` and `c'` with one more. That is two divisions a unit
+//! instead of five. With `out_gate_first` the first pass parks `D_o` in `o`'s spent slot of
+//! `Z`. The values move by ~1e-7; the tests still hold the two-pass cell to a cell written
+//! vector by vector, bit for bit. The single-review path (`sigmoid_latency`,
+//! `tanh_times_latency`) and training keep the activations one by one.
+//!
+//! Measured on the Intel Xeon (CPUID family 6 model 167) with `examples/net_fma_share 1
+//! lstm`, main's binary and the new one alternating, two runs each. Cycles per sequence-step,
+//! one thread, 512 sequences of 200 tokens:
+//!
+//! ```text
+//!   units                   8          16         17         32         64           100
+//!   avx512    before     89.5–90.3  117.2–119  271–272    313–314    1127–1191    3067–3089
+//!             fused      87.5–89.2  103.3–104  253–254    289–294    1050–1088    2913–3031
+//!   avx2-fma  before     89.2–89.9  174–176    322–323    492–495    1675–1695    4298–4452
+//!             fused      85.8–87.7  172.5–173  315        482.5      1661–1669    4293–4410
+//! ```
+//!
+//! AVX-512 gains 2 % at 8 units and 6–12 % from 16 to 64 (a zmm `vdivps` is three port µops
+//! and ~10.6 cycles of this core's divider). AVX2 gains 1–3 %. The portable kernel (SSE) moves
+//! by −3 % at 16 units and within ±2 % elsewhere. Not measured on AMD's cores.
+//!
 //! # One trampoline per shape (Zen 4, 2026-12-05)
 //!
 //! [`by_shape`] picks the shape's const parameters before the dispatch door, not inside it:
@@ -481,7 +508,10 @@
 // Index loops over tiles read like the sums they compute.
 #![allow(clippy::needless_range_loop)]
 
-use super::activations::{sigmoid, sigmoid_latency, tanh, tanh_times_latency};
+use super::activations::{
+    lstm_cell_c_batch_n, lstm_cell_d_batch_n, lstm_cell_h_from_d_batch_n, sigmoid, sigmoid_latency,
+    tanh, tanh_times_latency,
+};
 use super::isa::Isa;
 use crate::net::{Cell, NetPadCache, NetTables, leading_pads, reference};
 use crate::tokfile::TokenIds;
@@ -940,14 +970,16 @@ fn block_step<I: Isa, const CELL: u8, const R: usize, const C: usize>(
     }
 }
 
-/// The LSTM cell of `R` rows after the product, in two passes over the block: first each unit
-/// vector's `i`, `f`, `g` and `c' = f·c + i·g`, then each vector's `o` and `h = o·tanh(c')`.
-/// Every activation of a pass is independent of the others in that pass, so the out-of-order
-/// core always has whole activations ready to issue, where a cell written vector by vector
-/// (even skewed by one vector) left it waiting on each vector's `tanh(c')` (module docs, "The
-/// cell in two passes"). With `out_gate_first`, `o` runs in the first pass instead, parked in
-/// its spent slot of `Z` (faster on 8 lanes at 32 and 64 units, slower elsewhere). The same
-/// operations on every lane as a vector-by-vector cell, so the same bits.
+/// The LSTM cell of `R` rows after the product, in two passes over the block, fused as the
+/// notebook kernel's (module docs, "The fused LSTM cell"): first each unit vector's
+/// `c' = f·c + i·g` from its three gates, then each vector's `h = o·tanh(c')`. Every chain of
+/// a pass is independent of the others in that pass, so the out-of-order core always has
+/// whole chains ready to issue, where a cell written vector by vector (even skewed by one
+/// vector) left it waiting on each vector's `tanh(c')` (module docs, "The cell in two
+/// passes"). With `out_gate_first`, `o`'s `1 + e^(−o)` runs in the first pass instead, parked
+/// in its spent slot of `Z` (faster on 8 lanes at 32 and 64 units, slower elsewhere, as
+/// measured before the fusion). The same operations on every lane as a vector-by-vector cell,
+/// so the same bits.
 #[inline(always)]
 fn lstm_cell_two_pass<I: Isa, const R: usize>(
     isa: I,
@@ -960,25 +992,32 @@ fn lstm_cell_two_pass<I: Isa, const R: usize>(
         let z = &mut s.z[r * zs..(r + 1) * zs];
         for v in 0..nv {
             let (lo, at) = (v * l, r * p + v * l);
-            let i = sigmoid(isa, isa.load_slice(&z[lo..]));
-            let f = sigmoid(isa, isa.load_slice(&z[p + lo..]));
-            let g = tanh(isa, isa.load_slice(&z[2 * p + lo..]));
             if out_gate_first {
-                let o = sigmoid(isa, isa.load_slice(&z[3 * p + lo..]));
-                isa.store_slice(o, &mut z[3 * p + lo..]);
+                let d = lstm_cell_d_batch_n(isa, [isa.load_slice(&z[3 * p + lo..])]);
+                isa.store_slice(d[0], &mut z[3 * p + lo..]);
             }
-            let c = isa.mul_add(f, isa.load_slice(&s.c[at..]), isa.mul(i, g));
-            isa.store_slice(c, &mut s.c[at..]);
+            let (i, f, g) = (
+                [isa.load_slice(&z[lo..])],
+                [isa.load_slice(&z[p + lo..])],
+                [isa.load_slice(&z[2 * p + lo..])],
+            );
+            let mut c = [isa.load_slice(&s.c[at..])];
+            lstm_cell_c_batch_n(isa, i, f, g, &mut c);
+            isa.store_slice(c[0], &mut s.c[at..]);
         }
     }
     for r in 0..R {
         let z = &s.z[r * zs..(r + 1) * zs];
         for v in 0..nv {
             let (lo, at) = (v * l, r * p + v * l);
-            let o = isa.load_slice(&z[3 * p + lo..]);
-            let o = if out_gate_first { o } else { sigmoid(isa, o) };
-            let c = isa.load_slice(&s.c[at..]);
-            isa.store_slice(isa.mul(o, tanh(isa, c)), &mut s.h[at..]);
+            let o = [isa.load_slice(&z[3 * p + lo..])];
+            let d = if out_gate_first {
+                o
+            } else {
+                lstm_cell_d_batch_n(isa, o)
+            };
+            let h = lstm_cell_h_from_d_batch_n(isa, d, [isa.load_slice(&s.c[at..])]);
+            isa.store_slice(h[0], &mut s.h[at..]);
         }
     }
 }
@@ -1599,15 +1638,10 @@ mod tests {
                 let (lo, n, at) = (v * l, l.min(h - v * l), r * p + v * l);
                 let zv = |g: usize| isa.load_slice(&z[g * p + lo..]);
                 let new = if CELL == LSTM {
-                    let (i, f, g, o) = (
-                        sigmoid(isa, zv(0)),
-                        sigmoid(isa, zv(1)),
-                        tanh(isa, zv(2)),
-                        sigmoid(isa, zv(3)),
-                    );
-                    let c = isa.mul_add(f, isa.load_slice(&s.c[at..]), isa.mul(i, g));
-                    isa.store_slice(c, &mut s.c[at..]);
-                    isa.mul(o, tanh(isa, c))
+                    let mut c = [isa.load_slice(&s.c[at..])];
+                    lstm_cell_c_batch_n(isa, [zv(0)], [zv(1)], [zv(2)], &mut c);
+                    isa.store_slice(c[0], &mut s.c[at..]);
+                    super::super::activations::lstm_cell_h_batch_n(isa, [zv(3)], c)[0]
                 } else {
                     let (zz, reset) = (sigmoid(isa, zv(0)), sigmoid(isa, zv(1)));
                     let pre = isa.mul_add(reset, zv(2), ld(isa, &x[lo..], n));
