@@ -827,7 +827,8 @@
 //!   alternating steps.
 //!
 //! The training shards keep the activations one by one: their backward pass reads `i, f, g, o`
-//! and `tanh(c')`. The general-shape kernels (`net_simd.rs`) also keep them.
+//! and `tanh(c')`. The general-shape batch LSTM runs the same cell in its two passes
+//! (`net_simd.rs`, "The fused LSTM cell").
 //!
 //! **Measured** (`examples/batch_throughput`, fastest of 300 windows (100 for the portable
 //! kernel), main's binary and this one alternating, three runs each, two for the 8-lane
