@@ -1568,6 +1568,7 @@ mod tests {
     //! arithmetic, on the portable ISA: the same bits, so every index, the reuse of `Z`'s spent
     //! slots and the padded lanes are checked on any machine. (`tests/net_kernels.rs` holds
     //! the AVX-512 batch to AVX2's bits where the CPU has both.)
+    use super::super::activations::lstm_cell_h_batch_n;
     use super::super::portable::Portable;
     use super::*;
     use crate::net::{Input, NetWeights, Spec};
@@ -1641,7 +1642,7 @@ mod tests {
                     let mut c = [isa.load_slice(&s.c[at..])];
                     lstm_cell_c_batch_n(isa, [zv(0)], [zv(1)], [zv(2)], &mut c);
                     isa.store_slice(c[0], &mut s.c[at..]);
-                    super::super::activations::lstm_cell_h_batch_n(isa, [zv(3)], c)[0]
+                    lstm_cell_h_batch_n(isa, [zv(3)], c)[0]
                 } else {
                     let (zz, reset) = (sigmoid(isa, zv(0)), sigmoid(isa, zv(1)));
                     let pre = isa.mul_add(reset, zv(2), ld(isa, &x[lo..], n));
