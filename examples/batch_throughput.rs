@@ -8,9 +8,11 @@
 //! (`benches/report/clock.c`), cycles per sequence-step.
 //!
 //! ```sh
-//! cargo run --release --example batch_throughput -- [KERNEL] [GHZ] [WINDOWS]
+//! cargo run --release --example batch_throughput -- [KERNEL] [GHZ] [WINDOWS] [STEPPING]
 //! ```
-//! `KERNEL` as `FUSEDRNN_KERNEL` takes it (default: the best for this CPU).
+//! `KERNEL` as `FUSEDRNN_KERNEL` takes it (default: the best for this CPU). `STEPPING`, for the
+//! AVX-512 kernel, is `pairs` (the software-pipelined block pairs, AMD's tuning) or
+//! `alternating` (Intel's), to measure one core's form on the other (default: this CPU's).
 
 use std::hint::black_box;
 
@@ -30,6 +32,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let ghz: Option<f64> = args.get(1).map(|s| s.parse()).transpose()?;
     let windows: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(300);
+    let kernel = match args.get(3).map(String::as_str) {
+        None => kernel,
+        Some(stepping @ ("pairs" | "alternating")) => match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(cpu) => Kernel::Avx512(cpu.with_pipelined_pairs(stepping == "pairs")),
+            _ => return Err(format!("STEPPING {stepping} is for the AVX-512 kernel").into()),
+        },
+        Some(other) => {
+            return Err(format!("STEPPING is pairs or alternating, not {other:?}").into());
+        }
+    };
     let mut rng = Rng(3);
     let (lt, rt) = random_tables(&mut rng);
     let seqs: Vec<[u16; SEQ_LEN]> = (0..BATCH)
@@ -45,8 +58,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         black_box(&probs);
     });
     println!(
-        "kernel {} (1 thread, batch {BATCH}, fastest of {windows})",
-        kernel.name()
+        "kernel {} (1 thread, batch {BATCH}, fastest of {windows}{})",
+        kernel.name(),
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(cpu) if cpu.pipelined_pairs() => ", pipelined block pairs",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(_) => ", alternating block pairs",
+            _ => "",
+        }
     );
     let seq_steps = (BATCH * SEQ_LEN) as f64;
     for (name, ns) in [("lstm", lstm), ("rnn", rnn)] {
