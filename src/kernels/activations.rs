@@ -90,6 +90,9 @@
 //! - **`1/d` by `Isa::recip`**: the division on every kernel, so the bits are the throughput
 //!   form's. (AVX-512 had `vrcp14ps` plus one Newton step, no divider, until it measured 3 %
 //!   slower on Zen 4, where the divider is not the bound: `x86_64_avx512.rs`.)
+//! - **Two `tanh`, one division** (the SimpleRNN batch kernels): `tanh_from_p_pair` takes
+//!   `1/P_a` and `1/P_b` from one `1/(P_a·P_b)`, the same µops as two divisions on Intel's
+//!   cores and half the divider (`simd.rs`, "Two `tanh`, one division").
 //! - **No `k·x` µop.** Sigmoid reduces `−r = x + n·ln2` (one FMA) and runs Horner on `−r` with
 //!   `c − a·b` steps; tanh reduces `r/2 = x − n·(ln2/2)` and runs Horner on `r/2` with the
 //!   coefficients scaled by `2^k`. Negation and scaling by powers of two are exact and commute
@@ -527,10 +530,11 @@ pub(crate) struct TanhBatchStages<V> {
     p: V,
 }
 
-/// Stage 0 of [`tanh_batch`]: the clamp and the range reduction.
+/// Stage 0 of [`tanh_batch`]: the clamp to `±limit` (`limit ≤ 43.5`: [`tanh_batch`]'s 43.5, or
+/// [`TANH_PAIR_LIMIT`] for [`tanh_from_p_pair`]) and the range reduction.
 #[inline(always)]
-pub(crate) fn tanh_batch_stage0<I: Isa>(isa: I, x: I::V) -> TanhBatchStages<I::V> {
-    let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+pub(crate) fn tanh_batch_stage0<I: Isa>(isa: I, x: I::V, limit: f32) -> TanhBatchStages<I::V> {
+    let x = isa.clamp_keep_nan(x, -limit, limit);
     let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
     let n = isa.sub(shifted, isa.splat(ROUND_MAGIC_POW2));
     let s = isa.neg_mul_add(n, isa.splat(LN2 / 2.0), x);
@@ -579,6 +583,47 @@ pub(crate) fn tanh_batch_stage3<I: Isa>(isa: I, st: TanhBatchStages<I::V>) -> I:
     isa.neg_mul_add(isa.splat(2.0), isa.recip(st.p), one)
 }
 
+/// `1 + e^(2x)` of [`tanh_batch_stage2`]'s result, for [`tanh_from_p_pair`].
+#[inline(always)]
+pub(crate) fn tanh_batch_one_plus<V: Copy>(st: TanhBatchStages<V>) -> V {
+    st.p
+}
+
+/// Clamp of the arguments of the paired `tanh` ([`tanh_from_p_pair`]): `tanh(20)` is `1 −
+/// 8.5e-18`, which rounds to 1 in f32, so the clamp changes no result, and `P = 1 + e^(2x)` stays
+/// below `2.4e17`, so the product of a pair's two stays below `5.6e34`, finite.
+pub(crate) const TANH_PAIR_LIMIT: f32 = 20.0;
+
+/// `(tanh a, tanh b)` from `P_a = 1 + e^(2a)` and `P_b` (their arguments clamped to
+/// ±[`TANH_PAIR_LIMIT`]) with one division for the two (issue 16 item 3, "Two `tanh`, one
+/// division" in `simd.rs`): `q = 1/(P_a·P_b)`, then `1/P_a = P_b·q` and `tanh a = 1 − 2/P_a`
+/// by one FMA, and `b` alike. As many µops as two divisions and their FMAs on Intel's cores (a
+/// zmm `vdivps` is three), half the divider. Each reciprocal is rounded three times instead of
+/// once: within 1.92e-7 of f64 where [`tanh_batch`] is within 1.76e-7, on the inputs of the
+/// test `paired_tanh_is_within_the_contract`. The same operations on every ISA, so the same
+/// bits; a NaN in either lane of a pair makes both NaN.
+#[inline(always)]
+pub(crate) fn tanh_from_p_pair<I: Isa>(isa: I, pa: I::V, pb: I::V) -> (I::V, I::V) {
+    let (one, two) = (isa.splat(1.0), isa.splat(2.0));
+    let q = isa.recip(isa.mul(pa, pb));
+    (
+        isa.neg_mul_add(two, isa.mul(pb, q), one),
+        isa.neg_mul_add(two, isa.mul(pa, q), one),
+    )
+}
+
+/// `tanh` of `N` vectors (`N` even) in pairs, `x[2k]` with `x[2k + 1]`, one division a pair
+/// ([`tanh_from_p_pair`]); the `1 + e^(2x)` stage by stage across all `N` as in
+/// [`one_plus_exp2_n`]. The SimpleRNN batch kernels' `tanh`.
+#[inline(always)]
+pub(crate) fn tanh_batch_pairs_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N]) {
+    const { assert!(N.is_multiple_of(2), "tanh_batch_pairs_n takes pairs") };
+    one_plus_exp2_n(isa, x, TANH_PAIR_LIMIT);
+    for k in 0..N / 2 {
+        (x[2 * k], x[2 * k + 1]) = tanh_from_p_pair(isa, x[2 * k], x[2 * k + 1]);
+    }
+}
+
 /// Sigmoid for the batch kernels: [`sigmoid`]'s value, one µop fewer, `1/(1 + e)` by
 /// `Isa::recip` (see "Batch forms" in the module docs).
 #[inline(always)]
@@ -591,7 +636,7 @@ pub(crate) fn sigmoid_batch<I: Isa>(isa: I, x: I::V) -> I::V {
 /// reciprocal by `Isa::recip` (`2·(1/d)` is `2/d` exactly when `recip` divides).
 #[inline(always)]
 pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
-    let st = tanh_batch_stage0(isa, x);
+    let st = tanh_batch_stage0(isa, x, EXP_ARG_MAX / 2.0);
     let st = tanh_batch_stage1(isa, st);
     let st = tanh_batch_stage2(isa, st);
     tanh_batch_stage3(isa, st)
@@ -1033,7 +1078,7 @@ mod tests {
                 tanh_batch_n(isa, &mut nt);
                 let staged = tanh_batch_stage3(
                     isa,
-                    tanh_batch_stage2(isa, tanh_batch_stage1(isa, tanh_batch_stage0(isa, x))),
+                    tanh_batch_stage2(isa, tanh_batch_stage1(isa, tanh_batch_stage0(isa, x, 43.5))),
                 );
                 for (name, want, got) in [
                     ("sigmoid", want_s, sigmoid(isa, x)),
@@ -1178,6 +1223,103 @@ mod tests {
                 c <= 1e-6 && h <= 1e-6,
                 "{}: c' off by {c:.3e}, h by {h:.3e}",
                 k.name()
+            );
+        }
+    }
+
+    /// The paired `tanh` of the SimpleRNN batch kernels against f64: the largest error over
+    /// both results of every pair `(a[k], b[k])`, and the inputs where a NaN did not come out
+    /// NaN (or came out of no NaN).
+    struct PairedTanhError<'a> {
+        a: &'a [f32],
+        b: &'a [f32],
+    }
+
+    impl Op for PairedTanhError<'_> {
+        type Output = (f64, Vec<(f32, f32)>);
+        fn reference(self) -> Self::Output {
+            (0.0, Vec::new())
+        }
+        #[inline(always)]
+        fn run<I: Isa>(self, isa: I) -> Self::Output {
+            let (mut worst, mut nan_wrong) = (0.0f64, Vec::new());
+            for (ca, cb) in self.a.chunks(I::LANES).zip(self.b.chunks(I::LANES)) {
+                let mut x = [isa.load_partial(ca), isa.load_partial(cb)];
+                tanh_batch_pairs_n(isa, &mut x);
+                let (ta, tb) = (isa.store(x[0]), isa.store(x[1]));
+                for (k, (&a, &b)) in ca.iter().zip(cb).enumerate() {
+                    let nan_in = a.is_nan() || b.is_nan();
+                    for (x, y) in [(a, ta.as_ref()[k]), (b, tb.as_ref()[k])] {
+                        if nan_in {
+                            if !y.is_nan() {
+                                nan_wrong.push((a, b));
+                            }
+                        } else if y.is_nan() {
+                            nan_wrong.push((a, b));
+                        } else {
+                            worst = worst.max((f64::from(y) - f64::from(x).tanh()).abs());
+                        }
+                    }
+                }
+            }
+            (worst, nan_wrong)
+        }
+    }
+
+    /// The SimpleRNN batch kernels' `tanh`, two with one division ([`tanh_from_p_pair`]), keeps
+    /// the activations' contract (1e-6 of f64) on every vector kernel this CPU has: every 4099th
+    /// f32 bit pattern (infinities and NaNs among them) paired with the same patterns in
+    /// another order, then a grid through the clamp and the saturation, every value with every
+    /// other; a NaN in a pair makes both NaN, and only then.
+    #[test]
+    fn paired_tanh_is_within_the_contract() {
+        let mut a = every_4099th_f32(&[]);
+        let mut b: Vec<f32> = a.iter().rev().copied().collect();
+        b.rotate_left(a.len() / 3);
+        const GRID: [f32; 19] = [
+            f32::NEG_INFINITY,
+            -1e30,
+            -20.5,
+            -20.0,
+            -19.5,
+            -9.0,
+            -0.55,
+            -1e-3,
+            -1e-30,
+            0.0,
+            -0.0,
+            1e-30,
+            1e-3,
+            0.55,
+            9.0,
+            19.5,
+            20.0,
+            20.5,
+            f32::INFINITY,
+        ];
+        for x in GRID {
+            for y in GRID {
+                a.push(x);
+                b.push(y);
+            }
+        }
+        for k in Kernel::available() {
+            if matches!(k, Kernel::Reference) {
+                continue;
+            }
+            let (worst, nan_wrong) = k.dispatch(PairedTanhError { a: &a, b: &b });
+            eprintln!("{}: paired tanh within {worst:.3e}", k.name());
+            assert!(
+                worst <= ACTIVATION_ABS_TOL,
+                "{}: off by {worst:.3e}",
+                k.name()
+            );
+            assert!(
+                nan_wrong.is_empty(),
+                "{}: NaN wrong for {} pairs, the first {:?}",
+                k.name(),
+                nan_wrong.len(),
+                nan_wrong[0]
             );
         }
     }

@@ -175,7 +175,8 @@
 //! (−9 %), the portable kernel (SSE) 68.1–68.4 → 58.1–58.2 (−15 %). On AVX-512 the same skew
 //! measured 12.3–12.5 against 11.4 (+8 %), so 32-register ISAs keep one `tanh` per iteration.
 //! Tried before it, and slower: the piecewise `tanh` in the half (AVX2 18.2–18.3, AVX-512
-//! 12.7–12.8).
+//! 12.7–12.8). (Since "Two `tanh`, one division" below, the last stage finishes two units at
+//! a time, every other iteration.)
 //!
 //! The AVX-512 reciprocal of the batch activations is now the division (`vdivps`, on the
 //! divider) instead of `vrcp14ps` and a Newton step (three µops on the FMA pipes, which bound
@@ -855,11 +856,79 @@
 //!   previous one, to spread the divisions over the sums: 54.4–55.7 against 51.4;
 //! - groups of 2 or 8 units instead of 4 (`ACT_GROUP`): 54.5–54.6 and 58.0–59.6 against
 //!   52.8–52.9.
+//!
+//! # Two `tanh`, one division (issue 16 item 3; Golden Cove, 2026-12-06, a later session)
+//!
+//! **The probe.** The divisions were replaced by multiplies, which gives wrong values but
+//! shows what the divider costs. Measured with `examples/batch_throughput`, fastest of 300
+//! windows, two runs of each build alternating, cycles per sequence-step at 4.09 GHz
+//! (`clock.c` read 4.09):
+//!
+//! ```text
+//!                  divisions    multiplies (probe)
+//!   SimpleRNN      11.7         9.0–9.1       (−23 %)
+//!   LSTM           44.2–44.9    39.1–39.3     (−12 %)
+//! ```
+//!
+//! The SimpleRNN lost far more than the µops it shed. A zmm `vdivps` is three µops, two more
+//! than a multiply: 16 of the 240 µops of its block-step, about 7 %. The other ~16 % is the
+//! divider itself. The 8 `tanh` of a block come due
+//! together, and their 8 divisions take ~85 cycles of the one divider (~10.6 each), while the
+//! next step's products wait for the last of them.
+//!
+//! **Now.** The SimpleRNN batch kernels take their `tanh` in pairs of units
+//! (`activations::tanh_batch_pairs_n`, `tanh_from_p_pair`). With `P = 1 + e^(2x)`:
+//!
+//! ```text
+//!   q = 1/(P_a·P_b)      tanh a = 1 − 2·(P_b·q)      tanh b = 1 − 2·(P_a·q)
+//! ```
+//!
+//! - One division a pair: 4 a block-step instead of 8.
+//! - The same µops on Intel's cores: one division and three multiplies where there were two
+//!   divisions, 6 µops either way. The block-step's 240 µops and its bound of 7.5 cycles per
+//!   sequence-step do not change.
+//! - The arguments are clamped to ±20 (`TANH_PAIR_LIMIT`), so `P_a·P_b` stays finite.
+//!   `tanh(20)` rounds to 1 in f32, so the clamp changes no result.
+//! - The accuracy is almost unchanged: within 1.92e-7 of f64 where one `tanh` at a time is
+//!   within 1.76e-7 (`paired_tanh_is_within_the_contract`: every 4099th f32 bit pattern, each
+//!   paired with another, and a grid through the clamp, every value with every other).
+//! - A NaN in one unit now makes its pair's other unit NaN as well. The next step's products
+//!   mix every unit anyway.
+//!
+//! Every path pairs the same units in the same order: the alternating steps, the pipelined
+//! pair (`rnn_half` pairs `(j − 1, j)` after the products of `j`), and the staged `tanh` of
+//! the 16-register ISAs (the last stage finishes two units every other iteration). So every ISA
+//! and both tunings still give the same bits, and the tests that say so pass.
+//!
+//! **Measured** (`examples/batch_throughput`, fastest of 300 windows, main's binary and this
+//! one alternating, three runs each, cycles per SimpleRNN sequence-step at 4.09 GHz):
+//!
+//! ```text
+//!                                        before       pairs
+//!   x86_64-avx512 (alternating, Intel)   11.7–12.0    10.4–10.6   (−11 %)
+//!   x86_64-avx512, pipelined pair        12.3         12.3         (AMD's form, run here)
+//!   x86_64-avx2-fma                      16.3–17.6    15.8–16.6    (in the noise)
+//!   portable (SSE on this build)         51.9–56.7    53.7–56.7    (in the noise)
+//! ```
+//!
+//! Against the bound of 7.5, the AVX-512 SimpleRNN is at 71–72 % (it was 61–64 %). Not measured
+//! on AMD's cores. There the pair costs three FMA-pipe multiplies and saves one division, so
+//! the block-step has 12 more FMA-pipe µops (164 instead of 152), and the Zen 5 SimpleRNN ran
+//! at ~62 % of that bound.
+//!
+//! Tried and not kept:
+//! - One division for four units (`1/(P_a·P_b·P_c·P_d)`, the clamp at ±10): 10.1–10.4 against
+//!   the pairs' 10.4–10.6, but within 3.36e-7 of f64, against 1.92e-7.
+//! - The LSTM's `h` divisions in pairs (8 a block-step instead of 16 in all, `σ(o)` clamped to
+//!   ±20 so that the product stays finite): 43.7 against 44.1–44.3 cycles per sequence-step,
+//!   ~1 %, for two more multiplies a pair (its error was not measured). The `c'` divisions
+//!   cannot pair:
+//!   their denominators reach `e^78`, so the product of two overflows.
 
 use super::activations::{
-    lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise, tanh_batch,
-    tanh_batch_stage0, tanh_batch_stage1, tanh_batch_stage2, tanh_batch_stage3, tanh_piecewise,
-    tanh_times_piecewise,
+    TANH_PAIR_LIMIT, lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise,
+    tanh_batch_one_plus, tanh_batch_pairs_n, tanh_batch_stage0, tanh_batch_stage1,
+    tanh_batch_stage2, tanh_from_p_pair, tanh_piecewise, tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
@@ -1654,15 +1723,14 @@ fn rnn_block_step<I: Isa>(
 ) {
     let rec_splat = t.recurrent_splat();
     let mut z = rnn_gather(isa, t, seqs, step);
-    // All 8 pre-activations first, then all 8 tanh: independent chains.
+    // All 8 pre-activations first, then all 8 tanh: independent chains, a division a pair.
     for (u, acc) in z.iter_mut().enumerate() {
         for j in 0..HIDDEN {
             *acc = isa.mul_add(h[j], isa.splat_from(&rec_splat[j][u]), *acc);
         }
     }
-    for u in 0..HIDDEN {
-        h[u] = tanh_batch(isa, z[u]);
-    }
+    tanh_batch_pairs_n(isa, &mut z);
+    *h = z;
 }
 
 /// The batch's SimpleRNN padding cache ([`RnnTables::batch_pad_state`]), as
@@ -1726,16 +1794,16 @@ fn rnn_pair<I: Isa>(
             z0 = rnn_gather(isa, t, seqs[0], step + 1);
             rnn_half::<I, true>(isa, t, h0, &mut z0, &z1, h1);
         } else {
-            for u in 0..HIDDEN {
-                h1[u] = tanh_batch(isa, z1[u]);
-            }
+            tanh_batch_pairs_n(isa, &mut z1);
+            *h1 = z1;
         }
     }
 }
 
 /// Half a pipelined SimpleRNN pair step: `zp += Σ_j hp[j]·U[j]` (8 chains advanced together),
-/// and with `ACTIVATIONS` `ha[j] = tanh(za[j])` after the FMAs of `j` (on ISAs with fewer
-/// than 32 vector registers, its stages spread over the iterations `j` to `j + 3`).
+/// and with `ACTIVATIONS` `ha[j] = tanh(za[j])`, in pairs `(j − 1, j)` as
+/// [`tanh_batch_pairs_n`] takes them, after the FMAs of `j` (on ISAs with fewer than 32 vector
+/// registers, each unit's stages spread over the iterations `j` to `j + 3`).
 #[inline(always)]
 fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     isa: I,
@@ -1753,7 +1821,7 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
         // FMAs of `j + s`, so that what is in flight is one stage each of four units' chains
         // rather than all four stages of one (`tanh_batch`'s bits; measured in the module
         // docs, where it also says why AVX-512 keeps the loop below).
-        let mut st = [tanh_batch_stage0(isa, za[0]); HIDDEN];
+        let mut st = [tanh_batch_stage0(isa, za[0], TANH_PAIR_LIMIT); HIDDEN];
         for j in 0..HIDDEN + 3 {
             if j < HIDDEN {
                 for (u, a) in acc.iter_mut().enumerate() {
@@ -1762,7 +1830,7 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
             }
             if ACTIVATIONS {
                 if j < HIDDEN {
-                    st[j] = tanh_batch_stage0(isa, za[j]);
+                    st[j] = tanh_batch_stage0(isa, za[j], TANH_PAIR_LIMIT);
                 }
                 if (1..=HIDDEN).contains(&j) {
                     st[j - 1] = tanh_batch_stage1(isa, st[j - 1]);
@@ -1770,8 +1838,12 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
                 if (2..HIDDEN + 2).contains(&j) {
                     st[j - 2] = tanh_batch_stage2(isa, st[j - 2]);
                 }
-                if j >= 3 {
-                    ha[j - 3] = tanh_batch_stage3(isa, st[j - 3]);
+                if j >= 3 && (j - 3) % 2 == 1 {
+                    (ha[j - 4], ha[j - 3]) = tanh_from_p_pair(
+                        isa,
+                        tanh_batch_one_plus(st[j - 4]),
+                        tanh_batch_one_plus(st[j - 3]),
+                    );
                 }
             }
         }
@@ -1782,8 +1854,10 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
         for (u, a) in acc.iter_mut().enumerate() {
             *a = isa.mul_add(hp[j], isa.splat_from(&rec_splat[j][u]), *a);
         }
-        if ACTIVATIONS {
-            ha[j] = tanh_batch(isa, za[j]);
+        if ACTIVATIONS && j % 2 == 1 {
+            let mut pair = [za[j - 1], za[j]];
+            tanh_batch_pairs_n(isa, &mut pair);
+            [ha[j - 1], ha[j]] = pair;
         }
     }
     *zp = acc;
