@@ -975,14 +975,17 @@ fn sigmoid_f64(x: f64) -> f64 {
 /// The fourth pair checks the piecewise-polynomial tanh of the step kernels (issue 16; its
 /// sigmoid partner repeats the latency form, the step kernels' sigmoid); the fifth the batch
 /// forms (Horner, `Isa::recip`, the division on every kernel); the sixth the
-/// piecewise sigmoid of the LSTM step kernel (issue 16 item 2) beside the piecewise tanh.
-const ACTIVATION_PAIRS: [(Activation, Activation); 6] = [
+/// piecewise sigmoid of the LSTM step kernel (issue 16 item 2) beside the piecewise tanh; the
+/// seventh the paired tanh of the SimpleRNN batch kernels (two with one division; each input
+/// its own partner here) beside the batch sigmoid.
+const ACTIVATION_PAIRS: [(Activation, Activation); 7] = [
     (Activation::Sigmoid, Activation::Tanh),
     (Activation::SigmoidShortChain, Activation::TanhShortChain),
     (Activation::SigmoidLatency, Activation::TanhLatency),
     (Activation::SigmoidLatency, Activation::TanhPiecewise),
     (Activation::SigmoidBatch, Activation::TanhBatch),
     (Activation::SigmoidPiecewise, Activation::TanhPiecewise),
+    (Activation::SigmoidBatch, Activation::TanhBatchPaired),
 ];
 
 /// The pairs the exhaustive test checks: all of [`ACTIVATION_PAIRS`], or with

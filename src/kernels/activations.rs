@@ -161,7 +161,10 @@ pub const SIGMOID_MEASURED_MAX_ABS_ERR: f64 = 2.71e-7;
 /// its fit error alone is 2.5e-7 on `[4, 8)`, see `tanh_piecewise_table.rs`). Margin to the
 /// contract: 2.5×. The `exp` forms' worst case is 1.84e-7, about 1.5 ulp at 1 (the
 /// `1 − 2/(1 + e)` form is absolute-accurate, not relative-accurate, near 0); the sigmoid's
-/// stayed 9.21e-8 with the piecewise and batch forms added.
+/// stayed 9.21e-8 with the piecewise and batch forms added. The paired batch tanh of the
+/// SimpleRNN batch kernels (`TanhBatchPaired`, each input its own partner; Golden Cove Xeon,
+/// family 6 model 167, `FUSEDRNN_ACTIVATION_PAIR=6`): 3.43e-7 (the portable kernel, whose SSE
+/// build has no FMA; AVX2+FMA and AVX-512 3.13e-7, at `x ≈ −2.36`).
 pub const TANH_MEASURED_MAX_ABS_ERR: f64 = 4.02e-7;
 
 /// Clamp of the `exp` argument: `exp(±87)` is a normal f32 (`2^n` for `|n| ≤ 126` below is too).
@@ -598,18 +601,31 @@ pub(crate) const TANH_PAIR_LIMIT: f32 = 20.0;
 /// ±[`TANH_PAIR_LIMIT`]) with one division for the two (issue 16 item 3, "Two `tanh`, one
 /// division" in `simd.rs`): `q = 1/(P_a·P_b)`, then `1/P_a = P_b·q` and `tanh a = 1 − 2/P_a`
 /// by one FMA, and `b` alike. As many µops as two divisions and their FMAs on Intel's cores (a
-/// zmm `vdivps` is three), half the divider. Each reciprocal is rounded three times instead of
-/// once: within 1.92e-7 of f64 where [`tanh_batch`] is within 1.76e-7, on the inputs of the
-/// test `paired_tanh_is_within_the_contract`. The same operations on every ISA, so the same
-/// bits; a NaN in either lane of a pair makes both NaN.
+/// zmm `vdivps` is three), half the divider. `1/P_a` is rounded twice (the product, the
+/// division) instead of once, and the worst case is where `P_a·P_b` lies just above 1, where a
+/// rounding's relative error is largest: both units near −1. Over every f32, each input its own
+/// partner, the worst error is 3.13e-7 (AVX2 and AVX-512; 3.43e-7 on the portable kernel
+/// without FMA), where one `tanh` at a time ([`tanh_batch`]) is within 1.84e-7: 2.9× inside
+/// the contract. The same operations on every ISA, so the same bits; a NaN in either lane of a
+/// pair makes both NaN.
 #[inline(always)]
 pub(crate) fn tanh_from_p_pair<I: Isa>(isa: I, pa: I::V, pb: I::V) -> (I::V, I::V) {
-    let (one, two) = (isa.splat(1.0), isa.splat(2.0));
+    let one = isa.splat(1.0);
     let q = isa.recip(isa.mul(pa, pb));
+    // 1 − (2·P_b)·q in one rounding (2·P_b is exact, and off the division's chain).
     (
-        isa.neg_mul_add(two, isa.mul(pb, q), one),
-        isa.neg_mul_add(two, isa.mul(pa, q), one),
+        isa.neg_mul_add(isa.add(pb, pb), q, one),
+        isa.neg_mul_add(isa.add(pa, pa), q, one),
     )
+}
+
+/// [`tanh_from_p_pair`] with `x` its own partner (the first of the two results), for the
+/// activation tests ([`Activation::TanhBatchPaired`]): a pair's three roundings, one vector.
+#[inline(always)]
+fn tanh_paired_with_itself<I: Isa>(isa: I, x: I::V) -> I::V {
+    let mut p = [x];
+    one_plus_exp2_n(isa, &mut p, TANH_PAIR_LIMIT);
+    tanh_from_p_pair(isa, p[0], p[0]).0
 }
 
 /// `tanh` of `N` vectors (`N` even) in pairs, `x[2k]` with `x[2k + 1]`, one division a pair
@@ -837,10 +853,13 @@ pub enum Activation {
     /// Sigmoid as `1/2 + tanh(x/2)/2` on the piecewise tanh's intervals (the LSTM step
     /// kernel's gates since issue 16 item 2; no `exp`, no division).
     SigmoidPiecewise,
+    /// Tanh, the paired batch form of the SimpleRNN batch kernels (two `tanh` with one
+    /// division), each input its own partner.
+    TanhBatchPaired,
 }
 
 impl Activation {
-    pub const ALL: [Activation; 10] = [
+    pub const ALL: [Activation; 11] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::SigmoidShortChain,
@@ -851,6 +870,7 @@ impl Activation {
         Activation::SigmoidBatch,
         Activation::TanhBatch,
         Activation::SigmoidPiecewise,
+        Activation::TanhBatchPaired,
     ];
 
     /// Sigmoid (false) or tanh (true).
@@ -862,6 +882,7 @@ impl Activation {
                 | Activation::TanhLatency
                 | Activation::TanhPiecewise
                 | Activation::TanhBatch
+                | Activation::TanhBatchPaired
         )
     }
 }
@@ -879,7 +900,8 @@ fn apply<I: Isa, const ACT: u8>(isa: I, v: I::V) -> I::V {
         6 => tanh_piecewise(isa, v),
         7 => sigmoid_batch(isa, v),
         8 => tanh_batch(isa, v),
-        _ => sigmoid_piecewise(isa, v),
+        9 => sigmoid_piecewise(isa, v),
+        _ => tanh_paired_with_itself(isa, v),
     }
 }
 
@@ -917,6 +939,7 @@ pub(crate) fn activation_in_place<I: Isa>(isa: I, act: Activation, xs: &mut [f32
         Activation::SigmoidBatch => map_in_place::<I, 7>(isa, xs),
         Activation::TanhBatch => map_in_place::<I, 8>(isa, xs),
         Activation::SigmoidPiecewise => map_in_place::<I, 9>(isa, xs),
+        Activation::TanhBatchPaired => map_in_place::<I, 10>(isa, xs),
     }
 }
 
@@ -1269,8 +1292,9 @@ mod tests {
     /// The SimpleRNN batch kernels' `tanh`, two with one division ([`tanh_from_p_pair`]), keeps
     /// the activations' contract (1e-6 of f64) on every vector kernel this CPU has: every 4099th
     /// f32 bit pattern (infinities and NaNs among them) paired with the same patterns in
-    /// another order, then a grid through the clamp and the saturation, every value with every
-    /// other; a NaN in a pair makes both NaN, and only then.
+    /// another order, a grid through the clamp and the saturation, every value with every
+    /// other, and the region of the worst case densely; a NaN in a pair makes both NaN, and
+    /// only then. (The exhaustive test in `tests/kernels.rs` runs every f32 with itself.)
     #[test]
     fn paired_tanh_is_within_the_contract() {
         let mut a = every_4099th_f32(&[]);
@@ -1302,6 +1326,13 @@ mod tests {
                 a.push(x);
                 b.push(y);
             }
+        }
+        // Where the worst case lies (both units near −1, `P_a·P_b` just above 1): every 31st
+        // pattern of [−4, −1], with itself and with the next pattern.
+        for bits in ((-1.0f32).to_bits()..(-4.0f32).to_bits()).step_by(31) {
+            let x = f32::from_bits(bits);
+            a.extend([x, x]);
+            b.extend([x, f32::from_bits(bits + 1)]);
         }
         for k in Kernel::available() {
             if matches!(k, Kernel::Reference) {

@@ -880,18 +880,24 @@
 //! (`activations::tanh_batch_pairs_n`, `tanh_from_p_pair`). With `P = 1 + e^(2x)`:
 //!
 //! ```text
-//!   q = 1/(P_a·P_b)      tanh a = 1 − 2·(P_b·q)      tanh b = 1 − 2·(P_a·q)
+//!   q = 1/(P_a·P_b)      tanh a = 1 − (2·P_b)·q      tanh b = 1 − (2·P_a)·q
 //! ```
 //!
+//! (`2·P_b` is exact and computed beside the division; the FMA rounds once.)
+//!
 //! - One division a pair: 4 a block-step instead of 8.
-//! - The same µops on Intel's cores: one division and three multiplies where there were two
+//! - The same µops on Intel's cores: one division, a multiply and two adds where there were two
 //!   divisions, 6 µops either way. The block-step's 240 µops and its bound of 7.5 cycles per
 //!   sequence-step do not change.
 //! - The arguments are clamped to ±20 (`TANH_PAIR_LIMIT`), so `P_a·P_b` stays finite.
 //!   `tanh(20)` rounds to 1 in f32, so the clamp changes no result.
-//! - The accuracy is almost unchanged: within 1.92e-7 of f64 where one `tanh` at a time is
-//!   within 1.76e-7 (`paired_tanh_is_within_the_contract`: every 4099th f32 bit pattern, each
-//!   paired with another, and a grid through the clamp, every value with every other).
+//! - The error grows where both units are near −1: `P_a·P_b` then lies just above 1, where a
+//!   rounding's relative error is largest, and `1/P_a` is rounded twice. Over every f32, each
+//!   input its own partner (`activations_exhaustive`, `FUSEDRNN_ACTIVATION_PAIR=6`): within
+//!   3.13e-7 of f64 on AVX2 and AVX-512 (at `x ≈ −2.36`; 3.43e-7 on the portable kernel,
+//!   without FMA), where one `tanh` at a time is within 1.84e-7. The contract is 1e-6.
+//!   `paired_tanh_is_within_the_contract` holds every kernel to it on every 4099th f32 bit
+//!   pattern paired with another, a grid through the clamp, and that region densely.
 //! - A NaN in one unit now makes its pair's other unit NaN as well. The next step's products
 //!   mix every unit anyway.
 //!
@@ -900,25 +906,32 @@
 //! the 16-register ISAs (the last stage finishes two units every other iteration). So every ISA
 //! and both tunings still give the same bits, and the tests that say so pass.
 //!
-//! **Measured** (`examples/batch_throughput`, fastest of 300 windows, main's binary and this
-//! one alternating, three runs each, cycles per SimpleRNN sequence-step at 4.09 GHz):
+//! **Measured** (`examples/batch_throughput`, fastest of 300 windows (100 for the portable
+//! kernel), main's binary and this one alternating, two or three runs each, cycles per
+//! SimpleRNN sequence-step at 4.09 GHz):
 //!
 //! ```text
 //!                                        before       pairs
-//!   x86_64-avx512 (alternating, Intel)   11.7–12.0    10.4–10.6   (−11 %)
-//!   x86_64-avx512, pipelined pair        12.3         12.3         (AMD's form, run here)
-//!   x86_64-avx2-fma                      16.3–17.6    15.8–16.6    (in the noise)
-//!   portable (SSE on this build)         51.9–56.7    53.7–56.7    (in the noise)
+//!   x86_64-avx512 (alternating, Intel)   11.5–11.8    10.5        (−9 to −11 %)
+//!   x86_64-avx512, pipelined pair        12.3         12.0        (AMD's form, run here)
+//!   x86_64-avx2-fma                      16.0–18.0    16.2        (in the noise)
+//!   portable (SSE on this build)         50.5         52.7–53.7   (+4 to +6 %)
 //! ```
 //!
+//! The portable kernel's SSE build has no FMA, so there a pair costs two µops more than two
+//! divisions. It pairs anyway: one code path for every ISA, and the NEON build, which has FMA
+//! and a slow divider, was not measured. A first form, `1 − 2·(P_b·q)` (a multiply, then the
+//! FMA), measured 10.6–10.7 on AVX-512.
+//!
 //! Against the bound of 7.5, the AVX-512 SimpleRNN is at 71–72 % (it was 61–64 %). Not measured
-//! on AMD's cores. There the pair costs three FMA-pipe multiplies and saves one division, so
-//! the block-step has 12 more FMA-pipe µops (164 instead of 152), and the Zen 5 SimpleRNN ran
-//! at ~62 % of that bound.
+//! on AMD's cores. There a pair trades one division for a multiply on the FMA pipes and two
+//! adds on the ADD pipes: 156 FMA-pipe µops a block-step instead of 152, and the Zen 5
+//! SimpleRNN ran at ~62 % of that bound.
 //!
 //! Tried and not kept:
 //! - One division for four units (`1/(P_a·P_b·P_c·P_d)`, the clamp at ±10): 10.1–10.4 against
-//!   the pairs' 10.4–10.6, but within 3.36e-7 of f64, against 1.92e-7.
+//!   the pairs' 10.4–10.6, but within 3.36e-7 of f64 on the paired test's first inputs (every
+//!   4099th pattern and the grid), where the pairs measured 1.92e-7.
 //! - The LSTM's `h` divisions in pairs (8 a block-step instead of 16 in all, `σ(o)` clamped to
 //!   ±20 so that the product stays finite): 43.7 against 44.1–44.3 cycles per sequence-step,
 //!   ~1 %, for two more multiplies a pair (its error was not measured). The `c'` divisions
