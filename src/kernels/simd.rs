@@ -937,6 +937,31 @@
 //!   ~1 %, for two more multiplies a pair (its error was not measured). The `c'` divisions
 //!   cannot pair:
 //!   their denominators reach `e^78`, so the product of two overflows.
+//!
+//! # Whole rows in the gather (issue 16 item 3; Golden Cove, 2026-12-06, a third session)
+//!
+//! `Avx512::gather_rows` builds each zmm of the transpose from two whole rows (one 256-bit load
+//! and one 256-bit insert from memory) instead of four 128-bit quarters (a load and three
+//! inserts). Each insert from memory is a load and an ALU µop on port 0 or 5. The lanes still
+//! need three stages of shuffles where they needed two: the 128-bit quarters of a zmm now hold
+//! the two halves of two rows, and a `vshuff32x4` per output puts the quarters of one column
+//! side by side. Per gate and block-step, 8 inserts and 24 shuffles instead of 24 and 16: the
+//! LSTM block-step's gather goes from 160 to 128 of these µops, the SimpleRNN's from 40 to 32.
+//! The same values land in the same lanes, so nothing else changes (`avx512_matches_avx2_bitwise`
+//! and the reference tests fail if a quarter goes to the wrong place).
+//!
+//! Measured (`examples/batch_throughput`, fastest of 300 windows, main's binary and this one
+//! alternating, three runs each, cycles per sequence-step at 4.09 GHz):
+//!
+//! ```text
+//!                                              before       whole rows
+//!   LSTM, alternating steps (Intel's tuning)   45.3–45.5    44.3–44.4   (−2.3 %)
+//!   LSTM, pipelined pair (AMD's tuning)        52.2–53.0    51.6
+//!   SimpleRNN, either                          10.5 / 12.0–12.6   unchanged
+//! ```
+//!
+//! Not measured on AMD's cores. Zen 4 splits each 512-bit shuffle in two, so the third stage may
+//! cost more there than the inserts it saves.
 
 use super::activations::{
     TANH_PAIR_LIMIT, lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise,

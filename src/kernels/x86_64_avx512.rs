@@ -289,30 +289,46 @@ impl Isa for Avx512 {
     }
     #[inline(always)]
     fn gather_rows(self, rows: &[&[f32; HIDDEN]; 16]) -> [__m512; HIDDEN] {
-        // SAFETY: AVX-512F proven by `self`; every pointer is the start or the middle of an
-        // `[f32; 8]`, so each 128-bit (4-float) load is in bounds.
+        // SAFETY: AVX-512F proven by `self`; every pointer is the start of an `[f32; 8]`, so
+        // each 256-bit (8-float) load is in bounds.
         unsafe {
-            // a_k = [row k | row k+4 | row k+8 | row k+12], columns 4·half..+4 of each: the
-            // lane-crossing part of the transpose is done by the loads.
-            let quad = |k: usize, half: usize| {
-                let q = |r: usize| _mm_loadu_ps(rows[r].as_ptr().add(4 * half));
-                let v = _mm512_castps128_ps512(q(k));
-                let v = _mm512_insertf32x4::<1>(v, q(k + 4));
-                let v = _mm512_insertf32x4::<2>(v, q(k + 8));
-                _mm512_insertf32x4::<3>(v, q(k + 12))
-            };
+            // a_k = [row p | row q], whole rows, the 128-bit lanes then holding columns 0..4 of
+            // p, 4..8 of p, 0..4 of q and 4..8 of q: one load and one insert per two rows,
+            // where 128-bit quarters took three inserts per four.
+            // (Macros, not closures: a closure may be outlined without the target features.)
+            macro_rules! pair {
+                ($p:literal, $q:literal) => {{
+                    let lo = _mm512_castps256_ps512(_mm256_loadu_ps(rows[$p].as_ptr()));
+                    let hi = _mm256_castps_pd(_mm256_loadu_ps(rows[$q].as_ptr()));
+                    _mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(lo), hi))
+                }};
+            }
+            // Four in-lane 4×4 transposes of a_k..a_k+3: lane quarter j of `s[u]` holds column
+            // `u` (quarters 0 and 2) or `u + 4` (quarters 1 and 3) of the four rows of quarter j.
+            macro_rules! transpose {
+                ($a0:expr, $a1:expr, $a2:expr, $a3:expr) => {{
+                    let (a0, a1, a2, a3) = ($a0, $a1, $a2, $a3);
+                    let t0 = _mm512_unpacklo_ps(a0, a1);
+                    let t1 = _mm512_unpackhi_ps(a0, a1);
+                    let t2 = _mm512_unpacklo_ps(a2, a3);
+                    let t3 = _mm512_unpackhi_ps(a2, a3);
+                    [
+                        _mm512_shuffle_ps::<0x44>(t0, t2),
+                        _mm512_shuffle_ps::<0xee>(t0, t2),
+                        _mm512_shuffle_ps::<0x44>(t1, t3),
+                        _mm512_shuffle_ps::<0xee>(t1, t3),
+                    ]
+                }};
+            }
+            // Rows 0..4 and 4..8 in the first four pairs, 8..12 and 12..16 in the others, so
+            // that quarters 0 and 2 of the two halves, side by side, are rows 0..16 in order.
+            let lo = transpose!(pair!(0, 4), pair!(1, 5), pair!(2, 6), pair!(3, 7));
+            let hi = transpose!(pair!(8, 12), pair!(9, 13), pair!(10, 14), pair!(11, 15));
             let mut out = [_mm512_setzero_ps(); HIDDEN];
-            for half in 0..2 {
-                let (a0, a1, a2, a3) = (quad(0, half), quad(1, half), quad(2, half), quad(3, half));
-                // Four in-lane 4×4 transposes.
-                let t0 = _mm512_unpacklo_ps(a0, a1);
-                let t1 = _mm512_unpackhi_ps(a0, a1);
-                let t2 = _mm512_unpacklo_ps(a2, a3);
-                let t3 = _mm512_unpackhi_ps(a2, a3);
-                out[4 * half] = _mm512_shuffle_ps::<0x44>(t0, t2);
-                out[4 * half + 1] = _mm512_shuffle_ps::<0xee>(t0, t2);
-                out[4 * half + 2] = _mm512_shuffle_ps::<0x44>(t1, t3);
-                out[4 * half + 3] = _mm512_shuffle_ps::<0xee>(t1, t3);
+            for u in 0..4 {
+                // Quarters 0 and 2 of each (column u), then 1 and 3 (column u + 4).
+                out[u] = _mm512_shuffle_f32x4::<0x88>(lo[u], hi[u]);
+                out[u + 4] = _mm512_shuffle_f32x4::<0xdd>(lo[u], hi[u]);
             }
             out
         }
