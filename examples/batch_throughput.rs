@@ -8,11 +8,13 @@
 //! (`benches/report/clock.c`), cycles per sequence-step.
 //!
 //! ```sh
-//! cargo run --release --example batch_throughput -- [KERNEL] [GHZ] [WINDOWS] [STEPPING]
+//! cargo run --release --example batch_throughput -- [KERNEL] [GHZ] [WINDOWS] [STEPPING] [BATCH]
 //! ```
 //! `KERNEL` as `FUSEDRNN_KERNEL` takes it (default: the best for this CPU). `STEPPING`, for the
 //! AVX-512 kernel, is `pairs` (the software-pipelined block pairs, AMD's tuning) or
-//! `alternating` (Intel's), to measure one core's form on the other (default: this CPU's).
+//! `alternating` (Intel's), to measure one core's form on the other, or `default` (this CPU's).
+//! `BATCH` is the reviews per window (default 128, whose tokens stay in L1; 25,600, a window of
+//! 5 MB of tokens, measures the kernels streaming them as a whole split does).
 
 use std::hint::black_box;
 
@@ -33,22 +35,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ghz: Option<f64> = args.get(1).map(|s| s.parse()).transpose()?;
     let windows: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(300);
     let kernel = match args.get(3).map(String::as_str) {
-        None => kernel,
+        None | Some("default") => kernel,
         Some(stepping @ ("pairs" | "alternating")) => match kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512(cpu) => Kernel::Avx512(cpu.with_pipelined_pairs(stepping == "pairs")),
             _ => return Err(format!("STEPPING {stepping} is for the AVX-512 kernel").into()),
         },
         Some(other) => {
-            return Err(format!("STEPPING is pairs or alternating, not {other:?}").into());
+            return Err(format!("STEPPING is pairs, alternating or default, not {other:?}").into());
         }
     };
+    let batch: usize = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(BATCH);
+    if batch == 0 {
+        return Err("BATCH is at least 1".into());
+    }
     let mut rng = Rng(3);
     let (lt, rt) = random_tables(&mut rng);
-    let seqs: Vec<[u16; SEQ_LEN]> = (0..BATCH)
+    let seqs: Vec<[u16; SEQ_LEN]> = (0..batch)
         .map(|_| std::array::from_fn(|_| rng.token()))
         .collect();
-    let mut probs = vec![0f32; BATCH];
+    let mut probs = vec![0f32; batch];
     let lstm = best_ns(windows, 1, || {
         kernel.lstm_forward(&lt, black_box(&seqs), &mut probs);
         black_box(&probs);
@@ -58,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         black_box(&probs);
     });
     println!(
-        "kernel {} (1 thread, batch {BATCH}, fastest of {windows}{})",
+        "kernel {} (1 thread, batch {batch}, fastest of {windows}{})",
         kernel.name(),
         match kernel {
             #[cfg(target_arch = "x86_64")]
@@ -68,10 +74,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => "",
         }
     );
-    let seq_steps = (BATCH * SEQ_LEN) as f64;
+    let seq_steps = (batch * SEQ_LEN) as f64;
     for (name, ns) in [("lstm", lstm), ("rnn", rnn)] {
         let per = ns / seq_steps;
-        let reviews = BATCH as f64 / ns * 1e9;
+        let reviews = batch as f64 / ns * 1e9;
         match ghz {
             Some(g) => println!(
                 "{name:<5} {per:7.3} ns/seq-step {:6.1} cycles/seq-step at {g} GHz  {reviews:10.0} reviews/s",
