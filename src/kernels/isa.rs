@@ -86,7 +86,7 @@ pub(crate) trait Isa: Copy {
     /// A hint to bring the cache line holding `xs[0]` into L1 (no-op where the ISA has no
     /// prefetch); never faults, whatever `xs` is.
     #[inline(always)]
-    fn prefetch(self, xs: &[f32]) {
+    fn prefetch<T>(self, xs: &[T]) {
         let _ = xs;
     }
     /// One weight in every lane, from its pre-broadcast copy in the tables (8 lanes there; an

@@ -962,6 +962,36 @@
 //!
 //! Not measured on AMD's cores. Zen 4 splits each 512-bit shuffle in two, so the third stage may
 //! cost more there than the inserts it saves.
+//!
+//! # The next window's tokens (issue 16 item 3; Golden Cove, 2026-12-06, a third session)
+//!
+//! `examples/batch_throughput` scores 128 reviews over and over, so their 25 KB of tokens stay
+//! in L1. A whole split does not: the test split's 25,000 rows are 5 MB, read once per pass.
+//! With 25,600 random reviews (its new `BATCH` argument) the AVX-512 SimpleRNN took 11.2–12.0
+//! cycles per sequence-step where 128 reviews took 10.5: a block's 16 rows are 16 separate
+//! streams 200 bytes apart, each crossing into a new cache line every 32 steps, and a
+//! SimpleRNN block-step (~170 cycles) is too short to hide a miss. `for_each_block` now
+//! prefetches the rows of the next pad-sort window, the four lines of one row per lane with
+//! each block it starts (`Isa::prefetch`, `prefetcht0`; a no-op on the portable kernel), so
+//! they arrive while this window computes. A hint only: the same values.
+//!
+//! Measured (fastest of 10 windows of 25,600 reviews, cycles per sequence-step at 4.09 GHz, the
+//! binaries alternating, two or three runs each; then `fusedrnn bench` on the real test split
+//! with the parity fixtures' SimpleRNN, three runs each):
+//!
+//! ```text
+//!                                      before          prefetch
+//!   x86_64-avx512    SimpleRNN         11.2–12.0       10.9–11.0
+//!                    LSTM              45.4–47.7       45.5–45.7   (its block-step hides a miss)
+//!   x86_64-avx2-fma  SimpleRNN         16.3–17.2       16.6–17.2   (unchanged)
+//!                    LSTM              65.1–66.8       65.0–66.6
+//!   fusedrnn bench, SimpleRNN, 1 / 2 threads (reviews/s)
+//!                                      3.41–3.54M / 7.00–7.05M     3.49–3.62M / 7.20–7.27M
+//! ```
+//!
+//! A first form prefetched the whole next window (256 lines) at once when a window began; it
+//! measured the same on AVX-512 and 3 % slower on the AVX2 SimpleRNN (17.4–17.6 against 17.0),
+//! likely the burst filling the line-fill buffers.
 
 use super::activations::{
     TANH_PAIR_LIMIT, lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise,
@@ -1427,6 +1457,19 @@ fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
     let lanes = I::LANES;
     for (w, w0) in (0..seqs.len()).step_by(PAD_SORT_WINDOW).enumerate() {
         let window = seqs.slice(w0..seqs.len().min(w0 + PAD_SORT_WINDOW));
+        // The next window's token rows, fetched while this one computes, as many with each
+        // block as it has lanes (module docs, "The next window's tokens").
+        let next = seqs
+            .slice(seqs.len().min(w0 + PAD_SORT_WINDOW)..seqs.len().min(w0 + 2 * PAD_SORT_WINDOW));
+        let prefetch = |b: usize| {
+            for i in lanes * b..next.len().min(lanes * (b + 1)) {
+                let row = next.row(i);
+                // 200 bytes: four cache lines.
+                for k in 0..SEQ_LEN.div_ceil(32) {
+                    isa.prefetch(&row[32 * k..]);
+                }
+            }
+        };
         let order = pad_order(window);
         let last = window.len() - 1;
         // Block `b`'s sequences and, per lane, its batch index (`None` past the window's end).
@@ -1445,6 +1488,8 @@ fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
         let mut b = 0;
         while b + 1 < n_blocks {
             let ((sa, ia), (sb, ib)) = (block(b), block(b + 1));
+            prefetch(b);
+            prefetch(b + 1);
             let [ha, hb] = m.blocks(isa, [sa, sb]);
             out.accept(isa, m.dense(), &ha, &ia);
             out.accept(isa, m.dense(), &hb, &ib);
@@ -1452,6 +1497,7 @@ fn for_each_block<I: Isa, M: BlockModel, E: BlockSink<I>>(
         }
         if b < n_blocks {
             let (sa, ia) = block(b);
+            prefetch(b);
             let [ha] = m.blocks(isa, [sa]);
             out.accept(isa, m.dense(), &ha, &ia);
         }

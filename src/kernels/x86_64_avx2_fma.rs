@@ -104,7 +104,7 @@ impl Isa for Avx2Fma {
         unsafe { _mm256_maskstore_ps(xs.as_mut_ptr(), first_lanes(self, xs.len()), v) }
     }
     #[inline(always)]
-    fn prefetch(self, xs: &[f32]) {
+    fn prefetch<T>(self, xs: &[T]) {
         // SAFETY: SSE (implied by AVX2) proven by `self`; a prefetch never faults and reads no memory architecturally.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(xs.as_ptr().cast()) }
     }

@@ -124,7 +124,7 @@ impl Isa for Avx512 {
         unsafe { _mm512_mask_storeu_ps(xs.as_mut_ptr(), first_lanes(xs.len()), v) }
     }
     #[inline(always)]
-    fn prefetch(self, xs: &[f32]) {
+    fn prefetch<T>(self, xs: &[T]) {
         // SAFETY: SSE (implied by AVX-512F) proven by `self`; a prefetch never faults and reads no memory architecturally.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(xs.as_ptr().cast()) }
     }
