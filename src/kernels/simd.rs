@@ -992,6 +992,10 @@
 //! A first form prefetched the whole next window (256 lines) at once when a window began; it
 //! measured the same on AVX-512 and 3 % slower on the AVX2 SimpleRNN (17.4–17.6 against 17.0),
 //! likely the burst filling the line-fill buffers.
+//!
+//! Tried in the same session and not kept: groups of 2 units in the fused cell for the
+//! 16-register ISAs (`ACT_GROUP` stays 4 for all), to spill less: the AVX2 LSTM measured 70.5–70.6
+//! cycles per sequence-step against 65.0–65.2.
 
 use super::activations::{
     TANH_PAIR_LIMIT, lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise,
