@@ -948,7 +948,10 @@
 //! side by side. Per gate and block-step, 8 inserts and 24 shuffles instead of 24 and 16: the
 //! LSTM block-step's gather goes from 160 to 128 of these µops, the SimpleRNN's from 40 to 32.
 //! The same values land in the same lanes, so nothing else changes (`avx512_matches_avx2_bitwise`
-//! and the reference tests fail if a quarter goes to the wrong place).
+//! and the reference tests fail if a quarter goes to the wrong place). The bounds of "The bounds
+//! on Golden Cove" become 1,008 port µops and 31.5 cycles per sequence-step for the LSTM, 232 and
+//! 7.25 for the SimpleRNN (counted from this change's source, not recounted in the compiled
+//! loops; `BOUNDS` in `benches/report/report.py` has them).
 //!
 //! Measured (`examples/batch_throughput`, fastest of 300 windows, main's binary and this one
 //! alternating, three runs each, cycles per sequence-step at 4.09 GHz):
