@@ -303,8 +303,8 @@ impl Isa for Avx512 {
                     _mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(lo), hi))
                 }};
             }
-            // Four in-lane 4×4 transposes of a_k..a_k+3: lane quarter j of `s[u]` holds column
-            // `u` (quarters 0 and 2) or `u + 4` (quarters 1 and 3) of the four rows of quarter j.
+            // Four in-lane 4×4 transposes of four pairs: quarter j of output u holds column u
+            // (quarters 0 and 2) or u + 4 (quarters 1 and 3) of the four rows quarter j came from.
             macro_rules! transpose {
                 ($a0:expr, $a1:expr, $a2:expr, $a3:expr) => {{
                     let (a0, a1, a2, a3) = ($a0, $a1, $a2, $a3);
