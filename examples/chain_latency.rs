@@ -7,10 +7,12 @@
 //! compile. Prints ns and, with the clock given (`benches/report/clock.c`), cycles.
 //!
 //! ```sh
-//! cargo run --release --example chain_latency -- [KERNEL] [GHZ] [busy]
+//! cargo run --release --example chain_latency -- [KERNEL] [GHZ] [busy | quiet] [STEP]
 //! ```
 //! `KERNEL` as `FUSEDRNN_KERNEL` takes it (default: the best for this CPU; `best` names it
-//! explicitly).
+//! explicitly). `STEP`, for the AVX-512 kernel, is `zmm` (the LSTM step with two gates per zmm,
+//! AMD's tuning) or `8-lane` (the AVX2 kernel's form in AVX-512's encodings, Intel's), to
+//! measure one core's form on another, or `default` (this CPU's).
 //!
 //! With `busy` (issue 16 item 7) it then prints the *distribution* a caller sees: p50 and p99
 //! of single reviews and of steps (timed 10 at a time, so the clock read is a small part),
@@ -40,7 +42,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(name) => Kernel::from_override(name)?,
     };
     let ghz: Option<f64> = args.get(1).map(|s| s.parse()).transpose()?;
-    let busy = args.get(2).map(String::as_str) == Some("busy");
+    let busy = match args.get(2).map(String::as_str) {
+        None | Some("quiet") => false,
+        Some("busy") => true,
+        Some(other) => {
+            return Err(format!("the third argument is busy or quiet, not {other:?}").into());
+        }
+    };
+    let kernel = match args.get(3).map(String::as_str) {
+        None | Some("default") => kernel,
+        Some(step @ ("zmm" | "8-lane")) => match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(cpu) => Kernel::Avx512(cpu.with_zmm_lstm_step(step == "zmm")),
+            _ => return Err(format!("STEP {step} is for the AVX-512 kernel").into()),
+        },
+        Some(other) => return Err(format!("STEP is zmm, 8-lane or default, not {other:?}").into()),
+    };
     let mut rng = Rng(2);
     let (lt, rt) = random_tables(&mut rng);
     let toks: Vec<u16> = (0..STEPS).map(|_| rng.token()).collect();
@@ -71,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     black_box((ls, rs));
-    println!("kernel {}", kernel.name());
+    println!("kernel {} {}", kernel.name(), kernel.tuning());
     for (name, ns, steps) in [
         ("lstm step", lstm_step, 1.0),
         ("rnn step", rnn_step, 1.0),
