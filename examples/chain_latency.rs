@@ -11,8 +11,8 @@
 //! ```
 //! `KERNEL` as `FUSEDRNN_KERNEL` takes it (default: the best for this CPU; `best` names it
 //! explicitly). `STEP`, for the AVX-512 kernel, is `zmm` (the LSTM step with two gates per zmm,
-//! AMD's tuning) or `8-lane` (the AVX2 kernel's form in AVX-512's encodings, Intel's), to
-//! measure one core's form on another, or `default` (this CPU's).
+//! Zen 5's tuning) or `8-lane` (the AVX2 kernel's form in AVX-512's encodings, Intel's and Zen
+//! 4's), to measure one core's form on another, or `default` (this CPU's).
 //!
 //! With `busy` (issue 16 item 7) it then prints the *distribution* a caller sees: p50 and p99
 //! of single reviews and of steps (timed 10 at a time, so the clock read is a small part),

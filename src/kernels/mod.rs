@@ -141,19 +141,19 @@ pub struct Avx512 {
 #[cfg(target_arch = "x86_64")]
 impl Avx512 {
     /// `Some` if the CPU (and OS) support AVX-512F/BW/VL, AVX2 and FMA. The batch kernels'
-    /// pipelined pairs and the LSTM step on zmm are on except where CPUID's vendor is Intel
-    /// ([`Self::pipelined_pairs`], [`Self::zmm_lstm_step`]): measured faster on AMD's cores,
-    /// slower on Intel's.
+    /// pipelined pairs and the LSTM step on zmm are on where the core is AMD's Zen 5 or later
+    /// (CPUID vendor AMD, family 26 or more) and off elsewhere ([`Self::pipelined_pairs`],
+    /// [`Self::zmm_lstm_step`]): measured faster on Zen 5, slower on Zen 4 and Golden Cove.
     pub fn detect() -> Option<Self> {
         let avx2_fma = Avx2Fma::detect()?;
-        let amd_like = !cpu_is_intel();
+        let zen5_on = cpu_is_amd_zen5_or_later();
         (is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512bw")
             && is_x86_feature_detected!("avx512vl"))
         .then_some(Self {
             avx2_fma,
-            pipelined_pairs: amd_like,
-            zmm_lstm_step: amd_like,
+            pipelined_pairs: zen5_on,
+            zmm_lstm_step: zen5_on,
         })
     }
 
@@ -166,12 +166,15 @@ impl Avx512 {
     /// (one block's recurrent products beside the other's activations, `simd::lstm_pair`,
     /// `simd::rnn_pair`) or as two steps alternating. The bits are the same either way.
     ///
-    /// The pair is the default wherever CPUID's vendor is not Intel: on AMD's cores it
+    /// The pair is the default on AMD's Zen 5 and later (CPUID family 26 or more), where it
     /// measured faster (Zen 5: LSTM 38.2–39.5 → 36.0–38.3 cycles per sequence-step, SimpleRNN
-    /// 7.5–7.8 → 6.4–6.7). On Intel's it is off:
+    /// 7.5–7.8 → 6.4–6.7). Elsewhere it is off:
     /// on a Golden Cove Xeon (CPUID family 6 model 167) the commit that brought it (2231659)
     /// took the LSTM from 50.2–50.6 to 55.9 cycles and the SimpleRNN from 10.8 to 12.2
-    /// (`examples/batch_throughput`, builds alternating; `simd.rs`).
+    /// (`examples/batch_throughput`, builds alternating; `simd.rs`), and on Zen 4 (AMD EPYC
+    /// family 25 model 17, which runs a zmm as two 256-bit halves) the pair measured LSTM
+    /// 55.7–56.1 against 53.4–53.5 alternating and SimpleRNN 11.6 against 11.2 (2026-12-06,
+    /// `batch_throughput avx512 3.69 600 pairs|alternating`, three alternations).
     pub fn pipelined_pairs(self) -> bool {
         self.pipelined_pairs
     }
@@ -190,11 +193,13 @@ impl Avx512 {
     /// AVX-512's encodings and 32 registers). The bits are AVX2's either way, but for the sign
     /// of a zero `c'` or `h` on zmm (`tanh(−0) = +0` there).
     ///
-    /// On zmm is the default wherever CPUID's vendor is not Intel: on AMD's cores it measured
-    /// faster (Zen 5: the 100-step review 101.5 → 91.4–94.5 cycles a step for `[i | f]`
-    /// alone). On Intel's it is off: on a
+    /// On zmm is the default on AMD's Zen 5 and later (CPUID family 26 or more), where it
+    /// measured faster (Zen 5: the 100-step review 101.5 → 91.4–94.5 cycles a step for
+    /// `[i | f]` alone). Elsewhere it is off: on a
     /// Golden Cove Xeon (CPUID family 6 model 167) the 8-lane form takes the review from 131.2
-    /// to 121.8 cycles a step (`examples/chain_latency`, builds alternating; `simd.rs`).
+    /// to 121.8 cycles a step (`examples/chain_latency`, builds alternating; `simd.rs`), and on
+    /// Zen 4 (AMD EPYC family 25 model 17) from 123.3–123.4 to 108.9–109.1 (2026-12-06,
+    /// `chain_latency avx512 3.69 quiet zmm|8-lane`, three alternations).
     pub fn zmm_lstm_step(self) -> bool {
         self.zmm_lstm_step
     }
@@ -208,13 +213,33 @@ impl Avx512 {
     }
 }
 
-/// Whether CPUID's vendor string is Intel's ("GenuineIntel").
+/// Whether CPUID's vendor string is AMD's ("AuthenticAMD") and its family (base plus extended,
+/// as CPUID leaf 1 gives them) is 26 or more: Zen 5 and later, whose cores run a zmm µop
+/// whole where Zen 4 (family 25) splits it in two.
 #[cfg(target_arch = "x86_64")]
-fn cpu_is_intel() -> bool {
+fn cpu_is_amd_zen5_or_later() -> bool {
     #[allow(unused_unsafe)] // `__cpuid` is a safe function on newer toolchains than 1.89
-    // SAFETY: CPUID leaf 0 exists on every x86-64 processor.
-    let r = unsafe { core::arch::x86_64::__cpuid(0) };
-    (r.ebx, r.edx, r.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e)
+    // SAFETY: CPUID leaves 0 and 1 exist on every x86-64 processor.
+    let (vendor, leaf1) = unsafe {
+        (
+            core::arch::x86_64::__cpuid(0),
+            core::arch::x86_64::__cpuid(1),
+        )
+    };
+    let amd = (vendor.ebx, vendor.edx, vendor.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
+    amd && cpu_family(leaf1.eax) >= 26
+}
+
+/// The display family of CPUID leaf 1's `eax`: the base family, plus the extended family
+/// where the base is 15.
+#[cfg(target_arch = "x86_64")]
+fn cpu_family(eax: u32) -> u32 {
+    let base = (eax >> 8) & 0xf;
+    if base == 0xf {
+        base + ((eax >> 20) & 0xff)
+    } else {
+        base
+    }
 }
 
 /// A kernel family; every variant can run on this CPU (a value is the proof).
@@ -854,4 +879,20 @@ fn net_check<T>(t: &NetTables, pads: &NetPadCache, seqs: &[T], rows: usize) {
         rows.checked_mul(t.spec().seq_len),
         "seqs must be [rows, seq_len]"
     );
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::cpu_family;
+
+    #[test]
+    fn cpu_family_adds_the_extended_family_only_to_base_15() {
+        // CPUID leaf 1 `eax` of the cores this project has run on.
+        assert_eq!(cpu_family(0x00a1_0f11), 25, "Zen 4 (EPYC Genoa)");
+        assert_eq!(cpu_family(0x00b0_0f21), 26, "Zen 5 (EPYC Turin)");
+        assert_eq!(cpu_family(0x00a0_0f11), 25, "Zen 3 (EPYC Milan)");
+        assert_eq!(cpu_family(0x0008_06f8), 6, "Golden Cove (Sapphire Rapids)");
+        // An extended family beside a base other than 15 is not added.
+        assert_eq!(cpu_family(0x00f0_0600), 6);
+    }
 }

@@ -572,7 +572,8 @@
 //! source to 129 cycles a step, and no 512-bit µop, which on this core closes port 1 to
 //! vector work. So the step on zmm is now chosen per CPU
 //! (`Isa::wide_lstm_step`, `Avx512::zmm_lstm_step`: on AMD's cores, where it measured faster,
-//! off on Intel's), decided once per review, not per step. Off, the step is the AVX2 kernel's
+//! off on Intel's; later on Zen 5 and after only, see "Zen 4 takes Intel's forms"), decided
+//! once per review, not per step. Off, the step is the AVX2 kernel's
 //! code and bits exactly (its `tanh(−0)` too).
 //!
 //! `examples/chain_latency avx512`, fastest of 2,000 windows, cycles a step at 3.59 GHz, the
@@ -959,12 +960,15 @@
 //! ```text
 //!                                              before       whole rows
 //!   LSTM, alternating steps (Intel's tuning)   45.3–45.5    44.3–44.4   (−2.3 %)
-//!   LSTM, pipelined pair (AMD's tuning)        52.2–53.0    51.6
+//!   LSTM, pipelined pair (Zen 5's tuning)      52.2–53.0    51.6
 //!   SimpleRNN, either                          10.5 / 12.0–12.6   unchanged
 //! ```
 //!
-//! Not measured on AMD's cores. Zen 4 splits each 512-bit shuffle in two, so the third stage may
-//! cost more there than the inserts it saves.
+//! On Zen 4 (AMD EPYC family 25 model 17, 3.69 GHz, a later session; fastest of 600 windows,
+//! 862904a's binary and 3c91209's alternating, three runs each) the two forms are nearly even:
+//! LSTM 53.4 → 52.8–53.2 alternating and 55.8–57.0 → 55.1–56.3 as the pipelined pair, but
+//! SimpleRNN 11.2 → 11.4 and 11.6 → 11.8. Zen 4 splits each 512-bit shuffle in two, and the
+//! SimpleRNN, with few FMAs a step, feels the third stage; the gather stays one form for all.
 //!
 //! # The next window's tokens (issue 16 item 3; Golden Cove, 2026-12-06, a third session)
 //!
@@ -999,6 +1003,35 @@
 //! Tried in the same session and not kept: groups of 2 units in the fused cell for the
 //! 16-register ISAs (`ACT_GROUP` stays 4 for all), to spill less: the AVX2 LSTM measured 70.5–70.6
 //! cycles per sequence-step against 65.0–65.2.
+//!
+//! On Zen 4 (a later session; fastest of 30 windows of 25,600 reviews at 3.69 GHz, ccaecec's
+//! binary and 2dcf34a's successor alternating, three runs each) the prefetch is within the
+//! noise: AVX-512 SimpleRNN 11.8–12.2 without, 11.6–12.1 with; LSTM 54.8–55.0 against
+//! 54.3–55.7; AVX2 unchanged. Kept: it costs nothing there.
+//!
+//! # Zen 4 takes Intel's forms (issue 16; AMD EPYC family 25 model 17, 2026-12-06)
+//!
+//! `Avx512::detect` used to turn on AMD's forms, the pipelined block pairs and the LSTM step on
+//! zmm, wherever CPUID's vendor was not Intel, on the strength of Zen 5's measurements. Zen 4
+//! runs a zmm µop as two 256-bit halves, and both forms lost there (three runs each,
+//! alternating, 3.69 GHz by `clock.c`):
+//!
+//! ```text
+//!                                                    AMD's form      Intel's form
+//!   batch LSTM, cycles per sequence-step             54.7–54.9       53.0–53.3   (alternating)
+//!   batch SimpleRNN                                  11.7–11.8       11.4
+//!   LSTM 100-step review, cycles a step              123.3–123.4     108.9–109.1 (8-lane)
+//!   LSTM step, cycles                                131.2–135.0     120.7–128.5
+//! ```
+//!
+//! (`batch_throughput avx512 3.69 600 pairs|alternating`, `chain_latency avx512 3.69 quiet
+//! zmm|8-lane`.) So AMD's forms are now on where the vendor is AMD and the family is 26 or more
+//! (Zen 5 and later, which run a zmm µop whole), off elsewhere. The bits are the same either
+//! way. On the real test split (`fusedrnn bench`, the parity fixtures, three runs each, main's
+//! binary and this one alternating): LSTM 2 threads 1.32–1.34M → 1.37–1.38M reviews/s, 1
+//! thread 674–676k → 695k, SimpleRNN 2 threads 5.97–6.03M → 6.18–6.23M, the LSTM review p50
+//! 3.44 → 3.03–3.17 µs. Zen 5's figures for its forms predate the fused cell and the paired
+//! `tanh`; they are not re-measured.
 
 use super::activations::{
     TANH_PAIR_LIMIT, lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise,

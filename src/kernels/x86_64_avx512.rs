@@ -20,7 +20,8 @@
 //! AVX2's bits (`tests/kernels.rs` and `tests/train.rs` check it). The latency kernels keep
 //! their one-unit-per-lane layout and run on the AVX2 instructions this proof also grants
 //! (`Isa::x8`), inside the same trampoline, so they give the AVX2 path's bits. The exception is
-//! the LSTM step on zmm, where the CPU runs it faster (AMD's cores; `Avx512::zmm_lstm_step`):
+//! the LSTM step on zmm, where the CPU runs it faster (AMD's Zen 5 and later;
+//! `Avx512::zmm_lstm_step`):
 //! its recurrent sum and activations (`Isa::lstm_gate_activations`) run two gates per zmm in
 //! the same order of operations, `[i | f]` (the same bits) and `[g | o]`, whose `tanh(g)` is
 //! `+0` where AVX2's is `−0`, so a zero `c'` and `h` may differ in sign; no nonzero value can
