@@ -843,9 +843,11 @@
 //!   portable (SSE on this build)     216.9–217.0    185.8–189.3  (−13 %)
 //! ```
 //!
-//! Not measured on AMD's cores. They run the pipelined pair with the same cell, and they are
-//! bound by their FMA pipes. The fused cell has as many FMA-pipe µops as before: 616 FMAs and
-//! multiplies a block-step, with 24 fewer divisions.
+//! On Zen 4 (AMD EPYC family 25 model 17, 3.69 GHz, a later session; fastest of 400 windows,
+//! 38489e4's binary and its parent's alternating, three runs each, the pipelined pair that
+//! both then ran there): the LSTM 58.6–58.7 → 55.8–55.9 cycles per sequence-step (−5 %). The
+//! fused cell has as many FMA-pipe µops as before: 616 FMAs and multiplies a block-step, with
+//! 24 fewer divisions.
 //!
 //! `lstm_gather` now returns the gates instead of filling an array the caller zeroed. Once the
 //! cell read that array in groups of units, LLVM kept it in memory and zeroed it with a call to
@@ -924,10 +926,23 @@
 //! and a slow divider, was not measured. A first form, `1 − 2·(P_b·q)` (a multiply, then the
 //! FMA), measured 10.6–10.7 on AVX-512.
 //!
-//! Against the bound of 7.5, the AVX-512 SimpleRNN is at 71–72 % (it was 61–64 %). Not measured
-//! on AMD's cores. There a pair trades one division for a multiply on the FMA pipes and two
-//! adds on the ADD pipes: 156 FMA-pipe µops a block-step instead of 152, and the Zen 5
-//! SimpleRNN ran at ~62 % of that bound.
+//! Against the bound of 7.5, the AVX-512 SimpleRNN is at 71–72 % (it was 61–64 %). On AMD's
+//! cores a pair trades one division for a multiply on the FMA pipes and two adds on the ADD
+//! pipes: 156 FMA-pipe µops a block-step instead of 152, and the Zen 5 SimpleRNN ran at ~62 %
+//! of that bound. Measured on Zen 4 (AMD EPYC family 25 model 17, 3.69 GHz, a later session;
+//! fastest of 400 windows, e99ad57's binary and 3971a73's alternating, three runs each), cycles
+//! per sequence-step:
+//!
+//! ```text
+//!                                      one tanh a division   paired tanh
+//!   x86_64-avx512, pipelined pair      11.3                  11.9
+//!   x86_64-avx512, alternating steps   11.9 (one run 15.1)   11.4
+//!   x86_64-avx2-fma                    16.1                  15.9–16.0
+//! ```
+//!
+//! So on Zen 4 the pairing costs the pipelined pair what it gives the alternating steps; the
+//! best form there is 0.1 cycle slower than before it (Zen 4 now steps alternately: "Zen 4
+//! takes Intel's forms" below).
 //!
 //! Tried and not kept:
 //! - One division for four units (`1/(P_a·P_b·P_c·P_d)`, the clamp at ±10): 10.1–10.4 against
