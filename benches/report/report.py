@@ -861,13 +861,14 @@ def verdict(
 # ------------------------------------------------------------------------------------------------
 # Lower bounds (issue 16: each target "with its cycle count and its share of the lower bound"), in
 # cycles, for the cores and kernels whose bound has been counted in the compiled code; the module
-# docs of src/kernels/simd.rs ("The bounds on Golden Cove, counted on this code") derive each one.
+# docs of src/kernels/simd.rs ("The bounds on <core>, counted on this code") derive each one.
 # A bound holds for one core and one kernel's code: keyed by (vendor, family, model, kernel).
-# Throughput rows: cycles per sequence-step of one core (the 512-bit µops of a block-step on the
-# two ports that run them); latency rows: the dependency chain at the latencies measured by
+# Throughput rows: cycles per sequence-step of one core (the µops of a block-step on the pipes or
+# ports that bound it); latency rows: the dependency chain at the latencies measured by
 # benches/report/insn_latency.c on that core, per step or per 100-step review.
 
 BOUNDS: Dict[Tuple[str, int, int, str], Dict[str, float]] = {
+    # Golden Cove: 512-bit µops on ports 0 and 5.
     ("GenuineIntel", 6, 167, "x86_64-avx512"): {
         "lstm.seq_step": 31.5,
         "rnn.seq_step": 7.25,
@@ -877,13 +878,34 @@ BOUNDS: Dict[Tuple[str, int, int, str], Dict[str, float]] = {
         "lstm.review": 8_600.0,
         "rnn.review": 4_800.0,
     },
+    # Zen 4: zmm FMAs and multiplies on the two 256-bit FMA pipes, one a cycle.
+    ("AuthenticAMD", 25, 17, "x86_64-avx512"): {
+        "lstm.seq_step": 38.5,
+        "rnn.seq_step": 8.75,
+        "rnn-onehot.seq_step": 8.75,
+        "lstm.step": 77.0,
+        "rnn.step": 47.0,
+        "lstm.review": 7_100.0,
+        "rnn.review": 4_100.0,
+    },
 }
+
+# The core each BOUNDS entry was counted on, as the section of src/kernels/simd.rs names it.
+BOUND_CORES: Dict[Tuple[str, int, int, str], str] = {
+    ("GenuineIntel", 6, 167, "x86_64-avx512"): "Golden Cove",
+    ("AuthenticAMD", 25, 17, "x86_64-avx512"): "Zen 4",
+}
+
+
+def bound_key(res: Dict[str, Any]) -> Tuple[str, int, int, str]:
+    """The (vendor, family, model, kernel) key of this results file in BOUNDS."""
+    m = res["machine"]
+    return (m.get("vendor"), m.get("family"), m.get("model"), res["kernel"])
 
 
 def bounds_for(res: Dict[str, Any]) -> Dict[str, float]:
     """The counted lower bounds (cycles) for this results file's core and kernel; empty if none."""
-    m = res["machine"]
-    return dict(BOUNDS.get((m.get("vendor"), m.get("family"), m.get("model"), res["kernel"]), {}))
+    return dict(BOUNDS.get(bound_key(res), {}))
 
 
 def bound_cell(bound: Optional[float], cycles: Optional[float]) -> str:
@@ -1108,10 +1130,11 @@ def bounds_note(v: View) -> str:
             " Lower bound: none counted for this core and kernel (`BOUNDS` in `benches/report/report.py`), "
             "so no share is shown."
         )
+    core = BOUND_CORES.get(bound_key(v.res), "this core")
     return (
-        ' Lower bound: counted for this core and kernel in the compiled code (`src/kernels/simd.rs`, "The '
-        'bounds on Golden Cove, counted on this code"): for throughput the 512-bit µops of a block-step on '
-        "the two ports that run them, per sequence-step; for latency the dependency chain at this core's "
+        f' Lower bound: counted for this core and kernel on its code (`src/kernels/simd.rs`, "The '
+        f'bounds on {core}, counted on this code"): for throughput the µops of a block-step on the pipes '
+        "or ports that bound it, per sequence-step; for latency the dependency chain at this core's "
         "measured latencies (`benches/report/insn_latency.c`). Share: the bound ÷ the measured cycles "
         "(the criterion median), so 100 % is the bound. The cycles use the run's median clock, which moves by a "
         "few per cent within a run: a share within that of 100 % (or above it) is a figure at its bound."

@@ -211,6 +211,16 @@ class Rendering(unittest.TestCase):
         self.assertIn("| 108 | 89.0 (82 %) |", out)
         self.assertIn("| sigmoid over 4,096 floats, µs | 1.05 (1.00–1.10) | — | — |  | — | — |", out)
         self.assertNotIn("none counted", out)
+        self.assertIn('"The bounds on Golden Cove, counted on this code"', out)
+        # Zen 4 has its own bounds and names its own section.
+        res["machine"].update(vendor="AuthenticAMD", family=25, model=17)
+        out = report.render_block(res, "inference", SOURCE)
+        self.assertIn("| 64.0 per step | 38.5 (60 %) |", out)
+        self.assertIn("| 108 | 77.0 (71 %) |", out)
+        self.assertIn('"The bounds on Zen 4, counted on this code"', out)
+        # Zen 3 (family 25, another model) has none.
+        res["machine"]["model"] = 1
+        self.assertIn("none counted", report.render_block(res, "inference", SOURCE))
 
     def test_training_breakdown_adds_up(self) -> None:
         out = report.render_block(fixture(), "training", SOURCE)

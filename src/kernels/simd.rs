@@ -790,6 +790,61 @@
 //! so it was not kept. Forcing the pipelined pair on for the SimpleRNN here measured 12.4–12.7
 //! against 11.8 (still off on Intel's cores).
 //!
+//! # The bounds on Zen 4, counted on this code (issue 16 item 1; 2026-12-06)
+//!
+//! As "The bounds on Golden Cove" above, for AMD EPYC family 25 model 17 (Zen 4, 2 cores under
+//! KVM, 3.69 GHz by `clock.c`) and the `x86_64-avx512` kernel in the forms this core now runs
+//! (alternating block pairs, the 8-lane LSTM step: "Zen 4 takes Intel's forms" below).
+//!
+//! **Latencies** by `benches/report/insn_latency.c` (cycles): ymm `vfmadd231ps` 4.0, `vmulps`
+//! 3.0, `vaddps` 3.0, `vmaxps` 2.0, `vpermps` 4.0 (two a cycle: the lane splat and the
+//! coefficient permutes), `vdivps` 11.0, the index's integer ops 1 each, a ymm store and a
+//! `vbroadcastss` load forwarded from it 10.0. Throughputs (each beside itself, an FMA, an
+//! add): a zmm FMA or multiply takes both 256-bit FMA pipes for a cycle, one a cycle; `vaddps`,
+//! `vmaxps` and `vscalefps` (two cycles) run on the two ADD pipes beside FMAs; the unpacks and
+//! shuffles pair with an FMA in one cycle; `vdivps` zmm one per 6.0 cycles.
+//!
+//! **The latency chains**, with the links of the Golden Cove count:
+//!
+//! ```text
+//!   h → splat of h[j]                                              4 + ⌊j/2⌋
+//!   sum: fma(s0, U0, row) 8, s·U for j = 1..3 7–8,
+//!     fma(s4..7, U4..7, …) 11–12, two levels of adds               18
+//!   piecewise tanh or σ of z, from z: index 3, the 8 coefficients
+//!     two a cycle 7–10, Estrin levels 14, 18, 22, the sign OR 23
+//!   SimpleRNN review step: 18 + 23                                 = 41
+//!   LSTM review step: σ(i), σ(f) at 18 + 22 = 40, tanh(g) at 41;
+//!     i·g 44; c' = fma(f, c, i·g) 48; o·tanh(c') 48 + 23            = 71
+//!   a step `Op`: the state's round trip (10) instead of the splat's 4:
+//!     SimpleRNN 47, LSTM 77
+//! ```
+//!
+//! As there, the count leaves out the sum's 32 products queueing on two FMA pipes (16 cycles
+//! of issue) and the three gates' 24 permutes (12 cycles on two pipes).
+//!
+//! **The batch block-steps**: the µops of the Golden Cove table, from the same source. The two
+//! FMA pipes take one zmm FMA or multiply a cycle, so they bound both kernels: LSTM 616 a
+//! block-step (256 recurrent, 360 in the fused cell), SimpleRNN 140 (64 recurrent, 64 in the
+//! eight `1 + e^(2x)`, 12 in the four pairs' product and FMAs). The ADD pipes need 256 and 56
+//! cycles (the adds, subtractions and clamps, and `vscalefps` at two), the gather's 128 and
+//! 32 shuffles pair with FMAs, and the divider 96 and 24 (16 and 4 divisions).
+//!
+//! ```text
+//!                            bound   measured (3.69 GHz)   share
+//!   SimpleRNN review step      41    47.1–47.2              87 %
+//!   SimpleRNN step (Op)        47    55.4–55.9              84–85 %
+//!   LSTM review step           71    108.9–109.1            65 %
+//!   LSTM step (Op)             77    120.7–128.5            60–64 %
+//!   LSTM batch sequence-step   38.5  53.0–53.3              72–73 %
+//!   SimpleRNN batch            8.75  11.4                   77 %
+//! ```
+//!
+//! (`examples/chain_latency avx512 3.69 quiet 8-lane`, fastest of 2,000 windows, and
+//! `examples/batch_throughput avx512 3.69 600 alternating`, fastest of 600; three runs each.)
+//! The LSTM review is 38 cycles above its count, as on Golden Cove (34); there the three gates'
+//! permutes queue on one shuffle port, here on two, so the queueing does not explain the gap
+//! by itself.
+//!
 //! # The fused cell (issue 16 item 3; Golden Cove, 2026-12-06)
 //!
 //! The batch LSTM's cell no longer evaluates its five activations one by one. With `D(x) = 1 +
