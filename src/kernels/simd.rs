@@ -1102,6 +1102,13 @@
 //! thread 674–676k → 695k, SimpleRNN 2 threads 5.97–6.03M → 6.18–6.23M, the LSTM review p50
 //! 3.44 → 3.03–3.17 µs. Zen 5's figures for its forms predate the fused cell and the paired
 //! `tanh`; they are not re-measured.
+//!
+//! Tried on the same Zen 4 and not kept: the LSTM block-step's recurrent products with `j`
+//! outside and a gate's 8 unit sums advanced together (8 accumulators and one `h[j]` live,
+//! which fits AVX2's 16 registers; the same operations per lane, so the same bits), against 8
+//! chains of one unit each in turn. Fastest of 400 windows, three alternations, cycles per
+//! sequence-step: AVX2 79.7–80.2 against 65.3–65.5, AVX-512 76.5–83.6 against 53.0–53.3. As
+//! on Golden Cove, the chains in turn stay.
 
 use super::activations::{
     TANH_PAIR_LIMIT, lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise,
