@@ -23,7 +23,7 @@ use fusedrnn::kernels::Kernel;
 use fusedrnn::shape::SEQ_LEN;
 
 mod common;
-use common::{Rng, best_ns, random_tables};
+use common::{Form, Rng, best_ns, random_tables, with_form};
 
 const BATCH: usize = 128;
 
@@ -35,17 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let ghz: Option<f64> = args.get(1).map(|s| s.parse()).transpose()?;
     let windows: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(300);
-    let kernel = match args.get(3).map(String::as_str) {
-        None | Some("default") => kernel,
-        Some(stepping @ ("pairs" | "alternating")) => match kernel {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512(cpu) => Kernel::Avx512(cpu.with_pipelined_pairs(stepping == "pairs")),
-            _ => return Err(format!("STEPPING {stepping} is for the AVX-512 kernel").into()),
-        },
-        Some(other) => {
-            return Err(format!("STEPPING is pairs, alternating or default, not {other:?}").into());
-        }
-    };
+    let kernel = with_form(kernel, Form::Stepping, args.get(3).map(String::as_str))?;
     let batch: usize = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(BATCH);
     if batch == 0 {
         return Err("BATCH is at least 1".into());

@@ -29,7 +29,7 @@ use fusedrnn::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables};
 use fusedrnn::shape::SEQ_LEN;
 
 mod common;
-use common::{Rng, best_ns, random_tables};
+use common::{Form, Rng, best_ns, random_tables, with_form};
 
 const WINDOWS: usize = 2000;
 const STEPS: usize = 2000;
@@ -49,15 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("the third argument is busy or quiet, not {other:?}").into());
         }
     };
-    let kernel = match args.get(3).map(String::as_str) {
-        None | Some("default") => kernel,
-        Some(step @ ("zmm" | "8-lane")) => match kernel {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512(cpu) => Kernel::Avx512(cpu.with_zmm_lstm_step(step == "zmm")),
-            _ => return Err(format!("STEP {step} is for the AVX-512 kernel").into()),
-        },
-        Some(other) => return Err(format!("STEP is zmm, 8-lane or default, not {other:?}").into()),
-    };
+    let kernel = with_form(kernel, Form::LstmStep, args.get(3).map(String::as_str))?;
     let mut rng = Rng(2);
     let (lt, rt) = random_tables(&mut rng);
     let toks: Vec<u16> = (0..STEPS).map(|_| rng.token()).collect();

@@ -1,9 +1,10 @@
 //! What the fastest-of-windows timing examples (`chain_latency`, `batch_throughput`) share: the
-//! benches' SplitMix64 generator, the notebook-shape weights they time, and the timer.
+//! benches' SplitMix64 generator, the notebook-shape weights they time, the timer, and the
+//! argument that picks an AVX-512 form.
 
 use std::time::Instant;
 
-use fusedrnn::kernels::{LstmTables, RnnTables, fold_lstm, fold_rnn};
+use fusedrnn::kernels::{Kernel, LstmTables, RnnTables, fold_lstm, fold_rnn};
 use fusedrnn::model::{LstmWeights, RnnInput, RnnWeights};
 use fusedrnn::shape::NUM_WORDS;
 
@@ -62,4 +63,39 @@ pub fn best_ns(windows: usize, per: usize, mut f: impl FnMut()) -> f64 {
         best = best.min(t.elapsed().as_nanos() as f64 / per as f64);
     }
     best
+}
+
+/// One of the AVX-512 kernel's two forms that give the same bits (`Kernel::tuning`), as an
+/// example's argument names it.
+#[allow(dead_code)] // each example takes one of them
+pub enum Form {
+    /// `STEPPING`: `pairs` (the pipelined block pairs) or `alternating`.
+    Stepping,
+    /// `STEP`: `zmm` (the LSTM step with two gates per zmm) or `8-lane`.
+    LstmStep,
+}
+
+/// `kernel` with `form` set as `arg` says: unchanged for no argument or `default` (this CPU's
+/// choice); an error naming the argument for another word, or for a kernel other than AVX-512.
+pub fn with_form(kernel: Kernel, form: Form, arg: Option<&str>) -> Result<Kernel, String> {
+    let (what, on, off) = match form {
+        Form::Stepping => ("STEPPING", "pairs", "alternating"),
+        Form::LstmStep => ("STEP", "zmm", "8-lane"),
+    };
+    let want = match arg {
+        None | Some("default") => return Ok(kernel),
+        Some(w) if w == on || w == off => w == on,
+        Some(other) => return Err(format!("{what} is {on}, {off} or default, not {other:?}")),
+    };
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512(cpu) => Ok(Kernel::Avx512(match form {
+            Form::Stepping => cpu.with_pipelined_pairs(want),
+            Form::LstmStep => cpu.with_zmm_lstm_step(want),
+        })),
+        _ => Err(format!(
+            "{what} {} is for the AVX-512 kernel",
+            if want { on } else { off }
+        )),
+    }
 }
