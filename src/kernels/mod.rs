@@ -173,8 +173,8 @@ impl Avx512 {
     /// took the LSTM from 50.2–50.6 to 55.9 cycles and the SimpleRNN from 10.8 to 12.2
     /// (`examples/batch_throughput`, builds alternating; `simd.rs`), and on Zen 4 (AMD EPYC
     /// family 25 model 17, which runs a zmm as two 256-bit halves) the pair measured LSTM
-    /// 55.7–56.1 against 53.4–53.5 alternating and SimpleRNN 11.6 against 11.2 (2026-12-06,
-    /// `batch_throughput avx512 3.69 600 pairs|alternating`, three alternations).
+    /// 54.7–54.9 against 53.0–53.3 alternating and SimpleRNN 11.7–11.8 against 11.4
+    /// (2026-12-06, `batch_throughput avx512 3.69 600 pairs|alternating`, three alternations).
     pub fn pipelined_pairs(self) -> bool {
         self.pipelined_pairs
     }
