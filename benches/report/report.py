@@ -867,33 +867,34 @@ def verdict(
 # ports that bound it); latency rows: the dependency chain at the latencies measured by
 # benches/report/insn_latency.c on that core, per step or per 100-step review.
 
-BOUNDS: Dict[Tuple[str, int, int, str], Dict[str, float]] = {
+# Each entry: the core's name as the section of src/kernels/simd.rs names it, and its bounds.
+BOUNDS: Dict[Tuple[str, int, int, str], Tuple[str, Dict[str, float]]] = {
     # Golden Cove: 512-bit µops on ports 0 and 5.
-    ("GenuineIntel", 6, 167, "x86_64-avx512"): {
-        "lstm.seq_step": 31.5,
-        "rnn.seq_step": 7.25,
-        "rnn-onehot.seq_step": 7.25,
-        "lstm.step": 89.0,
-        "rnn.step": 51.0,
-        "lstm.review": 8_600.0,
-        "rnn.review": 4_800.0,
-    },
+    ("GenuineIntel", 6, 167, "x86_64-avx512"): (
+        "Golden Cove",
+        {
+            "lstm.seq_step": 31.5,
+            "rnn.seq_step": 7.25,
+            "rnn-onehot.seq_step": 7.25,
+            "lstm.step": 89.0,
+            "rnn.step": 51.0,
+            "lstm.review": 8_600.0,
+            "rnn.review": 4_800.0,
+        },
+    ),
     # Zen 4: zmm FMAs and multiplies on the two 256-bit FMA pipes, one a cycle.
-    ("AuthenticAMD", 25, 17, "x86_64-avx512"): {
-        "lstm.seq_step": 38.5,
-        "rnn.seq_step": 8.75,
-        "rnn-onehot.seq_step": 8.75,
-        "lstm.step": 77.0,
-        "rnn.step": 47.0,
-        "lstm.review": 7_100.0,
-        "rnn.review": 4_100.0,
-    },
-}
-
-# The core each BOUNDS entry was counted on, as the section of src/kernels/simd.rs names it.
-BOUND_CORES: Dict[Tuple[str, int, int, str], str] = {
-    ("GenuineIntel", 6, 167, "x86_64-avx512"): "Golden Cove",
-    ("AuthenticAMD", 25, 17, "x86_64-avx512"): "Zen 4",
+    ("AuthenticAMD", 25, 17, "x86_64-avx512"): (
+        "Zen 4",
+        {
+            "lstm.seq_step": 38.5,
+            "rnn.seq_step": 8.75,
+            "rnn-onehot.seq_step": 8.75,
+            "lstm.step": 77.0,
+            "rnn.step": 47.0,
+            "lstm.review": 7_100.0,
+            "rnn.review": 4_100.0,
+        },
+    ),
 }
 
 
@@ -905,7 +906,7 @@ def bound_key(res: Dict[str, Any]) -> Tuple[str, int, int, str]:
 
 def bounds_for(res: Dict[str, Any]) -> Dict[str, float]:
     """The counted lower bounds (cycles) for this results file's core and kernel; empty if none."""
-    return dict(BOUNDS.get(bound_key(res), {}))
+    return dict(BOUNDS.get(bound_key(res), ("", {}))[1])
 
 
 def bound_cell(bound: Optional[float], cycles: Optional[float]) -> str:
@@ -1130,7 +1131,7 @@ def bounds_note(v: View) -> str:
             " Lower bound: none counted for this core and kernel (`BOUNDS` in `benches/report/report.py`), "
             "so no share is shown."
         )
-    core = BOUND_CORES.get(bound_key(v.res), "this core")
+    core = BOUNDS[bound_key(v.res)][0]
     return (
         f' Lower bound: counted for this core and kernel on its code (`src/kernels/simd.rs`, "The '
         f'bounds on {core}, counted on this code"): for throughput the µops of a block-step on the pipes '
