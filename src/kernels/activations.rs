@@ -1367,4 +1367,51 @@ mod tests {
         let xs = every_4099th_f32(&[43.5, -43.5, 0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY]);
         assert_no_kernel_differs(|| StagesAgainstWhole { xs: &xs });
     }
+
+    /// The LSTM latency step activates its gates in either of two program orders
+    /// (`simd::HSplat::TANH_BEFORE_FORGET`): in both, each gate must come out as its own
+    /// activation, bit for bit, on every vector kernel this CPU has (its 8-lane form). Every
+    /// 4099th f32 bit pattern, 32 at a time as the four gates of a step.
+    #[test]
+    fn lstm_gates_in_either_order_are_their_own_activations() {
+        let xs = every_4099th_f32(&[]);
+        assert_no_kernel_differs(|| GateOrders { xs: &xs });
+    }
+
+    /// See [`lstm_gates_in_either_order_are_their_own_activations`].
+    struct GateOrders<'a> {
+        xs: &'a [f32],
+    }
+
+    impl Op for GateOrders<'_> {
+        type Output = Differ;
+        fn reference(self) -> Differ {
+            Vec::new()
+        }
+        #[inline(always)]
+        fn run<I: Isa>(self, isa: I) -> Differ {
+            use super::super::simd::lstm_gate_activations_lanes;
+            use super::super::tables::{GATE_C, GATE_F, GATE_I, GATE_O};
+            use crate::shape::HIDDEN;
+            let x8 = isa.x8();
+            let mut differ = Vec::new();
+            for step in self.xs.chunks_exact(4 * HIDDEN) {
+                let gate = |g: usize| &step[g * HIDDEN..(g + 1) * HIDDEN];
+                let z = [0, 1, 2, 3].map(|g| x8.load(gate(g).try_into().expect("8 lanes")));
+                let want = [
+                    sigmoid_piecewise(x8, z[GATE_I]),
+                    sigmoid_piecewise(x8, z[GATE_F]),
+                    tanh_piecewise(x8, z[GATE_C]),
+                    sigmoid_piecewise(x8, z[GATE_O]),
+                ];
+                for (name, tanh_first) in [("σ(f) first", false), ("tanh(g) first", true)] {
+                    let got = lstm_gate_activations_lanes(x8, z, tanh_first);
+                    for g in 0..4 {
+                        push_differing(x8, name, gate(g), (want[g], got[g]), &mut differ);
+                    }
+                }
+            }
+            differ
+        }
+    }
 }

@@ -218,11 +218,11 @@ pub(crate) trait Isa: Copy {
         rec: &[[[f32; HIDDEN]; 4]; HIDDEN],
         h: <Self::X8 as Isa>::V,
     ) -> [<Self::X8 as Isa>::V; 4] {
+        use super::simd::{HSplat, InRegister};
         let x8 = self.x8();
-        super::simd::lstm_gate_activations_lanes(
-            x8,
-            super::simd::lstm_gate_sums_lanes(x8, row, rec, super::simd::InRegister(h)),
-        )
+        let z = super::simd::lstm_gate_sums_lanes(x8, row, rec, InRegister(h));
+        let g_first = <InRegister<_> as HSplat<Self::X8>>::TANH_BEFORE_FORGET;
+        super::simd::lstm_gate_activations_lanes(x8, z, g_first)
     }
 
     /// `p` (`≥ +0` or NaN) with the sign bit of `x`; NaN where `x` is NaN.

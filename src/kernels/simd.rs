@@ -845,6 +845,58 @@
 //! permutes queue on one shuffle port, here on two, so the queueing does not explain the gap
 //! by itself.
 //!
+//! # The review step on Zen 4, gate by gate (issue 16 item 1; 2026-12-06, a later session)
+//!
+//! Same core and clock. To find the 38 cycles, timing-only builds (not kept) replaced parts of
+//! the 8-lane step by one FMA each, the rest unchanged (`examples/chain_latency avx512 3.69
+//! quiet`, fastest of 2,000 windows, two runs each, cycles a review step):
+//!
+//! ```text
+//!   the step as it is                                          108.3–108.9
+//!   σ(o) replaced                                              109.5–110.4
+//!   σ(i) replaced; σ(f); tanh(g)                               97.8–98.3; 97.4–97.6; 98.1–98.4
+//!   σ(i) and σ(f)                                              91.4
+//!   σ(i), σ(f) and tanh(g)                                     76.3
+//!   all four gates                                             68.8–69.1
+//!   all four gates and tanh(c') (h = o·c')                     44.5–44.8
+//! ```
+//!
+//! - `tanh(c')` costs 24 cycles over a multiply, about its count (23 − 3): the tail of the
+//!   step waits on latency.
+//! - `σ(o)` costs nothing: it runs beside `c'` and `tanh(c')`.
+//! - Each of the three gates on `c'`'s path costs 10–11 cycles alone and the three 32, where
+//!   their chains run side by side and should cost one chain (~22). That phase is bound by
+//!   issue, not by latency.
+//! - Not by the number of µops as such: 10 fewer integer µops a step (interval 0 by a float
+//!   compare that also carries a NaN into the argument, and the sign by one ternary-logic µop)
+//!   measured 108.7–109.4; the sigmoid's sign multiply and `s·M0 + 1/2` off the FMA pipes (a
+//!   sign OR and an add, the same bits) 109.1–112.8.
+//! - The pipes are shared. Eight independent ymm instructions per block, cycles per block on
+//!   this core: 8 FMAs 4.3, 8 `vpermd` 4.0, both together 6.2 (the permutes and the FMAs share
+//!   a pipe); 8 FMAs with 8 `vpand` or with 8 `vaddps` 5.0.
+//!
+//! So what counts is which ready µops issue first, and the core takes the oldest: program
+//! order. `c' = fma(f, c, i·g)` needs `i` and `g` one multiply before `f`. Kept: the
+//! recurrent sums in the order `i, g, f, o`, and in a review `tanh(g)` activated before
+//! `σ(f)` (`HSplat::TANH_BEFORE_FORGET`). No bit changes. Measured (main's binary and this
+//! one alternating, four to eight runs each, cycles; the runs that found the other core busy,
+//! 5–35 cycles slower in both binaries, left out):
+//!
+//! ```text
+//!                         x86_64-avx512                x86_64-avx2-fma
+//!                         before        after          before        after
+//!   LSTM review step      109.0–109.4   103.9–104.8    108.9–109.2   103.7–103.8
+//!   LSTM step (Op)        120.7         121.1–121.2    122.4–122.7   122.2–122.9
+//! ```
+//!
+//! The gate order alone took the review to 104.3–104.6 and 105.6–105.9; the sums' order takes
+//! AVX2 two cycles more. In the step `Op`, where `h` comes from memory, `tanh(g)` before `σ(f)`
+//! measured slower (120.6–120.8 → 123.0–124.6), so the `Op` keeps `σ(f)` first. Tried and not
+//! kept: `tanh(g)` first of all (review 106.6–107.3, `Op` 127.1–127.8); `σ(o)` after the cell
+//! update in program order (review 105.4–105.6, `Op` 122.9–123.7). Measured on Zen 4 only: the
+//! 8-lane step also runs on Golden Cove and on AVX2-only cores, where the order is not
+//! measured yet. Against the bound counted above (71), the review step went from 65 % to 68 %.
+//!
 //! # The fused cell (issue 16 item 3; Golden Cove, 2026-12-06)
 //!
 //! The batch LSTM's cell no longer evaluates its five activations one by one. With `D(x) = 1 +
@@ -1712,6 +1764,11 @@ pub(crate) type V8<W> = <<W as Isa>::X8 as Isa>::V;
 /// Where a latency step reads the state `h` it multiplies: `h[J]` in every lane, for each `J`
 /// (module docs, "The step from the caller's state").
 pub(crate) trait HSplat<I: Isa8>: Copy {
+    /// Whether the LSTM step activates `tanh(g)` before `σ(f)` in program order
+    /// ([`lstm_gate_activations_lanes`]; module docs, "The review step on Zen 4, gate by
+    /// gate"): the order the out-of-order core picks ready µops in, measured per source of
+    /// `h`. The same bits either way.
+    const TANH_BEFORE_FORGET: bool;
     /// `h` itself, unit `u` in lane `u`.
     fn vector(self, isa: I) -> I::V;
     /// `h[J]` in every lane.
@@ -1724,6 +1781,7 @@ pub(crate) trait HSplat<I: Isa8>: Copy {
 pub(crate) struct InRegister<V>(pub V);
 
 impl<I: Isa8> HSplat<I> for InRegister<I::V> {
+    const TANH_BEFORE_FORGET: bool = true;
     #[inline(always)]
     fn vector(self, _: I) -> I::V {
         self.0
@@ -1741,6 +1799,7 @@ impl<I: Isa8> HSplat<I> for InRegister<I::V> {
 pub(crate) struct InMemory<'a>(pub &'a [f32; HIDDEN]);
 
 impl<I: Isa8> HSplat<I> for InMemory<'_> {
+    const TANH_BEFORE_FORGET: bool = false;
     #[inline(always)]
     fn vector(self, isa: I) -> I::V {
         isa.load(self.0)
@@ -1761,8 +1820,10 @@ fn two_terms<I: Isa>(isa: I, a: I::V, u: I::V, b: I::V, v: I::V) -> I::V {
 /// · rec[j][g]`, per gate as four independent chains of two terms and two levels of adds,
 /// `((row + h0·U0 + h4·U4) + (h1·U1 + h5·U5)) + ((h2·U2 + h6·U6) + (h3·U3 + h7·U7))`: an FMA
 /// chain of two (not four) links, and the adds, two cycles each on Zen 5, off the FMA ports
-/// (module docs). The 8-lane step runs this; AVX-512's zmm step (`Isa::wide_lstm_step`)
-/// computes the same sums, lane by lane in the same order, with two gates per zmm.
+/// (module docs). The gates in the order `i, g, f, o`, the order `c'` needs them in (module
+/// docs, "The review step on Zen 4, gate by gate"). The 8-lane step runs this; AVX-512's zmm
+/// step (`Isa::wide_lstm_step`) computes the same sums, lane by lane in the same order, with
+/// two gates per zmm.
 #[inline(always)]
 pub(crate) fn lstm_gate_sums_lanes<I: Isa8, H: HSplat<I>>(
     isa: I,
@@ -1781,7 +1842,8 @@ pub(crate) fn lstm_gate_sums_lanes<I: Isa8, H: HSplat<I>>(
         h.splat::<7>(isa),
     ];
     let mut z = [isa.splat(0.0); 4];
-    for (g, zg) in z.iter_mut().enumerate() {
+    for g in [GATE_I, GATE_C, GATE_F, GATE_O] {
+        let zg = &mut z[g];
         // (A macro, not a closure: a closure is outlined without the target features.)
         macro_rules! u {
             ($j:literal) => {
@@ -1798,15 +1860,24 @@ pub(crate) fn lstm_gate_sums_lanes<I: Isa8, H: HSplat<I>>(
 }
 
 /// `[σ(z_i), σ(z_f), tanh(z_g), σ(z_o)]` of the gate pre-activations, units in lanes: the
-/// piecewise forms (the default of `Isa::lstm_gate_activations`).
+/// piecewise forms (the default of `Isa::lstm_gate_activations`). `i` first and `o` last in
+/// program order; `tanh(g)` before `σ(f)` where `tanh_before_forget` ([`HSplat`]). The order
+/// changes no bit, only which ready µops the core issues first.
 #[inline(always)]
-pub(crate) fn lstm_gate_activations_lanes<I: Isa8>(isa: I, z: [I::V; 4]) -> [I::V; 4] {
-    [
-        sigmoid_piecewise(isa, z[GATE_I]),
-        sigmoid_piecewise(isa, z[GATE_F]),
-        tanh_piecewise(isa, z[GATE_C]),
-        sigmoid_piecewise(isa, z[GATE_O]),
-    ]
+pub(crate) fn lstm_gate_activations_lanes<I: Isa8>(
+    isa: I,
+    z: [I::V; 4],
+    tanh_before_forget: bool,
+) -> [I::V; 4] {
+    let i = sigmoid_piecewise(isa, z[GATE_I]);
+    let (f, g) = if tanh_before_forget {
+        let g = tanh_piecewise(isa, z[GATE_C]);
+        (sigmoid_piecewise(isa, z[GATE_F]), g)
+    } else {
+        let f = sigmoid_piecewise(isa, z[GATE_F]);
+        (f, tanh_piecewise(isa, z[GATE_C]))
+    };
+    [i, f, g, sigmoid_piecewise(isa, z[GATE_O])]
 }
 
 /// One LSTM step of one sequence with the gates in lanes: unit `u` of `c` in lane `u`, of `h` in
@@ -1826,7 +1897,8 @@ pub(crate) fn lstm_cell_lanes<W: Isa, const WIDE: bool, H: HSplat<W::X8>>(
     let [i, f, g, o] = if WIDE {
         wide.lstm_gate_activations(row, rec, h.vector(isa))
     } else {
-        lstm_gate_activations_lanes(isa, lstm_gate_sums_lanes(isa, row, rec, h))
+        let z = lstm_gate_sums_lanes(isa, row, rec, h);
+        lstm_gate_activations_lanes(isa, z, H::TANH_BEFORE_FORGET)
     };
     // `i·g` first, `f` last: on AVX-512 with `WIDE`, `f` and `o` come out of the recurrent sum
     // one extract later than `i` and `g` (the high halves of their zmm).
