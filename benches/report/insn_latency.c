@@ -8,8 +8,11 @@
  *   gcc -O2 -mavx512f -o /tmp/insn_latency benches/report/insn_latency.c && /tmp/insn_latency
  *   /tmp/insn_latency --peak    # one line: f32 multiply-adds per cycle of ymm and zmm FMAs
  *
- * (`-mavx512f` lets the throughput table name zmm16..zmm23 and k1 in its clobbers; main checks
- * the CPU before running any AVX-512 row.)
+ * After the latencies, two throughput tables: each instruction alone and in pairs with a
+ * multiply or an add, on ymm (every CPU) and on zmm (AVX-512F/BW/VL only).
+ *
+ * (`-mavx512f` lets the zmm table name zmm16..zmm23 and k1 in its clobbers; main checks the CPU
+ * before running any AVX-512 row.)
  *
  * Needs AVX2+FMA; the AVX-512 rows run only where AVX-512F/VL is present. Each row prints the
  * best (lowest) of 200 timed chains of 10,000 dependent instructions, against the best of the
@@ -252,6 +255,85 @@ TPUT3(div)
 TPUT3(blendm)
 TPUT3(fmabc)
 
+/* The same pairs on ymm (issue 16 item 1, the latency kernels' 8-lane step; AVX2 and FMA only, so
+ * the registers stop at ymm15): the instruction into ymm4..ymm13 (FMAs accumulate there, ten
+ * chains), its companion a multiply (the FMA pipes) or an add written to ymm14 and ymm15, which no
+ * instruction reads, so the companions carry no chain. */
+#define YRA(M) M("4") M("5") M("6") M("7") M("8") M("9") M("10") M("11") M("12") M("13")
+#define YRB(M) M("14") M("15") M("14") M("15") M("14") M("15") M("14") M("15") M("14") M("15")
+#define YCLOB "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",   \
+    "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+/* ymm1 = 1.0f, ymm2 = 0, ymm3 = 0 (permute index), ymm4..ymm15 = 1.0f. */
+#define YSETUP SETUP YRA(YINIT) "vmovaps %%ymm1, %%ymm14\n\tvmovaps %%ymm1, %%ymm15\n\t"
+#define YINIT(r) "vmovaps %%ymm1, %%ymm" r "\n\t"
+#define YPORT_FN(name, BODY)                                                                        \
+    static double name(void) {                                                                     \
+        double best = 1e30;                                                                        \
+        for (int c = 0; c < CHAINS; c++) {                                                         \
+            double t0 = now_ns();                                                                  \
+            __asm__ volatile(YSETUP "mov %0, %%ecx\n\t"                                          \
+                             "1:\n\t" BODY "dec %%ecx\n\tjnz 1b\n\t"                               \
+                             : : "i"(REPS) : "ecx", "cc", YCLOB);                                  \
+            double ns = (now_ns() - t0) / (REPS * 100.0);                                          \
+            if (ns < best)                                                                         \
+                best = ns;                                                                         \
+        }                                                                                          \
+        return best;                                                                               \
+    }
+#define YT_MUL(r) "vmulps %%ymm1, %%ymm2, %%ymm" r "\n\t"
+#define YT_ADD(r) "vaddps %%ymm2, %%ymm1, %%ymm" r "\n\t"
+#define YTPUT3(n)                                                                                  \
+    YPORT_FN(yt_##n, X10(YRA(Y_##n)))                                                              \
+    YPORT_FN(ytm_##n, X10(YRA(Y_##n) YRB(YT_MUL)))                                                 \
+    YPORT_FN(yta_##n, X10(YRA(Y_##n) YRB(YT_ADD)))
+#define Y_fma(r) "vfmadd231ps %%ymm1, %%ymm2, %%ymm" r "\n\t"
+#define Y_mul(r) YT_MUL(r)
+#define Y_add(r) YT_ADD(r)
+#define Y_max(r) "vmaxps %%ymm1, %%ymm2, %%ymm" r "\n\t"
+#define Y_perm(r) "vpermps %%ymm1, %%ymm3, %%ymm" r "\n\t"
+#define Y_permd(r) "vpermd %%ymm1, %%ymm3, %%ymm" r "\n\t"
+#define Y_pand(r) "vpand %%ymm1, %%ymm2, %%ymm" r "\n\t"
+#define Y_psrld(r) "vpsrld $3, %%ymm1, %%ymm" r "\n\t"
+#define Y_pmaxub(r) "vpmaxub %%ymm1, %%ymm2, %%ymm" r "\n\t"
+#define Y_cmp(r) "vcmpps $1, %%ymm1, %%ymm2, %%ymm" r "\n\t"
+#define Y_blendv(r) "vblendvps %%ymm3, %%ymm1, %%ymm2, %%ymm" r "\n\t"
+YTPUT3(fma)
+YTPUT3(mul)
+YTPUT3(add)
+YTPUT3(max)
+YTPUT3(perm)
+YTPUT3(permd)
+YTPUT3(pand)
+YTPUT3(psrld)
+YTPUT3(pmaxub)
+YTPUT3(cmp)
+YTPUT3(blendv)
+
+static void ymm_throughput_table(double add_ns) {
+    struct {
+        const char *name;
+        double (*f[3])(void);
+    } rows[] = {
+#define ROW(n, label) {label, {yt_##n, ytm_##n, yta_##n}},
+        ROW(fma, "vfmadd231ps ymm") ROW(mul, "vmulps ymm") ROW(add, "vaddps ymm")
+        ROW(max, "vmaxps ymm") ROW(perm, "vpermps ymm") ROW(permd, "vpermd ymm")
+        ROW(pand, "vpand ymm") ROW(psrld, "vpsrld ymm, imm") ROW(pmaxub, "vpmaxub ymm")
+        ROW(cmp, "vcmpps ymm") ROW(blendv, "vblendvps ymm")
+#undef ROW
+    };
+    printf("\nthroughput, ymm, cycles per instruction: alone | + 1 vmulps | + 1 vaddps (pair)\n");
+    for (unsigned r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        double c[3];
+        for (int k = 0; k < 3; k++) {
+            double a = add_chain();
+            if (a < add_ns)
+                add_ns = a;
+            c[k] = rows[r].f[k]() / add_ns;
+        }
+        printf("%-32s %5.2f | %5.2f | %5.2f\n", rows[r].name, c[0], c[1], c[2]);
+    }
+}
+
 static void throughput_table(double add_ns, int dq) {
     struct {
         const char *name;
@@ -395,6 +477,7 @@ int main(int argc, char **argv) {
             cycles -= add_zmm() / add_ns;
         printf("%-40s %5.2f cycles\n", rows[r].name, cycles);
     }
+    ymm_throughput_table(add_ns);
     if (avx512 && __builtin_cpu_supports("avx512bw"))
         throughput_table(add_ns, __builtin_cpu_supports("avx512dq"));
     return 0;

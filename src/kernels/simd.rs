@@ -871,9 +871,12 @@
 //!   compare that also carries a NaN into the argument, and the sign by one ternary-logic µop)
 //!   measured 108.7–109.4; the sigmoid's sign multiply and `s·M0 + 1/2` off the FMA pipes (a
 //!   sign OR and an add, the same bits) 109.1–112.8.
-//! - The pipes are shared. Eight independent ymm instructions per block, cycles per block on
-//!   this core: 8 FMAs 4.3, 8 `vpermd` 4.0, both together 6.2 (the permutes and the FMAs share
-//!   a pipe); 8 FMAs with 8 `vpand` or with 8 `vaddps` 5.0.
+//! - The pipes are shared (`benches/report/insn_latency.c`'s ymm table, cycles per
+//!   instruction alone, then per pair beside a multiply and beside an add): `vpermps` and
+//!   `vpermd` 0.50, 0.69, 0.69, a pipe shared with each of the two pairs of pipes; FMA and
+//!   multiply 0.50 and 1.00 beside a multiply; `vaddps`, `vcmpps` and `vpsrld` 1.00 beside an
+//!   add; `vblendvps` 1.00 beside a multiply; `vpand` and `vpmaxub` 0.25 alone and 0.51 beside
+//!   either. The gates' permutes and FMAs queue for the same pipes; their integer µops do not.
 //!
 //! So what counts is which ready µops issue first, and the core takes the oldest: program
 //! order. `c' = fma(f, c, i·g)` needs `i` and `g` one multiply before `f`. Kept: the
