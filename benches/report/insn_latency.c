@@ -180,20 +180,23 @@ TPUT_FN(t_pand_zmm, "vpandd", "%%zmm1, %%zmm2, %%zmm", SETUP)
     "vpslld $23, %%zmm1, %%zmm1\n\tvpxord %%zmm2, %%zmm2, %%zmm2\n\tvpxord %%zmm3, %%zmm3, %%zmm3\n\t" \
     RA(ZINIT) RB(ZINIT)
 #define ZINIT(r) "vmovaps %%zmm1, %%zmm" r "\n\t"
-#define PORT_FN(name, BODY)                                                                         \
+/* One timed loop of BODY after SETUPX, clobbering CLOBX: the best nanoseconds per 100th of a
+ * block over CHAINS loops (both throughput tables). */
+#define PAIR_FN(name, SETUPX, CLOBX, BODY)                                                         \
     static double name(void) {                                                                     \
         double best = 1e30;                                                                        \
         for (int c = 0; c < CHAINS; c++) {                                                         \
             double t0 = now_ns();                                                                  \
-            __asm__ volatile(ZSETUP "mov %0, %%ecx\n\t"                                          \
+            __asm__ volatile(SETUPX "mov %0, %%ecx\n\t"                                          \
                              "1:\n\t" BODY "dec %%ecx\n\tjnz 1b\n\t"                               \
-                             : : "i"(REPS) : "ecx", "cc", ZCLOB);                                  \
+                             : : "i"(REPS) : "ecx", "cc", CLOBX);                                  \
             double ns = (now_ns() - t0) / (REPS * 100.0);                                          \
             if (ns < best)                                                                         \
                 best = ns;                                                                         \
         }                                                                                          \
         return best;                                                                               \
     }
+#define PORT_FN(name, BODY) PAIR_FN(name, ZSETUP, ZCLOB, BODY)
 #define T_FMA(r) "vfmadd231ps %%zmm1, %%zmm2, %%zmm" r "\n\t"
 #define T_ADD(r) "vaddps %%zmm2, %%zmm" r ", %%zmm" r "\n\t"
 /* One instruction X (macro X_##n(r)) alone, beside an FMA, beside an add. */
@@ -266,20 +269,7 @@ TPUT3(fmabc)
 /* ymm1 = 1.0f, ymm2 = 0, ymm3 = 0 (permute index), ymm4..ymm15 = 1.0f. */
 #define YSETUP SETUP YRA(YINIT) "vmovaps %%ymm1, %%ymm14\n\tvmovaps %%ymm1, %%ymm15\n\t"
 #define YINIT(r) "vmovaps %%ymm1, %%ymm" r "\n\t"
-#define YPORT_FN(name, BODY)                                                                        \
-    static double name(void) {                                                                     \
-        double best = 1e30;                                                                        \
-        for (int c = 0; c < CHAINS; c++) {                                                         \
-            double t0 = now_ns();                                                                  \
-            __asm__ volatile(YSETUP "mov %0, %%ecx\n\t"                                          \
-                             "1:\n\t" BODY "dec %%ecx\n\tjnz 1b\n\t"                               \
-                             : : "i"(REPS) : "ecx", "cc", YCLOB);                                  \
-            double ns = (now_ns() - t0) / (REPS * 100.0);                                          \
-            if (ns < best)                                                                         \
-                best = ns;                                                                         \
-        }                                                                                          \
-        return best;                                                                               \
-    }
+#define YPORT_FN(name, BODY) PAIR_FN(name, YSETUP, YCLOB, BODY)
 #define YT_MUL(r) "vmulps %%ymm1, %%ymm2, %%ymm" r "\n\t"
 #define YT_ADD(r) "vaddps %%ymm2, %%ymm1, %%ymm" r "\n\t"
 #define YTPUT3(n)                                                                                  \
@@ -309,20 +299,23 @@ YTPUT3(pmaxub)
 YTPUT3(cmp)
 YTPUT3(blendv)
 
-static void ymm_throughput_table(double add_ns) {
-    struct {
-        const char *name;
-        double (*f[3])(void);
-    } rows[] = {
-#define ROW(n, label) {label, {yt_##n, ytm_##n, yta_##n}},
-        ROW(fma, "vfmadd231ps ymm") ROW(mul, "vmulps ymm") ROW(add, "vaddps ymm")
-        ROW(max, "vmaxps ymm") ROW(perm, "vpermps ymm") ROW(permd, "vpermd ymm")
-        ROW(pand, "vpand ymm") ROW(psrld, "vpsrld ymm, imm") ROW(pmaxub, "vpmaxub ymm")
-        ROW(cmp, "vcmpps ymm") ROW(blendv, "vblendvps ymm")
-#undef ROW
-    };
-    printf("\nthroughput, ymm, cycles per instruction: alone | + 1 vmulps | + 1 vaddps (pair)\n");
-    for (unsigned r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+/* A row of a throughput table: the instruction alone, beside an FMA-pipe instruction, beside an
+ * add. */
+struct pair_row {
+    const char *name;
+    double (*f[3])(void);
+    int needs_dq;
+};
+
+/* Prints `rows` in cycles (against the add chain, remeasured before each figure). */
+static void pair_table(const char *title, const struct pair_row *rows, unsigned n, double add_ns,
+                       int dq) {
+    printf("\n%s\n", title);
+    for (unsigned r = 0; r < n; r++) {
+        if (rows[r].needs_dq && !dq) {
+            printf("%-32s skipped (no AVX-512DQ)\n", rows[r].name);
+            continue;
+        }
         double c[3];
         for (int k = 0; k < 3; k++) {
             double a = add_chain();
@@ -334,12 +327,21 @@ static void ymm_throughput_table(double add_ns) {
     }
 }
 
+static void ymm_throughput_table(double add_ns) {
+    static const struct pair_row rows[] = {
+#define ROW(n, label) {label, {yt_##n, ytm_##n, yta_##n}, 0},
+        ROW(fma, "vfmadd231ps ymm") ROW(mul, "vmulps ymm") ROW(add, "vaddps ymm")
+        ROW(max, "vmaxps ymm") ROW(perm, "vpermps ymm") ROW(permd, "vpermd ymm")
+        ROW(pand, "vpand ymm") ROW(psrld, "vpsrld ymm, imm") ROW(pmaxub, "vpmaxub ymm")
+        ROW(cmp, "vcmpps ymm") ROW(blendv, "vblendvps ymm")
+#undef ROW
+    };
+    pair_table("throughput, ymm, cycles per instruction: alone | + 1 vmulps | + 1 vaddps (pair)",
+               rows, sizeof rows / sizeof rows[0], add_ns, 0);
+}
+
 static void throughput_table(double add_ns, int dq) {
-    struct {
-        const char *name;
-        double (*f[3])(void);
-        int needs_dq;
-    } rows[] = {
+    static const struct pair_row rows[] = {
 #define ROW(n, label, dq) {label, {t_##n, tf_##n, ta_##n}, dq},
         ROW(fma, "vfmadd231ps zmm", 0) ROW(fmabc, "vfmadd231ps zmm, m32{1to16}", 0)
         ROW(add, "vaddps zmm", 0) ROW(mul, "vmulps zmm", 0) ROW(max, "vmaxps zmm", 0)
@@ -354,21 +356,8 @@ static void throughput_table(double add_ns, int dq) {
         ROW(blendm, "vblendmps zmm {k}", 0)
 #undef ROW
     };
-    printf("\nthroughput, zmm, cycles per instruction: alone | + 1 FMA | + 1 vaddps (pair)\n");
-    for (unsigned r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-        if (rows[r].needs_dq && !dq) {
-            printf("%-32s skipped (no AVX-512DQ)\n", rows[r].name);
-            continue;
-        }
-        double c[3];
-        for (int k = 0; k < 3; k++) {
-            double a = add_chain();
-            if (a < add_ns)
-                add_ns = a;
-            c[k] = rows[r].f[k]() / add_ns;
-        }
-        printf("%-32s %5.2f | %5.2f | %5.2f\n", rows[r].name, c[0], c[1], c[2]);
-    }
+    pair_table("throughput, zmm, cycles per instruction: alone | + 1 FMA | + 1 vaddps (pair)", rows,
+               sizeof rows / sizeof rows[0], add_ns, dq);
 }
 
 /* `--peak`: the FMA peak benches/report/report.py divides by (issue 14's FMA share), measured rather
