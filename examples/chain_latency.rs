@@ -14,6 +14,9 @@
 //! Zen 5's tuning) or `8-lane` (the AVX2 kernel's form in AVX-512's encodings, Intel's and Zen
 //! 4's), to measure one core's form on another, or `default` (this CPU's).
 //!
+//! The steps are timed one call each (`Kernel::lstm_step`, the state through memory) and 100
+//! tokens a call (`Kernel::lstm_steps`, the state in registers between them).
+//!
 //! With `busy` (issue 16 item 7) it then prints the *distribution* a caller sees: p50 and p99
 //! of single reviews and of steps (timed 10 at a time, so the clock read is a small part),
 //! first with this thread alone, then while a second thread runs batch predicts
@@ -69,6 +72,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             kernel.rnn_step(&rt, &mut rs, black_box(tok));
         }
     });
+    let lstm_steps = best_ns(WINDOWS, STEPS, || {
+        for part in toks.chunks(SEQ_LEN) {
+            kernel.lstm_steps(&lt, &mut ls, black_box(part));
+        }
+    });
+    let rnn_steps = best_ns(WINDOWS, STEPS, || {
+        for part in toks.chunks(SEQ_LEN) {
+            kernel.rnn_steps(&rt, &mut rs, black_box(part));
+        }
+    });
     let lstm_review = best_ns(WINDOWS, REVIEWS, || {
         for r in &reviews {
             black_box(kernel.lstm_review_hidden(&lt, black_box(r)));
@@ -84,6 +97,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, ns, steps) in [
         ("lstm step", lstm_step, 1.0),
         ("rnn step", rnn_step, 1.0),
+        ("lstm steps (100 a call)", lstm_steps, 1.0),
+        ("rnn steps (100 a call)", rnn_steps, 1.0),
         ("lstm review (100 steps)", lstm_review, SEQ_LEN as f64),
         ("rnn review (100 steps)", rnn_review, SEQ_LEN as f64),
     ] {

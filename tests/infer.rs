@@ -71,6 +71,15 @@ fn every_kernel_and_thread_count_matches_keras() {
                         "{file} {} session row {row}",
                         kernel.name()
                     );
+                    // Fed in one call (the state in registers between the steps): the same bits.
+                    let mut all = scorer.session();
+                    all.feed_all(toks).unwrap();
+                    assert_eq!(
+                        (all.prob().to_bits(), all.steps()),
+                        (s.prob().to_bits(), s.steps()),
+                        "{file} {} feed_all row {row}",
+                        kernel.name()
+                    );
                 }
             }
         }
@@ -180,6 +189,15 @@ fn session_resets_and_skips_pads_from_the_cache() {
         err.contains("token id 500 is not below the model's vocabulary of 500"),
         "{err}"
     );
+    // Several at once: the bad one is named by its position, and no step is taken.
+    cached.feed(7).unwrap();
+    let before = cached.prob();
+    let err = cached.feed_all(&[1, 2, 500, 3]).unwrap_err().to_string();
+    assert!(
+        err.contains("position 2: token id 500 is not below the model's vocabulary of 500"),
+        "{err}"
+    );
+    assert_eq!((cached.steps(), cached.prob()), (1, before));
 }
 
 /// Writes the fixture tokens as the test split of a token file, labels from Keras' own

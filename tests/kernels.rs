@@ -721,6 +721,61 @@ fn out_of_range_token_panics() {
             run(&|| kernel.rnn_step(&rt, &mut RnnState::default(), 5)),
             "{name}"
         );
+        // The multi-step calls check every token before the first step: the state is untouched.
+        let tokens = [1, 2, 3, 5, 4];
+        let mut ls = LstmState::default();
+        ls.h[3] = 0.25;
+        let ls0 = ls;
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            kernel.lstm_steps(&lt, &mut ls, &tokens)
+        }));
+        assert!(caught.is_err() && ls == ls0, "{name}: lstm_steps");
+        let mut rs = RnnState::default();
+        rs.h[3] = 0.25;
+        let rs0 = rs;
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            kernel.rnn_steps(&rt, &mut rs, &tokens)
+        }));
+        assert!(caught.is_err() && rs == rs0, "{name}: rnn_steps");
+    }
+}
+
+/// Several tokens a call (`lstm_steps`, `rnn_steps`: the state in registers between the steps)
+/// reach the state that stepping them one call each gives, bit for bit, on every kernel and
+/// both LSTM step forms, from a nonzero state and for calls of every length from 0 up.
+#[test]
+fn multi_step_calls_give_the_single_steps_bits() {
+    let mut rng = Rng(57);
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        let (lw, rw) = random_models(&mut rng, i, mag);
+        let tokens: Vec<u16> = (0..140).map(|_| rng.below(500) as u16).collect();
+        for kernel in Kernel::available().into_iter().flat_map(both_lstm_steps) {
+            let what = format!("{} {}, mag {mag}", kernel.name(), kernel.tuning());
+            let (lt, rt) = fold(kernel, &lw, &rw);
+            let (mut l1, mut r1) = (*lt.pad_state(60), *rt.pad_state(60));
+            let (mut ln, mut rn) = (l1, r1);
+            // Calls of 0, 1, 2, … tokens, cut from one stream.
+            let mut at = 0;
+            for len in 0.. {
+                let Some(part) = tokens.get(at..at + len) else {
+                    break;
+                };
+                at += len;
+                kernel.lstm_steps(&lt, &mut ln, part);
+                kernel.rnn_steps(&rt, &mut rn, part);
+                for &tok in part {
+                    kernel.lstm_step(&lt, &mut l1, tok);
+                    kernel.rnn_step(&rt, &mut r1, tok);
+                }
+                assert_eq!(
+                    (bits(&ln.h), bits(&ln.c)),
+                    (bits(&l1.h), bits(&l1.c)),
+                    "lstm_steps of {len}, {what}"
+                );
+                assert_eq!(bits(&rn.h), bits(&r1.h), "rnn_steps of {len}, {what}");
+            }
+            assert!(at > 100, "the calls covered the stream");
+        }
     }
 }
 

@@ -56,7 +56,7 @@ use crate::kernels::{Kernel, LstmState, LstmTables, RnnState, RnnTables, leading
 use crate::model::{Arch, Model};
 use crate::shape::SEQ_LEN;
 use crate::text::Tokenizer;
-use crate::tokfile::{Split, TokenIds};
+use crate::tokfile::{Split, TokenIds, TokenOutOfVocab};
 
 pub mod bench;
 pub mod ids;
@@ -89,7 +89,7 @@ pub enum InferError {
     #[error("token id {token} is not below the model's vocabulary of {vocab}")]
     Token { token: u16, vocab: usize },
     #[error(transparent)]
-    TokenAt(#[from] crate::tokfile::TokenOutOfVocab),
+    TokenAt(#[from] TokenOutOfVocab),
     #[error("{ids} token ids are not {rows} rows of {SEQ_LEN}")]
     Rows { ids: usize, rows: usize },
     #[error("{0} threads: at least 1 is needed")]
@@ -442,6 +442,20 @@ fn busy_workers<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     })
 }
 
+/// The first token of a stream (a [`Session::feed_all`]) at or above `vocab`, by its position.
+pub(crate) fn check_stream(tokens: &[u16], vocab: usize) -> Result<(), TokenOutOfVocab> {
+    match tokens.iter().position(|&t| usize::from(t) >= vocab) {
+        None => Ok(()),
+        Some(col) => Err(TokenOutOfVocab {
+            split: "stream",
+            row: 0,
+            col,
+            token: u32::from(tokens[col]),
+            vocab,
+        }),
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum State {
     Lstm(LstmState),
@@ -489,6 +503,22 @@ impl Session<'_> {
             _ => unreachable!("a session's state matches its scorer"),
         }
         self.steps += 1;
+        Ok(())
+    }
+
+    /// Steps with `tokens` in order: the state [`Self::feed`] reaches taking them one at a time,
+    /// bit for bit, faster (the kernel keeps the state in registers between them:
+    /// [`Kernel::lstm_steps`]). Every token is checked first: one `≥ vocab` is an error naming
+    /// its position, and then no step is taken.
+    pub fn feed_all(&mut self, tokens: &[u16]) -> Result<(), InferError> {
+        check_stream(tokens, self.scorer.vocab())?;
+        let k = self.scorer.kernel;
+        match (&mut self.state, &self.scorer.folded) {
+            (State::Lstm(s), Folded::Lstm(t)) => k.lstm_steps(t, s, tokens),
+            (State::Rnn(s), Folded::Rnn(t)) => k.rnn_steps(t, s, tokens),
+            _ => unreachable!("a session's state matches its scorer"),
+        }
+        self.steps += tokens.len();
         Ok(())
     }
 

@@ -434,6 +434,15 @@ impl Kernel {
         self.dispatch(ops::LstmStep { t, state, token });
     }
 
+    /// LSTM steps of one sequence with `tokens` in order (streaming several at once): the state
+    /// [`Self::lstm_step`] reaches taking them one at a time, bit for bit, faster, because the
+    /// state stays in registers from one step to the next (a step reads `h` back from memory).
+    /// Panics, before any step, if a token is `≥ vocab`.
+    pub fn lstm_steps(self, t: &LstmTables, state: &mut LstmState, tokens: &[u16]) {
+        assert_below_vocab(tokens, t.vocab());
+        self.dispatch(ops::LstmSteps { t, state, tokens });
+    }
+
     /// The model's output for a state: `σ(h · dense_kernel + dense_bias)`.
     pub fn lstm_prob(self, t: &LstmTables, state: &LstmState) -> f32 {
         reference::lstm_prob(t, state)
@@ -503,6 +512,14 @@ impl Kernel {
     /// One SimpleRNN step of one sequence. Panics if `token ≥ vocab`.
     pub fn rnn_step(self, t: &RnnTables, state: &mut RnnState, token: u16) {
         self.dispatch(ops::RnnStep { t, state, token });
+    }
+
+    /// SimpleRNN steps of one sequence with `tokens` in order: [`Self::rnn_step`]'s state, bit
+    /// for bit, the state in registers between the steps (see [`Self::lstm_steps`]). Panics,
+    /// before any step, if a token is `≥ vocab`.
+    pub fn rnn_steps(self, t: &RnnTables, state: &mut RnnState, tokens: &[u16]) {
+        assert_below_vocab(tokens, t.vocab());
+        self.dispatch(ops::RnnSteps { t, state, tokens });
     }
 
     /// `σ(h · dense_kernel + dense_bias)`.
@@ -864,6 +881,17 @@ impl Kernel {
     /// This kernel's tanh (throughput form) over a slice, in place.
     pub fn tanh_in_place(self, xs: &mut [f32]) {
         self.activation_in_place(Activation::Tanh, xs);
+    }
+}
+
+/// The token check of the multi-step calls, before their first step (panics, as documented
+/// there).
+fn assert_below_vocab(tokens: &[u16], vocab: usize) {
+    if let Some(at) = tokens.iter().position(|&t| usize::from(t) >= vocab) {
+        panic!(
+            "tokens[{at}] = {} is not below the vocabulary of {vocab}",
+            tokens[at]
+        );
     }
 }
 

@@ -105,6 +105,26 @@ impl Op for LstmStep<'_> {
     }
 }
 
+/// LSTM steps of one sequence with several tokens, the state in registers between them.
+pub(crate) struct LstmSteps<'a> {
+    pub t: &'a LstmTables,
+    pub state: &'a mut LstmState,
+    pub tokens: &'a [u16],
+}
+
+impl Op for LstmSteps<'_> {
+    type Output = ();
+    fn reference(self) {
+        for &token in self.tokens {
+            reference::lstm_step(self.t, self.state, token);
+        }
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        simd::lstm_steps(isa, self.t, self.state, self.tokens);
+    }
+}
+
 /// Final `h` of one LSTM review (latency kernel, from the padding cache): `pads` leading pads,
 /// then the ids `id(pads)`, …, `id(SEQ_LEN - 1)`, each asked for once, in order.
 pub(crate) struct LstmReviewHidden<'a, F> {
@@ -153,6 +173,26 @@ impl Op for RnnStep<'_> {
         let u = simd::rnn_recurrent_lanes(isa, self.t);
         let h = simd::rnn_cell_lanes(isa, self.t, &u, simd::InMemory(&self.state.h), self.token);
         self.state.h = isa.store(h);
+    }
+}
+
+/// SimpleRNN steps of one sequence with several tokens, the state in registers between them.
+pub(crate) struct RnnSteps<'a> {
+    pub t: &'a RnnTables,
+    pub state: &'a mut RnnState,
+    pub tokens: &'a [u16],
+}
+
+impl Op for RnnSteps<'_> {
+    type Output = ();
+    fn reference(self) {
+        for &token in self.tokens {
+            reference::rnn_step(self.t, self.state, token);
+        }
+    }
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        simd::rnn_steps(isa.x8(), self.t, self.state, self.tokens);
     }
 }
 

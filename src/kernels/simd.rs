@@ -900,6 +900,50 @@
 //! 8-lane step also runs on Golden Cove and on AVX2-only cores, where the order is not
 //! measured yet. Against the bound counted above (71), the review step went from 65 % to 68 %.
 //!
+//! # Several steps in one call (issue 16 item 2; Zen 4, 2026-12-06, a third session)
+//!
+//! Same core and clock. The step `Op` is 17 cycles slower than a review step (121 against 104),
+//! where the round trip of `h` through the state's memory was counted at 6 (a forwarded
+//! `vbroadcastss` 10 cycles after the store, `insn_latency.c`, against a register `vpermps`'s
+//! 4). Timing-only builds (not kept), `examples/chain_latency avx512 3.69 quiet`, cycles a step,
+//! alternating with main's binary (104.1–105.5 review, 121.0–121.4 step), two runs each:
+//!
+//! ```text
+//!   review, h stored and broadcast back each step (the Op's InMemory)     120.5–121.6
+//!   review, h stored and loaded back as a vector, then vpermps splats     115.2–116.6
+//!   review, 60 nops a step (the Op's call and return, and more)           105.5–105.9
+//!   Op, h loaded as a vector, then vpermps splats (InRegister)            123.1–130.0
+//!   SimpleRNN Op, the same                                                 61.2–63.0 (54–56)
+//! ```
+//!
+//! The whole gap is the round trip, not the call: a review that takes it costs what the `Op`
+//! costs, and 60 more instructions a step cost 1–2 cycles. In the chain's context the forward
+//! costs 11–17 cycles over the splats, though a loop of a store, eight broadcasts and a tree of
+//! adds (`/tmp` C, not kept) costs 4.6 over the same loop with `vpermps`, and which form of
+//! reading `h` back is faster differs between the review and the `Op`; with no PMU here the
+//! cause is not settled. The broadcasts stay in the `Op`.
+//!
+//! What a caller with several tokens at hand can skip is the round trip itself:
+//! `Kernel::lstm_steps` / `rnn_steps` ([`lstm_steps`], [`rnn_steps`]) take a slice of tokens,
+//! load the state once, run the review's loop ([`lstm_steps_in_registers`], `h` and `c` in
+//! registers) and store it once. The same operations per step, so the same bits as one `Op` per
+//! token (`tests/kernels.rs`, every kernel and both AVX-512 LSTM step forms, calls of every
+//! length). `infer::Session::feed_all`, the notebook's `TextSession::push_tokens`, and so the C
+//! API's and Python's `push_ids`, step through them. Cycles a step, 100 tokens a call against one
+//! a call, the same binary, two runs:
+//!
+//! ```text
+//!                      x86_64-avx512                    x86_64-avx2-fma
+//!                      one a call    100 a call         one a call    100 a call
+//!   LSTM               119.2–121.0   106.5 (28.9 ns)     122.5         104.9 (28.4 ns)
+//!   SimpleRNN           53.8–54.0    49.0 (13.3 ns)       56.6         48.1 (13.0 ns)
+//! ```
+//!
+//! A text chunk (`TextSession::push_str`) still steps each word as the tokenizer finishes it:
+//! buffering a chunk's ids and stepping them together measured 61.3–61.5 ns a word against
+//! 62.5–64.3 (a 230-word chunk, fastest of 3,000; not kept), since the tokenizer's work no
+//! longer runs beside the steps' chains.
+//!
 //! # The fused cell (issue 16 item 3; Golden Cove, 2026-12-06)
 //!
 //! The batch LSTM's cell no longer evaluates its five activations one by one. With `D(x) = 1 +
@@ -1910,11 +1954,8 @@ pub(crate) fn lstm_cell_lanes<W: Isa, const WIDE: bool, H: HSplat<W::X8>>(
 }
 
 /// One review, latency-style: start from the padding cache after `pads` leading pads, then step
-/// the state in registers through the ids `id(pads)`, …, `id(SEQ_LEN - 1)`.
-///
-/// Each id is asked for one step before the step that reads it, so when an id takes work (the
-/// text path looks each word up in the word table, a chain of loads and multiplies) that work
-/// runs beside the step before, which waits on its own chain, instead of in front of its own.
+/// the state in registers through the ids `id(pads)`, …, `id(SEQ_LEN - 1)`
+/// ([`lstm_steps_in_registers`]).
 #[inline(always)]
 pub(crate) fn lstm_review_hidden<W: Isa>(
     wide: W,
@@ -1922,36 +1963,59 @@ pub(crate) fn lstm_review_hidden<W: Isa>(
     pads: usize,
     id: impl FnMut(usize) -> u16,
 ) -> [f32; HIDDEN] {
-    // The choice of vectors once per review, not per step (`Isa::wide_lstm_step`).
-    if wide.wide_lstm_step() {
-        lstm_review_hidden_on::<W, true>(wide, t, pads, id)
-    } else {
-        lstm_review_hidden_on::<W, false>(wide, t, pads, id)
-    }
-}
-
-/// [`lstm_review_hidden`] with the steps of [`lstm_cell_lanes`]`::<W, WIDE>`.
-#[inline(always)]
-fn lstm_review_hidden_on<W: Isa, const WIDE: bool>(
-    wide: W,
-    t: &LstmTables,
-    pads: usize,
-    mut id: impl FnMut(usize) -> u16,
-) -> [f32; HIDDEN] {
     let isa = wide.x8();
     let s0 = t.pad_state(pads);
-    let mut h = isa.load(&s0.h);
-    let mut c = isa.load(&s0.c);
-    if pads < SEQ_LEN {
-        let mut next = id(pads);
-        for k in pads + 1..SEQ_LEN {
-            let tok = next;
-            next = id(k);
-            (h, c) = lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, tok);
-        }
-        (h, _) = lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, next);
-    }
+    let (h, c) = (isa.load(&s0.h), isa.load(&s0.c));
+    // The choice of vectors once per review, not per step (`Isa::wide_lstm_step`).
+    let (h, _) = if wide.wide_lstm_step() {
+        lstm_steps_in_registers::<W, true>(wide, t, (h, c), pads..SEQ_LEN, id)
+    } else {
+        lstm_steps_in_registers::<W, false>(wide, t, (h, c), pads..SEQ_LEN, id)
+    };
     isa.store(h)
+}
+
+/// LSTM steps from `state` with `tokens` in order, the state in registers between them
+/// ([`lstm_steps_in_registers`]): what as many step `Op`s give, bit for bit, without the round
+/// trip of `h` through the state's memory before each step (module docs, "Several steps in one
+/// call").
+#[inline(always)]
+pub(crate) fn lstm_steps<W: Isa>(wide: W, t: &LstmTables, state: &mut LstmState, tokens: &[u16]) {
+    let isa = wide.x8();
+    let (h, c) = (isa.load(&state.h), isa.load(&state.c));
+    let (h, c) = if wide.wide_lstm_step() {
+        lstm_steps_in_registers::<W, true>(wide, t, (h, c), 0..tokens.len(), |k| tokens[k])
+    } else {
+        lstm_steps_in_registers::<W, false>(wide, t, (h, c), 0..tokens.len(), |k| tokens[k])
+    };
+    state.h = isa.store(h);
+    state.c = isa.store(c);
+}
+
+/// `(h, c)` stepped with the ids `id(k)`, `k` in `ks`, by [`lstm_cell_lanes`]`::<W, WIDE>`, the
+/// state in registers.
+///
+/// Each id is asked for one step before the step that reads it, so when an id takes work (the
+/// text path looks each word up in the word table, a chain of loads and multiplies) that work
+/// runs beside the step before, which waits on its own chain, instead of in front of its own.
+#[inline(always)]
+fn lstm_steps_in_registers<W: Isa, const WIDE: bool>(
+    wide: W,
+    t: &LstmTables,
+    (mut h, mut c): (V8<W>, V8<W>),
+    ks: std::ops::Range<usize>,
+    mut id: impl FnMut(usize) -> u16,
+) -> (V8<W>, V8<W>) {
+    if ks.is_empty() {
+        return (h, c);
+    }
+    let mut next = id(ks.start);
+    for k in ks.start + 1..ks.end {
+        let tok = next;
+        next = id(k);
+        (h, c) = lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, tok);
+    }
+    lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, next)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2175,26 +2239,50 @@ pub(crate) fn rnn_recurrent_lanes<I: Isa8>(isa: I, t: &RnnTables) -> [I::V; HIDD
     u
 }
 
-/// One review, latency-style (padding cache, then the state in registers).
+/// One review, latency-style (padding cache, then the state in registers:
+/// [`rnn_steps_in_registers`]).
 #[inline(always)]
 pub(crate) fn rnn_review_hidden<I: Isa8>(
     isa: I,
     t: &RnnTables,
     pads: usize,
-    mut id: impl FnMut(usize) -> u16,
+    id: impl FnMut(usize) -> u16,
 ) -> [f32; HIDDEN] {
-    let u = rnn_recurrent_lanes(isa, t);
-    let mut h = isa.load(&t.pad_state(pads).h);
-    if pads < SEQ_LEN {
-        let mut next = id(pads);
-        for k in pads + 1..SEQ_LEN {
-            let tok = next;
-            next = id(k);
-            h = rnn_cell_lanes(isa, t, &u, InRegister(h), tok);
-        }
-        h = rnn_cell_lanes(isa, t, &u, InRegister(h), next);
+    let h = isa.load(&t.pad_state(pads).h);
+    isa.store(rnn_steps_in_registers(isa, t, h, pads..SEQ_LEN, id))
+}
+
+/// SimpleRNN steps from `state` with `tokens` in order, the state in registers between them: as
+/// many step `Op`s give, bit for bit (see [`lstm_steps`]).
+#[inline(always)]
+pub(crate) fn rnn_steps<I: Isa8>(isa: I, t: &RnnTables, state: &mut RnnState, tokens: &[u16]) {
+    let h = isa.load(&state.h);
+    state.h = isa.store(rnn_steps_in_registers(isa, t, h, 0..tokens.len(), |k| {
+        tokens[k]
+    }));
+}
+
+/// `h` stepped with the ids `id(k)`, `k` in `ks`, the state in registers; each id asked for one
+/// step ahead (as in [`lstm_steps_in_registers`]).
+#[inline(always)]
+fn rnn_steps_in_registers<I: Isa8>(
+    isa: I,
+    t: &RnnTables,
+    mut h: I::V,
+    ks: std::ops::Range<usize>,
+    mut id: impl FnMut(usize) -> u16,
+) -> I::V {
+    if ks.is_empty() {
+        return h;
     }
-    isa.store(h)
+    let u = rnn_recurrent_lanes(isa, t);
+    let mut next = id(ks.start);
+    for k in ks.start + 1..ks.end {
+        let tok = next;
+        next = id(k);
+        h = rnn_cell_lanes(isa, t, &u, InRegister(h), tok);
+    }
+    rnn_cell_lanes(isa, t, &u, InRegister(h), next)
 }
 
 #[cfg(test)]

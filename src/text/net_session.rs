@@ -289,9 +289,15 @@ impl<'a> AnyTextSession<'a> {
         }
         match &mut self.inner {
             Inner::Notebook(s) => {
-                for &id in ids {
-                    // Checked above: below the vocabulary, itself at most 65,536.
-                    s.push_token(id as u16)?;
+                // Checked above: below the vocabulary, itself at most 65,536. Converted in parts
+                // of a stack buffer, so the call allocates nothing; an empty call changes nothing
+                // (the open word stays open), as the check would leave it.
+                let mut narrow = [0u16; 256];
+                for part in ids.chunks(narrow.len()) {
+                    for (n, &id) in narrow.iter_mut().zip(part) {
+                        *n = id as u16;
+                    }
+                    s.push_tokens(&narrow[..part.len()])?;
                 }
                 Ok(())
             }

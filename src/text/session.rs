@@ -1,6 +1,6 @@
 //! Text that arrives in pieces (a chat message typed, a socket read), scored at any point.
 
-use crate::infer::{InferError, Scorer, Session};
+use crate::infer::{InferError, Scorer, Session, check_stream};
 use crate::shape::SEQ_LEN;
 
 use super::{TextError, Tokenizer, Word};
@@ -88,6 +88,30 @@ impl<'a> TextSession<'a> {
         tokenizer.end_word(&mut word, &mut |id| self.push_id(id));
         self.word = word;
         self.push_id(u32::from(id));
+        Ok(())
+    }
+
+    /// Appends token ids after the text so far, ending the open word first: what
+    /// [`Self::push_token`] gives for each, with their steps taken together
+    /// ([`Session::feed_all`], the state in registers between them). Every id is checked first:
+    /// one `≥ vocab` is an error naming its position, and then nothing is appended (the open
+    /// word stays open).
+    pub fn push_tokens(&mut self, ids: &[u16]) -> Result<(), InferError> {
+        check_stream(ids, self.scorer.vocab())?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut word = std::mem::replace(&mut self.word, Word::new());
+        let tokenizer = self.tokenizer;
+        tokenizer.end_word(&mut word, &mut |id| self.push_id(id));
+        self.word = word;
+        for &id in ids {
+            self.recent[self.n_ids % SEQ_LEN] = id;
+            self.n_ids += 1;
+        }
+        self.running
+            .feed_all(ids)
+            .expect("checked above against the vocabulary");
         Ok(())
     }
 
@@ -246,6 +270,39 @@ pub(super) mod tests {
             to_padded(&ids),
             "a refused id changes nothing"
         );
+    }
+
+    /// Ids pushed together are what pushing them one by one gives (the steps taken in one call),
+    /// and a refused id in them changes nothing, the open word included.
+    #[test]
+    fn ids_pushed_together_are_ids_pushed_one_by_one() {
+        let (t, s) = (tokenizer(), scorer());
+        let ids: Vec<u16> = (0..130).map(|k| (k * 37 % 500) as u16).collect();
+        let (mut one, mut all) = (
+            TextSession::new(&t, &s).unwrap(),
+            TextSession::new(&t, &s).unwrap(),
+        );
+        for session in [&mut one, &mut all] {
+            session.push_str("the mov");
+        }
+        for &id in &ids {
+            one.push_token(id).unwrap();
+        }
+        all.push_tokens(&[]).unwrap();
+        all.push_tokens(&ids).unwrap();
+        assert_eq!(all.n_ids(), one.n_ids());
+        assert_eq!(all.padded(), one.padded());
+        assert_eq!(all.running_prob().to_bits(), one.running_prob().to_bits());
+        all.push_str(" gre");
+        let running = all.running_prob();
+        assert!(matches!(
+            all.push_tokens(&[3, 500]),
+            Err(InferError::TokenAt(e)) if e.col == 1 && e.token == 500
+        ));
+        all.push_str("at");
+        one.push_str(" great");
+        assert_eq!(all.padded(), one.padded(), "the open word stayed open");
+        assert_eq!(all.running_prob(), running, "no step was taken");
     }
 
     #[test]
