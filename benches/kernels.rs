@@ -131,6 +131,27 @@ fn steps(c: &mut Criterion) {
         });
     }
     g.finish();
+    // The same steps 100 tokens a call, the state in registers between them.
+    let mut g = c.benchmark_group("steps_together");
+    g.throughput(Throughput::Elements(SEQ_LEN as u64));
+    for k in Kernel::available() {
+        let mut s = LstmState::default();
+        let mut i = 0;
+        g.bench_function(BenchmarkId::new("lstm", k.name()), |b| {
+            b.iter(|| {
+                i = (i + SEQ_LEN) % (toks.len() - SEQ_LEN);
+                k.lstm_steps(&lt, &mut s, black_box(&toks[i..i + SEQ_LEN]));
+            })
+        });
+        let mut s = RnnState::default();
+        g.bench_function(BenchmarkId::new("rnn", k.name()), |b| {
+            b.iter(|| {
+                i = (i + SEQ_LEN) % (toks.len() - SEQ_LEN);
+                k.rnn_steps(&rt, &mut s, black_box(&toks[i..i + SEQ_LEN]));
+            })
+        });
+    }
+    g.finish();
 }
 
 fn reviews(c: &mut Criterion) {

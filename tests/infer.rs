@@ -364,7 +364,11 @@ fn bench_reports_every_figure_as_json() {
     for key in ["reviews_per_s", "ns_per_sequence_step"] {
         assert!(v[key].as_f64().unwrap() > 0.0, "{key}: {v}");
     }
-    for (key, unit) in [("step_latency_ns", 1.0), ("review_latency_us", 1.0)] {
+    for (key, unit) in [
+        ("step_latency_ns", 1.0),
+        ("steps_together_ns", 1.0),
+        ("review_latency_us", 1.0),
+    ] {
         let (p50, p99) = (
             v[key]["p50"].as_f64().unwrap(),
             v[key]["p99"].as_f64().unwrap(),

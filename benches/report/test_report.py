@@ -222,6 +222,26 @@ class Rendering(unittest.TestCase):
         res["machine"]["model"] = 1
         self.assertIn("none counted", report.render_block(res, "inference", SOURCE))
 
+    def test_steps_fed_together_show_only_where_measured(self) -> None:
+        res = copy.deepcopy(fixture())
+        self.assertNotIn("100 tokens a call", report.render_block(res, "inference", SOURCE))
+
+        def fig(unit: str, values: list) -> dict:
+            return {"unit": unit, "source": "fixture", "values": values}
+
+        # Criterion times a call of 100 steps; the row is per step, with the review's bound per step.
+        res["figures"]["criterion.steps_together/lstm/KERNEL"] = fig("ns", [2700.0, 2800.0, 2900.0])
+        res["figures"]["bench.lstm.steps_together_p50_ns"] = fig("ns", [29.0, 30.0, 31.0])
+        res["kernel"] = "x86_64-avx512"
+        res["machine"].update(vendor="AuthenticAMD", family=25, model=17)
+        out = report.render_block(res, "inference", SOURCE)
+        self.assertIn(
+            "| LSTM step, 100 tokens a call (`feed_all`), ns | 28.0 (27.0–29.0) | 30.0 (29.0–31.0) p50 "
+            "| — |  | 112 | 71.0 (63 %) |",
+            out,
+        )
+        self.assertNotIn("SimpleRNN step, 100 tokens a call", out)
+
     def test_training_breakdown_adds_up(self) -> None:
         out = report.render_block(fixture(), "training", SOURCE)
         self.assertIn(

@@ -7,7 +7,9 @@
 //!   A step takes tens of nanoseconds, below what a clock read resolves (this machine's TSC ticks
 //!   in 10 ns steps, `clock_gettime` costs about 20 ns), so each review's 100 dependent steps are
 //!   timed together and divided by 100; the percentiles are over those per-review step times.
-//!   Steps depend on each other through the state, so the CPU cannot overlap them.
+//!   Steps depend on each other through the state, so the CPU cannot overlap them. The same
+//!   reviews again, each fed in one call ([`Session::feed_all`](super::Session::feed_all)): the
+//!   step of a caller with several tokens at hand.
 //! - Review latency: one padded 100-token review through the latency kernel (gates in lanes,
 //!   leading pads from the cache), timed with the monotonic clock.
 //!
@@ -16,7 +18,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use super::{InferError, Scorer, with_threads};
+use super::{InferError, Scorer, Session, with_threads};
 use crate::net::{NetScoreError, NetScorer, TokenId};
 use crate::shape::SEQ_LEN;
 
@@ -31,6 +33,9 @@ pub struct BenchReport {
     pub reviews_per_s: f64,
     pub ns_per_sequence_step: f64,
     pub step_latency_ns: Percentiles,
+    /// Per step, each review's tokens fed in one call; `None` from [`measure_net`], whose
+    /// sessions take one token a call.
+    pub steps_together_ns: Option<Percentiles>,
     pub review_latency_us: Percentiles,
     pub steps_timed: usize,
     pub reviews_timed: usize,
@@ -76,22 +81,15 @@ pub fn measure(
     let median = times[times.len() / 2];
     let reviews_per_s = seqs.len() as f64 / median;
 
-    // Step latency: each review's tokens through a fresh session, 100 steps per timing.
-    let mut session = scorer.session();
-    let groups = LATENCY_STEPS / SEQ_LEN;
-    let mut steps = Vec::with_capacity(groups);
-    for (i, row) in seqs.iter().cycle().take(groups + 10).enumerate() {
-        session.reset();
-        let t = Instant::now();
-        for &token in row {
-            session.feed(black_box(token))?;
-        }
-        let ns = t.elapsed().as_nanos() as f64 / SEQ_LEN as f64;
-        black_box(session.prob());
-        if i >= 10 {
-            steps.push(ns);
-        }
-    }
+    // Step latency: each review's tokens through a fresh session, 100 steps per timing, one
+    // `feed` a token and then one `feed_all` a review.
+    let one_by_one = session_steps(scorer, seqs, |session, row| {
+        row.iter()
+            .try_for_each(|&token| session.feed(black_box(token)))
+    })?;
+    let together = session_steps(scorer, seqs, |session, row| {
+        session.feed_all(black_box(row))
+    })?;
 
     // Review latency.
     let n = seqs.len().min(25_000);
@@ -103,18 +101,42 @@ pub fn measure(
             reviews.push(t.elapsed().as_secs_f64() * 1e6);
         }
     }
-    let steps_timed = steps.len() * SEQ_LEN;
+    let steps_timed = one_by_one.len() * SEQ_LEN;
     let reviews_timed = reviews.len();
     Ok(BenchReport {
         threads,
         reviews: seqs.len(),
         reviews_per_s,
         ns_per_sequence_step: 1e9 / (reviews_per_s * SEQ_LEN as f64),
-        step_latency_ns: percentiles(steps),
+        step_latency_ns: percentiles(one_by_one),
+        steps_together_ns: Some(percentiles(together)),
         review_latency_us: percentiles(reviews),
         steps_timed,
         reviews_timed,
     })
+}
+
+/// ns per step of `LATENCY_STEPS / SEQ_LEN` reviews (after 10 untimed), each `feed` to a fresh
+/// session and timed as a whole.
+fn session_steps(
+    scorer: &Scorer,
+    seqs: &[[u16; SEQ_LEN]],
+    mut feed: impl FnMut(&mut Session<'_>, &[u16; SEQ_LEN]) -> Result<(), InferError>,
+) -> Result<Vec<f64>, InferError> {
+    let mut session = scorer.session();
+    let groups = LATENCY_STEPS / SEQ_LEN;
+    let mut steps = Vec::with_capacity(groups);
+    for (i, row) in seqs.iter().cycle().take(groups + 10).enumerate() {
+        session.reset();
+        let t = Instant::now();
+        feed(&mut session, row)?;
+        let ns = t.elapsed().as_nanos() as f64 / SEQ_LEN as f64;
+        black_box(session.prob());
+        if i >= 10 {
+            steps.push(ns);
+        }
+    }
+    Ok(steps)
 }
 
 /// [`measure`] for a network of any shape ([`NetScorer`]): `seqs` is `[n, seq_len]` flat
@@ -186,6 +208,7 @@ pub fn measure_net<T: TokenId>(
         reviews_per_s,
         ns_per_sequence_step: 1e9 / (reviews_per_s * len as f64),
         step_latency_ns: percentiles(steps),
+        steps_together_ns: None,
         steps_timed: groups * len,
         review_latency_us: percentiles(reviews),
         reviews_timed: n,

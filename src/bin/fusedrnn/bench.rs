@@ -43,7 +43,7 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
         },
     };
     if as_json {
-        let v = json!({
+        let mut v = json!({
             "arch": arch,
             "model": scorer.describe(),
             "seq_len": len,
@@ -59,6 +59,9 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             "steps_timed": r.steps_timed,
             "reviews_timed": r.reviews_timed,
         });
+        if let Some(p) = r.steps_together_ns {
+            v["steps_together_ns"] = json!({"p50": p.p50, "p99": p.p99});
+        }
         fusedrnn::outln!("{v}");
     } else {
         let tuning = match kernel.tuning() {
@@ -84,6 +87,13 @@ pub fn run(input: &Input, as_json: bool) -> CliResult {
             r.step_latency_ns.p99,
             r.steps_timed
         );
+        if let Some(p) = r.steps_together_ns {
+            fusedrnn::outln!(
+                "  steps together  p50 {:>7.1} ns   p99 {:>7.1} ns   (each review in one call)",
+                p.p50,
+                p.p99
+            );
+        }
         fusedrnn::outln!(
             "  review latency  p50 {:>7.2} µs   p99 {:>7.2} µs   ({} reviews of {len} tokens)",
             r.review_latency_us.p50,
