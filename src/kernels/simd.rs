@@ -912,7 +912,7 @@
 //!   review, h stored and broadcast back each step (the Op's InMemory)     120.5–121.6
 //!   review, h stored and loaded back as a vector, then vpermps splats     115.2–116.6
 //!   review, 60 nops a step (the Op's call and return, and more)           105.5–105.9
-//!   Op, h loaded as a vector, then vpermps splats (InRegister)            123.1–130.0
+//!   Op, h loaded as a vector, then vpermps splats (either gate order)     123.1–130.0
 //!   SimpleRNN Op, the same                                                 61.2–63.0 (54–56)
 //! ```
 //!
