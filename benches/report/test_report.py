@@ -29,6 +29,11 @@ def fixture() -> dict:
     return report.load_results(FIXTURE)
 
 
+def fig(unit: str, values: list) -> dict:
+    """A figure of a results file, as ``report.py run`` writes it."""
+    return {"unit": unit, "source": "fixture", "values": values}
+
+
 def skeleton_readme() -> str:
     parts = ["# title", "", "prose before, 123 untouched", ""]
     for name in report.BLOCKS:
@@ -226,9 +231,6 @@ class Rendering(unittest.TestCase):
         res = copy.deepcopy(fixture())
         self.assertNotIn("100 tokens a call", report.render_block(res, "inference", SOURCE))
 
-        def fig(unit: str, values: list) -> dict:
-            return {"unit": unit, "source": "fixture", "values": values}
-
         # Criterion times a call of 100 steps; the row is per step, with the review's bound per step.
         res["figures"]["criterion.steps_together/lstm/KERNEL"] = fig("ns", [2700.0, 2800.0, 2900.0])
         res["figures"]["bench.lstm.steps_together_p50_ns"] = fig("ns", [29.0, 30.0, 31.0])
@@ -365,9 +367,6 @@ class Rendering(unittest.TestCase):
     def test_latency_under_load_is_shown_beside_alone(self) -> None:
         res = copy.deepcopy(fixture())
         self.assertNotIn("under load p50", report.render_block(res, "latency", SOURCE))
-
-        def fig(unit: str, values: list) -> dict:
-            return {"unit": unit, "source": "fixture", "values": values}
 
         res["figures"]["bench.lstm.step_p99_ns"] = fig("ns", [80.0, 81.0, 82.0])
         res["figures"]["loaded.lstm.step_p50_ns"] = fig("ns", [50.0, 52.0, 60.0])

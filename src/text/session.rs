@@ -83,12 +83,7 @@ impl<'a> TextSession<'a> {
         if usize::from(id) >= vocab {
             return Err(InferError::Token { token: id, vocab });
         }
-        let mut word = std::mem::replace(&mut self.word, Word::new());
-        let tokenizer = self.tokenizer;
-        tokenizer.end_word(&mut word, &mut |id| self.push_id(id));
-        self.word = word;
-        self.push_id(u32::from(id));
-        Ok(())
+        self.push_tokens(&[id])
     }
 
     /// Appends token ids after the text so far, ending the open word first: what
