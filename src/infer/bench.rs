@@ -3,13 +3,13 @@
 //!
 //! - Throughput: the split scored as `fusedrnn predict` scores it (rayon chunks on a pool of
 //!   `threads`), repeated for about a second after a warm-up; the median repetition counts.
-//! - Step latency: a streaming [`Session`](super::Session) fed the split's tokens one at a time.
-//!   A step takes tens of nanoseconds, below what a clock read resolves (this machine's TSC ticks
-//!   in 10 ns steps, `clock_gettime` costs about 20 ns), so each review's 100 dependent steps are
-//!   timed together and divided by 100; the percentiles are over those per-review step times.
-//!   Steps depend on each other through the state, so the CPU cannot overlap them. The same
-//!   reviews again, each fed in one call ([`Session::feed_all`](super::Session::feed_all)): the
-//!   step of a caller with several tokens at hand.
+//! - Step latency: a streaming [`Session`] fed the split's tokens one at a time. A step takes
+//!   tens of nanoseconds, below what a clock read resolves (this machine's TSC ticks in 10 ns
+//!   steps, `clock_gettime` costs about 20 ns), so each review's 100 dependent steps are timed
+//!   together and divided by 100; the percentiles are over those per-review step times. Steps
+//!   depend on each other through the state, so the CPU cannot overlap them. The same reviews
+//!   again, each fed in one call ([`Session::feed_all`]): the step of a caller with several
+//!   tokens at hand.
 //! - Review latency: one padded 100-token review through the latency kernel (gates in lanes,
 //!   leading pads from the cache), timed with the monotonic clock.
 //!
