@@ -53,7 +53,7 @@ def test_a_session_fed_a_row_gives_keras_and_predict(file: str) -> None:
         s.reset()
         # After the start char, a whole row leaves exactly that row in the window.
         s.push_ids(row)
-        p = s.prob()
+        p, running = s.prob(), s.running_prob()
         assert abs(p - want[r]) < KERAS_TOL, (file, r, p, want[r])
         worst = max(worst, abs(p - want[r]))
         assert abs(p - float(m.predict(x[r : r + 1])[0, 0])) <= SAME_TOL
@@ -62,6 +62,8 @@ def test_a_session_fed_a_row_gives_keras_and_predict(file: str) -> None:
         for t in row:
             s.push_ids([t])
         assert s.prob() == p
+        # The running state too: one call steps its ids together, bit for bit as one a call.
+        assert s.running_prob() == running
         assert s.n_ids == 1 + len(row)
     print(f"{file}: worst |session - Keras| {worst:.2e}")
 

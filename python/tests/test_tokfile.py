@@ -131,6 +131,15 @@ def test_predict_text_and_session_agree(shared_word_index: Path) -> None:
     assert s.n_ids == 3 and s.prob() == before
     # The ids path: the tokens the text would give, padded, through predict.
     assert 0.0 < s.prob() < 1.0
+    # Many ids in one call step together (the state kept in registers), bit for bit as one a call.
+    ids = [k * 37 % 500 for k in range(1, 131)]
+    s.reset()
+    s.push_ids(ids)
+    together = (s.running_prob(), s.prob(), s.n_ids)
+    s.reset()
+    for t in ids:
+        s.push_ids([t])
+    assert (s.running_prob(), s.prob(), s.n_ids) == together
 
 
 def test_shared_data_is_where_ci_has_it() -> None:
