@@ -517,81 +517,6 @@ fn one_plus_exp_neg_batch<I: Isa>(isa: I, x: I::V) -> I::V {
     one_plus_scaled(isa, p, n, shifted)
 }
 
-/// [`tanh_batch`] in four stages ([`tanh_batch_stage0`] to [`tanh_batch_stage3`]; `tanh_batch`
-/// runs them in order), for a caller that skews several units' chains across a loop so that
-/// each stage's µops sit beside other work in program order. The `exp(2x)` inside, for `x`
-/// clamped to `|x| ≤ 43.5`, is Horner's order as [`exp_scaled`] with `K = 2` computes it,
-/// without the doubling: the reduction gives `s = r/2` and Horner runs on `s` with the
-/// coefficients times `2^(k − 1)`, so the `k`-th intermediate is exactly `2^(k − 1)` times the
-/// original (the exponent by [`one_plus_scaled`]).
-#[derive(Clone, Copy)]
-pub(crate) struct TanhBatchStages<V> {
-    x: V,
-    n: V,
-    /// The rounded sum of [`ROUND_MAGIC_POW2`] (for [`one_plus_scaled`]).
-    shifted: V,
-    p: V,
-}
-
-/// Stage 0 of [`tanh_batch`]: the clamp to `±limit` (`limit ≤ 43.5`: [`tanh_batch`]'s 43.5, or
-/// [`TANH_PAIR_LIMIT`] for [`tanh_from_p_pair`]) and the range reduction.
-#[inline(always)]
-pub(crate) fn tanh_batch_stage0<I: Isa>(isa: I, x: I::V, limit: f32) -> TanhBatchStages<I::V> {
-    let x = isa.clamp_keep_nan(x, -limit, limit);
-    let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
-    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC_POW2));
-    let s = isa.neg_mul_add(n, isa.splat(LN2 / 2.0), x);
-    TanhBatchStages {
-        x: s,
-        n,
-        shifted,
-        p: s,
-    }
-}
-
-/// Stage 1 of [`tanh_batch`]: the first three Horner steps.
-#[inline(always)]
-pub(crate) fn tanh_batch_stage1<I: Isa>(
-    isa: I,
-    st: TanhBatchStages<I::V>,
-) -> TanhBatchStages<I::V> {
-    let (s, m) = (st.x, poly_scale::<I>());
-    let p = isa.mul_add(s, isa.splat(m * 64.0 * P6), isa.splat(m * 32.0 * P5));
-    let p = isa.mul_add(s, p, isa.splat(m * 16.0 * P4));
-    let p = isa.mul_add(s, p, isa.splat(m * 8.0 * P3));
-    TanhBatchStages { p, ..st }
-}
-
-/// Stage 2 of [`tanh_batch`]: the last three Horner steps and the scaling: `1 + e`,
-/// `e = exp(2x)`.
-#[inline(always)]
-pub(crate) fn tanh_batch_stage2<I: Isa>(
-    isa: I,
-    st: TanhBatchStages<I::V>,
-) -> TanhBatchStages<I::V> {
-    let (s, m) = (st.x, poly_scale::<I>());
-    let p = isa.mul_add(s, st.p, isa.splat(m * 4.0 * P2));
-    let p = isa.mul_add(s, p, isa.splat(m * 2.0));
-    let p = isa.mul_add(s, p, isa.splat(m));
-    TanhBatchStages {
-        p: one_plus_scaled(isa, p, st.n, st.shifted),
-        ..st
-    }
-}
-
-/// Stage 3 of [`tanh_batch`]: `1 − 2/(1 + e)`.
-#[inline(always)]
-pub(crate) fn tanh_batch_stage3<I: Isa>(isa: I, st: TanhBatchStages<I::V>) -> I::V {
-    let one = isa.splat(1.0);
-    isa.neg_mul_add(isa.splat(2.0), isa.recip(st.p), one)
-}
-
-/// `1 + e^(2x)` of [`tanh_batch_stage2`]'s result, for [`tanh_from_p_pair`].
-#[inline(always)]
-pub(crate) fn tanh_batch_one_plus<V: Copy>(st: TanhBatchStages<V>) -> V {
-    st.p
-}
-
 /// Clamp of the arguments of the paired `tanh` ([`tanh_from_p_pair`]): `tanh(20)` is `1 −
 /// 8.5e-18`, which rounds to 1 in f32, so the clamp changes no result, and `P = 1 + e^(2x)` stays
 /// below `2.4e17`, so the product of a pair's two stays below `5.6e34`, finite.
@@ -649,13 +574,26 @@ pub(crate) fn sigmoid_batch<I: Isa>(isa: I, x: I::V) -> I::V {
 }
 
 /// Tanh for the batch kernels: [`tanh`]'s value, one µop fewer, `1 − 2·(1/(1 + e))` with the
-/// reciprocal by `Isa::recip` (`2·(1/d)` is `2/d` exactly when `recip` divides).
+/// reciprocal by `Isa::recip` (`2·(1/d)` is `2/d` exactly when `recip` divides). The `exp(2x)`
+/// inside, for `x` clamped to `|x| ≤ 43.5`, is Horner's order as [`exp_scaled`] with `K = 2`
+/// computes it, without the doubling: the reduction gives `s = r/2` and Horner runs on `s` with
+/// the coefficients times `2^(k − 1)`, so the `k`-th intermediate is exactly `2^(k − 1)` times
+/// the original (the exponent by [`one_plus_scaled`]).
 #[inline(always)]
 pub(crate) fn tanh_batch<I: Isa>(isa: I, x: I::V) -> I::V {
-    let st = tanh_batch_stage0(isa, x, EXP_ARG_MAX / 2.0);
-    let st = tanh_batch_stage1(isa, st);
-    let st = tanh_batch_stage2(isa, st);
-    tanh_batch_stage3(isa, st)
+    let x = isa.clamp_keep_nan(x, -EXP_ARG_MAX / 2.0, EXP_ARG_MAX / 2.0);
+    let shifted = isa.mul_add(x, isa.splat(2.0 * LOG2_E), isa.splat(ROUND_MAGIC_POW2));
+    let n = isa.sub(shifted, isa.splat(ROUND_MAGIC_POW2));
+    let s = isa.neg_mul_add(n, isa.splat(LN2 / 2.0), x);
+    let m = poly_scale::<I>();
+    let p = isa.mul_add(s, isa.splat(m * 64.0 * P6), isa.splat(m * 32.0 * P5));
+    let p = isa.mul_add(s, p, isa.splat(m * 16.0 * P4));
+    let p = isa.mul_add(s, p, isa.splat(m * 8.0 * P3));
+    let p = isa.mul_add(s, p, isa.splat(m * 4.0 * P2));
+    let p = isa.mul_add(s, p, isa.splat(m * 2.0));
+    let p = isa.mul_add(s, p, isa.splat(m));
+    let one_plus_e = one_plus_scaled(isa, p, n, shifted);
+    isa.neg_mul_add(isa.splat(2.0), isa.recip(one_plus_e), isa.splat(1.0))
 }
 
 /// `1 + exp(−x)` of `N` vectors, `x` first clamped to `±limit` (`limit ≤ 87`), written stage by
@@ -694,7 +632,7 @@ pub(crate) fn one_plus_exp_neg_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; 
 
 /// `1 + exp(2x)` of `N` vectors, `x` first clamped to `±limit` (`limit ≤ 43.5`), stage by stage
 /// across them (see [`one_plus_exp_neg_n`]): every lane's value is the `1 + e` of
-/// [`tanh_batch`]'s stages for the clamped `x`, bit for bit.
+/// [`tanh_batch`] for the clamped `x`, bit for bit.
 #[inline(always)]
 pub(crate) fn one_plus_exp2_n<I: Isa, const N: usize>(isa: I, x: &mut [I::V; N], limit: f32) {
     let mut shifted = *x;
@@ -988,10 +926,10 @@ mod tests {
     use super::super::isa::{Isa, Op};
     use super::*;
 
-    /// `tanh_batch` (its four stages in order) against `tanh_batch_n`, the stage-by-stage form
+    /// `tanh_batch` (one vector's chain) against `tanh_batch_n`, the stage-by-stage form
     /// written separately, on `xs` in vectors: the inputs where their bits differ (both NaN
     /// counts as equal).
-    struct StagesAgainstWhole<'a> {
+    struct OneAgainstN<'a> {
         xs: &'a [f32],
     }
 
@@ -1046,7 +984,7 @@ mod tests {
         assert!(checked >= 1, "the portable kernel always runs");
     }
 
-    impl Op for StagesAgainstWhole<'_> {
+    impl Op for OneAgainstN<'_> {
         type Output = Differ;
         fn reference(self) -> Differ {
             Vec::new()
@@ -1065,7 +1003,7 @@ mod tests {
         }
     }
 
-    /// Every form that needs only `1 + exp` (the throughput and batch forms, whole, staged
+    /// Every form that needs only `1 + exp` (the throughput and batch forms, one vector
     /// and `N` at a time) against the exponent add it replaced ([`exp_scaled`], Horner's order,
     /// then `1 + e`): the inputs where their bits differ (both NaN counts as equal).
     struct ShiftAgainstAdd<'a> {
@@ -1099,13 +1037,6 @@ mod tests {
                 let (mut ns, mut nt) = ([x; 4], [x; 4]);
                 sigmoid_batch_n(isa, &mut ns);
                 tanh_batch_n(isa, &mut nt);
-                let staged = tanh_batch_stage3(
-                    isa,
-                    tanh_batch_stage2(
-                        isa,
-                        tanh_batch_stage1(isa, tanh_batch_stage0(isa, x, EXP_ARG_MAX / 2.0)),
-                    ),
-                );
                 for (name, want, got) in [
                     ("sigmoid", want_s, sigmoid(isa, x)),
                     ("sigmoid_batch", want_s, sigmoid_batch(isa, x)),
@@ -1113,7 +1044,6 @@ mod tests {
                     ("tanh", want_t, tanh(isa, x)),
                     ("tanh_batch", want_t, tanh_batch(isa, x)),
                     ("tanh_batch_n", want_t, nt[3]),
-                    ("tanh_batch stages", want_t, staged),
                 ] {
                     push_differing(isa, name, chunk, (want, got), &mut differ);
                 }
@@ -1358,14 +1288,14 @@ mod tests {
         }
     }
 
-    /// The skewed SimpleRNN batch step (`simd::rnn_half`) runs `tanh_batch`'s stages one by
-    /// one, the LSTM's steps `tanh_batch_n`: the two must give the same bits, on every vector
-    /// kernel this CPU has (the batch kernels' lanes agree whichever form they run). Every
+    /// The batch kernels and the training shards run `tanh_batch_n` (stage by stage across
+    /// vectors); the exhaustive activation test holds `tanh_batch` (one vector's chain) to the
+    /// contract: the two must give the same bits, on every vector kernel this CPU has. Every
     /// 4099th f32 bit pattern (infinities and NaNs among them) and the clamp limits.
     #[test]
-    fn tanh_batch_stages_give_tanh_batch_n_bits() {
+    fn tanh_batch_gives_tanh_batch_n_bits() {
         let xs = every_4099th_f32(&[43.5, -43.5, 0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY]);
-        assert_no_kernel_differs(|| StagesAgainstWhole { xs: &xs });
+        assert_no_kernel_differs(|| OneAgainstN { xs: &xs });
     }
 
     /// The LSTM latency step activates its gates in either of two program orders

@@ -30,8 +30,9 @@ pub(crate) trait Isa: Copy {
     /// The 8-lane ISA this proof also grants (see the module docs).
     type X8: Isa8;
     /// How many `V`s the registers hold (16 for AVX2; AVX-512 has 32; the portable `f32x8` on
-    /// SSE 8): how much a body may keep in registers at once (the batch LSTM's pipelined pair
-    /// step, `simd::lstm_pair`; the training shard's accumulator tiles, `kernels::bptt`).
+    /// SSE 8): how much a body may keep in registers at once (the batch kernels' pipelined
+    /// pairs, `simd::lstm_pair` and `simd::rnn_pair`; the training shard's accumulator tiles,
+    /// `kernels::bptt`).
     const VECTOR_REGISTERS: usize = 16;
     /// Whether the activations that need only `1 + exp` build `2^n` by shifting the bits of the
     /// rounded sum ([`Isa::pow2_from_shifted`] and one FMA) rather than by [`Isa::scale_pow2`]
@@ -39,8 +40,8 @@ pub(crate) trait Isa: Copy {
     /// [`super::activations`], "The exponent by a shift").
     const EXP_BY_SHIFT: bool = true;
     /// Whether the notebook batch kernels run two blocks as the software-pipelined pair
-    /// (`simd::lstm_pair`, which also needs 32 registers, and `simd::rnn_pair`) rather than as
-    /// two alternating steps: the same bits; AVX-512 decides per CPU
+    /// (`simd::lstm_pair`, `simd::rnn_pair`; both also need 32 registers) rather than as two
+    /// alternating steps: the same bits; AVX-512 decides per CPU
     /// ([`super::Avx512::pipelined_pairs`]).
     #[inline(always)]
     fn pipelined_pairs(self) -> bool {

@@ -136,7 +136,7 @@
 //!
 //! The AVX2 LSTM pair spills (16 registers: a chunk keeps 8 `h` and 8 sums live beside the
 //! activations), so 16-register ISAs keep the two alternating steps for the LSTM
-//! (`Isa::VECTOR_REGISTERS`); the SimpleRNN pair (16 live vectors) runs on every ISA. Tried and
+//! (`Isa::VECTOR_REGISTERS`); since "On Zen 4" below, for the SimpleRNN too. Tried and
 //! not kept: the chunk loop forced rolled through an opaque trip count (LLVM unrolled it
 //! anyway: 38.3–38.9, no change), and several chunk sizes compiled into one binary behind a
 //! run-time switch (every variant then measured 47–58, the switch's function compiled worse, so
@@ -164,19 +164,37 @@
 //! 59.7 for 1 (four alternations, fastest runs); it stays 2, the size measured best on Zen 5,
 //! where 4 was never measured on its own, for a 3 % gain here.
 //!
-//! The SimpleRNN half (`rnn_half`) on ISAs with fewer than 32 vector registers (AVX2, and the
-//! portable `f32x8`: 16 registers' worth on NEON, 8 on SSE) spent a
-//! fifth of its samples on the FMA right after the `tanh`'s division, the profile of a step
-//! waiting on its activation chains, not on its ports (~8.5 cycles of FMA-pipe µops against
-//! 17 measured). Each unit's `tanh` now runs in four stages (`tanh_batch_stage0..3`, the same
-//! operations: `tanh_batch`'s bits, tested) skewed over four iterations of the product loop,
-//! so that each iteration holds one stage of four different units' chains. Cycles per
-//! SimpleRNN sequence-step, fastest of 400 windows, three alternations: AVX2 17.1 → 15.5–15.6
-//! (−9 %), the portable kernel (SSE) 68.1–68.4 → 58.1–58.2 (−15 %). On AVX-512 the same skew
-//! measured 12.3–12.5 against 11.4 (+8 %), so 32-register ISAs keep one `tanh` per iteration.
-//! Tried before it, and slower: the piecewise `tanh` in the half (AVX2 18.2–18.3, AVX-512
-//! 12.7–12.8). (Since "Two `tanh`, one division" below, the last stage finishes two units at
-//! a time, every other iteration.)
+//! The SimpleRNN pair on ISAs with fewer than 32 vector registers (AVX2, and the portable
+//! `f32x8`: 16 registers' worth on NEON, 8 on SSE) spent a fifth of its samples on the FMA
+//! right after the `tanh`'s division, the profile of a step waiting on its activation chains,
+//! not on its ports (~8.5 cycles of FMA-pipe µops against 17 measured). Each unit's `tanh` was
+//! then split in four stages skewed over four iterations of the product loop (AVX2 17.1 →
+//! 15.5–15.6 cycles per sequence-step, SSE 68.1–68.4 → 58.1–58.2). But the pair spills on
+//! these ISAs: its 8 sums, 8 `h` and the other block's chains do not fit in 16 registers (136
+//! stack loads and stores per pair-step on AVX2, as compiled). These ISAs now step the two
+//! blocks alternately (`rnn_block_step`: the 8 products, then the 8 `tanh` in pairs, stage by
+//! stage), as the LSTM does, and the skew is gone. Cycles per SimpleRNN sequence-step, fastest
+//! of 400–600 windows (150 for SSE), the two binaries alternating, four runs (2026-12-07, the
+//! same Zen 4, 3.69 GHz):
+//!
+//! ```text
+//!                              pair, skewed `tanh`     alternating steps
+//!   x86_64-avx2-fma            16.9–17.1               13.5–13.6     (−20 %)
+//!   portable (SSE)             63.3–83.4               52.9–70.4     (fastest −17 %)
+//! ```
+//!
+//! (One AVX2 run of each fell into the host's slow mode, 27.9 and 16.4–16.6; the SSE runs are
+//! that noisy throughout.) On the test split (`fusedrnn bench`, the parity fixtures,
+//! `FUSEDRNN_KERNEL=avx2-fma`, two runs each): 2 threads 3.99–4.04M → 5.12–5.15M reviews/s, 1
+//! thread 1.60–2.06M → 2.43–2.57M. Also tried: the alternating step's 8 `tanh` as two groups of
+//! four (14.7) or four pairs (15.4), against all eight stage by stage (13.6); the pair's
+//! products four units at a time, to keep 4 sums live instead of 8 (32.2–33.0); and the pair
+//! without the skew (18.0–25.0). Earlier, the piecewise `tanh` in the pair measured slower
+//! than the batch `tanh` (AVX2 18.2–18.3 against 17.1, AVX-512 12.7–12.8 against 11.4), and
+//! the skew on AVX-512 12.3–12.5 (+8 %). The AVX2 SimpleRNN pair was faster than the
+//! alternating steps on Zen 5 (the table above), before the paired `tanh` and before this
+//! account; Zen 5 and Golden Cove run their AVX-512 kernels, where nothing changed, and the
+//! AVX2-only cores this kernel is for (Zen 3, Intel's client cores) were not measured.
 //!
 //! The AVX-512 reciprocal of the batch activations is now the division (`vdivps`, on the
 //! divider) instead of `vrcp14ps` and a Newton step (three µops on the FMA pipes, which bound
@@ -1059,9 +1077,9 @@
 //!   mix every unit anyway.
 //!
 //! Every path pairs the same units in the same order: the alternating steps, the pipelined
-//! pair (`rnn_half` pairs `(j − 1, j)` after the products of `j`), and the staged `tanh` of
-//! the 16-register ISAs (the last stage finishes two units every other iteration). So every ISA
-//! and both tunings still give the same bits, and the tests that say so pass.
+//! pair (`rnn_half` pairs `(j − 1, j)` after the products of `j`), and (until 2026-12-07) the
+//! staged `tanh` of the 16-register ISAs' pair. So every ISA and both tunings still give the
+//! same bits, and the tests that say so pass.
 //!
 //! **Measured** (`examples/batch_throughput`, fastest of 300 windows (100 for the portable
 //! kernel), main's binary and this one alternating, two or three runs each, cycles per
@@ -1210,9 +1228,8 @@
 //! on Golden Cove, the chains in turn stay.
 
 use super::activations::{
-    TANH_PAIR_LIMIT, lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise,
-    tanh_batch_one_plus, tanh_batch_pairs_n, tanh_batch_stage0, tanh_batch_stage1,
-    tanh_batch_stage2, tanh_from_p_pair, tanh_piecewise, tanh_times_piecewise,
+    lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise, tanh_batch_pairs_n,
+    tanh_piecewise, tanh_times_piecewise,
 };
 use super::isa::{Isa, Isa8};
 use super::reference;
@@ -2033,7 +2050,10 @@ pub(crate) fn rnn_blocks<I: Isa, const B: usize>(
     let start = fewest_pads::<I, B>(&seqs);
     let s0 = t.batch_pad_state(start);
     let mut h: [[I::V; HIDDEN]; B] = [s0.h.map(|x| isa.splat(x)); B];
-    if B == 2 && isa.pipelined_pairs() {
+    // The pipelined pair where its 16 live vectors fit beside the `tanh` chains without spills
+    // (32 registers) and the ISA's proof says so; with 16 it spilled and measured slower than
+    // two alternating steps (module docs, "On Zen 4").
+    if B == 2 && I::VECTOR_REGISTERS >= 32 && isa.pipelined_pairs() {
         let (h0, h1) = h.split_at_mut(1);
         rnn_pair(
             isa,
@@ -2142,8 +2162,7 @@ fn rnn_pair<I: Isa>(
 
 /// Half a pipelined SimpleRNN pair step: `zp += Σ_j hp[j]·U[j]` (8 chains advanced together),
 /// and with `ACTIVATIONS` `ha[j] = tanh(za[j])`, in pairs `(j − 1, j)` as
-/// [`tanh_batch_pairs_n`] takes them, after the FMAs of `j` (on ISAs with fewer than 32 vector
-/// registers, each unit's stages spread over the iterations `j` to `j + 3`).
+/// [`tanh_batch_pairs_n`] takes them, after the FMAs of `j`.
 #[inline(always)]
 fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     isa: I,
@@ -2156,40 +2175,6 @@ fn rnn_half<I: Isa, const ACTIVATIONS: bool>(
     let rec_splat = t.recurrent_splat();
     let hp = *hp;
     let mut acc = *zp;
-    if I::VECTOR_REGISTERS < 32 {
-        // Skewed: unit `j`'s `tanh` in four stages, stage `s` in iteration `j + s` beside the
-        // FMAs of `j + s`, so that what is in flight is one stage each of four units' chains
-        // rather than all four stages of one (`tanh_batch`'s bits; measured in the module
-        // docs, where it also says why AVX-512 keeps the loop below).
-        let mut st = [tanh_batch_stage0(isa, za[0], TANH_PAIR_LIMIT); HIDDEN];
-        for j in 0..HIDDEN + 3 {
-            if j < HIDDEN {
-                for (u, a) in acc.iter_mut().enumerate() {
-                    *a = isa.mul_add(hp[j], isa.splat_from(&rec_splat[j][u]), *a);
-                }
-            }
-            if ACTIVATIONS {
-                if j < HIDDEN {
-                    st[j] = tanh_batch_stage0(isa, za[j], TANH_PAIR_LIMIT);
-                }
-                if (1..=HIDDEN).contains(&j) {
-                    st[j - 1] = tanh_batch_stage1(isa, st[j - 1]);
-                }
-                if (2..HIDDEN + 2).contains(&j) {
-                    st[j - 2] = tanh_batch_stage2(isa, st[j - 2]);
-                }
-                if j >= 3 && (j - 3) % 2 == 1 {
-                    (ha[j - 4], ha[j - 3]) = tanh_from_p_pair(
-                        isa,
-                        tanh_batch_one_plus(st[j - 4]),
-                        tanh_batch_one_plus(st[j - 3]),
-                    );
-                }
-            }
-        }
-        *zp = acc;
-        return;
-    }
     for j in 0..HIDDEN {
         for (u, a) in acc.iter_mut().enumerate() {
             *a = isa.mul_add(hp[j], isa.splat_from(&rec_splat[j][u]), *a);
