@@ -244,6 +244,39 @@ class Rendering(unittest.TestCase):
         )
         self.assertNotIn("SimpleRNN step, 100 tokens a call", out)
 
+    def test_avx2_forced_rows_take_the_avx2_targets_only_where_measured(self) -> None:
+        res = copy.deepcopy(fixture())
+        res["kernel"] = "x86_64-avx512"
+        out = report.render_block(res, "inference", SOURCE)
+        self.assertNotIn("AVX2 forced", out)
+
+        figures = res["figures"]
+        figures["bench_avx2.lstm.1t.reviews_per_s"] = fig("reviews/s", [500_000.0, 700_000.0, 750_000.0])
+        figures["bench_avx2.rnn.2t.reviews_per_s"] = fig("reviews/s", [5.0e6, 5.2e6, 5.1e6])
+        figures["bench_avx2.lstm.step_p50_ns"] = fig("ns", [30.0, 31.0, 32.0])
+        figures["bench_avx2.lstm.review_p50_us"] = fig("µs", [2.9, 3.0, 3.1])
+        out = report.render_block(res, "inference", SOURCE)
+        forced = "AVX2 forced (`FUSEDRNN_KERNEL=avx2-fma`)"
+        # 4 GHz × 1 thread ÷ (700k reviews/s × 100 steps) = 57.1 cycles; the AVX2 target, not AVX-512's.
+        self.assertIn(
+            f"| LSTM reviews/s, 1 thread, {forced} | — | 700k (500k–750k) | ≥ 700k | met (2/3 runs) "
+            "| 57.1 per step | — |",
+            out,
+        )
+        self.assertIn(
+            f"| SimpleRNN reviews/s, 2 threads, {forced} | — | 5.10M (5.00M–5.20M) | ≥ 7.00M "
+            "| not met (0/3 runs) | 15.7 per step | — |",
+            out,
+        )
+        self.assertIn(
+            f"| LSTM one step (latency kernel), ns, {forced} | — | 31.0 (30.0–32.0) p50 | ≤ 28 "
+            "| not met (0/3 runs) | 124 | — |",
+            out,
+        )
+        self.assertIn(f"| LSTM one 100-step review, µs, {forced} | — | 3.00 (2.90–3.10) p50 | ≤ 2.8 |", out)
+        self.assertNotIn(f"LSTM reviews/s, 2 threads, {forced}", out)
+        self.assertIn("The rows marked AVX2 forced run this CPU with the AVX2 kernel", out)
+
     def test_training_breakdown_adds_up(self) -> None:
         out = report.render_block(fixture(), "training", SOURCE)
         self.assertIn(
