@@ -196,6 +196,15 @@
 //! account; Zen 5 and Golden Cove run their AVX-512 kernels, where nothing changed, and the
 //! AVX2-only cores this kernel is for (Zen 3, Intel's client cores) were not measured.
 //!
+//! Tried the same day for the AVX2 LSTM (65.3–65.5 cycles per sequence-step), not kept: the
+//! pipelined pair in chunks of 1, 2 or 4 units (87.5, 72.9, 69.6–70.3); each group of 4 units'
+//! products just before its cell (71.6–72.2; with `o`'s products after `c'`, 66.6–66.8); three
+//! or four blocks per step loop instead of two (65.5–65.9; AVX-512 and both SimpleRNNs did not
+//! move either); and the `1 + exp` constants read as 8-float memory operands through an opaque
+//! pointer, so that no `vbroadcastss` or register copy is spent on them (the AVX2 cell
+//! rebroadcasts 53 constants a group of 4 units): the AVX2 LSTM 63.5 (−3 %), but the AVX2
+//! SimpleRNN 13.6 → 15.0 and the AVX-512 LSTM 53.0–54.1 → 54.5–55.6.
+//!
 //! The AVX-512 reciprocal of the batch activations is now the division (`vdivps`, on the
 //! divider) instead of `vrcp14ps` and a Newton step (three µops on the FMA pipes, which bound
 //! this core): the LSTM 59.7–59.8 → 57.8 cycles per sequence-step, the SimpleRNN 11.4–11.5 →
