@@ -195,9 +195,9 @@ enum fusedrnn_status fusedrnn_session_push_text(struct fusedrnn_session *session
 // Appends `n` token ids to the review. A word still open from pushed text ends first (as if a
 // space came). The session already starts with the start char: don't push another. An id that
 // is negative or not below `fusedrnn_model_vocab()` is `FUSEDRNN_ERR_BAD_TOKEN`, and then none of
-// the `n` ids is appended. The ids of one call step together: for the notebook's shapes the
-// recurrent state stays in registers between them, so a call of many ids costs less per id than
-// a call each (the same result).
+// the `n` ids is appended. The ids of one call step together, in one call into the kernel (for
+// the notebook's shapes with the recurrent state in registers between them), so a call of many
+// ids costs less per id than a call each (the same result).
 //
 // # Safety
 // `session` is a live session handle used by no other thread during the call; `ids` is valid for

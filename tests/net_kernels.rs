@@ -478,6 +478,19 @@ fn scores_do_not_depend_on_the_thread_count() {
                 "{cell}: padded session"
             );
             assert_eq!(session.steps(), 30);
+            // Many tokens a call, in pieces of every length: the same bits as one a call.
+            for piece in [1, 2, 7, 30] {
+                session.reset();
+                for part in row.chunks(piece) {
+                    session.feed_all(part).unwrap();
+                }
+                assert_eq!(
+                    session.prob().to_bits(),
+                    single.to_bits(),
+                    "{cell}: feed_all in pieces of {piece}"
+                );
+                assert_eq!(session.steps(), 30);
+            }
         }
     }
 }
@@ -524,6 +537,16 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(session.feed(u32::MAX).is_err());
     assert_eq!(session.state(), &before);
     assert_eq!(session.steps(), 1);
+    // Many at once: the first bad id is named by its place in the stream, and no step is taken.
+    let err = session.feed_all(&[4u32, 7, 500, 9]).unwrap_err();
+    assert!(
+        matches!(&err, NetScoreError::Token(t) if t.col == 3 && t.token == 500),
+        "{err:?}"
+    );
+    assert_eq!(session.state(), &before);
+    assert_eq!(session.steps(), 1);
+    session.feed_all::<u32>(&[]).unwrap();
+    assert_eq!(session.state(), &before);
 }
 
 /// `n` values in `[-scale, scale)`.

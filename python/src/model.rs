@@ -359,7 +359,7 @@ impl Session {
 
     /// Appends token ids after the text so far. Every id is checked first: on an error nothing
     /// is appended (as the C API's `fusedrnn_session_push_ids`). The ids of one call step
-    /// together, which for the notebook's shapes costs less per id than a call each.
+    /// together, which costs less per id than a call each (about half, measured on small shapes).
     fn push_ids(&mut self, ids: Vec<i64>) -> PyResult<()> {
         let vocab = self.text.vocab();
         let wide = ids

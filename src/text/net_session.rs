@@ -170,8 +170,13 @@ impl<'a> NetTextSession<'a> {
         self.word = word;
         self.open = None;
         for &id in ids {
-            self.push_id(id);
+            self.write(self.n_ids, id);
+            self.n_ids += 1;
         }
+        // Checked above; stepped in one call (the same bits as one a call).
+        self.running
+            .feed_all(ids)
+            .expect("every id was checked against the vocabulary");
         Ok(())
     }
 
@@ -431,10 +436,19 @@ mod tests {
         let mut session = NetTextSession::new(&t, &s).unwrap();
         session.push_str("the mov");
         session.push_tokens(&[17, 0, 699]).unwrap();
-        session.push_str("ie");
         let mut ids = Vec::new();
         t.tokenize_wide_into("the mov", &mut ids);
         ids.extend([17, 0, 699]);
+        // The pushed ids step the running state in one call: the bits of one id a call.
+        let mut one_a_call = s.session();
+        for &id in &ids {
+            one_a_call.feed(id).unwrap();
+        }
+        assert_eq!(
+            session.running_prob().to_bits(),
+            one_a_call.prob().to_bits()
+        );
+        session.push_str("ie");
         let mut tail = Vec::new();
         t.tokenize_wide_into("ie", &mut tail);
         ids.extend(&tail[1..]);
