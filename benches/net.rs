@@ -1,8 +1,10 @@
 //! The general-shape kernels (`fusedrnn::net`, issue 14): batch throughput through
-//! `NetScorer` (reviews/s, 1 and 2 threads, batch 1024) and one-review latency
-//! (`NetScorer::score_one`), for LSTM(32) and GRU(32) on Embedding(5000, 64), length 200, and
-//! for LSTM, GRU and SimpleRNN at 16 and 64 units. The kernel `Kernel::select` picks
-//! (`FUSEDRNN_KERNEL` to pin one). Rows have no leading pads, so every step is computed.
+//! `NetScorer` (reviews/s, 1 and 2 threads, batch 1024), one-review latency
+//! (`NetScorer::score_one`: its steps in one kernel call) and a review streamed a token a call
+//! (`NetSession::feed`; throughput in steps), for LSTM(32) and GRU(32) on Embedding(5000, 64),
+//! length 200, and for LSTM, GRU and SimpleRNN at 16 and 64 units. The kernel
+//! `Kernel::select` picks (`FUSEDRNN_KERNEL` to pin one). Rows have no leading pads, so every
+//! step is computed.
 //!
 //! For the FMA share and cycles per sequence-step, see `examples/net_fma_share.rs`.
 
@@ -58,6 +60,18 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(1));
         g.bench_function(BenchmarkId::new("one", &name), |b| {
             b.iter(|| scorer.score_one(black_box(&ids[..LEN])).unwrap())
+        });
+        // A stream fed a token a call: the review's steps through a session, one `feed` each.
+        g.throughput(Throughput::Elements(LEN as u64));
+        let mut session = scorer.session();
+        g.bench_function(BenchmarkId::new("step", &name), |b| {
+            b.iter(|| {
+                session.reset();
+                for &id in &ids[..LEN] {
+                    session.feed(black_box(id)).unwrap();
+                }
+                black_box(session.prob())
+            })
         });
     }
     g.finish();

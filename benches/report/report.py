@@ -226,8 +226,8 @@ def criterion_kernel(full_id: str) -> Optional[str]:
         return parts[3]  # throughput/ARCH/test25000/KERNEL/Nt
     if parts[0] == "net" and len(parts) == 5 and parts[1].startswith("batch"):
         return parts[3]  # net/batch1024/CELLUNITS/KERNEL/THREADS
-    if parts[0] == "net" and len(parts) == 4 and parts[1] == "one":
-        return parts[3]  # net/one/CELLUNITS/KERNEL
+    if parts[0] == "net" and len(parts) == 4 and parts[1] in ("one", "step"):
+        return parts[3]  # net/one/CELLUNITS/KERNEL, net/step/CELLUNITS/KERNEL
     if parts[0] in (
         "activations",
         "step_latency",
@@ -1536,6 +1536,10 @@ def render_shapes(v: View) -> str:
             r1 = v.crit_rate(f"net/batch{SHAPE_BATCH}/{name}/KERNEL/1")
             r2 = v.crit_rate(f"net/batch{SHAPE_BATCH}/{name}/KERNEL/2")
             one = v.scaled(f"net/one/{name}/KERNEL", 1e-3, crit=True)
+            # A review streamed a token a call (the bench times its SHAPE_LEN steps), and its steps
+            # in one call (score_one) per step.
+            step = v.scaled(f"net/step/{name}/KERNEL", 1 / SHAPE_LEN, crit=True)
+            steps = [x * 1e3 / SHAPE_LEN for x in one] if one else None
             macs = gates * units * units + gates * units
             cyc = [ghz * 1e9 / (r * SHAPE_LEN) for r in r1] if (r1 and ghz) else None
             share = [macs / (peak * c) * 100 for c in cyc] if cyc else None
@@ -1549,6 +1553,8 @@ def render_shapes(v: View) -> str:
                     cell(r1, rate),
                     cell(r2, rate),
                     cell(one),
+                    cell(step),
+                    cell(steps),
                     cell(cyc),
                     f"{macs:,}",
                     cell(share),
@@ -1563,11 +1569,13 @@ def render_shapes(v: View) -> str:
         f"÷ {SHAPE_LEN} steps × the measured clock ({sig3(ghz) if ghz else '—'} GHz). MACs per step = G·H² "
         "recurrent + G·H input adds (G = 4 LSTM, 3 GRU, 1 SimpleRNN; the embedding's input projection is a "
         f"precomputed table). FMA share = MACs per step ÷ ({peak:g} peak MACs per cycle × cycles per step); "
-        f"{peak_source}. Shapes the bench does not measure are left out.",
+        f"{peak_source}. Streamed steps: one sequence's step, ns, its {SHAPE_LEN} tokens fed a call each "
+        f"(`NetSession::feed`) or all in one call (one review ÷ {SHAPE_LEN}: `score_one`, as "
+        "`NetSession::feed_all`), the same bits. Shapes the bench does not measure are left out.",
         "",
-        "| shape | reviews/s, 1 thread | reviews/s, 2 threads | one review µs | cycles / step | MACs / step "
-        "| FMA share % | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| shape | reviews/s, 1 thread | reviews/s, 2 threads | one review µs | streamed step ns, a token a call "
+        f"| streamed step ns, {SHAPE_LEN} a call | cycles / step | MACs / step | FMA share % | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     prow = []

@@ -144,6 +144,7 @@ class Parsers(unittest.TestCase):
         self.assertIsNone(report.criterion_kernel("train_parts/rmsprop/lstm"))
         self.assertEqual(report.criterion_kernel("net/batch1024/gru32/x86_64-avx512/2"), "x86_64-avx512")
         self.assertEqual(report.criterion_kernel("net/one/rnn64/portable-wide"), "portable-wide")
+        self.assertEqual(report.criterion_kernel("net/step/gru16/x86_64-avx512"), "x86_64-avx512")
 
     def test_committed_peers_results(self) -> None:
         """The extraction reads the real peers.py output committed in benches/peers/results/."""
@@ -313,12 +314,18 @@ class Rendering(unittest.TestCase):
 
     def test_shapes_cycles_fma_share_and_peer_ratios(self) -> None:
         # LSTM(32): 1024 reviews in 20.48 ms = 50k/s = 20 µs per review = 100 ns per step = 400 cycles
-        # at 4 GHz; 4·32² + 4·32 = 4,224 MACs ÷ (16 × 400) = 66 % of the AVX2 peak.
+        # at 4 GHz; 4·32² + 4·32 = 4,224 MACs ÷ (16 × 400) = 66 % of the AVX2 peak. Streamed: 200
+        # feeds in 30 µs, 150 ns a step; one review of 25 µs, 125 ns a step.
         shapes = report.render_block(fixture(), "shapes", SOURCE)
         self.assertIn(
-            "| LSTM(32) | 50.0k (50.0k–50.0k) | 100k (100k–100k) | 25.0 (25.0–25.0) | 400 (400–400) | 4,224 "
-            "| 66.0 (66.0–66.0) | ≥ 55 % met (3/3 runs) |",
+            "| LSTM(32) | 50.0k (50.0k–50.0k) | 100k (100k–100k) | 25.0 (25.0–25.0) | 150 (150–150) "
+            "| 125 (125–125) | 400 (400–400) | 4,224 | 66.0 (66.0–66.0) | ≥ 55 % met (3/3 runs) |",
             shapes,
+        )
+        older = copy.deepcopy(fixture())  # a results file from before the streamed-step bench
+        del older["figures"]["criterion.net/step/lstm32/KERNEL"]
+        self.assertIn(
+            "| 25.0 (25.0–25.0) | — | 125 (125–125) | 400 (400–400) |", report.render_block(older, "shapes", SOURCE)
         )
         self.assertIn("the measured clock (4.00 GHz)", shapes)
         self.assertNotIn("| GRU(64) |", shapes)  # not in the fixture: left out
