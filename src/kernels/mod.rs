@@ -708,6 +708,7 @@ impl Kernel {
     }
 
     /// The stepping bodies, compiled once, in this crate (see [`TokenId::ids`]).
+    #[inline(always)]
     fn net_steps_ids(self, t: &NetTables, state: &mut NetState, tokens: TokenIds<'_>) {
         net_ops::with_scratch(t.spec().units, t.spec().seq_len, |scratch, ids| {
             self.for_net(t.spec().units)
@@ -753,7 +754,7 @@ impl Kernel {
     }
 
     /// Run `op` on this kernel: the one door every operation passes (see the module docs).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn dispatch<O: Op>(self, op: O) -> O::Output {
         match self {
             Kernel::Reference => op.reference(),

@@ -19,6 +19,7 @@ thread_local! {
 /// Runs `f` with this thread's scratch of at least `net_simd::scratch_floats(units)` floats
 /// and `net_simd::scratch_ids(seq_len)` ids (allocated on first use; fresh buffers if the
 /// thread's are in use).
+#[inline(always)]
 pub(crate) fn with_scratch<R>(
     units: usize,
     seq_len: usize,
@@ -81,10 +82,17 @@ impl<O: ShapedOp, const HC: usize, const CELL: u8> Op for AtShape<O, HC, CELL> {
 impl Kernel {
     /// Runs `op` on this kernel at its tables' shape: [`Kernel::dispatch`] of
     /// [`AtShape`] with the shape's const parameters.
+    ///
+    /// Inlined into its caller with the shape's match, the scratch and the door, so that a
+    /// session's one-token step reaches its body in one call: out of line, those layers cost
+    /// LSTM(8) (Embedding(500, 16), Zen 4) 77 ns a token a call against 68 inlined, where the
+    /// same steps in one call take 39 (an empty call: 20 ns against 15).
+    #[inline(always)]
     pub(crate) fn dispatch_shaped<O: ShapedOp>(self, op: O) -> O::Output {
         struct Door<O>(Kernel, O);
         impl<O: ShapedOp> ShapeVisit for Door<O> {
             type Output = O::Output;
+            #[inline(always)]
             fn at<const HC: usize, const CELL: u8>(self) -> O::Output {
                 self.0.dispatch(AtShape::<O, HC, CELL>(self.1))
             }

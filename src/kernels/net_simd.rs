@@ -1098,7 +1098,9 @@ pub(crate) trait ShapeVisit {
 /// Calls `v` with the const parameters of `t`'s shape: the cell, and the units for 16, 32 and
 /// 64 (0, the run-time path, for every other size). It runs before the dispatch door, not
 /// inside it, so each shape's body gets a trampoline of its own (`net_ops::AtShape`).
+#[inline(always)]
 pub(crate) fn by_shape<V: ShapeVisit>(cell: Cell, units: usize, v: V) -> V::Output {
+    #[inline(always)]
     fn at_units<V: ShapeVisit, const CELL: u8>(h: usize, v: V) -> V::Output {
         match h {
             16 => v.at::<16, CELL>(),

@@ -34,7 +34,7 @@ use super::tables::Splat;
 use crate::shape::HIDDEN;
 
 /// The door: run `op`'s vector body with AVX2+FMA.
-#[inline]
+#[inline(always)]
 pub(super) fn dispatch<O: Op>(cpu: Avx2Fma, op: O) -> O::Output {
     // SAFETY: an `Avx2Fma` value exists only if `Avx2Fma::detect` saw AVX2 and FMA, the features
     // `run_avx2_fma` enables.

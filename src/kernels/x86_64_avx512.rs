@@ -44,7 +44,7 @@ use super::{Avx2Fma, Avx512};
 use crate::shape::HIDDEN;
 
 /// The door: run `op`'s vector body with AVX-512.
-#[inline]
+#[inline(always)]
 pub(super) fn dispatch<O: Op>(cpu: Avx512, op: O) -> O::Output {
     // SAFETY: an `Avx512` value exists only if `Avx512::detect` saw AVX-512F/BW/VL, AVX2 and
     // FMA, the features `run_avx512` enables.
