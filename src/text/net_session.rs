@@ -39,6 +39,9 @@ fn pad_front(ids: &mut Vec<u32>, len: usize) {
     }
 }
 
+/// The most finished words of a text chunk that [`NetTextSession::push_str`] steps in one call.
+const IDS_A_CALL: usize = 64;
+
 /// A review fed as text chunks and token ids, for a network of any shape ([`NetScorer`]), with
 /// two probabilities available after any piece — the same two as the notebook's
 /// [`TextSession`]:
@@ -129,6 +132,21 @@ impl<'a> NetTextSession<'a> {
             .expect("every id was checked against the vocabulary");
     }
 
+    /// Appends finished words' ids (checked as for [`Self::push_id`]), stepping the running
+    /// state through them in one call.
+    fn push_ids(&mut self, ids: &[u32]) {
+        if ids.is_empty() {
+            return;
+        }
+        for &id in ids {
+            self.write(self.n_ids, id);
+            self.n_ids += 1;
+        }
+        self.running
+            .feed_all(ids)
+            .expect("every id was checked against the vocabulary");
+    }
+
     /// Writes the open word's id tentatively at the next place, after the word changed.
     fn mark_open(&mut self) {
         self.open = self.tokenizer.word_id(&self.word);
@@ -138,10 +156,22 @@ impl<'a> NetTextSession<'a> {
     }
 
     /// Appends `chunk` to the review (it may end inside a word: `"mov"` then `"ie"` is `movie`).
+    ///
+    /// The chunk's finished words step the running state up to 64 at a time, in one kernel call
+    /// each ([`NetSession::feed_all`]: the same bits as a call a word, and less time).
     pub fn push_str(&mut self, chunk: &str) {
         let mut word = std::mem::replace(&mut self.word, Word::new());
         let tokenizer = self.tokenizer;
-        tokenizer.feed(&mut word, chunk, &mut |id| self.push_id(id));
+        let (mut ids, mut n) = ([0u32; IDS_A_CALL], 0);
+        tokenizer.feed(&mut word, chunk, &mut |id| {
+            ids[n] = id;
+            n += 1;
+            if n == IDS_A_CALL {
+                self.push_ids(&ids);
+                n = 0;
+            }
+        });
+        self.push_ids(&ids[..n]);
         self.word = word;
         self.mark_open();
     }
@@ -169,14 +199,7 @@ impl<'a> NetTextSession<'a> {
         tokenizer.end_word(&mut word, &mut |id| self.push_id(id));
         self.word = word;
         self.open = None;
-        for &id in ids {
-            self.write(self.n_ids, id);
-            self.n_ids += 1;
-        }
-        // Checked above; stepped in one call (the same bits as one a call).
-        self.running
-            .feed_all(ids)
-            .expect("every id was checked against the vocabulary");
+        self.push_ids(ids);
         Ok(())
     }
 
@@ -428,6 +451,21 @@ mod tests {
         }
         assert_eq!(session.n_ids(), ids.len());
         assert_eq!(session.running_prob(), want.prob());
+        // A chunk of more words than one kernel call takes (64): the same bits, the same ring.
+        let text = review(150) + " ";
+        ids.clear();
+        t.tokenize_wide_into(&text, &mut ids);
+        assert!(ids.len() > 2 * 64, "{} ids", ids.len());
+        let mut want = s.session();
+        for &id in &ids {
+            want.feed(id).unwrap();
+        }
+        session.reset();
+        session.push_str(&text);
+        assert_eq!(session.n_ids(), ids.len());
+        assert_eq!(session.running_prob().to_bits(), want.prob().to_bits());
+        pad_front(&mut ids, 12);
+        assert_eq!(session.padded(), ids);
     }
 
     #[test]
