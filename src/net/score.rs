@@ -207,21 +207,7 @@ impl NetSession<'_> {
 
     /// One step with `token`; an id `≥ vocab` is an error and leaves the state as it was.
     pub fn feed<T: TokenId>(&mut self, token: T) -> Result<(), NetScoreError> {
-        let vocab = self.scorer.spec().vocab;
-        if token.index() >= vocab {
-            return Err(TokenOutOfVocab {
-                split: "stream",
-                row: 0,
-                col: self.steps,
-                token: u32::try_from(token.index()).unwrap_or(u32::MAX),
-                vocab,
-            }
-            .into());
-        }
-        let s = self.scorer;
-        s.kernel.net_step(&s.tables, &mut self.state, token);
-        self.steps += 1;
-        Ok(())
+        self.feed_all(&[token])
     }
 
     /// Steps with `tokens` in order: bit for bit [`Self::feed`] of each, faster (one call into
