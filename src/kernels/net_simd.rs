@@ -536,6 +536,12 @@ pub(crate) fn scratch_floats(units: usize) -> usize {
     MAX_ROWS * 7 * pad
 }
 
+/// Floats of scratch the one-sequence path ([`Steps`]) needs for `units` units on any ISA: `Z`
+/// (`G·p ≤ 4·pad(H)`) and `r ⊙ h` (`p`).
+pub(crate) fn steps_scratch_floats(units: usize) -> usize {
+    5 * units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD
+}
+
 /// `u32` ids of scratch the bodies need for sequences of `seq_len`: a batch block's
 /// sequences widened from `u16` (`R · seq_len`), then a window's order ([`PAD_SORT_WINDOW`]).
 /// The stepping path widens in chunks of whatever it is given (at least one id).

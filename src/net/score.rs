@@ -29,7 +29,7 @@ use super::pad::NetPadCache;
 use super::spec::Spec;
 use super::tables::{NetState, NetTables};
 use super::weights::{NetWeights, WeightsError};
-use crate::kernels::Kernel;
+use crate::kernels::{Kernel, NetStepScratch};
 use crate::tokfile::TokenOutOfVocab;
 
 /// Rows per parallel work item: whole blocks of the batch's 4 (16 lanes) or 6 (8 lanes)
@@ -175,6 +175,7 @@ impl NetScorer {
             scorer: self,
             state: NetState::zeros(self.spec()),
             steps: 0,
+            scratch: NetStepScratch::new(self.spec().units),
         }
     }
 }
@@ -189,6 +190,8 @@ pub struct NetSession<'a> {
     scorer: &'a NetScorer,
     state: NetState,
     steps: usize,
+    /// The steps' scratch, this session's own (allocated with it; steps allocate nothing).
+    scratch: NetStepScratch,
 }
 
 impl NetSession<'_> {
@@ -226,7 +229,8 @@ impl NetSession<'_> {
             .into());
         }
         let s = self.scorer;
-        s.kernel.net_steps(&s.tables, &mut self.state, tokens);
+        s.kernel
+            .net_steps_in(&s.tables, &mut self.state, tokens, &mut self.scratch);
         self.steps += tokens.len();
         Ok(())
     }
