@@ -744,29 +744,36 @@ impl Kernel {
             state.fits(t.spec()),
             "the state must fit the network's shape"
         );
-        self.for_net(t.spec().units)
-            .dispatch_shaped(net_ops::NetSteps {
-                t,
-                state,
-                tokens: T::ids(tokens),
-                scratch: &mut scratch.floats[..net_simd::steps_scratch_floats(t.spec().units)],
-                ids: &mut scratch.ids,
-            });
+        let floats = &mut scratch.floats[..net_simd::steps_scratch_floats(t.spec().units)];
+        self.net_steps_with(t, state, T::ids(tokens), floats, &mut scratch.ids);
     }
 
     /// The stepping bodies, compiled once, in this crate (see [`TokenId::ids`]).
     #[inline(always)]
     fn net_steps_ids(self, t: &NetTables, state: &mut NetState, tokens: TokenIds<'_>) {
         net_ops::with_scratch(t.spec().units, t.spec().seq_len, |scratch, ids| {
-            self.for_net(t.spec().units)
-                .dispatch_shaped(net_ops::NetSteps {
-                    t,
-                    state,
-                    tokens,
-                    scratch,
-                    ids,
-                })
+            self.net_steps_with(t, state, tokens, scratch, ids)
         });
+    }
+
+    /// The stepping bodies with the given scratch (thread's or session's).
+    #[inline(always)]
+    fn net_steps_with(
+        self,
+        t: &NetTables,
+        state: &mut NetState,
+        tokens: TokenIds<'_>,
+        scratch: &mut [f32],
+        ids: &mut [u32],
+    ) {
+        self.for_net(t.spec().units)
+            .dispatch_shaped(net_ops::NetSteps {
+                t,
+                state,
+                tokens,
+                scratch,
+                ids,
+            });
     }
 
     /// The final state of one sequence (any length), latency-optimised: starts from `pads`
