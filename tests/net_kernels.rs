@@ -139,8 +139,8 @@ fn check_kernels<T: TokenId + std::fmt::Debug>(
     Ok(())
 }
 
-/// Sizes: the fast paths (16, 32, 64) and run-time ones around them.
-const UNITS: [usize; 9] = [1, 3, 8, 12, 16, 17, 32, 64, 100];
+/// Sizes: the fast paths (8, 16, 32, 64, 128) and run-time ones around them.
+const UNITS: [usize; 10] = [1, 3, 8, 12, 16, 17, 32, 64, 100, 128];
 
 /// Few cases in debug builds and under an emulator (CI's qemu-aarch64 step runs these with the
 /// portable NEON kernel, tens of times slower than natively); the full count in native optimised
@@ -385,12 +385,12 @@ fn stepping_a_long_run_equals_stepping_token_by_token() {
 }
 
 /// The one-sequence (latency) path of every kernel, every cell and every size class (the fast
-/// paths 16, 32, 64; below, between and above them; the largest, 256) against the reference:
-/// final states and probabilities, from zeros and from the padding cache.
+/// paths 8, 16, 32, 64, 128; below, between and above them; the largest, 256) against the
+/// reference: final states and probabilities, from zeros and from the padding cache.
 #[test]
 fn the_one_sequence_path_matches_the_reference_for_every_cell_and_size() {
     for (ci, cell) in CELLS.into_iter().enumerate() {
-        for units in [1, 3, 8, 16, 17, 32, 64, 100, 256] {
+        for units in [1, 3, 8, 16, 17, 32, 64, 100, 128, 256] {
             let len = if units > 64 { 5 } else { 16 };
             for (si, scale) in [0.05f32, 1.0].into_iter().enumerate() {
                 let seed = (ci * 100 + units * 2 + si) as u64;

@@ -820,6 +820,21 @@ impl Kernel {
         }
     }
 
+    /// [`Self::dispatch`] of an operation that runs on 8 lanes only: AVX-512's is its AVX2
+    /// form (as [`Self::for_net`] picks for at most 8 units), so no 16-lane body of `op` is
+    /// compiled (`net_simd::by_shape`'s 8-unit bodies).
+    #[inline(always)]
+    pub(crate) fn dispatch_8_lanes<O: Op>(self, op: O) -> O::Output {
+        match self {
+            Kernel::Reference => op.reference(),
+            Kernel::Portable => op.run(portable::Portable),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::dispatch(cpu, op),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(cpu) => x86_64_avx2_fma::dispatch(isa::Isa::x8(cpu), op),
+        }
+    }
+
     /// One RMSprop update, Keras' (`v ← ρ·v + (1 − ρ)·g²`, `w ← w − lr·g / sqrt(v + ε)`, in
     /// that order), of the weights `w`, their velocities `v` and gradient `g`, element by
     /// element: every kernel gives the reference's bits (no fused multiply-add; square root

@@ -96,6 +96,10 @@ impl Kernel {
             fn at<const HC: usize, const CELL: u8>(self) -> O::Output {
                 self.0.dispatch(AtShape::<O, HC, CELL>(self.1))
             }
+            #[inline(always)]
+            fn at_8_lanes<const HC: usize, const CELL: u8>(self) -> O::Output {
+                self.0.dispatch_8_lanes(AtShape::<O, HC, CELL>(self.1))
+            }
         }
         let spec = op.tables().spec();
         net_simd::by_shape(spec.cell, spec.units, Door(self, op))

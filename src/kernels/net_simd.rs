@@ -38,9 +38,9 @@
 //! `z, r` columns, computes `r ⊙ h` into a scratch row, then runs the candidate columns with
 //! `r ⊙ h` as the broadcast source.
 //!
-//! The units are a const parameter `HC` for 16, 32 and 64 (the loops over units, vectors and
-//! tiles then have constant trip counts) and 0 for the run-time path that serves every other
-//! size from 1 to 256. The batch uses the throughput (Horner) forms of [`super::activations`],
+//! The units are a const parameter `HC` for 8, 16, 32, 64 and 128 (the loops over units,
+//! vectors and tiles then have constant trip counts) and 0 for the run-time path that serves
+//! every other size from 1 to 256 ([`by_shape`]). The batch uses the throughput (Horner) forms of [`super::activations`],
 //! the one-sequence path the latency forms.
 //!
 //! # Cycle account (AMD EPYC family 26 model 2, Zen 5, AVX-512, 2026-12-02)
@@ -1099,19 +1099,57 @@ pub(crate) trait ShapeBody {
 pub(crate) trait ShapeVisit {
     type Output;
     fn at<const HC: usize, const CELL: u8>(self) -> Self::Output;
+    /// As [`Self::at`] for a shape of at most 8 units, which every kernel runs on 8 lanes
+    /// (AVX-512 on AVX2: `Kernel::for_net`), so that no 16-lane body is compiled for it.
+    fn at_8_lanes<const HC: usize, const CELL: u8>(self) -> Self::Output;
 }
 
-/// Calls `v` with the const parameters of `t`'s shape: the cell, and the units for 16, 32 and
-/// 64 (0, the run-time path, for every other size). It runs before the dispatch door, not
-/// inside it, so each shape's body gets a trampoline of its own (`net_ops::AtShape`).
+/// Calls `v` with the const parameters of `t`'s shape: the cell, and the units for 8, 16, 32,
+/// 64 and 128 (0, the run-time path, for every other size; 8 on 8 lanes only). It runs before
+/// the dispatch door, not inside it, so each shape's body gets a trampoline of its own
+/// (`net_ops::AtShape`).
+///
+/// Each const size is one more body per cell and ISA: ~15 s more of the library's `ci`
+/// build (101–104 s without 8, 116–124 with it), so only the sizes users most often pick.
+/// What 8 and 128 gained over the run-time path (AMD EPYC Zen 4, family 25 model 17,
+/// 2026-12-07, AVX-512 kernel, the two builds alternating; throwaway examples, not kept):
+///
+/// ```text
+///   Embedding(500, 16), a session fed 100 tokens, fastest of 2,000, ns a step
+///                                a token a call        100 in one call
+///   LSTM(8)                      64.3–64.4 → 40.1–41.0   38.6–38.9 → 37.0
+///   SimpleRNN(8)                 38.7–39.1 → 20.7–21.2   21.9 → 19.7
+///
+///   Embedding(5000, 64), length 200: 96 sequences (fastest of 30), ns a sequence-step;
+///   one review (fastest of 300), µs
+///                                batch                   review
+///   LSTM(8)                      25.9–26.0 → 21.5–21.9   7.69–7.78 → 7.37–7.39
+///   GRU(8)                       24.3–27.7 → 16.1–16.2   7.43 → 6.75–6.76
+///   SimpleRNN(8)                 8.6–12.4 → 6.8          4.46 → 3.95–3.98
+///   LSTM(128)                    1844–2160 → 1756–1966   562–605 → 539–583
+///   GRU(128)                     1418–1486 → 1259–1297   438–517 → 396–399
+///   SimpleRNN(128)               377–381 → 358–360       133–135 → 124–126
+/// ```
+///
+/// With AVX2 forced at 128 units (where `HC ≥ 32` also runs the two-pass cell's output gate
+/// first): batch LSTM 1574–1634 → 1502–1509, GRU 1145–1146 → 1037–1044, SimpleRNN 355–357 →
+/// 336–337; review LSTM 592–593 → 535–536, GRU 431–433 → 397–401, SimpleRNN 121–135 → 121.
+/// (At 128 units AVX2 ran these batches faster than AVX-512 on this core; not looked into.)
+///
+/// At 8 units the run-time path spent ~90 cycles a call before its first step, deriving the
+/// shape's strides and keeping them on the stack (a `perf` profile of the session); with the
+/// size constant they fold into the code. LSTM(12), still on the run-time path, was
+/// unchanged (batch 41.6–42.9 ns, review 12.0 µs in both builds).
 #[inline(always)]
 pub(crate) fn by_shape<V: ShapeVisit>(cell: Cell, units: usize, v: V) -> V::Output {
     #[inline(always)]
     fn at_units<V: ShapeVisit, const CELL: u8>(h: usize, v: V) -> V::Output {
         match h {
+            8 => v.at_8_lanes::<8, CELL>(),
             16 => v.at::<16, CELL>(),
             32 => v.at::<32, CELL>(),
             64 => v.at::<64, CELL>(),
+            128 => v.at::<128, CELL>(),
             _ => v.at::<0, CELL>(),
         }
     }
