@@ -2,7 +2,7 @@
 //! `NetScorer` (reviews/s, 1 and 2 threads, batch 1024), one-review latency
 //! (`NetScorer::score_one`: its steps in one kernel call) and a review streamed a token a call
 //! (`NetSession::feed`; throughput in steps), for LSTM(32) and GRU(32) on Embedding(5000, 64),
-//! length 200, and for LSTM, GRU and SimpleRNN at 16 and 64 units. The kernel
+//! length 200, and for LSTM, GRU and SimpleRNN at 8, 16 and 64 units. The kernel
 //! `Kernel::select` picks (`FUSEDRNN_KERNEL` to pin one). Rows have no leading pads, so every
 //! step is computed.
 //!
@@ -32,6 +32,9 @@ fn bench(c: &mut Criterion) {
         (Cell::Lstm, 64),
         (Cell::Gru { reset_after: true }, 64),
         (Cell::SimpleRnn, 64),
+        (Cell::Lstm, 8),
+        (Cell::Gru { reset_after: true }, 8),
+        (Cell::SimpleRnn, 8),
     ];
     let mut g = c.benchmark_group("net");
     g.sample_size(10).measurement_time(Duration::from_secs(3));

@@ -329,6 +329,14 @@ class Rendering(unittest.TestCase):
         )
         self.assertIn("the measured clock (4.00 GHz)", shapes)
         self.assertNotIn("| GRU(64) |", shapes)  # not in the fixture: left out
+        eight = copy.deepcopy(fixture())  # LSTM(8) with LSTM(32)'s times: 4·8² + 4·8 = 288 MACs
+        for key in [k for k in eight["figures"] if "/lstm32/" in k]:
+            eight["figures"][key.replace("/lstm32/", "/lstm8/")] = eight["figures"][key]
+        self.assertIn(
+            "| LSTM(8) | 50.0k (50.0k–50.0k) | 100k (100k–100k) | 25.0 (25.0–25.0) | 150 (150–150) "
+            "| 125 (125–125) | 400 (400–400) | 288 | 4.50 (4.50–4.50) | — |",
+            report.render_block(eight, "shapes", SOURCE),
+        )
         self.assertIn("| LSTM(32) reviews/s, 2 threads | 20.0k (20.0k–20.0k) | 8.00k (8.00k–8.00k) | 100k", shapes)
         self.assertIn("| 100k (100k–100k) | 5.00× | 12.5× |", shapes)
         self.assertIn("| LSTM(32) one review µs, 1 thread | 200 (200–200) | 100 (100–100) | 25.0", shapes)
