@@ -40,8 +40,8 @@
 //!
 //! The units are a const parameter `HC` for 8, 16, 32, 64 and 128 (the loops over units,
 //! vectors and tiles then have constant trip counts) and 0 for the run-time path that serves
-//! every other size from 1 to 256 ([`by_shape`]). The batch uses the throughput (Horner) forms of [`super::activations`],
-//! the one-sequence path the latency forms.
+//! every other size from 1 to 256 ([`by_shape`]). The batch uses the throughput (Horner) forms
+//! of [`super::activations`], the one-sequence path the latency forms.
 //!
 //! # Cycle account (AMD EPYC family 26 model 2, Zen 5, AVX-512, 2026-12-02)
 //!
