@@ -811,18 +811,17 @@ impl Kernel {
     #[inline(always)]
     pub(crate) fn dispatch<O: Op>(self, op: O) -> O::Output {
         match self {
-            Kernel::Reference => op.reference(),
-            Kernel::Portable => op.run(portable::Portable),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::dispatch(cpu, op),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512(cpu) => x86_64_avx512::dispatch(cpu, op),
+            // Every other kernel's door (its AVX-512 arm is not taken from here).
+            k => k.dispatch_8_lanes(op),
         }
     }
 
     /// [`Self::dispatch`] of an operation that runs on 8 lanes only: AVX-512's is its AVX2
     /// form (as [`Self::for_net`] picks for at most 8 units), so no 16-lane body of `op` is
-    /// compiled (`net_simd::by_shape`'s 8-unit bodies).
+    /// compiled (`net_simd::by_shape`'s 8-unit bodies). The doors of the other kernels, for
+    /// [`Self::dispatch`] too.
     #[inline(always)]
     pub(crate) fn dispatch_8_lanes<O: Op>(self, op: O) -> O::Output {
         match self {
