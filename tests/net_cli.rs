@@ -353,6 +353,34 @@ fn general_training_gives_avx2_bits_on_avx512() {
     }
 }
 
+/// Flags each within its range whose embedding is not (here 2^24 × 4096 floats, 256 GiB):
+/// refused before anything is allocated or created, naming the embedding.
+#[test]
+fn an_embedding_past_the_limit_is_refused_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, _) = fixture_token_file(tmp.path(), "lstm32", 5000);
+    let out = tmp.path().join("run");
+    let o = fusedrnn(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
+        "--arch",
+        "rnn",
+        "--units",
+        "1",
+        "--embedding",
+        "4096",
+        "--vocab",
+        "16777216",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("an embedding of 16777216 × 4096"), "{err}");
+    assert!(!out.exists(), "nothing is created for a refused shape");
+}
+
 #[test]
 fn bad_shape_flags_exit_2_naming_the_flag() {
     let tmp = tempfile::tempdir().unwrap();

@@ -143,6 +143,15 @@ fn bad_shapes_and_weights_are_refused_by_name() {
         seq_len: 200,
     };
     ok.validate().unwrap();
+    // At the embedding's limit (2^28 floats) exactly: accepted.
+    Spec {
+        vocab: 1 << 24,
+        units: 1,
+        input: Input::Embedding { width: 16 },
+        ..ok
+    }
+    .validate()
+    .unwrap();
     for (spec, field) in [
         (Spec { units: 0, ..ok }, "units"),
         (Spec { units: 257, ..ok }, "units"),
@@ -177,6 +186,17 @@ fn bad_shapes_and_weights_are_refused_by_name() {
                 ..ok
             },
             "vocab",
+        ),
+        // Every field within its limit, the embedding 2^36 floats (the trainer would allocate
+        // it: 256 GiB).
+        (
+            Spec {
+                vocab: 1 << 24,
+                units: 1,
+                input: Input::Embedding { width: 4096 },
+                ..ok
+            },
+            "width",
         ),
     ] {
         let e = spec.validate().unwrap_err();

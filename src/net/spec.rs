@@ -10,8 +10,9 @@ pub const MAX_SEQ_LEN: usize = 4096;
 pub const MAX_VOCAB: usize = 1 << 24;
 /// Widest embedding.
 pub const MAX_WIDTH: usize = 4096;
-/// Largest folded input table (`vocab × gates × units` floats, 1 GiB) and largest input kernel
-/// (`width × gates × units`, or `vocab × gates × units` for one-hot input).
+/// Largest folded input table (`vocab × gates × units` floats, 1 GiB), largest input kernel
+/// (`width × gates × units`, or `vocab × gates × units` for one-hot input) and largest embedding
+/// (`vocab × width`).
 pub const MAX_TABLE_FLOATS: usize = 1 << 28;
 
 /// The recurrent cell.
@@ -116,7 +117,8 @@ fn within(field: &'static str, value: usize, max: usize) -> Result<(), SpecError
 }
 
 impl Spec {
-    /// Checks every field against its limit and the folded table against [`MAX_TABLE_FLOATS`].
+    /// Checks every field against its limit, and the embedding, the input kernel and the
+    /// folded table against [`MAX_TABLE_FLOATS`].
     pub fn validate(&self) -> Result<(), SpecError> {
         within("units", self.units, MAX_UNITS)?;
         within("vocab", self.vocab, MAX_VOCAB)?;
@@ -134,6 +136,22 @@ impl Spec {
                     problem: format!(
                         "{rows} × {} gate columns = {floats} floats exceeds the limit of {MAX_TABLE_FLOATS}",
                         self.gate_width()
+                    ),
+                });
+            }
+        }
+        if let Input::Embedding { width } = self.input {
+            // Each limit alone lets the embedding reach 2^36 floats (256 GiB), which a
+            // trainer's initializer would allocate.
+            let floats = self.vocab * width;
+            if floats > MAX_TABLE_FLOATS {
+                return Err(SpecError {
+                    field: "width",
+                    value: width,
+                    problem: format!(
+                        "an embedding of {} × {width} = {floats} floats exceeds the limit of \
+                         {MAX_TABLE_FLOATS}",
+                        self.vocab
                     ),
                 });
             }
