@@ -779,6 +779,75 @@ fn folders_given_as_files_are_named_as_folders() {
     }
 }
 
+/// A named pipe given as a model, a token file or a word index is refused at once, naming it,
+/// instead of waiting in `open` for a writer that never comes. (Run under `timeout`: a
+/// regression fails the test rather than hanging it.)
+#[cfg(unix)]
+#[test]
+fn named_pipes_are_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("x.tok");
+    fs::write(&tok, tok_bytes([40, 10, 30])).unwrap();
+    let model = fixture("lstm.safetensors");
+    let (t, m) = (s(&tok), s(&model));
+    let out = dir.path().join("p.npy");
+    // The pipes in a folder of their own: reading one to compare would block.
+    let pipes = tempfile::tempdir().unwrap();
+    let pipe = |name: &str| {
+        let p = pipes.path().join(name);
+        let made = Command::new("mkfifo").arg(&p).status();
+        assert!(made.unwrap().success(), "mkfifo {}", p.display());
+        p.to_str().unwrap().to_owned()
+    };
+    let (st, h5, kr, data, index) = (
+        pipe("m.safetensors"),
+        pipe("m.h5"),
+        pipe("m.keras"),
+        pipe("d.tok"),
+        pipe("index.json"),
+    );
+    let text = ["--text", "a fine film"];
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["predict", "--model", &st, "--data", t, "--out", s(&out)],
+            &st,
+            "a pipe",
+        ),
+        (vec!["summary", "--model", &st], &st, "a pipe"),
+        (vec!["summary", "--model", &h5], &h5, "not a regular file"),
+        (
+            vec!["eval", "--model", &kr, "--data", t],
+            &kr,
+            "not a regular file",
+        ),
+        (vec!["eval", "--model", m, "--data", &data], &data, "a pipe"),
+        (vec!["data", "info", &data], &data, "a pipe"),
+        (
+            [
+                &["predict", "--model", m, "--word-index", &index][..],
+                &text,
+            ]
+            .concat(),
+            &index,
+            "a pipe",
+        ),
+    ];
+    for (args, named, says) in &cases {
+        let o = Command::new("timeout")
+            .arg("60")
+            .args(common::target_argv(env!("CARGO_BIN_EXE_fusedrnn")))
+            .args(args)
+            .output()
+            .expect("run fusedrnn");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?} (124: it waited): {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(named) && err.contains(says), "{args:?}: {err}");
+    }
+    assert!(!out.exists(), "nothing is written");
+}
+
 /// Issue 13, item 9: a path holding a newline (or any control character) is shown escaped: the
 /// message stays one line and cannot forge an `error:` line of its own.
 #[test]

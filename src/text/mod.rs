@@ -291,29 +291,6 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// What a non-regular file is, for messages.
-pub(crate) fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    let ft = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_char_device() || ft.is_block_device() {
-            return "a device";
-        }
-        if ft.is_fifo() {
-            return "a pipe";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-    }
-    if ft.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
-}
-
 impl Tokenizer {
     /// A tokenizer from `imdb_word_index.json` (`{word: rank}`): a regular file of at most
     /// [`MAX_WORD_INDEX_BYTES`], parsed as it is read (only the words the tokenizer can emit are
@@ -323,12 +300,11 @@ impl Tokenizer {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let meta = file.metadata().map_err(io)?;
+        let (file, meta) = crate::files::open_for_reading(path).map_err(io)?;
         if !meta.is_file() {
             return Err(TextError::NotAFile {
                 path: path.to_path_buf(),
-                what: file_kind(&meta),
+                what: crate::files::kind(&meta),
             });
         }
         let too_large = || TextError::TooLarge {

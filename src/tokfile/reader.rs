@@ -1,6 +1,5 @@
 //! Opening token files: read into memory, validate once, then hand out zero-copy typed views.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -123,12 +122,11 @@ impl std::fmt::Debug for TokFile {
 /// The whole of the regular file `path`, read into aligned memory. A folder, a device or a pipe
 /// is refused by name, and so is a file whose length changes while it is read.
 fn read_regular_file(path: &Path) -> io::Result<Storage> {
-    let mut file = File::open(path)?;
-    let meta = file.metadata()?;
+    let (mut file, meta) = crate::files::open_for_reading(path)?;
     if !meta.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("{}, not a token file", crate::text::file_kind(&meta)),
+            format!("{}, not a token file", crate::files::kind(&meta)),
         ));
     }
     let changed = || {

@@ -375,9 +375,26 @@ pub fn read(path: impl AsRef<Path>) -> Result<KerasModel, ImportError> {
     from_bytes(&bytes, &file)
 }
 
+/// The file at `path` if it is a regular file of at most `max` bytes. On Unix the open does
+/// not wait for a named pipe's writer (`O_NONBLOCK`), so a pipe is refused, not waited on.
 fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, Problem> {
-    let handle = std::fs::File::open(path)?;
-    let len = handle.metadata()?.len();
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let handle = options.open(path)?;
+    let meta = handle.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a folder, a device or a pipe)",
+        )
+        .into());
+    }
+    let len = meta.len();
     let too_large = |found| Problem::TooLarge { found, max };
     if len > max {
         return Err(too_large(len));
