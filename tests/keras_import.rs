@@ -359,35 +359,64 @@ fn ext(file: &str) -> &str {
     file.rsplit('.').next().unwrap()
 }
 
+/// A copy of the `lstm.keras` fixture, `dir/{name}.keras`, whose input layer declares
+/// `"batch_shape": {shape}` instead of `[null, 100]`.
+fn keras_with_batch_shape(dir: &Path, name: &str, shape: &str) -> PathBuf {
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(fixture("lstm.keras")).unwrap()).unwrap();
+    let path = dir.join(format!("{name}.keras"));
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let entry = f.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+        if entry == "config.json" {
+            let text = String::from_utf8(data).unwrap();
+            let edited = text.replace(
+                "\"batch_shape\": [null, 100]",
+                &format!("\"batch_shape\": {shape}"),
+            );
+            assert_ne!(edited, text);
+            data = edited.into_bytes();
+        }
+        w.start_file(entry.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&data).unwrap();
+    }
+    w.finish().unwrap();
+    path
+}
+
+/// A declared input shape that is not sizes and nulls is refused naming it, not read as no
+/// length at all (which `import --seq-len` or a token file's length would then fill in).
+#[test]
+fn a_corrupt_batch_shape_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, shape) in ["[null, -5]", "[null, \"x\"]", "[null, 1.5]", "\"100\""]
+        .into_iter()
+        .enumerate()
+    {
+        let bad = keras_with_batch_shape(dir.path(), &format!("shape{i}"), shape);
+        let err = refused(&bad, dir.path());
+        assert!(err.contains("`batch_shape` is"), "{shape}: {err}");
+        let out = dir.path().join("o.safetensors");
+        let o = fusedrnn(&["import", s(&bad), "--out", s(&out), "--seq-len", "30"]);
+        assert!(
+            !o.status.success() && !out.exists(),
+            "{shape}: {}",
+            stderr(&o)
+        );
+    }
+}
+
 /// A notebook-shaped Keras model of another input length is a general model (issue 14): it
 /// imports into the general format with its length, and a token file of another length is refused
 /// by `predict`, naming both lengths.
 #[test]
 fn keras_input_length_other_than_100_imports_as_a_general_model() {
     let dir = tempfile::tempdir().unwrap();
-    let mut archive =
-        zip::ZipArchive::new(std::fs::File::open(fixture("lstm.keras")).unwrap()).unwrap();
-    let bad = dir.path().join("len50.keras");
-    let mut w = zip::ZipWriter::new(std::fs::File::create(&bad).unwrap());
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).unwrap();
-        let name = f.name().unwrap().into_owned();
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut f, &mut data).unwrap();
-        if name == "config.json" {
-            let text = String::from_utf8(data).unwrap();
-            let edited = text.replace(
-                "\"batch_shape\": [null, 100]",
-                "\"batch_shape\": [null, 50]",
-            );
-            assert_ne!(edited, text);
-            data = edited.into_bytes();
-        }
-        w.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(&data).unwrap();
-    }
-    w.finish().unwrap();
+    let bad = keras_with_batch_shape(dir.path(), "len50", "[null, 50]");
     let out = dir.path().join("len50.safetensors");
     let o = fusedrnn(&["import", s(&bad), "--out", s(&out)]);
     assert!(o.status.success(), "{}", stderr(&o));

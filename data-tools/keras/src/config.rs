@@ -112,21 +112,35 @@ impl Layer<'_> {
     }
 
     /// The input shape it declares (`batch_shape`, `batch_input_shape`, or `build_config`'s
-    /// `input_shape`), batch dimension included.
-    fn input_shape(&self, root: &Value) -> Option<Vec<Option<usize>>> {
-        let shape = self
-            .config
-            .get("batch_shape")
-            .or_else(|| self.config.get("batch_input_shape"))
-            .or_else(|| root.get("build_config").and_then(|b| b.get("input_shape")))?;
+    /// `input_shape`), batch dimension included. A declared shape that is not a list of
+    /// non-negative integers and nulls is refused by name, not taken for no shape at all.
+    fn input_shape(&self, root: &Value) -> Result<Option<Vec<Option<usize>>>, Problem> {
+        let Some((key, shape)) = ["batch_shape", "batch_input_shape"]
+            .into_iter()
+            .find_map(|k| self.config.get(k).map(|v| (k, v)))
+            .or_else(|| {
+                root.get("build_config")
+                    .and_then(|b| b.get("input_shape"))
+                    .map(|v| ("build_config.input_shape", v))
+            })
+        else {
+            return Ok(None);
+        };
+        let bad = || self.refuse(format!("`{key}` is {shape}, not a list of sizes and nulls"));
         shape
-            .as_array()?
+            .as_array()
+            .ok_or_else(bad)?
             .iter()
             .map(|d| match d {
-                Value::Null => Some(None),
-                d => d.as_u64().and_then(|n| usize::try_from(n).ok()).map(Some),
+                Value::Null => Ok(None),
+                d => d
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .map(Some)
+                    .ok_or_else(bad),
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 }
 
@@ -254,7 +268,7 @@ impl Walk {
     /// One layer, in order.
     fn layer(&mut self, layer: &Layer, entry: &Value) -> Result<(), Problem> {
         match layer.class {
-            "InputLayer" => self.note_shape(layer.input_shape(entry)),
+            "InputLayer" => self.note_shape(layer.input_shape(entry)?),
             c if PASS_THROUGH.contains(&c) => {}
             "Embedding" => self.embedding_layer(layer, entry)?,
             "LSTM" | "SimpleRNN" => self.recurrent_layer(layer, entry)?,
@@ -323,7 +337,7 @@ impl Walk {
         if let Some(t) = layer.config.get("input_length").and_then(Value::as_u64) {
             self.note_shape(Some(vec![None, usize::try_from(t).ok()]));
         }
-        self.note_shape(layer.input_shape(entry));
+        self.note_shape(layer.input_shape(entry)?);
         self.embedding = Some((layer.name.to_owned(), vocab));
         Ok(())
     }
@@ -341,7 +355,7 @@ impl Walk {
             ));
         }
         let one_hot = self.embedding.is_none();
-        self.note_shape(layer.input_shape(entry).filter(|_| one_hot));
+        self.note_shape(layer.input_shape(entry)?.filter(|_| one_hot));
         let arch = match (layer.class, one_hot) {
             ("LSTM", _) => Arch::Lstm,
             (_, false) => Arch::Rnn,
