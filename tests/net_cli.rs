@@ -381,6 +381,61 @@ fn an_embedding_past_the_limit_is_refused_before_training() {
     assert!(!out.exists(), "nothing is created for a refused shape");
 }
 
+/// A token file of rows longer than any model runs (5,000 ids) is named as the cause: by
+/// `predict` before the model (a PyTorch state dict, which records no length, would take the
+/// data's and be blamed for it), and by `train`, not as a flag.
+#[test]
+fn a_token_file_too_long_for_any_model_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ids = vec![1u16; 2 * 5000];
+    let (labels, lengths) = ([0u8, 1], [5000u32; 2]);
+    let split = SplitData {
+        tokens: &ids,
+        labels: &labels,
+        lengths: &lengths,
+    };
+    let params = PackParams {
+        num_words: 5000,
+        seq_len: 5000,
+        ..PackParams::NOTEBOOK
+    };
+    let data = tmp.path().join("long.tok");
+    fusedrnn::tokfile::write_atomic(&data, &params, [split, split, split]).unwrap();
+    let (out, run) = (tmp.path().join("p.npy"), tmp.path().join("run"));
+    let model = fixture("torch_gru16.safetensors");
+    for args in [
+        vec![
+            "predict",
+            "--model",
+            s(&model),
+            "--data",
+            s(&data),
+            "--out",
+            s(&out),
+        ],
+        vec![
+            "train",
+            "--data",
+            s(&data),
+            "--arch",
+            "gru",
+            "--out",
+            s(&run),
+        ],
+    ] {
+        let o = fusedrnn(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(&format!("{}: ", s(&data))), "{args:?}: {err}");
+        assert!(
+            err.contains("5000") && err.contains("4096"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("--arch"), "{args:?}: {err}");
+    }
+    assert!(!out.exists() && !run.exists(), "nothing is written");
+}
+
 #[test]
 fn bad_shape_flags_exit_2_naming_the_flag() {
     let tmp = tempfile::tempdir().unwrap();

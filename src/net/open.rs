@@ -112,8 +112,9 @@ pub enum NetOpenError {
     },
     /// The file does not record the input length and none was given.
     #[error(
-        "{file}: the file does not record the input length (sequence length); give it \
-         (net::OpenOptions::seq_len, or the CLI's --seq-len)"
+        "{file}: the file does not record the input length (sequence length); record one \
+         with `fusedrnn import FILE --seq-len N --out NEW.safetensors` (in Rust \
+         `net::OpenOptions::seq_len`, in Python `load_model(..., seq_len=N)`)"
     )]
     NoSeqLen { file: String },
     /// A model the target format cannot hold.

@@ -48,6 +48,17 @@ pub struct Scored {
 /// model (row length, vocabulary).
 pub fn prepare(input: &Input) -> Result<(AnyScorer, TokFile), Box<dyn std::error::Error>> {
     let tok = TokFile::open(&input.data)?;
+    // Before the model: a file that records no length takes the data's, and the model's
+    // error would then blame the model file for it.
+    if tok.seq_len() > fusedrnn::net::MAX_SEQ_LEN {
+        return Err(format!(
+            "{}: rows of {} ids are longer than any model fusedrnn runs (at most {})",
+            input.data.display(),
+            tok.seq_len(),
+            fusedrnn::net::MAX_SEQ_LEN
+        )
+        .into());
+    }
     let model = open_any(&input.model, Some(tok.seq_len()))?;
     let scorer = AnyScorer::new(&model, Kernel::select()?)
         .map_err(|e| format!("{}: {e}", input.model.display()))?;

@@ -183,8 +183,15 @@ pub fn run(args: &TrainArgs) -> CliResult {
         },
         seq_len: tok.seq_len(),
     };
-    spec.validate()
-        .map_err(|e| format!("--arch/--units/--embedding/--vocab: {e}"))?;
+    spec.validate().map_err(|e| {
+        // Name where the refused value came from: the token file's length and (without
+        // `--vocab`) its `num_words` are the data's, not a flag's.
+        if e.field == "seq_len" || (e.field == "vocab" && args.vocab.is_none()) {
+            format!("{}: {e}", args.data.display())
+        } else {
+            format!("--arch/--units/--embedding/--vocab: {e}")
+        }
+    })?;
     if !spec.is_notebook_shape() {
         return run_net(args, &tok, spec);
     }
