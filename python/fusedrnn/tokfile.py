@@ -12,7 +12,7 @@ from . import _native
 
 
 class TokSplit(NamedTuple):
-    """One split: read-only views of the memory map (no copy)."""
+    """One split: read-only views of the file's validated bytes (no copy)."""
 
     tokens: Union[npt.NDArray[np.uint16], npt.NDArray[np.uint32]]
     """``[n, seq_len]`` padded token ids: ``uint16``, or ``uint32`` in a version-2 file

@@ -1,5 +1,5 @@
-//! `TokFile`: a packed token file, memory-mapped and validated on open by the library; its
-//! splits are handed out as read-only numpy views of the mapping (no copy).
+//! `TokFile`: a packed token file, read into memory once and validated on open by the library;
+//! its splits are handed out as read-only numpy views of that memory (no copy).
 
 use std::path::PathBuf;
 
@@ -26,7 +26,7 @@ pub struct TokFile {
 
 #[pymethods]
 impl TokFile {
-    /// Maps and validates `path` (checksums, bounds, every token id).
+    /// Reads and validates `path` (checksums, bounds, every token id).
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<TokFile> {
         let inner = py.detach(|| Inner::open(&path)).map_err(|e| match e {
