@@ -1134,7 +1134,13 @@ pub(crate) trait ShapeVisit {
 /// With AVX2 forced at 128 units (where `HC ≥ 32` also runs the two-pass cell's output gate
 /// first): batch LSTM 1574–1634 → 1502–1509, GRU 1145–1146 → 1037–1044, SimpleRNN 355–357 →
 /// 336–337; review LSTM 592–593 → 535–536, GRU 431–433 → 397–401, SimpleRNN 121–135 → 121.
-/// (At 128 units AVX2 ran these batches faster than AVX-512 on this core; not looked into.)
+/// (At 128 units AVX2 ran these batches faster than AVX-512 in those runs. Not so on a quieter
+/// host later that day, the same core, one binary with the kernel forced in turn, fastest of 10
+/// batches or 100 reviews, two rounds: batch AVX-512 against AVX2, ns a sequence-step, LSTM(32)
+/// 113 against 132, LSTM(64) 366 against 408, LSTM(128) 1357–1378 against 1462, LSTM(256)
+/// 5513–5846 against 6029–6114, GRU(128) 993–1062 against 1032–1041, SimpleRNN(128) 325–329
+/// against 335; one review, µs, AVX-512 faster or equal but for SimpleRNN(32), 8.34–8.37
+/// against 7.46–7.67. So `Kernel::for_net` keeps 16 lanes above 8 units.)
 ///
 /// At 8 units the run-time path spent ~90 cycles a call before its first step, deriving the
 /// shape's strides and keeping them on the stack (a `perf` profile of the session); with the
