@@ -8,7 +8,7 @@ use std::path::Path;
 /// `path` opened for reading, and what it is. On Unix the open does not wait for a named pipe's
 /// writer (`O_NONBLOCK`, which changes nothing for a regular file), so the caller can refuse a
 /// pipe by its metadata instead of hanging in `open`.
-pub(crate) fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
+pub fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -23,7 +23,7 @@ pub(crate) fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
 
 /// `path` opened for reading if it is a regular file; otherwise an [`io::ErrorKind::InvalidInput`]
 /// error saying what it is ([`kind`]), without waiting on a pipe ([`open_for_reading`]).
-pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
+pub fn open_regular(path: &Path) -> io::Result<File> {
     let (file, meta) = open_for_reading(path)?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -35,7 +35,7 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
 }
 
 /// What a non-regular file is, for messages.
-pub(crate) fn kind(meta: &Metadata) -> &'static str {
+pub fn kind(meta: &Metadata) -> &'static str {
     let ft = meta.file_type();
     #[cfg(unix)]
     {

@@ -57,7 +57,7 @@ pub mod atomic;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod display;
-mod files;
+pub mod files;
 pub mod infer;
 pub mod kernels;
 pub mod model;

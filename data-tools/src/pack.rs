@@ -1,6 +1,7 @@
 //! The whole `imdb-pack` pipeline: read `imdb.npz`, apply the notebook's preprocessing, write
 //! the token file.
 
+use std::io::Read;
 use std::path::Path;
 
 use fusedrnn::tokfile::{PackParams, SplitData, write_atomic};
@@ -22,12 +23,18 @@ pub struct ImdbArrays {
 }
 
 impl ImdbArrays {
-    /// Reads an `imdb.npz` file.
+    /// Reads an `imdb.npz` file: a regular file (a device such as `/dev/zero`, which never
+    /// ends, or a pipe, which may never open, is refused by its kind), read up to the length
+    /// it had when opened.
     pub fn read(path: &Path) -> Result<ImdbArrays, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let file = fusedrnn::files::open_regular(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let mut bytes = Vec::new();
+        file.take(len).read_to_end(&mut bytes).map_err(io)?;
         ImdbArrays::from_bytes(&bytes).map_err(|problem| Error::Input {
             path: path.to_path_buf(),
             problem,

@@ -58,6 +58,45 @@ fn assert_refused(npz: &Path, extra: &[&str]) -> String {
     stderr
 }
 
+/// An `--npz` that is a device (`/dev/zero` never ends) or a named pipe (which may never get a
+/// writer) is refused by its kind at once, not read into memory or waited on. (Under `timeout`:
+/// a regression fails rather than hangs.)
+#[cfg(unix)]
+#[test]
+fn devices_and_pipes_are_refused_by_kind() {
+    let pipes = tempfile::tempdir().unwrap();
+    let fifo = pipes.path().join("imdb.npz");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success(), "mkfifo");
+    for (npz, says) in [
+        (Path::new("/dev/zero"), "a device, not a regular file"),
+        (fifo.as_path(), "a pipe, not a regular file"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.tok");
+        let o = Command::new("timeout")
+            .arg("60")
+            .args(target_argv(env!("CARGO_BIN_EXE_imdb-pack")))
+            .args([
+                "--npz",
+                npz.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{} (124: it waited): {err}",
+            npz.display()
+        );
+        assert!(err.contains(&format!("{}: {says}", npz.display())), "{err}");
+        assert!(!out.exists(), "{}", npz.display());
+    }
+}
+
 #[test]
 fn every_bad_fixture_is_refused_with_a_clear_message() {
     // (file, words the message must contain)
