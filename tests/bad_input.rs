@@ -779,6 +779,42 @@ fn folders_given_as_files_are_named_as_folders() {
     }
 }
 
+/// A shape within every limit whose training needs more memory than the process may map
+/// (one-hot SimpleRNN(16) over 2^24 words: 2^28 input-kernel floats, six copies of them, 6 GiB
+/// against the 2 GiB address-space limit these runs have) is refused with an error before
+/// anything is allocated or created, not aborted on a failed allocation.
+#[test]
+fn training_that_cannot_get_its_memory_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("x.tok");
+    fs::write(&tok, tok_bytes([40, 10, 30])).unwrap();
+    let run_dir = dir.path().join("run");
+    let args = [
+        "train",
+        "--data",
+        s(&tok),
+        "--arch",
+        "rnn-onehot",
+        "--units",
+        "16",
+        "--vocab",
+        "16777216",
+        "--epochs",
+        "1",
+        "--out",
+        s(&run_dir),
+    ];
+    refused(
+        "training memory",
+        &args,
+        1,
+        "268435745 parameters",
+        &["needs about 6.0 GiB"],
+        dir.path(),
+    );
+    assert!(!run_dir.exists());
+}
+
 /// A named pipe given as a model, a token file or a word index is refused at once, naming it,
 /// instead of waiting in `open` for a writer that never comes. (Run under `timeout`: a
 /// regression fails the test rather than hanging it.)

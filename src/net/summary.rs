@@ -5,7 +5,7 @@
 //! blocks (1, 4, 3): Embedding `V·E`; the recurrent layer `G·H·(in + H) + rows·G·H` with `in` = `E`
 //! (or `V` on one-hot input) and `rows` = 2 for a reset-after GRU, else 1; Dense `H + 1`.
 
-use super::spec::{Cell, Input};
+use super::spec::{Cell, Input, Spec};
 use super::weights::NetWeights;
 use crate::model::LayerSummary;
 use crate::model::summary::summary_table;
@@ -13,7 +13,24 @@ use crate::model::summary::summary_table;
 impl NetWeights {
     /// The layers in order, as `model.summary()` lists them.
     pub fn layers(&self) -> Vec<LayerSummary> {
-        let s = &self.spec;
+        self.spec.layers()
+    }
+
+    /// Total parameters.
+    pub fn param_count(&self) -> usize {
+        self.spec.param_count()
+    }
+
+    /// The table Keras 3 prints for `model.summary()` (see [`crate::model::Model::summary`]).
+    pub fn summary(&self) -> String {
+        summary_table(&self.layers())
+    }
+}
+
+impl Spec {
+    /// The layers of a network of this shape in order, as `model.summary()` lists them.
+    pub fn layers(&self) -> Vec<LayerSummary> {
+        let s = self;
         let mut layers = Vec::with_capacity(3);
         if let Input::Embedding { width } = s.input {
             layers.push(LayerSummary {
@@ -44,14 +61,9 @@ impl NetWeights {
         layers
     }
 
-    /// Total parameters.
+    /// Total parameters of a network of this shape.
     pub fn param_count(&self) -> usize {
         self.layers().iter().map(|l| l.params).sum()
-    }
-
-    /// The table Keras 3 prints for `model.summary()` (see [`crate::model::Model::summary`]).
-    pub fn summary(&self) -> String {
-        summary_table(&self.layers())
     }
 }
 

@@ -126,6 +126,12 @@ pub enum NetTrainError {
     Weights(#[from] WeightsError),
     #[error("the {0} split is empty")]
     EmptySplit(&'static str),
+    #[error(
+        "training {params} parameters needs about {gib:.1} GiB (weights, gradient, RMSprop's \
+         velocity, the best and the last weights, a checkpoint), more than this process can \
+         reserve"
+    )]
+    Memory { params: usize, gib: f64 },
     #[error("{split}: {ids} token ids is not {labels} labels × seq_len {seq_len}")]
     Shape {
         split: &'static str,
@@ -300,10 +306,33 @@ pub struct NetTrainer {
     kernel: Kernel,
 }
 
+/// Copies of the parameters training holds at once: the weights, their gradient, RMSprop's
+/// velocity, the best and the last weights, and a checkpoint's bytes.
+const PARAM_COPIES: usize = 6;
+
+/// Refuses, with an error, a network whose training would not get the memory it needs: the
+/// [`PARAM_COPIES`] copies of its parameters are reserved at once and freed, so that an
+/// address-space limit (`ulimit -v`) or an allocator that cannot map them fails here, not as
+/// an abort in the middle of setting up. The shape's limits bound the parameters (1 GiB of
+/// them at most), not what the machine has.
+fn reserve_for_training(spec: &Spec) -> Result<(), NetTrainError> {
+    spec.validate()?;
+    let params = spec.param_count();
+    let bytes = params.saturating_mul(PARAM_COPIES * size_of::<f32>());
+    if Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
+        return Err(NetTrainError::Memory {
+            params,
+            gib: bytes as f64 / f64::from(1u32 << 30),
+        });
+    }
+    Ok(())
+}
+
 impl NetTrainer {
     /// A trainer for `spec` starting from Keras' initializers drawn from `config.seed`.
     pub fn new(spec: Spec, config: NetTrainConfig) -> Result<NetTrainer, NetTrainError> {
         config.validate()?;
+        reserve_for_training(&spec)?;
         let w = keras_init(spec, config.seed)?;
         NetTrainer::from_weights(w, config)
     }
@@ -315,6 +344,7 @@ impl NetTrainer {
     ) -> Result<NetTrainer, NetTrainError> {
         config.validate()?;
         weights.validate()?;
+        reserve_for_training(&weights.spec)?;
         let mut grad = weights.clone();
         for t in grad_tensors_mut(&mut grad) {
             t.fill(0.0);
