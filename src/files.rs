@@ -21,9 +21,10 @@ pub fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
     Ok((file, meta))
 }
 
-/// `path` opened for reading if it is a regular file; otherwise an [`io::ErrorKind::InvalidInput`]
-/// error saying what it is ([`kind`]), without waiting on a pipe ([`open_for_reading`]).
-pub fn open_regular(path: &Path) -> io::Result<File> {
+/// `path` opened for reading if it is a regular file, with its length when opened; otherwise
+/// an [`io::ErrorKind::InvalidInput`] error saying what it is ([`kind`]), without waiting on a
+/// pipe ([`open_for_reading`]).
+pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
     let (file, meta) = open_for_reading(path)?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -31,7 +32,7 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
             format!("{}, not a regular file", kind(&meta)),
         ));
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 /// What a non-regular file is, for messages.
@@ -74,6 +75,6 @@ mod tests {
         assert_eq!(e.to_string(), "a folder, not a regular file");
         let file = dir.path().join("f");
         std::fs::write(&file, b"x").unwrap();
-        assert!(open_regular(&file).is_ok());
+        assert_eq!(open_regular(&file).unwrap().1, 1, "the length when opened");
     }
 }

@@ -31,8 +31,7 @@ impl ImdbArrays {
             path: path.to_path_buf(),
             source,
         };
-        let file = fusedrnn::files::open_regular(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
+        let (file, len) = fusedrnn::files::open_regular(path).map_err(io)?;
         let mut bytes = Vec::new();
         file.take(len).read_to_end(&mut bytes).map_err(io)?;
         ImdbArrays::from_bytes(&bytes).map_err(|problem| Error::Input {

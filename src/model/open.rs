@@ -63,7 +63,7 @@ pub fn open(path: impl AsRef<Path>) -> Result<Model, OpenError> {
 fn is_keras_file(path: &Path) -> bool {
     use std::io::Read;
     let mut head = Vec::with_capacity(9);
-    let read = crate::files::open_regular(path).and_then(|f| f.take(9).read_to_end(&mut head));
+    let read = crate::files::open_regular(path).and_then(|(f, _)| f.take(9).read_to_end(&mut head));
     if read.is_err() {
         return fusedrnn_keras::has_keras_extension(path);
     }

@@ -56,8 +56,7 @@ pub(crate) enum BoundedRead {
 /// The whole file at `path` if it holds at most `max` bytes, never allocating more than
 /// `max + 1` (`take` keeps the bound even if the file grows between `metadata` and `read`).
 pub(crate) fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, BoundedRead> {
-    let handle = crate::files::open_regular(path).map_err(BoundedRead::Io)?;
-    let len = handle.metadata().map_err(BoundedRead::Io)?.len();
+    let (handle, len) = crate::files::open_regular(path).map_err(BoundedRead::Io)?;
     if len > max {
         return Err(BoundedRead::TooLarge(len));
     }

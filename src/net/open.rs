@@ -180,7 +180,7 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 /// length, then `{`) is not; otherwise (or when unreadable) the extension decides.
 fn is_keras_file(path: &Path) -> bool {
     let mut head = Vec::with_capacity(9);
-    let read = crate::files::open_regular(path).and_then(|f| f.take(9).read_to_end(&mut head));
+    let read = crate::files::open_regular(path).and_then(|(f, _)| f.take(9).read_to_end(&mut head));
     if read.is_ok() {
         if head.starts_with(HDF5_MAGIC) || head.starts_with(ZIP_MAGIC) {
             return true;
