@@ -334,7 +334,7 @@ impl NetTrainer {
         config.validate()?;
         reserve_for_training(&spec)?;
         let w = keras_init(spec, config.seed)?;
-        NetTrainer::from_weights(w, config)
+        Ok(NetTrainer::start(w, config))
     }
 
     /// A trainer starting from given weights (validated).
@@ -345,6 +345,12 @@ impl NetTrainer {
         config.validate()?;
         weights.validate()?;
         reserve_for_training(&weights.spec)?;
+        Ok(NetTrainer::start(weights, config))
+    }
+
+    /// The trainer of `weights` and `config`, both checked and the memory reserved
+    /// ([`reserve_for_training`]) by the caller.
+    fn start(weights: NetWeights, config: NetTrainConfig) -> NetTrainer {
         let mut grad = weights.clone();
         for t in grad_tensors_mut(&mut grad) {
             t.fill(0.0);
@@ -362,7 +368,7 @@ impl NetTrainer {
                 velocity: vec![0.0; n],
             })
             .collect();
-        Ok(NetTrainer {
+        NetTrainer {
             weights,
             config,
             optimizers,
@@ -370,7 +376,7 @@ impl NetTrainer {
             prepared: Prepared::default(),
             shards: Vec::new(),
             kernel: Kernel::select().unwrap_or_else(|_| Kernel::best()),
-        })
+        }
     }
 
     /// Runs the gate activations through `kernel` (by default [`Kernel::select`]'s choice, or
