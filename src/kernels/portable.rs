@@ -1,5 +1,6 @@
 //! The portable kernel: the generic bodies (`kernels::simd`, `kernels::bptt`) on `wide::f32x8`.
-//! No `unsafe` and no trampoline: [`super::Kernel::dispatch`] calls the bodies directly.
+//! No `unsafe`; the door, [`dispatch`], runs an operation's body as a function of its own, as
+//! the other kernels' trampolines do.
 //!
 //! `wide` chooses its instructions when it is compiled: on a default x86-64 build an `f32x8` is
 //! two SSE halves and there is no FMA, so `mul_add` below is written `a * b + c`. Built with
@@ -7,9 +8,21 @@
 
 use wide::{f32x8, i32x8};
 
-use super::isa::Isa;
+use super::isa::{Isa, Op};
 use super::tables::Splat;
 use crate::shape::HIDDEN;
+
+/// The door: run `op`'s vector body on `wide`.
+///
+/// Out of line, so each operation's body (each shape's, through `net_ops::AtShape`) is one
+/// function, and not inlined with all the others into the function that matches on the shape.
+/// An optimised build shares the stack slots of bodies that never run together; a build
+/// without optimisation does not, and there one such function's frame (`net_steps`' closure,
+/// x86-64 `dev` build) was 2.9 MB, over a spawned thread's 2 MiB stack.
+#[inline(never)]
+pub(super) fn dispatch<O: Op>(op: O) -> O::Output {
+    op.run(Portable)
+}
 
 /// The `wide` instruction set: always available.
 #[derive(Clone, Copy, Debug)]

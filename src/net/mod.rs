@@ -66,6 +66,10 @@ pub trait TokenId: Copy + Send + Sync + 'static {
     /// parameter (a block of `u16` ids is widened to `u32` first), so each is compiled once
     /// rather than once per width: the library's `ci` build went from 159 s to 108 s and its
     /// unit-test build from 291 s to 171 s (same machine, quiet).
+    ///
+    /// One exception: a [`NetSession`]'s step reaches the trampolines of the kernels inlined, so
+    /// a crate that feeds a session compiles its shape's match and trampolines again (a token a
+    /// call, out of line cost 5–10 ns a step; measured in `Kernel::net_steps_with`'s docs).
     fn ids(tokens: &[Self]) -> TokenIds<'_>;
 }
 
