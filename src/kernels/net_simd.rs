@@ -743,6 +743,37 @@ fn column<I: Isa, const CELL: u8>(
     (g * geo.pu + v * l, ld(isa, from, l.min(geo.h - v * l)))
 }
 
+/// A tile's columns as one panel of `U`'s rows where they lie side by side: the first
+/// column's offset in a row, the floats the panel spans, and each column's offset in it; else
+/// `(0, 0, uoff)`, the offsets in the whole row.
+///
+/// **Why.** At the sizes not fixed at compile time a column's offset in `U` is a run-time
+/// value, and a loop reading `C` columns at `C` such offsets kept `C` pointers (two rows a
+/// pass in [`seq_tile`]: `2C`) stepping through `U`, more than the registers hold: a
+/// one-sequence GRU(24) step (AVX-512, 6 columns) ran ~60 instructions of pointer moves and
+/// spills beside its 12 FMAs. A panel is one slice of each row, its columns at constant
+/// offsets in it.
+///
+/// With 16 lanes a gate block of `U` is `p` floats wide ([`NetTables::LANE_PAD`] is 16), so
+/// every tile is a panel. With 8 lanes a tile is one where `p` is a multiple of 16 or the tile
+/// does not cross a gate block, not otherwise (`H` ≤ 8 or 17..=24: a vector of padding after
+/// each gate block); a run-time choice between two loops there doubled the `ci` build of the
+/// library (156 → 465 s), and AVX2's one review did not move (GRU(24), LSTM(24), Zen 4), so 8
+/// lanes keep the offsets.
+#[inline(always)]
+fn panel<I: Isa, const C: usize>(uoff: &[usize; C]) -> (usize, usize, [usize; C]) {
+    let l = I::LANES;
+    if l != NetTables::LANE_PAD {
+        return (0, 0, *uoff);
+    }
+    let mut offs = [0; C];
+    for (c, o) in offs.iter_mut().enumerate() {
+        debug_assert_eq!(uoff[c], uoff[0] + c * l, "not side by side");
+        *o = c * l;
+    }
+    (uoff[0], C * l, offs)
+}
+
 /// One register tile: `Z[r][k0 + c] = init + Σ_j src[r][j] · U[j][k0 + c]` for `R` rows and
 /// `C` column vectors (vector `k` is vector `k mod nv` of gate `k / nv`).
 #[inline(always)]
@@ -791,10 +822,12 @@ fn tile<I: Isa, const CELL: u8, const R: usize, const C: usize>(
         rows[r] = &src[r * ss..r * ss + geo.h];
     }
     let u = &t.recurrent_lanes()[..geo.h * geo.us];
+    let (at, span, offs) = panel::<I, C>(&uoff);
     for (j, urow) in u.chunks_exact(geo.us).enumerate() {
+        let urow = if span > 0 { &urow[at..at + span] } else { urow };
         let mut uv = [zero; C];
         for c in 0..C {
-            uv[c] = isa.load_slice(&urow[uoff[c]..]);
+            uv[c] = isa.load_slice(&urow[offs[c]..]);
         }
         for r in 0..R {
             let b = isa.splat(rows[r][j]);
@@ -834,21 +867,28 @@ fn seq_tile<I: Isa, const CELL: u8, const C: usize>(
     }
     let hs = &src[..geo.h];
     let u = &t.recurrent_lanes()[..geo.h * geo.us];
+    let (at, span, offs) = panel::<I, C>(&uoff);
     let mut pairs = u.chunks_exact(2 * geo.us);
     for (j2, urows) in (&mut pairs).enumerate() {
         let (u0, u1) = urows.split_at(geo.us);
+        let (u0, u1) = if span > 0 {
+            (&u0[at..at + span], &u1[at..at + span])
+        } else {
+            (u0, u1)
+        };
         let b0 = isa.splat(hs[2 * j2]);
         let b1 = isa.splat(hs[2 * j2 + 1]);
         for c in 0..C {
-            even[c] = isa.mul_add(b0, isa.load_slice(&u0[uoff[c]..]), even[c]);
-            odd[c] = isa.mul_add(b1, isa.load_slice(&u1[uoff[c]..]), odd[c]);
+            even[c] = isa.mul_add(b0, isa.load_slice(&u0[offs[c]..]), even[c]);
+            odd[c] = isa.mul_add(b1, isa.load_slice(&u1[offs[c]..]), odd[c]);
         }
     }
     let last = pairs.remainder();
     if !last.is_empty() {
+        let last = if span > 0 { &last[at..at + span] } else { last };
         let b = isa.splat(hs[geo.h - 1]);
         for c in 0..C {
-            even[c] = isa.mul_add(b, isa.load_slice(&last[uoff[c]..]), even[c]);
+            even[c] = isa.mul_add(b, isa.load_slice(&last[offs[c]..]), even[c]);
         }
     }
     for c in 0..C {
