@@ -537,9 +537,9 @@ pub(crate) fn scratch_floats(units: usize) -> usize {
 }
 
 /// Floats of scratch the one-sequence path ([`Steps`]) needs for `units` units on any ISA: `Z`
-/// (`G·p ≤ 4·pad(H)`) and `r ⊙ h` (`p`).
+/// (`G·p ≤ 4·pad(H)`), `r ⊙ h` (`p`), and `h` and `c` padded to whole vectors (`p` each).
 pub(crate) fn steps_scratch_floats(units: usize) -> usize {
-    5 * units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD
+    7 * units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD
 }
 
 /// `u32` ids of scratch the bodies need for sequences of `seq_len`: a batch block's
@@ -934,10 +934,17 @@ fn product<I: Isa, const CELL: u8, const R: usize, const C: usize>(
 /// masked store of the last vector of a row, where `H` is not a multiple of the lanes, is not
 /// forwarded to the next step's loads of `h[j]` (measured on an Intel Xeon, family 6 model
 /// 207, 8 lanes, per sequence-step: LSTM(9) 84 → 74 ns, LSTM(1) 45 → 34). The one-sequence
-/// path ([`Steps`], `R = 1`) steps the caller's state of `H` floats in place, its last vector
-/// through masked loads and stores: the same padding there, a copy in and out per call,
-/// measured slower at sizes it does not pad (SimpleRNN(40) one review 15.6 → 22.6 µs, 8
-/// lanes; the code around the step loop changed, not its arithmetic).
+/// path ([`Steps`], `R = 1`) pads the same way where the last vector is partial and a call has
+/// more than one step: `h` and `c` copied into rows of `p` floats once per call and back
+/// after. A call of one step keeps the caller's state of `H` floats, its last vector through
+/// masked loads and stores: the copies cost it more than they save. (An earlier form padded
+/// every call at every size and measured slower: SimpleRNN(40) one review 15.6 → 22.6 µs, 8
+/// lanes, and a token a call LSTM(20) 148 → 170 ns.) Measured (AMD EPYC Zen 4, family 25
+/// model 17, 2026-12-07, AVX-512, Embedding(500, 16), 100 tokens, fastest of 2,000, the
+/// builds alternating, the same bits), ns a step with all tokens in one call: SimpleRNN(10)
+/// 30.3 → 26.4, LSTM(12) 61.0 → 57.0, LSTM(20) 124.7 → 120.6; a token a call 44.2 → 45.6–46.1,
+/// 85 → 85–87, 148 → 147–149; one review (Embedding(5000, 64), length 200) LSTM(12) 11.9 →
+/// 11.2–11.3 µs, LSTM(24) and the GRUs at 20 and 24 units within ±3 %.
 pub(crate) struct Rows<'a> {
     /// `[R, p]` in the batch, `[H]` in the one-sequence path.
     pub h: &'a mut [f32],
@@ -1411,14 +1418,36 @@ impl ShapeBody for Steps<'_> {
     fn run<I: Isa, const HC: usize, const CELL: u8>(self, isa: I) {
         let geo = geo::<I, HC, CELL>(self.t.spec().units);
         let (z, rest) = self.scratch.split_at_mut(geo.zs);
-        let mut rows = Rows {
-            h: self.h,
-            c: self.c,
-            z,
-            rh: &mut rest[..geo.p],
-        };
+        let (rh, rest) = rest.split_at_mut(geo.p);
+        let (ph, rest) = rest.split_at_mut(geo.p);
+        let pc = &mut rest[..if CELL == LSTM { geo.p } else { 0 }];
         let (n, chunk) = (self.tokens.len(), self.ids.len());
         assert!(chunk > 0, "no room for ids");
+        // Padded rows (see [`Rows`]) where the state's last vector is partial and the call has
+        // more than one step: copied in and out once, each step between stores whole vectors
+        // that the next step's loads of `h[j]` are forwarded from. A single step keeps the
+        // caller's state (the copies would cost it more than they save).
+        let padded = n > 1 && geo.h != geo.p;
+        let width = if padded { geo.p } else { geo.h };
+        if padded {
+            load_state(ph, self.h);
+            load_state(pc, self.c);
+        }
+        let mut rows = if padded {
+            Rows {
+                h: &mut *ph,
+                c: &mut *pc,
+                z,
+                rh,
+            }
+        } else {
+            Rows {
+                h: &mut *self.h,
+                c: &mut *self.c,
+                z,
+                rh,
+            }
+        };
         // Snake order (see [`Tiles`]) where `U` outgrows L1, its parity carried across calls
         // so that a session stepping one token per call alternates too. The order does not
         // change a bit, so neither does where the parity comes from.
@@ -1437,9 +1466,13 @@ impl ShapeBody for Steps<'_> {
                         isa.prefetch(line);
                     }
                 }
-                seq_step::<I, CELL>(isa, self.t, geo, tok as usize, &mut rows, rev);
+                seq_step::<I, CELL>(isa, self.t, geo, tok as usize, &mut rows, width, rev);
                 rev = snake && !rev;
             }
+        }
+        if padded {
+            self.h.copy_from_slice(&ph[..geo.h]);
+            self.c.copy_from_slice(&pc[..self.c.len()]);
         }
         if snake {
             SNAKE.set(rev);
@@ -1557,15 +1590,18 @@ fn seq_product<I: Isa, const CELL: u8>(
     }
 }
 
-/// One step of one sequence with token `tok`, latency activations (see above). Panics if
-/// `tok` is not a row of the input table.
+/// One step of one sequence with token `tok`, latency activations (see above), its state rows
+/// `width` floats (`H`, or `p` where [`Steps`] pads them). Panics if `tok` is not a row of the
+/// input table.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn seq_step<I: Isa, const CELL: u8>(
     isa: I,
     t: &NetTables,
     geo: Geo,
     tok: usize,
     s: &mut Rows<'_>,
+    width: usize,
     rev: bool,
 ) {
     let (l, h, nv, p) = (I::LANES, geo.h, geo.nv, geo.p);
@@ -1577,9 +1613,9 @@ fn seq_step<I: Isa, const CELL: u8>(
     seq_product::<I, CELL>(isa, t, geo, tok, s.h, 0, first, s.z, rev);
     if CELL == GRU_RB {
         for v in 0..nv {
-            let (lo, n) = (v * l, l.min(h - v * l));
+            let (lo, ns) = (v * l, l.min(width - v * l));
             let reset = sigmoid_latency(isa, isa.load_slice(&s.z[p + lo..]));
-            let rv = isa.mul(reset, ld(isa, &s.h[lo..], n));
+            let rv = isa.mul(reset, ld(isa, &s.h[lo..], ns));
             isa.store_slice(rv, &mut s.rh[lo..]);
         }
         seq_product::<I, CELL>(isa, t, geo, tok, s.rh, 2 * nv, 3 * nv, s.z, rev);
@@ -1592,7 +1628,7 @@ fn seq_step<I: Isa, const CELL: u8>(
     if CELL == LSTM {
         let mut pending: Option<(I::V, I::V, usize, usize)> = None;
         for v in 0..nv {
-            let (lo, n) = (v * l, l.min(h - v * l));
+            let (lo, n) = (v * l, l.min(width - v * l));
             let i = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
             let f = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
             let g = tanh_times_latency(isa, one, isa.load_slice(&z[2 * p + lo..]));
@@ -1613,7 +1649,8 @@ fn seq_step<I: Isa, const CELL: u8>(
         let x = &t.input_row(tok)[2 * h..3 * h];
         let mut pending: Option<(I::V, I::V, usize, usize)> = None;
         for v in 0..nv {
-            let (lo, n) = (v * l, l.min(h - v * l));
+            // `n` lanes of the input row, `ns` of the state.
+            let (lo, n, ns) = (v * l, l.min(h - v * l), l.min(width - v * l));
             let zz = sigmoid_latency(isa, isa.load_slice(&z[lo..]));
             let reset = sigmoid_latency(isa, isa.load_slice(&z[p + lo..]));
             let pre = isa.mul_add(
@@ -1626,7 +1663,7 @@ fn seq_step<I: Isa, const CELL: u8>(
                 let new = gru_update(isa, zz, ld(isa, &s.h[lo..], n), cand);
                 st(isa, new, &mut s.h[lo..], n);
             }
-            pending = Some((zz, pre, lo, n));
+            pending = Some((zz, pre, lo, ns));
         }
         if let Some((zz, pre, lo, n)) = pending {
             let cand = tanh_times_latency(isa, one, pre);
@@ -1636,7 +1673,7 @@ fn seq_step<I: Isa, const CELL: u8>(
         return;
     }
     for v in 0..nv {
-        let (lo, n) = (v * l, l.min(h - v * l));
+        let (lo, n) = (v * l, l.min(width - v * l));
         match CELL {
             RNN => {
                 let hv = tanh_times_latency(isa, one, isa.load_slice(&z[lo..]));
