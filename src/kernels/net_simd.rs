@@ -755,11 +755,11 @@ fn column<I: Isa, const CELL: u8>(
 /// offsets in it.
 ///
 /// With 16 lanes a gate block of `U` is `p` floats wide ([`NetTables::LANE_PAD`] is 16), so
-/// every tile is a panel. With 8 lanes a tile is one where `p` is a multiple of 16 or the tile
-/// does not cross a gate block, not otherwise (`H` ≤ 8 or 17..=24: a vector of padding after
-/// each gate block); a run-time choice between two loops there doubled the `ci` build of the
-/// library (156 → 465 s), and AVX2's one review did not move (GRU(24), LSTM(24), Zen 4), so 8
-/// lanes keep the offsets.
+/// every tile is a panel. With 8 lanes a tile is one where `⌈H/8⌉` is even or the tile does
+/// not cross a gate block, not otherwise (a vector of padding after each gate block); a
+/// run-time choice between two loops there tripled the `ci` build of the library (156 → 465 s
+/// on Zen 4), and AVX2's one review did not move with it (GRU(24), LSTM(24)), so 8 lanes keep
+/// the offsets.
 #[inline(always)]
 fn panel<I: Isa, const C: usize>(uoff: &[usize; C]) -> (usize, usize, [usize; C]) {
     let l = I::LANES;
