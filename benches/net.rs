@@ -2,7 +2,8 @@
 //! `NetScorer` (reviews/s, 1 and 2 threads, batch 1024), one-review latency
 //! (`NetScorer::score_one`: its steps in one kernel call) and a review streamed a token a call
 //! (`NetSession::feed`; throughput in steps), for LSTM(32) and GRU(32) on Embedding(5000, 64),
-//! length 200, and for LSTM, GRU and SimpleRNN at 8, 16 and 64 units. The kernel
+//! length 200, and for LSTM, GRU and SimpleRNN at 8, 16, 24 and 64 units (24: a size without
+//! bodies compiled for it, as every size but 8, 16, 32, 64 and 128). The kernel
 //! `Kernel::select` picks (`FUSEDRNN_KERNEL` to pin one). Rows have no leading pads, so every
 //! step is computed.
 //!
@@ -29,6 +30,9 @@ fn bench(c: &mut Criterion) {
         (Cell::Lstm, 16),
         (Cell::Gru { reset_after: true }, 16),
         (Cell::SimpleRnn, 16),
+        (Cell::Lstm, 24),
+        (Cell::Gru { reset_after: true }, 24),
+        (Cell::SimpleRnn, 24),
         (Cell::Lstm, 64),
         (Cell::Gru { reset_after: true }, 64),
         (Cell::SimpleRnn, 64),

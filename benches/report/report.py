@@ -1487,7 +1487,7 @@ def _peer_row(
 # Issue 14's general shapes: (cell as benches/net.rs names it, label, gates G); MACs per sequence-step are
 # G·H² (recurrent product) + G·H (adding the embedding's precomputed input projection).
 SHAPE_CELLS = (("lstm", "LSTM", 4), ("gru", "GRU", 3), ("rnn", "SimpleRNN", 1))
-SHAPE_UNITS = (8, 16, 32, 64)
+SHAPE_UNITS = (8, 16, 24, 32, 64)
 SHAPE_BATCH = 1024
 SHAPE_LEN = 200
 # Issue 14's FMA-share targets (batch throughput, one thread), by units.
