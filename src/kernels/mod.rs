@@ -23,9 +23,10 @@
 //! over the `Isa` trait (`isa.rs`) (`simd.rs` and `net_simd.rs` for inference, `bptt.rs` and
 //! `net_train.rs` for training, `activations.rs`), bundled as an `Op` (`ops.rs`).
 //! `Kernel::dispatch` is the only `match` on the kernel: the reference kernel runs the
-//! reference, the portable kernel runs the body with `wide`, and each intrinsics ISA runs it
-//! through its single `#[target_feature]` trampoline (the pattern of pulp's `Arch::dispatch`
-//! and rten-simd's `dispatch`). New operations add an `Op`, not a wrapper per ISA. `unsafe`
+//! reference, the portable kernel runs the body with `wide` in a function of its own
+//! (`portable::dispatch`, out of line), and each intrinsics ISA runs it through its single
+//! `#[target_feature]` trampoline (the pattern of pulp's `Arch::dispatch` and rten-simd's
+//! `dispatch`). New operations add an `Op`, not a wrapper per ISA. `unsafe`
 //! lives only in the ISA impls and their trampolines. The operations for any shape
 //! (`net_ops.rs`) pass the same door once per shape: `Kernel::dispatch_shaped` picks the
 //! shape's const parameters first and dispatches `AtShape<op, units, cell>`, so each shape's
@@ -33,7 +34,8 @@
 //!
 //! ```text
 //! mod.rs ── Kernel::dispatch(op) ─┬─ Reference → op.reference()          reference.rs
-//!                                 ├─ Portable  → op.run(Portable)        portable.rs (wide)
+//!                                 ├─ Portable  → #[inline(never)] fn     portable.rs (wide)
+//!                                 │                └─ op.run(Portable)
 //!                                 ├─ Avx2Fma   → #[target_feature] run   x86_64_avx2_fma.rs
 //!                                 │                └─ op.run(Avx2Fma)
 //!                                 └─ Avx512    → #[target_feature] run   x86_64_avx512.rs

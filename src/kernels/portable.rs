@@ -17,8 +17,9 @@ use crate::shape::HIDDEN;
 /// Out of line, so each operation's body (each shape's, through `net_ops::AtShape`) is one
 /// function, and not inlined with all the others into the function that matches on the shape.
 /// An optimised build shares the stack slots of bodies that never run together; a build
-/// without optimisation does not, and there one such function's frame (`net_steps`' closure,
-/// x86-64 `dev` build) was 2.9 MB, over a spawned thread's 2 MiB stack.
+/// without optimisation does not, and there one such function's frame (the closure of
+/// `Kernel::net_steps_ids`, x86-64 `dev` build) was 2.9 MB, over a spawned thread's 2 MiB
+/// stack (`tests/thread_stack.rs`).
 #[inline(never)]
 pub(super) fn dispatch<O: Op>(op: O) -> O::Output {
     op.run(Portable)
