@@ -529,8 +529,9 @@ const MAX_ROWS: usize = 6;
 
 /// Floats of scratch the bodies need for `units` units on any ISA: `R` rows of `h`, `c` and
 /// `r ⊙ h` (`p ≤ pad(H)` each, see [`Rows`]) and of `Z` (`G·p ≤ 4·pad(H)`). The caller
-/// provides it (the bodies never allocate, and keep nothing large on the stack: every shape's
-/// body inlines into one trampoline, whose frame would hold every shape's arrays).
+/// provides it (the bodies never allocate, and keep nothing large on the stack: a build without
+/// optimisation gives every inlined local a slot of its own, so a body's arrays would add up
+/// there; see `tests/thread_stack.rs`).
 pub(crate) fn scratch_floats(units: usize) -> usize {
     let pad = units.div_ceil(NetTables::LANE_PAD) * NetTables::LANE_PAD;
     MAX_ROWS * 7 * pad
