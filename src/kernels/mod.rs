@@ -23,19 +23,19 @@
 //! over the `Isa` trait (`isa.rs`) (`simd.rs` and `net_simd.rs` for inference, `bptt.rs` and
 //! `net_train.rs` for training, `activations.rs`), bundled as an `Op` (`ops.rs`).
 //! `Kernel::dispatch` is the only `match` on the kernel: the reference kernel runs the
-//! reference, the portable kernel runs the body with `wide` in a function of its own
-//! (`portable::dispatch`, out of line), and each intrinsics ISA runs it through its single
-//! `#[target_feature]` trampoline (the pattern of pulp's `Arch::dispatch` and rten-simd's
-//! `dispatch`). New operations add an `Op`, not a wrapper per ISA. `unsafe`
+//! reference, the portable kernel runs the body with `wide`, and each intrinsics ISA runs it
+//! through its single `#[target_feature]` trampoline (the pattern of pulp's `Arch::dispatch`
+//! and rten-simd's `dispatch`). New operations add an `Op`, not a wrapper per ISA. `unsafe`
 //! lives only in the ISA impls and their trampolines. The operations for any shape
 //! (`net_ops.rs`) pass the same door once per shape: `Kernel::dispatch_shaped` picks the
 //! shape's const parameters first and dispatches `AtShape<op, units, cell>`, so each shape's
-//! body is a trampoline (one function) of its own (`net_simd.rs`, "One trampoline per shape").
+//! body is a trampoline (one function) of its own (`net_simd.rs`, "One trampoline per shape");
+//! the portable kernel's too, through `portable::dispatch` (out of line). That door
+//! (`net_ops`' `Door`) matches the kernel itself, the same arms but the portable one.
 //!
 //! ```text
 //! mod.rs ── Kernel::dispatch(op) ─┬─ Reference → op.reference()          reference.rs
-//!                                 ├─ Portable  → #[inline(never)] fn     portable.rs (wide)
-//!                                 │                └─ op.run(Portable)
+//!                                 ├─ Portable  → op.run(Portable)        portable.rs (wide)
 //!                                 ├─ Avx2Fma   → #[target_feature] run   x86_64_avx2_fma.rs
 //!                                 │                └─ op.run(Avx2Fma)
 //!                                 └─ Avx512    → #[target_feature] run   x86_64_avx512.rs
@@ -835,7 +835,7 @@ impl Kernel {
     pub(crate) fn dispatch_8_lanes<O: Op>(self, op: O) -> O::Output {
         match self {
             Kernel::Reference => op.reference(),
-            Kernel::Portable => portable::dispatch(op),
+            Kernel::Portable => op.run(portable::Portable),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Fma(cpu) => x86_64_avx2_fma::dispatch(cpu, op),
             #[cfg(target_arch = "x86_64")]

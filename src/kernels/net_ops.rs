@@ -90,15 +90,37 @@ impl Kernel {
     #[inline(always)]
     pub(crate) fn dispatch_shaped<O: ShapedOp>(self, op: O) -> O::Output {
         struct Door<O>(Kernel, O);
+        // The doors of `Kernel::dispatch` and `Kernel::dispatch_8_lanes`, but for the portable
+        // kernel's, out of line here ([`super::portable::dispatch`]). Matched here rather than
+        // through those functions: unoptimised, their inlined portable arm keeps its frame
+        // slots even where it is never taken (2.3 MB in `Kernel::net_steps_ids`' closure).
         impl<O: ShapedOp> ShapeVisit for Door<O> {
             type Output = O::Output;
             #[inline(always)]
             fn at<const HC: usize, const CELL: u8>(self) -> O::Output {
-                self.0.dispatch(AtShape::<O, HC, CELL>(self.1))
+                let op = AtShape::<O, HC, CELL>(self.1);
+                match self.0 {
+                    Kernel::Reference => op.reference(),
+                    Kernel::Portable => super::portable::dispatch(op),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2Fma(cpu) => super::x86_64_avx2_fma::dispatch(cpu, op),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx512(cpu) => super::x86_64_avx512::dispatch(cpu, op),
+                }
             }
             #[inline(always)]
             fn at_8_lanes<const HC: usize, const CELL: u8>(self) -> O::Output {
-                self.0.dispatch_8_lanes(AtShape::<O, HC, CELL>(self.1))
+                let op = AtShape::<O, HC, CELL>(self.1);
+                match self.0 {
+                    Kernel::Reference => op.reference(),
+                    Kernel::Portable => super::portable::dispatch(op),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2Fma(cpu) => super::x86_64_avx2_fma::dispatch(cpu, op),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx512(cpu) => {
+                        super::x86_64_avx2_fma::dispatch(super::isa::Isa::x8(cpu), op)
+                    }
+                }
             }
         }
         let spec = op.tables().spec();

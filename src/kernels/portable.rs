@@ -1,6 +1,6 @@
 //! The portable kernel: the generic bodies (`kernels::simd`, `kernels::bptt`) on `wide::f32x8`.
-//! No `unsafe`; the door, [`dispatch`], runs an operation's body as a function of its own, as
-//! the other kernels' trampolines do.
+//! No `unsafe` and no trampoline: [`super::Kernel::dispatch`] calls the bodies directly, but
+//! for the operations of any shape, whose door is [`dispatch`] (out of line).
 //!
 //! `wide` chooses its instructions when it is compiled: on a default x86-64 build an `f32x8` is
 //! two SSE halves and there is no FMA, so `mul_add` below is written `a * b + c`. Built with
@@ -12,14 +12,19 @@ use super::isa::{Isa, Op};
 use super::tables::Splat;
 use crate::shape::HIDDEN;
 
-/// The door: run `op`'s vector body on `wide`.
+/// The door of the operations for any shape (`Kernel::dispatch_shaped`): run `op`'s vector body
+/// on `wide`, out of line.
 ///
-/// Out of line, so each operation's body (each shape's, through `net_ops::AtShape`) is one
-/// function, and not inlined with all the others into the function that matches on the shape.
-/// An optimised build shares the stack slots of bodies that never run together; a build
-/// without optimisation does not, and there one such function's frame (the closure of
-/// `Kernel::net_steps_ids`, x86-64 `dev` build) was 2.9 MB, over a spawned thread's 2 MiB
-/// stack (`tests/thread_stack.rs`).
+/// So each shape's body is one function, not inlined with every other shape's into the
+/// function that matches on the shape. An optimised build shares the stack slots of bodies that
+/// never run together; a build without optimisation does not, and there one such function's
+/// frame (the closure of `Kernel::net_steps_ids`, x86-64 `dev` build) was 2.9 MB, over a
+/// spawned thread's 2 MiB stack (`tests/thread_stack.rs`).
+///
+/// Not the door of the fixed-shape operations (one body each, inline in `Kernel::dispatch`):
+/// there the call moved the notebook SimpleRNN's session step (`fusedrnn bench`, AMD EPYC Zen 4,
+/// AVX-512 machine) from 15.3–17.8 ns to 26 ns in most runs, though that kernel is AVX2's, by
+/// changing the code around its call.
 #[inline(never)]
 pub(super) fn dispatch<O: Op>(op: O) -> O::Output {
     op.run(Portable)
