@@ -98,15 +98,12 @@ impl Kernel {
             type Output = O::Output;
             #[inline(always)]
             fn at<const HC: usize, const CELL: u8>(self) -> O::Output {
-                let op = AtShape::<O, HC, CELL>(self.1);
-                match self.0 {
-                    Kernel::Reference => op.reference(),
-                    Kernel::Portable => super::portable::dispatch(op),
-                    #[cfg(target_arch = "x86_64")]
-                    Kernel::Avx2Fma(cpu) => super::x86_64_avx2_fma::dispatch(cpu, op),
-                    #[cfg(target_arch = "x86_64")]
-                    Kernel::Avx512(cpu) => super::x86_64_avx512::dispatch(cpu, op),
+                #[cfg(target_arch = "x86_64")]
+                if let Kernel::Avx512(cpu) = self.0 {
+                    return super::x86_64_avx512::dispatch(cpu, AtShape::<O, HC, CELL>(self.1));
                 }
+                // The other kernels' doors are 8 lanes' (its AVX-512 arm is not taken from here).
+                self.at_8_lanes::<HC, CELL>()
             }
             #[inline(always)]
             fn at_8_lanes<const HC: usize, const CELL: u8>(self) -> O::Output {
