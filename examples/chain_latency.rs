@@ -12,7 +12,8 @@
 //! `KERNEL` as `FUSEDRNN_KERNEL` takes it (default: the best for this CPU; `best` names it
 //! explicitly). `STEP`, for the AVX-512 kernel, is `zmm` (the LSTM step with two gates per zmm,
 //! Zen 5's tuning) or `8-lane` (the AVX2 kernel's form in AVX-512's encodings, Intel's and Zen
-//! 4's), to measure one core's form on another, or `default` (this CPU's).
+//! 4's); for the AVX2 kernel `halves` (`h` splatted from its two halves, Zen 3's) or `permutes`
+//! (one `vpermps` a unit); to measure one core's form on another, or `default` (this CPU's).
 //!
 //! The steps are timed one call each (`Kernel::lstm_step`, the state through memory) and 100
 //! tokens a call (`Kernel::lstm_steps`, the state in registers between them).

@@ -478,13 +478,96 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
     }
 }
 
-/// A kernel's tuning names the per-CPU choices it carries: AVX-512's two, each way; nothing for
-/// the kernels with one form.
+/// The AVX2 kernel's two ways of splatting `h` in the latency kernels, from its two halves (the
+/// default on Zen 3) and one `vpermps` a unit (elsewhere), give the same bits: a review, its
+/// hidden state, and steps several tokens a call, each against the other form and against
+/// stepping one token a call (the step `Op`, which reads `h` from memory either way). Whichever
+/// is this CPU's default, the other runs here too.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx2_splats_from_halves_and_permutes_agree_bitwise() {
+    let cpu = match Kernel::from_override("avx2-fma") {
+        Ok(Kernel::Avx2Fma(cpu)) => cpu,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI runs on x86-64 CPUs with AVX2 and FMA; this one has not")
+        }
+        _ => {
+            eprintln!(
+                "\n=== SKIPPED kernels::avx2_splats_from_halves_and_permutes_agree_bitwise: no AVX2/FMA ===\n"
+            );
+            return;
+        }
+    };
+    let forms = [true, false].map(|on| Kernel::Avx2Fma(cpu.with_splats_from_halves(on)));
+    let mut rng = Rng(3);
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        let (lw, rw) = random_models(&mut rng, i, mag);
+        let tables = forms.map(|k| fold(k, &lw, &rw));
+        let seqs = random_seqs(&mut rng, 6, 500);
+        for seq in &seqs {
+            let what = format!("mag {mag}");
+            let [(a, (lta, rta)), (b, (ltb, rtb))] =
+                [(forms[0], &tables[0]), (forms[1], &tables[1])];
+            assert_eq!(
+                a.lstm_review(lta, seq).to_bits(),
+                b.lstm_review(ltb, seq).to_bits(),
+                "lstm_review, {what}"
+            );
+            assert_eq!(
+                bits(&a.lstm_review_hidden(lta, seq)),
+                bits(&b.lstm_review_hidden(ltb, seq)),
+                "lstm_review_hidden, {what}"
+            );
+            assert_eq!(
+                a.rnn_review(rta, seq).to_bits(),
+                b.rnn_review(rtb, seq).to_bits(),
+                "rnn_review, {what}"
+            );
+            // 37 tokens a call (the state in registers), against one a call.
+            for (k, (lt, rt)) in [(a, (lta, rta)), (b, (ltb, rtb))] {
+                let (mut ls, mut ls1) = (LstmState::default(), LstmState::default());
+                let (mut rs, mut rs1) = (RnnState::default(), RnnState::default());
+                for part in seq.chunks(37) {
+                    k.lstm_steps(lt, &mut ls, part);
+                    k.rnn_steps(rt, &mut rs, part);
+                    for &tok in part {
+                        k.lstm_step(lt, &mut ls1, tok);
+                        k.rnn_step(rt, &mut rs1, tok);
+                    }
+                    assert_eq!(
+                        (bits(&ls.h), bits(&ls.c)),
+                        (bits(&ls1.h), bits(&ls1.c)),
+                        "lstm_steps, {}, {what}",
+                        k.tuning()
+                    );
+                    assert_eq!(
+                        bits(&rs.h),
+                        bits(&rs1.h),
+                        "rnn_steps, {}, {what}",
+                        k.tuning()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A kernel's tuning names the per-CPU choices it carries: AVX-512's two, each way, and AVX2's
+/// one; nothing for the kernels with one form.
 #[test]
 fn the_tuning_names_the_kernels_choices() {
     for k in Kernel::available() {
-        if !k.name().contains("avx512") {
+        if !k.name().contains("avx") {
             assert_eq!(k.tuning(), "", "{}", k.name());
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Kernel::Avx2Fma(cpu) = k {
+            for (on, want) in [(true, "splats from halves"), (false, "splats by vpermps")] {
+                assert_eq!(
+                    Kernel::Avx2Fma(cpu.with_splats_from_halves(on)).tuning(),
+                    want
+                );
+            }
         }
     }
     #[cfg(target_arch = "x86_64")]

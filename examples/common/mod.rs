@@ -65,22 +65,25 @@ pub fn best_ns(windows: usize, per: usize, mut f: impl FnMut()) -> f64 {
     best
 }
 
-/// One of the AVX-512 kernel's two forms that give the same bits (`Kernel::tuning`), as an
-/// example's argument names it.
+/// One of the per-CPU forms that give the same bits (`Kernel::tuning`: the AVX-512 kernel's
+/// two, the AVX2 kernel's one), as an example's argument names it.
 #[allow(dead_code)] // each example takes one of them
 pub enum Form {
     /// `STEPPING`: `pairs` (the pipelined block pairs) or `alternating`.
     Stepping,
-    /// `STEP`: `zmm` (the LSTM step with two gates per zmm) or `8-lane`.
+    /// `STEP`: `zmm` (the LSTM step with two gates per zmm) or `8-lane` on AVX-512; `halves`
+    /// (splats of `h` from its halves) or `permutes` on AVX2.
     LstmStep,
 }
 
 /// `kernel` with `form` set as `arg` says: unchanged for no argument or `default` (this CPU's
 /// choice); an error naming the argument for another word, or for a kernel other than AVX-512.
 pub fn with_form(kernel: Kernel, form: Form, arg: Option<&str>) -> Result<Kernel, String> {
-    let (what, on, off) = match form {
-        Form::Stepping => ("STEPPING", "pairs", "alternating"),
-        Form::LstmStep => ("STEP", "zmm", "8-lane"),
+    let (what, on, off) = match (&form, kernel) {
+        (Form::Stepping, _) => ("STEPPING", "pairs", "alternating"),
+        #[cfg(target_arch = "x86_64")]
+        (Form::LstmStep, Kernel::Avx2Fma(_)) => ("STEP", "halves", "permutes"),
+        (Form::LstmStep, _) => ("STEP", "zmm", "8-lane"),
     };
     let want = match arg {
         None | Some("default") => return Ok(kernel),
@@ -93,9 +96,14 @@ pub fn with_form(kernel: Kernel, form: Form, arg: Option<&str>) -> Result<Kernel
             Form::Stepping => cpu.with_pipelined_pairs(want),
             Form::LstmStep => cpu.with_zmm_lstm_step(want),
         })),
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2Fma(cpu) if matches!(form, Form::LstmStep) => {
+            Ok(Kernel::Avx2Fma(cpu.with_splats_from_halves(want)))
+        }
         _ => Err(format!(
-            "{what} {} is for the AVX-512 kernel",
-            if want { on } else { off }
+            "{what} {} is not a form of the {} kernel",
+            if want { on } else { off },
+            kernel.name()
         )),
     }
 }

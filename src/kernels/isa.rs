@@ -115,6 +115,25 @@ pub(crate) trait Isa: Copy {
     fn pow2_from_shifted(self, s: Self::V) -> Self::V;
     /// Lane `J` of `v` in every lane (`J < LANES`).
     fn lane_splat<const J: i32>(self, v: Self::V) -> Self::V;
+    /// Whether the latency kernels splat the lanes of a state they carry in a register from its
+    /// two halves ([`Isa::lane_halves`] once a step, then [`Isa::half_splat`] per lane) rather
+    /// than with one [`Isa::lane_splat`] each: the same bits; the AVX2 kernel decides per CPU
+    /// ([`super::Avx2Fma::splats_from_halves`]).
+    #[inline(always)]
+    fn splats_from_halves(self) -> bool {
+        false
+    }
+    /// `v`'s low half in both halves of one vector and its high half in both of another (an
+    /// 8-lane ISA; the default, for ISAs that do not splat from halves, is `v` twice).
+    #[inline(always)]
+    fn lane_halves(self, v: Self::V) -> [Self::V; 2] {
+        [v, v]
+    }
+    /// Lane `J` of the vector whose [`Isa::lane_halves`] are `halves`, in every lane.
+    #[inline(always)]
+    fn half_splat<const J: i32>(self, halves: [Self::V; 2]) -> Self::V {
+        self.lane_splat::<J>(halves[0])
+    }
     /// Load `LANES` rows of 8 floats and transpose: lane `l` of output `u` is `rows[l][u]`.
     fn gather_rows(self, rows: &Self::Arr<&[f32; HIDDEN]>) -> [Self::V; HIDDEN];
 

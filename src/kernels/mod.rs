@@ -111,15 +111,44 @@ const PORTABLE_NAME: &str = if cfg!(target_arch = "aarch64") {
 ///
 /// The feature list checked here must stay identical to the `#[target_feature(enable =
 /// "avx2,fma")]` list of the trampoline in `x86_64_avx2_fma.rs`.
+///
+/// It also carries one choice of code that gives the same bits and whose speed depends on the
+/// core: how the latency kernels splat `h` ([`Self::splats_from_halves`]).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
-pub struct Avx2Fma(());
+pub struct Avx2Fma {
+    splats_from_halves: bool,
+}
 
 #[cfg(target_arch = "x86_64")]
 impl Avx2Fma {
-    /// `Some` if the CPU (and OS) support AVX2 and FMA.
+    /// `Some` if the CPU (and OS) support AVX2 and FMA. The splats from halves are on where the
+    /// core is AMD's Zen 3 and off elsewhere ([`Self::splats_from_halves`]).
     pub fn detect() -> Option<Self> {
-        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Self(()))
+        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then(|| Self {
+            splats_from_halves: cpu_is_amd_zen3(),
+        })
+    }
+
+    /// Whether the latency kernels (a review, several steps in one call, a text's score) splat
+    /// each unit of the `h` they carry in a register from a copy of its 128-bit half (one
+    /// `vinsertf128` and one `vperm2f128` a step, then an in-lane `vshufps` a unit) rather than
+    /// with one `vpermps` a unit. The bits are the same either way.
+    ///
+    /// From halves is the default on AMD's Zen 3 (CPUID family 25, models 0x00–0x0f,
+    /// 0x20–0x2f, 0x40–0x5f), where `vpermps` takes 8 cycles from its data operand
+    /// (`benches/report/insn_latency.c`) and the halves 3 to 4 ("Splats from halves on Zen 3"
+    /// in `simd.rs` has the measurements). Elsewhere it is off: on Golden Cove `vpermps` takes
+    /// 3 cycles and every shuffle shares one port, and on Zen 4 and 5 it was not measured.
+    pub fn splats_from_halves(self) -> bool {
+        self.splats_from_halves
+    }
+
+    /// This proof with the latency kernels' splats chosen by hand (benchmarks, tests).
+    pub fn with_splats_from_halves(self, on: bool) -> Self {
+        Self {
+            splats_from_halves: on,
+        }
     }
 }
 
@@ -220,6 +249,25 @@ impl Avx512 {
 /// whole where Zen 4 (family 25) splits it in two.
 #[cfg(target_arch = "x86_64")]
 fn cpu_is_amd_zen5_or_later() -> bool {
+    amd_leaf1().is_some_and(|eax| cpu_family(eax) >= 26)
+}
+
+/// Whether the CPU is AMD's Zen 3: family 25 and one of its Zen 3 models (EPYC Milan 0x00–0x0f,
+/// Vermeer 0x20–0x2f, Rembrandt and Cezanne 0x40–0x5f; Zen 4 has the others).
+#[cfg(target_arch = "x86_64")]
+fn cpu_is_amd_zen3() -> bool {
+    amd_leaf1().is_some_and(is_zen3)
+}
+
+/// [`cpu_is_amd_zen3`] of CPUID leaf 1's `eax` on an AMD CPU.
+#[cfg(target_arch = "x86_64")]
+fn is_zen3(eax: u32) -> bool {
+    cpu_family(eax) == 25 && matches!(cpu_model(eax), 0x00..=0x0f | 0x20..=0x2f | 0x40..=0x5f)
+}
+
+/// CPUID leaf 1's `eax` if the vendor string is AMD's ("AuthenticAMD").
+#[cfg(target_arch = "x86_64")]
+fn amd_leaf1() -> Option<u32> {
     #[allow(unused_unsafe)] // `__cpuid` is a safe function on newer toolchains than 1.89
     // SAFETY: CPUID leaves 0 and 1 exist on every x86-64 processor.
     let (vendor, leaf1) = unsafe {
@@ -229,7 +277,7 @@ fn cpu_is_amd_zen5_or_later() -> bool {
         )
     };
     let amd = (vendor.ebx, vendor.edx, vendor.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
-    amd && cpu_family(leaf1.eax) >= 26
+    amd.then_some(leaf1.eax)
 }
 
 /// The display family of CPUID leaf 1's `eax`: the base family, plus the extended family
@@ -239,6 +287,18 @@ fn cpu_family(eax: u32) -> u32 {
     let base = (eax >> 8) & 0xf;
     if base == 0xf {
         base + ((eax >> 20) & 0xff)
+    } else {
+        base
+    }
+}
+
+/// The display model of CPUID leaf 1's `eax`: the base model, with the extended model as its
+/// high nibble where the base family is 6 or 15.
+#[cfg(target_arch = "x86_64")]
+fn cpu_model(eax: u32) -> u32 {
+    let (base_family, base) = ((eax >> 8) & 0xf, (eax >> 4) & 0xf);
+    if base_family == 0x6 || base_family == 0xf {
+        base | ((eax >> 12) & 0xf0)
     } else {
         base
     }
@@ -388,9 +448,18 @@ impl Kernel {
     /// The per-CPU choices this kernel made that give the same bits but not the same speed
     /// (benchmarks print them beside [`Self::name`]): for AVX-512, how the notebook batch
     /// kernels step a pair of blocks ([`Avx512::pipelined_pairs`]) and the vectors of the
-    /// notebook LSTM's latency step ([`Avx512::zmm_lstm_step`]); the general-shape kernels
+    /// notebook LSTM's latency step ([`Avx512::zmm_lstm_step`]); for AVX2, how the notebook
+    /// latency kernels splat `h` ([`Avx2Fma::splats_from_halves`]); the general-shape kernels
     /// (`net`) have one form. Empty for the other kernels, which have one form each.
     pub fn tuning(self) -> &'static str {
+        #[cfg(target_arch = "x86_64")]
+        if let Kernel::Avx2Fma(cpu) = self {
+            return if cpu.splats_from_halves() {
+                "splats from halves"
+            } else {
+                "splats by vpermps"
+            };
+        }
         #[cfg(target_arch = "x86_64")]
         if let Kernel::Avx512(cpu) = self {
             return match (cpu.pipelined_pairs(), cpu.zmm_lstm_step()) {
@@ -989,7 +1058,7 @@ fn net_check<T>(t: &NetTables, pads: &NetPadCache, seqs: &[T], rows: usize) {
 
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
-    use super::cpu_family;
+    use super::{cpu_family, cpu_model, is_zen3};
 
     #[test]
     fn cpu_family_adds_the_extended_family_only_to_base_15() {
@@ -1000,5 +1069,25 @@ mod tests {
         assert_eq!(cpu_family(0x0008_06f8), 6, "Golden Cove (Sapphire Rapids)");
         // An extended family beside a base other than 15 is not added.
         assert_eq!(cpu_family(0x00f0_0600), 6);
+    }
+
+    #[test]
+    fn cpu_model_and_zen3_from_cpuid_leaf1() {
+        assert_eq!(cpu_model(0x00a1_0f11), 0x11, "Zen 4 (EPYC Genoa)");
+        assert_eq!(cpu_model(0x00a0_0f11), 0x01, "Zen 3 (EPYC Milan)");
+        assert_eq!(
+            cpu_model(0x0008_06f8),
+            0x8f,
+            "Golden Cove (Sapphire Rapids)"
+        );
+        // An extended model beside a base family other than 6 or 15 is not added.
+        assert_eq!(cpu_model(0x0001_0531), 3);
+        assert!(is_zen3(0x00a0_0f11), "EPYC Milan");
+        assert!(is_zen3(0x00a2_0f12), "Ryzen 5000 (Vermeer)");
+        assert!(is_zen3(0x00a5_0f00), "Ryzen 5000G (Cezanne)");
+        assert!(!is_zen3(0x00a1_0f11), "EPYC Genoa is Zen 4");
+        assert!(!is_zen3(0x00a6_0f12), "Ryzen 7000 (Raphael) is Zen 4");
+        assert!(!is_zen3(0x00b0_0f21), "EPYC Turin is Zen 5");
+        assert!(!is_zen3(0x0083_0f10), "EPYC Rome is Zen 2");
     }
 }

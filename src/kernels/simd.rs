@@ -1235,6 +1235,59 @@
 //! chains of one unit each in turn. Fastest of 400 windows, three alternations, cycles per
 //! sequence-step: AVX2 79.7–80.2 against 65.3–65.5, AVX-512 76.5–83.6 against 53.0–53.3. As
 //! on Golden Cove, the chains in turn stay.
+//!
+//! # Splats from halves on Zen 3 (issue 16 items 1 and 2; AMD EPYC family 25 model 1, 2026-12-07)
+//!
+//! The first measurements on an AVX2-only Zen 3, the core issue 16's AVX2 targets name (2 cores
+//! under KVM, 3.24 GHz by `clock.c`). `benches/report/insn_latency.c` there, cycles: ymm
+//! `vfmadd231ps` 4.0, `vmulps` and `vaddps` 3.0, `vmaxps` 1.0, `vdivps` 10.5, the index's
+//! integer ops 1 each, a ymm store and a `vbroadcastss` load forwarded from it 10.0, and
+//! `vpermps` **8.0 from its data operand** but 3.0 from its index. One `vpermps` issues every
+//! 1.34 cycles, 1.50 beside a multiply (it takes an FMA pipe), 1.04 beside an add.
+//!
+//! So the coefficient lookups of the piecewise activations (`Isa::lookup8`: the index is the
+//! chain, the table a constant) cost 3 cycles, but the lane splats of `h` in a review
+//! (`Isa::lane_splat`, "One permute per lane splat": `h` is the data operand) cost 8, on every
+//! step's chain. Timed the same way (a dependent chain against `clock.c`'s adds; not kept as
+//! rows): `vpermilps` or `vshufps` with an immediate 1, `vinsertf128` of a register 1.9,
+//! `vperm2f128` 3.2–3.4, `vpermpd` 6.5, `vbroadcastss` from a register 1.8, `vextractf128` 3.4.
+//! An in-lane splat of a register that holds one 128-bit half of `h` in both halves is 1 cycle,
+//! and the two such registers cost one `vinsertf128` (`[h₀..₄ | h₀..₄]`) and one `vperm2f128`
+//! (`[h₄..₈ | h₄..₈]`) a step: `h[0..4]` splatted after ~3 cycles and `h[4..8]` (which the sums
+//! read one FMA later) after ~4.4, where `vpermps` took 8: ten shuffles a step instead of eight
+//! `vpermps`. The halves are in `asm!`
+//! (`x86_64_avx2_fma::lane_halves_asm`): as shuffles, LLVM folds them and the splat after them
+//! back into one lane splat and lowers it as it likes.
+//!
+//! Measured (`examples/chain_latency avx2-fma 3.18 quiet permutes|halves`, one binary, fastest
+//! of 2,000 windows, three alternations, ns):
+//!
+//! ```text
+//!                                   vpermps          halves           cycles at 3.24 GHz
+//!   SimpleRNN review, 100 steps     1690–1708        1490–1497        54.8–55.3 → 48.3–48.5
+//!   SimpleRNN, 100 tokens a call    17.6–17.8        15.5             57.0–57.7 → 50.2
+//!   LSTM review, 100 steps          4069–4388        3915–3917        131.8 → 126.8
+//!   LSTM, 100 tokens a call         41.0–41.1        39.5–42.4        133 → 128
+//!   the step Ops (InMemory)         unchanged: `h` comes from memory, a broadcast each
+//! ```
+//!
+//! `tanh(g)` before `σ(f)` ([`HSplat::TANH_BEFORE_FORGET`]) measured faster with the halves too
+//! (LSTM review 124.5 against 126.3 cycles at 3.18 GHz, `σ(f)` first). Same values, so the same
+//! bits (`tests/kernels.rs`, `avx2_splats_from_halves_and_permutes_agree_bitwise`). On by
+//! default on Zen 3's models only ([`super::Avx2Fma::splats_from_halves`]): on Golden Cove a
+//! `vpermps` takes 3 cycles and every shuffle shares its one shuffle port, and Zen 4 and 5 run
+//! the 8-lane steps inside the AVX-512 kernel and were not measured with it.
+//!
+//! The count of the SimpleRNN review step with these latencies, as the counts above: splats
+//! 3 and 4.4; `fma(s0, U0, row)` 7, the three `s·U` 6, `fma(s4..7, …)` 10–11, two levels of
+//! adds 17; the piecewise `tanh` from `z`: index 3, the 8 coefficients from 6, one every 1.34
+//! cycles to 15.4, Estrin's levels 19.4, 23.4, 27.4, the sign OR 28.4: **45.4** cycles, where
+//! the halves measured 48.3–48.5 (94 %). With `vpermps` splats the count is 50.4 and it measured
+//! 54.8–55.3. The LSTM review step: `σ(i)` and `σ(f)` at 17 + 27.4, `tanh(g)` 45.4, `i·g` 48.4,
+//! `c'` 52.4, `o·tanh(c')` 52.4 + 28.4 = **80.8**, where it measured 126.8 (64 %). Its five
+//! activations' 40 coefficient lookups a step are 54 cycles of `vpermps` issue, on pipes the
+//! sums' 32 products and the polynomials' FMAs need too: the step is bound by issue, not by
+//! its chain.
 
 use super::activations::{
     lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise, tanh_batch_pairs_n,
@@ -1865,6 +1918,38 @@ impl<I: Isa8> HSplat<I> for InRegister<I::V> {
     }
 }
 
+/// `h` in a register, splatted from its two halves ([`Isa::lane_halves`], [`Isa::half_splat`]):
+/// the form of the CPUs whose lane permute is slow from its data operand (module docs, "Splats
+/// from halves on Zen 3").
+#[derive(Clone, Copy)]
+pub(crate) struct InHalves<V> {
+    h: V,
+    halves: [V; 2],
+}
+
+impl<V: Copy> InHalves<V> {
+    /// `h` and its halves (one step's two shuffles).
+    #[inline(always)]
+    pub(crate) fn new<I: Isa8<V = V>>(isa: I, h: V) -> Self {
+        Self {
+            h,
+            halves: isa.lane_halves(h),
+        }
+    }
+}
+
+impl<I: Isa8> HSplat<I> for InHalves<I::V> {
+    const TANH_BEFORE_FORGET: bool = true;
+    #[inline(always)]
+    fn vector(self, _: I) -> I::V {
+        self.h
+    }
+    #[inline(always)]
+    fn splat<const J: i32>(self, isa: I) -> I::V {
+        isa.half_splat::<J>(self.halves)
+    }
+}
+
 /// `h` in memory, where a step `Op` finds the caller's state: a broadcast each, on AVX2 and
 /// AVX-512 a `vbroadcastss` load (no shuffle; it reads the last step's store as the vector load
 /// would).
@@ -1992,12 +2077,8 @@ pub(crate) fn lstm_review_hidden<W: Isa>(
     let isa = wide.x8();
     let s0 = t.pad_state(pads);
     let (h, c) = (isa.load(&s0.h), isa.load(&s0.c));
-    // The choice of vectors once per review, not per step (`Isa::wide_lstm_step`).
-    let (h, _) = if wide.wide_lstm_step() {
-        lstm_steps_in_registers::<W, true>(wide, t, (h, c), pads..SEQ_LEN, id)
-    } else {
-        lstm_steps_in_registers::<W, false>(wide, t, (h, c), pads..SEQ_LEN, id)
-    };
+    // The choice of vectors and splats once per review, not per step.
+    let (h, _) = lstm_steps_chosen(wide, t, (h, c), pads..SEQ_LEN, id);
     isa.store(h)
 }
 
@@ -2009,23 +2090,39 @@ pub(crate) fn lstm_review_hidden<W: Isa>(
 pub(crate) fn lstm_steps<W: Isa>(wide: W, t: &LstmTables, state: &mut LstmState, tokens: &[u16]) {
     let isa = wide.x8();
     let (h, c) = (isa.load(&state.h), isa.load(&state.c));
-    let (h, c) = if wide.wide_lstm_step() {
-        lstm_steps_in_registers::<W, true>(wide, t, (h, c), 0..tokens.len(), |k| tokens[k])
-    } else {
-        lstm_steps_in_registers::<W, false>(wide, t, (h, c), 0..tokens.len(), |k| tokens[k])
-    };
+    let (h, c) = lstm_steps_chosen(wide, t, (h, c), 0..tokens.len(), |k| tokens[k]);
     state.h = isa.store(h);
     state.c = isa.store(c);
 }
 
+/// [`lstm_steps_in_registers`] in the form this CPU runs, chosen once for all the steps: two
+/// gates per zmm (`Isa::wide_lstm_step`), else the 8-lane step with `h` splatted from its
+/// halves (`Isa::splats_from_halves`) or lane by lane.
+#[inline(always)]
+fn lstm_steps_chosen<W: Isa>(
+    wide: W,
+    t: &LstmTables,
+    state: (V8<W>, V8<W>),
+    ks: std::ops::Range<usize>,
+    id: impl FnMut(usize) -> u16,
+) -> (V8<W>, V8<W>) {
+    if wide.wide_lstm_step() {
+        lstm_steps_in_registers::<W, true, false>(wide, t, state, ks, id)
+    } else if wide.x8().splats_from_halves() {
+        lstm_steps_in_registers::<W, false, true>(wide, t, state, ks, id)
+    } else {
+        lstm_steps_in_registers::<W, false, false>(wide, t, state, ks, id)
+    }
+}
+
 /// `(h, c)` stepped with the ids `id(k)`, `k` in `ks`, by [`lstm_cell_lanes`]`::<W, WIDE>`, the
-/// state in registers.
+/// state in registers, `h` splatted from its halves where `HALVES` ([`InHalves`]).
 ///
 /// Each id is asked for one step before the step that reads it, so when an id takes work (the
 /// text path looks each word up in the word table, a chain of loads and multiplies) that work
 /// runs beside the step before, which waits on its own chain, instead of in front of its own.
 #[inline(always)]
-fn lstm_steps_in_registers<W: Isa, const WIDE: bool>(
+fn lstm_steps_in_registers<W: Isa, const WIDE: bool, const HALVES: bool>(
     wide: W,
     t: &LstmTables,
     (mut h, mut c): (V8<W>, V8<W>),
@@ -2035,13 +2132,24 @@ fn lstm_steps_in_registers<W: Isa, const WIDE: bool>(
     if ks.is_empty() {
         return (h, c);
     }
+    let isa = wide.x8();
+    // (A macro, not a closure: a closure is outlined without the target features.)
+    macro_rules! cell {
+        ($tok:expr) => {
+            if HALVES {
+                lstm_cell_lanes::<W, WIDE, _>(wide, t, InHalves::new(isa, h), c, $tok)
+            } else {
+                lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, $tok)
+            }
+        };
+    }
     let mut next = id(ks.start);
     for k in ks.start + 1..ks.end {
         let tok = next;
         next = id(k);
-        (h, c) = lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, tok);
+        (h, c) = cell!(tok);
     }
-    lstm_cell_lanes::<W, WIDE, _>(wide, t, InRegister(h), c, next)
+    cell!(next)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2270,13 +2378,24 @@ fn rnn_steps_in_registers<I: Isa8>(
         return h;
     }
     let u = rnn_recurrent_lanes(isa, t);
-    let mut next = id(ks.start);
-    for k in ks.start + 1..ks.end {
-        let tok = next;
-        next = id(k);
-        h = rnn_cell_lanes(isa, t, &u, InRegister(h), tok);
+    // The splats' form once for all the steps, as `lstm_steps_chosen`.
+    // `$h` is `h` where each step reads it.
+    macro_rules! steps {
+        ($h:expr) => {{
+            let mut next = id(ks.start);
+            for k in ks.start + 1..ks.end {
+                let tok = next;
+                next = id(k);
+                h = rnn_cell_lanes(isa, t, &u, $h, tok);
+            }
+            rnn_cell_lanes(isa, t, &u, $h, next)
+        }};
     }
-    rnn_cell_lanes(isa, t, &u, InRegister(h), next)
+    if isa.splats_from_halves() {
+        steps!(InHalves::new(isa, h))
+    } else {
+        steps!(InRegister(h))
+    }
 }
 
 #[cfg(test)]

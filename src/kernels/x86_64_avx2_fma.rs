@@ -183,6 +183,29 @@ impl Isa for Avx2Fma {
         }
     }
     #[inline(always)]
+    fn splats_from_halves(self) -> bool {
+        self.splats_from_halves()
+    }
+    #[inline(always)]
+    fn lane_halves(self, v: __m256) -> [__m256; 2] {
+        // SAFETY: `self` proves AVX2+FMA, which include the AVX `lane_halves_asm` is compiled
+        // for.
+        unsafe { lane_halves_asm(v) }
+    }
+    #[inline(always)]
+    fn half_splat<const J: i32>(self, halves: [__m256; 2]) -> __m256 {
+        let half = halves[(J / 4) as usize];
+        // One in-lane `vshufps` (or `vpermilps`) with an immediate. SAFETY: AVX proven by `self`.
+        unsafe {
+            match J % 4 {
+                0 => _mm256_permute_ps::<0x00>(half),
+                1 => _mm256_permute_ps::<0x55>(half),
+                2 => _mm256_permute_ps::<0xaa>(half),
+                _ => _mm256_permute_ps::<0xff>(half),
+            }
+        }
+    }
+    #[inline(always)]
     fn gather_rows(self, rows: &[&[f32; HIDDEN]; 8]) -> [__m256; HIDDEN] {
         // SAFETY: AVX proven by `self`; every pointer is the start or the middle of an
         // `[f32; 8]`, so each 128-bit (4-float) load is in bounds.
@@ -271,6 +294,33 @@ impl Isa for Avx2Fma {
             _mm256_or_ps(p, s)
         }
     }
+}
+
+/// `[v₀..₄ | v₀..₄]` and `[v₄..₈ | v₄..₈]`: one `vinsertf128` and one `vperm2f128`, for
+/// [`Isa::half_splat`]'s in-lane splats (`simd.rs`, "Splats from halves on Zen 3").
+///
+/// In `asm!` so that LLVM cannot see through them: as shuffles it folds each half and the
+/// in-lane splat after it into one lane splat, which it lowers as it likes (`vshufps` then
+/// `vpermpd` for most lanes; `vpermpd` takes 6.5 cycles on Zen 3). `#[target_feature]`
+/// because `ymm_reg` operands need AVX in the function that names them; it inlines into the
+/// trampoline, which has it.
+#[target_feature(enable = "avx")]
+#[inline]
+fn lane_halves_asm(v: __m256) -> [__m256; 2] {
+    let (lo, hi): (__m256, __m256);
+    // SAFETY: AVX is enabled here; the two instructions read `v` and write `lo` and `hi`, all
+    // registers named to the compiler: no memory, no stack, no flags.
+    unsafe {
+        core::arch::asm!(
+            "vinsertf128 {lo}, {v}, {v:x}, 1",
+            "vperm2f128 {hi}, {v}, {v}, 0x11",
+            v = in(ymm_reg) v,
+            lo = out(ymm_reg) lo,
+            hi = out(ymm_reg) hi,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    [lo, hi]
 }
 
 /// Row `j` is the `vpermps` index of lane `j` (eight `j`s), for [`Avx2Fma`]'s `lane_splat`.
