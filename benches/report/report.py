@@ -925,6 +925,20 @@ BOUNDS: Dict[Tuple[str, int, int, str], Tuple[str, Dict[str, float]]] = {
             "rnn.review": 4_100.0,
         },
     ),
+    # Zen 3 (AVX2 only): ymm FMAs and multiplies on two FMA pipes, two a cycle; the latency
+    # steps with `h` splatted from its halves (`Avx2Fma::splats_from_halves`).
+    ("AuthenticAMD", 25, 1, "x86_64-avx2-fma"): (
+        "Zen 3",
+        {
+            "lstm.seq_step": 41.0,
+            "rnn.seq_step": 9.25,
+            "rnn-onehot.seq_step": 9.25,
+            "lstm.step": 88.0,
+            "rnn.step": 52.0,
+            "lstm.review": 8_100.0,
+            "rnn.review": 4_500.0,
+        },
+    ),
 }
 
 

@@ -224,9 +224,14 @@ class Rendering(unittest.TestCase):
         self.assertIn("| 64.0 per step | 38.5 (60 %) |", out)
         self.assertIn("| 108 | 77.0 (71 %) |", out)
         self.assertIn('"The bounds on Zen 4, counted on this code"', out)
-        # Zen 3 (family 25, another model) has none.
+        # Zen 3 (family 25 model 1) has bounds for the AVX2 kernel only, its one kernel.
         res["machine"]["model"] = 1
         self.assertIn("none counted", report.render_block(res, "inference", SOURCE))
+        res["kernel"] = "x86_64-avx2-fma"
+        out = report.render_block(res, "inference", SOURCE)
+        self.assertIn("| 64.0 per step | 41.0 (64 %) |", out)
+        self.assertIn("| 108 | 88.0 (81 %) |", out)
+        self.assertIn('"The bounds on Zen 3, counted on this code"', out)
 
     def test_steps_fed_together_show_only_where_measured(self) -> None:
         res = copy.deepcopy(fixture())

@@ -713,7 +713,8 @@
 //! ```
 //!
 //! Not measured on AMD's cores, which run this code for the SimpleRNN review (Zen 3 on AVX2,
-//! Zen 4 and 5 in the AVX-512 kernel). The AVX-512 kernel's zmm splats (AMD's LSTM step,
+//! Zen 4 and 5 in the AVX-512 kernel), until Zen 3 ("Splats from halves on Zen 3" below: there
+//! `vpermps` takes 8 cycles from `h`, and the AVX2 kernel splats from its halves instead). The AVX-512 kernel's zmm splats (AMD's LSTM step,
 //! `Isa::wide_lstm_step`, in `Avx512::gate_sums_zmm`) are still LLVM's shuffle sequences
 //! (`vbroadcastss`, `vmovshdup`, `vshufps`, `vshuff64x2`: 15 shuffles for 8 splats), and may
 //! be right there: on Zen 5 a zmm `vpermps` has a latency of 5 (the port account above) where
@@ -1255,9 +1256,8 @@
 //! and the two such registers cost one `vinsertf128` (`[h₀..₄ | h₀..₄]`) and one `vperm2f128`
 //! (`[h₄..₈ | h₄..₈]`) a step: `h[0..4]` splatted after ~3 cycles and `h[4..8]` (which the sums
 //! read one FMA later) after ~4.4, where `vpermps` took 8: ten shuffles a step instead of eight
-//! `vpermps`. The halves are in `asm!`
-//! (`x86_64_avx2_fma::lane_halves_asm`): as shuffles, LLVM folds them and the splat after them
-//! back into one lane splat and lowers it as it likes.
+//! `vpermps`. The halves are in `asm!` (`x86_64_avx2_fma::lane_halves_asm`): as shuffles, LLVM
+//! folds them and the splat after them back into one lane splat and lowers it as it likes.
 //!
 //! Measured (`examples/chain_latency avx2-fma 3.18 quiet permutes|halves`, one binary, fastest
 //! of 2,000 windows, three alternations, ns):
@@ -1278,16 +1278,64 @@
 //! `vpermps` takes 3 cycles and every shuffle shares its one shuffle port, and Zen 4 and 5 run
 //! the 8-lane steps inside the AVX-512 kernel and were not measured with it.
 //!
-//! The count of the SimpleRNN review step with these latencies, as the counts above: splats
-//! 3 and 4.4; `fma(s0, U0, row)` 7, the three `s·U` 6, `fma(s4..7, …)` 10–11, two levels of
-//! adds 17; the piecewise `tanh` from `z`: index 3, the 8 coefficients from 6, one every 1.34
-//! cycles to 15.4, Estrin's levels 19.4, 23.4, 27.4, the sign OR 28.4: **45.4** cycles, where
-//! the halves measured 48.3–48.5 (94 %). With `vpermps` splats the count is 50.4 and it measured
-//! 54.8–55.3. The LSTM review step: `σ(i)` and `σ(f)` at 17 + 27.4, `tanh(g)` 45.4, `i·g` 48.4,
-//! `c'` 52.4, `o·tanh(c')` 52.4 + 28.4 = **80.8**, where it measured 126.8 (64 %). Its five
-//! activations' 40 coefficient lookups a step are 54 cycles of `vpermps` issue, on pipes the
-//! sums' 32 products and the polynomials' FMAs need too: the step is bound by issue, not by
-//! its chain.
+//! Against the counts of "The bounds on Zen 3" below: the SimpleRNN review step at 94 % of its
+//! chain (45.4 cycles), where `vpermps` splats made the chain 50.4; the LSTM's at 64 % of 80.8.
+//! Its five activations' 40 coefficient lookups a step are 54 cycles of `vpermps` issue, on
+//! pipes the sums' 32 products and the polynomials' FMAs need too: the LSTM step is bound by
+//! issue, not by its chain.
+//!
+//! # The bounds on Zen 3, counted on this code (issue 16 item 1; 2026-12-07)
+//!
+//! As "The bounds on Golden Cove" above, for AMD EPYC family 25 model 1 (Zen 3, 2 cores under
+//! KVM, 3.23–3.24 GHz by `clock.c`) and the `x86_64-avx2-fma` kernel with the splats from halves
+//! (the section above, which gives the latencies). Zen 3 runs a ymm FMA or multiply on either of
+//! two FMA pipes, and adds, `vmaxps`, `vminps` and `vcmpps` on two ADD pipes
+//! (`insn_latency.c`'s pair table: each 0.50 cycles alone, 1.00 beside its own kind, 0.51
+//! beside the other).
+//!
+//! **The latency chains**, with the links of the Golden Cove count:
+//!
+//! ```text
+//!   h → splat of h[j]: vinsertf128 or vperm2f128, then vshufps     3 (j < 4), 4.4
+//!   sum: fma(s0, U0, row) 7, s·U for j = 1..3 6,
+//!     fma(s4..7, U4..7, …) 10–11, two levels of adds                17
+//!   piecewise tanh or σ of z, from z: index 3, the 8 coefficients
+//!     one every 1.34 cycles 6–15.4, Estrin levels 19.4, 23.4,
+//!     27.4 (σ), the sign OR 28.4 (tanh)
+//!   SimpleRNN review step: 17 + 28.4                               = 45.4
+//!   LSTM review step: σ(i), σ(f) at 44.4, tanh(g) at 45.4;
+//!     i·g 48.4; c' 52.4; o·tanh(c') 52.4 + 28.4                    = 80.8
+//!   a step `Op`: `h` broadcast from the state's store (10) instead
+//!     of the splats, the sum at 24: SimpleRNN 52.4, LSTM 87.8
+//! ```
+//!
+//! `BOUNDS` in `benches/report/report.py` takes them rounded: 45 and 81 cycles a review step
+//! (4,500 and 8,100 a review), 52 and 88 a step.
+//!
+//! **The batch block-steps**, 8 sequences, counted in the compiled loops (`perf annotate` of
+//! `fusedrnn predict` with the AVX2 kernel; the LSTM's block-step is the gather once, a loop of
+//! 64 recurrent FMAs run 4 times and the fused cell's loop, 4 units a pass, run twice; the
+//! SimpleRNN's one loop a block-step):
+//!
+//! ```text
+//!                                          LSTM    SimpleRNN
+//!   FMA and multiply                        656       148     (256 and 64 recurrent)
+//!   add, sub, max, min                      136        32
+//!   integer (the exponent's shifts)          40         8
+//!   vdivps                                   16         4
+//!   the gather's unpacks                     64        16
+//!   128-bit inserts from memory              32         8
+//!   bound: the FMA pipes, cycles per
+//!     sequence-step (µops / 2 / 8)          41.0       9.25
+//! ```
+//!
+//! AVX2 has 40 more FMA-pipe µops than AVX-512's LSTM block-step (616): its exponent is built by
+//! a shift and an FMA where AVX-512 has `vscalefps` on the ADD pipes. The ADD pipes need 68 and
+//! 16 cycles a block-step. Not counted: the unpacks and inserts, if they share the FMA pipes as
+//! `vpermps` does (up to 45.0 and 10.3), the divider (not measured on this core), and 84 and 14
+//! register copies. The report's runs on this core (README, commits `82b66df` and `783ed41`,
+//! noisy) measured the LSTM at 71.5–72.1 cycles per sequence-step on one thread (57 % of the
+//! bound) and the SimpleRNN at 19.2–19.3 (48 %).
 
 use super::activations::{
     lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise, tanh_batch_pairs_n,
