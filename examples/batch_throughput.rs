@@ -12,7 +12,8 @@
 //! ```
 //! `KERNEL` as `FUSEDRNN_KERNEL` takes it (default: the best for this CPU). `STEPPING`, for the
 //! AVX-512 kernel, is `pairs` (the software-pipelined block pairs, Zen 5's tuning) or
-//! `alternating` (Intel's and Zen 4's), to measure one core's form on another, or `default`
+//! `alternating` (Intel's and Zen 4's), for the AVX2 kernel `cells8` (the LSTM's cell on all 8
+//! units at once, Zen 3's) or `cells4`, to measure one core's form on another, or `default`
 //! (this CPU's).
 //! `BATCH` is the reviews per window (default 128, whose tokens stay in L1; 25,600, a window of
 //! 5 MB of tokens, measures the kernels streaming them as a whole split does).

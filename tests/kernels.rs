@@ -478,6 +478,43 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
     }
 }
 
+/// The AVX2 batch LSTM's two cell groups, all 8 units at once (the default on Zen 3) and 4 at
+/// a time (elsewhere), give the same bits: every unit gets the same operations. Whichever is
+/// this CPU's default, the other runs here too.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx2_cells_by_eight_and_by_four_agree_bitwise() {
+    let cpu = match Kernel::from_override("avx2-fma") {
+        Ok(Kernel::Avx2Fma(cpu)) => cpu,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI runs on x86-64 CPUs with AVX2 and FMA; this one has not")
+        }
+        _ => {
+            eprintln!(
+                "\n=== SKIPPED kernels::avx2_cells_by_eight_and_by_four_agree_bitwise: no AVX2/FMA ===\n"
+            );
+            return;
+        }
+    };
+    let by8 = Kernel::Avx2Fma(cpu.with_cells_by_eight(true));
+    let by4 = Kernel::Avx2Fma(cpu.with_cells_by_eight(false));
+    let mut rng = Rng(2232);
+    for (i, &mag) in MAGNITUDES.iter().enumerate() {
+        let (lw, rw) = random_models(&mut rng, i, mag);
+        let ((lt8, rt8), (lt4, rt4)) = (fold(by8, &lw, &rw), fold(by4, &lw, &rw));
+        // One block of 8 and more (two blocks a step loop, and a last one alone), half of the
+        // sequences with leading pads.
+        let seqs = random_seqs(&mut rng, 41, 500);
+        for n in [7, 8, 16, 23, 41] {
+            assert_batch_bits_equal(
+                [(by8, &lt8, &rt8), (by4, &lt4, &rt4)],
+                &seqs[..n],
+                &format!("n={n} mag={mag}"),
+            );
+        }
+    }
+}
+
 /// The AVX2 kernel's two ways of splatting `h` in the latency kernels, from its two halves (the
 /// default on Zen 3) and one `vpermps` a unit (elsewhere), give the same bits: a review, its
 /// hidden state, and steps several tokens a call, each against the other form and against
@@ -552,8 +589,8 @@ fn avx2_splats_from_halves_and_permutes_agree_bitwise() {
     }
 }
 
-/// A kernel's tuning names the per-CPU choices it carries: AVX-512's two, each way, and AVX2's
-/// one; nothing for the kernels with one form.
+/// A kernel's tuning names the per-CPU choices it carries: AVX-512's two and AVX2's two, each
+/// way; nothing for the kernels with one form.
 #[test]
 fn the_tuning_names_the_kernels_choices() {
     for k in Kernel::available() {
@@ -562,11 +599,14 @@ fn the_tuning_names_the_kernels_choices() {
         }
         #[cfg(target_arch = "x86_64")]
         if let Kernel::Avx2Fma(cpu) = k {
-            for (on, want) in [(true, "splats from halves"), (false, "splats by vpermps")] {
-                assert_eq!(
-                    Kernel::Avx2Fma(cpu.with_splats_from_halves(on)).tuning(),
-                    want
-                );
+            for (halves, by8, want) in [
+                (true, true, "splats from halves, LSTM cells by 8"),
+                (true, false, "splats from halves, LSTM cells by 4"),
+                (false, true, "splats by vpermps, LSTM cells by 8"),
+                (false, false, "splats by vpermps, LSTM cells by 4"),
+            ] {
+                let cpu = cpu.with_splats_from_halves(halves).with_cells_by_eight(by8);
+                assert_eq!(Kernel::Avx2Fma(cpu).tuning(), want);
             }
         }
     }

@@ -66,10 +66,11 @@ pub fn best_ns(windows: usize, per: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// One of the per-CPU forms that give the same bits (`Kernel::tuning`: the AVX-512 kernel's
-/// two, the AVX2 kernel's one), as an example's argument names it.
+/// two, the AVX2 kernel's two), as an example's argument names it.
 #[allow(dead_code)] // each example takes one of them
 pub enum Form {
-    /// `STEPPING`: `pairs` (the pipelined block pairs) or `alternating`.
+    /// `STEPPING`: `pairs` (the pipelined block pairs) or `alternating` on AVX-512; `cells8`
+    /// (the batch LSTM's cell on all 8 units at once) or `cells4` on AVX2.
     Stepping,
     /// `STEP`: `zmm` (the LSTM step with two gates per zmm) or `8-lane` on AVX-512; `halves`
     /// (splats of `h` from its halves) or `permutes` on AVX2.
@@ -77,9 +78,12 @@ pub enum Form {
 }
 
 /// `kernel` with `form` set as `arg` says: unchanged for no argument or `default` (this CPU's
-/// choice); an error naming the argument for another word, or for a kernel other than AVX-512.
+/// choice); an error naming the argument for another word, or for a kernel other than AVX-512
+/// and AVX2.
 pub fn with_form(kernel: Kernel, form: Form, arg: Option<&str>) -> Result<Kernel, String> {
     let (what, on, off) = match (&form, kernel) {
+        #[cfg(target_arch = "x86_64")]
+        (Form::Stepping, Kernel::Avx2Fma(_)) => ("STEPPING", "cells8", "cells4"),
         (Form::Stepping, _) => ("STEPPING", "pairs", "alternating"),
         #[cfg(target_arch = "x86_64")]
         (Form::LstmStep, Kernel::Avx2Fma(_)) => ("STEP", "halves", "permutes"),
@@ -97,9 +101,10 @@ pub fn with_form(kernel: Kernel, form: Form, arg: Option<&str>) -> Result<Kernel
             Form::LstmStep => cpu.with_zmm_lstm_step(want),
         })),
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2Fma(cpu) if matches!(form, Form::LstmStep) => {
-            Ok(Kernel::Avx2Fma(cpu.with_splats_from_halves(want)))
-        }
+        Kernel::Avx2Fma(cpu) => Ok(Kernel::Avx2Fma(match form {
+            Form::Stepping => cpu.with_cells_by_eight(want),
+            Form::LstmStep => cpu.with_splats_from_halves(want),
+        })),
         _ => Err(format!(
             "{what} {} is not a form of the {} kernel",
             if want { on } else { off },

@@ -123,6 +123,13 @@ pub(crate) trait Isa: Copy {
     fn splats_from_halves(self) -> bool {
         false
     }
+    /// Whether the notebook LSTM's batch step runs its fused cell on all `HIDDEN` units at once
+    /// rather than 4 at a time: the same bits; the AVX2 kernel decides per CPU
+    /// ([`super::Avx2Fma::cells_by_eight`]).
+    #[inline(always)]
+    fn cells_by_eight(self) -> bool {
+        false
+    }
     /// `v`'s low half in both halves of one vector and its high half in both of another (an
     /// 8-lane ISA; the default, for ISAs that do not splat from halves, is `v` twice).
     #[inline(always)]

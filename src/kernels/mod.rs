@@ -112,21 +112,28 @@ const PORTABLE_NAME: &str = if cfg!(target_arch = "aarch64") {
 /// The feature list checked here must stay identical to the `#[target_feature(enable =
 /// "avx2,fma")]` list of the trampoline in `x86_64_avx2_fma.rs`.
 ///
-/// It also carries one choice of code that gives the same bits and whose speed depends on the
-/// core: how the latency kernels splat `h` ([`Self::splats_from_halves`]).
+/// It also carries two choices of code that give the same bits and whose speed depends on the
+/// core: how the latency kernels splat `h` ([`Self::splats_from_halves`]) and how many units
+/// the batch LSTM's cell takes at a time ([`Self::cells_by_eight`]).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
 pub struct Avx2Fma {
     splats_from_halves: bool,
+    cells_by_eight: bool,
 }
 
 #[cfg(target_arch = "x86_64")]
 impl Avx2Fma {
-    /// `Some` if the CPU (and OS) support AVX2 and FMA. The splats from halves are on where the
-    /// core is AMD's Zen 3 and off elsewhere ([`Self::splats_from_halves`]).
+    /// `Some` if the CPU (and OS) support AVX2 and FMA. The splats from halves and the cells by
+    /// eight are on where the core is AMD's Zen 3 and off elsewhere
+    /// ([`Self::splats_from_halves`], [`Self::cells_by_eight`]).
     pub fn detect() -> Option<Self> {
-        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then(|| Self {
-            splats_from_halves: cpu_is_amd_zen3(),
+        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then(|| {
+            let zen3 = cpu_is_amd_zen3();
+            Self {
+                splats_from_halves: zen3,
+                cells_by_eight: zen3,
+            }
         })
     }
 
@@ -148,6 +155,29 @@ impl Avx2Fma {
     pub fn with_splats_from_halves(self, on: bool) -> Self {
         Self {
             splats_from_halves: on,
+            ..self
+        }
+    }
+
+    /// Whether the notebook LSTM's batch kernels run the fused cell on all 8 units of a block
+    /// at once, stage by stage (the activations' 40 chains of a block-step 20 at a time), rather
+    /// than 4 units at a time. The bits are the same either way: every unit gets the same
+    /// operations.
+    ///
+    /// By eight is the default on AMD's Zen 3, where it measured 63.5–63.6 cycles per LSTM
+    /// sequence-step against 67.9–68.1 by four (`examples/batch_throughput`, alternated;
+    /// "The batch cell on Zen 3" in `simd.rs`). Elsewhere it is four: on Zen 5 and Golden Cove
+    /// (AVX-512, where this choice does not apply) eight measured slower than four, and the
+    /// AVX2 kernel on other cores was not measured with eight.
+    pub fn cells_by_eight(self) -> bool {
+        self.cells_by_eight
+    }
+
+    /// This proof with the batch LSTM cell's group chosen by hand (benchmarks, tests).
+    pub fn with_cells_by_eight(self, on: bool) -> Self {
+        Self {
+            cells_by_eight: on,
+            ..self
         }
     }
 }
@@ -449,15 +479,17 @@ impl Kernel {
     /// (benchmarks print them beside [`Self::name`]): for AVX-512, how the notebook batch
     /// kernels step a pair of blocks ([`Avx512::pipelined_pairs`]) and the vectors of the
     /// notebook LSTM's latency step ([`Avx512::zmm_lstm_step`]); for AVX2, how the notebook
-    /// latency kernels splat `h` ([`Avx2Fma::splats_from_halves`]); the general-shape kernels
-    /// (`net`) have one form. Empty for the other kernels, which have one form each.
+    /// latency kernels splat `h` ([`Avx2Fma::splats_from_halves`]) and how many units the
+    /// batch LSTM's cell takes at a time ([`Avx2Fma::cells_by_eight`]); the general-shape
+    /// kernels (`net`) have one form. Empty for the other kernels, which have one form each.
     pub fn tuning(self) -> &'static str {
         #[cfg(target_arch = "x86_64")]
         if let Kernel::Avx2Fma(cpu) = self {
-            return if cpu.splats_from_halves() {
-                "splats from halves"
-            } else {
-                "splats by vpermps"
+            return match (cpu.splats_from_halves(), cpu.cells_by_eight()) {
+                (true, true) => "splats from halves, LSTM cells by 8",
+                (true, false) => "splats from halves, LSTM cells by 4",
+                (false, true) => "splats by vpermps, LSTM cells by 8",
+                (false, false) => "splats by vpermps, LSTM cells by 4",
             };
         }
         #[cfg(target_arch = "x86_64")]

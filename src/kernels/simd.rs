@@ -1336,6 +1336,58 @@
 //! register copies. The report's runs on this core (README, commits `82b66df` and `783ed41`,
 //! noisy) measured the LSTM at 71.5–72.1 cycles per sequence-step on one thread (57 % of the
 //! bound) and the SimpleRNN at 19.2–19.3 (48 %).
+//!
+//! # The LSTM step and the batch cell on Zen 3, by parts (issue 16 items 1–3; 2026-12-07, later)
+//!
+//! Same machine (3.24 GHz by `clock.c`). Builds with parts of the step replaced, each timed by
+//! `examples/chain_latency avx2-fma 3.24 quiet halves` (fastest of 2,000 windows, alternated
+//! with main's binary; cycles a step of the 100-step review). The replaced builds give wrong
+//! values and were not kept:
+//!
+//! ```text
+//!   main                                                                 126.3–126.8
+//!   the five activations replaced by clamps (sum, cell, clamps)           43.2
+//!   the four gate activations piecewise, tanh(c') replaced by a clamp    109.1–118.3
+//!   σ(o) by the exp form (sigmoid_latency: no lookups, one division)     123.2–123.5
+//!   also σ(f), or tanh(g), or σ(i) by it; all four gates by it           122.9–124.8 at best
+//! ```
+//!
+//! The four gate activations take ~66 cycles of the step where one's chain is 28. Chains of
+//! the piecewise `tanh` timed alone (a throwaway test: `x = tanh(x)`, 1,000 rounds, `rdtsc`
+//! scaled to the core clock; one to four independent chains a round), cycles a round:
+//!
+//! ```text
+//!                                          1 chain   2       3       4
+//!   lookups by vpermps (as compiled: vpermd)  26.8    32.9    48.4    66.1
+//!   by two in-lane vpermilps and a blend      33.4    39.8    59.8    77.0
+//!   lookups replaced by adds (no lookup)      25.3    28.3    34.0    44.2
+//!   the exp form, sigmoid_latency             42      43      44      52.5
+//! ```
+//!
+//! Four activations run together cost 16.5 cycles each, not 28 / 4: their issue, not their
+//! chains, sets the pace. A lookup is a `vpermd` (LLVM's lowering of `vpermps` from a constant
+//! table), 1.01 cycles alone and 1.50 beside a multiply (`insn_latency.c`), so the 32 lookups
+//! of the four gates alone hold the FMA pipes for ~32–48 cycles; without them the rest of an
+//! activation (the index and argument, 10 integer and logic µops; 9 FMAs and multiplies; the
+//! sign, 4) still costs 11 cycles each. The exp form issues less (13 cycles each, four
+//! together) but its chain is 42. Whatever the mix, the gates took ≥ 52 cycles beside a sum
+//! and cell path of 43: with `tanh(c')` the step is ~123 cycles (38 ns) on this core, where
+//! the 28 ns target is 90 cycles and the 2.8 µs review 90 a step. Neither is reachable with
+//! these activation forms at the accuracy contract; the best reached is main's form
+//! (the exp form's 2 % on `σ(o)` is within the noise of the alternations, not kept).
+//!
+//! **The batch cell by eight.** The LSTM block-step's fused cell (`lstm_block_step`) runs its
+//! units in groups of `ACT_GROUP` = 4, stage by stage, measured best on Zen 5 and Golden Cove
+//! (AVX-512). On Zen 3 with the AVX2 kernel, all eight at once is faster
+//! (`examples/batch_throughput avx2-fma 3.24 300 cells8|cells4`, fastest of 300 windows, one
+//! thread, alternated): 63.5–63.6 cycles per sequence-step against 67.9–68.6 (−6.5 %). The
+//! same operations on every unit, so the same bits (`tests/kernels.rs`,
+//! `avx2_cells_by_eight_and_by_four_agree_bitwise`); on by default on Zen 3's models
+//! ([`super::Avx2Fma::cells_by_eight`]). Tried in the same runs and not kept: the recurrent
+//! product's accumulators advanced 2 or 4 at a time over `j` (67.2–83.8 and 85.6–98.9), and four
+//! blocks per step loop instead of two (67.8–68.2). LLVM's `znver3` model (`llvm-mca` 14) puts
+//! ymm FMAs on one pipe for two cycles and `vmaxps` on the FMA pipes, against
+//! `insn_latency.c`'s pair table; its estimates were not used.
 
 use super::activations::{
     lstm_cell_c_batch_n, lstm_cell_h_batch_n, sigmoid_batch, sigmoid_piecewise, tanh_batch_pairs_n,
@@ -1393,12 +1445,31 @@ pub(crate) fn lstm_blocks<I: Isa, const B: usize>(
         );
         return h;
     }
-    for step in start..SEQ_LEN {
-        for b in 0..B {
-            lstm_block_step(isa, t, &seqs[b], step, &mut h[b], &mut c[b]);
-        }
+    // The cell's group chosen once for the blocks' steps, not per step.
+    if isa.cells_by_eight() {
+        lstm_blocks_alternating::<I, B, HIDDEN>(isa, t, &seqs, start, &mut h, &mut c);
+    } else {
+        lstm_blocks_alternating::<I, B, ACT_GROUP>(isa, t, &seqs, start, &mut h, &mut c);
     }
     h
+}
+
+/// The blocks' steps from `start`, each step block by block ([`lstm_block_step`] with the cell
+/// `G` units at a time).
+#[inline(always)]
+fn lstm_blocks_alternating<I: Isa, const B: usize, const G: usize>(
+    isa: I,
+    t: &LstmTables,
+    seqs: &[BlockSeqs<'_, I>; B],
+    start: usize,
+    h: &mut [[I::V; HIDDEN]; B],
+    c: &mut [[I::V; HIDDEN]; B],
+) {
+    for step in start..SEQ_LEN {
+        for b in 0..B {
+            lstm_block_step::<I, G>(isa, t, &seqs[b], step, &mut h[b], &mut c[b]);
+        }
+    }
 }
 
 /// The batch's LSTM padding cache ([`LstmTables::batch_pad_state`]): the states after
@@ -1414,7 +1485,7 @@ pub(crate) fn lstm_batch_pad_states<I: Isa>(isa: I, t: &LstmTables) -> Vec<LstmS
     let mut states = Vec::with_capacity(SEQ_LEN + 1);
     states.push(LstmState::default());
     for step in 0..SEQ_LEN {
-        lstm_block_step(isa, t, &seqs, step, &mut h, &mut c);
+        lstm_block_step::<I, ACT_GROUP>(isa, t, &seqs, step, &mut h, &mut c);
         let mut s = LstmState::default();
         for u in 0..HIDDEN {
             s.h[u] = isa.store(h[u]).as_ref()[0];
@@ -1569,9 +1640,10 @@ fn lstm_half<I: Isa, const PRODUCTS: bool, const ACTIVATIONS: bool>(
     }
 }
 
-/// One step of one block of `LANES` sequences.
+/// One step of one block of `LANES` sequences, the cell `G` units at a time (4, or all 8 where
+/// the ISA says so: [`Isa::cells_by_eight`]; the same operations on every unit either way).
 #[inline(always)]
-fn lstm_block_step<I: Isa>(
+fn lstm_block_step<I: Isa, const G: usize>(
     isa: I,
     t: &LstmTables,
     seqs: &BlockSeqs<'_, I>,
@@ -1596,10 +1668,10 @@ fn lstm_block_step<I: Isa>(
     // 2. the fused cell (module docs, "The fused cell"), units in groups of `ACT_GROUP`, each
     //    group's chains side by side, stage by stage (module docs: measured on Zen 5): `c'`
     //    from `i, f, g` and `c`, then `h` from `o` and `c'`.
-    for u0 in (0..HIDDEN).step_by(ACT_GROUP) {
-        let cg = cell_c_units::<I, ACT_GROUP>(isa, &z, c, u0);
+    for u0 in (0..HIDDEN).step_by(G) {
+        let cg = cell_c_units::<I, G>(isa, &z, c, u0);
         let hg = lstm_cell_h_batch_n(isa, units(&z[GATE_O], u0), cg);
-        h[u0..u0 + ACT_GROUP].copy_from_slice(&hg);
+        h[u0..u0 + G].copy_from_slice(&hg);
     }
 }
 

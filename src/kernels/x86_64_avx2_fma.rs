@@ -187,6 +187,10 @@ impl Isa for Avx2Fma {
         self.splats_from_halves()
     }
     #[inline(always)]
+    fn cells_by_eight(self) -> bool {
+        self.cells_by_eight()
+    }
+    #[inline(always)]
     fn lane_halves(self, v: __m256) -> [__m256; 2] {
         // SAFETY: `self` proves AVX2+FMA, which include the AVX `lane_halves_asm` is compiled
         // for.
