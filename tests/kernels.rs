@@ -462,15 +462,22 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
     };
     let on = Kernel::Avx512(cpu.with_pipelined_pairs(true));
     let off = Kernel::Avx512(cpu.with_pipelined_pairs(false));
-    let mut rng = Rng(2231);
+    // Two blocks of 16 and more (the pair runs where two blocks do).
+    assert_batch_forms_agree([on, off], 2231, &[31, 32, 33, 64, 97]);
+}
+
+/// Two forms of one kernel's batch passes ([`assert_batch_bits_equal`]) on random models of
+/// every magnitude, over the first `ns` of random sequences (half with leading pads), each
+/// form with its own folded tables.
+fn assert_batch_forms_agree([a, b]: [Kernel; 2], seed: u64, ns: &[usize]) {
+    let mut rng = Rng(seed);
     for (i, &mag) in MAGNITUDES.iter().enumerate() {
         let (lw, rw) = random_models(&mut rng, i, mag);
-        let ((lt, rt), (lt_off, rt_off)) = (fold(on, &lw, &rw), fold(off, &lw, &rw));
-        // Two blocks of 16 and more (the pair runs where two blocks do), half with leading pads.
-        let seqs = random_seqs(&mut rng, 97, 500);
-        for n in [31, 32, 33, 64, 97] {
+        let ((lta, rta), (ltb, rtb)) = (fold(a, &lw, &rw), fold(b, &lw, &rw));
+        let seqs = random_seqs(&mut rng, ns.iter().copied().max().unwrap_or(0), 500);
+        for &n in ns {
             assert_batch_bits_equal(
-                [(on, &lt, &rt), (off, &lt_off, &rt_off)],
+                [(a, &lta, &rta), (b, &ltb, &rtb)],
                 &seqs[..n],
                 &format!("n={n} mag={mag}"),
             );
@@ -484,35 +491,12 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn avx2_cells_by_eight_and_by_four_agree_bitwise() {
-    let cpu = match Kernel::from_override("avx2-fma") {
-        Ok(Kernel::Avx2Fma(cpu)) => cpu,
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("CI runs on x86-64 CPUs with AVX2 and FMA; this one has not")
-        }
-        _ => {
-            eprintln!(
-                "\n=== SKIPPED kernels::avx2_cells_by_eight_and_by_four_agree_bitwise: no AVX2/FMA ===\n"
-            );
-            return;
-        }
+    let Some(cpu) = common::avx2("kernels::avx2_cells_by_eight_and_by_four_agree_bitwise") else {
+        return;
     };
-    let by8 = Kernel::Avx2Fma(cpu.with_cells_by_eight(true));
-    let by4 = Kernel::Avx2Fma(cpu.with_cells_by_eight(false));
-    let mut rng = Rng(2232);
-    for (i, &mag) in MAGNITUDES.iter().enumerate() {
-        let (lw, rw) = random_models(&mut rng, i, mag);
-        let ((lt8, rt8), (lt4, rt4)) = (fold(by8, &lw, &rw), fold(by4, &lw, &rw));
-        // One block of 8 and more (two blocks a step loop, and a last one alone), half of the
-        // sequences with leading pads.
-        let seqs = random_seqs(&mut rng, 41, 500);
-        for n in [7, 8, 16, 23, 41] {
-            assert_batch_bits_equal(
-                [(by8, &lt8, &rt8), (by4, &lt4, &rt4)],
-                &seqs[..n],
-                &format!("n={n} mag={mag}"),
-            );
-        }
-    }
+    let [by8, by4] = [true, false].map(|on| Kernel::Avx2Fma(cpu.with_cells_by_eight(on)));
+    // One block of 8 and more (two blocks a step loop, and a last one alone).
+    assert_batch_forms_agree([by8, by4], 2232, &[7, 8, 16, 23, 41]);
 }
 
 /// The AVX2 kernel's two ways of splatting `h` in the latency kernels, from its two halves (the
@@ -523,17 +507,9 @@ fn avx2_cells_by_eight_and_by_four_agree_bitwise() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn avx2_splats_from_halves_and_permutes_agree_bitwise() {
-    let cpu = match Kernel::from_override("avx2-fma") {
-        Ok(Kernel::Avx2Fma(cpu)) => cpu,
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("CI runs on x86-64 CPUs with AVX2 and FMA; this one has not")
-        }
-        _ => {
-            eprintln!(
-                "\n=== SKIPPED kernels::avx2_splats_from_halves_and_permutes_agree_bitwise: no AVX2/FMA ===\n"
-            );
-            return;
-        }
+    let Some(cpu) = common::avx2("kernels::avx2_splats_from_halves_and_permutes_agree_bitwise")
+    else {
+        return;
     };
     let forms = [true, false].map(|on| Kernel::Avx2Fma(cpu.with_splats_from_halves(on)));
     let mut rng = Rng(3);

@@ -26,6 +26,23 @@ pub fn avx512_and_avx2(test: &str) -> Option<(Kernel, Kernel)> {
     }
 }
 
+/// The AVX2+FMA kernel's proof, for a test of its forms; on a CPU without AVX2 and FMA, `None`
+/// after saying loudly that `test` skipped, and a failure with `CI=true` (CI runs on x86-64
+/// CPUs that have them).
+#[cfg(target_arch = "x86_64")]
+pub fn avx2(test: &str) -> Option<fusedrnn::kernels::Avx2Fma> {
+    match Kernel::from_override("avx2-fma") {
+        Ok(Kernel::Avx2Fma(cpu)) => Some(cpu),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{test}: CI runs on x86-64 CPUs with AVX2 and FMA; this one has not")
+        }
+        _ => {
+            eprintln!("\n=== SKIPPED {test}: no AVX2/FMA ===\n");
+            None
+        }
+    }
+}
+
 pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity")
 }
