@@ -469,6 +469,7 @@ fn avx512_pipelined_pairs_on_and_off_agree_bitwise() {
 /// Two forms of one kernel's batch passes ([`assert_batch_bits_equal`]) on random models of
 /// every magnitude, over the first `ns` of random sequences (half with leading pads), each
 /// form with its own folded tables.
+#[cfg(target_arch = "x86_64")]
 fn assert_batch_forms_agree([a, b]: [Kernel; 2], seed: u64, ns: &[usize]) {
     let mut rng = Rng(seed);
     for (i, &mag) in MAGNITUDES.iter().enumerate() {
