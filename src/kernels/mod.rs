@@ -165,8 +165,8 @@ impl Avx2Fma {
     /// operations.
     ///
     /// By eight is the default on AMD's Zen 3, where it measured 63.5–63.6 cycles per LSTM
-    /// sequence-step against 67.9–68.1 by four (`examples/batch_throughput`, alternated;
-    /// "The batch cell on Zen 3" in `simd.rs`). Elsewhere it is four: on Zen 5 and Golden Cove
+    /// sequence-step against 67.9–68.6 by four (`examples/batch_throughput`, alternated; "The
+    /// LSTM step and the batch cell on Zen 3, by parts" in `simd.rs`). Elsewhere it is four: on Zen 5 and Golden Cove
     /// (AVX-512, where this choice does not apply) eight measured slower than four, and the
     /// AVX2 kernel on other cores was not measured with eight.
     pub fn cells_by_eight(self) -> bool {
